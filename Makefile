@@ -1,0 +1,61 @@
+# drydock — build with `make`, test with `make check`.
+#   make check SANITIZE=1   same tests under AddressSanitizer + UBSan
+#   make CC=clang           any C11 compiler; -Werror is on
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+LIBS_PC := libarchive sqlite3 libcrypto zlib libzstd jansson yaml-0.1 gpgme
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/sanitize
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build/default
+SAN :=
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -Isrc \
+	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
+ALL_LDFLAGS := $(LDFLAGS) $(SAN)
+LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lpthread
+
+LIB_SRC := $(wildcard src/core/*.c src/apk/*.c src/trust/*.c)
+CLI_SRC := $(wildcard src/cli/*.c) src/main.c
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+all: drydock
+
+drydock: $(BUILD)/drydock
+	@if [ "$(BUILD)" = build/default ]; then ln -sf $(BUILD)/drydock drydock; fi
+
+$(BUILD)/drydock: $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit: $(LIB_OBJ) $(UNIT_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests/unit -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+check: $(BUILD)/drydock $(BUILD)/unit
+	@DRYDOCK=$(CURDIR)/$(BUILD)/drydock UNIT=$(CURDIR)/$(BUILD)/unit sh tests/run
+
+clean:
+	rm -rf build drydock
+
+clean-clang:
+	rm -rf build/clang
+
+.PHONY: all drydock check clean clean-clang
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,431 @@
+#include "apk/pkg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "apk/version.h"
+#include "core/error.h"
+
+/* The keys both formats share, and how each spells them. */
+enum field {
+	F_NAME, F_VERSION, F_ARCH, F_DESC, F_URL, F_LICENSE, F_ORIGIN,
+	F_MAINTAINER, F_COMMIT, F_PACKAGER, F_ISIZE, F_FSIZE, F_BUILDTIME,
+	F_DEPEND, F_PROVIDES, F_INSTALL_IF, F_REPLACES, F_TRIGGERS,
+	F_PROVIDER_PRIO, F_REPLACES_PRIO, F_DATAHASH, F_CHECKSUM, F_UNKNOWN,
+};
+
+static const struct {
+	const char *pkginfo;
+	char index;
+} fields[] = {
+	[F_NAME] = { "pkgname", 'P' },
+	[F_VERSION] = { "pkgver", 'V' },
+	[F_ARCH] = { "arch", 'A' },
+	[F_DESC] = { "pkgdesc", 'T' },
+	[F_URL] = { "url", 'U' },
+	[F_LICENSE] = { "license", 'L' },
+	[F_ORIGIN] = { "origin", 'o' },
+	[F_MAINTAINER] = { "maintainer", 'm' },
+	[F_COMMIT] = { "commit", 'c' },
+	[F_PACKAGER] = { "packager", 0 },
+	[F_ISIZE] = { "size", 'I' },
+	[F_FSIZE] = { NULL, 'S' },
+	[F_BUILDTIME] = { "builddate", 't' },
+	[F_DEPEND] = { "depend", 'D' },
+	[F_PROVIDES] = { "provides", 'p' },
+	[F_INSTALL_IF] = { "install_if", 'i' },
+	[F_REPLACES] = { "replaces", 'r' },
+	[F_TRIGGERS] = { "triggers", 0 },
+	[F_PROVIDER_PRIO] = { "provider_priority", 'k' },
+	[F_REPLACES_PRIO] = { "replaces_priority", 'q' },
+	[F_DATAHASH] = { "datahash", 0 },
+	[F_CHECKSUM] = { NULL, 'C' },
+};
+
+static enum field lookup_pkginfo(struct dd_blob key)
+{
+	for (size_t i = 0; i < F_UNKNOWN; i++)
+		if (fields[i].pkginfo && dd_blob_eq(key, fields[i].pkginfo))
+			return (enum field)i;
+	return F_UNKNOWN;
+}
+
+static enum field lookup_index(char key)
+{
+	for (size_t i = 0; i < F_UNKNOWN; i++)
+		if (fields[i].index == key)
+			return (enum field)i;
+	return F_UNKNOWN;
+}
+
+static int set_str(char **dst, struct dd_blob v)
+{
+	free(*dst);
+	*dst = dd_blob_dup(v);
+	return 0;
+}
+
+static int set_u64(uint64_t *dst, struct dd_blob v, const char *what)
+{
+	if (!dd_blob_to_u64(v, dst))
+		return dd_error(DD_E_FORMAT, "%s '%.*s' is not a number", what,
+				(int)v.len, v.ptr);
+	return 0;
+}
+
+static int set_int(int *dst, struct dd_blob v, const char *what)
+{
+	uint64_t u;
+	bool neg = v.len && v.ptr[0] == '-';
+
+	if (neg) {
+		v.ptr++;
+		v.len--;
+	}
+	if (!dd_blob_to_u64(v, &u) || u > INT32_MAX)
+		return dd_error(DD_E_FORMAT, "%s is not a small integer", what);
+	*dst = neg ? -(int)u : (int)u;
+	return 0;
+}
+
+static int add_triggers(struct dd_apk_pkg *p, struct dd_blob v)
+{
+	struct dd_blob t;
+
+	while (v.len) {
+		v = dd_blob_trim(v);
+		if (!v.len)
+			break;
+		dd_blob_split(&v, ' ', &t);
+		p->triggers = dd_xrealloc(p->triggers, (p->n_triggers + 1) * sizeof(char *));
+		p->triggers[p->n_triggers++] = dd_blob_dup(dd_blob_trim(t));
+	}
+	return 0;
+}
+
+static bool is_hex(struct dd_blob v, size_t len)
+{
+	if (v.len != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("0123456789abcdef", v.ptr[i]) || !v.ptr[i])
+			return false;
+	return true;
+}
+
+static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
+{
+	switch (f) {
+	case F_NAME: return set_str(&p->name, v);
+	case F_VERSION:
+		/* Real indexes hold versions apk-tools 3 calls invalid
+		 * ("0.99f7-r0"); apk keeps them, ordered as it defines. */
+		if (!v.len)
+			return dd_error(DD_E_FORMAT, "empty version");
+		return set_str(&p->version, v);
+	case F_ARCH: return set_str(&p->arch, v);
+	case F_DESC: return set_str(&p->description, v);
+	case F_URL: return set_str(&p->url, v);
+	case F_LICENSE: return set_str(&p->license, v);
+	case F_ORIGIN: return set_str(&p->origin, v);
+	case F_MAINTAINER: return set_str(&p->maintainer, v);
+	case F_COMMIT: return set_str(&p->commit, v);
+	case F_PACKAGER: return set_str(&p->packager, v);
+	case F_ISIZE: return set_u64(&p->installed_size, v, "size");
+	case F_FSIZE: return set_u64(&p->file_size, v, "file size");
+	case F_BUILDTIME: {
+		uint64_t t;
+		int rc = set_u64(&t, v, "build date");
+
+		p->build_time = (int64_t)t;
+		return rc;
+	}
+	case F_DEPEND: return dd_deps_parse(v, &p->depends, &p->n_depends);
+	case F_PROVIDES: return dd_deps_parse(v, &p->provides, &p->n_provides);
+	case F_INSTALL_IF: return dd_deps_parse(v, &p->install_if, &p->n_install_if);
+	case F_REPLACES: return dd_deps_parse(v, &p->replaces, &p->n_replaces);
+	case F_TRIGGERS: return add_triggers(p, v);
+	case F_PROVIDER_PRIO:
+		p->has_provider_priority = true;
+		return set_int(&p->provider_priority, v, "provider_priority");
+	case F_REPLACES_PRIO: return set_int(&p->replaces_priority, v, "replaces_priority");
+	case F_DATAHASH:
+		if (!is_hex(v, 64))
+			return dd_error(DD_E_FORMAT, "datahash is not 64 hex digits");
+		memcpy(p->datahash, v.ptr, 64);
+		p->datahash[64] = 0;
+		return 0;
+	case F_CHECKSUM:
+		if (v.len < 3 || v.len >= sizeof(p->checksum))
+			return dd_error(DD_E_FORMAT, "bad checksum '%.*s'", (int)v.len, v.ptr);
+		memcpy(p->checksum, v.ptr, v.len);
+		p->checksum[v.len] = 0;
+		return 0;
+	case F_UNKNOWN: break;
+	}
+	return dd_error(DD_E_INTERNAL, "unhandled field");
+}
+
+static void add_extra(struct dd_apk_pkg *p, struct dd_blob k, struct dd_blob v)
+{
+	p->extra = dd_xrealloc(p->extra, (p->n_extra + 1) * sizeof(*p->extra));
+	p->extra[p->n_extra].key = dd_blob_dup(k);
+	p->extra[p->n_extra].value = dd_blob_dup(v);
+	p->n_extra++;
+}
+
+static bool key_ok(struct dd_blob k)
+{
+	if (!k.len)
+		return false;
+	for (size_t i = 0; i < k.len; i++) {
+		char c = k.ptr[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int require(const struct dd_apk_pkg *p, const char *what)
+{
+	if (!p->name || !p->name[0])
+		return dd_error(DD_E_FORMAT, "%s has no package name", what);
+	if (!p->version)
+		return dd_error(DD_E_FORMAT, "%s for '%s' has no version", what, p->name);
+	return 0;
+}
+
+int dd_pkginfo_parse(struct dd_blob text, struct dd_apk_pkg *p)
+{
+	struct dd_blob line;
+	unsigned lineno = 0;
+
+	while (text.len) {
+		struct dd_blob key, val;
+		int rc;
+
+		dd_blob_split(&text, '\n', &line);
+		lineno++;
+		if (line.len && line.ptr[line.len - 1] == '\r')
+			line.len--;
+		if (!dd_blob_trim(line).len || line.ptr[0] == '#')
+			continue;
+		val = line;
+		if (!dd_blob_split(&val, '=', &key) || !key_ok(dd_blob_trim(key)))
+			return dd_error(DD_E_FORMAT, ".PKGINFO line %u is not 'key = value': '%.*s'",
+					lineno, (int)(line.len > 60 ? 60 : line.len), line.ptr);
+		key = dd_blob_trim(key);
+		val = dd_blob_trim(val);
+		enum field f = lookup_pkginfo(key);
+
+		if (f == F_UNKNOWN) {
+			add_extra(p, key, val);
+			continue;
+		}
+		rc = set_field(p, f, val);
+		if (rc < 0)
+			return dd_error_prefix(rc, ".PKGINFO line %u (%.*s)", lineno,
+					       (int)key.len, key.ptr);
+	}
+	return require(p, ".PKGINFO");
+}
+
+static void kv(struct dd_buf *o, const char *k, const char *v)
+{
+	if (v)
+		dd_buf_addf(o, "%s = %s\n", k, v);
+}
+
+static void kv_deps(struct dd_buf *o, const char *k, const struct dd_dep *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dd_buf_addf(o, "%s = ", k);
+		dd_dep_format(&d[i], o);
+		dd_buf_adds(o, "\n");
+	}
+}
+
+void dd_pkginfo_write(const struct dd_apk_pkg *p, struct dd_buf *o)
+{
+	kv(o, "pkgname", p->name);
+	kv(o, "pkgver", p->version);
+	kv(o, "pkgdesc", p->description);
+	kv(o, "url", p->url);
+	if (p->build_time)
+		dd_buf_addf(o, "builddate = %lld\n", (long long)p->build_time);
+	kv(o, "packager", p->packager);
+	dd_buf_addf(o, "size = %llu\n", (unsigned long long)p->installed_size);
+	kv(o, "arch", p->arch);
+	kv(o, "origin", p->origin);
+	kv(o, "commit", p->commit);
+	kv(o, "maintainer", p->maintainer);
+	kv(o, "license", p->license);
+	kv_deps(o, "depend", p->depends, p->n_depends);
+	kv_deps(o, "provides", p->provides, p->n_provides);
+	kv_deps(o, "replaces", p->replaces, p->n_replaces);
+	if (p->n_install_if) {
+		dd_buf_adds(o, "install_if = ");
+		dd_deps_format(p->install_if, p->n_install_if, o);
+		dd_buf_adds(o, "\n");
+	}
+	if (p->has_provider_priority)
+		dd_buf_addf(o, "provider_priority = %d\n", p->provider_priority);
+	if (p->replaces_priority)
+		dd_buf_addf(o, "replaces_priority = %d\n", p->replaces_priority);
+	for (size_t i = 0; i < p->n_triggers; i++)
+		kv(o, "triggers", p->triggers[i]);
+	for (size_t i = 0; i < p->n_extra; i++)
+		kv(o, p->extra[i].key, p->extra[i].value);
+	if (p->datahash[0])
+		kv(o, "datahash", p->datahash);
+}
+
+static int parse_index_line(struct dd_apk_pkg *p, struct dd_blob line)
+{
+	struct dd_blob val = line;
+	enum field f;
+
+	if (line.len < 2 || line.ptr[1] != ':')
+		return dd_error(DD_E_FORMAT, "not an APKINDEX field: '%.*s'",
+				(int)(line.len > 60 ? 60 : line.len), line.ptr);
+	val.ptr += 2;
+	val.len -= 2;
+	f = lookup_index(line.ptr[0]);
+	if (f == F_UNKNOWN) {
+		add_extra(p, (struct dd_blob){ line.ptr, 1 }, val);
+		return 0;
+	}
+	if (f == F_TRIGGERS)
+		return add_triggers(p, val);
+	return set_field(p, f, val);
+}
+
+int dd_apkindex_parse(struct dd_blob text, struct dd_apk_pkg **pkgs, size_t *n)
+{
+	struct dd_apk_pkg *arr = NULL, *cur = NULL;
+	size_t cnt = 0;
+	unsigned lineno = 0, start = 0;
+	int rc = 0;
+
+	while (text.len) {
+		struct dd_blob line;
+
+		dd_blob_split(&text, '\n', &line);
+		lineno++;
+		if (line.len && line.ptr[line.len - 1] == '\r')
+			line.len--;
+		if (!line.len) {
+			if (cur && (rc = require(cur, "APKINDEX entry")) < 0)
+				goto fail_at_start;
+			cur = NULL;
+			continue;
+		}
+		if (!cur) {
+			arr = dd_xrealloc(arr, (cnt + 1) * sizeof(*arr));
+			cur = &arr[cnt++];
+			memset(cur, 0, sizeof(*cur));
+			start = lineno;
+		}
+		rc = parse_index_line(cur, line);
+		if (rc < 0) {
+			dd_error_prefix(rc, "APKINDEX line %u", lineno);
+			goto fail;
+		}
+	}
+	if (cur && (rc = require(cur, "APKINDEX entry")) < 0)
+		goto fail_at_start;
+	*pkgs = arr;
+	*n = cnt;
+	return 0;
+fail_at_start:
+	dd_error_prefix(rc, "APKINDEX line %u", start);
+fail:
+	dd_apk_pkgs_free(arr, cnt);
+	return rc;
+}
+
+static void ix(struct dd_buf *o, char k, const char *v)
+{
+	if (v && v[0])
+		dd_buf_addf(o, "%c:%s\n", k, v);
+}
+
+static void ix_deps(struct dd_buf *o, char k, const struct dd_dep *d, size_t n)
+{
+	if (!n)
+		return;
+	dd_buf_addf(o, "%c:", k);
+	dd_deps_format(d, n, o);
+	dd_buf_adds(o, "\n");
+}
+
+void dd_apkindex_write_pkg(const struct dd_apk_pkg *p, struct dd_buf *o)
+{
+	ix(o, 'C', p->checksum);
+	ix(o, 'P', p->name);
+	ix(o, 'V', p->version);
+	ix(o, 'A', p->arch);
+	dd_buf_addf(o, "S:%llu\nI:%llu\n", (unsigned long long)p->file_size,
+		    (unsigned long long)p->installed_size);
+	ix(o, 'T', p->description);
+	ix(o, 'U', p->url);
+	ix(o, 'L', p->license);
+	ix(o, 'o', p->origin);
+	ix(o, 'm', p->maintainer);
+	if (p->build_time)
+		dd_buf_addf(o, "t:%lld\n", (long long)p->build_time);
+	ix(o, 'c', p->commit);
+	if (p->has_provider_priority)
+		dd_buf_addf(o, "k:%d\n", p->provider_priority);
+	ix_deps(o, 'D', p->depends, p->n_depends);
+	ix_deps(o, 'p', p->provides, p->n_provides);
+	ix_deps(o, 'i', p->install_if, p->n_install_if);
+	ix_deps(o, 'r', p->replaces, p->n_replaces);
+	if (p->replaces_priority)
+		dd_buf_addf(o, "q:%d\n", p->replaces_priority);
+	dd_buf_adds(o, "\n");
+}
+
+int dd_apk_pkg_cmp(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b)
+{
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	switch (dd_version_compare(dd_blob_str(a->version), dd_blob_str(b->version))) {
+	case DD_VER_LESS: return -1;
+	case DD_VER_GREATER: return 1;
+	default: return 0;
+	}
+}
+
+void dd_apk_pkg_release(struct dd_apk_pkg *p)
+{
+	char **strs[] = { &p->name, &p->version, &p->arch, &p->description, &p->url,
+			  &p->license, &p->origin, &p->maintainer, &p->commit, &p->packager };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	dd_deps_free(p->depends, p->n_depends);
+	dd_deps_free(p->provides, p->n_provides);
+	dd_deps_free(p->install_if, p->n_install_if);
+	dd_deps_free(p->replaces, p->n_replaces);
+	for (size_t i = 0; i < p->n_triggers; i++)
+		free(p->triggers[i]);
+	free(p->triggers);
+	for (size_t i = 0; i < p->n_extra; i++) {
+		free(p->extra[i].key);
+		free(p->extra[i].value);
+	}
+	free(p->extra);
+	memset(p, 0, sizeof(*p));
+}
+
+void dd_apk_pkgs_free(struct dd_apk_pkg *pkgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dd_apk_pkg_release(&pkgs[i]);
+	free(pkgs);
+}

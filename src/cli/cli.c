@@ -1,0 +1,56 @@
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+void dd_cli_error(void)
+{
+	fprintf(stderr, "drydock: %s\n", dd_error_detail());
+}
+
+int dd_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("drydock: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	return DD_EXIT_USAGE;
+}
+
+bool dd_cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	}
+	return false;
+}
+
+int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
+		    char **argv, const char *usage)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+
+		fputs(usage, out);
+		fprintf(out, "\nCommands:\n");
+		for (const struct dd_subcommand *c = table; c->name; c++)
+			fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		fprintf(out, "\nRun 'drydock %s COMMAND --help' for details.\n", group);
+		return argc < 2 ? DD_EXIT_USAGE : DD_EXIT_OK;
+	}
+	for (const struct dd_subcommand *c = table; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	return dd_cli_usage_error("'%s %s' is not a command; see 'drydock %s --help'",
+				  group, argv[1], group);
+}

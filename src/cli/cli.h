@@ -1,0 +1,38 @@
+/*
+ * Commands.  To add one: write src/cli/cmd_<name>.c with
+ * int cmd_<name>(int argc, char **argv), declare it here, and add a
+ * line to commands[] in src/main.c.  A command parses its options,
+ * calls library code, prints, and returns an exit code below.  Library
+ * code never prints; commands print errors with dd_cli_error().
+ */
+#ifndef DD_CLI_H
+#define DD_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes, documented in README and `drydock help`. */
+enum {
+	DD_EXIT_OK = 0,     /* success */
+	DD_EXIT_FAIL = 1,   /* the operation failed (a check failed, bad input) */
+	DD_EXIT_USAGE = 2,  /* the command line is wrong */
+};
+
+struct dd_subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Print "drydock: <detail>" for the last library error. */
+void dd_cli_error(void);
+/* Print "drydock: msg" and return DD_EXIT_USAGE. */
+int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* true when argv holds -h or --help before any "--". */
+bool dd_cli_wants_help(int argc, char **argv);
+/* Run the subcommand argv[1] of group (argv[0]) from table. */
+int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
+		    char **argv, const char *usage);
+
+int cmd_pkg(int argc, char **argv);
+
+#endif

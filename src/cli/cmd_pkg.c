@@ -1,0 +1,775 @@
+/*
+ * drydock pkg: APK packages and indexes on their own, without a mirror.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "apk/read.h"
+#include "apk/version.h"
+#include "apk/write.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/file.h"
+
+static const char pkg_usage[] =
+	"usage: drydock pkg COMMAND [OPTIONS] ARGS\n";
+
+/* ---- inspect ---------------------------------------------------------- */
+
+static void mode_str(char type, unsigned mode, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = type == '5' ? 'd' : type == '2' ? 'l' : type == '1' ? 'h' :
+		 type == '3' ? 'c' : type == '4' ? 'b' : type == '6' ? 'p' : '-';
+	for (int i = 0; i < 9; i++)
+		out[i + 1] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	if (mode & 04000)
+		out[3] = (mode & 0100) ? 's' : 'S';
+	if (mode & 02000)
+		out[6] = (mode & 010) ? 's' : 'S';
+	if (mode & 01000)
+		out[9] = (mode & 01) ? 't' : 'T';
+	out[10] = 0;
+}
+
+static void print_deps(const char *key, const struct dd_dep *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct dd_buf b = DD_BUF_INIT;
+
+		dd_dep_format(&d[i], &b);
+		printf("  %-18s %s\n", key, b.ptr);
+		dd_buf_release(&b);
+	}
+}
+
+static void print_meta(const struct dd_apk_pkg *p)
+{
+	struct {
+		const char *k, *v;
+	} s[] = {
+		{ "name", p->name }, { "version", p->version }, { "arch", p->arch },
+		{ "description", p->description }, { "url", p->url },
+		{ "license", p->license }, { "origin", p->origin },
+		{ "maintainer", p->maintainer }, { "packager", p->packager },
+		{ "commit", p->commit },
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i].v && s[i].v[0])
+			printf("  %-18s %s\n", s[i].k, s[i].v);
+	printf("  %-18s %llu\n", "installed-size", (unsigned long long)p->installed_size);
+	if (p->build_time)
+		printf("  %-18s %lld\n", "builddate", (long long)p->build_time);
+	print_deps("depend", p->depends, p->n_depends);
+	print_deps("provides", p->provides, p->n_provides);
+	print_deps("install_if", p->install_if, p->n_install_if);
+	print_deps("replaces", p->replaces, p->n_replaces);
+	if (p->has_provider_priority)
+		printf("  %-18s %d\n", "provider_priority", p->provider_priority);
+	if (p->replaces_priority)
+		printf("  %-18s %d\n", "replaces_priority", p->replaces_priority);
+	for (size_t i = 0; i < p->n_triggers; i++)
+		printf("  %-18s %s\n", "trigger", p->triggers[i]);
+	for (size_t i = 0; i < p->n_extra; i++)
+		printf("  %-18s %s\n", p->extra[i].key, p->extra[i].value);
+}
+
+static void print_sigs(const struct dd_apk_file *f)
+{
+	if (!f->n_sigs)
+		printf("  %-18s none\n", "signature");
+	for (size_t i = 0; i < f->n_sigs; i++)
+		printf("  %-18s %s by %s (not checked; see 'drydock pkg verify')\n",
+		       "signature", f->sigs[i].alg, f->sigs[i].keyname);
+}
+
+static void print_package(const char *path, const struct dd_apk_file *f)
+{
+	printf("%s: package %s-%s\n", path, f->pkg.name, f->pkg.version);
+	print_meta(&f->pkg);
+	print_sigs(f);
+	printf("  %-18s %s\n", "checksum", f->checksum);
+	printf("  %-18s %s (%s)\n", "datahash", f->data_sha256,
+	       !f->pkg.datahash[0] ? "no datahash in .PKGINFO" :
+	       strcmp(f->pkg.datahash, f->data_sha256) ? "DOES NOT MATCH .PKGINFO" :
+	       "matches .PKGINFO");
+	for (size_t i = 0; i < f->n_problems; i++)
+		printf("  %-18s %s\n", "PROBLEM", f->problems[i]);
+	for (size_t i = 0; i < f->n_scripts; i++)
+		printf("  %-18s %s\n", "script", f->scripts[i]);
+	printf("  files (%zu):\n", f->n_files);
+	for (size_t i = 0; i < f->n_files; i++) {
+		const struct dd_apk_entry *e = &f->files[i];
+		char m[11];
+
+		mode_str(e->type, e->mode, m);
+		printf("    %s %u:%u %10llu %s", m, e->uid, e->gid,
+		       (unsigned long long)e->size, e->path);
+		if (e->link)
+			printf(" -> %s", e->link);
+		putchar('\n');
+	}
+}
+
+static int print_index(const char *path, const struct dd_apk_file *f,
+		       const struct dd_apk_pkg *pkgs, size_t n)
+{
+	if (f) {
+		printf("%s: index of %zu packages\n", path, n);
+		print_sigs(f);
+		if (f->description.len)
+			printf("  %-18s %s\n", "description", f->description.ptr);
+	} else {
+		printf("%s: index of %zu packages (plain text)\n", path, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("  %s-%s %s %s\n", pkgs[i].name, pkgs[i].version,
+		       pkgs[i].arch ? pkgs[i].arch : "noarch", pkgs[i].checksum);
+	return 0;
+}
+
+static json_t *json_deps(const struct dd_dep *d, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct dd_buf b = DD_BUF_INIT;
+
+		dd_dep_format(&d[i], &b);
+		json_array_append_new(a, json_string(b.ptr));
+		dd_buf_release(&b);
+	}
+	return a;
+}
+
+static void json_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static json_t *json_meta(const struct dd_apk_pkg *p)
+{
+	json_t *o = json_object(), *extra = json_object(), *trig = json_array();
+
+	json_str(o, "name", p->name);
+	json_str(o, "version", p->version);
+	json_str(o, "arch", p->arch);
+	json_str(o, "description", p->description);
+	json_str(o, "url", p->url);
+	json_str(o, "license", p->license);
+	json_str(o, "origin", p->origin);
+	json_str(o, "maintainer", p->maintainer);
+	json_str(o, "packager", p->packager);
+	json_str(o, "commit", p->commit);
+	json_object_set_new(o, "installed_size", json_integer((json_int_t)p->installed_size));
+	if (p->file_size)
+		json_object_set_new(o, "file_size", json_integer((json_int_t)p->file_size));
+	if (p->build_time)
+		json_object_set_new(o, "builddate", json_integer(p->build_time));
+	if (p->checksum[0])
+		json_str(o, "checksum", p->checksum);
+	if (p->datahash[0])
+		json_str(o, "datahash", p->datahash);
+	json_object_set_new(o, "depends", json_deps(p->depends, p->n_depends));
+	json_object_set_new(o, "provides", json_deps(p->provides, p->n_provides));
+	json_object_set_new(o, "install_if", json_deps(p->install_if, p->n_install_if));
+	json_object_set_new(o, "replaces", json_deps(p->replaces, p->n_replaces));
+	if (p->has_provider_priority)
+		json_object_set_new(o, "provider_priority", json_integer(p->provider_priority));
+	if (p->replaces_priority)
+		json_object_set_new(o, "replaces_priority", json_integer(p->replaces_priority));
+	for (size_t i = 0; i < p->n_triggers; i++)
+		json_array_append_new(trig, json_string(p->triggers[i]));
+	json_object_set_new(o, "triggers", trig);
+	for (size_t i = 0; i < p->n_extra; i++)
+		json_object_set_new(extra, p->extra[i].key, json_string(p->extra[i].value));
+	json_object_set_new(o, "other", extra);
+	return o;
+}
+
+static json_t *json_sigs(const struct dd_apk_file *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->n_sigs; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "algorithm", f->sigs[i].alg,
+						   "key", f->sigs[i].keyname));
+	return a;
+}
+
+static json_t *json_files(const struct dd_apk_file *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->n_files; i++) {
+		const struct dd_apk_entry *e = &f->files[i];
+		static const char *types[] = { "file", "hardlink", "symlink", "char",
+					       "block", "dir", "fifo" };
+		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I}",
+				      "path", e->path, "type", types[e->type - '0'],
+				      "mode", (json_int_t)e->mode, "uid", (json_int_t)e->uid,
+				      "gid", (json_int_t)e->gid, "uname", e->uname,
+				      "gname", e->gname, "size", (json_int_t)e->size,
+				      "mtime", (json_int_t)e->mtime);
+
+		if (e->link)
+			json_object_set_new(o, "link", json_string(e->link));
+		if (e->sha1[0])
+			json_object_set_new(o, "sha1", json_string(e->sha1));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *json_package(const char *path, const struct dd_apk_file *f)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "file", path, "kind", "package",
+			      "file_size", (json_int_t)f->file_size, "checksum", f->checksum,
+			      "data_sha256", f->data_sha256);
+	json_t *scripts = json_array();
+
+	json_object_set_new(o, "signatures", json_sigs(f));
+	json_object_set_new(o, "pkginfo", json_meta(&f->pkg));
+	for (size_t i = 0; i < f->n_scripts; i++)
+		json_array_append_new(scripts, json_string(f->scripts[i]));
+	json_object_set_new(o, "scripts", scripts);
+	json_object_set_new(o, "files", json_files(f));
+	json_object_set_new(o, "problems", json_array());
+	for (size_t i = 0; i < f->n_problems; i++)
+		json_array_append_new(json_object_get(o, "problems"),
+				      json_string(f->problems[i]));
+	return o;
+}
+
+static json_t *json_index(const char *path, const struct dd_apk_file *f,
+			  const struct dd_apk_pkg *pkgs, size_t n)
+{
+	json_t *o = json_pack("{s:s, s:s}", "file", path, "kind", f ? "index" : "index-text");
+	json_t *a = json_array();
+
+	if (f) {
+		json_object_set_new(o, "signatures", json_sigs(f));
+		json_object_set_new(o, "description", json_string(f->description.ptr ?
+								   f->description.ptr : ""));
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_meta(&pkgs[i]));
+	json_object_set_new(o, "packages", a);
+	return o;
+}
+
+/* Is path a plain-text APKINDEX rather than a gzip file? */
+static bool is_plain_index(const char *path)
+{
+	unsigned char magic[2] = { 0, 0 };
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return false;
+	size_t n = fread(magic, 1, 2, f);
+
+	fclose(f);
+	return n == 2 && !(magic[0] == 0x1f && magic[1] == 0x8b);
+}
+
+struct loaded {
+	struct dd_apk_file file;
+	bool plain;
+	struct dd_apk_pkg *pkgs;
+	size_t n_pkgs;
+	struct dd_buf text;
+};
+
+static int load(const char *path, struct loaded *l)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->plain = is_plain_index(path);
+	if (l->plain) {
+		rc = dd_read_file(path, 512u << 20, &l->text);
+		if (!rc)
+			rc = dd_apkindex_parse(dd_buf_blob(&l->text), &l->pkgs, &l->n_pkgs);
+		return rc ? dd_error_prefix(rc, "%s", path) : 0;
+	}
+	rc = dd_apk_read(path, &l->file);
+	if (!rc && l->file.kind == DD_APK_INDEX) {
+		rc = dd_apkindex_parse(dd_buf_blob(&l->file.index_text), &l->pkgs, &l->n_pkgs);
+		if (rc)
+			dd_error_prefix(rc, "%s", path);
+	}
+	return rc;
+}
+
+static void unload(struct loaded *l)
+{
+	dd_apk_file_release(&l->file);
+	dd_apk_pkgs_free(l->pkgs, l->n_pkgs);
+	dd_buf_release(&l->text);
+}
+
+static int pkg_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int ret = DD_EXIT_OK, c;
+	json_t *all = json_array();
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h') {
+			printf("usage: drydock pkg inspect [--json] FILE.apk|APKINDEX...\n\n"
+			       "Show a package's metadata, signatures and files, or an index's\n"
+			       "packages. Checks structure, datahash and file checksums, not trust.\n");
+			json_decref(all);
+			return DD_EXIT_OK;
+		} else {
+			json_decref(all);
+			return DD_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		json_decref(all);
+		return dd_cli_usage_error("pkg inspect: no file given");
+	}
+	for (int i = optind; i < argc; i++) {
+		struct loaded l;
+
+		if (load(argv[i], &l)) {
+			dd_cli_error();
+			ret = DD_EXIT_FAIL;
+		} else if (json) {
+			json_array_append_new(all, l.plain || l.file.kind == DD_APK_INDEX ?
+				json_index(argv[i], l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs) :
+				json_package(argv[i], &l.file));
+		} else if (l.plain || l.file.kind == DD_APK_INDEX) {
+			print_index(argv[i], l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs);
+		} else {
+			print_package(argv[i], &l.file);
+		}
+		if (!l.plain && dd_apk_check(&l.file, argv[i])) {
+			dd_cli_error();
+			ret = DD_EXIT_FAIL;
+		}
+		unload(&l);
+	}
+	if (json) {
+		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	}
+	json_decref(all);
+	return ret;
+}
+
+/* ---- verify ----------------------------------------------------------- */
+
+static int verify_one(const char *path, const struct dd_keyring *kr, json_t *json)
+{
+	struct loaded l;
+	const struct dd_apk_sig *sig = NULL;
+	const char *key = NULL;
+	enum dd_sig_status st;
+	struct dd_buf msg = DD_BUF_INIT;
+
+	if (load(path, &l)) {
+		if (json)
+			json_array_append_new(json, json_pack("{s:s, s:s, s:s}", "file", path,
+							      "status", "error", "error",
+							      dd_error_detail()));
+		else
+			dd_cli_error();
+		return DD_EXIT_FAIL;
+	}
+	if (l.plain) {
+		unload(&l);
+		if (json)
+			json_array_append_new(json, json_pack("{s:s, s:s}", "file", path,
+							      "status", "unsigned"));
+		else
+			printf("%s: unsigned (plain APKINDEX text has no signature)\n", path);
+		return DD_EXIT_FAIL;
+	}
+	st = dd_apk_verify(&l.file, kr, &sig, &key);
+	switch (st) {
+	case DD_SIG_VALID:
+		dd_buf_addf(&msg, "valid (%s signature by %s", sig->alg, key);
+		if (strcmp(key, sig->keyname))
+			dd_buf_addf(&msg, ", named %s in the file", sig->keyname);
+		dd_buf_adds(&msg, ")");
+		break;
+	case DD_SIG_UNKNOWN_KEY:
+		dd_buf_addf(&msg, "signed by an unknown key (");
+		for (size_t i = 0; i < l.file.n_sigs; i++)
+			dd_buf_addf(&msg, "%s%s", i ? ", " : "", l.file.sigs[i].keyname);
+		dd_buf_adds(&msg, "); give its public key with --key to trust it");
+		break;
+	case DD_SIG_BAD:
+		dd_buf_adds(&msg, "BAD signature (");
+		for (size_t i = 0; i < l.file.n_sigs; i++)
+			if (dd_keyring_find(kr, l.file.sigs[i].keyname))
+				dd_buf_addf(&msg, "%s%s", i ? ", " : "", l.file.sigs[i].keyname);
+		dd_buf_adds(&msg, " does not verify it): the file was changed after signing, "
+			    "or signed by another key of the same name; do not use it");
+		break;
+	case DD_SIG_UNSIGNED:
+		dd_buf_adds(&msg, "unsigned");
+		break;
+	}
+	for (size_t i = 0; i < l.file.n_problems; i++)
+		dd_buf_addf(&msg, "; CONTENT DOES NOT MATCH: %s", l.file.problems[i]);
+	if (json) {
+		json_t *o = json_pack("{s:s, s:b, s:s, s:s}", "file", path, "ok",
+				      st == DD_SIG_VALID && !l.file.n_problems, "signature",
+				      st == DD_SIG_VALID ? "valid" : st == DD_SIG_BAD ? "bad" :
+				      st == DD_SIG_UNSIGNED ? "unsigned" : "unknown-key",
+				      "message", msg.ptr);
+		json_t *probs = json_array();
+
+		for (size_t i = 0; i < l.file.n_problems; i++)
+			json_array_append_new(probs, json_string(l.file.problems[i]));
+		json_object_set_new(o, "problems", probs);
+		if (key)
+			json_object_set_new(o, "key", json_string(key));
+		json_array_append_new(json, o);
+	} else {
+		printf("%s: %s\n", path, msg.ptr);
+	}
+	dd_buf_release(&msg);
+	st = l.file.n_problems ? DD_SIG_BAD : st;
+	unload(&l);
+	return st == DD_SIG_VALID ? DD_EXIT_OK : DD_EXIT_FAIL;
+}
+
+static int pkg_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dd_keyring kr = { NULL, 0 };
+	json_t *json = NULL;
+	int ret = DD_EXIT_OK, c;
+
+	while ((c = getopt_long(argc, argv, "k:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (dd_keyring_add_file(&kr, optarg)) {
+				dd_cli_error();
+				ret = DD_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'j':
+			json = json ? json : json_array();
+			break;
+		case 'h':
+			printf("usage: drydock pkg verify [--json] --key KEY.rsa.pub... FILE...\n\n"
+			       "Check each package's or index's signature against the given RSA\n"
+			       "public keys, plus its structure, datahash and file checksums.\n"
+			       "Prints valid, signed by an unknown key, BAD signature or unsigned;\n"
+			       "exits 0 only when every file is valid.\n");
+			goto out;
+		default:
+			ret = DD_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		ret = dd_cli_usage_error("pkg verify: no file given");
+		goto out;
+	}
+	for (int i = optind; i < argc; i++)
+		if (verify_one(argv[i], &kr, json) != DD_EXIT_OK)
+			ret = DD_EXIT_FAIL;
+	if (json) {
+		json_dumpf(json, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	}
+out:
+	json_decref(json);
+	dd_keyring_release(&kr);
+	return ret;
+}
+
+/* ---- build and index -------------------------------------------------- */
+
+static int64_t build_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (s && dd_blob_to_u64(dd_blob_str(s), &v))
+		return (int64_t)v;
+	return (int64_t)time(NULL);
+}
+
+struct sign_opts {
+	const char *key_path, *key_name, *digest;
+	EVP_PKEY *key;
+	struct dd_buf name;
+	struct dd_apk_signer signer;
+};
+
+static int setup_signer(struct sign_opts *s)
+{
+	const char *base;
+
+	memset(&s->signer, 0, sizeof(s->signer));
+	if (!s->key_path)
+		return 0;
+	if (dd_rsa_load_private(s->key_path, &s->key))
+		return -1;
+	base = strrchr(s->key_path, '/');
+	base = base ? base + 1 : s->key_path;
+	if (s->key_name)
+		dd_buf_adds(&s->name, s->key_name);
+	else
+		dd_buf_addf(&s->name, "%s.pub", base);
+	s->signer.key = s->key;
+	s->signer.keyname = s->name.ptr;
+	s->signer.md = !s->digest || !strcmp(s->digest, "sha256") ? EVP_sha256() :
+		       !strcmp(s->digest, "sha1") ? EVP_sha1() :
+		       !strcmp(s->digest, "sha512") ? EVP_sha512() : NULL;
+	if (!s->signer.md)
+		return dd_error(DD_E_USAGE, "--digest must be sha1, sha256 or sha512");
+	if (strchr(s->name.ptr, '/'))
+		return dd_error(DD_E_USAGE, "--key-name must be a file name, not a path");
+	return 0;
+}
+
+static void release_signer(struct sign_opts *s)
+{
+	EVP_PKEY_free(s->key);
+	dd_buf_release(&s->name);
+}
+
+static const char build_help[] =
+	"usage: drydock pkg build [--info FILE] [--set KEY=VALUE]... [--script FILE]...\n"
+	"                         [--sign KEY.rsa [--key-name NAME] [--digest ALG]]\n"
+	"                         -o OUT.apk DIR\n\n"
+	"Write an APK v2 package of the tree DIR. Metadata comes from --info (.PKGINFO\n"
+	"syntax: 'key = value' lines) and --set; pkgname and pkgver are required; size,\n"
+	"datahash and builddate are computed. Files are owned by root; times are\n"
+	"clamped to SOURCE_DATE_EPOCH (default: now). --sign signs with an RSA private\n"
+	"key, recorded as NAME (default: the key's file name plus .pub) with digest\n"
+	"sha256 (default), sha1 or sha512.\n";
+
+static int pkg_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "info", required_argument, NULL, 'i' },
+		{ "set", required_argument, NULL, 's' },
+		{ "script", required_argument, NULL, 'S' },
+		{ "sign", required_argument, NULL, 'k' },
+		{ "key-name", required_argument, NULL, 'n' },
+		{ "digest", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dd_buf info = DD_BUF_INIT, file = DD_BUF_INIT;
+	struct sign_opts so = { 0 };
+	struct dd_apk_pkg pkg = { 0 };
+	char **scripts = NULL;
+	size_t n_scripts = 0;
+	const char *out = NULL;
+	struct stat st;
+	int ret = DD_EXIT_FAIL, c;
+
+	while ((c = getopt_long(argc, argv, "i:s:S:k:n:d:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (dd_read_file(optarg, 1 << 20, &file)) {
+				dd_cli_error();
+				goto out;
+			}
+			dd_buf_addf(&info, "%s\n", file.ptr);
+			break;
+		case 's':
+			if (!strchr(optarg, '=')) {
+				ret = dd_cli_usage_error("--set wants KEY=VALUE, not '%s'", optarg);
+				goto out;
+			}
+			*strchr(optarg, '=') = 0;
+			dd_buf_addf(&info, "%s = %s\n", optarg, optarg + strlen(optarg) + 1);
+			break;
+		case 'S':
+			scripts = dd_xrealloc(scripts, (n_scripts + 1) * sizeof(char *));
+			scripts[n_scripts++] = optarg;
+			break;
+		case 'k': so.key_path = optarg; break;
+		case 'n': so.key_name = optarg; break;
+		case 'd': so.digest = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h':
+			fputs(build_help, stdout);
+			ret = DD_EXIT_OK;
+			goto out;
+		default:
+			ret = DD_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind != argc - 1 || !out) {
+		ret = dd_cli_usage_error("pkg build: need -o OUT.apk and one directory");
+		goto out;
+	}
+	if (stat(argv[optind], &st) || !S_ISDIR(st.st_mode)) {
+		ret = dd_cli_usage_error("pkg build: %s is not a directory", argv[optind]);
+		goto out;
+	}
+	if (dd_pkginfo_parse(dd_buf_blob(&info), &pkg) || setup_signer(&so) ||
+	    dd_apk_build(argv[optind], &pkg, scripts, n_scripts, &so.signer, build_epoch(),
+			 out)) {
+		dd_cli_error();
+		goto out;
+	}
+	printf("%s: %s-%s\n", out, pkg.name, pkg.version);
+	ret = DD_EXIT_OK;
+out:
+	release_signer(&so);
+	dd_apk_pkg_release(&pkg);
+	dd_buf_release(&info);
+	dd_buf_release(&file);
+	free(scripts);
+	return ret;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static const char index_help[] =
+	"usage: drydock pkg index -o OUT [--text] [--description TEXT]\n"
+	"                         [--sign KEY.rsa [--key-name NAME] [--digest ALG]] FILE.apk...\n\n"
+	"Write an index of the given packages: APKINDEX.tar.gz (signed with --sign), or\n"
+	"plain APKINDEX text with --text or when OUT does not end in .tar.gz. Each\n"
+	"package is read and checked first; checksums (C:) are computed.\n";
+
+static int pkg_index(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "text", no_argument, NULL, 't' },
+		{ "description", required_argument, NULL, 'D' },
+		{ "sign", required_argument, NULL, 'k' },
+		{ "key-name", required_argument, NULL, 'n' },
+		{ "digest", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sign_opts so = { 0 };
+	struct dd_apk_file *files = NULL;
+	size_t n = 0;
+	const char *out = NULL, *desc = NULL;
+	bool text = false;
+	int ret = DD_EXIT_FAIL, c;
+
+	while ((c = getopt_long(argc, argv, "o:tD:k:n:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 't': text = true; break;
+		case 'D': desc = optarg; break;
+		case 'k': so.key_path = optarg; break;
+		case 'n': so.key_name = optarg; break;
+		case 'd': so.digest = optarg; break;
+		case 'h':
+			fputs(index_help, stdout);
+			return DD_EXIT_OK;
+		default:
+			return DD_EXIT_USAGE;
+		}
+	}
+	if (!out || optind >= argc)
+		return dd_cli_usage_error("pkg index: need -o OUT and at least one package");
+	text = text || !ends_with(out, ".tar.gz");
+	if (text && so.key_path)
+		return dd_cli_usage_error("pkg index: plain APKINDEX text cannot be signed");
+	files = dd_xcalloc((size_t)(argc - optind), sizeof(*files));
+	for (int i = optind; i < argc; i++, n++) {
+		if (dd_apk_read(argv[i], &files[n]) || dd_apk_check(&files[n], argv[i])) {
+			n++;
+			dd_cli_error();
+			goto out;
+		}
+		if (files[n].kind != DD_APK_PACKAGE) {
+			n++;
+			fprintf(stderr, "drydock: %s: an index, not a package\n", argv[i]);
+			goto out;
+		}
+	}
+	if (setup_signer(&so) ||
+	    dd_apk_index_write(files, n, desc, &so.signer, build_epoch(), text, out)) {
+		dd_cli_error();
+		goto out;
+	}
+	printf("%s: %zu packages\n", out, n);
+	ret = DD_EXIT_OK;
+out:
+	for (size_t i = 0; i < n; i++)
+		dd_apk_file_release(&files[i]);
+	free(files);
+	release_signer(&so);
+	return ret;
+}
+
+/* ---- version ---------------------------------------------------------- */
+
+static int pkg_version(int argc, char **argv)
+{
+	if (dd_cli_wants_help(argc, argv)) {
+		printf("usage: drydock pkg version A B    compare two versions: prints <, = or >\n"
+		       "       drydock pkg version --check V...   exit 1 if any V is invalid\n");
+		return DD_EXIT_OK;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--check")) {
+		int ret = DD_EXIT_OK;
+
+		for (int i = 2; i < argc; i++)
+			if (!dd_version_valid(dd_blob_str(argv[i]))) {
+				printf("%s: invalid version\n", argv[i]);
+				ret = DD_EXIT_FAIL;
+			}
+		return ret;
+	}
+	if (argc != 3)
+		return dd_cli_usage_error("pkg version: need two versions (see --help)");
+	switch (dd_version_compare(dd_blob_str(argv[1]), dd_blob_str(argv[2]))) {
+	case DD_VER_LESS: puts("<"); break;
+	case DD_VER_GREATER: puts(">"); break;
+	default: puts("="); break;
+	}
+	return DD_EXIT_OK;
+}
+
+static const struct dd_subcommand pkg_commands[] = {
+	{ "inspect", pkg_inspect, "show metadata and files of packages and indexes" },
+	{ "verify", pkg_verify, "check signatures against RSA public keys" },
+	{ "build", pkg_build, "write a signed .apk from a directory tree" },
+	{ "index", pkg_index, "write APKINDEX.tar.gz or APKINDEX text" },
+	{ "version", pkg_version, "compare APK versions" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_pkg(int argc, char **argv)
+{
+	return dd_cli_dispatch("pkg", pkg_commands, argc, argv, pkg_usage);
+}

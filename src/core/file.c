@@ -1,0 +1,103 @@
+#include "core/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+int dd_atomic_open(struct dd_atomic *a, const char *path)
+{
+	struct dd_buf tmp = DD_BUF_INIT;
+	mode_t mask;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	dd_buf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	a->fd = mkstemp(tmp.ptr);
+	if (a->fd < 0) {
+		dd_buf_release(&tmp);
+		return dd_error_errno("cannot create a file beside %s", path);
+	}
+	mask = umask(0);
+	umask(mask);
+	fchmod(a->fd, 0644 & ~mask);
+	a->tmp = dd_buf_detach(&tmp, NULL);
+	a->path = dd_xstrdup(path);
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = dd_xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+
+	free(copy);
+	if (fd < 0)
+		return 0;
+	fsync(fd);
+	close(fd);
+	return 0;
+}
+
+int dd_atomic_commit(struct dd_atomic *a)
+{
+	int rc = 0;
+
+	if (fsync(a->fd) < 0)
+		rc = dd_error_errno("%s: fsync", a->path);
+	if (close(a->fd) < 0 && !rc)
+		rc = dd_error_errno("%s: close", a->path);
+	a->fd = -1;
+	if (!rc && rename(a->tmp, a->path) < 0)
+		rc = dd_error_errno("%s: rename", a->path);
+	if (!rc)
+		fsync_dir_of(a->path);
+	dd_atomic_abort(a);
+	return rc;
+}
+
+void dd_atomic_abort(struct dd_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->tmp)
+		unlink(a->tmp); /* after a commit, the name is gone: ENOENT */
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+	a->fd = -1;
+}
+
+int dd_read_file(const char *path, uint64_t max, struct dd_buf *out)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int rc = 0;
+
+	if (fd < 0)
+		return dd_error_errno("%s", path);
+	dd_buf_reset(out);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = dd_error_errno("%s", path);
+			break;
+		}
+		if (out->len + (size_t)n > max) {
+			rc = dd_error(DD_E_LIMIT, "%s: larger than %llu bytes", path,
+				      (unsigned long long)max);
+			break;
+		}
+		dd_buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return rc;
+}

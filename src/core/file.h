@@ -1,0 +1,29 @@
+/*
+ * Files written safely: data goes to a temporary file beside the
+ * target, is fsynced, and is renamed over the target only when complete,
+ * so a reader (or a crash) never sees a half-written file.
+ */
+#ifndef DD_FILE_H
+#define DD_FILE_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+
+struct dd_atomic {
+	char *path; /* final name */
+	char *tmp;  /* temporary name, in the same directory */
+	int fd;
+};
+
+/* Create a temporary file next to path (mode 0644 less umask). */
+int dd_atomic_open(struct dd_atomic *a, const char *path);
+/* fsync, rename into place, fsync the directory; closes the file. */
+int dd_atomic_commit(struct dd_atomic *a);
+/* Remove the temporary file; safe to call after commit or on a zeroed struct. */
+void dd_atomic_abort(struct dd_atomic *a);
+
+/* Read a whole file of at most max bytes into out. */
+int dd_read_file(const char *path, uint64_t max, struct dd_buf *out);
+
+#endif

@@ -1,0 +1,224 @@
+#include "core/gzip.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+void dd_gz_init(struct dd_gz *gz, int fd)
+{
+	memset(gz, 0, sizeof(*gz));
+	gz->fd = fd;
+	gz->member = -1;
+	gz->limit = UINT64_MAX;
+	gz->zs.next_in = gz->in;
+	inflateInit2(&gz->zs, 15 + 16);
+}
+
+void dd_gz_release(struct dd_gz *gz)
+{
+	inflateEnd(&gz->zs);
+}
+
+static ssize_t fill(struct dd_gz *gz)
+{
+	ssize_t n;
+
+	if (gz->zs.avail_in)
+		return gz->zs.avail_in;
+	do
+		n = read(gz->fd, gz->in, sizeof(gz->in));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return dd_error_errno("read");
+	gz->zs.next_in = gz->in;
+	gz->zs.avail_in = (uInt)n;
+	return n;
+}
+
+int dd_gz_next(struct dd_gz *gz)
+{
+	ssize_t n;
+
+	if (gz->in_member)
+		return dd_error(DD_E_INTERNAL, "gzip member %d not finished", gz->member);
+	n = fill(gz);
+	if (n <= 0)
+		return (int)n;
+	/* A second byte may still be unread; check what we can. */
+	if (gz->zs.next_in[0] != 0x1f ||
+	    (gz->zs.avail_in > 1 && gz->zs.next_in[1] != 0x8b))
+		return dd_error(DD_E_FORMAT,
+				"%llu bytes after gzip member %d are not gzip data",
+				(unsigned long long)gz->zs.avail_in, gz->member + 1);
+	inflateReset(&gz->zs);
+	gz->member++;
+	gz->in_member = 1;
+	gz->in_bytes = gz->out_bytes = 0;
+	gz->limit = UINT64_MAX;
+	gz->nmd = 0;
+	return 1;
+}
+
+void dd_gz_add_digest(struct dd_gz *gz, EVP_MD_CTX *md)
+{
+	if (gz->nmd < DD_GZ_MAX_DIGESTS)
+		gz->md[gz->nmd++] = md;
+}
+
+static void digest(struct dd_gz *gz, const unsigned char *p, size_t n)
+{
+	for (int i = 0; i < gz->nmd; i++)
+		EVP_DigestUpdate(gz->md[i], p, n);
+	gz->in_bytes += n;
+}
+
+ssize_t dd_gz_read(struct dd_gz *gz, void *buf, size_t len)
+{
+	size_t want = len;
+
+	if (!gz->in_member)
+		return 0;
+	if (gz->limit - gz->out_bytes < want)
+		want = (size_t)(gz->limit - gz->out_bytes) + 1;
+	gz->zs.next_out = buf;
+	gz->zs.avail_out = (uInt)(want > (1u << 30) ? (1u << 30) : want);
+	while (gz->zs.avail_out) {
+		const unsigned char *start;
+		ssize_t n = fill(gz);
+		int rc;
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return dd_error(DD_E_TRUNCATED,
+					"gzip member %d ends early (file truncated?)",
+					gz->member + 1);
+		start = gz->zs.next_in;
+		rc = inflate(&gz->zs, Z_NO_FLUSH);
+		digest(gz, start, (size_t)(gz->zs.next_in - start));
+		if (rc == Z_STREAM_END) {
+			gz->in_member = 0;
+			break;
+		}
+		if (rc == Z_DATA_ERROR)
+			return dd_error(DD_E_FORMAT, "corrupt gzip data in member %d: %s",
+					gz->member + 1, gz->zs.msg ? gz->zs.msg : "?");
+		if (rc == Z_MEM_ERROR)
+			return dd_error(DD_E_NOMEM, "out of memory in inflate");
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return dd_error(DD_E_FORMAT, "gzip member %d: inflate error %d",
+					gz->member + 1, rc);
+	}
+	size_t got = (size_t)((unsigned char *)gz->zs.next_out - (unsigned char *)buf);
+	gz->out_bytes += got;
+	if (gz->out_bytes > gz->limit)
+		return dd_error(DD_E_LIMIT,
+				"gzip member %d expands beyond %llu bytes (decompression bomb?)",
+				gz->member + 1, (unsigned long long)gz->limit);
+	return (ssize_t)got;
+}
+
+int dd_gz_skip_member(struct dd_gz *gz)
+{
+	unsigned char buf[16384];
+	ssize_t n;
+
+	while ((n = dd_gz_read(gz, buf, sizeof(buf))) > 0)
+		;
+	return (int)n;
+}
+
+ssize_t dd_gz_read_cb(void *gz, void *buf, size_t len)
+{
+	return dd_gz_read(gz, buf, len);
+}
+
+int dd_write_fd(void *fdp, const void *data, size_t len)
+{
+	int fd = *(int *)fdp;
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dd_error_errno("write");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int dd_write_buf(void *buf, const void *data, size_t len)
+{
+	dd_buf_add(buf, data, len);
+	return 0;
+}
+
+int dd_gzw_begin(struct dd_gzw *w, dd_write_fn out, void *ctx, EVP_MD_CTX *md)
+{
+	memset(&w->zs, 0, sizeof(w->zs));
+	w->out = out;
+	w->out_ctx = ctx;
+	w->md = md;
+	w->in_bytes = w->out_bytes = 0;
+	if (deflateInit2(&w->zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return dd_error(DD_E_NOMEM, "deflateInit failed");
+	memset(&w->header, 0, sizeof(w->header));
+	w->header.os = 3; /* unix, whatever the build host */
+	deflateSetHeader(&w->zs, &w->header);
+	return 0;
+}
+
+static int pump(struct dd_gzw *w, int flush)
+{
+	int rc;
+
+	do {
+		size_t n;
+		int r;
+
+		w->zs.next_out = w->buf;
+		w->zs.avail_out = sizeof(w->buf);
+		rc = deflate(&w->zs, flush);
+		if (rc == Z_STREAM_ERROR)
+			return dd_error(DD_E_INTERNAL, "deflate failed");
+		n = sizeof(w->buf) - w->zs.avail_out;
+		if (w->md)
+			EVP_DigestUpdate(w->md, w->buf, n);
+		w->out_bytes += n;
+		r = n ? w->out(w->out_ctx, w->buf, n) : 0;
+		if (r < 0)
+			return r;
+	} while (w->zs.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+	return 0;
+}
+
+int dd_gzw_write(struct dd_gzw *w, const void *data, size_t len)
+{
+	w->zs.next_in = (Bytef *)data;
+	w->zs.avail_in = (uInt)len;
+	w->in_bytes += len;
+	return pump(w, Z_NO_FLUSH);
+}
+
+int dd_gzw_end(struct dd_gzw *w)
+{
+	int r;
+
+	w->zs.next_in = NULL;
+	w->zs.avail_in = 0;
+	r = pump(w, Z_FINISH);
+	deflateEnd(&w->zs);
+	return r;
+}
+
+int dd_gzw_write_cb(void *w, const void *data, size_t len)
+{
+	return dd_gzw_write(w, data, len);
+}

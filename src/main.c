@@ -1,0 +1,53 @@
+/*
+ * drydock: verified offline mirrors and reproducible container images.
+ * This file only finds the command; each lives in src/cli/cmd_<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "version.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const struct dd_subcommand commands[] = {
+	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
+	{ "help", cmd_help, "show this help" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: drydock [--version] [--help] COMMAND [ARGS]\n\nCommands:\n", out);
+	for (const struct dd_subcommand *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nExit codes: 0 success, 1 the operation failed, 2 usage error.\n"
+	      "Run 'drydock COMMAND --help' for a command's options.\n", out);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return DD_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return DD_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("drydock %s\n", DD_VERSION);
+		return DD_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc - 1, argv + 1);
+	for (const struct dd_subcommand *c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "drydock: '%s' is not a command; see 'drydock --help'\n", argv[1]);
+	return DD_EXIT_USAGE;
+}

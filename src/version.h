@@ -1,0 +1,1 @@
+#define DD_VERSION "0.1.0"

@@ -1,0 +1,57 @@
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SUITES(X) X(version) X(dep)
+
+#define DECLARE(name) void suite_##name(void);
+SUITES(DECLARE)
+
+static int failed_now, skipped_now;
+static char skip_why[256];
+
+void t_fail(const char *file, int line, const char *what)
+{
+	if (failed_now++ < 5)
+		fprintf(stderr, "  %s:%d: %s\n", file, line, what);
+}
+
+void t_skip(const char *why)
+{
+	skipped_now = 1;
+	snprintf(skip_why, sizeof(skip_why), "%s", why);
+}
+
+void t_run(const char *name, void (*fn)(void))
+{
+	failed_now = skipped_now = 0;
+	fn();
+	if (failed_now)
+		printf("FAIL: unit/%s (%d checks failed)\n", name, failed_now);
+	else if (skipped_now)
+		printf("SKIP: unit/%s: %s\n", name, skip_why);
+	else
+		printf("PASS: unit/%s\n", name);
+	fflush(stdout);
+}
+
+const char *t_corpus(const char *rel)
+{
+	static char path[4096];
+	const char *root = getenv("DD_CORPUS");
+
+	snprintf(path, sizeof(path), "%s/%s", root ? root : "../shared/corpus", rel);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+#define CALL(name) suite_##name();
+	SUITES(CALL)
+	return 0;
+}
