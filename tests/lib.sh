@@ -12,7 +12,7 @@ T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/drydock-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
-dd() { "$DRYDOCK" "$@"; }
+drydock() { "$DRYDOCK" "$@"; }
 
 t_fail() { echo "  $*" >&2; exit 1; }
 t_skip() { echo "$*" >"$T_TMP/.skip"; exit 77; }
@@ -76,5 +76,5 @@ build_fixture() {
 		[ -f "$s" ] && scripts="$scripts --script $s"
 	done
 	# shellcheck disable=SC2086
-	dd pkg build --info "$src/PKGINFO" $scripts --sign "$2" -o "$3" "$src/root"
+	drydock pkg build --info "$src/PKGINFO" $scripts --sign "$2" -o "$3" "$src/root"
 }

@@ -107,7 +107,8 @@ static int read_signatures(struct reader *r, bool *is_control)
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return dd_error(DD_E_FORMAT, "first segment is empty");
+		return dd_error(DD_E_FORMAT, "the first gzip member holds no tar "
+				"members: not an APK package or index");
 	if (strncmp(e->path, ".SIGN.", 6)) {
 		*is_control = true;
 		return 0;
@@ -310,18 +311,18 @@ static int read_all(struct reader *r)
 		return rc ? rc : dd_error(DD_E_TRUNCATED, "empty file");
 	rc = read_signatures(r, &ctl_open);
 	if (rc < 0)
-		return rc;
+		return dd_error_prefix(rc, "signature segment");
 	if (!ctl_open)
 		end_tar(r);
 	rc = read_control(r, ctl_open);
 	end_tar(r);
 	if (rc < 0)
-		return rc;
+		return dd_error_prefix(rc, "control segment");
 	if (r->f->kind == DD_APK_PACKAGE) {
 		rc = read_data(r);
 		end_tar(r);
 		if (rc < 0)
-			return rc;
+			return dd_error_prefix(rc, "data segment");
 	}
 	rc = dd_gz_next(&r->gz);
 	if (rc > 0)

@@ -43,6 +43,7 @@ static int read_full(struct dd_tar_reader *r, void *buf, size_t len, size_t *got
 		if (n == 0)
 			break;
 		have += (size_t)n;
+		r->offset += (uint64_t)n;
 	}
 	if (got)
 		*got = have;
@@ -266,20 +267,18 @@ static int check_entry(struct dd_tar_reader *r)
 	if (memchr(r->path.ptr ? r->path.ptr : "", 0, r->path.len))
 		return dd_error(DD_E_UNSAFE_PATH, "member name contains a NUL byte");
 	if (!dd_tar_path_safe(e->path))
-		return dd_error(DD_E_UNSAFE_PATH,
-				"member '%s': absolute path or '..' component", e->path);
+		return dd_error(DD_E_UNSAFE_PATH, "absolute path or '..' component");
 	e->link = NULL;
 	if (e->type == DD_TAR_SYMLINK || e->type == DD_TAR_HARDLINK) {
 		if (!r->link.len)
-			return dd_error(DD_E_FORMAT, "member '%s': link without target", e->path);
+			return dd_error(DD_E_FORMAT, "link without a target");
 		e->link = r->link.ptr;
 		if (e->type == DD_TAR_HARDLINK) {
 			normalise(&r->link);
 			e->link = r->link.ptr;
 			if (!dd_tar_path_safe(e->link))
 				return dd_error(DD_E_UNSAFE_PATH,
-						"member '%s': hard link to '%s' leaves the archive",
-						e->path, e->link);
+						"hard link to '%s' leaves the archive", e->link);
 		}
 	}
 	if (e->type != DD_TAR_FILE && e->size)
@@ -291,8 +290,8 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 {
 	struct header h;
 	struct dd_buf ext = DD_BUF_INIT;
-	bool has_path = false, has_link = false, has_size = false;
-	uint64_t pax_size = 0;
+	bool has_path = false, has_link = false, has_size = false, named = false;
+	uint64_t pax_size = 0, start;
 	int rc;
 
 	if (r->end)
@@ -302,6 +301,7 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 		return rc;
 	r->remaining = r->pad = 0;
 	r->e.sha1[0] = 0;
+	start = r->offset;
 	for (;;) {
 		size_t got = 0;
 		uint64_t size;
@@ -362,6 +362,7 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 		}
 		if (!has_link)
 			set_field(&r->link, h.linkname, sizeof(h.linkname));
+		named = true;
 		rc = fill_entry(r, &h);
 		if (rc < 0)
 			goto out;
@@ -380,8 +381,10 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 	}
 out:
 	dd_buf_release(&ext);
-	if (rc < 0 && r->path.len)
-		dd_error_prefix(rc, "member '%s'", r->path.ptr);
+	if (rc < 0 && named)
+		dd_error_prefix(rc, "member '%s'", r->path.ptr ? r->path.ptr : "");
+	else if (rc < 0)
+		dd_error_prefix(rc, "tar header at offset %llu", (unsigned long long)start);
 	return rc;
 }
 

@@ -52,6 +52,7 @@ struct dd_tar_reader {
 	uint64_t remaining;  /* data bytes of the current entry not yet read */
 	uint64_t pad;        /* padding after them */
 	bool end;            /* end-of-archive blocks seen */
+	uint64_t offset;     /* bytes consumed, for messages */
 	struct dd_tar_entry e;
 	struct dd_buf path, link; /* storage for e.path / e.link */
 };
