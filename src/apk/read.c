@@ -354,8 +354,10 @@ int dd_apk_read(const char *path, struct dd_apk_file *f)
 	for (int i = 0; i < 3; i++)
 		EVP_MD_CTX_free(r.md[i]);
 	close(fd);
-	if (rc < 0)
+	if (rc < 0) {
+		dd_apk_file_release(f);
 		return dd_error_prefix(rc, "%s", path);
+	}
 	return 0;
 }
 

@@ -66,7 +66,8 @@ struct dd_apk_file {
 	size_t n_problems;
 };
 
-/* Read and check path. On error the detail starts with the path. */
+/* Read and check path. On error the detail starts with the path and f
+ * holds nothing to release. */
 int dd_apk_read(const char *path, struct dd_apk_file *f);
 void dd_apk_file_release(struct dd_apk_file *f);
 

@@ -288,6 +288,13 @@ struct loaded {
 	struct dd_buf text;
 };
 
+static void unload(struct loaded *l)
+{
+	dd_apk_file_release(&l->file);
+	dd_apk_pkgs_free(l->pkgs, l->n_pkgs);
+	dd_buf_release(&l->text);
+}
+
 static int load(const char *path, struct loaded *l)
 {
 	int rc;
@@ -298,23 +305,21 @@ static int load(const char *path, struct loaded *l)
 		rc = dd_read_file(path, 512u << 20, &l->text);
 		if (!rc)
 			rc = dd_apkindex_parse(dd_buf_blob(&l->text), &l->pkgs, &l->n_pkgs);
-		return rc ? dd_error_prefix(rc, "%s", path) : 0;
-	}
-	rc = dd_apk_read(path, &l->file);
-	if (!rc && l->file.kind == DD_APK_INDEX) {
-		rc = dd_apkindex_parse(dd_buf_blob(&l->file.index_text), &l->pkgs, &l->n_pkgs);
+	} else {
+		rc = dd_apk_read(path, &l->file);
 		if (rc)
-			dd_error_prefix(rc, "%s", path);
+			return rc;
+		if (l->file.kind == DD_APK_INDEX)
+			rc = dd_apkindex_parse(dd_buf_blob(&l->file.index_text), &l->pkgs,
+					       &l->n_pkgs);
 	}
-	return rc;
+	if (rc) {
+		unload(l);
+		return dd_error_prefix(rc, "%s", path);
+	}
+	return 0;
 }
 
-static void unload(struct loaded *l)
-{
-	dd_apk_file_release(&l->file);
-	dd_apk_pkgs_free(l->pkgs, l->n_pkgs);
-	dd_buf_release(&l->text);
-}
 
 static int pkg_inspect(int argc, char **argv)
 {
