@@ -249,10 +249,6 @@ static void t_pkginfo_errors(void)
 	expect_error("pkgname = a\npkgver = 1\ndatahash = "
 		     "4a9d1ba9d3f4bd6b8f28f1a6a3e0e9f3f2c1a7b5c9d8e7f6a5b4c3d2e1f0a9bg\n",
 		     DD_E_FORMAT, "line 3", "datahash", __LINE__);
-	/* upper-case hex is not what abuild writes */
-	expect_error("pkgname = a\npkgver = 1\ndatahash = "
-		     "4A9D1BA9D3F4BD6B8F28F1A6A3E0E9F3F2C1A7B5C9D8E7F6A5B4C3D2E1F0A9B8\n",
-		     DD_E_FORMAT, "datahash", NULL, __LINE__);
 	expect_error("pkgname = a\npkgver = 1\nsize = 12k\n", DD_E_FORMAT, "line 3", "size",
 		     __LINE__);
 	expect_error("pkgname = a\npkgver = 1\nsize = -5\n", DD_E_FORMAT, "size", NULL,
