@@ -183,3 +183,40 @@ t_run reproducible
 t_run index_signed_and_text
 t_run unsigned_package
 t_run build_refusals
+
+# Same layout as packages melange writes (apko's test repository): three
+# gzip members, signature and control tars without end blocks, the data
+# tar with them, pax checksum records on files.
+same_layout_as_melange() {
+	need_corpus
+	make_key test
+	build_fixture hello-drydock test.rsa hello.apk
+	python3 - hello.apk "$CORPUS/apk/apko-testrepo/x86_64/replayout-1.0.0-r0.apk" <<'PY'
+import sys, zlib
+def layout(path):
+    data = open(path, "rb").read()
+    off, out = 0, []
+    while off < len(data):
+        d = zlib.decompressobj(31)
+        raw = d.decompress(data[off:])
+        off = len(data) - len(d.unused_data)
+        blocks = [raw[i:i + 512] for i in range(0, len(raw), 512)]
+        ends = raw.endswith(b"\0" * 1024) and any(b != b"\0" * 512 for b in blocks)
+        names, i = [], 0
+        while i < len(blocks) and blocks[i] != b"\0" * 512:
+            h = blocks[i]
+            size = int(h[124:136].strip(b"\0 ") or b"0", 8)
+            names.append((h[156:157], h[:100].rstrip(b"\0").decode()))
+            i += 1 + (size + 511) // 512
+        out.append((ends, names))
+    return out
+ours, theirs = layout(sys.argv[1]), layout(sys.argv[2])
+assert len(ours) == len(theirs) == 3
+assert [e for e, _ in ours] == [e for e, _ in theirs] == [False, False, True], (ours, theirs)
+assert ours[0][1][0][1].startswith(".SIGN.RSA256.") and theirs[0][1][0][1].startswith(".SIGN.RSA256.")
+assert ours[1][1][0][1] == theirs[1][1][0][1] == ".PKGINFO"
+assert (b"x", "././@PaxHeader") in ours[2][1] or any(t == b"x" for t, _ in ours[2][1])
+assert any(t == b"x" for t, _ in theirs[2][1])
+PY
+}
+t_run same_layout_as_melange

@@ -1,0 +1,39 @@
+#!/bin/sh
+# The command line itself: help, version, exit codes.
+. "$(dirname "$0")/../lib.sh"
+
+version() {
+	expect_out "^drydock [0-9]+\.[0-9]+\.[0-9]+$" drydock --version
+}
+
+help_everywhere() {
+	expect_out "Exit codes: 0 success, 1 the operation failed, 2 usage error" drydock --help
+	expect_out "^  pkg " drydock help
+	expect_out "^  inspect " drydock pkg --help
+	for c in inspect verify build index version; do
+		expect_out "usage: drydock pkg $c" drydock pkg "$c" --help
+	done
+}
+
+usage_errors() {
+	expect_fail 2 "usage: drydock" drydock
+	expect_fail 2 "'frobnicate' is not a command" drydock frobnicate
+	expect_fail 2 "'pkg frob' is not a command" drydock pkg frob
+	expect_fail 2 "no file given" drydock pkg inspect
+	expect_fail 2 "no file given" drydock pkg verify
+	expect_fail 2 "unrecognized option" drydock pkg inspect --bogus x
+	expect_fail 2 "need -o OUT" drydock pkg index
+	expect_fail 2 "need two versions" drydock pkg version 1
+}
+
+version_compare() {
+	expect_out "^<$" drydock pkg version 1.0 1.0.1
+	expect_out "^>$" drydock pkg version 1.0-r1 1.0_rc1-r9
+	expect_out "^=$" drydock pkg version 2.0 2.0
+	expect_fail 1 "1.0bc: invalid version" drydock pkg version --check 1.0 1.0bc
+}
+
+t_run version
+t_run help_everywhere
+t_run usage_errors
+t_run version_compare
