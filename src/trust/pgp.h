@@ -1,0 +1,59 @@
+/*
+ * OpenPGP through gpgme, confined to one GnuPG home directory.
+ *
+ * The mirror keeps its bundle and entitlement keys in its own home
+ * (never the user's ~/.gnupg).  Opening a home writes "no-autostart"
+ * into its gpg.conf, so importing and verifying never start a
+ * gpg-agent that would outlive the command.  Whether a key is trusted
+ * for a role is decided by the caller from the fingerprint returned
+ * here, never by GnuPG's web of trust.
+ */
+#ifndef DD_TRUST_PGP_H
+#define DD_TRUST_PGP_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct dd_pgp;
+
+/* Open (creating, mode 0700) the GnuPG home at dir. */
+int dd_pgp_open(const char *dir, struct dd_pgp **out);
+void dd_pgp_close(struct dd_pgp *p);
+
+/*
+ * Import the public key in keyfile (armored or binary).  The file must
+ * hold exactly one public key (certificate); a secret key is refused.
+ * Sets fpr to the primary key's 40-hex fingerprint (upper case) and
+ * uid to its first user id.
+ */
+int dd_pgp_import(struct dd_pgp *p, const char *keyfile, char fpr[41],
+		  struct dd_buf *uid);
+
+/* Remove the public key with this fingerprint; DD_E_NOTFOUND if absent. */
+int dd_pgp_delete(struct dd_pgp *p, const char *fpr);
+
+/*
+ * Check a detached signature (armored or binary) over data.  Returns 0
+ * and the signer's primary-key fingerprint in fpr when the signature is
+ * good (also when made by a subkey); DD_E_SIG_UNKNOWN when the signing
+ * key is not in the home (fpr then holds the key id given in the
+ * signature); DD_E_SIG_BAD for a bad signature; DD_E_FORMAT when sig is
+ * not an OpenPGP signature.  An expired or revoked key is
+ * DD_E_SIG_BAD with a detail saying which.
+ */
+int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,
+		  size_t siglen, char fpr[41]);
+
+/*
+ * Make a detached binary signature over data with the secret key keyid
+ * from the GnuPG home dir (NULL: the user's default home).  Used on the
+ * connected side; this does start the home's gpg-agent, as signing needs.
+ */
+int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len,
+		struct dd_buf *sig);
+
+/* The gpgme and GnuPG versions in use, for provenance ("gpgme 1.18.0"). */
+const char *dd_pgp_version(void);
+
+#endif
