@@ -11,6 +11,9 @@
 static int cmd_help(int argc, char **argv);
 
 static const struct dd_subcommand commands[] = {
+	{ "trust", cmd_trust, "manage the keys the mirror trusts, by role" },
+	{ "bundle", cmd_bundle, "create, inspect and verify signed bundles" },
+	{ "mirror", cmd_mirror, "import bundles; list, check and clean the mirror" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

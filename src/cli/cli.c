@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/opts.h"
 #include "core/error.h"
 
 void dd_cli_error(void)
@@ -53,4 +54,11 @@ int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int ar
 			return c->fn(argc - 1, argv + 1);
 	return dd_cli_usage_error("'%s %s' is not a command; see 'drydock %s --help'",
 				  group, argv[1], group);
+}
+
+void dd_cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(j);
 }

@@ -34,5 +34,8 @@ int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int ar
 		    char **argv, const char *usage);
 
 int cmd_pkg(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_mirror(int argc, char **argv);
 
 #endif

@@ -23,6 +23,9 @@ int dd_atomic_commit(struct dd_atomic *a);
 /* Remove the temporary file; safe to call after commit or on a zeroed struct. */
 void dd_atomic_abort(struct dd_atomic *a);
 
+/* Remove a directory tree (best effort; errors are ignored). */
+void dd_remove_tree(const char *path);
+
 /* Read a whole file of at most max bytes into out. */
 int dd_read_file(const char *path, uint64_t max, struct dd_buf *out);
 

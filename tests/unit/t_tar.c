@@ -27,7 +27,8 @@ static ssize_t mem_read(void *ctx, void *buf, size_t len)
 		n = len;
 	if (m->chunk && n > m->chunk)
 		n = m->chunk;
-	memcpy(buf, m->p + m->off, n);
+	if (n)
+		memcpy(buf, m->p + m->off, n);
 	m->off += n;
 	return (ssize_t)n;
 }
@@ -240,7 +241,6 @@ static void t_tar_read_pieces(void)
 		have += (size_t)n;
 	CHECK(n == 0);
 	CHECK(have == sizeof(data) && memcmp(back, data, sizeof(data)) == 0);
-	/* a too-small limit is refused with the member named */
 	CHECK(dd_tar_next(&r, &got) == 1);
 	CHECK(strcmp(got->path, "after") == 0);
 	dd_tar_reader_release(&r);
@@ -248,6 +248,7 @@ static void t_tar_read_pieces(void)
 	m = (struct mem){ a.ptr, a.len, 0, 0 };
 	dd_tar_reader_init(&r, mem_read, &m);
 	CHECK(dd_tar_next(&r, &got) == 1);
+	/* a too-small limit is refused with the member named */
 	{
 		struct dd_buf out = DD_BUF_INIT;
 
@@ -397,7 +398,8 @@ static void t_tar_refuse_types(void)
 	CHECK(read_one_bad("fifo", DD_TAR_FIFO, NULL, &n) == 0 && n == 2);
 }
 
-/* Two-member archive "first.txt", "etc/motd"; returns its size. */
+/* Two-member archive: "first.txt" (with a sha1 pax header), "etc/motd"
+ * (700 bytes, no pax header), end blocks. */
 static void two_files(struct dd_buf *a)
 {
 	struct dd_tar_writer w;
@@ -588,7 +590,8 @@ static void t_tar_pax_records(void)
 
 	static const char *bad[] = {
 		"13 path=foo\n",     /* length runs past the data */
-		"11 path=foo\n",     /* length too short: not newline-terminated */
+		"11 path=foo\n",     /* length too short */
+		"12 path=foo!",      /* not newline-terminated */
 		"12 pathxfoo\n",     /* no '=' */
 		"x2 path=foo\n",     /* length not a number */
 		"12path=foo\n\n",    /* no space after the length */

@@ -1,0 +1,240 @@
+#include "bundle/create.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apk/read.h"
+#include "bundle/manifest.h"
+#include "bundle/source.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/gzip.h"
+#include "store/store.h"
+#include "trust/pgp.h"
+
+static int describe(const char *dir, const char *rel, const struct dd_create_opts *o,
+		    struct dd_member *m)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	struct dd_apk_file f;
+	int kind = dd_member_kind_of(rel), rc;
+
+	memset(m, 0, sizeof(*m));
+	if (kind < 0 || !strcmp(rel, DD_MANIFEST_NAME) || !strcmp(rel, DD_MANIFEST_SIG_NAME))
+		return dd_error(DD_E_USAGE, "%s/%s: a bundle carries only .apk packages, "
+				"APKINDEX.tar.gz and entitlements.json with its .sig", dir, rel);
+	m->path = dd_xstrdup(rel);
+	m->kind = (enum dd_member_kind)kind;
+	dd_buf_addf(&path, "%s/%s", dir, rel);
+	rc = dd_file_sha256(path.ptr, m->sha256, &m->size);
+	if (!rc && (kind == DD_MEMBER_APK || kind == DD_MEMBER_APKINDEX)) {
+		rc = dd_apk_read(path.ptr, &f);
+		if (rc)
+			goto out;
+		rc = dd_apk_check(&f, path.ptr);
+		if (!rc && !f.n_sigs && !o->mark_unsigned)
+			rc = dd_error(DD_E_UNSIGNED, "%s is unsigned: sign it, or create the "
+				      "bundle with --mark-unsigned so that receivers can choose "
+				      "to accept it unguarded", path.ptr);
+		if (!rc && !f.n_sigs)
+			m->unsigned_ok = true;
+		dd_apk_file_release(&f);
+	}
+out:
+	dd_buf_release(&path);
+	return rc;
+}
+
+static int collect(const char *dir, const struct dd_create_opts *o, struct dd_manifest *m)
+{
+	struct dd_bundle_src src;
+	const char *rel;
+	char type;
+	uint64_t size;
+	int rc = dd_bundle_src_open(dir, &src);
+
+	if (!rc && !src.is_dir)
+		rc = dd_error(DD_E_USAGE, "%s is not a directory", dir);
+	while (!rc && (rc = dd_bundle_src_next(&src, &rel, &type, &size)) > 0) {
+		if (type != DD_SRC_FILE) {
+			rc = dd_error(DD_E_USAGE, "%s/%s: only regular files go into a bundle",
+				      dir, rel);
+			break;
+		}
+		m->members = dd_xrealloc(m->members, (m->n_members + 1) * sizeof(*m->members));
+		rc = describe(dir, rel, o, &m->members[m->n_members]);
+		m->n_members++;
+	}
+	dd_bundle_src_close(&src);
+	if (!rc && !m->n_members)
+		rc = dd_error(DD_E_USAGE, "%s holds nothing to bundle", dir);
+	return rc;
+}
+
+static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_t size,
+		     const char *src, const struct dd_buf *mem)
+{
+	struct archive_entry *e = archive_entry_new();
+	char buf[1 << 16];
+	int rc = 0, fd = -1;
+	ssize_t n;
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, mtime, 0);
+	archive_entry_set_uname(e, "root");
+	archive_entry_set_gname(e, "root");
+	if (archive_write_header(a, e) != ARCHIVE_OK) {
+		rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+		goto out;
+	}
+	if (mem) {
+		if (archive_write_data(a, mem->ptr, mem->len) < 0)
+			rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+		goto out;
+	}
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = dd_error_errno("%s", src);
+		goto out;
+	}
+	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (archive_write_data(a, buf, (size_t)n) < 0)
+			rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+out:
+	if (fd >= 0)
+		close(fd);
+	archive_entry_free(e);
+	return rc;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static int write_tar(const char *dir, const struct dd_manifest *m, const struct dd_buf *text,
+		     const struct dd_buf *sig, const char *out)
+{
+	struct dd_atomic f;
+	struct dd_buf src = DD_BUF_INIT;
+	struct archive *a = archive_write_new();
+	int rc = dd_atomic_open(&f, out);
+
+	archive_write_set_format_pax_restricted(a);
+	if (ends_with(out, ".zst") || ends_with(out, ".tzst"))
+		archive_write_add_filter_zstd(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (!rc && archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
+		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+	if (!rc)
+		rc = add_entry(a, DD_MANIFEST_NAME, m->created, text->len, NULL, text);
+	if (!rc)
+		rc = add_entry(a, DD_MANIFEST_SIG_NAME, m->created, sig->len, NULL, sig);
+	for (size_t i = 0; !rc && i < m->n_members; i++) {
+		dd_buf_reset(&src);
+		dd_buf_addf(&src, "%s/%s", dir, m->members[i].path);
+		rc = add_entry(a, m->members[i].path, m->created, m->members[i].size, src.ptr,
+			       NULL);
+	}
+	if (!rc && archive_write_close(a) != ARCHIVE_OK)
+		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+	archive_write_free(a);
+	if (!rc)
+		rc = dd_atomic_commit(&f);
+	dd_atomic_abort(&f);
+	dd_buf_release(&src);
+	return rc;
+}
+
+static int copy_file(const char *from, const char *to, const struct dd_buf *mem)
+{
+	struct dd_buf data = DD_BUF_INIT, dirs = DD_BUF_INIT;
+	struct dd_atomic f;
+	int rc = 0;
+
+	dd_buf_adds(&dirs, to);
+	for (char *p = dirs.ptr + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(dirs.ptr, 0755) < 0 && errno != EEXIST)
+				rc = dd_error_errno("%s", dirs.ptr);
+			*p = '/';
+		}
+	if (!rc && !mem)
+		rc = dd_read_file(from, UINT64_MAX, &data);
+	if (!rc)
+		rc = dd_atomic_open(&f, to);
+	if (!rc) {
+		rc = dd_write_fd(&f.fd, mem ? mem->ptr : data.ptr, mem ? mem->len : data.len);
+		if (!rc)
+			rc = dd_atomic_commit(&f);
+		dd_atomic_abort(&f);
+	}
+	dd_buf_release(&data);
+	dd_buf_release(&dirs);
+	return rc;
+}
+
+/* The manifest goes in last, so a half-copied directory is no bundle. */
+static int write_dir(const char *dir, const struct dd_manifest *m, const struct dd_buf *text,
+		     const struct dd_buf *sig, const char *out)
+{
+	struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < m->n_members; i++) {
+		dd_buf_reset(&a);
+		dd_buf_reset(&b);
+		dd_buf_addf(&a, "%s/%s", dir, m->members[i].path);
+		dd_buf_addf(&b, "%s/%s", out, m->members[i].path);
+		rc = copy_file(a.ptr, b.ptr, NULL);
+	}
+	dd_buf_reset(&b);
+	dd_buf_addf(&b, "%s/%s", out, DD_MANIFEST_SIG_NAME);
+	if (!rc)
+		rc = copy_file(NULL, b.ptr, sig);
+	dd_buf_reset(&b);
+	dd_buf_addf(&b, "%s/%s", out, DD_MANIFEST_NAME);
+	if (!rc)
+		rc = copy_file(NULL, b.ptr, text);
+	dd_buf_release(&a);
+	dd_buf_release(&b);
+	return rc;
+}
+
+int dd_bundle_create(const char *dir, const struct dd_create_opts *o, const char *out)
+{
+	struct dd_manifest m;
+	struct dd_buf text = DD_BUF_INIT, sig = DD_BUF_INIT;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.channel = dd_xstrdup(o->channel);
+	m.sequence = o->sequence;
+	m.created = o->created;
+	m.expires = o->expires;
+	rc = collect(dir, o, &m);
+	if (!rc) {
+		dd_manifest_write(&m, &text);
+		rc = dd_pgp_sign(o->gnupg_home, o->sign_key, text.ptr, text.len, &sig);
+	}
+	if (!rc)
+		rc = ends_with(out, "/") ? write_dir(dir, &m, &text, &sig, out)
+					 : write_tar(dir, &m, &text, &sig, out);
+	dd_manifest_release(&m);
+	dd_buf_release(&text);
+	dd_buf_release(&sig);
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * Making a bundle on the connected side: every file of a directory
+ * (packages, optionally the upstream APKINDEX.tar.gz and a signed
+ * entitlement manifest) is listed with its size and sha256 in a
+ * manifest, the manifest is signed with an OpenPGP key, and the lot is
+ * written as a tar (optionally zstd) or a directory.
+ */
+#ifndef DD_BUNDLE_CREATE_H
+#define DD_BUNDLE_CREATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dd_create_opts {
+	const char *channel;
+	uint64_t sequence;
+	int64_t created, expires;
+	const char *sign_key;   /* OpenPGP key id of the signer */
+	const char *gnupg_home; /* its GnuPG home; NULL for the default */
+	bool mark_unsigned;     /* list unsigned packages as "unsigned": true */
+};
+
+/* Write the bundle of dir to out: a directory when out ends in '/',
+ * tar+zstd when it ends in .zst, else tar.  Atomic for files. */
+int dd_bundle_create(const char *dir, const struct dd_create_opts *o, const char *out);
+
+#endif

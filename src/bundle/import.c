@@ -1,0 +1,840 @@
+#include "bundle/import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apk/tar.h"
+#include "apk/version.h"
+#include "bundle/source.h"
+#include "core/error.h"
+#include "core/file.h"
+
+#define MAX_SIG (64u << 10)
+
+/* ---- reading the stream ------------------------------------------------ */
+
+static int read_small(struct dd_bundle_src *src, const char *name, uint64_t max,
+		      struct dd_buf *out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	dd_buf_reset(out);
+	while ((n = dd_bundle_src_read(src, buf, sizeof(buf))) > 0) {
+		if (out->len + (size_t)n > max)
+			return dd_error(DD_E_LIMIT, "%s is larger than %llu bytes", name,
+					(unsigned long long)max);
+		dd_buf_add(out, buf, (size_t)n);
+	}
+	return (int)n;
+}
+
+static int expect_entry(struct dd_bundle_src *src, const char *want, uint64_t max,
+			struct dd_buf *out)
+{
+	const char *path;
+	char type;
+	uint64_t size;
+	int rc = dd_bundle_src_next(src, &path, &type, &size);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || strcmp(path, want))
+		return dd_error(DD_E_FORMAT, "the bundle does not start with %s and %s (%s "
+				"comes first): not a drydock bundle, or damaged", DD_MANIFEST_NAME,
+				DD_MANIFEST_SIG_NAME, rc ? path : "nothing");
+	if (type != DD_SRC_FILE)
+		return dd_error(DD_E_UNSAFE_PATH, "%s is not a regular file", want);
+	return read_small(src, want, max, out);
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char d[32];
+
+	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
+	dd_hex(d, 32, out);
+}
+
+/* ---- trust ------------------------------------------------------------ */
+
+static int check_pgp(const struct dd_trust *t, enum dd_role role, const char *what,
+		     const struct dd_buf *data, const struct dd_buf *sig, char fpr[41])
+{
+	enum dd_role other = role == DD_ROLE_BUNDLE ? DD_ROLE_ENTITLEMENT : DD_ROLE_BUNDLE;
+	int rc = dd_pgp_verify(t->pgp, data->ptr, data->len, sig->ptr, sig->len, fpr);
+
+	if (rc == DD_E_SIG_UNKNOWN)
+		return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which this mirror "
+				"does not know; if you trust it, add it with 'drydock trust add "
+				"--role %s KEYFILE'", what, fpr, dd_role_str(role));
+	if (rc)
+		return dd_error_prefix(rc, "%s", what);
+	if (dd_trust_has(t, role, fpr))
+		return 0;
+	if (dd_trust_has(t, other, fpr))
+		return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which is trusted "
+				"for %ss only, not for %ss", what, fpr, dd_role_str(other),
+				dd_role_str(role));
+	return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which is not trusted "
+			"for %ss; add it with 'drydock trust add --role %s KEYFILE'", what, fpr,
+			dd_role_str(role), dd_role_str(role));
+}
+
+/* ---- the mirror's rules ----------------------------------------------- */
+
+static int query_int(struct dd_store *s, const char *sql, const char *arg, int64_t *out,
+		     char *text, size_t textlen)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, sql, &st), found = 0;
+
+	if (rc)
+		return rc;
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		found = 1;
+		*out = sqlite3_column_int64(st, 0);
+		if (text && sqlite3_column_text(st, 1))
+			snprintf(text, textlen, "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int check_sequence(struct dd_store *s, struct dd_checked *c)
+{
+	const struct dd_manifest *m = &c->manifest;
+	char digest[65] = "";
+	int64_t have;
+	int rc;
+
+	rc = query_int(s, "SELECT sequence FROM bundles WHERE digest = ?", c->digest, &have,
+		       NULL, 0);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		c->verdict = DD_VERDICT_ALREADY;
+		return 0;
+	}
+	rc = query_int(s, "SELECT sequence, digest FROM channels WHERE channel = ?", m->channel,
+		       &have, digest, sizeof(digest));
+	if (rc <= 0)
+		return rc;
+	if ((int64_t)m->sequence == have)
+		return dd_error(DD_E_SIG_BAD, "equivocation: channel '%s' sequence %llu was "
+				"already imported with a different manifest (%.16s…, this one "
+				"%.16s…); the sender signed two different bundles with one "
+				"sequence number: report it and do not use either", m->channel,
+				(unsigned long long)m->sequence, digest, c->digest);
+	if ((int64_t)m->sequence < have)
+		return dd_error(DD_E_SIG_BAD, "rollback: channel '%s' is at sequence %lld and "
+				"this bundle has %llu; an older bundle cannot be imported (ask "
+				"for the current one)", m->channel, (long long)have,
+				(unsigned long long)m->sequence);
+	return 0;
+}
+
+static int check_expiry(const struct dd_manifest *m, const struct dd_import_opts *o,
+			struct dd_checked *c)
+{
+	char when[32];
+
+	if (m->expires > dd_time_now())
+		return 0;
+	dd_time_format(m->expires, when);
+	if (!o->allow_expired)
+		return dd_error(DD_E_SIG_BAD, "the bundle expired on %s; ask for a fresh "
+				"one, or import it anyway with --allow-expired (recorded in the "
+				"audit log)", when);
+	c->expired = true;
+	return 0;
+}
+
+static int check_space(const char *dir, const struct dd_manifest *m)
+{
+	struct statvfs sv;
+	uint64_t need = 1u << 20, have;
+
+	for (size_t i = 0; i < m->n_members; i++)
+		need += m->members[i].size;
+	if (statvfs(dir, &sv) < 0)
+		return dd_error_errno("%s", dir);
+	have = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (have < need)
+		return dd_error(DD_E_IO, "not enough space in %s: the bundle needs %llu MB, "
+				"%llu MB are free; free some space and import again", dir,
+				(unsigned long long)(need >> 20), (unsigned long long)(have >> 20));
+	return 0;
+}
+
+/* ---- members ---------------------------------------------------------- */
+
+static void progress(const struct dd_import_opts *o, const struct dd_checked *c,
+		     size_t done, const struct timespec *t0, bool last)
+{
+	struct timespec t1;
+	double secs;
+
+	if (!o->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	fprintf(stderr, "\r  %zu/%zu members, %.1f MB, %.1f MB/s%s", done,
+		c->manifest.n_members, (double)c->bytes / 1e6,
+		secs > 0 ? (double)c->bytes / 1e6 / secs : 0.0, last ? "\n" : "");
+}
+
+static int stage_member(struct dd_bundle_src *src, const char *dir,
+			struct dd_checked_member *cm, uint64_t header_size, uint64_t *bytes)
+{
+	const struct dd_member *m = cm->m;
+	char buf[1 << 16];
+	ssize_t n;
+	int rc;
+
+	if (header_size != m->size)
+		return dd_error(DD_E_DIGEST, "member '%s' is %llu bytes, the manifest says %llu",
+				m->path, (unsigned long long)header_size,
+				(unsigned long long)m->size);
+	rc = dd_staged_begin_in(dir, &cm->staged);
+	while (!rc && (n = dd_bundle_src_read(src, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			return (int)n;
+		*bytes += (uint64_t)n;
+		if (cm->staged.size + (uint64_t)n > m->size)
+			return dd_error(DD_E_DIGEST, "member '%s' is larger than the %llu bytes "
+					"the manifest says", m->path, (unsigned long long)m->size);
+		rc = dd_staged_write(&cm->staged, buf, (size_t)n);
+	}
+	if (!rc && cm->staged.size != m->size)
+		return dd_error(DD_E_TRUNCATED, "member '%s' ends after %llu of %llu bytes "
+				"(bundle truncated?)", m->path,
+				(unsigned long long)cm->staged.size, (unsigned long long)m->size);
+	if (!rc)
+		rc = dd_staged_finish(&cm->staged);
+	if (!rc && strcmp(cm->staged.sha256, m->sha256))
+		return dd_error(DD_E_DIGEST, "member '%s' has sha256 %s, the manifest says %s "
+				"(damaged or altered in transit)", m->path, cm->staged.sha256,
+				m->sha256);
+	return rc;
+}
+
+static int check_package(const struct dd_trust *t, const struct dd_import_opts *o,
+			 struct dd_checked_member *cm)
+{
+	const struct dd_apk_sig *sig = NULL;
+	const char *key = NULL;
+	enum dd_sig_status st;
+	int rc = dd_apk_read(cm->staged.path, &cm->apk);
+
+	if (!rc)
+		rc = dd_apk_check(&cm->apk, cm->staged.path);
+	if (rc)
+		return dd_error_prefix(rc, "package '%s'", cm->m->path);
+	if (cm->apk.kind != DD_APK_PACKAGE)
+		return dd_error(DD_E_FORMAT, "'%s' is an index, not a package", cm->m->path);
+	st = dd_apk_verify(&cm->apk, &t->apk, &sig, &key);
+	if (st == DD_SIG_VALID) {
+		cm->signer = key;
+		return 0;
+	}
+	if (st == DD_SIG_BAD)
+		return dd_error(DD_E_SIG_BAD, "package '%s': BAD signature; it was altered "
+				"after signing", cm->m->path);
+	if (cm->m->unsigned_ok && o->allow_unsigned_packages)
+		return 0; /* stored unguarded: no trusted signature */
+	return dd_error(st == DD_SIG_UNSIGNED ? DD_E_UNSIGNED : DD_E_SIG_UNKNOWN,
+			"package '%s' is %s%s%s; trust its key with 'drydock trust add --role "
+			"apk KEY.rsa.pub'%s", cm->m->path, dd_sig_status_str(st),
+			cm->apk.n_sigs ? " " : "", cm->apk.n_sigs ? cm->apk.sigs[0].keyname : "",
+			cm->m->unsigned_ok ? ", or import with --allow-unsigned-packages to "
+			"store it unguarded" : "");
+}
+
+static int check_index(const struct dd_trust *t, struct dd_checked_member *cm)
+{
+	const struct dd_apk_sig *sig = NULL;
+	const char *key = NULL;
+	int rc = dd_apk_read(cm->staged.path, &cm->apk);
+
+	if (rc)
+		return dd_error_prefix(rc, "index '%s'", cm->m->path);
+	if (cm->apk.kind != DD_APK_INDEX)
+		return dd_error(DD_E_FORMAT, "'%s' is not an index", cm->m->path);
+	if (dd_apk_verify(&cm->apk, &t->apk, &sig, &key) != DD_SIG_VALID)
+		return dd_error(DD_E_SIG_UNKNOWN, "index '%s' has no valid signature by a "
+				"trusted apk key", cm->m->path);
+	cm->signer = key;
+	return 0;
+}
+
+static int take_member(struct dd_bundle_src *src, const char *dir, const struct dd_trust *t,
+		       const struct dd_import_opts *o, struct dd_checked *c, const char *path,
+		       char type, uint64_t size)
+{
+	struct dd_member *m = dd_manifest_find(&c->manifest, path);
+	struct dd_checked_member *cm;
+	int rc;
+
+	if (!dd_tar_path_safe(path))
+		return dd_error(DD_E_UNSAFE_PATH, "member '%s': absolute path or '..'", path);
+	if (!m)
+		return dd_error(DD_E_FORMAT, "member '%s' is not listed in the manifest", path);
+	cm = &c->members[m - c->manifest.members];
+	if (cm->m)
+		return dd_error(DD_E_FORMAT, "member '%s' appears twice", path);
+	cm->m = m;
+	if (type != DD_SRC_FILE)
+		return dd_error(DD_E_UNSAFE_PATH, "member '%s' is a %s, not a regular file", path,
+				type == DD_SRC_LINK ? "link" : "device or other special file");
+	rc = stage_member(src, dir, cm, size, &c->bytes);
+	if (rc)
+		return rc;
+	if (m->kind == DD_MEMBER_APK)
+		return check_package(t, o, cm);
+	if (m->kind == DD_MEMBER_APKINDEX)
+		return check_index(t, cm);
+	return 0;
+}
+
+/* ---- after the stream ------------------------------------------------- */
+
+static struct dd_checked_member *member_of_kind(struct dd_checked *c, enum dd_member_kind k)
+{
+	for (size_t i = 0; i < c->manifest.n_members; i++)
+		if (c->members[i].m && c->members[i].m->kind == k)
+			return &c->members[i];
+	return NULL;
+}
+
+static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
+			     struct dd_checked *c)
+{
+	struct dd_checked_member *doc = member_of_kind(c, DD_MEMBER_ENTITLEMENT);
+	struct dd_checked_member *sig = member_of_kind(c, DD_MEMBER_ENTITLEMENT_SIG);
+	struct dd_buf text = DD_BUF_INIT, sigb = DD_BUF_INIT;
+	char when[32], have_sha[65] = "";
+	int64_t have;
+	int rc;
+
+	if (!doc && !sig)
+		return 0;
+	if (!doc || !sig)
+		return dd_error(DD_E_UNSIGNED, "the bundle has %s without %s", doc ?
+				DD_ENTITLEMENT_NAME : DD_ENTITLEMENT_SIG_NAME,
+				doc ? DD_ENTITLEMENT_SIG_NAME : DD_ENTITLEMENT_NAME);
+	rc = dd_read_file(doc->staged.path, DD_MANIFEST_MAX, &text);
+	if (!rc)
+		rc = dd_read_file(sig->staged.path, MAX_SIG, &sigb);
+	if (!rc)
+		rc = check_pgp(t, DD_ROLE_ENTITLEMENT, "the entitlement manifest", &text, &sigb,
+			       c->entitlement_signer);
+	if (!rc)
+		rc = dd_entitlement_parse(dd_buf_blob(&text), &c->entitlement);
+	if (rc)
+		goto out;
+	c->has_entitlement = true;
+	if (c->entitlement.expires <= dd_time_now()) {
+		dd_time_format(c->entitlement.expires, when);
+		rc = dd_error(DD_E_SIG_BAD, "the entitlement manifest (version %llu) expired on "
+			      "%s; ask the vendor for a current one",
+			      (unsigned long long)c->entitlement.version, when);
+		goto out;
+	}
+	c->entitlement_is_new = true;
+	if (!s)
+		goto out;
+	rc = query_int(s, "SELECT version, sha256 FROM entitlements ORDER BY version DESC "
+		       "LIMIT 1", NULL, &have, have_sha, sizeof(have_sha));
+	if (rc <= 0)
+		goto out;
+	rc = 0;
+	if ((int64_t)c->entitlement.version > have)
+		goto out;
+	if ((int64_t)c->entitlement.version == have && !strcmp(have_sha, doc->m->sha256)) {
+		c->entitlement_is_new = false;
+		goto out;
+	}
+	rc = dd_error(DD_E_SIG_BAD, "the entitlement manifest has version %llu, but the "
+		      "mirror already has version %lld%s; only a newer version can replace it",
+		      (unsigned long long)c->entitlement.version, (long long)have,
+		      (int64_t)c->entitlement.version == have ? " with different content" : "");
+out:
+	dd_buf_release(&text);
+	dd_buf_release(&sigb);
+	return rc;
+}
+
+/* Packages must match the upstream index when the bundle carries one. */
+static int check_against_index(struct dd_checked *c)
+{
+	struct dd_checked_member *ix = member_of_kind(c, DD_MEMBER_APKINDEX);
+	struct dd_apk_pkg *pkgs = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!ix)
+		return 0;
+	rc = dd_apkindex_parse(dd_buf_blob(&ix->apk.index_text), &pkgs, &n);
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
+		struct dd_checked_member *cm = &c->members[i];
+		const struct dd_apk_pkg *p = &cm->apk.pkg;
+		bool listed = false;
+
+		if (cm->m->kind != DD_MEMBER_APK)
+			continue;
+		for (size_t j = 0; j < n && !listed; j++)
+			if (!strcmp(pkgs[j].name, p->name) && !strcmp(pkgs[j].version, p->version)) {
+				listed = true;
+				if (strcmp(pkgs[j].checksum, cm->apk.checksum))
+					rc = dd_error(DD_E_DIGEST, "package '%s' (%s-%s) is not the "
+						      "one the bundle's index lists (checksum %s, "
+						      "index %s)", cm->m->path, p->name, p->version,
+						      cm->apk.checksum, pkgs[j].checksum);
+			}
+	}
+	dd_apk_pkgs_free(pkgs, n);
+	return rc;
+}
+
+/* A name-version-arch already in the mirror must be the same blob. */
+static int check_known_packages(struct dd_store *s, struct dd_checked *c)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "SELECT sha256 FROM packages WHERE name = ? AND version = ? "
+			       "AND arch = ?", &st);
+
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
+		struct dd_checked_member *cm = &c->members[i];
+		const struct dd_apk_pkg *p = &cm->apk.pkg;
+
+		if (cm->m->kind != DD_MEMBER_APK)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, p->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, p->arch ? p->arch : "", -1, SQLITE_STATIC);
+		cm->new_package = true;
+		if (sqlite3_step(st) != SQLITE_ROW)
+			continue;
+		cm->new_package = false;
+		if (strcmp((const char *)sqlite3_column_text(st, 0), cm->m->sha256))
+			rc = dd_error(DD_E_DIGEST, "package %s-%s (%s) is already in the mirror "
+				      "with different content; a package version cannot change",
+				      p->name, p->version, p->arch ? p->arch : "noarch");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- the whole check -------------------------------------------------- */
+
+static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct dd_checked *c)
+{
+	int rc = expect_entry(src, DD_MANIFEST_NAME, DD_MANIFEST_MAX, &c->manifest_text);
+
+	if (!rc)
+		rc = expect_entry(src, DD_MANIFEST_SIG_NAME, MAX_SIG, &c->manifest_sig);
+	if (rc)
+		return rc;
+	sha256_hex(c->manifest_text.ptr, c->manifest_text.len, c->digest);
+	rc = check_pgp(t, DD_ROLE_BUNDLE, "the bundle manifest", &c->manifest_text,
+		       &c->manifest_sig, c->signer);
+	if (!rc)
+		rc = dd_manifest_parse(dd_buf_blob(&c->manifest_text), &c->manifest);
+	if (!rc)
+		c->members = dd_xcalloc(c->manifest.n_members + 1, sizeof(*c->members));
+	return rc;
+}
+
+static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
+			const char *dir, const struct dd_import_opts *o, struct dd_checked *c)
+{
+	struct timespec t0;
+	const char *path;
+	char type;
+	uint64_t size;
+	size_t done = 0;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((rc = dd_bundle_src_next(src, &path, &type, &size)) > 0) {
+		rc = take_member(src, dir, t, o, c, path, type, size);
+		if (rc)
+			break;
+		progress(o, c, ++done, &t0, false);
+	}
+	progress(o, c, done, &t0, true);
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
+		if (!c->members[i].m)
+			rc = dd_error(DD_E_TRUNCATED, "member '%s' is listed in the manifest but "
+				      "missing from the bundle", c->manifest.members[i].path);
+	return rc;
+}
+
+int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store *s,
+		    const char *stage_dir, const struct dd_import_opts *o, struct dd_checked *c)
+{
+	struct dd_bundle_src src;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = dd_bundle_src_open(path, &src);
+	if (!rc)
+		rc = read_head(&src, t, c);
+	if (!rc && s)
+		rc = check_sequence(s, c);
+	if (!rc && c->verdict == DD_VERDICT_ALREADY)
+		goto out;
+	if (!rc)
+		rc = check_expiry(&c->manifest, o, c);
+	if (!rc && s)
+		rc = check_space(stage_dir, &c->manifest);
+	if (!rc)
+		rc = read_members(&src, t, stage_dir, o, c);
+	if (!rc)
+		rc = check_entitlement(t, s, c);
+	if (!rc)
+		rc = check_against_index(c);
+	if (!rc && s)
+		rc = check_known_packages(s, c);
+out:
+	dd_bundle_src_close(&src);
+	if (rc)
+		c->verdict = DD_VERDICT_REFUSED;
+	return rc;
+}
+
+void dd_checked_release(struct dd_checked *c)
+{
+	for (size_t i = 0; c->members && i < c->manifest.n_members; i++) {
+		dd_staged_discard(&c->members[i].staged);
+		dd_apk_file_release(&c->members[i].apk);
+	}
+	free(c->members);
+	dd_manifest_release(&c->manifest);
+	dd_entitlement_release(&c->entitlement);
+	dd_buf_release(&c->manifest_text);
+	dd_buf_release(&c->manifest_sig);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- commit ----------------------------------------------------------- */
+
+static int bind_exec(struct dd_store *s, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r == SQLITE_DONE ? 0 : dd_db_error(s, what);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int insert_blob(struct dd_store *s, const char *sha, uint64_t size, const char *kind)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
+			       "VALUES (?, ?, ?)", &st);
+
+	if (rc)
+		return rc;
+	bind_str(st, 1, sha);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	bind_str(st, 3, kind);
+	rc = bind_exec(s, st, "record a blob");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_bundle(struct dd_store *s, const struct dd_checked *c)
+{
+	const struct dd_manifest *m = &c->manifest;
+	char created[32], expires[32], now[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	dd_time_format(m->created, created);
+	dd_time_format(m->expires, expires);
+	dd_time_format(dd_time_now(), now);
+	rc = dd_db_prepare(s, "INSERT INTO bundles(digest, channel, sequence, created, expires, "
+			   "signer, imported, expired_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st);
+	if (rc)
+		return rc;
+	bind_str(st, 1, c->digest);
+	bind_str(st, 2, m->channel);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)m->sequence);
+	bind_str(st, 4, created);
+	bind_str(st, 5, expires);
+	bind_str(st, 6, c->signer);
+	bind_str(st, 7, now);
+	sqlite3_bind_int(st, 8, c->expired);
+	rc = bind_exec(s, st, "record the bundle");
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	rc = dd_db_prepare(s, "INSERT OR REPLACE INTO channels(channel, sequence, digest) "
+			   "VALUES (?, ?, ?)", &st);
+	if (rc)
+		return rc;
+	bind_str(st, 1, m->channel);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->sequence);
+	bind_str(st, 3, c->digest);
+	rc = bind_exec(s, st, "record the channel");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_members(struct dd_store *s, const struct dd_checked *c)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "INSERT INTO bundle_members(bundle, path, sha256, size, kind) "
+			       "VALUES (?, ?, ?, ?, ?)", &st);
+
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
+		const struct dd_member *m = &c->manifest.members[i];
+
+		rc = insert_blob(s, m->sha256, m->size, dd_member_kind_str(m->kind));
+		if (rc)
+			break;
+		bind_str(st, 1, c->digest);
+		bind_str(st, 2, m->path);
+		bind_str(st, 3, m->sha256);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)m->size);
+		bind_str(st, 5, dd_member_kind_str(m->kind));
+		rc = bind_exec(s, st, "record a bundle member");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
+		       const struct dd_dep *d, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "INSERT INTO deps(pkg, kind, name, op, version, conflict, "
+			       "text) VALUES (?, ?, ?, ?, ?, ?, ?)", &st);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct dd_buf text = DD_BUF_INIT;
+
+		dd_dep_format(&d[i], &text);
+		sqlite3_bind_int64(st, 1, id);
+		bind_str(st, 2, kind);
+		bind_str(st, 3, d[i].name);
+		bind_str(st, 4, d[i].version ? dd_version_op_str(d[i].op) : NULL);
+		bind_str(st, 5, d[i].version);
+		sqlite3_bind_int(st, 6, d[i].conflict);
+		bind_str(st, 7, text.ptr);
+		rc = bind_exec(s, st, "record a dependency");
+		dd_buf_release(&text);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_files(struct dd_store *s, sqlite3_int64 id, const struct dd_apk_file *f)
+{
+	static const char *types[] = { "file", "hardlink", "symlink", "char", "block", "dir",
+				       "fifo" };
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "INSERT INTO files(pkg, path, type, mode, uid, gid, size, "
+			       "sha1, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+
+	for (size_t i = 0; !rc && i < f->n_files; i++) {
+		const struct dd_apk_entry *e = &f->files[i];
+
+		sqlite3_bind_int64(st, 1, id);
+		bind_str(st, 2, e->path);
+		bind_str(st, 3, types[e->type - '0']);
+		sqlite3_bind_int(st, 4, (int)e->mode);
+		sqlite3_bind_int64(st, 5, e->uid);
+		sqlite3_bind_int64(st, 6, e->gid);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)e->size);
+		bind_str(st, 8, e->sha1[0] ? e->sha1 : NULL);
+		bind_str(st, 9, e->link);
+		rc = bind_exec(s, st, "record a file");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_package(struct dd_store *s, const struct dd_checked *c,
+			  const struct dd_checked_member *cm)
+{
+	const struct dd_apk_pkg *p = &cm->apk.pkg;
+	struct dd_buf info = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	sqlite3_int64 id;
+	int rc;
+
+	dd_pkginfo_write(p, &info);
+	rc = dd_db_prepare(s, "INSERT INTO packages(name, version, arch, checksum, sha256, size, "
+			   "installed_size, build_time, origin, license, description, url, "
+			   "maintainer, provider_priority, signer, bundle, pkginfo) VALUES "
+			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+	if (rc)
+		goto out;
+	bind_str(st, 1, p->name);
+	bind_str(st, 2, p->version);
+	bind_str(st, 3, p->arch ? p->arch : "");
+	bind_str(st, 4, cm->apk.checksum);
+	bind_str(st, 5, cm->m->sha256);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)cm->m->size);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)p->installed_size);
+	sqlite3_bind_int64(st, 8, p->build_time);
+	bind_str(st, 9, p->origin);
+	bind_str(st, 10, p->license);
+	bind_str(st, 11, p->description);
+	bind_str(st, 12, p->url);
+	bind_str(st, 13, p->maintainer);
+	if (p->has_provider_priority)
+		sqlite3_bind_int(st, 14, p->provider_priority);
+	bind_str(st, 15, cm->signer);
+	bind_str(st, 16, c->digest);
+	bind_str(st, 17, info.ptr);
+	rc = bind_exec(s, st, "record a package");
+	sqlite3_finalize(st);
+	if (rc)
+		goto out;
+	id = sqlite3_last_insert_rowid(s->db);
+	rc = insert_deps(s, id, "depend", p->depends, p->n_depends);
+	if (!rc)
+		rc = insert_deps(s, id, "provides", p->provides, p->n_provides);
+	if (!rc)
+		rc = insert_deps(s, id, "install_if", p->install_if, p->n_install_if);
+	if (!rc)
+		rc = insert_deps(s, id, "replaces", p->replaces, p->n_replaces);
+	if (!rc)
+		rc = insert_files(s, id, &cm->apk);
+out:
+	dd_buf_release(&info);
+	return rc;
+}
+
+static int insert_entitlement(struct dd_store *s, const struct dd_checked *c)
+{
+	const struct dd_entitlement *e = &c->entitlement;
+	const struct dd_checked_member *doc = NULL;
+	char issued[32], expires[32], now[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	for (size_t i = 0; i < c->manifest.n_members; i++)
+		if (c->members[i].m->kind == DD_MEMBER_ENTITLEMENT)
+			doc = &c->members[i];
+	dd_time_format(e->issued, issued);
+	dd_time_format(e->expires, expires);
+	dd_time_format(dd_time_now(), now);
+	rc = dd_db_prepare(s, "INSERT INTO entitlements(version, organization, issued, expires, "
+			   "sha256, signer, bundle, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->version);
+	bind_str(st, 2, e->organization);
+	bind_str(st, 3, issued);
+	bind_str(st, 4, expires);
+	bind_str(st, 5, doc->m->sha256);
+	bind_str(st, 6, c->entitlement_signer);
+	bind_str(st, 7, c->digest);
+	bind_str(st, 8, now);
+	rc = bind_exec(s, st, "record the entitlement manifest");
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	rc = dd_db_prepare(s, "INSERT INTO entitled_packages(version, image, name, pkgversion, "
+			   "base) VALUES (?, ?, ?, ?, ?)", &st);
+	for (size_t i = 0; !rc && i < e->n_images; i++) {
+		const struct dd_entitled_image *img = &e->images[i];
+
+		for (size_t j = 0; !rc && j < img->n_base + img->n_packages; j++) {
+			bool base = j < img->n_base;
+
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)e->version);
+			bind_str(st, 2, img->name);
+			bind_str(st, 3, base ? img->base[j] : img->packages[j - img->n_base].name);
+			bind_str(st, 4, base ? NULL : img->packages[j - img->n_base].version);
+			sqlite3_bind_int(st, 5, base);
+			rc = bind_exec(s, st, "record an entitled package");
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int record(struct dd_store *s, struct dd_checked *c)
+{
+	int rc = insert_bundle(s, c);
+
+	if (!rc)
+		rc = insert_members(s, c);
+	if (!rc)
+		rc = insert_blob(s, c->digest, c->manifest_text.len, "manifest");
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
+		if (c->members[i].m->kind == DD_MEMBER_APK && c->members[i].new_package)
+			rc = insert_package(s, c, &c->members[i]);
+	if (!rc && c->has_entitlement && c->entitlement_is_new)
+		rc = insert_entitlement(s, c);
+	return rc;
+}
+
+/* The manifest and its signature are kept as blobs too, for auditors. */
+static int stage_bytes(struct dd_store *s, const struct dd_buf *b, struct dd_staged *f,
+		       char sha[65])
+{
+	int rc = dd_staged_begin(s, f);
+
+	if (!rc)
+		rc = dd_staged_write(f, b->ptr, b->len);
+	if (!rc)
+		rc = dd_staged_finish(f);
+	if (!rc && sha)
+		memcpy(sha, f->sha256, 65);
+	if (!rc)
+		rc = dd_store_commit_blob(s, f);
+	return rc;
+}
+
+int dd_bundle_commit(struct dd_store *s, struct dd_checked *c)
+{
+	struct dd_staged man = { .fd = -1 }, sig = { .fd = -1 };
+	char sig_sha[65] = "";
+	int rc = stage_bytes(s, &c->manifest_text, &man, NULL);
+
+	if (!rc)
+		rc = stage_bytes(s, &c->manifest_sig, &sig, sig_sha);
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
+		rc = dd_store_commit_blob(s, &c->members[i].staged);
+		if (i == 0)
+			dd_crash_point("after-first-blob");
+	}
+	dd_crash_point("before-commit");
+	if (!rc)
+		rc = dd_db_begin(s);
+	if (!rc) {
+		rc = record(s, c);
+		if (!rc)
+			rc = insert_blob(s, sig_sha, c->manifest_sig.len, "manifest-signature");
+		if (rc)
+			dd_db_rollback(s);
+		else
+			rc = dd_db_commit(s);
+	}
+	dd_crash_point("after-commit");
+	dd_staged_discard(&man);
+	dd_staged_discard(&sig);
+	return rc;
+}

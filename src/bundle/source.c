@@ -1,0 +1,229 @@
+#include "bundle/source.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/manifest.h"
+#include "core/buf.h"
+#include "core/error.h"
+
+static void add_name(struct dd_bundle_src *s, const char *rel, char type)
+{
+	s->names = dd_xrealloc(s->names, (s->n + 1) * sizeof(char *));
+	s->types = dd_xrealloc(s->types, s->n + 1);
+	s->names[s->n] = dd_xstrdup(rel);
+	s->types[s->n++] = type;
+}
+
+static int walk(struct dd_bundle_src *s, const char *rel)
+{
+	struct dd_buf dir = DD_BUF_INIT, sub = DD_BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	dd_buf_addf(&dir, "%s%s%s", s->path, rel[0] ? "/" : "", rel);
+	d = opendir(dir.ptr);
+	if (!d) {
+		rc = dd_error_errno("%s", dir.ptr);
+		goto out;
+	}
+	while (!rc && (de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		dd_buf_reset(&sub);
+		dd_buf_addf(&sub, "%s/%s", dir.ptr, de->d_name);
+		if (lstat(sub.ptr, &st) < 0) {
+			rc = dd_error_errno("%s", sub.ptr);
+			break;
+		}
+		dd_buf_reset(&sub);
+		dd_buf_addf(&sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+		if (S_ISDIR(st.st_mode))
+			rc = walk(s, sub.ptr);
+		else
+			add_name(s, sub.ptr, S_ISREG(st.st_mode) ? DD_SRC_FILE :
+					     S_ISLNK(st.st_mode) ? DD_SRC_LINK : DD_SRC_OTHER);
+	}
+	closedir(d);
+out:
+	dd_buf_release(&dir);
+	dd_buf_release(&sub);
+	return rc;
+}
+
+static int rank(const char *name)
+{
+	return !strcmp(name, DD_MANIFEST_NAME) ? 0 : !strcmp(name, DD_MANIFEST_SIG_NAME) ? 1 : 2;
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int r = rank(x) - rank(y);
+
+	return r ? r : strcmp(x, y);
+}
+
+static int open_dir(struct dd_bundle_src *s)
+{
+	int rc = walk(s, "");
+	char **sorted;
+
+	if (rc)
+		return rc;
+	/* sort names and their types together */
+	sorted = dd_xcalloc(s->n, sizeof(char *));
+	for (size_t i = 0; i < s->n; i++) {
+		sorted[i] = dd_xmalloc(strlen(s->names[i]) + 2);
+		strcpy(sorted[i], s->names[i]);
+		sorted[i][strlen(sorted[i]) + 1] = s->types[i];
+		free(s->names[i]);
+	}
+	qsort(sorted, s->n, sizeof(char *), cmp_entries);
+	for (size_t i = 0; i < s->n; i++) {
+		s->names[i] = sorted[i];
+		s->types[i] = sorted[i][strlen(sorted[i]) + 1];
+	}
+	free(sorted);
+	return 0;
+}
+
+static int open_tar(struct dd_bundle_src *s)
+{
+	s->a = archive_read_new();
+	archive_read_support_filter_zstd(s->a);
+	archive_read_support_filter_none(s->a);
+	archive_read_support_format_tar(s->a);
+	if (archive_read_open_filename(s->a, s->path, 1 << 16) != ARCHIVE_OK)
+		return dd_error(DD_E_FORMAT, "%s: not a tar or tar.zst bundle: %s", s->path,
+				archive_error_string(s->a));
+	return 0;
+}
+
+int dd_bundle_src_open(const char *path, struct dd_bundle_src *s)
+{
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->path = dd_xstrdup(path);
+	if (stat(path, &st) < 0)
+		return dd_error_errno("%s", path);
+	s->is_dir = S_ISDIR(st.st_mode);
+	return s->is_dir ? open_dir(s) : open_tar(s);
+}
+
+static int next_dir(struct dd_bundle_src *s, char *type, uint64_t *size)
+{
+	struct dd_buf p = DD_BUF_INIT;
+	struct stat st;
+
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->next >= s->n)
+		return 0;
+	s->cur = s->names[s->next];
+	*type = s->types[s->next++];
+	*size = 0;
+	if (*type != DD_SRC_FILE)
+		return 1;
+	dd_buf_addf(&p, "%s/%s", s->path, s->cur);
+	s->fd = open(p.ptr, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->fd < 0 || fstat(s->fd, &st) < 0) {
+		int rc = dd_error_errno("%s", p.ptr);
+
+		dd_buf_release(&p);
+		return rc;
+	}
+	dd_buf_release(&p);
+	*size = (uint64_t)st.st_size;
+	return 1;
+}
+
+static int next_tar(struct dd_bundle_src *s, char *type, uint64_t *size)
+{
+	struct archive_entry *e;
+	const char *name;
+	int r;
+
+	do {
+		r = archive_read_next_header(s->a, &e);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN)
+			return dd_error(strstr(archive_error_string(s->a), "runcated") ?
+					DD_E_TRUNCATED : DD_E_FORMAT, "%s: %s", s->path,
+					archive_error_string(s->a));
+	} while (archive_entry_filetype(e) == AE_IFDIR);
+	free(s->cur);
+	name = archive_entry_pathname(e);
+	while (name && name[0] == '.' && name[1] == '/')
+		name += 2;
+	s->cur = dd_xstrdup(name ? name : "");
+	*size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
+	if (archive_entry_hardlink(e) || archive_entry_filetype(e) == AE_IFLNK)
+		*type = DD_SRC_LINK;
+	else
+		*type = archive_entry_filetype(e) == AE_IFREG ? DD_SRC_FILE : DD_SRC_OTHER;
+	return 1;
+}
+
+int dd_bundle_src_next(struct dd_bundle_src *s, const char **path, char *type,
+		       uint64_t *size)
+{
+	int rc = s->is_dir ? next_dir(s, type, size) : next_tar(s, type, size);
+
+	if (rc == 1)
+		*path = s->cur;
+	return rc;
+}
+
+ssize_t dd_bundle_src_read(struct dd_bundle_src *s, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (s->is_dir) {
+		do
+			n = read(s->fd, buf, len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return dd_error_errno("%s/%s", s->path, s->cur);
+	} else {
+		n = archive_read_data(s->a, buf, len);
+		if (n < 0)
+			return dd_error(strstr(archive_error_string(s->a), "runcated") ?
+					DD_E_TRUNCATED : DD_E_FORMAT, "%s: member '%s': %s",
+					s->path, s->cur, archive_error_string(s->a));
+	}
+	s->bytes_read += (uint64_t)n;
+	return n;
+}
+
+void dd_bundle_src_close(struct dd_bundle_src *s)
+{
+	if (s->a)
+		archive_read_free(s->a);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->is_dir)
+		s->cur = NULL; /* points into names */
+	for (size_t i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+	free(s->types);
+	free(s->cur);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}

@@ -1,0 +1,313 @@
+/*
+ * drydock bundle: make bundles on the connected side; inspect and verify
+ * them anywhere.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle/create.h"
+#include "bundle/import.h"
+#include "bundle/source.h"
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "store/trustdb.h"
+
+static const char bundle_usage[] = "usage: drydock bundle COMMAND [OPTIONS] BUNDLE\n";
+
+static const char create_help[] =
+	"usage: drydock bundle create --channel C --sequence N --expires DATE --sign KEYID\n"
+	"                             [--gnupg-home DIR] [--mark-unsigned] -o OUT DIR\n\n"
+	"Bundle every file of DIR (*.apk, APKINDEX.tar.gz, entitlements.json and its .sig):\n"
+	"a manifest lists each with size and sha256 and is signed with the OpenPGP key\n"
+	"KEYID. OUT is a tar file, tar+zstd when it ends in .zst, or a directory when it\n"
+	"ends in '/'. DATE is 2026-12-31 or 2026-12-31T00:00:00Z (UTC). The creation\n"
+	"time is SOURCE_DATE_EPOCH when set. Unsigned packages are refused unless\n"
+	"--mark-unsigned lists them as such.\n";
+
+static int bundle_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ "sequence", required_argument, NULL, 'n' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "gnupg-home", required_argument, NULL, 'g' },
+		{ "mark-unsigned", no_argument, NULL, 'u' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dd_create_opts o = { 0 };
+	const char *out = NULL, *expires = NULL, *seq = NULL, *epoch = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:n:e:s:g:uo:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.channel = optarg; break;
+		case 'n': seq = optarg; break;
+		case 'e': expires = optarg; break;
+		case 's': o.sign_key = optarg; break;
+		case 'g': o.gnupg_home = optarg; break;
+		case 'u': o.mark_unsigned = true; break;
+		case 'o': out = optarg; break;
+		case 'h': fputs(create_help, stdout); return DD_EXIT_OK;
+		default: return DD_EXIT_USAGE;
+		}
+	}
+	if (!o.channel || !seq || !expires || !o.sign_key || !out || optind != argc - 1)
+		return dd_cli_usage_error("bundle create: need --channel, --sequence, --expires, "
+					  "--sign, -o OUT and one directory (see --help)");
+	if (!dd_blob_to_u64(dd_blob_str(seq), &o.sequence))
+		return dd_cli_usage_error("--sequence '%s' is not a non-negative number", seq);
+	if (dd_time_parse(expires, &o.expires)) {
+		dd_cli_error();
+		return DD_EXIT_USAGE;
+	}
+	o.created = epoch && dd_blob_to_u64(dd_blob_str(epoch), &v) ? (int64_t)v : dd_time_now();
+	if (dd_bundle_create(argv[optind], &o, out)) {
+		dd_cli_error();
+		return DD_EXIT_FAIL;
+	}
+	printf("%s: bundle for channel %s, sequence %llu\n", out, o.channel,
+	       (unsigned long long)o.sequence);
+	return DD_EXIT_OK;
+}
+
+static json_t *manifest_json(const struct dd_manifest *m, const char *digest)
+{
+	char created[32], expires[32];
+	json_t *arr = json_array();
+
+	dd_time_format(m->created, created);
+	dd_time_format(m->expires, expires);
+	for (size_t i = 0; i < m->n_members; i++) {
+		json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "path", m->members[i].path, "kind",
+				      dd_member_kind_str(m->members[i].kind), "size",
+				      (json_int_t)m->members[i].size, "sha256", m->members[i].sha256);
+
+		if (m->members[i].unsigned_ok)
+			json_object_set_new(e, "unsigned", json_true());
+		json_array_append_new(arr, e);
+	}
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "digest", digest, "channel",
+			 m->channel, "sequence", (json_int_t)m->sequence, "created", created,
+			 "expires", expires, "members", arr);
+}
+
+static void print_manifest(const char *path, const struct dd_manifest *m, const char *digest)
+{
+	char created[32], expires[32];
+
+	dd_time_format(m->created, created);
+	dd_time_format(m->expires, expires);
+	printf("%s: bundle %s\n  channel   %s\n  sequence  %llu\n  created   %s\n  expires   %s\n"
+	       "  members (%zu):\n", path, digest, m->channel, (unsigned long long)m->sequence,
+	       created, expires, m->n_members);
+	for (size_t i = 0; i < m->n_members; i++)
+		printf("    %-22s %10llu %.16s… %s%s\n", dd_member_kind_str(m->members[i].kind),
+		       (unsigned long long)m->members[i].size, m->members[i].sha256,
+		       m->members[i].path, m->members[i].unsigned_ok ? " (unsigned)" : "");
+}
+
+static int bundle_inspect(int argc, char **argv)
+{
+	struct dd_bundle_src src;
+	struct dd_manifest m;
+	struct dd_buf text = DD_BUF_INIT;
+	char digest[65];
+	const char *name;
+	char type;
+	uint64_t size;
+	int json = argc == 3 && !strcmp(argv[1], "--json"), rc;
+	const char *path = argv[argc - 1];
+	unsigned char d[32];
+	char buf[65536];
+	ssize_t n;
+
+	if (dd_cli_wants_help(argc, argv)) {
+		printf("usage: drydock bundle inspect [--json] BUNDLE\n\nShow a bundle's manifest "
+		       "without checking its signature (see 'bundle verify').\n");
+		return DD_EXIT_OK;
+	}
+	if (argc != 2 + json)
+		return dd_cli_usage_error("bundle inspect: need one bundle");
+	rc = dd_bundle_src_open(path, &src);
+	if (!rc)
+		rc = dd_bundle_src_next(&src, &name, &type, &size);
+	if (rc == 0 || (rc > 0 && strcmp(name, DD_MANIFEST_NAME)))
+		rc = dd_error(DD_E_FORMAT, "%s does not start with %s: not a drydock bundle",
+			      path, DD_MANIFEST_NAME);
+	while (rc > 0 && (n = dd_bundle_src_read(&src, buf, sizeof(buf))) > 0 &&
+	       text.len < DD_MANIFEST_MAX)
+		dd_buf_add(&text, buf, (size_t)n);
+	dd_bundle_src_close(&src);
+	if (rc >= 0)
+		rc = dd_manifest_parse(dd_buf_blob(&text), &m);
+	if (rc < 0) {
+		dd_error_prefix(rc, "%s", path);
+		dd_cli_error();
+		dd_buf_release(&text);
+		return DD_EXIT_FAIL;
+	}
+	EVP_Digest(text.ptr, text.len, d, NULL, EVP_sha256(), NULL);
+	dd_hex(d, 32, digest);
+	if (json)
+		dd_cli_print_json(manifest_json(&m, digest));
+	else
+		print_manifest(path, &m, digest);
+	dd_manifest_release(&m);
+	dd_buf_release(&text);
+	return DD_EXIT_OK;
+}
+
+struct verify_ctx {
+	char home[4200], stage[4096];
+	struct dd_trust trust;
+	struct dd_store *store;
+};
+
+static int add_keys(struct verify_ctx *v, enum dd_role role, char **files, size_t n)
+{
+	struct dd_buf uid = DD_BUF_INIT;
+	char fpr[41];
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = role == DD_ROLE_APK ? dd_keyring_add_file(&v->trust.apk, files[i])
+					 : dd_pgp_import(v->trust.pgp, files[i], fpr, &uid);
+		if (!rc && role != DD_ROLE_APK)
+			dd_trust_add_fpr(&v->trust, role, fpr);
+	}
+	dd_buf_release(&uid);
+	return rc;
+}
+
+static const char verify_help[] =
+	"usage: drydock bundle verify [--key BUNDLE-KEY]... [--entitlement-key KEY]...\n"
+	"                             [--apk-key KEY.rsa.pub]... [--mirror DIR]\n"
+	"                             [--allow-expired] [--allow-unsigned-packages] [--json] BUNDLE\n\n"
+	"Check a bundle without importing it: the manifest signature, every member's\n"
+	"size and sha256, each package's signature, datahash and files, the index and\n"
+	"the entitlement manifest. Keys come from the options, or (with none given)\n"
+	"from the mirror's trust.\n";
+
+static int bundle_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "entitlement-key", required_argument, NULL, 'E' },
+		{ "apk-key", required_argument, NULL, 'a' },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "allow-expired", no_argument, NULL, 'x' },
+		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char **keys[3] = { NULL, NULL, NULL };
+	size_t nkeys[3] = { 0, 0, 0 };
+	struct dd_import_opts io = { 0 };
+	struct verify_ctx v;
+	struct dd_checked chk;
+	const char *mirror = NULL;
+	bool json = false;
+	int c, rc, ret = DD_EXIT_FAIL;
+
+	memset(&v, 0, sizeof(v));
+	while ((c = getopt_long(argc, argv, "k:E:a:m:xujh", opts, NULL)) != -1) {
+		int r = c == 'k' ? DD_ROLE_BUNDLE : c == 'E' ? DD_ROLE_ENTITLEMENT : DD_ROLE_APK;
+
+		switch (c) {
+		case 'k': case 'E': case 'a':
+			keys[r] = dd_xrealloc(keys[r], (nkeys[r] + 1) * sizeof(char *));
+			keys[r][nkeys[r]++] = optarg;
+			break;
+		case 'm': mirror = optarg; break;
+		case 'x': io.allow_expired = true; break;
+		case 'u': io.allow_unsigned_packages = true; break;
+		case 'j': json = true; break;
+		case 'h': fputs(verify_help, stdout); ret = DD_EXIT_OK; goto out;
+		default: ret = DD_EXIT_USAGE; goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		ret = dd_cli_usage_error("bundle verify: need one bundle");
+		goto out;
+	}
+	snprintf(v.stage, sizeof(v.stage), "%s/drydock-verify.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(v.stage)) {
+		dd_error_errno("cannot create a temporary directory");
+		dd_cli_error();
+		goto out;
+	}
+	if (nkeys[0] + nkeys[1] + nkeys[2]) {
+		snprintf(v.home, sizeof(v.home), "%s/gnupg", v.stage);
+		rc = dd_pgp_open(v.home, &v.trust.pgp);
+		for (int r = 0; r < 3 && !rc; r++)
+			rc = add_keys(&v, (enum dd_role)r, keys[r], nkeys[r]);
+	} else {
+		rc = dd_store_open(dd_store_default_root(mirror), 0, &v.store);
+		if (!rc)
+			rc = dd_trustdb_load(v.store, &v.trust);
+	}
+	if (rc) {
+		dd_cli_error();
+		ret = DD_EXIT_USAGE;
+		goto out;
+	}
+	rc = dd_bundle_check(argv[optind], &v.trust, NULL, v.stage, &io, &chk);
+	if (rc) {
+		dd_error_prefix(rc, "%s: refused", argv[optind]);
+		if (json)
+			dd_cli_print_json(json_pack("{s:s, s:s, s:s}", "bundle", argv[optind],
+						    "verdict", "refused", "reason",
+						    dd_error_detail()));
+		else
+			dd_cli_error();
+	} else {
+		if (json)
+			dd_cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "bundle", argv[optind],
+						    "verdict", "valid", "signer", chk.signer,
+						    "manifest", manifest_json(&chk.manifest,
+									      chk.digest)));
+		else
+			printf("%s: valid: channel %s sequence %llu, %zu members, signed by %s\n",
+			       argv[optind], chk.manifest.channel,
+			       (unsigned long long)chk.manifest.sequence, chk.manifest.n_members,
+			       chk.signer);
+		ret = DD_EXIT_OK;
+	}
+	dd_checked_release(&chk);
+out:
+	if (v.store) {
+		dd_trustdb_unload(&v.trust);
+		dd_store_close(v.store);
+	} else {
+		dd_trust_release(&v.trust);
+		dd_pgp_close(v.trust.pgp);
+	}
+	if (v.stage[0])
+		dd_remove_tree(v.stage);
+	for (int r = 0; r < 3; r++)
+		free(keys[r]);
+	return ret;
+}
+
+static const struct dd_subcommand bundle_commands[] = {
+	{ "create", bundle_create, "sign and write a bundle of a directory" },
+	{ "inspect", bundle_inspect, "show a bundle's manifest" },
+	{ "verify", bundle_verify, "check a bundle's signatures and contents" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_bundle(int argc, char **argv)
+{
+	return dd_cli_dispatch("bundle", bundle_commands, argc, argv, bundle_usage);
+}

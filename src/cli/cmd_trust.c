@@ -1,0 +1,198 @@
+/*
+ * drydock trust: which keys the mirror trusts, and for what.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "core/error.h"
+#include "store/trustdb.h"
+
+static const char trust_usage[] = "usage: drydock trust COMMAND [--mirror DIR] ...\n";
+
+static int audit_trust(struct dd_store *s, const char *action, const char *role,
+		       const char *id, const char *file)
+{
+	char now[32];
+	json_t *j;
+	int rc;
+
+	dd_time_format(dd_time_now(), now);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", action, "role", role,
+		      "key", id);
+	if (file)
+		json_object_set_new(j, "file", json_string(file));
+	rc = dd_store_audit(s, j);
+	json_decref(j);
+	return rc;
+}
+
+static int trust_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL, *role_s = NULL;
+	struct dd_buf id = DD_BUF_INIT, label = DD_BUF_INIT;
+	struct dd_store *s = NULL;
+	enum dd_role role;
+	int c, ret = DD_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': role_s = optarg; break;
+		case 'm': mirror = optarg; break;
+		case 'h':
+			printf("usage: drydock trust add --role bundle|entitlement|apk [--mirror DIR] "
+			       "KEYFILE...\n\nTrust each key for one role: OpenPGP public keys "
+			       "(armored or binary)\nsign bundles or entitlement manifests; APK RSA "
+			       "public keys (PEM, named\nas the packages name them, e.g. "
+			       "builder.rsa.pub) sign packages and indexes.\n");
+			return DD_EXIT_OK;
+		default: return DD_EXIT_USAGE;
+		}
+	}
+	if (!role_s || optind >= argc)
+		return dd_cli_usage_error("trust add: need --role ROLE and a key file");
+	if (dd_role_parse(role_s, &role)) {
+		dd_cli_error();
+		return DD_EXIT_USAGE;
+	}
+	if (dd_store_open(dd_store_default_root(mirror), DD_STORE_WRITE, &s)) {
+		dd_cli_error();
+		return DD_EXIT_FAIL;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (dd_trustdb_add(s, role, argv[i], &id, &label)) {
+			dd_cli_error();
+			ret = DD_EXIT_FAIL;
+			continue;
+		}
+		audit_trust(s, "trust-add", role_s, id.ptr, argv[i]);
+		printf("%s: trusted for %ss: %s%s%s\n", argv[i], role_s, id.ptr,
+		       label.len ? " " : "", label.len ? label.ptr : "");
+	}
+	dd_store_close(s);
+	dd_buf_release(&id);
+	dd_buf_release(&label);
+	return ret;
+}
+
+static int trust_remove(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL, *role_s = NULL;
+	struct dd_store *s = NULL;
+	enum dd_role role;
+	int c, ret = DD_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': role_s = optarg; break;
+		case 'm': mirror = optarg; break;
+		case 'h':
+			printf("usage: drydock trust remove --role ROLE [--mirror DIR] ID...\n\n"
+			       "Stop trusting keys: ID is the fingerprint (OpenPGP) or the key "
+			       "file name (apk),\nas 'drydock trust list' shows them.\n");
+			return DD_EXIT_OK;
+		default: return DD_EXIT_USAGE;
+		}
+	}
+	if (!role_s || optind >= argc)
+		return dd_cli_usage_error("trust remove: need --role ROLE and a key id");
+	if (dd_role_parse(role_s, &role)) {
+		dd_cli_error();
+		return DD_EXIT_USAGE;
+	}
+	if (dd_store_open(dd_store_default_root(mirror), DD_STORE_WRITE, &s)) {
+		dd_cli_error();
+		return DD_EXIT_FAIL;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (dd_trustdb_remove(s, role, argv[i])) {
+			dd_cli_error();
+			ret = DD_EXIT_FAIL;
+			continue;
+		}
+		audit_trust(s, "trust-remove", role_s, argv[i], NULL);
+		printf("%s: no longer trusted for %ss\n", argv[i], role_s);
+	}
+	dd_store_close(s);
+	return ret;
+}
+
+static int trust_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL;
+	struct dd_store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': mirror = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: drydock trust list [--mirror DIR] [--json]\n");
+			json_decref(arr);
+			return DD_EXIT_OK;
+		default: json_decref(arr); return DD_EXIT_USAGE;
+		}
+	}
+	if (dd_store_open(dd_store_default_root(mirror), 0, &s) ||
+	    dd_db_prepare(s, "SELECT role, id, label, added FROM trusted_keys ORDER BY role, id",
+			  &st)) {
+		dd_cli_error();
+		dd_store_close(s);
+		json_decref(arr);
+		return DD_EXIT_FAIL;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *v[4];
+
+		for (int i = 0; i < 4; i++)
+			v[i] = (const char *)sqlite3_column_text(st, i);
+		if (json)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "role", v[0],
+							     "id", v[1], "label", v[2] ? v[2] : "",
+							     "added", v[3]));
+		else
+			printf("%-12s %s %s\n", v[0], v[1], v[2] ? v[2] : "");
+	}
+	sqlite3_finalize(st);
+	dd_store_close(s);
+	if (json)
+		dd_cli_print_json(arr);
+	else
+		json_decref(arr);
+	return DD_EXIT_OK;
+}
+
+static const struct dd_subcommand trust_commands[] = {
+	{ "add", trust_add, "trust a key for a role (bundle, entitlement, apk)" },
+	{ "list", trust_list, "show the trusted keys and their roles" },
+	{ "remove", trust_remove, "stop trusting a key" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_trust(int argc, char **argv)
+{
+	return dd_cli_dispatch("trust", trust_commands, argc, argv, trust_usage);
+}

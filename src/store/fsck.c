@@ -1,0 +1,174 @@
+#include "store/fsck.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(json_t *arr, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(arr, json_string(msg));
+}
+
+static void check_sql(struct dd_store *s, struct dd_fsck *r)
+{
+	sqlite3_stmt *st;
+
+	if (dd_db_prepare(s, "PRAGMA integrity_check", &st) == 0) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+
+			if (strcmp(v, "ok"))
+				add(r->problems, "index: %s", v);
+		}
+		sqlite3_finalize(st);
+	}
+	if (dd_db_prepare(s, "PRAGMA foreign_key_check", &st) == 0) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			add(r->problems, "index: a row of %s refers to a missing %s",
+			    sqlite3_column_text(st, 0), sqlite3_column_text(st, 2));
+		sqlite3_finalize(st);
+	}
+}
+
+static void check_blob(struct dd_store *s, struct dd_fsck *r, bool deep, const char *sha,
+		       int64_t size, const char *kind, struct dd_buf *path)
+{
+	struct stat st;
+	char have[65];
+
+	r->blobs++;
+	if (stat(dd_store_blob_path(s, sha, path), &st) < 0) {
+		add(r->problems, "%s blob %s is missing", kind, sha);
+		return;
+	}
+	r->bytes += st.st_size;
+	if (st.st_size != size) {
+		add(r->problems, "%s blob %s is %lld bytes, the index says %lld", kind, sha,
+		    (long long)st.st_size, (long long)size);
+		return;
+	}
+	if (deep && (dd_file_sha256(path->ptr, have, NULL) || strcmp(have, sha)))
+		add(r->problems, "%s blob %s is damaged: its content hashes to %s", kind, sha,
+		    have);
+}
+
+static bool is_hex64(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* Files in dir the index does not know: notes. */
+static void check_dir(struct dd_store *s, struct dd_fsck *r, const char *rel, bool blobs)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	DIR *d = opendir(dd_store_path(s, rel, &path));
+	struct dirent *de;
+
+	if (blobs && dd_db_prepare(s, "SELECT 1 FROM blobs WHERE sha256 = ?", &st))
+		st = NULL;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!blobs) {
+			add(r->notes, "%s/%s: staging file of an interrupted import (the next import "
+			    "or 'mirror gc' removes it)", rel, de->d_name);
+			continue;
+		}
+		if (!is_hex64(de->d_name)) {
+			add(r->problems, "%s/%s: not a blob name", rel, de->d_name);
+			continue;
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
+		if (st && sqlite3_step(st) != SQLITE_ROW)
+			add(r->notes, "blob %s is not referenced (left by an interrupted import; "
+			    "'mirror gc' removes it)", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	sqlite3_finalize(st);
+	dd_buf_release(&path);
+}
+
+int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->problems = json_array();
+	r->notes = json_array();
+	check_sql(s, r);
+	rc = dd_db_prepare(s, "SELECT sha256, size, kind FROM blobs ORDER BY sha256", &st);
+	if (rc) {
+		dd_fsck_release(r);
+		return rc;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		check_blob(s, r, deep, (const char *)sqlite3_column_text(st, 0),
+			   sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+			   &path);
+	sqlite3_finalize(st);
+	check_dir(s, r, "blobs/sha256", true);
+	check_dir(s, r, "tmp", false);
+	dd_buf_release(&path);
+	return 0;
+}
+
+void dd_fsck_release(struct dd_fsck *r)
+{
+	json_decref(r->problems);
+	json_decref(r->notes);
+	r->problems = r->notes = NULL;
+}
+
+int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes)
+{
+	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	DIR *d;
+	struct dirent *de;
+	int rc = dd_db_prepare(s, "SELECT 1 FROM blobs WHERE sha256 = ?", &st);
+
+	*files = *bytes = 0;
+	if (rc)
+		return rc;
+	d = opendir(dd_store_path(s, "blobs/sha256", &dir));
+	while (d && (de = readdir(d))) {
+		struct stat sb;
+
+		if (!is_hex64(de->d_name))
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			continue;
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/%s", dir.ptr, de->d_name);
+		if (stat(path.ptr, &sb) == 0 && unlink(path.ptr) == 0) {
+			(*files)++;
+			*bytes += sb.st_size;
+		}
+	}
+	if (d)
+		closedir(d);
+	sqlite3_finalize(st);
+	dd_buf_release(&dir);
+	dd_buf_release(&path);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* Checking and cleaning a mirror. */
+#ifndef DD_STORE_FSCK_H
+#define DD_STORE_FSCK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct dd_fsck {
+	json_t *problems; /* strings: anything that makes the mirror unusable */
+	json_t *notes;    /* strings: harmless leftovers, e.g. of an interrupted import */
+	int64_t blobs, bytes;
+};
+
+/*
+ * Check the index (SQLite integrity and references) and that each blob
+ * it names exists with the recorded size; with deep, re-hash each one.
+ * Unreferenced blobs and staging files are notes, not problems: an
+ * interrupted import leaves them and they do no harm.
+ */
+int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r);
+void dd_fsck_release(struct dd_fsck *r);
+
+/* Remove unreferenced blobs (the caller holds the write lock). */
+int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes);
+
+#endif

@@ -1,0 +1,447 @@
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "store/schema.h"
+
+const char *dd_store_default_root(const char *option)
+{
+	const char *env = getenv("DRYDOCK_MIRROR");
+
+	if (option && option[0])
+		return option;
+	return env && env[0] ? env : "./mirror";
+}
+
+const char *dd_store_path(const struct dd_store *s, const char *rel, struct dd_buf *out)
+{
+	dd_buf_reset(out);
+	dd_buf_addf(out, "%s/%s", s->root, rel);
+	return out->ptr;
+}
+
+const char *dd_store_blob_path(const struct dd_store *s, const char *hex, struct dd_buf *out)
+{
+	dd_buf_reset(out);
+	dd_buf_addf(out, "%s/blobs/sha256/%s", s->root, hex);
+	return out->ptr;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = dd_xstrdup(path);
+	int rc = 0;
+
+	for (char *c = p + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = dd_error_errno("cannot create %s", p);
+		*c = '/';
+		if (rc)
+			break;
+	}
+	if (!rc && mkdir(p, mode) < 0 && errno != EEXIST)
+		rc = dd_error_errno("cannot create %s", p);
+	free(p);
+	return rc;
+}
+
+static int take_lock(struct dd_store *s)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	char pid[32] = "";
+	int fd, rc = 0;
+
+	fd = open(dd_store_path(s, "lock", &path), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = dd_error_errno("%s", path.ptr);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		close(fd);
+		rc = dd_error(DD_E_IO, "mirror %s is busy: another drydock (pid %s) is changing "
+			      "it; try again when it has finished", s->root, pid[0] ? pid : "?");
+		goto out;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0)
+		rc = 0; /* the pid is only a courtesy for the message above */
+	s->lock_fd = fd;
+out:
+	dd_buf_release(&path);
+	return rc;
+}
+
+/* Only a writer holding the lock may do this: nothing else stages. */
+static void clear_tmp(struct dd_store *s)
+{
+	struct dd_buf path = DD_BUF_INIT, f = DD_BUF_INIT;
+	DIR *d = opendir(dd_store_path(s, "tmp", &path));
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		dd_buf_reset(&f);
+		dd_buf_addf(&f, "%s/%s", path.ptr, de->d_name);
+		unlink(f.ptr);
+	}
+	if (d)
+		closedir(d);
+	dd_buf_release(&path);
+	dd_buf_release(&f);
+}
+
+static int create_layout(struct dd_store *s)
+{
+	static const char *dirs[] = { "", "blobs/sha256", "tmp", "keys/apk" };
+	struct dd_buf path = DD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !rc; i++)
+		rc = mkdir_p(dd_store_path(s, dirs[i], &path), 0755);
+	if (!rc)
+		rc = mkdir_p(dd_store_path(s, "gnupg", &path), 0700);
+	dd_buf_release(&path);
+	return rc;
+}
+
+static int open_db(struct dd_store *s)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	int flags = SQLITE_OPEN_READWRITE | (s->writable ? SQLITE_OPEN_CREATE : 0);
+	int rc;
+
+	rc = sqlite3_open_v2(dd_store_path(s, "index.db", &path), &s->db, flags, NULL);
+	dd_buf_release(&path);
+	if (rc != SQLITE_OK)
+		return dd_db_error(s, "open the index");
+	sqlite3_busy_timeout(s->db, 10000);
+	rc = dd_db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+			   "PRAGMA foreign_keys=ON;");
+	if (!rc && s->writable)
+		rc = dd_schema_apply(s);
+	return rc;
+}
+
+int dd_store_open(const char *root, int flags, struct dd_store **out)
+{
+	struct dd_store *s = dd_xcalloc(1, sizeof(*s));
+	struct dd_buf path = DD_BUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	s->root = dd_xstrdup(root);
+	s->lock_fd = -1;
+	s->writable = flags & DD_STORE_WRITE;
+	if (s->writable) {
+		rc = create_layout(s);
+		if (!rc)
+			rc = take_lock(s);
+		if (!rc)
+			clear_tmp(s);
+	} else if (stat(dd_store_path(s, "index.db", &path), &st) < 0) {
+		rc = dd_error(DD_E_NOTFOUND, "no mirror at %s: import a bundle or trust a key "
+			      "first (drydock trust add ...), or give --mirror DIR", root);
+	}
+	if (!rc)
+		rc = open_db(s);
+	dd_buf_release(&path);
+	if (rc) {
+		dd_store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void dd_store_close(struct dd_store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s->root);
+	free(s);
+}
+
+int dd_staged_begin(struct dd_store *s, struct dd_staged *f)
+{
+	struct dd_buf dir = DD_BUF_INIT;
+	int rc = dd_staged_begin_in(dd_store_path(s, "tmp", &dir), f);
+
+	dd_buf_release(&dir);
+	return rc;
+}
+
+int dd_staged_begin_in(const char *dir, struct dd_staged *f)
+{
+	struct dd_buf path = DD_BUF_INIT;
+
+	memset(f, 0, sizeof(*f));
+	dd_buf_addf(&path, "%s/stage-XXXXXX", dir);
+	f->fd = mkstemp(path.ptr);
+	if (f->fd < 0) {
+		int rc = dd_error_errno("cannot create a file in %s", dir);
+
+		dd_buf_release(&path);
+		return rc;
+	}
+	fchmod(f->fd, 0644);
+	f->path = dd_buf_detach(&path, NULL);
+	f->md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(f->md, EVP_sha256(), NULL);
+	return 0;
+}
+
+int dd_staged_write(struct dd_staged *f, const void *data, size_t len)
+{
+	const char *p = data;
+
+	EVP_DigestUpdate(f->md, data, len);
+	f->size += len;
+	while (len) {
+		ssize_t n = write(f->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dd_error_errno("%s", f->path);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void hex32(const unsigned char *d, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[64] = 0;
+}
+
+int dd_staged_finish(struct dd_staged *f)
+{
+	unsigned char d[32];
+	int rc = 0;
+
+	EVP_DigestFinal_ex(f->md, d, NULL);
+	hex32(d, f->sha256);
+	if (fsync(f->fd) < 0)
+		rc = dd_error_errno("%s: fsync", f->path);
+	if (close(f->fd) < 0 && !rc)
+		rc = dd_error_errno("%s: close", f->path);
+	f->fd = -1;
+	return rc;
+}
+
+void dd_staged_discard(struct dd_staged *f)
+{
+	if (f->fd > 0)
+		close(f->fd);
+	if (f->path)
+		unlink(f->path);
+	free(f->path);
+	EVP_MD_CTX_free(f->md);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+int dd_file_sha256(const char *path, char hex[65], uint64_t *size)
+{
+	unsigned char buf[1 << 16], d[32];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (fd < 0) {
+		EVP_MD_CTX_free(md);
+		return dd_error_errno("%s", path);
+	}
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	close(fd);
+	EVP_DigestFinal_ex(md, d, NULL);
+	EVP_MD_CTX_free(md);
+	if (n < 0)
+		return dd_error_errno("%s", path);
+	hex32(d, hex);
+	if (size)
+		*size = total;
+	return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
+{
+	struct dd_buf dst = DD_BUF_INIT, dir = DD_BUF_INIT;
+	char have[65];
+	int rc = 0;
+
+	dd_store_blob_path(s, f->sha256, &dst);
+	if (access(dst.ptr, F_OK) == 0 && dd_file_sha256(dst.ptr, have, NULL) == 0 &&
+	    !strcmp(have, f->sha256)) {
+		dd_staged_discard(f); /* identical blob already there */
+		goto out;
+	}
+	if (rename(f->path, dst.ptr) < 0) {
+		rc = dd_error_errno("cannot move %s to %s", f->path, dst.ptr);
+		dd_staged_discard(f);
+		goto out;
+	}
+	free(f->path);
+	f->path = NULL;
+	dd_staged_discard(f);
+	fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
+out:
+	dd_buf_release(&dst);
+	dd_buf_release(&dir);
+	return rc;
+}
+
+int dd_store_audit(struct dd_store *s, void *json_record)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	char *line = json_dumps(json_record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int fd, rc = 0;
+
+	fd = open(dd_store_path(s, "audit.log", &path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		  0644);
+	if (fd < 0) {
+		rc = dd_error_errno("%s", path.ptr);
+	} else {
+		size_t len = strlen(line);
+
+		line[len] = '\n'; /* replaces the NUL; written with its length */
+		if (write(fd, line, len + 1) != (ssize_t)(len + 1) || fsync(fd) < 0)
+			rc = dd_error_errno("%s", path.ptr);
+		close(fd);
+	}
+	free(line);
+	dd_buf_release(&path);
+	return rc;
+}
+
+int dd_db_error(struct dd_store *s, const char *what)
+{
+	return dd_error(DD_E_IO, "mirror index %s/index.db: cannot %s: %s", s->root, what,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+}
+
+int dd_db_exec(struct dd_store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = dd_error(DD_E_IO, "mirror index %s/index.db: %s", s->root,
+				  msg ? msg : "error");
+
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+int dd_db_prepare(struct dd_store *s, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return dd_db_error(s, "prepare a query");
+	return 0;
+}
+
+int dd_db_begin(struct dd_store *s)
+{
+	return dd_db_exec(s, "BEGIN IMMEDIATE");
+}
+
+int dd_db_commit(struct dd_store *s)
+{
+	return dd_db_exec(s, "COMMIT");
+}
+
+void dd_db_rollback(struct dd_store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int dd_time_parse(const char *str, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(str, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(str, "%Y-%m-%d", &tm);
+	}
+	if (!end || *end)
+		return dd_error(DD_E_FORMAT, "'%s' is not a UTC time like 2026-12-31T00:00:00Z "
+				"or a date like 2026-12-31", str);
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+void dd_time_format(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int64_t dd_time_now(void)
+{
+	const char *env = getenv("DRYDOCK_NOW");
+	int64_t t;
+
+	if (env && env[0] && dd_time_parse(env, &t) == 0)
+		return t;
+	return (int64_t)time(NULL);
+}
+
+void dd_crash_point(const char *point)
+{
+	const char *env = getenv("DRYDOCK_CRASH_AT");
+
+	if (env && !strcmp(env, point))
+		raise(SIGKILL);
+}

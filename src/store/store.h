@@ -1,0 +1,108 @@
+/*
+ * The mirror's store: content-addressed blobs plus an SQLite index.
+ *
+ *   ROOT/index.db          SQLite (WAL): bundles, packages, files, trust
+ *   ROOT/blobs/sha256/HEX  every imported file, named by its sha256
+ *   ROOT/tmp/              staging for an import in progress
+ *   ROOT/gnupg/            the mirror's own GnuPG home (bundle and
+ *                          entitlement keys)
+ *   ROOT/keys/apk/         trusted APK RSA public keys
+ *   ROOT/audit.log         append-only, one JSON object per line
+ *   ROOT/lock              flock(2): one writer, or many readers
+ *
+ * A writer stages files in tmp/, and only after everything is verified
+ * renames them into blobs/ and commits the index in one transaction.
+ * A crash leaves at worst unreferenced blobs and stale files in tmp/,
+ * which fsck reports and gc (or the next writer) removes.
+ */
+#ifndef DD_STORE_H
+#define DD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <openssl/evp.h>
+
+#include "core/buf.h"
+
+struct dd_store {
+	char *root;
+	int lock_fd;
+	bool writable;
+	sqlite3 *db;
+};
+
+enum {
+	DD_STORE_WRITE = 1,  /* exclusive lock; create the layout if missing */
+};
+
+/*
+ * The mirror directory: --mirror DIR, else $DRYDOCK_MIRROR, else
+ * "./mirror".  Returns a static or environment string.
+ */
+const char *dd_store_default_root(const char *option);
+
+/*
+ * Open the mirror at root.  With DD_STORE_WRITE, create it if needed and
+ * take the exclusive lock (failing at once, naming the holder, when
+ * another process has it) and clear stale staging files; without it,
+ * the mirror must exist and a shared lock is taken.
+ */
+int dd_store_open(const char *root, int flags, struct dd_store **out);
+void dd_store_close(struct dd_store *s);
+
+/* ROOT/rel in out (reset first); returns out->ptr. */
+const char *dd_store_path(const struct dd_store *s, const char *rel, struct dd_buf *out);
+/* ROOT/blobs/sha256/hex in out; returns out->ptr. */
+const char *dd_store_blob_path(const struct dd_store *s, const char *hex, struct dd_buf *out);
+
+/* A file being written into tmp/, hashed as it goes. */
+struct dd_staged {
+	int fd;
+	char *path;
+	EVP_MD_CTX *md;
+	uint64_t size;
+	char sha256[65]; /* set by dd_staged_finish */
+};
+
+int dd_staged_begin(struct dd_store *s, struct dd_staged *f);
+/* The same in any directory (verification without a mirror). */
+int dd_staged_begin_in(const char *dir, struct dd_staged *f);
+int dd_staged_write(struct dd_staged *f, const void *data, size_t len);
+/* fsync and close; sets f->sha256. The file stays in tmp/. */
+int dd_staged_finish(struct dd_staged *f);
+/* Remove the staged file (if any) and free; safe on a zeroed struct. */
+void dd_staged_discard(struct dd_staged *f);
+
+/*
+ * Move a finished staged file into blobs/ under its sha256.  When the
+ * blob already exists it is re-hashed, never trusted by its size: a
+ * matching blob is kept and the staged copy removed, a damaged one is
+ * replaced.  f is released either way.
+ */
+int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f);
+
+/* sha256 of a file, hex. */
+int dd_file_sha256(const char *path, char hex[65], uint64_t *size);
+
+/* Append one JSON line (a jansson json_t *) to audit.log, fsynced. */
+int dd_store_audit(struct dd_store *s, void *json_record);
+
+/* SQL helpers: errors name the statement's purpose. */
+int dd_db_exec(struct dd_store *s, const char *sql);
+int dd_db_prepare(struct dd_store *s, const char *sql, sqlite3_stmt **st);
+int dd_db_begin(struct dd_store *s);
+int dd_db_commit(struct dd_store *s);
+void dd_db_rollback(struct dd_store *s);
+int dd_db_error(struct dd_store *s, const char *what);
+
+/* RFC 3339 UTC ("2026-11-26T12:00:00Z") <-> seconds since the epoch. */
+int dd_time_parse(const char *s, int64_t *out);
+void dd_time_format(int64_t t, char out[32]);
+/* Now, or $DRYDOCK_NOW (RFC 3339) when set, for tests of expiry. */
+int64_t dd_time_now(void);
+
+/* Test hook: when $DRYDOCK_CRASH_AT equals point, die by SIGKILL. */
+void dd_crash_point(const char *point);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The mirror's trusted keys: OpenPGP keys in ROOT/gnupg, APK RSA keys in
+ * ROOT/keys/apk, and which role each is trusted for in the index.
+ */
+#ifndef DD_STORE_TRUSTDB_H
+#define DD_STORE_TRUSTDB_H
+
+#include "store/store.h"
+#include "trust/trust.h"
+
+/* Load every trusted key of the mirror; t->pgp is opened on ROOT/gnupg. */
+int dd_trustdb_load(struct dd_store *s, struct dd_trust *t);
+/* Release t and close its pgp home. */
+void dd_trustdb_unload(struct dd_trust *t);
+
+/*
+ * Trust the key in keyfile for role.  id receives the key's identity:
+ * the OpenPGP fingerprint, or the APK key's file name.  label receives
+ * the user id (OpenPGP) or "" (APK).
+ */
+int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile,
+		   struct dd_buf *id, struct dd_buf *label);
+
+/* Stop trusting id (fingerprint or APK key name) for role. */
+int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id);
+
+#endif

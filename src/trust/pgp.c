@@ -1,0 +1,593 @@
+#include "trust/pgp.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <gpgme.h>
+
+#include "core/error.h"
+#include "core/file.h"
+
+/* A certificate with many third-party signatures can reach megabytes. */
+#define KEYFILE_MAX (16u << 20)
+#define CONF_MAX (1u << 20)
+
+struct dd_pgp {
+	char *home; /* absolute path */
+	gpgme_ctx_t ctx;
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static char version[128];
+
+/*
+ * gpgme_check_version() must run once before anything else; it also
+ * sets SIGPIPE to SIG_IGN when it is at its default, so a gpg that
+ * exits early cannot kill us while we write to it.
+ */
+static void pgp_init(void)
+{
+	const char *v = gpgme_check_version(NULL);
+	const char *gv = "not found";
+	gpgme_engine_info_t e = NULL;
+
+	if (gpgme_get_engine_info(&e) == 0)
+		for (; e; e = e->next)
+			if (e->protocol == GPGME_PROTOCOL_OpenPGP && e->version)
+				gv = e->version;
+	snprintf(version, sizeof(version), "gpgme %s, gnupg %s", v ? v : "?", gv);
+}
+
+const char *dd_pgp_version(void)
+{
+	pthread_once(&init_once, pgp_init);
+	return version;
+}
+
+/* A context bound to home (NULL: GnuPG's default home). */
+static int new_ctx(const char *home, gpgme_ctx_t *out)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_error_t err;
+
+	*out = NULL;
+	pthread_once(&init_once, pgp_init);
+	err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
+	if (err)
+		return dd_error(DD_E_CRYPTO, "GnuPG (gpg) is not usable: %s; install gnupg",
+				gpgme_strerror(err));
+	err = gpgme_new(&ctx);
+	if (!err)
+		err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
+	if (!err && home)
+		err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home);
+	if (err) {
+		if (ctx)
+			gpgme_release(ctx);
+		return dd_error(DD_E_CRYPTO, "cannot set up gpgme for %s: %s",
+				home ? home : "the default GnuPG home", gpgme_strerror(err));
+	}
+	gpgme_set_offline(ctx, 1);
+	*out = ctx;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static bool has_line(struct dd_blob text, const char *want)
+{
+	struct dd_blob line;
+
+	while (text.len) {
+		dd_blob_split(&text, '\n', &line);
+		if (dd_blob_eq(dd_blob_trim(line), want))
+			return true;
+	}
+	return false;
+}
+
+/* Make sure gpg.conf in home says no-autostart; leave other lines alone. */
+static int conf_no_autostart(const char *home)
+{
+	struct dd_buf path = DD_BUF_INIT, conf = DD_BUF_INIT;
+	struct dd_atomic a = { .fd = -1 };
+	struct stat st;
+	int ret = 0;
+
+	dd_buf_addf(&path, "%s/gpg.conf", home);
+	if (stat(path.ptr, &st) == 0)
+		ret = dd_read_file(path.ptr, CONF_MAX, &conf);
+	else if (errno != ENOENT)
+		ret = dd_error_errno("%s", path.ptr);
+	if (ret || has_line(dd_buf_blob(&conf), "no-autostart"))
+		goto out;
+	if (conf.len && conf.ptr[conf.len - 1] != '\n')
+		dd_buf_adds(&conf, "\n");
+	dd_buf_adds(&conf, "no-autostart\n");
+	ret = dd_atomic_open(&a, path.ptr);
+	if (ret)
+		goto out;
+	if (write_all(a.fd, conf.ptr, conf.len) < 0)
+		ret = dd_error_errno("%s", a.tmp);
+	else
+		ret = dd_atomic_commit(&a);
+out:
+	dd_atomic_abort(&a);
+	dd_buf_release(&conf);
+	dd_buf_release(&path);
+	return ret;
+}
+
+int dd_pgp_open(const char *dir, struct dd_pgp **out)
+{
+	struct dd_pgp *p = NULL;
+	char *home = NULL;
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	if (mkdir(dir, 0700) == 0)
+		chmod(dir, 0700); /* whatever the umask */
+	else if (errno != EEXIST)
+		return dd_error_errno("cannot create GnuPG home %s", dir);
+	home = realpath(dir, NULL);
+	if (!home)
+		return dd_error_errno("GnuPG home %s", dir);
+	if (stat(home, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ret = dd_error(DD_E_IO, "GnuPG home %s is not a directory", dir);
+		goto fail;
+	}
+	ret = conf_no_autostart(home);
+	if (ret)
+		goto fail;
+	p = dd_xcalloc(1, sizeof(*p));
+	p->home = home;
+	ret = new_ctx(home, &p->ctx);
+	if (ret)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	free(home);
+	free(p);
+	return ret;
+}
+
+void dd_pgp_close(struct dd_pgp *p)
+{
+	if (!p)
+		return;
+	gpgme_release(p->ctx);
+	free(p->home);
+	free(p);
+}
+
+static bool is_fpr(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 40; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return s[i] == 0;
+}
+
+static void copy_upper(char dst[41], const char *src)
+{
+	size_t i;
+
+	for (i = 0; i < 40 && src && src[i]; i++)
+		dst[i] = (char)toupper((unsigned char)src[i]);
+	dst[i] = 0;
+}
+
+static int mem_data(gpgme_data_t *d, const void *ptr, size_t len)
+{
+	gpgme_error_t err = gpgme_data_new_from_mem(d, ptr ? ptr : "", len, 0);
+
+	if (err)
+		return dd_error(DD_E_CRYPTO, "gpgme: %s", gpgme_strerror(err));
+	return 0;
+}
+
+/*
+ * List the keys in raw without importing them (gpg --import-options
+ * show-only) and insist on exactly one public certificate.
+ */
+static int list_one_key(struct dd_pgp *p, const char *keyfile, const struct dd_buf *raw,
+			gpgme_key_t *out)
+{
+	gpgme_data_t d = NULL;
+	gpgme_key_t k, first = NULL;
+	gpgme_error_t err;
+	int n = 0, ret;
+
+	*out = NULL;
+	ret = mem_data(&d, raw->ptr, raw->len);
+	if (ret)
+		return ret;
+	err = gpgme_op_keylist_from_data_start(p->ctx, d, 0);
+	while (!err && !(err = gpgme_op_keylist_next(p->ctx, &k))) {
+		if (n++ == 0)
+			first = k;
+		else
+			gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(p->ctx);
+	gpgme_data_release(d);
+	if (gpgme_err_code(err) != GPG_ERR_EOF)
+		ret = dd_error(DD_E_FORMAT, "%s: cannot read OpenPGP keys: %s", keyfile,
+			       gpgme_strerror(err));
+	else if (n == 0)
+		ret = dd_error(DD_E_FORMAT,
+			       "%s: no OpenPGP key found; give a public key as written by "
+			       "gpg --export [--armor] FINGERPRINT",
+			       keyfile);
+	else if (n > 1)
+		ret = dd_error(DD_E_FORMAT, "key file %s holds %d keys; give one key per file",
+			       keyfile, n);
+	else if (first->secret)
+		ret = dd_error(DD_E_FORMAT,
+			       "%s holds a secret key, which must not be copied here; export "
+			       "the public key only (gpg --export --armor %s)",
+			       keyfile, first->subkeys ? first->subkeys->fpr : "FINGERPRINT");
+	else if (!first->subkeys || !first->subkeys->fpr || !is_fpr(first->subkeys->fpr))
+		ret = dd_error(DD_E_FORMAT, "%s: not an OpenPGP v4 key (no 40-hex fingerprint)",
+			       keyfile);
+	else if (!first->uids || !first->uids->uid)
+		ret = dd_error(DD_E_FORMAT, "%s: key %s has no user id", keyfile,
+			       first->subkeys->fpr);
+	if (ret)
+		gpgme_key_unref(first);
+	else
+		*out = first;
+	return ret;
+}
+
+static int import_key(struct dd_pgp *p, const char *keyfile, const struct dd_buf *raw,
+		      const char *fpr)
+{
+	gpgme_data_t d = NULL;
+	gpgme_import_result_t res;
+	gpgme_import_status_t st;
+	gpgme_error_t err;
+	int ret;
+
+	ret = mem_data(&d, raw->ptr, raw->len);
+	if (ret)
+		return ret;
+	err = gpgme_op_import(p->ctx, d);
+	gpgme_data_release(d);
+	if (err)
+		return dd_error(DD_E_CRYPTO, "%s: importing key %s into %s failed: %s", keyfile,
+				fpr, p->home, gpgme_strerror(err));
+	res = gpgme_op_import_result(p->ctx);
+	if (!res)
+		return dd_error(DD_E_CRYPTO, "%s: gpgme gave no import result", keyfile);
+	if (res->secret_read)
+		return dd_error(DD_E_FORMAT, "%s holds a secret key; export the public key only",
+				keyfile);
+	for (st = res->imports; st; st = st->next) {
+		if (!st->fpr || strcasecmp(st->fpr, fpr))
+			continue;
+		if (st->result)
+			return dd_error(DD_E_CRYPTO, "%s: GnuPG refused key %s: %s", keyfile, fpr,
+					gpgme_strerror(st->result));
+		return 0;
+	}
+	return dd_error(DD_E_CRYPTO,
+			"%s: GnuPG did not import key %s (%d considered, %d without user id, "
+			"%d not imported); check the key with gpg --show-keys",
+			keyfile, fpr, res->considered, res->no_user_id, res->not_imported);
+}
+
+int dd_pgp_import(struct dd_pgp *p, const char *keyfile, char fpr[41], struct dd_buf *uid)
+{
+	struct dd_buf raw = DD_BUF_INIT;
+	gpgme_key_t key = NULL;
+	int ret;
+
+	fpr[0] = 0;
+	ret = dd_read_file(keyfile, KEYFILE_MAX, &raw);
+	if (!ret)
+		ret = list_one_key(p, keyfile, &raw, &key);
+	if (!ret)
+		ret = import_key(p, keyfile, &raw, key->subkeys->fpr);
+	if (!ret) {
+		copy_upper(fpr, key->subkeys->fpr);
+		if (uid) {
+			dd_buf_reset(uid);
+			dd_buf_adds(uid, key->uids->uid);
+		}
+	}
+	gpgme_key_unref(key);
+	dd_buf_release(&raw);
+	return ret;
+}
+
+/*
+ * The key in the home holding the (sub)key with fingerprint sub; NULL
+ * when there is none.  A key id or fingerprint given to gpg is a
+ * pattern, so the result is checked to really contain that subkey.
+ */
+static gpgme_key_t find_key(struct dd_pgp *p, const char *sub, gpgme_subkey_t *subkey)
+{
+	gpgme_key_t key = NULL;
+	gpgme_subkey_t s;
+
+	if (!sub || !is_fpr(sub) || gpgme_get_key(p->ctx, sub, &key, 0))
+		return NULL;
+	for (s = key->subkeys; s; s = s->next)
+		if (s->fpr && !strcasecmp(s->fpr, sub)) {
+			if (subkey)
+				*subkey = s;
+			return key;
+		}
+	gpgme_key_unref(key);
+	return NULL;
+}
+
+int dd_pgp_delete(struct dd_pgp *p, const char *fpr)
+{
+	gpgme_key_t key = NULL;
+	gpgme_error_t err;
+	int ret = 0;
+
+	if (!is_fpr(fpr))
+		return dd_error(DD_E_USAGE, "'%s' is not a 40-hex-digit key fingerprint", fpr);
+	err = gpgme_get_key(p->ctx, fpr, &key, 0);
+	if (gpgme_err_code(err) == GPG_ERR_EOF)
+		return dd_error(DD_E_NOTFOUND, "key %s is not in %s", fpr, p->home);
+	if (err)
+		return dd_error(DD_E_CRYPTO, "looking up key %s in %s: %s", fpr, p->home,
+				gpgme_strerror(err));
+	if (strcasecmp(key->subkeys->fpr, fpr)) {
+		ret = dd_error(DD_E_NOTFOUND,
+			       "%s is a subkey of %s; give the primary key's fingerprint", fpr,
+			       key->subkeys->fpr);
+		goto out;
+	}
+	/* No ALLOW_SECRET: gpg then runs --delete-key, which needs no agent. */
+	err = gpgme_op_delete_ext(p->ctx, key, GPGME_DELETE_FORCE);
+	if (gpgme_err_code(err) == GPG_ERR_CONFLICT)
+		ret = dd_error(DD_E_CRYPTO,
+			       "key %s has a secret part in %s; a trust home should hold "
+			       "public keys only",
+			       fpr, p->home);
+	else if (err)
+		ret = dd_error(DD_E_CRYPTO, "deleting key %s from %s: %s", fpr, p->home,
+			       gpgme_strerror(err));
+out:
+	gpgme_key_unref(key);
+	return ret;
+}
+
+static const char *utc_date(unsigned long t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%d %H:%M UTC", &tm))
+		snprintf(buf, 32, "an unknown date");
+	return buf;
+}
+
+/* How bad a failed signature is; the worst one is reported. */
+static int sig_rank(gpgme_signature_t s)
+{
+	return gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY ? 1 : 2;
+}
+
+/* The error for a signature that is not good. */
+static int sig_error(struct dd_pgp *p, gpgme_signature_t s, char fpr[41])
+{
+	const char *id = s->fpr ? s->fpr : "(no key id)";
+	gpgme_err_code_t code = gpgme_err_code(s->status);
+	gpgme_subkey_t sub = NULL;
+	gpgme_key_t key = NULL;
+	const char *who = id;
+	char when[32];
+	int ret;
+
+	if (code != GPG_ERR_NO_PUBKEY) {
+		key = find_key(p, s->fpr, &sub);
+		if (key)
+			who = key->subkeys->fpr;
+	}
+	if (code == GPG_ERR_NO_PUBKEY || (code == GPG_ERR_NO_ERROR && !key)) {
+		copy_upper(fpr, s->fpr);
+		ret = dd_error(DD_E_SIG_UNKNOWN,
+			       "signed by key %s, which is not in %s; import the signer's "
+			       "public key if it is to be trusted",
+			       id, p->home);
+	} else if (code == GPG_ERR_NO_ERROR) {
+		ret = dd_error(DD_E_SIG_BAD, "key %s is not allowed to make signatures", who);
+	} else if (code == GPG_ERR_BAD_SIGNATURE) {
+		ret = dd_error(DD_E_SIG_BAD,
+			       "bad signature by key %s: the data or the signature was changed",
+			       who);
+	} else if (code == GPG_ERR_KEY_EXPIRED) {
+		ret = dd_error(DD_E_SIG_BAD,
+			       "signature by key %s, which expired on %s; import a copy of the "
+			       "key with a renewed expiry date",
+			       who, utc_date(sub ? (unsigned long)sub->expires : 0, when));
+	} else if (code == GPG_ERR_CERT_REVOKED) {
+		ret = dd_error(DD_E_SIG_BAD,
+			       "signature by key %s, which has been revoked; its signatures "
+			       "are no longer accepted",
+			       who);
+	} else if (code == GPG_ERR_SIG_EXPIRED) {
+		ret = dd_error(DD_E_SIG_BAD, "signature by key %s expired on %s", who,
+			       utc_date(s->exp_timestamp, when));
+	} else {
+		ret = dd_error(DD_E_SIG_BAD, "signature by key %s cannot be checked: %s", who,
+			       gpgme_strerror(s->status));
+	}
+	gpgme_key_unref(key);
+	return ret;
+}
+
+/*
+ * Only the status counts: summary and validity describe GnuPG's web of
+ * trust, which drydock does not use (the caller decides from fpr).
+ */
+static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
+{
+	gpgme_signature_t s, worst = NULL;
+	gpgme_key_t key;
+
+	for (s = sigs; s; s = s->next) {
+		if (getenv("DD_PGP_DEBUG")) fprintf(stderr, "sig %s status %s sum %x wku %d\n", s->fpr, gpgme_strerror(s->status), s->summary, s->wrong_key_usage);
+		if (gpgme_err_code(s->status) == GPG_ERR_NO_ERROR && !s->wrong_key_usage) {
+			/* s->fpr may name a subkey: report the primary key. */
+			key = find_key(p, s->fpr, NULL);
+			if (key) {
+				copy_upper(fpr, key->subkeys->fpr);
+				gpgme_key_unref(key);
+				return 0;
+			}
+		}
+		if (!worst || sig_rank(s) > sig_rank(worst))
+			worst = s;
+	}
+	return sig_error(p, worst, fpr);
+}
+
+int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,
+		  size_t siglen, char fpr[41])
+{
+	gpgme_data_t dsig = NULL, dtext = NULL;
+	gpgme_verify_result_t res;
+	gpgme_error_t err;
+	int ret;
+
+	fpr[0] = 0;
+	if (!siglen)
+		return dd_error(DD_E_FORMAT, "the signature is empty");
+	ret = mem_data(&dsig, sig, siglen);
+	if (!ret)
+		ret = mem_data(&dtext, data, len);
+	if (ret)
+		goto out;
+	err = gpgme_op_verify(p->ctx, dsig, dtext, NULL);
+	res = gpgme_op_verify_result(p->ctx);
+	if (res && res->signatures)
+		ret = judge(p, res->signatures, fpr);
+	else if (err)
+		ret = dd_error(DD_E_FORMAT, "not an OpenPGP detached signature: %s",
+			       gpgme_strerror(err));
+	else
+		ret = dd_error(DD_E_FORMAT, "no OpenPGP signature found");
+out:
+	gpgme_data_release(dsig);
+	gpgme_data_release(dtext);
+	return ret;
+}
+
+static int take_data(gpgme_data_t d, struct dd_buf *out)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	dd_buf_reset(out);
+	if (gpgme_data_seek(d, 0, SEEK_SET) < 0)
+		return dd_error_errno("gpgme: rewinding the signature");
+	while ((n = gpgme_data_read(d, chunk, sizeof(chunk))) > 0)
+		dd_buf_add(out, chunk, (size_t)n);
+	if (n < 0)
+		return dd_error_errno("gpgme: reading the signature");
+	return 0;
+}
+
+static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
+			  gpgme_key_t *key)
+{
+	gpgme_error_t err = gpgme_get_key(ctx, keyid, key, 1);
+
+	if (gpgme_err_code(err) == GPG_ERR_EOF)
+		return dd_error(DD_E_NOTFOUND, "no secret key %s in %s", keyid, where);
+	if (gpgme_err_code(err) == GPG_ERR_AMBIGUOUS_NAME)
+		return dd_error(DD_E_USAGE,
+				"%s names more than one secret key in %s; give a fingerprint",
+				keyid, where);
+	if (err)
+		return dd_error(DD_E_CRYPTO, "looking up secret key %s in %s: %s", keyid, where,
+				gpgme_strerror(err));
+	if (!(*key)->can_sign) {
+		gpgme_key_unref(*key);
+		*key = NULL;
+		return dd_error(DD_E_CRYPTO, "key %s in %s cannot sign (expired, revoked or "
+				"without a signing subkey)", keyid, where);
+	}
+	return 0;
+}
+
+int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len,
+		struct dd_buf *sig)
+{
+	const char *where = dir ? dir : "the default GnuPG home";
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL;
+	gpgme_data_t in = NULL, out = NULL;
+	gpgme_sign_result_t res;
+	gpgme_error_t err;
+	int ret;
+
+	dd_buf_reset(sig);
+	ret = new_ctx(dir, &ctx);
+	if (!ret)
+		ret = get_secret_key(ctx, where, keyid, &key);
+	if (ret)
+		goto out;
+	gpgme_set_armor(ctx, 0);
+	gpgme_set_textmode(ctx, 0);
+	gpgme_signers_clear(ctx);
+	err = gpgme_signers_add(ctx, key);
+	if (!err)
+		err = gpgme_data_new(&out);
+	if (err) {
+		ret = dd_error(DD_E_CRYPTO, "gpgme: %s", gpgme_strerror(err));
+		goto out;
+	}
+	ret = mem_data(&in, data, len);
+	if (ret)
+		goto out;
+	err = gpgme_op_sign(ctx, in, out, GPGME_SIG_MODE_DETACH);
+	res = gpgme_op_sign_result(ctx);
+	if (!err && res && res->invalid_signers)
+		err = res->invalid_signers->reason ? res->invalid_signers->reason
+						   : gpgme_error(GPG_ERR_UNUSABLE_SECKEY);
+	if (!err && (!res || !res->signatures))
+		err = gpgme_error(GPG_ERR_NO_DATA);
+	if (err)
+		ret = dd_error(DD_E_CRYPTO, "signing with key %s from %s failed: %s", keyid, where,
+			       gpgme_strerror(err));
+	else
+		ret = take_data(out, sig);
+out:
+	gpgme_data_release(in);
+	gpgme_data_release(out);
+	gpgme_key_unref(key);
+	gpgme_release(ctx);
+	return ret;
+}
