@@ -78,3 +78,74 @@ build_fixture() {
 	# shellcheck disable=SC2086
 	drydock pkg build --info "$src/PKGINFO" $scripts --sign "$2" -o "$3" "$src/root"
 }
+
+# ---- mirror fixtures ------------------------------------------------------
+# setup_signers DIR: a GnuPG home DIR/gnupg holding three passphrase-less
+# keys: "bundle" (signs bundles), "entitlement" (signs entitlement
+# manifests) and "other" (trusted by nobody); their public keys exported
+# to DIR/{bundle,entitlement,other}.asc; an APK RSA key DIR/apk.rsa(.pub).
+setup_signers() {
+	d=$1
+	mkdir -p "$d" && mkdir -m 700 "$d/gnupg"
+	for k in bundle entitlement other; do
+		gpg --homedir "$d/gnupg" --batch --passphrase '' --quick-gen-key \
+			"$k signer <$k@example.invalid>" ed25519 sign never 2>/dev/null
+		gpg --homedir "$d/gnupg" --export --armor "$k@example.invalid" >"$d/$k.asc"
+	done
+	(cd "$d" && make_key apk)
+}
+
+# kill_agents DIR: stop the gpg-agent signing started for DIR/gnupg.
+kill_agents() { gpgconf --homedir "$1/gnupg" --kill all 2>/dev/null || true; }
+
+# entitlement_json VERSION EXPIRES [PACKAGES-JSON]
+entitlement_json() {
+	pk=${3:-}
+	[ -n "$pk" ] || pk='[{"name": "base-files", "version": "1.0-r0"}, {"name": "hello-drydock", "version": "1.2.3-r0"}]'
+	cat <<JSON
+{"format": "drydock-entitlements/1", "organization": "Example Site", "version": $1,
+ "issued": "2026-01-01T00:00:00Z", "expires": "$2",
+ "images": [{"name": "hello", "base": ["base-files"],
+  "packages": $pk}]}
+JSON
+}
+
+# bundle_dir SIGNERS DIR: packages built from fixtures/packages, signed with
+# the APK key, and a signed entitlement manifest (version 1, until 2030).
+bundle_dir() {
+	mkdir -p "$2/packages"
+	for p in base-files hello-drydock base-files-alt; do
+		build_fixture "$p" "$1/apk.rsa" "$2/packages/$p.apk" >/dev/null
+	done
+	entitlement_json 1 2030-01-01T00:00:00Z >"$2/entitlements.json"
+	sign_entitlement "$1" "$2/entitlements.json"
+}
+
+sign_entitlement() {
+	rm -f "$2.sig"
+	gpg --homedir "$1/gnupg" --batch --detach-sign -u "entitlement@example.invalid" \
+		-o "$2.sig" "$2"
+}
+
+# make_bundle SIGNERS DIR OUT SEQ [KEY] [EXPIRES] [extra create options]
+make_bundle() {
+	s=$1 dir=$2 out=$3 seq=$4 key=${5:-bundle} exp=${6:-2030-01-01}
+	shift 4
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
+	drydock bundle create --channel stable --sequence "$seq" --expires "$exp" \
+		--sign "$key@example.invalid" --gnupg-home "$s/gnupg" "$@" -o "$out" "$dir" >/dev/null
+}
+
+# trusted_mirror SIGNERS MIRROR: a mirror trusting the bundle, entitlement
+# and apk keys of SIGNERS for their roles.
+trusted_mirror() {
+	drydock trust add --mirror "$2" --role bundle "$1/bundle.asc" >/dev/null
+	drydock trust add --mirror "$2" --role entitlement "$1/entitlement.asc" >/dev/null
+	drydock trust add --mirror "$2" --role apk "$1/apk.rsa.pub" >/dev/null
+}
+
+# snapshot MIRROR: one line per file (all but the audit log) and its sha256.
+snapshot() {
+	(cd "$1" && find . -type f ! -name audit.log -print0 | sort -z | xargs -0 sha256sum)
+}

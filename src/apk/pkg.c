@@ -134,10 +134,13 @@ static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
 	case F_ISIZE: return set_u64(&p->installed_size, v, "size");
 	case F_FSIZE: return set_u64(&p->file_size, v, "file size");
 	case F_BUILDTIME: {
-		uint64_t t;
+		uint64_t t = 0;
 		int rc = set_u64(&t, v, "build date");
 
-		p->build_time = (int64_t)t;
+		if (!rc && t > INT64_MAX)
+			rc = dd_error(DD_E_FORMAT, "build date is out of range");
+		if (!rc)
+			p->build_time = (int64_t)t;
 		return rc;
 	}
 	case F_DEPEND: return dd_deps_parse(v, &p->depends, &p->n_depends);
@@ -385,6 +388,10 @@ void dd_apkindex_write_pkg(const struct dd_apk_pkg *p, struct dd_buf *o)
 	ix_deps(o, 'r', p->replaces, p->n_replaces);
 	if (p->replaces_priority)
 		dd_buf_addf(o, "q:%d\n", p->replaces_priority);
+	/* unknown index fields are kept; unknown .PKGINFO keys have no letter */
+	for (size_t i = 0; i < p->n_extra; i++)
+		if (strlen(p->extra[i].key) == 1)
+			dd_buf_addf(o, "%s:%s\n", p->extra[i].key, p->extra[i].value);
 	dd_buf_adds(o, "\n");
 }
 

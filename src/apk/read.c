@@ -310,8 +310,10 @@ static int read_all(struct reader *r)
 	if (rc <= 0)
 		return rc ? rc : dd_error(DD_E_TRUNCATED, "empty file");
 	rc = read_signatures(r, &ctl_open);
-	if (rc < 0)
+	if (rc < 0) {
+		end_tar(r);
 		return dd_error_prefix(rc, "signature segment");
+	}
 	if (!ctl_open)
 		end_tar(r);
 	rc = read_control(r, ctl_open);

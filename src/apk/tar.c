@@ -291,6 +291,7 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 	struct header h;
 	struct dd_buf ext = DD_BUF_INIT;
 	bool has_path = false, has_link = false, has_size = false, named = false;
+	bool pending = false; /* an extended header waits for its member */
 	uint64_t pax_size = 0, start;
 	int rc;
 
@@ -309,7 +310,7 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 		rc = read_full(r, &h, BLOCK, &got);
 		if (rc < 0)
 			goto out;
-		if (got == 0 && !has_path && !has_link && !r->e.sha1[0]) {
+		if (got == 0 && !pending) {
 			rc = 0; /* clean end at a header boundary */
 			goto out;
 		}
@@ -319,7 +320,7 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 		}
 		if (all_zero(&h, BLOCK)) {
 			r->end = true;
-			rc = 0;
+			rc = pending ? dd_error(DD_E_FORMAT, "extended header without a member") : 0;
 			goto out;
 		}
 		if (!checksum_ok(&h)) {
@@ -330,6 +331,7 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 			rc = dd_error(DD_E_FORMAT, "bad size field");
 			goto out;
 		}
+		pending = strchr("xgLK", h.typeflag) != NULL;
 		switch (h.typeflag) {
 		case 'x':
 		case 'g':

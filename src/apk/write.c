@@ -52,7 +52,8 @@ static int list_dir(const char *path, char ***names, size_t *n)
 		(*names)[(*n)++] = dd_xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(*names, *n, sizeof(char *), cmp_names);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(char *), cmp_names);
 	return 0;
 }
 

@@ -69,9 +69,9 @@ static int check_pgp(const struct dd_trust *t, enum dd_role role, const char *wh
 	int rc = dd_pgp_verify(t->pgp, data->ptr, data->len, sig->ptr, sig->len, fpr);
 
 	if (rc == DD_E_SIG_UNKNOWN)
-		return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which this mirror "
-				"does not know; if you trust it, add it with 'drydock trust add "
-				"--role %s KEYFILE'", what, fpr, dd_role_str(role));
+		return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which is not a "
+				"trusted %s key; if you trust it, add it with 'drydock trust add "
+				"--role %s KEYFILE'", what, fpr, dd_role_str(role), dd_role_str(role));
 	if (rc)
 		return dd_error_prefix(rc, "%s", what);
 	if (dd_trust_has(t, role, fpr))

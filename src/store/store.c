@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,10 +59,15 @@ static int mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
+/*
+ * A POSIX record lock on ROOT/lock: the kernel drops it when the process
+ * dies (kill -9 included) and F_GETLK names the holder, so the file
+ * itself never changes.
+ */
 static int take_lock(struct dd_store *s)
 {
 	struct dd_buf path = DD_BUF_INIT;
-	char pid[32] = "";
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int fd, rc = 0;
 
 	fd = open(dd_store_path(s, "lock", &path), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -71,19 +75,13 @@ static int take_lock(struct dd_store *s)
 		rc = dd_error_errno("%s", path.ptr);
 		goto out;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
-
-		pid[n > 0 ? n : 0] = 0;
-		pid[strcspn(pid, "\n")] = 0;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		fcntl(fd, F_GETLK, &fl);
 		close(fd);
-		rc = dd_error(DD_E_IO, "mirror %s is busy: another drydock (pid %s) is changing "
-			      "it; try again when it has finished", s->root, pid[0] ? pid : "?");
+		rc = dd_error(DD_E_IO, "mirror %s is busy: another drydock (pid %ld) is changing "
+			      "it; try again when it has finished", s->root, (long)fl.l_pid);
 		goto out;
 	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0)
-		rc = 0; /* the pid is only a courtesy for the message above */
 	s->lock_fd = fd;
 out:
 	dd_buf_release(&path);

@@ -392,10 +392,29 @@ static const char *utc_date(unsigned long t, char buf[32])
 	return buf;
 }
 
-/* How bad a failed signature is; the worst one is reported. */
+/*
+ * How bad a signature is: 0 good, 1 unknown key, 2 good maths but not
+ * acceptable (expired, revoked, unusable), 3 bad.  gpg --batch (which
+ * gpgme always uses) stops at the first bad signature, so signatures
+ * after it are never reported; a file holding a bad one is therefore
+ * refused whatever else it holds, which keeps the answer independent
+ * of the order of the signatures.
+ */
 static int sig_rank(gpgme_signature_t s)
 {
-	return gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY ? 1 : 2;
+	switch (gpgme_err_code(s->status)) {
+	case GPG_ERR_NO_ERROR:
+		return s->wrong_key_usage ? 2 : 0;
+	case GPG_ERR_NO_PUBKEY:
+		return 1;
+	case GPG_ERR_UNSUPPORTED_ALGORITHM:
+	case GPG_ERR_KEY_EXPIRED:
+	case GPG_ERR_CERT_REVOKED:
+	case GPG_ERR_SIG_EXPIRED:
+		return 2;
+	default:
+		return 3;
+	}
 }
 
 /* The error for a signature that is not good. */
@@ -453,24 +472,30 @@ static int sig_error(struct dd_pgp *p, gpgme_signature_t s, char fpr[41])
  */
 static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
 {
-	gpgme_signature_t s, worst = NULL;
+	gpgme_signature_t s, good = NULL, worst = NULL;
 	gpgme_key_t key;
+	int ret;
 
 	for (s = sigs; s; s = s->next) {
-		if (getenv("DD_PGP_DEBUG")) fprintf(stderr, "sig %s status %s sum %x wku %d\n", s->fpr, gpgme_strerror(s->status), s->summary, s->wrong_key_usage);
-		if (gpgme_err_code(s->status) == GPG_ERR_NO_ERROR && !s->wrong_key_usage) {
-			/* s->fpr may name a subkey: report the primary key. */
-			key = find_key(p, s->fpr, NULL);
-			if (key) {
-				copy_upper(fpr, key->subkeys->fpr);
-				gpgme_key_unref(key);
-				return 0;
-			}
-		}
-		if (!worst || sig_rank(s) > sig_rank(worst))
+		if (sig_rank(s) == 0 && !good)
+			good = s;
+		else if (!worst || sig_rank(s) > sig_rank(worst))
 			worst = s;
 	}
-	return sig_error(p, worst, fpr);
+	if (good && (!worst || sig_rank(worst) < 3)) {
+		/* good->fpr may name a subkey: report the primary key. */
+		key = find_key(p, good->fpr, NULL);
+		if (!key)
+			return sig_error(p, good, fpr);
+		copy_upper(fpr, key->subkeys->fpr);
+		gpgme_key_unref(key);
+		return 0;
+	}
+	ret = sig_error(p, worst, fpr);
+	if (good)
+		dd_error_prefix(ret, "signature file refused as a whole, although it also holds "
+				     "a good signature");
+	return ret;
 }
 
 int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,

@@ -72,6 +72,11 @@ static bool write_file(const char *p, const void *ptr, size_t len)
 	return fclose(f) == 0 && ok;
 }
 
+static bool write_str(const char *p, const char *s)
+{
+	return write_file(p, s, strlen(s));
+}
+
 static bool read_into(const char *p, struct dd_buf *b)
 {
 	return dd_read_file(p, 1 << 20, b) == 0;
@@ -293,12 +298,12 @@ static void t_pgp_open(void)
 
 	/* An existing gpg.conf keeps its lines; a commented-out option does not count. */
 	CHECK(mkdir(path("open2"), 0700) == 0);
-	CHECK(write_file(path("open2/gpg.conf"), "# no-autostart\nkeyid-format long", 34));
+	CHECK(write_str(path("open2/gpg.conf"), "# no-autostart\nkeyid-format long"));
 	CHECK(dd_pgp_open(path("open2"), &p) == 0);
 	dd_pgp_close(p);
 	CHECK(read_into(path("open2/gpg.conf"), &conf) &&
 	      !strcmp(conf.ptr, "# no-autostart\nkeyid-format long\nno-autostart\n"));
-	CHECK(write_file(path("open2/gpg.conf"), "  no-autostart  \n", 17));
+	CHECK(write_str(path("open2/gpg.conf"), "  no-autostart  \n"));
 	CHECK(dd_pgp_open(path("open2"), &p) == 0);
 	dd_pgp_close(p);
 	CHECK(read_into(path("open2/gpg.conf"), &conf) && !strcmp(conf.ptr, "  no-autostart  \n"));
@@ -370,7 +375,7 @@ static void t_pgp_import_refused(void)
 		junk[i] = (unsigned char)(i * 7 + 13);
 	CHECK(write_file(path("garbage"), junk, sizeof(junk)));
 	CHECK(write_file(path("empty"), "", 0));
-	CHECK(write_file(path("text"), "ssh-ed25519 AAAA not an OpenPGP key\n", 36));
+	CHECK(write_str(path("text"), "ssh-ed25519 AAAA not an OpenPGP key\n"));
 	CHECK(run("gpg --homedir %s --batch -u %s --detach-sign -o %s %s", signer, fpr_a,
 		  path("a.sig-as-key"), path("data")) == 0);
 	for (size_t i = 0; i < sizeof(garbage) / sizeof(*garbage); i++) {
@@ -505,14 +510,15 @@ static void t_pgp_verify_tampered(void)
 	CHECK(dd_pgp_verify(p, data, DATA_LEN + 1, sig.ptr, sig.len, fpr) == DD_E_SIG_BAD);
 
 	/*
-	 * Every byte the signature covers (the hashed part), and the hash
-	 * prefix and signature values after the unhashed part, must matter.
-	 * The unhashed subpackets (the issuer key id) are not covered by
-	 * any OpenPGP signature, so they are not flipped here.
+	 * Every byte the signature covers (header and hashed part) and of
+	 * the signature values must matter.  Not flipped: the unhashed
+	 * subpackets (the issuer key id) and the 2-byte hash prefix after
+	 * them, which no OpenPGP signature covers; gpg 2.2 accepts a
+	 * signature with either changed.
 	 */
 	CHECK(sig_layout(&sig, &hashed_end, &unhashed_end));
-	for (size_t i = 0; i < sig.len; i += (i < hashed_end || i + 3 >= sig.len) ? 1 : 3) {
-		if (i >= hashed_end && i < unhashed_end)
+	for (size_t i = 0; i < sig.len; i++) {
+		if (i >= hashed_end && i < unhashed_end + 2)
 			continue;
 		sig.ptr[i] ^= 0x10;
 		rc = dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len, fpr);
@@ -641,7 +647,8 @@ static void t_pgp_verify_multi(void)
 	struct dd_pgp *only_b = NULL;
 	struct dd_pgp *both = NULL;
 	struct dd_pgp *none = NULL;
-	struct dd_buf sig = DD_BUF_INIT, other = DD_BUF_INIT, mixed = DD_BUF_INIT;
+	struct dd_buf sig = DD_BUF_INIT, other = DD_BUF_INIT, mixed = DD_BUF_INIT,
+		      good = DD_BUF_INIT;
 	char fpr[41];
 	int rc;
 
@@ -665,15 +672,42 @@ static void t_pgp_verify_multi(void)
 	rc = dd_pgp_verify(none, data, DATA_LEN, sig.ptr, sig.len, fpr);
 	CHECK_MSG(rc == DD_E_SIG_UNKNOWN, "%d %s", rc, dd_error_detail());
 
-	/* A bad signature by A next to a good one by B: B's is enough. */
+	/*
+	 * A bad signature next to a good one refuses the file, in either
+	 * order (gpg stops at the first bad signature, so "any good one
+	 * wins" would depend on the order).
+	 */
 	CHECK(dd_pgp_sign(signer, fpr_a, "other", 5, &other) == 0);
-	CHECK(dd_pgp_sign(signer, fpr_b, data, DATA_LEN, &mixed) == 0);
-	dd_buf_add(&other, mixed.ptr, mixed.len);
-	rc = dd_pgp_verify(both, data, DATA_LEN, other.ptr, other.len, fpr);
+	CHECK(dd_pgp_sign(signer, fpr_b, data, DATA_LEN, &good) == 0);
+	dd_buf_add(&mixed, other.ptr, other.len);
+	dd_buf_add(&mixed, good.ptr, good.len);
+	rc = dd_pgp_verify(both, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
+	CHECK_MSG(rc == DD_E_SIG_BAD && fpr[0] == 0, "%d %s", rc, dd_error_detail());
+	dd_buf_reset(&mixed);
+	dd_buf_add(&mixed, good.ptr, good.len);
+	dd_buf_add(&mixed, other.ptr, other.len);
+	rc = dd_pgp_verify(both, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
+	CHECK_MSG(rc == DD_E_SIG_BAD && fpr[0] == 0 &&
+			  contains(dd_error_detail(), "also holds a good signature"),
+		  "%d %s", rc, dd_error_detail());
+	/* The bad signature counts even when it is by a key not in the home. */
+	rc = dd_pgp_verify(only_b, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
 	CHECK_MSG(rc == 0 && !strcmp(fpr, fpr_b), "%d %s", rc, dd_error_detail());
 	/* Without B, the bad signature (not the unknown key) is what is reported. */
-	rc = dd_pgp_verify(only_a, data, DATA_LEN, other.ptr, other.len, fpr);
+	rc = dd_pgp_verify(only_a, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
 	CHECK_MSG(rc == DD_E_SIG_BAD, "%d %s", rc, dd_error_detail());
+
+	/* A revoked key's signature next to a good one: the good one stands. */
+	CHECK(read_into(path("r.sig"), &other));
+	dd_buf_reset(&mixed);
+	dd_buf_add(&mixed, other.ptr, other.len);
+	dd_buf_add(&mixed, good.ptr, good.len);
+	CHECK(dd_pgp_import(both, path("r.gpg"), fpr, NULL) == 0);
+	rc = dd_pgp_verify(both, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
+	CHECK_MSG(rc == 0 && !strcmp(fpr, fpr_b), "%d %s", rc, dd_error_detail());
+	rc = dd_pgp_verify(both, data, DATA_LEN, other.ptr, other.len, fpr);
+	CHECK_MSG(rc == DD_E_SIG_BAD && contains(dd_error_detail(), "revoked"), "%d %s", rc,
+		  dd_error_detail());
 out:
 	dd_pgp_close(only_a);
 	dd_pgp_close(only_b);
@@ -682,6 +716,7 @@ out:
 	dd_buf_release(&sig);
 	dd_buf_release(&other);
 	dd_buf_release(&mixed);
+	dd_buf_release(&good);
 }
 
 static void t_pgp_delete(void)
