@@ -261,15 +261,20 @@ static int check_index(const struct dd_trust *t, struct dd_checked_member *cm)
 {
 	const struct dd_apk_sig *sig = NULL;
 	const char *key = NULL;
+	enum dd_sig_status st;
 	int rc = dd_apk_read(cm->staged.path, &cm->apk);
 
 	if (rc)
 		return dd_error_prefix(rc, "index '%s'", cm->m->path);
 	if (cm->apk.kind != DD_APK_INDEX)
 		return dd_error(DD_E_FORMAT, "'%s' is not an index", cm->m->path);
-	if (dd_apk_verify(&cm->apk, &t->apk, &sig, &key) != DD_SIG_VALID)
-		return dd_error(DD_E_SIG_UNKNOWN, "index '%s' has no valid signature by a "
-				"trusted apk key", cm->m->path);
+	st = dd_apk_verify(&cm->apk, &t->apk, &sig, &key);
+	if (st != DD_SIG_VALID)
+		return dd_error(st == DD_SIG_BAD ? DD_E_SIG_BAD : DD_E_SIG_UNKNOWN,
+				"index '%s' is %s%s%s; trust its key with 'drydock trust add "
+				"--role apk KEY.rsa.pub'", cm->m->path, dd_sig_status_str(st),
+				cm->apk.n_sigs ? " " : "",
+				cm->apk.n_sigs ? cm->apk.sigs[0].keyname : "");
 	cm->signer = key;
 	return 0;
 }
@@ -371,41 +376,63 @@ out:
 	return rc;
 }
 
-/* Packages must match the upstream index when the bundle carries one. */
-static int check_against_index(struct dd_checked *c)
+static bool same(const char *a, const char *b)
 {
-	struct dd_checked_member *ix = member_of_kind(c, DD_MEMBER_APKINDEX);
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* A package the index lists (same name, version, arch) must be that one. */
+static int check_one_index(struct dd_checked *c, const struct dd_checked_member *ix)
+{
 	struct dd_apk_pkg *pkgs = NULL;
 	size_t n = 0;
-	int rc;
+	int rc = dd_apkindex_parse(dd_buf_blob(&ix->apk.index_text), &pkgs, &n);
 
-	if (!ix)
-		return 0;
-	rc = dd_apkindex_parse(dd_buf_blob(&ix->apk.index_text), &pkgs, &n);
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
-		struct dd_checked_member *cm = &c->members[i];
+		const struct dd_checked_member *cm = &c->members[i];
 		const struct dd_apk_pkg *p = &cm->apk.pkg;
-		bool listed = false;
 
 		if (cm->m->kind != DD_MEMBER_APK)
 			continue;
-		for (size_t j = 0; j < n && !listed; j++)
-			if (!strcmp(pkgs[j].name, p->name) && !strcmp(pkgs[j].version, p->version)) {
-				listed = true;
-				if (strcmp(pkgs[j].checksum, cm->apk.checksum))
-					rc = dd_error(DD_E_DIGEST, "package '%s' (%s-%s) is not the "
-						      "one the bundle's index lists (checksum %s, "
-						      "index %s)", cm->m->path, p->name, p->version,
-						      cm->apk.checksum, pkgs[j].checksum);
-			}
+		for (size_t j = 0; j < n && !rc; j++)
+			if (same(pkgs[j].name, p->name) && same(pkgs[j].version, p->version) &&
+			    same(pkgs[j].arch, p->arch) && strcmp(pkgs[j].checksum, cm->apk.checksum))
+				rc = dd_error(DD_E_DIGEST, "package '%s' (%s-%s) is not the one "
+					      "index '%s' lists (checksum %s, index %s)", cm->m->path,
+					      p->name, p->version, ix->m->path, cm->apk.checksum,
+					      pkgs[j].checksum);
 	}
 	dd_apk_pkgs_free(pkgs, n);
+	return rc;
+}
+
+/* Packages must match every upstream index the bundle carries. */
+static int check_against_index(struct dd_checked *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
+		if (c->members[i].m->kind == DD_MEMBER_APKINDEX)
+			rc = check_one_index(c, &c->members[i]);
 	return rc;
 }
 
 /* A name-version-arch already in the mirror must be the same blob. */
 static int check_known_packages(struct dd_store *s, struct dd_checked *c)
 {
+	for (size_t i = 0; i < c->manifest.n_members; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct dd_checked_member *a = &c->members[i], *b = &c->members[j];
+
+			if (a->m->kind == DD_MEMBER_APK && b->m->kind == DD_MEMBER_APK &&
+			    same(a->apk.pkg.name, b->apk.pkg.name) &&
+			    same(a->apk.pkg.version, b->apk.pkg.version) &&
+			    same(a->apk.pkg.arch, b->apk.pkg.arch))
+				return dd_error(DD_E_FORMAT, "'%s' and '%s' are both %s-%s (%s)",
+						b->m->path, a->m->path, a->apk.pkg.name,
+						a->apk.pkg.version, a->apk.pkg.arch);
+		}
+
 	sqlite3_stmt *st;
 	int rc = dd_db_prepare(s, "SELECT sha256 FROM packages WHERE name = ? AND version = ? "
 			       "AND arch = ?", &st);
@@ -469,6 +496,8 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 		if (rc)
 			break;
 		progress(o, c, ++done, &t0, false);
+		if (done == 1)
+			dd_crash_point("mid-stream");
 	}
 	progress(o, c, done, &t0, true);
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)

@@ -110,7 +110,7 @@ static bool has_line(struct dd_blob text, const char *want)
 static int conf_no_autostart(const char *home)
 {
 	struct dd_buf path = DD_BUF_INIT, conf = DD_BUF_INIT;
-	struct dd_atomic a = { .fd = -1 };
+	struct dd_atomic a = {.fd = -1};
 	struct stat st;
 	int ret = 0;
 
@@ -182,14 +182,19 @@ void dd_pgp_close(struct dd_pgp *p)
 	free(p);
 }
 
-static bool is_fpr(const char *s)
+static bool is_hex(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < n; i++)
 		if (!isxdigit((unsigned char)s[i]))
 			return false;
 	return s[i] == 0;
+}
+
+static bool is_fpr(const char *s)
+{
+	return is_hex(s, 40);
 }
 
 static void copy_upper(char dst[41], const char *src)
@@ -285,14 +290,14 @@ static int import_key(struct dd_pgp *p, const char *keyfile, const struct dd_buf
 	if (!res)
 		return dd_error(DD_E_CRYPTO, "%s: gpgme gave no import result", keyfile);
 	if (res->secret_read)
-		return dd_error(DD_E_FORMAT, "%s holds a secret key; export the public key only",
-				keyfile);
+		return dd_error(DD_E_FORMAT,
+				"%s holds a secret key; export the public key only", keyfile);
 	for (st = res->imports; st; st = st->next) {
 		if (!st->fpr || strcasecmp(st->fpr, fpr))
 			continue;
 		if (st->result)
-			return dd_error(DD_E_CRYPTO, "%s: GnuPG refused key %s: %s", keyfile, fpr,
-					gpgme_strerror(st->result));
+			return dd_error(DD_E_CRYPTO, "%s: GnuPG refused key %s: %s", keyfile,
+					fpr, gpgme_strerror(st->result));
 		return 0;
 	}
 	return dd_error(DD_E_CRYPTO,
@@ -326,23 +331,27 @@ int dd_pgp_import(struct dd_pgp *p, const char *keyfile, char fpr[41], struct dd
 }
 
 /*
- * The key in the home holding the (sub)key with fingerprint sub; NULL
- * when there is none.  A key id or fingerprint given to gpg is a
- * pattern, so the result is checked to really contain that subkey.
+ * The key in the home holding the (sub)key with this fingerprint or
+ * 16-hex key id; NULL when there is none.  gpg treats what it is given
+ * as a pattern, so the result is checked to really hold that subkey.
  */
-static gpgme_key_t find_key(struct dd_pgp *p, const char *sub, gpgme_subkey_t *subkey)
+static gpgme_key_t find_key(struct dd_pgp *p, const char *id, gpgme_subkey_t *subkey)
 {
 	gpgme_key_t key = NULL;
 	gpgme_subkey_t s;
+	bool long_id = id && is_hex(id, 16);
 
-	if (!sub || !is_fpr(sub) || gpgme_get_key(p->ctx, sub, &key, 0))
+	if (!id || !(long_id || is_hex(id, 40)) || gpgme_get_key(p->ctx, id, &key, 0))
 		return NULL;
-	for (s = key->subkeys; s; s = s->next)
-		if (s->fpr && !strcasecmp(s->fpr, sub)) {
+	for (s = key->subkeys; s; s = s->next) {
+		const char *have = long_id ? s->keyid : s->fpr;
+
+		if (have && !strcasecmp(have, id)) {
 			if (subkey)
 				*subkey = s;
 			return key;
 		}
+	}
 	gpgme_key_unref(key);
 	return NULL;
 }
@@ -493,8 +502,9 @@ static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
 	}
 	ret = sig_error(p, worst, fpr);
 	if (good)
-		dd_error_prefix(ret, "signature file refused as a whole, although it also holds "
-				     "a good signature");
+		dd_error_prefix(ret,
+				"signature file refused as a whole, although it also holds "
+				"a good signature");
 	return ret;
 }
 
@@ -561,8 +571,10 @@ static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
 	if (!(*key)->can_sign) {
 		gpgme_key_unref(*key);
 		*key = NULL;
-		return dd_error(DD_E_CRYPTO, "key %s in %s cannot sign (expired, revoked or "
-				"without a signing subkey)", keyid, where);
+		return dd_error(DD_E_CRYPTO,
+				"key %s in %s cannot sign (expired, revoked or "
+				"without a signing subkey)",
+				keyid, where);
 	}
 	return 0;
 }
@@ -579,6 +591,9 @@ int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len
 	int ret;
 
 	dd_buf_reset(sig);
+	if (strlen(keyid) < 8) /* gpgme_get_key() wants at least a short key id */
+		return dd_error(DD_E_USAGE,
+				"'%s' is too short to name a key; give its fingerprint", keyid);
 	ret = new_ctx(dir, &ctx);
 	if (!ret)
 		ret = get_secret_key(ctx, where, keyid, &key);
@@ -605,8 +620,8 @@ int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len
 	if (!err && (!res || !res->signatures))
 		err = gpgme_error(GPG_ERR_NO_DATA);
 	if (err)
-		ret = dd_error(DD_E_CRYPTO, "signing with key %s from %s failed: %s", keyid, where,
-			       gpgme_strerror(err));
+		ret = dd_error(DD_E_CRYPTO, "signing with key %s from %s failed: %s", keyid,
+			       where, gpgme_strerror(err));
 	else
 		ret = take_data(out, sig);
 out:
