@@ -74,7 +74,7 @@ static int trust_add(int argc, char **argv)
 			continue;
 		}
 		audit_trust(s, "trust-add", role_s, id.ptr, argv[i]);
-		printf("%s: trusted for %ss: %s%s%s\n", argv[i], role_s, id.ptr,
+		printf("%s: trusted as a %s key: %s%s%s\n", argv[i], role_s, id.ptr,
 		       label.len ? " " : "", label.len ? label.ptr : "");
 	}
 	dd_store_close(s);
@@ -125,7 +125,7 @@ static int trust_remove(int argc, char **argv)
 			continue;
 		}
 		audit_trust(s, "trust-remove", role_s, argv[i], NULL);
-		printf("%s: no longer trusted for %ss\n", argv[i], role_s);
+		printf("%s: no longer trusted as a %s key\n", argv[i], role_s);
 	}
 	dd_store_close(s);
 	return ret;
