@@ -204,6 +204,28 @@ unsigned_packages() {
 	refuse "signed by an unknown key stranger.rsa.pub" s.tar --allow-unsigned-packages
 }
 
+progress_and_json() {
+	fresh
+	# on a terminal: progress on stderr; not on one: none
+	script -qec "$DRYDOCK mirror import --mirror m $T_TMP/b1.tar" /dev/null >tty.out
+	grep -Eq "[0-9]+/5 members, [0-9.]+ MB, [0-9.]+ MB/s" tty.out || { cat tty.out; t_fail "no progress"; }
+	drydock mirror import --mirror m "$T_TMP/b1.tar" >plain.out 2>&1
+	! grep -q "members," plain.out || t_fail "progress when not on a terminal"
+	rm -rf m && fresh
+	drydock mirror import --json --mirror m "$T_TMP/b1.tar" >r.json
+	python3 - r.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))[0]
+assert r["verdict"] == "imported" and r["channel"] == "stable" and r["sequence"] == 1, r
+assert r["packages"] == 3 and r["new_packages"] == 3 and len(r["digest"]) == 64, r
+assert len(r["signer"]) == 40
+PY
+	set +e
+	drydock mirror import --json --mirror m "$T_TMP/nope.tar" >bad.json 2>/dev/null
+	set -e
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; assert r["verdict"]=="refused" and "nope.tar" in r["reason"], r' bad.json
+}
+
 busy_mirror() {
 	fresh
 	# hold the lock as another writer would
@@ -237,5 +259,6 @@ t_run refuse_rollback_and_equivocation
 t_run refuse_expired
 t_run refuse_entitlements
 t_run unsigned_packages
+t_run progress_and_json
 t_run busy_mirror
 t_run no_mirror

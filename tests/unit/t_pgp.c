@@ -497,6 +497,16 @@ static bool sig_layout(const struct dd_buf *sig, size_t *hashed_end, size_t *unh
 	return *unhashed_end < sig->len;
 }
 
+/* Every header byte, every other hashed byte, a sample of the rest and the last. */
+static size_t sweep_step(size_t i, size_t hashed_end, size_t len)
+{
+	if (i < 8 || i + 2 >= len)
+		return 1;
+	if (i < hashed_end)
+		return 2;
+	return i + 7 < len ? 7 : len - 1 - i;
+}
+
 static void t_pgp_verify_tampered(void)
 {
 	struct dd_pgp *p = NULL;
@@ -528,7 +538,7 @@ static void t_pgp_verify_tampered(void)
 	 * signature with either changed.
 	 */
 	CHECK(sig_layout(&sig, &hashed_end, &unhashed_end));
-	for (size_t i = 0; i < sig.len; i += i < hashed_end || i + 4 >= sig.len ? 1 : 4) {
+	for (size_t i = 0; i < sig.len; i += sweep_step(i, hashed_end, sig.len)) {
 		if (i >= hashed_end && i < unhashed_end + 2)
 			continue;
 		sig.ptr[i] ^= 0x10;
@@ -538,7 +548,7 @@ static void t_pgp_verify_tampered(void)
 		CHECK_MSG(rc == DD_E_SIG_BAD || rc == DD_E_FORMAT || rc == DD_E_SIG_UNKNOWN,
 			  "byte %zu flipped: %d %s", i, rc, dd_error_detail());
 	}
-	CHECK(flips > 30);
+	CHECK(flips > 20);
 	/* Truncated signatures. */
 	CHECK(dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len - 1, fpr) < 0);
 	CHECK(dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len / 2, fpr) < 0);
