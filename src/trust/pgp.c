@@ -628,6 +628,7 @@ out:
 	gpgme_data_release(in);
 	gpgme_data_release(out);
 	gpgme_key_unref(key);
-	gpgme_release(ctx);
+	if (ctx)
+		gpgme_release(ctx);
 	return ret;
 }

@@ -7,6 +7,10 @@
  * gpg-agent that would outlive the command.  Whether a key is trusted
  * for a role is decided by the caller from the fingerprint returned
  * here, never by GnuPG's web of trust.
+ *
+ * One struct dd_pgp per thread (it holds one gpgme context).  The first
+ * use sets SIGPIPE to ignored for the whole process (gpgme does), so a
+ * write to a closed pipe returns EPIPE instead of killing drydock.
  */
 #ifndef DD_TRUST_PGP_H
 #define DD_TRUST_PGP_H
@@ -40,13 +44,19 @@ int dd_pgp_delete(struct dd_pgp *p, const char *fpr);
  * key is not in the home (fpr then holds the key id given in the
  * signature); DD_E_SIG_BAD for a bad signature; DD_E_FORMAT when sig is
  * not an OpenPGP signature.  An expired or revoked key is
- * DD_E_SIG_BAD with a detail saying which.
+ * DD_E_SIG_BAD with a detail saying which.  On other failures fpr is
+ * empty; for DD_E_SIG_UNKNOWN it may be a subkey's fingerprint.
+ *
+ * Several signatures in sig: accepted when one is good and none is
+ * outright bad (gpg in batch mode stops at the first bad one, so "any
+ * good one wins" could not be decided independently of their order).
  */
 int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,
 		  size_t siglen, char fpr[41]);
 
 /*
  * Make a detached binary signature over data with the secret key keyid
+ * (at least 8 characters: a fingerprint, key id or e-mail address)
  * from the GnuPG home dir (NULL: the user's default home).  Used on the
  * connected side; this does start the home's gpg-agent, as signing needs.
  */

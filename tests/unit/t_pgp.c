@@ -46,6 +46,8 @@ static int run(const char *fmt, ...)
 	va_start(ap, fmt);
 	n += (size_t)vsnprintf(cmd + n, sizeof(cmd) - n, fmt, ap);
 	va_end(ap);
+	if (n + 20 > sizeof(cmd))
+		return -1;
 	snprintf(cmd + n, sizeof(cmd) - n, " ) >/dev/null 2>&1");
 	st = system(cmd);
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -188,7 +190,7 @@ static void cleanup(void)
 		return;
 	d = opendir(base);
 	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && e->d_type == DT_DIR)
+		if (e->d_name[0] != '.' && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
 			run("gpgconf --homedir %s --kill all", path(e->d_name));
 	if (d)
 		closedir(d);
