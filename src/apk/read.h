@@ -69,6 +69,16 @@ struct dd_apk_file {
 /* Read and check path. On error the detail starts with the path and f
  * holds nothing to release. */
 int dd_apk_read(const char *path, struct dd_apk_file *f);
+
+/*
+ * DD_APK_TRUST_FILE_SHA1: record each file's APK-TOOLS.checksum.SHA1 but
+ * do not recompute it.  For packages whose signature and datahash are
+ * checked anyway (mirror import): the signed datahash already covers
+ * every byte of the data, and recomputing costs a SHA-1 of the whole
+ * uncompressed content.
+ */
+#define DD_APK_TRUST_FILE_SHA1 1
+int dd_apk_read_flags(const char *path, int flags, struct dd_apk_file *f);
 void dd_apk_file_release(struct dd_apk_file *f);
 
 /* DD_E_DIGEST naming the first of f's problems, or 0 when it has none. */

@@ -1,5 +1,6 @@
 #include "bundle/import.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,7 @@ static int check_package(const struct dd_trust *t, const struct dd_import_opts *
 	const struct dd_apk_sig *sig = NULL;
 	const char *key = NULL;
 	enum dd_sig_status st;
-	int rc = dd_apk_read(cm->staged.path, &cm->apk);
+	int rc = dd_apk_read_flags(cm->staged.path, DD_APK_TRUST_FILE_SHA1, &cm->apk);
 
 	if (!rc)
 		rc = dd_apk_check(&cm->apk, cm->staged.path);
@@ -279,13 +280,12 @@ static int check_index(const struct dd_trust *t, struct dd_checked_member *cm)
 	return 0;
 }
 
-static int take_member(struct dd_bundle_src *src, const char *dir, const struct dd_trust *t,
-		       const struct dd_import_opts *o, struct dd_checked *c, const char *path,
-		       char type, uint64_t size)
+/* Stage one streamed member after checking it is the one listed. */
+static int take_member(struct dd_bundle_src *src, const char *dir, struct dd_checked *c,
+		       const char *path, char type, uint64_t size)
 {
 	struct dd_member *m = dd_manifest_find(&c->manifest, path);
 	struct dd_checked_member *cm;
-	int rc;
 
 	if (!dd_tar_path_safe(path))
 		return dd_error(DD_E_UNSAFE_PATH, "member '%s': absolute path or '..'", path);
@@ -298,14 +298,128 @@ static int take_member(struct dd_bundle_src *src, const char *dir, const struct 
 	if (type != DD_SRC_FILE)
 		return dd_error(DD_E_UNSAFE_PATH, "member '%s' is a %s, not a regular file", path,
 				type == DD_SRC_LINK ? "link" : "device or other special file");
-	rc = stage_member(src, dir, cm, size, &c->bytes);
-	if (rc)
-		return rc;
-	if (m->kind == DD_MEMBER_APK)
-		return check_package(t, o, cm);
-	if (m->kind == DD_MEMBER_APKINDEX)
-		return check_index(t, cm);
+	return stage_member(src, dir, cm, size, &c->bytes);
+}
+
+/*
+ * Checking a package means inflating all of it, which costs more than
+ * staging it; a second thread does it while the stream goes on.  Work
+ * items carry their position in the stream so that, whichever thread
+ * finds a problem first, the one reported is the earliest in the bundle.
+ */
+struct verifier {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t *queue, head, tail; /* member indices; positions are queue slots */
+	bool done;
+	int rc;
+	size_t failed_at;          /* stream position of the first failure */
+	char *detail;
+	const struct dd_trust *t;
+	const struct dd_import_opts *o;
+	struct dd_checked *c;
+};
+
+static int verify_member(struct verifier *v, size_t i)
+{
+	struct dd_checked_member *cm = &v->c->members[i];
+
+	if (cm->m->kind == DD_MEMBER_APK)
+		return check_package(v->t, v->o, cm);
+	if (cm->m->kind == DD_MEMBER_APKINDEX)
+		return check_index(v->t, cm);
 	return 0;
+}
+
+static void record_failure(struct verifier *v, int rc, size_t pos)
+{
+	if (v->rc && v->failed_at <= pos)
+		return;
+	v->rc = rc;
+	v->failed_at = pos;
+	free(v->detail);
+	v->detail = dd_xstrdup(dd_error_detail());
+}
+
+static void *verify_thread(void *arg)
+{
+	struct verifier *v = arg;
+
+	pthread_mutex_lock(&v->mu);
+	for (;;) {
+		size_t pos, i;
+		int rc;
+
+		while (v->head == v->tail && !v->done)
+			pthread_cond_wait(&v->cv, &v->mu);
+		if (v->head == v->tail)
+			break;
+		pos = v->head++;
+		i = v->queue[pos];
+		if (v->rc)
+			continue; /* already refused: drain */
+		pthread_mutex_unlock(&v->mu);
+		rc = verify_member(v, i);
+		pthread_mutex_lock(&v->mu);
+		if (rc)
+			record_failure(v, rc, pos);
+	}
+	pthread_mutex_unlock(&v->mu);
+	return NULL;
+}
+
+static int verifier_start(struct verifier *v, const struct dd_trust *t,
+			  const struct dd_import_opts *o, struct dd_checked *c)
+{
+	memset(v, 0, sizeof(*v));
+	v->t = t;
+	v->o = o;
+	v->c = c;
+	v->queue = dd_xcalloc(c->manifest.n_members + 1, sizeof(size_t));
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv, NULL);
+	if (pthread_create(&v->thread, NULL, verify_thread, v)) {
+		free(v->queue);
+		return dd_error(DD_E_INTERNAL, "cannot start a thread");
+	}
+	return 0;
+}
+
+static void verifier_push(struct verifier *v, size_t i)
+{
+	pthread_mutex_lock(&v->mu);
+	v->queue[v->tail++] = i;
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+}
+
+static bool verifier_failed(struct verifier *v)
+{
+	bool failed;
+
+	pthread_mutex_lock(&v->mu);
+	failed = v->rc != 0;
+	pthread_mutex_unlock(&v->mu);
+	return failed;
+}
+
+/* Wait for the checks; combine with the stream's result rc, which arose
+ * at stream position pos.  Returns the earliest failure. */
+static int verifier_finish(struct verifier *v, int rc, size_t pos)
+{
+	pthread_mutex_lock(&v->mu);
+	v->done = true;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	pthread_join(v->thread, NULL);
+	if (v->rc && (!rc || v->failed_at < pos))
+		rc = dd_error(v->rc, "%s", v->detail);
+	free(v->detail);
+	free(v->queue);
+	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->cv);
+	return rc;
 }
 
 /* ---- after the stream ------------------------------------------------- */
@@ -483,22 +597,30 @@ static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct
 static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 			const char *dir, const struct dd_import_opts *o, struct dd_checked *c)
 {
+	struct verifier v;
 	struct timespec t0;
 	const char *path;
 	char type;
 	uint64_t size;
 	size_t done = 0;
-	int rc;
+	int rc = verifier_start(&v, t, o, c);
 
+	if (rc)
+		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((rc = dd_bundle_src_next(src, &path, &type, &size)) > 0) {
-		rc = take_member(src, dir, t, o, c, path, type, size);
+		rc = take_member(src, dir, c, path, type, size);
 		if (rc)
 			break;
+		verifier_push(&v, (size_t)(dd_manifest_find(&c->manifest, path) -
+					   c->manifest.members));
 		progress(o, c, ++done, &t0, false);
 		if (done == 1)
 			dd_crash_point("mid-stream");
+		if (verifier_failed(&v))
+			break;
 	}
+	rc = verifier_finish(&v, rc, done);
 	progress(o, c, done, &t0, true);
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
 		if (!c->members[i].m)
