@@ -20,7 +20,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -Isrc \
 ALL_LDFLAGS := $(LDFLAGS) $(SAN)
 LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lpthread
 
-LIB_SRC := $(wildcard src/core/*.c src/apk/*.c src/trust/*.c src/store/*.c src/bundle/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/apk/*.c src/trust/*.c src/store/*.c src/bundle/*.c src/solve/*.c src/job/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) src/main.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
@@ -50,12 +50,17 @@ $(BUILD)/%.o: %.c
 check: $(BUILD)/drydock $(BUILD)/unit
 	@DRYDOCK=$(CURDIR)/$(BUILD)/drydock UNIT=$(CURDIR)/$(BUILD)/unit sh tests/run
 
+# Benchmarks print our figure next to a floor measured in the same run.
+bench: drydock
+	scripts/bench-resolve
+	scripts/bench-import
+
 clean:
 	rm -rf build drydock
 
 clean-clang:
 	rm -rf build/clang
 
-.PHONY: all drydock check clean clean-clang
+.PHONY: all drydock check bench clean clean-clang
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -34,8 +34,10 @@ int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int ar
 		    char **argv, const char *usage);
 
 int cmd_pkg(int argc, char **argv);
+int dd_cli_pkg_resolve(int argc, char **argv); /* drydock pkg resolve */
 int cmd_trust(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_mirror(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

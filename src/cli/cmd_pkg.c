@@ -771,6 +771,7 @@ static const struct dd_subcommand pkg_commands[] = {
 	{ "build", pkg_build, "write a signed .apk from a directory tree" },
 	{ "index", pkg_index, "write APKINDEX.tar.gz or APKINDEX text" },
 	{ "version", pkg_version, "compare APK versions" },
+	{ "resolve", dd_cli_pkg_resolve, "resolve dependencies against index files" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,0 +1,162 @@
+/*
+ * drydock plan: before any build, whether each job will build, what it
+ * will contain and why.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "core/error.h"
+#include "job/plan.h"
+
+static const char plan_help[] =
+	"usage: drydock plan [--mirror DIR] [--json] JOB.yaml...\n\n"
+	"For each job: whether it will build, and for each architecture its packages\n"
+	"(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
+	"delivered each), sizes, warnings and errors. Exits 1 if any job would fail.\n";
+
+static json_t *plan_json(const struct dd_catalog *cat, const struct dd_plan *p)
+{
+	json_t *pkgs = json_array(), *errs = json_array(), *warns = json_array();
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[i].cat];
+		const struct dd_catalog_pkg *info = &cat->info[p->pkgs[i].cat];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:I, s:I, s:I}",
+				      "name", pkg->name, "version", pkg->version, "arch",
+				      pkg->arch ? pkg->arch : "", "role",
+				      dd_plan_role_str(p->pkgs[i].role), "guarded", info->guarded,
+				      "signed", info->signer != NULL, "sha256", info->sha256,
+				      "bundle", info->bundle, "size", (json_int_t)pkg->file_size,
+				      "installed_size", (json_int_t)pkg->installed_size,
+				      "sequence", (json_int_t)info->sequence);
+
+		json_object_set_new(o, "channel", json_string(info->channel));
+		if (p->pkgs[i].by)
+			json_object_set_new(o, "required_by", json_string(p->pkgs[i].by));
+		json_array_append_new(pkgs, o);
+	}
+	for (size_t i = 0; i < p->n_errors; i++)
+		json_array_append_new(errs, json_string(p->errors[i]));
+	for (size_t i = 0; i < p->n_warnings; i++)
+		json_array_append_new(warns, json_string(p->warnings[i]));
+	return json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "arch", p->arch, "will_build",
+			 p->ok, "size", (json_int_t)p->size, "installed_size",
+			 (json_int_t)p->installed_size, "packages", pkgs, "warnings", warns,
+			 "errors", errs);
+}
+
+static void plan_print(const struct dd_job *job, const struct dd_catalog *cat,
+		       const struct dd_plan *p)
+{
+	printf("%s: %s (%s), image '%s'\n", job->file, p->ok ? "will build" : "will NOT build",
+	       p->arch, job->base);
+	for (size_t i = 0; i < p->n_errors; i++)
+		printf("  error: %s\n", p->errors[i]);
+	for (size_t i = 0; i < p->n_warnings; i++)
+		printf("  warning: %s\n", p->warnings[i]);
+	if (!p->n)
+		return;
+	printf("  packages (%zu, %.1f kB to read, %.1f kB installed):\n", p->n,
+	       (double)p->size / 1e3, (double)p->installed_size / 1e3);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[i].cat];
+		const struct dd_catalog_pkg *info = &cat->info[p->pkgs[i].cat];
+		char who[256] = "";
+
+		if (p->pkgs[i].by)
+			snprintf(who, sizeof(who), " by %s", p->pkgs[i].by);
+		printf("    %-10s %s-%s%s, %s, from %s#%lld\n", dd_plan_role_str(p->pkgs[i].role),
+		       pkg->name, pkg->version, who, info->guarded ? "guarded" : "UNGUARDED",
+		       info->channel, (long long)info->sequence);
+	}
+}
+
+static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char *file,
+		    bool json, json_t *all)
+{
+	struct dd_job job;
+	json_t *archs = json_array();
+	bool ok = true;
+
+	if (dd_job_load(file, &job)) {
+		if (json)
+			json_array_append_new(all, json_pack("{s:s, s:b, s:[s]}", "job", file,
+							     "will_build", 0, "errors",
+							     dd_error_detail()));
+		else
+			printf("%s: will NOT build\n  error: %s\n", file, dd_error_detail());
+		json_decref(archs);
+		return DD_EXIT_FAIL;
+	}
+	for (size_t a = 0; a < job.n_archs; a++) {
+		struct dd_plan p;
+
+		if (dd_plan_make(s, cat, &job, job.archs[a], &p)) {
+			dd_cli_error();
+			ok = false;
+			continue;
+		}
+		ok = ok && p.ok;
+		if (json)
+			json_array_append_new(archs, plan_json(cat, &p));
+		else
+			plan_print(&job, cat, &p);
+		dd_plan_release(&p);
+	}
+	if (json)
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:b, s:o}", "job", file,
+						     "sha256", job.sha256, "base", job.base,
+						     "will_build", ok, "archs", archs));
+	else
+		json_decref(archs);
+	dd_job_release(&job);
+	return ok ? DD_EXIT_OK : DD_EXIT_FAIL;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL;
+	struct dd_store *s = NULL;
+	struct dd_catalog cat;
+	json_t *all = json_array();
+	bool json = false;
+	int c, ret = DD_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': mirror = optarg; break;
+		case 'j': json = true; break;
+		case 'h': fputs(plan_help, stdout); json_decref(all); return DD_EXIT_OK;
+		default: json_decref(all); return DD_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		json_decref(all);
+		return dd_cli_usage_error("plan: no job file given");
+	}
+	if (dd_store_open(dd_store_default_root(mirror), 0, &s) || dd_catalog_load(s, &cat)) {
+		dd_cli_error();
+		dd_store_close(s);
+		json_decref(all);
+		return DD_EXIT_FAIL;
+	}
+	for (int i = optind; i < argc; i++)
+		if (plan_one(s, &cat, argv[i], json, all) != DD_EXIT_OK)
+			ret = DD_EXIT_FAIL;
+	if (json)
+		dd_cli_print_json(all);
+	else
+		json_decref(all);
+	dd_catalog_release(&cat);
+	dd_store_close(s);
+	return ret;
+}

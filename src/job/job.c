@@ -1,0 +1,758 @@
+#include "job/job.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include <openssl/evp.h>
+
+#include "apk/read.h"
+#include "core/error.h"
+#include "core/file.h"
+
+#define MAX_JOB (4u << 20)
+
+struct ctx {
+	const char *file;
+	yaml_document_t doc;
+	struct dd_job *job;
+};
+
+typedef int (*handler)(struct ctx *c, yaml_node_t *v);
+
+struct key {
+	const char *name;
+	handler fn;
+};
+
+static int err(struct ctx *c, yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int err(struct ctx *c, yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return dd_error(DD_E_FORMAT, "%s:%zu:%zu: %s", c->file, n->start_mark.line + 1,
+			n->start_mark.column + 1, msg);
+}
+
+static yaml_node_t *node(struct ctx *c, int i)
+{
+	return yaml_document_get_node(&c->doc, i);
+}
+
+static const char *type_name(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? "a scalar" :
+	       n->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
+}
+
+static int scalar(struct ctx *c, yaml_node_t *n, const char *what, const char **out)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return err(c, n, "%s is %s, expected a string", what, type_name(n));
+	*out = (const char *)n->data.scalar.value;
+	return 0;
+}
+
+static int str(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, what, &s);
+
+	if (rc)
+		return rc;
+	if (*out)
+		return err(c, n, "%s given twice", what);
+	*out = dd_xstrdup(s);
+	return 0;
+}
+
+static int boolean(struct ctx *c, yaml_node_t *n, const char *what, bool *out)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, what, &s);
+
+	if (rc)
+		return rc;
+	if (!strcmp(s, "true") || !strcmp(s, "yes"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "no"))
+		*out = false;
+	else
+		return err(c, n, "%s is '%s', expected true or false", what, s);
+	return 0;
+}
+
+/* Decimal, or octal written 0o755 (YAML 1.2) or 0755 (YAML 1.1). */
+static int number(struct ctx *c, yaml_node_t *n, const char *what, uint32_t max, uint32_t *out)
+{
+	const char *s = NULL, *p;
+	unsigned long long v = 0;
+	int base = 10, rc = scalar(c, n, what, &s);
+
+	if (rc)
+		return rc;
+	p = s;
+	if (p[0] == '0' && p[1] == 'o') {
+		base = 8;
+		p += 2;
+	} else if (p[0] == '0' && p[1]) {
+		base = 8;
+		p++;
+	}
+	if (!*p)
+		goto bad;
+	for (; *p; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d >= (unsigned)base || v > max)
+			goto bad;
+		v = v * (unsigned)base + d;
+	}
+	if (v > max)
+		goto bad;
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	return err(c, n, "%s is '%s', expected a number up to %u", what, s, max);
+}
+
+static int strings(struct ctx *c, yaml_node_t *n, const char *what, char ***out, size_t *cnt)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "%s is %s, expected a list of strings", what, type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		char *s = NULL;
+		int rc = str(c, node(c, *i), what, &s);
+
+		if (rc)
+			return rc;
+		*out = dd_xrealloc(*out, (*cnt + 1) * sizeof(char *));
+		(*out)[(*cnt)++] = s;
+	}
+	return 0;
+}
+
+static int string_map(struct ctx *c, yaml_node_t *n, const char *what, struct dd_kv **out,
+		      size_t *cnt)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return err(c, n, "%s is %s, expected a mapping of names to strings", what,
+			   type_name(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		const char *k = NULL, *v = NULL;
+		int rc = scalar(c, node(c, p->key), what, &k);
+
+		if (!rc)
+			rc = scalar(c, node(c, p->value), what, &v);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < *cnt; i++)
+			if (!strcmp((*out)[i].key, k))
+				return err(c, node(c, p->key), "%s: key '%s' given twice", what, k);
+		*out = dd_xrealloc(*out, (*cnt + 1) * sizeof(**out));
+		(*out)[*cnt].key = dd_xstrdup(k);
+		(*out)[(*cnt)++].value = dd_xstrdup(v);
+	}
+	return 0;
+}
+
+/* Walk a mapping, dispatching each key; unknown and repeated keys are errors. */
+static int mapping(struct ctx *c, yaml_node_t *n, const char *what, const struct key *keys,
+		   void *obj, int (*item)(struct ctx *, void *, const char *, yaml_node_t *))
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return err(c, n, "%s is %s, expected a mapping", what, type_name(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *kn = node(c, p->key);
+		const char *k = NULL;
+		const struct key *hit = NULL;
+		int rc = scalar(c, kn, "a key", &k);
+
+		if (rc)
+			return rc;
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
+			if (node(c, q->key)->type == YAML_SCALAR_NODE &&
+			    !strcmp((const char *)node(c, q->key)->data.scalar.value, k))
+				return err(c, kn, "key '%s' given twice in %s", k, what);
+		for (const struct key *x = keys; x->name; x++)
+			if (!strcmp(x->name, k))
+				hit = x;
+		if (!hit) {
+			struct dd_buf names = DD_BUF_INIT;
+
+			for (const struct key *x = keys; x->name; x++)
+				dd_buf_addf(&names, "%s%s", x == keys ? "" : ", ", x->name);
+			rc = err(c, kn, "unknown key '%s' in %s; expected one of: %s", k, what,
+				 names.ptr);
+			dd_buf_release(&names);
+			return rc;
+		}
+		rc = obj ? item(c, obj, k, node(c, p->value)) : hit->fn(c, node(c, p->value));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- contents ---------------------------------------------------------- */
+
+static int c_packages(struct ctx *c, yaml_node_t *n)
+{
+	struct dd_job *j = c->job;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "contents.packages is %s, expected a list of packages",
+			   type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *x = node(c, *i);
+		const char *s = NULL;
+		int rc = scalar(c, x, "a package", &s);
+
+		if (rc)
+			return rc;
+		j->packages = dd_xrealloc(j->packages, (j->n_packages + 1) * sizeof(*j->packages));
+		if (dd_dep_parse(dd_blob_str(s), &j->packages[j->n_packages]))
+			return err(c, x, "%s; expected NAME, NAME<op>VERSION or !NAME",
+				   dd_error_detail());
+		j->n_packages++;
+	}
+	return 0;
+}
+
+static int c_remove(struct ctx *c, yaml_node_t *n)
+{
+	return strings(c, n, "contents.remove", &c->job->remove, &c->job->n_remove);
+}
+
+static int c_repositories(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "package sources cannot be set in a job: the mirror is the only source "
+		   "(import bundles with 'drydock mirror import'); remove this key");
+}
+
+static const struct key contents_keys[] = {
+	{ "packages", c_packages },
+	{ "remove", c_remove },
+	{ "repositories", c_repositories },
+	{ "keyring", c_repositories },
+	{ "build_repositories", c_repositories },
+	{ "runtime_repositories", c_repositories },
+	{ NULL, NULL },
+};
+
+static int k_contents(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "contents", contents_keys, NULL, NULL);
+}
+
+/* ---- accounts ---------------------------------------------------------- */
+
+static int group_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
+{
+	struct dd_job_group *g = obj;
+
+	if (!strcmp(k, "groupname"))
+		return str(c, v, "groupname", &g->name);
+	if (!strcmp(k, "gid"))
+		return number(c, v, "gid", UINT32_MAX - 1, &g->gid);
+	return strings(c, v, "members", &g->members, &g->n_members);
+}
+
+static const struct key group_keys[] = {
+	{ "groupname", NULL }, { "gid", NULL }, { "members", NULL }, { NULL, NULL },
+};
+
+static int user_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
+{
+	struct dd_job_user *u = obj;
+
+	if (!strcmp(k, "username"))
+		return str(c, v, "username", &u->name);
+	if (!strcmp(k, "uid"))
+		return number(c, v, "uid", UINT32_MAX - 1, &u->uid);
+	if (!strcmp(k, "gid")) {
+		u->has_gid = true;
+		return number(c, v, "gid", UINT32_MAX - 1, &u->gid);
+	}
+	if (!strcmp(k, "shell"))
+		return str(c, v, "shell", &u->shell);
+	return str(c, v, "homedir", &u->home);
+}
+
+static const struct key user_keys[] = {
+	{ "username", NULL }, { "uid", NULL }, { "gid", NULL }, { "shell", NULL },
+	{ "homedir", NULL }, { NULL, NULL },
+};
+
+static int a_groups(struct ctx *c, yaml_node_t *n)
+{
+	struct dd_job *j = c->job;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "accounts.groups is %s, expected a list", type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		struct dd_job_group *g;
+		int rc;
+
+		j->groups = dd_xrealloc(j->groups, (j->n_groups + 1) * sizeof(*j->groups));
+		g = &j->groups[j->n_groups++];
+		memset(g, 0, sizeof(*g));
+		rc = mapping(c, node(c, *i), "a group", group_keys, g, group_item);
+		if (!rc && !g->name)
+			rc = err(c, node(c, *i), "a group without groupname");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int a_users(struct ctx *c, yaml_node_t *n)
+{
+	struct dd_job *j = c->job;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "accounts.users is %s, expected a list", type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		struct dd_job_user *u;
+		int rc;
+
+		j->users = dd_xrealloc(j->users, (j->n_users + 1) * sizeof(*j->users));
+		u = &j->users[j->n_users++];
+		memset(u, 0, sizeof(*u));
+		rc = mapping(c, node(c, *i), "a user", user_keys, u, user_item);
+		if (!rc && !u->name)
+			rc = err(c, node(c, *i), "a user without username");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int a_run_as(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "accounts.run-as", &c->job->run_as);
+}
+
+static const struct key accounts_keys[] = {
+	{ "groups", a_groups }, { "users", a_users }, { "run-as", a_run_as }, { NULL, NULL },
+};
+
+static int k_accounts(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "accounts", accounts_keys, NULL, NULL);
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+static int path_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
+{
+	static const char *types[] = { "directory", "empty-file", "symlink", "hardlink",
+				       "permissions" };
+	struct dd_job_path *p = obj;
+	const char *s = NULL;
+	int rc;
+
+	if (!strcmp(k, "path"))
+		return str(c, v, "path", &p->path);
+	if (!strcmp(k, "source"))
+		return str(c, v, "source", &p->source);
+	if (!strcmp(k, "uid"))
+		return number(c, v, "uid", UINT32_MAX - 1, &p->uid);
+	if (!strcmp(k, "gid"))
+		return number(c, v, "gid", UINT32_MAX - 1, &p->gid);
+	if (!strcmp(k, "permissions")) {
+		p->has_mode = true;
+		return number(c, v, "permissions", 07777, &p->mode);
+	}
+	if (!strcmp(k, "recursive"))
+		return boolean(c, v, "recursive", &p->recursive);
+	rc = scalar(c, v, "type", &s);
+	for (size_t i = 0; !rc && i < 5; i++)
+		if (!strcmp(s, types[i])) {
+			p->type = (enum dd_path_type)i;
+			return 0;
+		}
+	return rc ? rc : err(c, v, "path type '%s'; expected directory, empty-file, symlink, "
+			     "hardlink or permissions", s);
+}
+
+static const struct key path_keys[] = {
+	{ "path", NULL }, { "type", NULL }, { "uid", NULL }, { "gid", NULL },
+	{ "permissions", NULL }, { "source", NULL }, { "recursive", NULL }, { NULL, NULL },
+};
+
+static int k_paths(struct ctx *c, yaml_node_t *n)
+{
+	struct dd_job *j = c->job;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "paths is %s, expected a list", type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *x = node(c, *i);
+		struct dd_job_path *p;
+		int rc;
+
+		j->paths = dd_xrealloc(j->paths, (j->n_paths + 1) * sizeof(*j->paths));
+		p = &j->paths[j->n_paths++];
+		memset(p, 0, sizeof(*p));
+		p->type = (enum dd_path_type)-1;
+		rc = mapping(c, x, "a path", path_keys, p, path_item);
+		if (rc)
+			return rc;
+		if (!p->path || (int)p->type < 0)
+			return err(c, x, "a path needs 'path' and 'type'");
+		if ((p->type == DD_PATH_SYMLINK || p->type == DD_PATH_HARDLINK) && !p->source)
+			return err(c, x, "a %s needs 'source'", p->type == DD_PATH_SYMLINK ?
+				   "symlink" : "hardlink");
+		if (p->path[0] != '/')
+			return err(c, x, "path '%s' is not absolute", p->path);
+	}
+	return 0;
+}
+
+/* ---- image settings ---------------------------------------------------- */
+
+static int k_base(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "base", &c->job->base);
+}
+
+static int e_command(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "entrypoint.command", &c->job->entrypoint);
+}
+
+static int e_unsupported(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "entrypoint types and services are not supported; give "
+		   "entrypoint.command");
+}
+
+static const struct key entrypoint_keys[] = {
+	{ "command", e_command }, { "type", e_unsupported }, { "services", e_unsupported },
+	{ NULL, NULL },
+};
+
+static int k_entrypoint(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "entrypoint", entrypoint_keys, NULL, NULL);
+}
+
+static int k_cmd(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "cmd", &c->job->cmd);
+}
+
+static int k_environment(struct ctx *c, yaml_node_t *n)
+{
+	return string_map(c, n, "environment", &c->job->environment, &c->job->n_environment);
+}
+
+static int k_work_dir(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "work-dir", &c->job->work_dir);
+}
+
+static int k_annotations(struct ctx *c, yaml_node_t *n)
+{
+	return string_map(c, n, "annotations", &c->job->annotations, &c->job->n_annotations);
+}
+
+static int k_archs(struct ctx *c, yaml_node_t *n)
+{
+	static const char *known[][2] = {
+		{ "x86_64", "x86_64" }, { "amd64", "x86_64" }, { "aarch64", "aarch64" },
+		{ "arm64", "aarch64" }, { "armv7", "armv7" }, { "armhf", "armhf" },
+		{ "x86", "x86" }, { "386", "x86" }, { "ppc64le", "ppc64le" },
+		{ "s390x", "s390x" }, { "riscv64", "riscv64" },
+	};
+	struct dd_job *j = c->job;
+	int rc = strings(c, n, "archs", &j->archs, &j->n_archs);
+
+	for (size_t i = 0; !rc && i < j->n_archs; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (!strcmp(j->archs[i], known[k][0]))
+				break;
+		if (k == sizeof(known) / sizeof(known[0]))
+			return err(c, node(c, n->data.sequence.items.start[i]),
+				   "unknown architecture '%s'; expected x86_64, aarch64, armv7, "
+				   "armhf, x86, ppc64le, s390x or riscv64", j->archs[i]);
+		free(j->archs[i]);
+		j->archs[i] = dd_xstrdup(known[k][1]);
+		for (size_t m = 0; m < i; m++)
+			if (!strcmp(j->archs[m], j->archs[i]))
+				return err(c, node(c, n->data.sequence.items.start[i]),
+					   "architecture '%s' given twice", j->archs[i]);
+	}
+	return rc;
+}
+
+static int k_stop_signal(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "stop-signal", &c->job->stop_signal);
+}
+
+static int k_volumes(struct ctx *c, yaml_node_t *n)
+{
+	return strings(c, n, "volumes", &c->job->volumes, &c->job->n_volumes);
+}
+
+/* ---- drydock's own keys ------------------------------------------------ */
+
+int dd_duration_parse(const char *s, int64_t *out)
+{
+	int64_t total = 0;
+	const char *p = s;
+
+	if (!*p)
+		return -1;
+	while (*p) {
+		int64_t v = 0;
+		int digits = 0;
+
+		while (isdigit((unsigned char)*p) && digits < 12) {
+			v = v * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (!digits)
+			return -1;
+		switch (*p++) {
+		case 'h': total += v * 3600; break;
+		case 'm': total += v * 60; break;
+		case 's': total += v; break;
+		default: return -1;
+		}
+	}
+	*out = total;
+	return 0;
+}
+
+static int p_allow_unguarded(struct ctx *c, yaml_node_t *n)
+{
+	return boolean(c, n, "policy.allow-unguarded", &c->job->allow_unguarded);
+}
+
+static int p_timeout(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "policy.timeout", &s);
+
+	if (!rc && (dd_duration_parse(s, &c->job->timeout) || c->job->timeout <= 0))
+		rc = err(c, n, "policy.timeout is '%s', expected a duration like 30m, 1h or 1h30m",
+			 s);
+	return rc;
+}
+
+static const struct key policy_keys[] = {
+	{ "allow-unguarded", p_allow_unguarded }, { "timeout", p_timeout }, { NULL, NULL },
+};
+
+static int k_policy(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "policy", policy_keys, NULL, NULL);
+}
+
+static int o_layers(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "output.layers", &s);
+
+	if (rc)
+		return rc;
+	if (!strcmp(s, "split") || !strcmp(s, "single")) {
+		c->job->layers = s[1] == 'p' ? DD_LAYERS_SPLIT : DD_LAYERS_SINGLE;
+		return 0;
+	}
+	return err(c, n, "output.layers is '%s', expected split or single", s);
+}
+
+static int o_compression(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "output.compression", &s);
+
+	if (rc)
+		return rc;
+	if (!strcmp(s, "gzip") || !strcmp(s, "zstd")) {
+		c->job->compression = s[0] == 'g' ? DD_COMPRESS_GZIP : DD_COMPRESS_ZSTD;
+		return 0;
+	}
+	return err(c, n, "output.compression is '%s', expected gzip or zstd", s);
+}
+
+static int o_tag(struct ctx *c, yaml_node_t *n)
+{
+	return str(c, n, "output.tag", &c->job->tag);
+}
+
+static const struct key output_keys[] = {
+	{ "layers", o_layers }, { "compression", o_compression }, { "tag", o_tag },
+	{ NULL, NULL },
+};
+
+static int k_output(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "output", output_keys, NULL, NULL);
+}
+
+static const struct key top_keys[] = {
+	{ "base", k_base },
+	{ "contents", k_contents },
+	{ "accounts", k_accounts },
+	{ "entrypoint", k_entrypoint },
+	{ "cmd", k_cmd },
+	{ "environment", k_environment },
+	{ "work-dir", k_work_dir },
+	{ "paths", k_paths },
+	{ "annotations", k_annotations },
+	{ "archs", k_archs },
+	{ "stop-signal", k_stop_signal },
+	{ "volumes", k_volumes },
+	{ "policy", k_policy },
+	{ "output", k_output },
+	{ NULL, NULL },
+};
+
+/* ---- loading ----------------------------------------------------------- */
+
+static int parse(struct ctx *c)
+{
+	yaml_parser_t p;
+	yaml_node_t *root;
+	int rc = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)dd_buf_blob(&c->job->text).ptr,
+				     c->job->text.len);
+	if (!yaml_parser_load(&p, &c->doc)) {
+		rc = dd_error(DD_E_FORMAT, "%s:%zu:%zu: %s%s%s", c->file,
+			      p.problem_mark.line + 1, p.problem_mark.column + 1,
+			      p.problem ? p.problem : "YAML error", p.context ? " " : "",
+			      p.context ? p.context : "");
+		yaml_parser_delete(&p);
+		return rc;
+	}
+	yaml_parser_delete(&p);
+	root = yaml_document_get_root_node(&c->doc);
+	if (!root)
+		rc = dd_error(DD_E_FORMAT, "%s: empty job file; expected at least 'base:'", c->file);
+	if (!rc)
+		rc = mapping(c, root, "the job", top_keys, NULL, NULL);
+	if (!rc && !c->job->base)
+		rc = err(c, root, "no 'base:'; expected the name of an entitled image");
+	yaml_document_delete(&c->doc);
+	return rc;
+}
+
+static void job_name(struct dd_job *j)
+{
+	const char *base = strrchr(j->file, '/');
+	char *dot;
+
+	j->name = dd_xstrdup(base ? base + 1 : j->file);
+	dot = strrchr(j->name, '.');
+	if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+		*dot = 0;
+}
+
+int dd_job_load(const char *path, struct dd_job *job)
+{
+	struct ctx c = { .file = path, .job = job };
+	unsigned char d[32];
+	int rc;
+
+	memset(job, 0, sizeof(*job));
+	job->file = dd_xstrdup(path);
+	job->timeout = 3600;
+	job_name(job);
+	rc = dd_read_file(path, MAX_JOB, &job->text);
+	if (!rc)
+		rc = parse(&c);
+	if (rc) {
+		dd_job_release(job);
+		return rc;
+	}
+	EVP_Digest(job->text.ptr, job->text.len, d, NULL, EVP_sha256(), NULL);
+	dd_hex(d, 32, job->sha256);
+	if (!job->tag) {
+		struct dd_buf t = DD_BUF_INIT;
+
+		dd_buf_addf(&t, "drydock.local/%s:latest", job->name);
+		job->tag = dd_buf_detach(&t, NULL);
+	}
+	if (!job->n_archs) {
+		job->archs = dd_xcalloc(1, sizeof(char *));
+		job->archs[job->n_archs++] = dd_xstrdup("x86_64");
+	}
+	return 0;
+}
+
+static void free_strings(char **s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i]);
+	free(s);
+}
+
+static void free_kv(struct dd_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void dd_job_release(struct dd_job *j)
+{
+	free(j->file);
+	free(j->name);
+	dd_buf_release(&j->text);
+	free(j->base);
+	dd_deps_free(j->packages, j->n_packages);
+	free_strings(j->remove, j->n_remove);
+	for (size_t i = 0; i < j->n_groups; i++) {
+		free(j->groups[i].name);
+		free_strings(j->groups[i].members, j->groups[i].n_members);
+	}
+	free(j->groups);
+	for (size_t i = 0; i < j->n_users; i++) {
+		free(j->users[i].name);
+		free(j->users[i].shell);
+		free(j->users[i].home);
+	}
+	free(j->users);
+	free(j->run_as);
+	free(j->entrypoint);
+	free(j->cmd);
+	free(j->work_dir);
+	free(j->stop_signal);
+	free_kv(j->environment, j->n_environment);
+	free_kv(j->annotations, j->n_annotations);
+	for (size_t i = 0; i < j->n_paths; i++) {
+		free(j->paths[i].path);
+		free(j->paths[i].source);
+	}
+	free(j->paths);
+	free_strings(j->archs, j->n_archs);
+	free_strings(j->volumes, j->n_volumes);
+	free(j->tag);
+	memset(j, 0, sizeof(*j));
+}

@@ -1,0 +1,85 @@
+/*
+ * Job files (docs/job-format.md): YAML, with apko's image keys and
+ * drydock's own policy and output keys.  Loading checks every key and
+ * value; errors read "FILE:LINE:COLUMN: what is wrong, what was expected".
+ */
+#ifndef DD_JOB_H
+#define DD_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "apk/dep.h"
+#include "apk/pkg.h"
+#include "core/buf.h"
+
+struct dd_job_group {
+	char *name;
+	uint32_t gid;
+	char **members;
+	size_t n_members;
+};
+
+struct dd_job_user {
+	char *name;
+	uint32_t uid, gid;
+	bool has_gid;
+	char *shell, *home;
+};
+
+enum dd_path_type {
+	DD_PATH_DIRECTORY,
+	DD_PATH_EMPTY_FILE,
+	DD_PATH_SYMLINK,
+	DD_PATH_HARDLINK,
+	DD_PATH_PERMISSIONS,
+};
+
+struct dd_job_path {
+	enum dd_path_type type;
+	char *path, *source;  /* source: link target (symlink, hardlink) */
+	uint32_t uid, gid;
+	unsigned mode;
+	bool has_mode, recursive;
+};
+
+enum dd_layers { DD_LAYERS_SPLIT, DD_LAYERS_SINGLE };
+enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
+
+struct dd_job {
+	char *file;           /* as given */
+	char *name;           /* file name without directory and .yaml/.yml */
+	struct dd_buf text;   /* the file's bytes */
+	char sha256[65];
+	char *base;           /* entitled image: its base packages are the crust */
+	struct dd_dep *packages;
+	size_t n_packages;
+	char **remove;        /* contents.remove: always refused by policy */
+	size_t n_remove;
+	struct dd_job_group *groups;
+	size_t n_groups;
+	struct dd_job_user *users;
+	size_t n_users;
+	char *run_as;
+	char *entrypoint, *cmd, *work_dir, *stop_signal;
+	struct dd_kv *environment, *annotations;
+	size_t n_environment, n_annotations;
+	struct dd_job_path *paths;
+	size_t n_paths;
+	char **archs, **volumes;
+	size_t n_archs, n_volumes;
+	bool allow_unguarded;  /* policy.allow-unguarded, default false */
+	int64_t timeout;       /* policy.timeout in seconds, default 3600 */
+	enum dd_layers layers; /* output.layers: split (default) or single */
+	enum dd_compression compression; /* output.compression: gzip (default), zstd */
+	char *tag;             /* output.tag, default "drydock.local/<name>:latest" */
+};
+
+/* Load and check a job file. On error nothing is left to release. */
+int dd_job_load(const char *path, struct dd_job *job);
+void dd_job_release(struct dd_job *job);
+
+/* Parse a duration like "1h", "90s", "1h30m" into seconds. */
+int dd_duration_parse(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,128 @@
+#include "store/catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdio.h>
+
+#include "core/error.h"
+
+static const char packages_sql[] =
+	"SELECT p.id, p.pkginfo, p.checksum, p.sha256, p.size, p.bundle, b.channel, "
+	"b.sequence, p.signer, EXISTS (SELECT 1 FROM entitled_packages e WHERE "
+	"e.name = p.name AND e.pkgversion = p.version AND e.version = (SELECT max(version) "
+	"FROM entitlements)) FROM packages p JOIN bundles b ON b.digest = p.bundle "
+	"ORDER BY p.name, p.id";
+
+static int load_row(sqlite3_stmt *st, struct dd_apk_pkg *p, struct dd_catalog_pkg *x)
+{
+	const char *pkginfo = (const char *)sqlite3_column_text(st, 1);
+	const char *signer = (const char *)sqlite3_column_text(st, 8);
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	memset(x, 0, sizeof(*x));
+	rc = dd_pkginfo_parse(dd_blob_str(pkginfo), p);
+	if (rc)
+		return dd_error_prefix(rc, "mirror package %lld",
+				       (long long)sqlite3_column_int64(st, 0));
+	x->id = sqlite3_column_int64(st, 0);
+	snprintf(p->checksum, sizeof(p->checksum), "%s", sqlite3_column_text(st, 2));
+	snprintf(x->sha256, sizeof(x->sha256), "%s", sqlite3_column_text(st, 3));
+	p->file_size = (uint64_t)sqlite3_column_int64(st, 4);
+	snprintf(x->bundle, sizeof(x->bundle), "%s", sqlite3_column_text(st, 5));
+	x->channel = dd_xstrdup((const char *)sqlite3_column_text(st, 6));
+	x->sequence = sqlite3_column_int64(st, 7);
+	x->signer = signer ? dd_xstrdup(signer) : NULL;
+	x->guarded = sqlite3_column_int(st, 9) != 0;
+	return 0;
+}
+
+static int load_entitlement(struct dd_store *s, struct dd_catalog *c)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "SELECT version, organization, expires FROM entitlements "
+			       "ORDER BY version DESC LIMIT 1", &st);
+
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->has_entitlement = true;
+		c->ent_version = sqlite3_column_int64(st, 0);
+		c->organization = dd_xstrdup((const char *)sqlite3_column_text(st, 1));
+		rc = dd_time_parse((const char *)sqlite3_column_text(st, 2), &c->ent_expires);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int dd_catalog_load(struct dd_store *s, struct dd_catalog *c)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = load_entitlement(s, c);
+	if (!rc)
+		rc = dd_db_prepare(s, packages_sql, &st);
+	if (rc) {
+		dd_catalog_release(c);
+		return rc;
+	}
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		if (c->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			c->pkgs = dd_xrealloc(c->pkgs, cap * sizeof(*c->pkgs));
+			c->info = dd_xrealloc(c->info, cap * sizeof(*c->info));
+		}
+		rc = load_row(st, &c->pkgs[c->n], &c->info[c->n]);
+		if (!rc)
+			c->n++;
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		dd_catalog_release(c);
+	return rc;
+}
+
+void dd_catalog_release(struct dd_catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		dd_apk_pkg_release(&c->pkgs[i]);
+		free(c->info[i].channel);
+		free(c->info[i].signer);
+	}
+	free(c->pkgs);
+	free(c->info);
+	free(c->organization);
+	memset(c, 0, sizeof(*c));
+}
+
+int dd_catalog_image_base(struct dd_store *s, const struct dd_catalog *c, const char *image,
+			  char ***names, size_t *n)
+{
+	sqlite3_stmt *st;
+	int found = 0, rc;
+
+	*names = NULL;
+	*n = 0;
+	rc = dd_db_prepare(s, "SELECT name, base FROM entitled_packages WHERE version = ? AND "
+			   "image = ? ORDER BY rowid", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->ent_version);
+	sqlite3_bind_text(st, 2, image, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		found = 1;
+		if (!sqlite3_column_int(st, 1))
+			continue;
+		*names = dd_xrealloc(*names, (*n + 1) * sizeof(char *));
+		(*names)[(*n)++] = dd_xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		return dd_error(DD_E_NOTFOUND, "no entitled image '%s' in entitlement manifest "
+				"version %lld", image, (long long)c->ent_version);
+	return 0;
+}

@@ -1,0 +1,117 @@
+#!/bin/sh
+# drydock plan: jobs against a mirror, and every rule of custom assembly.
+. "$(dirname "$0")/../lib.sh"
+S=$T_TMP/signers
+setup_signers "$S"
+IN=$T_TMP/in
+bundle_dir "$S" "$IN"
+for p in os-release-clash hello-fips; do
+	build_fixture "$p" "$S/apk.rsa" "$IN/packages/$p.apk" >/dev/null
+done
+make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
+M=$T_TMP/mirror
+trusted_mirror "$S" "$M"
+drydock mirror import --mirror "$M" "$T_TMP/b.tar" >/dev/null
+trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
+
+job() {
+	printf 'base: hello\ncontents:\n  packages:\n' >"$1.yaml"
+	shift_name=$1
+	shift
+	for p in "$@"; do
+		printf '    - "%s"\n' "$p" >>"$shift_name.yaml"
+	done
+}
+
+plan_fixture_job() {
+	expect_out "hello.yaml: will build \(x86_64\), image 'hello'" \
+		drydock plan --mirror "$M" "$TOP/fixtures/jobs/hello.yaml"
+	drydock plan --mirror "$M" "$TOP/fixtures/jobs/hello.yaml" >out
+	grep -q "crust      base-files-1.0-r0, guarded, from stable#1" out || t_fail "crust"
+	grep -q "requested  hello-drydock-1.2.3-r0, guarded" out || t_fail "requested"
+	drydock plan --json --mirror "$M" "$TOP/fixtures/jobs/hello.yaml" >p.json
+	python3 - p.json <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))[0]
+assert j["will_build"] and j["base"] == "hello" and len(j["sha256"]) == 64
+a = j["archs"][0]
+roles = {p["name"]: p["role"] for p in a["packages"]}
+assert roles == {"base-files": "crust", "hello-drydock": "requested"}, roles
+assert all(p["guarded"] and p["signed"] and len(p["bundle"]) == 64 for p in a["packages"])
+assert a["errors"] == [] and a["size"] > 0
+PY
+}
+
+pulled_in_by() {
+	job j hello-fips
+	printf 'policy:\n  allow-unguarded: true\n' >>j.yaml
+	drydock plan --mirror "$M" j.yaml >out
+	grep -q "requested  hello-fips-1.0-r0, UNGUARDED" out || t_fail "requested"
+	grep -q "pulled     hello-drydock-1.2.3-r0 by hello-fips, guarded" out || { cat out; t_fail "pulled by"; }
+	grep -q "warning: hello-fips-1.0-r0 is a FIPS package: FIPS mode is not guaranteed" out || t_fail "fips"
+	grep -q "warning: hello-fips-1.0-r0 is unguarded" out || t_fail "unguarded warning"
+}
+
+crust_cannot_be_removed() {
+	job j hello-drydock '!base-files'
+	expect_fail 1 "'!base-files' would remove base-files, a base package of image 'hello'" \
+		drydock plan --mirror "$M" j.yaml
+	printf 'base: hello\ncontents:\n  remove: [base-files]\n' >r.yaml
+	expect_fail 1 "contents.remove names base-files, a base package of image 'hello'" \
+		drydock plan --mirror "$M" r.yaml
+}
+
+unguarded_needs_policy() {
+	job j base-files-alt
+	expect_fail 1 "base-files-alt-2.0_rc1-r1 is not listed by any entitled image; set policy.allow-unguarded: true" \
+		drydock plan --mirror "$M" j.yaml
+	printf 'policy:\n  allow-unguarded: true\n' >>j.yaml
+	# base-files-alt replaces base-files' /etc/os-release: no conflict
+	expect_out "will build" drydock plan --mirror "$M" j.yaml
+}
+
+missing_packages() {
+	job j no-such-thing
+	expect_fail 1 "no-such-thing" drydock plan --mirror "$M" j.yaml
+	job k 'hello-drydock>=2.0'
+	expect_fail 1 "package hello-drydock: the mirror has version 1.2.3-r0, none satisfies 'hello-drydock>=2.0'; a newer bundle might carry it" \
+		drydock plan --mirror "$M" k.yaml
+}
+
+file_conflict() {
+	job j os-release-clash
+	printf 'policy:\n  allow-unguarded: true\n' >>j.yaml
+	expect_fail 1 "file conflict: /etc/os-release is shipped by both base-files-1.0-r0 and os-release-clash-1.0-r0 with different content" \
+		drydock plan --mirror "$M" j.yaml
+}
+
+expired_entitlement() {
+	DRYDOCK_NOW=2031-01-01T00:00:00Z expect_fail 1 \
+		"entitlement manifest \(version 1\) has been expired since 2030-01-01T00:00:00Z" \
+		drydock plan --mirror "$M" "$TOP/fixtures/jobs/hello.yaml"
+}
+
+bad_jobs() {
+	printf 'base: nope\n' >n.yaml
+	expect_fail 1 "no entitled image 'nope' in entitlement manifest version 1" \
+		drydock plan --mirror "$M" n.yaml
+	printf 'base: hello\ncontents:\n  packages: [a]\n  repositories: [x]\n' >r.yaml
+	expect_fail 1 "r.yaml:4:17: package sources cannot be set in a job" drydock plan --mirror "$M" r.yaml
+	# several jobs: each reported, exit 1 when any fails
+	set +e
+	drydock plan --mirror "$M" "$TOP/fixtures/jobs/hello.yaml" n.yaml >out 2>&1
+	rc=$?
+	set -e
+	[ $rc -eq 1 ] || t_fail "exit $rc"
+	grep -q "hello.yaml: will build" out && grep -q "n.yaml: will NOT build" out || t_fail "both"
+	expect_fail 2 "no job file" drydock plan --mirror "$M"
+}
+
+t_run plan_fixture_job
+t_run pulled_in_by
+t_run crust_cannot_be_removed
+t_run unguarded_needs_policy
+t_run missing_packages
+t_run file_conflict
+t_run expired_entitlement
+t_run bad_jobs
