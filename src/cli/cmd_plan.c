@@ -52,7 +52,7 @@ static void plan_print(const struct dd_job *job, const struct dd_catalog *cat,
 		       const struct dd_plan *p)
 {
 	printf("%s: %s (%s), image '%s'\n", job->file, p->ok ? "will build" : "will NOT build",
-	       p->arch, job->base);
+	       p->arch, job->base ? job->base : "(no base)");
 	for (size_t i = 0; i < p->n_errors; i++)
 		printf("  error: %s\n", p->errors[i]);
 	for (size_t i = 0; i < p->n_warnings; i++)
@@ -107,7 +107,7 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 		dd_plan_release(&p);
 	}
 	if (json)
-		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:b, s:o}", "job", file,
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:b, s:o}", "job", file,
 						     "sha256", job.sha256, "base", job.base,
 						     "will_build", ok, "archs", archs));
 	else

@@ -652,11 +652,10 @@ static int parse(struct ctx *c)
 	yaml_parser_delete(&p);
 	root = yaml_document_get_root_node(&c->doc);
 	if (!root)
-		rc = dd_error(DD_E_FORMAT, "%s: empty job file; expected at least 'base:'", c->file);
+		rc = dd_error(DD_E_FORMAT, "%s: empty job file; expected 'base:' and 'contents:'",
+			      c->file);
 	if (!rc)
 		rc = mapping(c, root, "the job", top_keys, NULL, NULL);
-	if (!rc && !c->job->base)
-		rc = err(c, root, "no 'base:'; expected the name of an entitled image");
 	yaml_document_delete(&c->doc);
 	return rc;
 }

@@ -51,7 +51,7 @@ struct dd_job {
 	char *name;           /* file name without directory and .yaml/.yml */
 	struct dd_buf text;   /* the file's bytes */
 	char sha256[65];
-	char *base;           /* entitled image: its base packages are the crust */
+	char *base;           /* entitled image whose base packages are the crust; NULL: none */
 	struct dd_dep *packages;
 	size_t n_packages;
 	char **remove;        /* contents.remove: always refused by policy */

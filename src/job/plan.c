@@ -236,7 +236,8 @@ int dd_plan_make(struct dd_store *s, const struct dd_catalog *cat, const struct 
 	memset(p, 0, sizeof(*p));
 	p->arch = arch;
 	check_entitlement(cat, p);
-	if (cat->has_entitlement && dd_catalog_image_base(s, cat, job->base, &crust, &n_crust))
+	if (cat->has_entitlement && job->base &&
+	    dd_catalog_image_base(s, cat, job->base, &crust, &n_crust))
 		ERROR(p, "%s; the job's 'base:' must name an entitled image (see 'drydock mirror "
 		      "entitlements')", dd_error_detail());
 	if (p->n_errors)

@@ -107,7 +107,15 @@ bad_jobs() {
 	expect_fail 2 "no job file" drydock plan --mirror "$M"
 }
 
+no_base_image() {
+	printf 'contents:\n  packages: [hello-drydock]\n' >nb.yaml
+	drydock plan --mirror "$M" nb.yaml >out
+	grep -q "will build (x86_64), image '(no base)'" out || { cat out; t_fail "verdict"; }
+	grep -q "pulled     base-files-1.0-r0 by hello-drydock" out || t_fail "dependency"
+}
+
 t_run plan_fixture_job
+t_run no_base_image
 t_run pulled_in_by
 t_run crust_cannot_be_removed
 t_run unguarded_needs_policy

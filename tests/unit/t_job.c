@@ -126,7 +126,6 @@ static void t_job_errors(void)
 {
 	CHECK(bad("base: a\nbogus: 1\n", ":2:1: unknown key 'bogus' in the job; expected one of: base,"));
 	CHECK(bad("base: a\nbase: b\n", ":2:1: key 'base' given twice"));
-	CHECK(bad("contents:\n  packages: [a]\n", "no 'base:'"));
 	CHECK(bad("base: a\ncontents:\n  packages:\n    - 'foo>=1.0>2'\n", ":4:7: dependency"));
 	CHECK(bad("base: a\ncontents:\n  repositories: [https://x]\n",
 		  ":3:17: package sources cannot be set in a job: the mirror is the only source"));
@@ -145,6 +144,38 @@ static void t_job_errors(void)
 	CHECK(bad("base: a\naccounts:\n  users:\n    - uid: 1\n", "a user without username"));
 }
 
+/* apko's own example, less repositories and keyring, is a job. */
+static void t_job_apko_config(void)
+{
+	struct dd_job j;
+	const char *path = job_file("apko.yaml",
+		"contents:\n"
+		"  packages:\n"
+		"    - alpine-baselayout-data\n"
+		"    - ca-certificates-bundle\n"
+		"entrypoint:\n"
+		"  command: /bin/sh -l\n"
+		"environment:\n"
+		"  PATH: /usr/sbin:/sbin:/usr/bin:/bin\n"
+		"archs:\n"
+		"- x86_64\n"
+		"- aarch64\n"
+		"accounts:\n"
+		"  groups:\n"
+		"    - groupname: nonroot\n"
+		"      gid: 65532\n"
+		"  users:\n"
+		"    - username: nonroot\n"
+		"      uid: 65532\n"
+		"      gid: 65532\n"
+		"  run-as: 65532\n");
+
+	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
+	CHECK(!j.base && j.n_packages == 2 && j.n_archs == 2 && !strcmp(j.run_as, "65532"));
+	dd_job_release(&j);
+	unlink(path);
+}
+
 static void t_duration(void)
 {
 	int64_t s;
@@ -161,6 +192,7 @@ void suite_job(void)
 {
 	RUN(t_job_full);
 	RUN(t_job_defaults);
+	RUN(t_job_apko_config);
 	RUN(t_job_errors);
 	RUN(t_duration);
 }
