@@ -5,7 +5,7 @@ S=$T_TMP/signers
 setup_signers "$S"
 IN=$T_TMP/in
 bundle_dir "$S" "$IN"
-for p in os-release-clash hello-fips; do
+for p in os-release-clash os-release-same hello-fips; do
 	build_fixture "$p" "$S/apk.rsa" "$IN/packages/$p.apk" >/dev/null
 done
 make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
@@ -85,6 +85,12 @@ file_conflict() {
 		drydock plan --mirror "$M" j.yaml
 }
 
+identical_content_is_no_conflict() {
+	job j os-release-same
+	printf 'policy:\n  allow-unguarded: true\n' >>j.yaml
+	expect_out "will build" drydock plan --mirror "$M" j.yaml
+}
+
 expired_entitlement() {
 	DRYDOCK_NOW=2031-01-01T00:00:00Z expect_fail 1 \
 		"entitlement manifest \(version 1\) has been expired since 2030-01-01T00:00:00Z" \
@@ -121,5 +127,6 @@ t_run crust_cannot_be_removed
 t_run unguarded_needs_policy
 t_run missing_packages
 t_run file_conflict
+t_run identical_content_is_no_conflict
 t_run expired_entitlement
 t_run bad_jobs
