@@ -3,7 +3,7 @@
 #   make CC=clang           any C11 compiler; -Werror is on
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-LIBS_PC := libarchive sqlite3 libcrypto zlib libzstd jansson yaml-0.1 gpgme
+LIBS_PC := libarchive sqlite3 libcrypto zlib libisal libzstd jansson yaml-0.1 gpgme
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/sanitize

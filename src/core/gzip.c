@@ -13,28 +13,28 @@ void dd_gz_init(struct dd_gz *gz, int fd)
 	gz->fd = fd;
 	gz->member = -1;
 	gz->limit = UINT64_MAX;
-	gz->zs.next_in = gz->in;
-	inflateInit2(&gz->zs, 15 + 16);
+	isal_inflate_init(&gz->st);
+	gz->st.next_in = gz->in;
 }
 
 void dd_gz_release(struct dd_gz *gz)
 {
-	inflateEnd(&gz->zs);
+	(void)gz; /* ISA-L's state holds no allocations */
 }
 
 static ssize_t fill(struct dd_gz *gz)
 {
 	ssize_t n;
 
-	if (gz->zs.avail_in)
-		return gz->zs.avail_in;
+	if (gz->st.avail_in)
+		return gz->st.avail_in;
 	do
 		n = read(gz->fd, gz->in, sizeof(gz->in));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return dd_error_errno("read");
-	gz->zs.next_in = gz->in;
-	gz->zs.avail_in = (uInt)n;
+	gz->st.next_in = gz->in;
+	gz->st.avail_in = (uint32_t)n;
 	return n;
 }
 
@@ -48,12 +48,20 @@ int dd_gz_next(struct dd_gz *gz)
 	if (n <= 0)
 		return (int)n;
 	/* A second byte may still be unread; check what we can. */
-	if (gz->zs.next_in[0] != 0x1f ||
-	    (gz->zs.avail_in > 1 && gz->zs.next_in[1] != 0x8b))
+	if (gz->st.next_in[0] != 0x1f ||
+	    (gz->st.avail_in > 1 && gz->st.next_in[1] != 0x8b))
 		return dd_error(DD_E_FORMAT,
 				"%llu bytes after gzip member %d are not gzip data",
-				(unsigned long long)gz->zs.avail_in, gz->member + 1);
-	inflateReset(&gz->zs);
+				(unsigned long long)gz->st.avail_in, gz->member + 1);
+	{
+		uint8_t *next = gz->st.next_in;
+		uint32_t avail = gz->st.avail_in;
+
+		isal_inflate_reset(&gz->st);
+		gz->st.crc_flag = ISAL_GZIP;
+		gz->st.next_in = next;
+		gz->st.avail_in = avail;
+	}
 	gz->member++;
 	gz->in_member = 1;
 	gz->in_bytes = gz->out_bytes = 0;
@@ -75,18 +83,28 @@ static void digest(struct dd_gz *gz, const unsigned char *p, size_t n)
 	gz->in_bytes += n;
 }
 
+static int inflate_error(const struct dd_gz *gz, int rc)
+{
+	const char *what = rc == ISAL_INCORRECT_CHECKSUM ? "CRC or length mismatch" :
+			   rc == ISAL_INVALID_WRAPPER ? "bad gzip header" :
+			   rc == ISAL_UNSUPPORTED_METHOD ? "not deflate-compressed" :
+			   rc == ISAL_NEED_DICT ? "needs a preset dictionary" : "invalid deflate data";
+
+	return dd_error(DD_E_FORMAT, "corrupt gzip data in member %d: %s", gz->member + 1, what);
+}
+
 ssize_t dd_gz_read(struct dd_gz *gz, void *buf, size_t len)
 {
-	size_t want = len;
+	size_t want = len, got;
 
 	if (!gz->in_member)
 		return 0;
 	if (gz->limit - gz->out_bytes < want)
 		want = (size_t)(gz->limit - gz->out_bytes) + 1;
-	gz->zs.next_out = buf;
-	gz->zs.avail_out = (uInt)(want > (1u << 30) ? (1u << 30) : want);
-	while (gz->zs.avail_out) {
-		const unsigned char *start;
+	gz->st.next_out = buf;
+	gz->st.avail_out = (uint32_t)(want > (1u << 30) ? (1u << 30) : want);
+	while (gz->st.avail_out) {
+		const uint8_t *start;
 		ssize_t n = fill(gz);
 		int rc;
 
@@ -96,23 +114,19 @@ ssize_t dd_gz_read(struct dd_gz *gz, void *buf, size_t len)
 			return dd_error(DD_E_TRUNCATED,
 					"gzip member %d ends early (file truncated?)",
 					gz->member + 1);
-		start = gz->zs.next_in;
-		rc = inflate(&gz->zs, Z_NO_FLUSH);
-		digest(gz, start, (size_t)(gz->zs.next_in - start));
-		if (rc == Z_STREAM_END) {
+		start = gz->st.next_in;
+		rc = isal_inflate(&gz->st);
+		/* ISA-L gives back what it read ahead when a member ends, so
+		 * this counts exactly the member's own bytes */
+		digest(gz, start, (size_t)(gz->st.next_in - start));
+		if (rc < 0 || rc == ISAL_NEED_DICT)
+			return inflate_error(gz, rc);
+		if (gz->st.block_state == ISAL_BLOCK_FINISH) {
 			gz->in_member = 0;
 			break;
 		}
-		if (rc == Z_DATA_ERROR)
-			return dd_error(DD_E_FORMAT, "corrupt gzip data in member %d: %s",
-					gz->member + 1, gz->zs.msg ? gz->zs.msg : "?");
-		if (rc == Z_MEM_ERROR)
-			return dd_error(DD_E_NOMEM, "out of memory in inflate");
-		if (rc != Z_OK && rc != Z_BUF_ERROR)
-			return dd_error(DD_E_FORMAT, "gzip member %d: inflate error %d",
-					gz->member + 1, rc);
 	}
-	size_t got = (size_t)((unsigned char *)gz->zs.next_out - (unsigned char *)buf);
+	got = (size_t)((unsigned char *)gz->st.next_out - (unsigned char *)buf);
 	gz->out_bytes += got;
 	if (gz->out_bytes > gz->limit)
 		return dd_error(DD_E_LIMIT,

@@ -6,9 +6,13 @@
  * a plain multi-member reader (zlib's gzread, libarchive) that hides the
  * boundaries will not do.  dd_gz reads one member at a time from a file
  * descriptor, passes the compressed bytes it consumes to the attached
- * digests, and stops at the member's end; zlib checks each member's
- * CRC and length.  Memory use is fixed; decompressed output per member
- * is bounded by a limit the caller sets (decompression bombs).
+ * digests, and stops at the member's end; each member's CRC and length
+ * are checked.  Memory use is fixed; decompressed output per member is
+ * bounded by a limit the caller sets (decompression bombs).
+ *
+ * Reading uses ISA-L's inflate (igzip), about twice as fast as zlib's on
+ * the same data; inflating every package is what a mirror import and a
+ * build spend most of their time on.  Writing uses zlib.
  */
 #ifndef DD_GZIP_H
 #define DD_GZIP_H
@@ -16,13 +20,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <zlib.h>
+#include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 
 #define DD_GZ_MAX_DIGESTS 4
 
 struct dd_gz {
 	int fd;
-	z_stream zs;
+	struct inflate_state st;
 	int member;           /* index of the current member, 0-based */
 	int in_member;        /* inside a member, end not yet reached */
 	uint64_t in_bytes;    /* compressed bytes consumed of this member */
