@@ -62,3 +62,17 @@ void dd_cli_print_json(json_t *j)
 	putchar('\n');
 	json_decref(j);
 }
+
+json_t *dd_cli_json_deps(const struct dd_dep *d, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct dd_buf b = DD_BUF_INIT;
+
+		dd_dep_format(&d[i], &b);
+		json_array_append_new(a, json_string(b.ptr));
+		dd_buf_release(&b);
+	}
+	return a;
+}

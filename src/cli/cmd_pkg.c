@@ -13,6 +13,7 @@
 #include "apk/version.h"
 #include "apk/write.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -135,20 +136,6 @@ static int print_index(const char *path, const struct dd_apk_file *f,
 	return 0;
 }
 
-static json_t *json_deps(const struct dd_dep *d, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < n; i++) {
-		struct dd_buf b = DD_BUF_INIT;
-
-		dd_dep_format(&d[i], &b);
-		json_array_append_new(a, json_string(b.ptr));
-		dd_buf_release(&b);
-	}
-	return a;
-}
-
 static void json_str(json_t *o, const char *k, const char *v)
 {
 	if (v)
@@ -178,10 +165,10 @@ static json_t *json_meta(const struct dd_apk_pkg *p)
 		json_str(o, "checksum", p->checksum);
 	if (p->datahash[0])
 		json_str(o, "datahash", p->datahash);
-	json_object_set_new(o, "depends", json_deps(p->depends, p->n_depends));
-	json_object_set_new(o, "provides", json_deps(p->provides, p->n_provides));
-	json_object_set_new(o, "install_if", json_deps(p->install_if, p->n_install_if));
-	json_object_set_new(o, "replaces", json_deps(p->replaces, p->n_replaces));
+	json_object_set_new(o, "depends", dd_cli_json_deps(p->depends, p->n_depends));
+	json_object_set_new(o, "provides", dd_cli_json_deps(p->provides, p->n_provides));
+	json_object_set_new(o, "install_if", dd_cli_json_deps(p->install_if, p->n_install_if));
+	json_object_set_new(o, "replaces", dd_cli_json_deps(p->replaces, p->n_replaces));
 	if (p->has_provider_priority)
 		json_object_set_new(o, "provider_priority", json_integer(p->provider_priority));
 	if (p->replaces_priority)

@@ -86,20 +86,6 @@ static int parse_world(int argc, char **argv, struct dd_dep **world, size_t *n)
 	return 0;
 }
 
-static json_t *deps_json(const struct dd_dep *d, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < n; i++) {
-		struct dd_buf b = DD_BUF_INIT;
-
-		dd_dep_format(&d[i], &b);
-		json_array_append_new(a, json_string(b.ptr));
-		dd_buf_release(&b);
-	}
-	return a;
-}
-
 /* Why a package is in the solution, as the report words it. */
 static json_t *reason_json(const struct dd_solution *sol, size_t i, const struct dd_dep *world)
 {
@@ -134,9 +120,9 @@ static void print_json(const struct dd_solution *sol, const struct dd_dep *world
 			pkgs, json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o}", "name", p->name,
 					"version", p->version, "arch", p->arch, "reason",
 					reason_json(sol, i, world), "depends",
-					deps_json(p->depends, p->n_depends), "provides",
-					deps_json(p->provides, p->n_provides), "install_if",
-					deps_json(p->install_if, p->n_install_if)));
+					dd_cli_json_deps(p->depends, p->n_depends), "provides",
+					dd_cli_json_deps(p->provides, p->n_provides), "install_if",
+					dd_cli_json_deps(p->install_if, p->n_install_if)));
 	}
 	dd_cli_print_json(
 	    json_pack("{s:i, s:o}", "count", (json_int_t)sol->n, "packages", pkgs));
