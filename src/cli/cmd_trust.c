@@ -29,7 +29,19 @@ static int audit_trust(struct dd_store *s, const char *action, const char *role,
 	return rc;
 }
 
-static int trust_add(int argc, char **argv)
+static const char add_help[] =
+	"usage: drydock trust add --role bundle|entitlement|apk [--mirror DIR] KEYFILE...\n\n"
+	"Trust each key for one role: OpenPGP public keys (armored or binary)\n"
+	"sign bundles or entitlement manifests; APK RSA public keys (PEM, named\n"
+	"as the packages name them, e.g. builder.rsa.pub) sign packages and indexes.\n";
+
+static const char remove_help[] =
+	"usage: drydock trust remove --role ROLE [--mirror DIR] ID...\n\n"
+	"Stop trusting keys: ID is the fingerprint (OpenPGP) or the key file name\n"
+	"(apk), as 'drydock trust list' shows them.\n";
+
+/* trust add and trust remove: the same options, one key or id per operand. */
+static int trust_change(int argc, char **argv, bool add)
 {
 	static const struct option opts[] = {
 		{ "role", required_argument, NULL, 'r' },
@@ -47,18 +59,13 @@ static int trust_add(int argc, char **argv)
 		switch (c) {
 		case 'r': role_s = optarg; break;
 		case 'm': mirror = optarg; break;
-		case 'h':
-			printf("usage: drydock trust add --role bundle|entitlement|apk [--mirror DIR] "
-			       "KEYFILE...\n\nTrust each key for one role: OpenPGP public keys "
-			       "(armored or binary)\nsign bundles or entitlement manifests; APK RSA "
-			       "public keys (PEM, named\nas the packages name them, e.g. "
-			       "builder.rsa.pub) sign packages and indexes.\n");
-			return DD_EXIT_OK;
+		case 'h': fputs(add ? add_help : remove_help, stdout); return DD_EXIT_OK;
 		default: return DD_EXIT_USAGE;
 		}
 	}
 	if (!role_s || optind >= argc)
-		return dd_cli_usage_error("trust add: need --role ROLE and a key file");
+		return dd_cli_usage_error("trust %s: need --role ROLE and a %s", argv[0],
+					  add ? "key file" : "key id");
 	if (dd_role_parse(role_s, &role)) {
 		dd_cli_error();
 		return DD_EXIT_USAGE;
@@ -68,14 +75,21 @@ static int trust_add(int argc, char **argv)
 		return DD_EXIT_FAIL;
 	}
 	for (int i = optind; i < argc; i++) {
-		if (dd_trustdb_add(s, role, argv[i], &id, &label)) {
+		int rc = add ? dd_trustdb_add(s, role, argv[i], &id, &label)
+			     : dd_trustdb_remove(s, role, argv[i]);
+
+		if (rc) {
 			dd_cli_error();
 			ret = DD_EXIT_FAIL;
 			continue;
 		}
-		audit_trust(s, "trust-add", role_s, id.ptr, argv[i]);
-		printf("%s: trusted as a %s key: %s%s%s\n", argv[i], role_s, id.ptr,
-		       label.len ? " " : "", label.len ? label.ptr : "");
+		audit_trust(s, add ? "trust-add" : "trust-remove", role_s,
+			    add ? id.ptr : argv[i], add ? argv[i] : NULL);
+		if (add)
+			printf("%s: trusted as a %s key: %s%s%s\n", argv[i], role_s, id.ptr,
+			       label.len ? " " : "", label.len ? label.ptr : "");
+		else
+			printf("%s: no longer trusted as a %s key\n", argv[i], role_s);
 	}
 	dd_store_close(s);
 	dd_buf_release(&id);
@@ -83,52 +97,14 @@ static int trust_add(int argc, char **argv)
 	return ret;
 }
 
+static int trust_add(int argc, char **argv)
+{
+	return trust_change(argc, argv, true);
+}
+
 static int trust_remove(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *mirror = NULL, *role_s = NULL;
-	struct dd_store *s = NULL;
-	enum dd_role role;
-	int c, ret = DD_EXIT_OK;
-
-	while ((c = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': role_s = optarg; break;
-		case 'm': mirror = optarg; break;
-		case 'h':
-			printf("usage: drydock trust remove --role ROLE [--mirror DIR] ID...\n\n"
-			       "Stop trusting keys: ID is the fingerprint (OpenPGP) or the key "
-			       "file name (apk),\nas 'drydock trust list' shows them.\n");
-			return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (!role_s || optind >= argc)
-		return dd_cli_usage_error("trust remove: need --role ROLE and a key id");
-	if (dd_role_parse(role_s, &role)) {
-		dd_cli_error();
-		return DD_EXIT_USAGE;
-	}
-	if (dd_store_open(dd_store_default_root(mirror), DD_STORE_WRITE, &s)) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (dd_trustdb_remove(s, role, argv[i])) {
-			dd_cli_error();
-			ret = DD_EXIT_FAIL;
-			continue;
-		}
-		audit_trust(s, "trust-remove", role_s, argv[i], NULL);
-		printf("%s: no longer trusted as a %s key\n", argv[i], role_s);
-	}
-	dd_store_close(s);
-	return ret;
+	return trust_change(argc, argv, false);
 }
 
 static int trust_list(int argc, char **argv)
