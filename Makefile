@@ -50,6 +50,18 @@ $(BUILD)/%.o: %.c
 check: $(BUILD)/drydock $(BUILD)/unit
 	@DRYDOCK=$(CURDIR)/$(BUILD)/drydock UNIT=$(CURDIR)/$(BUILD)/unit sh tests/run
 
+# Coverage-guided fuzzing of the parsers of untrusted input (clang's libFuzzer).
+FUZZ_SECONDS ?= 60
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build/fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: build/fuzz/fuzz_apk build/fuzz/fuzz_text
+	@mkdir -p build/fuzz/corpus-apk build/fuzz/corpus-text
+	build/fuzz/fuzz_apk -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 build/fuzz/corpus-apk
+	build/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 build/fuzz/corpus-text
+
 # Benchmarks print our figure next to a floor measured in the same run.
 bench: drydock
 	scripts/bench-resolve
@@ -61,6 +73,6 @@ clean:
 clean-clang:
 	rm -rf build/clang
 
-.PHONY: all drydock check bench clean clean-clang
+.PHONY: all drydock check bench fuzz clean clean-clang
 
 -include $(shell find build -name '*.d' 2>/dev/null)
