@@ -254,6 +254,9 @@ static int bundle_verify(int argc, char **argv)
 			rc = add_keys(&v, (enum dd_role)r, keys[r], nkeys[r]);
 	} else {
 		rc = dd_store_open(dd_store_default_root(mirror), 0, &v.store);
+		if (rc)
+			dd_error_prefix(rc, "no keys given (--key, --entitlement-key, --apk-key) "
+					"and no mirror to take them from");
 		if (!rc)
 			rc = dd_trustdb_load(v.store, &v.trust);
 	}

@@ -61,6 +61,8 @@ bundle_verify_anywhere() {
 	expect_fail 1 "not a trusted bundle key" \
 		drydock bundle verify --key "$S/other.asc" --apk-key "$S/apk.rsa.pub" "$T_TMP/b1.tar"
 	expect_out "sequence  1" drydock bundle inspect "$T_TMP/b1.tar"
+	expect_fail 2 "no keys given .* and no mirror to take them from" \
+		drydock bundle verify --mirror nowhere "$T_TMP/b1.tar"
 	pgrep -f "drydock-verify" >/dev/null && t_fail "gpg-agent left running"
 	true
 }
