@@ -120,7 +120,39 @@ no_base_image() {
 	grep -q "pulled     base-files-1.0-r0 by hello-drydock" out || t_fail "dependency"
 }
 
+# apko's test repository, both architectures: replayout replaces
+# pretend-baselayout's /etc/os-release, so the plan has no conflict.
+apko_repository_two_archs() {
+	need_corpus
+	R=$CORPUS/apk/apko-testrepo
+	mkdir -p repo
+	cp -r "$R/x86_64" "$R/aarch64" repo/
+	pk='[{"name": "pretend-baselayout", "version": "1.0.0-r0"}, {"name": "replayout", "version": "1.0.0-r0"}]'
+	cat >repo/entitlements.json <<JSON
+{"format": "drydock-entitlements/1", "organization": "Example Site", "version": 1,
+ "issued": "2026-01-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z",
+ "images": [{"name": "layout", "base": ["pretend-baselayout"], "packages": $pk}]}
+JSON
+	sign_entitlement "$S" repo/entitlements.json
+	make_bundle "$S" repo apko.tar 1
+	trusted_mirror "$S" am
+	drydock trust add --mirror am --role apk "$R/melange.rsa.pub" >/dev/null
+	drydock mirror import --mirror am apko.tar >/dev/null
+	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64, arm64]\n' >two.yaml
+	drydock plan --mirror am two.yaml >out || { cat out; t_fail "plan failed"; }
+	grep -q "two.yaml: will build (x86_64), image 'layout'" out || t_fail "x86_64"
+	grep -q "two.yaml: will build (aarch64), image 'layout'" out || t_fail "aarch64"
+	[ "$(grep -c 'requested  replayout-1.0.0-r0, guarded' out)" -eq 2 ] || t_fail "replayout twice"
+	drydock plan --json --mirror am two.yaml | python3 -c '
+import json, sys
+j = json.load(sys.stdin)[0]
+assert [a["arch"] for a in j["archs"]] == ["x86_64", "aarch64"]
+for a in j["archs"]:
+    assert {p["arch"] for p in a["packages"]} == {a["arch"]}, a'
+}
+
 t_run plan_fixture_job
+t_run apko_repository_two_archs
 t_run no_base_image
 t_run pulled_in_by
 t_run crust_cannot_be_removed
