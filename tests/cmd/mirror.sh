@@ -228,6 +228,25 @@ PY
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; assert r["verdict"]=="refused" and "nope.tar" in r["reason"], r' bad.json
 }
 
+# The free-space check, on a small tmpfs (needs mount permission).
+not_enough_space() {
+	mkdir small
+	mount -t tmpfs -o size=3m tmpfs small 2>/dev/null || t_skip "cannot mount a tmpfs here"
+	trap 'umount "$PWD/small" 2>/dev/null' EXIT
+	trusted_mirror "$S" small/m
+	mkdir -p big/packages big/root
+	head -c 4000000 /dev/urandom >big/root/blob
+	drydock pkg build --set pkgname=big --set pkgver=1-r0 --set arch=x86_64 \
+		--sign "$S/apk.rsa" -o big/packages/big.apk big/root >/dev/null
+	rm -r big/root
+	make_bundle "$S" big big.tar 1
+	before=$(snapshot small/m)
+	expect_fail 1 "refused: not enough space in small/m/tmp: the bundle needs [0-9]+ MB, [0-9]+ MB are free; free some space" \
+		drydock mirror import --mirror small/m big.tar
+	[ "$before" = "$(snapshot small/m)" ] || t_fail "mirror changed"
+	umount small
+}
+
 busy_mirror() {
 	fresh
 	# hold the lock as another writer would
@@ -262,5 +281,6 @@ t_run refuse_expired
 t_run refuse_entitlements
 t_run unsigned_packages
 t_run progress_and_json
+t_run not_enough_space
 t_run busy_mirror
 t_run no_mirror
