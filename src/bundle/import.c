@@ -61,6 +61,24 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 	dd_hex(d, 32, out);
 }
 
+int dd_bundle_peek(const char *path, struct dd_manifest *m, char digest[65])
+{
+	struct dd_bundle_src src;
+	struct dd_buf text = DD_BUF_INIT;
+	int rc = dd_bundle_src_open(path, &src);
+
+	memset(m, 0, sizeof(*m));
+	if (!rc)
+		rc = expect_entry(&src, DD_MANIFEST_NAME, DD_MANIFEST_MAX, &text);
+	dd_bundle_src_close(&src);
+	if (!rc)
+		rc = dd_manifest_parse(dd_buf_blob(&text), m);
+	if (!rc)
+		sha256_hex(text.ptr, text.len, digest);
+	dd_buf_release(&text);
+	return rc ? dd_error_prefix(rc, "%s", path) : 0;
+}
+
 /* ---- trust ------------------------------------------------------------ */
 
 static int check_pgp(const struct dd_trust *t, enum dd_role role, const char *what,

@@ -67,6 +67,13 @@ struct dd_checked {
 int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store *s,
 		    const char *stage_dir, const struct dd_import_opts *o, struct dd_checked *c);
 
+/*
+ * Read only the manifest of the bundle at path, for looking, not
+ * trusting: its signature is not checked.  digest receives the sha256
+ * of manifest.json.
+ */
+int dd_bundle_peek(const char *path, struct dd_manifest *m, char digest[65]);
+
 /* Move c's blobs into s and record the bundle; one transaction. */
 int dd_bundle_commit(struct dd_store *s, struct dd_checked *c);
 

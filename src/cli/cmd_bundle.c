@@ -117,18 +117,10 @@ static void print_manifest(const char *path, const struct dd_manifest *m, const 
 
 static int bundle_inspect(int argc, char **argv)
 {
-	struct dd_bundle_src src;
 	struct dd_manifest m;
-	struct dd_buf text = DD_BUF_INIT;
 	char digest[65];
-	const char *name;
-	char type;
-	uint64_t size;
-	int json = argc == 3 && !strcmp(argv[1], "--json"), rc;
+	int json = argc == 3 && !strcmp(argv[1], "--json");
 	const char *path = argv[argc - 1];
-	unsigned char d[32];
-	char buf[65536];
-	ssize_t n;
 
 	if (dd_cli_wants_help(argc, argv)) {
 		printf("usage: drydock bundle inspect [--json] BUNDLE\n\nShow a bundle's manifest "
@@ -137,32 +129,15 @@ static int bundle_inspect(int argc, char **argv)
 	}
 	if (argc != 2 + json)
 		return dd_cli_usage_error("bundle inspect: need one bundle");
-	rc = dd_bundle_src_open(path, &src);
-	if (!rc)
-		rc = dd_bundle_src_next(&src, &name, &type, &size);
-	if (rc == 0 || (rc > 0 && strcmp(name, DD_MANIFEST_NAME)))
-		rc = dd_error(DD_E_FORMAT, "%s does not start with %s: not a drydock bundle",
-			      path, DD_MANIFEST_NAME);
-	while (rc > 0 && (n = dd_bundle_src_read(&src, buf, sizeof(buf))) > 0 &&
-	       text.len < DD_MANIFEST_MAX)
-		dd_buf_add(&text, buf, (size_t)n);
-	dd_bundle_src_close(&src);
-	if (rc >= 0)
-		rc = dd_manifest_parse(dd_buf_blob(&text), &m);
-	if (rc < 0) {
-		dd_error_prefix(rc, "%s", path);
+	if (dd_bundle_peek(path, &m, digest)) {
 		dd_cli_error();
-		dd_buf_release(&text);
 		return DD_EXIT_FAIL;
 	}
-	EVP_Digest(text.ptr, text.len, d, NULL, EVP_sha256(), NULL);
-	dd_hex(d, 32, digest);
 	if (json)
 		dd_cli_print_json(manifest_json(&m, digest));
 	else
 		print_manifest(path, &m, digest);
 	dd_manifest_release(&m);
-	dd_buf_release(&text);
 	return DD_EXIT_OK;
 }
 

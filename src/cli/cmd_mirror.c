@@ -70,7 +70,9 @@ static const char import_help[] =
 	"manifest must be signed by a trusted bundle key, every member must match it,\n"
 	"every package must be signed by a trusted apk key (or marked unsigned by the\n"
 	"bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
-	"per channel the sequence must grow. Every attempt goes to the audit log.\n";
+	"per channel the sequence must grow. Bundles of one channel are imported in\n"
+	"sequence order, whatever order they are given in. Every attempt goes to the\n"
+	"audit log.\n";
 
 static json_t *audit_record(const char *path, const struct dd_checked *c, const char *verdict,
 			    const char *reason)
@@ -152,10 +154,62 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	return rc;
 }
 
+struct queued {
+	const char *path;
+	bool known;         /* its manifest could be read */
+	char *channel;
+	uint64_t sequence;
+	int pos;            /* on the command line */
+};
+
+static int cmp_queued(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+	int c;
+
+	if (x->known != y->known || !x->known)
+		return x->known != y->known ? (x->known ? -1 : 1) : x->pos - y->pos;
+	c = strcmp(x->channel, y->channel);
+	if (c)
+		return c;
+	if (x->sequence != y->sequence)
+		return x->sequence < y->sequence ? -1 : 1;
+	return x->pos - y->pos;
+}
+
+/*
+ * Bundles of one channel go in sequence order whatever order they were
+ * given in (a shell glob puts bundle-10 before bundle-9).  A bundle
+ * whose manifest cannot be read keeps its turn after the others, to be
+ * refused with the full checks.
+ */
+static struct queued *order_bundles(char **paths, int n)
+{
+	struct queued *q = dd_xcalloc((size_t)n + 1, sizeof(*q));
+
+	for (int i = 0; i < n; i++) {
+		struct dd_manifest m;
+		char digest[65];
+
+		q[i].path = paths[i];
+		q[i].pos = i;
+		if (dd_bundle_peek(paths[i], &m, digest) == 0) {
+			q[i].known = true;
+			q[i].channel = dd_xstrdup(m.channel);
+			q[i].sequence = m.sequence;
+			dd_manifest_release(&m);
+		}
+	}
+	qsort(q, (size_t)n, sizeof(*q), cmp_queued);
+	dd_error_clear();
+	return q;
+}
+
 static int mirror_import(int argc, char **argv)
 {
 	struct dd_store *s = NULL;
 	struct dd_trust t;
+	struct queued *q;
 	json_t *results = json_array();
 	int ret = DD_EXIT_OK;
 
@@ -171,9 +225,13 @@ static int mirror_import(int argc, char **argv)
 		json_decref(results);
 		return DD_EXIT_FAIL;
 	}
-	for (int i = first; i < argc; i++)
-		if (import_one(s, &t, argv[i], &o, results))
+	q = order_bundles(argv + first, argc - first);
+	for (int i = 0; i < argc - first; i++) {
+		if (import_one(s, &t, q[i].path, &o, results))
 			ret = DD_EXIT_FAIL;
+		free(q[i].channel);
+	}
+	free(q);
 	dd_trustdb_unload(&t);
 	dd_store_close(s);
 	if (o.json)

@@ -137,6 +137,15 @@ refuse_damage() {
 	done
 }
 
+sequence_order_whatever_the_argument_order() {
+	fresh
+	make_bundle "$S" "$T_TMP/in" bundle-9.tar 9
+	make_bundle "$S" "$T_TMP/in" bundle-10.tar 10
+	drydock mirror import --mirror m bundle-*.tar >out
+	sed -n 1p out | grep -q "^bundle-9.tar: imported channel stable sequence 9" || { cat out; t_fail "order"; }
+	sed -n 2p out | grep -q "^bundle-10.tar: imported channel stable sequence 10" || t_fail "second"
+}
+
 refuse_rollback_and_equivocation() {
 	fresh
 	make_bundle "$S" "$T_TMP/in" b2.tar 2
@@ -276,6 +285,7 @@ t_run trust_list_remove
 t_run refuse_untrusted_key
 t_run refuse_wrong_role
 t_run refuse_damage
+t_run sequence_order_whatever_the_argument_order
 t_run refuse_rollback_and_equivocation
 t_run refuse_expired
 t_run refuse_entitlements
