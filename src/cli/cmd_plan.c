@@ -53,8 +53,14 @@ static void plan_print(const struct dd_job *job, const struct dd_catalog *cat,
 {
 	printf("%s: %s (%s), image '%s'\n", job->file, p->ok ? "will build" : "will NOT build",
 	       p->arch, job->base ? job->base : "(no base)");
-	for (size_t i = 0; i < p->n_errors; i++)
-		printf("  error: %s\n", p->errors[i]);
+	for (size_t i = 0; i < p->n_errors; i++) {
+		/* the resolver's explanation spans lines: keep them under the error */
+		printf("  error: ");
+		for (const char *c = p->errors[i]; *c; c++)
+			printf(*c == '\n' && c[1] ? "\n    " : "%c", *c);
+		if (!strchr(p->errors[i], '\n') || p->errors[i][strlen(p->errors[i]) - 1] != '\n')
+			putchar('\n');
+	}
 	for (size_t i = 0; i < p->n_warnings; i++)
 		printf("  warning: %s\n", p->warnings[i]);
 	if (!p->n)

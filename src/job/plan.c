@@ -92,12 +92,30 @@ static void build_world(const struct dd_job *job, char **crust, size_t n_crust,
 	}
 }
 
+static bool provided(const struct dd_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->n; i++)
+		for (size_t k = 0; k < cat->pkgs[i].n_provides; k++)
+			if (!strcmp(cat->pkgs[i].provides[k].name, name))
+				return true;
+	return false;
+}
+
 /* Explain a name nobody in the mirror provides at an acceptable version. */
 static void explain_missing(const struct dd_catalog *cat, const struct dd_dep *d,
 			    struct dd_plan *p)
 {
 	struct dd_buf versions = DD_BUF_INIT;
 
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct dd_apk_pkg *x = &cat->pkgs[i];
+
+		if (dd_dep_matches(d, x->name, x->version))
+			return; /* available: the solver says what went wrong */
+		for (size_t k = 0; k < x->n_provides; k++)
+			if (dd_dep_matches(d, x->provides[k].name, x->provides[k].version))
+				return;
+	}
 	for (size_t i = 0; i < cat->n; i++)
 		if (!strcmp(cat->pkgs[i].name, d->name))
 			dd_buf_addf(&versions, "%s%s", versions.len ? ", " : "",
@@ -106,6 +124,9 @@ static void explain_missing(const struct dd_catalog *cat, const struct dd_dep *d
 		ERROR(p, "package %s: the mirror has version %s, none satisfies '%s%s%s'; a "
 		      "newer bundle might carry it", d->name, versions.ptr, d->name,
 		      d->version ? dd_version_op_str(d->op) : "", d->version ? d->version : "");
+	else if (!provided(cat, d->name))
+		ERROR(p, "package %s is unknown here: no imported bundle carried a package of "
+		      "that name or providing it", d->name);
 	dd_buf_release(&versions);
 }
 

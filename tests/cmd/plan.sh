@@ -72,7 +72,8 @@ unguarded_needs_policy() {
 
 missing_packages() {
 	job j no-such-thing
-	expect_fail 1 "no-such-thing" drydock plan --mirror "$M" j.yaml
+	expect_fail 1 "package no-such-thing is unknown here: no imported bundle carried a package of that name" \
+		drydock plan --mirror "$M" j.yaml
 	job k 'hello-drydock>=2.0'
 	expect_fail 1 "package hello-drydock: the mirror has version 1.2.3-r0, none satisfies 'hello-drydock>=2.0'; a newer bundle might carry it" \
 		drydock plan --mirror "$M" k.yaml
