@@ -121,24 +121,36 @@ static bool lean_dep(char *tok, char *end, struct dd_dep *d)
 	return true;
 }
 
+/*
+ * Next whitespace-separated word of *v, NUL-terminated in place: sets
+ * *word and advances *v; false when no word is left.
+ */
+static bool next_word(char **v, char **word)
+{
+	char *end;
+
+	while (is_sep(**v))
+		(*v)++;
+	if (!**v)
+		return false;
+	for (end = *v; *end && !is_sep(*end); end++)
+		;
+	*word = *v;
+	*v = *end ? end + 1 : end;
+	*end = 0;
+	return true;
+}
+
 /* The words of one D:, p: or i: value, appended at *next. */
 static bool lean_deps(char *v, struct dd_dep **next, struct dd_dep *limit, size_t *count)
 {
-	while (*v) {
-		char *end;
+	char *w;
 
-		while (is_sep(*v))
-			v++;
-		if (!*v)
-			break;
-		for (end = v; *end && !is_sep(*end); end++)
-			;
-		if (*next == limit || !lean_dep(v, end, *next))
+	while (next_word(&v, &w)) {
+		if (*next == limit || !lean_dep(w, w + strlen(w), *next))
 			return false;
 		(*next)++;
 		(*count)++;
-		v = *end ? end + 1 : end;
-		*end = 0;
 	}
 	return true;
 }
@@ -177,21 +189,11 @@ struct entry {
 static bool lean_check_deps(char *v)
 {
 	struct dd_dep d;
+	char *w;
 
-	while (*v) {
-		char *end;
-
-		while (is_sep(*v))
-			v++;
-		if (!*v)
-			break;
-		for (end = v; *end && !is_sep(*end); end++)
-			;
-		if (!lean_dep(v, end, &d))
+	while (next_word(&v, &w))
+		if (!lean_dep(w, w + strlen(w), &d))
 			return false;
-		v = *end ? end + 1 : end;
-		*end = 0;
-	}
 	return true;
 }
 
