@@ -189,15 +189,27 @@ static bool replaces(const struct dd_apk_pkg *a, const char *name)
 	return false;
 }
 
-/* Two chosen packages shipping one path with different content. */
+/* The chosen package with index id, or NULL. */
+static const struct dd_apk_pkg *chosen(const struct dd_catalog *cat, const struct dd_plan *p,
+				       int64_t id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (cat->info[p->pkgs[i].cat].id == id)
+			return &cat->pkgs[p->pkgs[i].cat];
+	return NULL;
+}
+
+/*
+ * Two chosen packages shipping one path with different content, from
+ * the mirror's file index: rows come sorted by path, so each path's
+ * owners are adjacent.  Identical content, or a `replaces` either way,
+ * is no conflict.
+ */
 static int check_conflicts(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p)
 {
-	struct dd_buf sql = DD_BUF_INIT;
+	struct dd_buf sql = DD_BUF_INIT, last_path = DD_BUF_INIT, last_sig = DD_BUF_INIT;
+	const struct dd_apk_pkg *prev = NULL;
 	sqlite3_stmt *st;
-	char last_path[4096] = "";
-	const char *prev_name = NULL, *prev_ver = NULL;
-	char prev_sig[256] = "";
-	int64_t prev_id = -1;
 	int rc;
 
 	if (!p->n)
@@ -213,32 +225,24 @@ static int check_conflicts(struct dd_store *s, const struct dd_catalog *cat, str
 		return rc;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
-		int64_t id = sqlite3_column_int64(st, 1);
 		const char *sig = (const char *)sqlite3_column_text(st, 2);
-		const struct dd_apk_pkg *pkg = NULL;
+		const struct dd_apk_pkg *pkg = chosen(cat, p, sqlite3_column_int64(st, 1));
 
-		for (size_t i = 0; i < cat->n && !pkg; i++)
-			if (cat->info[i].id == id)
-				pkg = &cat->pkgs[i];
-		if (!strcmp(path, last_path) && prev_id != id && strcmp(sig, prev_sig) &&
-		    !replaces(pkg, prev_name)) {
-			const struct dd_apk_pkg *prev = NULL;
-
-			for (size_t i = 0; i < cat->n && !prev; i++)
-				if (cat->info[i].id == prev_id)
-					prev = &cat->pkgs[i];
-			if (!replaces(prev, pkg->name))
-				ERROR(p, "file conflict: /%s is shipped by both %s-%s and %s-%s with "
-				      "different content", path, prev_name, prev_ver, pkg->name,
-				      pkg->version);
-		}
-		snprintf(last_path, sizeof(last_path), "%s", path);
-		snprintf(prev_sig, sizeof(prev_sig), "%s", sig);
-		prev_id = id;
-		prev_name = pkg->name;
-		prev_ver = pkg->version;
+		if (prev && prev != pkg && dd_blob_eq(dd_buf_blob(&last_path), path) &&
+		    !dd_blob_eq(dd_buf_blob(&last_sig), sig) && !replaces(pkg, prev->name) &&
+		    !replaces(prev, pkg->name))
+			ERROR(p, "file conflict: /%s is shipped by both %s-%s and %s-%s with "
+			      "different content", path, prev->name, prev->version, pkg->name,
+			      pkg->version);
+		dd_buf_reset(&last_path);
+		dd_buf_adds(&last_path, path);
+		dd_buf_reset(&last_sig);
+		dd_buf_adds(&last_sig, sig);
+		prev = pkg;
 	}
 	sqlite3_finalize(st);
+	dd_buf_release(&last_path);
+	dd_buf_release(&last_sig);
 	return 0;
 }
 
