@@ -135,6 +135,11 @@ static int parse_member(json_t *o, size_t i, struct dd_member *m)
 				"bundle carries (.apk, APKINDEX.tar.gz, entitlements.json[.sig])",
 				m->path);
 	m->kind = (enum dd_member_kind)kind;
+	if (json_object_get(o, "kind") &&
+	    (!json_is_string(json_object_get(o, "kind")) ||
+	     strcmp(json_string_value(json_object_get(o, "kind")), dd_member_kind_str(m->kind))))
+		return dd_error(DD_E_FORMAT, "manifest member '%s': kind is not '%s', which its "
+				"name says", m->path, dd_member_kind_str(m->kind));
 	if (u && !json_is_boolean(u))
 		return dd_error(DD_E_FORMAT, "manifest member '%s': 'unsigned' is not a boolean",
 				m->path);
