@@ -15,6 +15,7 @@ static const struct dd_subcommand commands[] = {
 	{ "bundle", cmd_bundle, "create, inspect and verify signed bundles" },
 	{ "mirror", cmd_mirror, "import bundles; list, check and clean the mirror" },
 	{ "plan", cmd_plan, "show what jobs will build from the mirror, or why not" },
+	{ "build", cmd_build, "build jobs into OCI images, with a log and result per run" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

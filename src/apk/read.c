@@ -26,7 +26,10 @@ struct reader {
 	struct dd_tar_reader tar;
 	struct dd_apk_file *f;
 	EVP_MD_CTX *md[3]; /* sha1, sha256, sha512 of the current member */
+	EVP_MD_CTX *whole; /* sha256 of every member, when streaming */
 	int flags;
+	dd_apk_visit_fn visit;
+	void *visit_ctx;
 };
 
 void dd_hex(const unsigned char *d, size_t n, char *out)
@@ -66,6 +69,8 @@ static int begin_member(struct reader *r, int mask)
 		EVP_DigestInit_ex(r->md[i], EVP_get_digestbyname(names[i]), NULL);
 		dd_gz_add_digest(&r->gz, r->md[i]);
 	}
+	if (r->whole)
+		dd_gz_add_digest(&r->gz, r->whole);
 	dd_tar_reader_init(&r->tar, dd_gz_read_cb, &r->gz);
 	return 1;
 }
@@ -295,6 +300,12 @@ static int read_data(struct reader *r)
 					(unsigned long long)e->size, (unsigned long long)declared);
 		if (!e->path[0])
 			continue; /* the root directory itself */
+		if (r->visit) {
+			rc = r->visit(r->visit_ctx, e, &r->tar);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		record_entry(f, e);
 		rc = check_file_data(r, e);
 		if (rc < 0)
@@ -353,9 +364,44 @@ int dd_apk_read(const char *path, struct dd_apk_file *f)
 	return dd_apk_read_flags(path, 0, f);
 }
 
+static int read_file(const char *path, struct reader *proto, struct dd_apk_file *f);
+
 int dd_apk_read_flags(const char *path, int flags, struct dd_apk_file *f)
 {
-	struct reader r;
+	struct reader r = { .flags = flags };
+
+	return read_file(path, &r, f);
+}
+
+int dd_apk_stream(const char *path, const char *want_sha256, dd_apk_visit_fn visit, void *ctx,
+		  struct dd_apk_file *f)
+{
+	struct reader r = { .flags = DD_APK_TRUST_FILE_SHA1, .visit = visit, .visit_ctx = ctx };
+	unsigned char d[32];
+	char hex[65];
+	int rc;
+
+	r.whole = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(r.whole, EVP_sha256(), NULL);
+	rc = read_file(path, &r, f);
+	EVP_DigestFinal_ex(r.whole, d, NULL);
+	EVP_MD_CTX_free(r.whole);
+	if (rc)
+		return rc;
+	dd_hex(d, 32, hex);
+	if (want_sha256 && strcmp(hex, want_sha256))
+		rc = dd_error(DD_E_DIGEST, "%s: its sha256 is %s, not %s (the file was altered "
+			      "after it was stored)", path, hex, want_sha256);
+	else
+		rc = dd_apk_check(f, path);
+	if (rc)
+		dd_apk_file_release(f);
+	return rc;
+}
+
+static int read_file(const char *path, struct reader *proto, struct dd_apk_file *f)
+{
+	struct reader r = *proto;
 	struct stat st;
 	int fd, rc;
 
@@ -365,9 +411,7 @@ int dd_apk_read_flags(const char *path, int flags, struct dd_apk_file *f)
 		return dd_error_errno("%s", path);
 	if (fstat(fd, &st) == 0)
 		f->file_size = (uint64_t)st.st_size;
-	memset(&r, 0, sizeof(r));
 	r.f = f;
-	r.flags = flags;
 	for (int i = 0; i < 3; i++)
 		r.md[i] = EVP_MD_CTX_new();
 	dd_gz_init(&r.gz, fd);

@@ -81,6 +81,24 @@ int dd_apk_read(const char *path, struct dd_apk_file *f);
 int dd_apk_read_flags(const char *path, int flags, struct dd_apk_file *f);
 void dd_apk_file_release(struct dd_apk_file *f);
 
+/*
+ * Stream a package's data segment to visit, once per entry (the root
+ * directory itself excluded), in archive order; visit may read the
+ * entry's bytes with dd_tar_read(t, ...) and returns 0 or a negative
+ * code that stops the walk.  f gets the metadata but no file list.
+ * Every structural check of dd_apk_read() applies; afterwards the data
+ * segment must match the datahash of .PKGINFO and, when want_sha256 is
+ * given, the whole file that digest.  A mismatch is DD_E_DIGEST, found
+ * only once the data has been visited: callers must be able to throw
+ * away what they made of it.
+ */
+struct dd_tar_entry;
+struct dd_tar_reader;
+typedef int (*dd_apk_visit_fn)(void *ctx, const struct dd_tar_entry *e,
+			       struct dd_tar_reader *t);
+int dd_apk_stream(const char *path, const char *want_sha256, dd_apk_visit_fn visit, void *ctx,
+		  struct dd_apk_file *f);
+
 /* DD_E_DIGEST naming the first of f's problems, or 0 when it has none. */
 int dd_apk_check(const struct dd_apk_file *f, const char *path);
 

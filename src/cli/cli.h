@@ -39,5 +39,6 @@ int cmd_trust(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_mirror(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 
 #endif

@@ -533,10 +533,15 @@ int dd_duration_parse(const char *s, int64_t *out)
 		}
 		if (!digits)
 			return -1;
+		if (p[0] == 'm' && p[1] == 's') {
+			total += v;
+			p += 2;
+			continue;
+		}
 		switch (*p++) {
-		case 'h': total += v * 3600; break;
-		case 'm': total += v * 60; break;
-		case 's': total += v; break;
+		case 'h': total += v * 3600000; break;
+		case 'm': total += v * 60000; break;
+		case 's': total += v * 1000; break;
 		default: return -1;
 		}
 	}
@@ -554,8 +559,8 @@ static int p_timeout(struct ctx *c, yaml_node_t *n)
 	const char *s = NULL;
 	int rc = scalar(c, n, "policy.timeout", &s);
 
-	if (!rc && (dd_duration_parse(s, &c->job->timeout) || c->job->timeout <= 0))
-		rc = err(c, n, "policy.timeout is '%s', expected a duration like 30m, 1h or 1h30m",
+	if (!rc && (dd_duration_parse(s, &c->job->timeout_ms) || c->job->timeout_ms <= 0))
+		rc = err(c, n, "policy.timeout is '%s', expected a duration like 30m, 1h, 1h30m or 500ms",
 			 s);
 	return rc;
 }
@@ -679,7 +684,7 @@ int dd_job_load(const char *path, struct dd_job *job)
 
 	memset(job, 0, sizeof(*job));
 	job->file = dd_xstrdup(path);
-	job->timeout = 3600;
+	job->timeout_ms = 3600000;
 	job_name(job);
 	rc = dd_read_file(path, MAX_JOB, &job->text);
 	if (!rc)

@@ -69,7 +69,7 @@ struct dd_job {
 	char **archs, **volumes;
 	size_t n_archs, n_volumes;
 	bool allow_unguarded;  /* policy.allow-unguarded, default false */
-	int64_t timeout;       /* policy.timeout in seconds, default 3600 */
+	int64_t timeout_ms;    /* policy.timeout in milliseconds, default 1h */
 	enum dd_layers layers; /* output.layers: split (default) or single */
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
 	char *tag;             /* output.tag, default "drydock.local/<name>:latest" */
@@ -79,7 +79,7 @@ struct dd_job {
 int dd_job_load(const char *path, struct dd_job *job);
 void dd_job_release(struct dd_job *job);
 
-/* Parse a duration like "1h", "90s", "1h30m" into seconds. */
+/* Parse a duration like "1h", "90s", "1h30m", "250ms" into milliseconds. */
 int dd_duration_parse(const char *s, int64_t *out);
 
 #endif

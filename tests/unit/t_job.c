@@ -84,7 +84,7 @@ static void t_job_full(void)
 	CHECK(j.n_paths == 2 && j.paths[0].mode == 0755 && j.paths[0].has_mode);
 	CHECK(j.paths[1].type == DD_PATH_SYMLINK && !strcmp(j.paths[1].source, "/usr/bin/python3"));
 	CHECK(j.n_archs == 2 && !strcmp(j.archs[0], "x86_64") && !strcmp(j.archs[1], "aarch64"));
-	CHECK(j.allow_unguarded && j.timeout == 5400);
+	CHECK(j.allow_unguarded && j.timeout_ms == 5400000);
 	CHECK(j.layers == DD_LAYERS_SINGLE && j.compression == DD_COMPRESS_ZSTD);
 	CHECK(!strcmp(j.tag, "registry.local/web:1"));
 	CHECK(strlen(j.sha256) == 64);
@@ -98,7 +98,7 @@ static void t_job_defaults(void)
 	const char *path = job_file("min.yml", "base: hello\n");
 
 	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
-	CHECK(!j.allow_unguarded && j.timeout == 3600);
+	CHECK(!j.allow_unguarded && j.timeout_ms == 3600000);
 	CHECK(j.layers == DD_LAYERS_SPLIT && j.compression == DD_COMPRESS_GZIP);
 	CHECK(j.n_archs == 1 && !strcmp(j.archs[0], "x86_64"));
 	CHECK(strstr(j.tag, "drydock.local/") && strstr(j.tag, "min.yml") == NULL);

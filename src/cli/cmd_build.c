@@ -1,0 +1,102 @@
+/*
+ * drydock build: jobs become OCI images, each run in its own folder
+ * (src/image/build.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "core/error.h"
+#include "image/build.h"
+#include "store/store.h"
+
+static const char build_help[] =
+	"usage: drydock build [--mirror DIR] -o OUT [--threads N] [--no-cache] [--json] JOB.yaml...\n\n"
+	"Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
+	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log and\n"
+	"result.json. OUT/<job>/latest points at the newest successful run; a failed run\n"
+	"keeps its log and result.json in OUT/<job>/<run-id>-failed/.\n\n"
+	"  -o, --out OUT      where run folders go (required)\n"
+	"  -m, --mirror DIR   the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
+	"  -j, --threads N    compression threads (default: every core); the image\n"
+	"                     is the same whatever N is\n"
+	"      --no-cache     neither use nor fill the mirror's crust layer cache\n"
+	"      --json         print each run's result.json\n\n"
+	"Times in the image are SOURCE_DATE_EPOCH when set, else the newest package's\n"
+	"build date. Exits 1 if any job failed.\n";
+
+int cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "no-cache", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dd_build_opts o = { NULL, NULL, 0, false };
+	const char *mirror = NULL;
+	json_t *all = json_array();
+	bool json = false;
+	int c, ret = DD_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "m:o:j:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': mirror = optarg; break;
+		case 'o': o.out = optarg; break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 256) {
+				json_decref(all);
+				return dd_cli_usage_error("build: --threads '%s': expected a "
+							  "number from 1 to 256", optarg);
+			}
+			o.threads = (int)v;
+			break;
+		}
+		case 'C': o.no_cache = true; break;
+		case 'J': json = true; break;
+		case 'h': fputs(build_help, stdout); json_decref(all); return DD_EXIT_OK;
+		default: json_decref(all); return DD_EXIT_USAGE;
+		}
+	}
+	if (!o.out) {
+		json_decref(all);
+		return dd_cli_usage_error("build: no output folder given (-o OUT)");
+	}
+	if (optind >= argc) {
+		json_decref(all);
+		return dd_cli_usage_error("build: no job file given");
+	}
+	o.mirror = dd_store_default_root(mirror);
+	for (int i = optind; i < argc; i++) {
+		json_t *result;
+		char *dir;
+		int rc = dd_build(&o, argv[i], &result, &dir);
+
+		if (rc) {
+			ret = DD_EXIT_FAIL;
+			dd_cli_error();
+			if (dir)
+				fprintf(stderr, "drydock: the log is in %s/build.log\n", dir);
+		} else if (!json) {
+			printf("%s: built %s %s\n  in %s\n", argv[i],
+			       json_string_value(json_object_get(result, "tag")),
+			       json_string_value(json_object_get(result, "digest")), dir);
+		}
+		json_array_append_new(all, result);
+		free(dir);
+	}
+	if (json)
+		dd_cli_print_json(json_array_size(all) == 1 ? json_incref(json_array_get(all, 0))
+							   : json_incref(all));
+	json_decref(all);
+	return ret;
+}

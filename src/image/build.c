@@ -1,0 +1,1226 @@
+#include "image/build.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "apk/read.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "image/oci.h"
+#include "image/rootfs.h"
+#include "job/plan.h"
+#include "store/catalog.h"
+#include "store/store.h"
+#include "version.h"
+
+#define LAYER_FORMAT "drydock-layer/1"
+#define MAX_ACCOUNT_FILE (4u << 20)
+#define MAX_REWRITE (256u << 20)
+
+struct build {
+	const struct dd_build_opts *o;
+	struct dd_job job;
+	bool job_loaded;
+	struct dd_store *store;
+	struct dd_catalog cat;
+	bool cat_loaded;
+	char *dir;          /* the run folder being written (.tmp-) */
+	char *blobs;        /* dir/image/blobs/sha256 */
+	FILE *log;
+	int threads;
+	int64_t deadline;   /* monotonic ms */
+	json_t *result, *warnings, *archs;
+	bool env_epoch;
+	int64_t epoch;      /* SOURCE_DATE_EPOCH, when set */
+};
+
+/* ---- time and the log ---------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wall_str(char out[40])
+{
+	struct timespec ts;
+	struct tm tm;
+	char s[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%.24s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+static void logf_(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct build *b, const char *fmt, ...)
+{
+	char now[40];
+	va_list ap;
+
+	if (!b->log)
+		return;
+	wall_str(now);
+	fprintf(b->log, "%s ", now);
+	va_start(ap, fmt);
+	vfprintf(b->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', b->log);
+	fflush(b->log);
+}
+
+static void warn(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct build *b, const char *fmt, ...)
+{
+	struct dd_buf m = DD_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	dd_buf_grow(&m, 256);
+	m.len = (size_t)vsnprintf(m.ptr, m.cap, fmt, ap);
+	va_end(ap);
+	if (m.len >= m.cap) {
+		dd_buf_grow(&m, m.len + 1);
+		va_start(ap, fmt);
+		vsnprintf(m.ptr, m.cap, fmt, ap);
+		va_end(ap);
+	}
+	logf_(b, "warning: %s", m.ptr);
+	json_array_append_new(b->warnings, json_string(m.ptr));
+	dd_buf_release(&m);
+}
+
+static int check_deadline(void *ctx)
+{
+	struct build *b = ctx;
+
+	if (mono_ms() <= b->deadline)
+		return 0;
+	return dd_error(DD_E_LIMIT, "the build ran longer than its policy.timeout (%lld ms); "
+			"raise policy.timeout in %s", (long long)b->job.timeout_ms, b->job.file);
+}
+
+/* ---- the crust and the install order -------------------------------------- */
+
+static bool satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d)
+{
+	if (dd_dep_matches(d, p->name, p->version))
+		return true;
+	for (size_t i = 0; i < p->n_provides; i++)
+		if (dd_dep_matches(d, p->provides[i].name, p->provides[i].version))
+			return true;
+	return false;
+}
+
+/*
+ * Reorder plan: the crust first (the base packages, everything they
+ * depend on within the plan, and install_if packages their set alone
+ * triggers), then the rest, each part in the plan's order, which stays
+ * a valid install order because the crust is closed under dependencies.
+ * Returns the number of crust packages.
+ */
+static size_t crust_first(const struct dd_catalog *cat, struct dd_plan *p)
+{
+	bool *in = dd_xcalloc(p->n + 1, sizeof(bool));
+	struct dd_plan_pkg *sorted;
+	bool grew = true;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		in[i] = p->pkgs[i].role == DD_PLAN_CRUST;
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < p->n; i++) {
+			const struct dd_apk_pkg *a = &cat->pkgs[p->pkgs[i].cat];
+
+			if (!in[i])
+				continue;
+			for (size_t d = 0; d < a->n_depends; d++) {
+				if (a->depends[d].conflict)
+					continue;
+				for (size_t j = 0; j < p->n; j++)
+					if (!in[j] && satisfies(&cat->pkgs[p->pkgs[j].cat],
+								&a->depends[d]))
+						in[j] = grew = true;
+			}
+		}
+		for (size_t j = 0; j < p->n; j++) {
+			const struct dd_apk_pkg *c = &cat->pkgs[p->pkgs[j].cat];
+			bool all = c->n_install_if > 0;
+
+			if (in[j])
+				continue;
+			for (size_t d = 0; d < c->n_install_if && all; d++) {
+				bool met = false;
+
+				for (size_t i = 0; i < p->n && !met; i++)
+					met = in[i] && satisfies(&cat->pkgs[p->pkgs[i].cat],
+								 &c->install_if[d]);
+				all = met;
+			}
+			if (all)
+				in[j] = grew = true;
+		}
+	}
+	sorted = dd_xcalloc(p->n + 1, sizeof(*sorted));
+	for (size_t i = 0; i < p->n; i++)
+		if (in[i])
+			sorted[k++] = p->pkgs[i];
+	n = k;
+	for (size_t i = 0; i < p->n; i++)
+		if (!in[i])
+			sorted[k++] = p->pkgs[i];
+	free(p->pkgs);
+	p->pkgs = sorted;
+	free(in);
+	return n;
+}
+
+static int64_t epoch_of(const struct build *b, const struct dd_plan *p, size_t n)
+{
+	int64_t t = 0;
+
+	if (b->env_epoch)
+		return b->epoch;
+	for (size_t i = 0; i < n; i++)
+		if (b->cat.pkgs[p->pkgs[i].cat].build_time > t)
+			t = b->cat.pkgs[p->pkgs[i].cat].build_time;
+	return t;
+}
+
+/* ---- the crust layer cache ------------------------------------------------- */
+
+static void cache_key(const struct build *b, const struct dd_plan *p, size_t n, int64_t mtime,
+		      enum dd_codec codec, char key[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct dd_buf s = DD_BUF_INIT;
+	unsigned char d[32];
+
+	dd_buf_addf(&s, "%s\n%s\n%s\n%lld\n", LAYER_FORMAT, dd_codec_describe(codec), p->arch,
+		    (long long)mtime);
+	for (size_t i = 0; i < n; i++)
+		dd_buf_addf(&s, "%s\n", b->cat.info[p->pkgs[i].cat].sha256);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, s.ptr, s.len);
+	EVP_DigestFinal_ex(md, d, NULL);
+	EVP_MD_CTX_free(md);
+	dd_hex(d, 32, key);
+	dd_buf_release(&s);
+}
+
+static void cache_path(const struct build *b, const char *key, const char *ext,
+		       struct dd_buf *out)
+{
+	dd_buf_reset(out);
+	dd_buf_addf(out, "%s/cache/layers/%s%s", b->store->root, key, ext);
+}
+
+/* Take the cached layer for key into the run, checking its digest. */
+static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out)
+{
+	struct dd_buf path = DD_BUF_INIT, target = DD_BUF_INIT;
+	json_t *j;
+	const char *digest = NULL, *diff_id = NULL;
+	json_int_t size = 0, usize = 0;
+	bool ok = false;
+
+	cache_path(b, key, ".json", &path);
+	j = json_load_file(path.ptr, 0, NULL);
+	if (!j)
+		goto out;
+	if (json_unpack(j, "{s:s, s:s, s:I, s:I}", "digest", &digest, "diff_id", &diff_id,
+			"size", &size, "uncompressed_size", &usize) ||
+	    strlen(digest) != 71 || strlen(diff_id) != 71) {
+		warn(b, "layer cache entry %s is unreadable; rebuilding the layer", path.ptr);
+		goto out;
+	}
+	cache_path(b, key, ".layer", &path);
+	if (dd_blob_copy_in(b->blobs, path.ptr, digest)) {
+		warn(b, "layer cache: %s; rebuilding the layer", dd_error_detail());
+		unlink(path.ptr);
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->digest, sizeof(out->digest), "%s", digest);
+	snprintf(out->diff_id, sizeof(out->diff_id), "%s", diff_id);
+	out->size = (uint64_t)size;
+	out->usize = (uint64_t)usize;
+	ok = true;
+out:
+	json_decref(j);
+	dd_buf_release(&path);
+	dd_buf_release(&target);
+	return ok;
+}
+
+static int copy_file(const char *src, const char *dst)
+{
+	struct dd_atomic a;
+	int in = open(src, O_RDONLY | O_CLOEXEC), rc;
+	char buf[1 << 16];
+	ssize_t n;
+
+	if (in < 0)
+		return dd_error_errno("%s", src);
+	rc = dd_atomic_open(&a, dst);
+	while (!rc && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 || write(a.fd, buf, (size_t)n) != n)
+			rc = dd_error_errno("copying %s to %s", src, dst);
+	}
+	close(in);
+	if (!rc)
+		rc = dd_atomic_commit(&a);
+	else
+		dd_atomic_abort(&a);
+	return rc;
+}
+
+static void cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
+		      size_t n_pkgs)
+{
+	struct dd_buf dir = DD_BUF_INIT, src = DD_BUF_INIT, dst = DD_BUF_INIT;
+	json_t *j;
+	int rc;
+
+	dd_buf_addf(&dir, "%s/cache", b->store->root);
+	mkdir(dir.ptr, 0755);
+	dd_buf_adds(&dir, "/layers");
+	mkdir(dir.ptr, 0755);
+	dd_buf_addf(&src, "%s/%s", b->blobs, d->digest + 7);
+	cache_path(b, key, ".layer", &dst);
+	rc = copy_file(src.ptr, dst.ptr);
+	if (!rc) {
+		j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}", "digest", d->digest, "diff_id",
+			      d->diff_id, "size", (json_int_t)d->size, "uncompressed_size",
+			      (json_int_t)d->usize, "media_type", d->media_type, "packages",
+			      (json_int_t)n_pkgs);
+		cache_path(b, key, ".json.tmp", &src);
+		cache_path(b, key, ".json", &dst);
+		if (json_dump_file(j, src.ptr, JSON_COMPACT) || rename(src.ptr, dst.ptr))
+			rc = dd_error_errno("%s", dst.ptr);
+		json_decref(j);
+	}
+	if (rc)
+		warn(b, "could not keep the crust layer in the mirror's cache (%s); the next "
+		     "build will make it again", dd_error_detail());
+	else
+		logf_(b, "crust layer kept in the layer cache as %s", key);
+	dd_buf_release(&dir);
+	dd_buf_release(&src);
+	dd_buf_release(&dst);
+}
+
+/* ---- job settings ---------------------------------------------------------- */
+
+static const char *rel(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return path;
+}
+
+/* Replace or append "name:..." lines of an /etc/passwd-style file. */
+static void set_line(struct dd_buf *file, const char *name, const char *line)
+{
+	struct dd_buf out = DD_BUF_INIT;
+	struct dd_blob b = dd_buf_blob(file), l;
+	size_t nl = strlen(name);
+	bool done = false;
+
+	while (b.len) {
+		if (!dd_blob_split(&b, '\n', &l) && !l.len)
+			break;
+		if (l.len > nl && !memcmp(l.ptr, name, nl) && l.ptr[nl] == ':') {
+			if (!done)
+				dd_buf_addf(&out, "%s\n", line);
+			done = true;
+			continue;
+		}
+		dd_buf_add(&out, l.ptr, l.len);
+		dd_buf_adds(&out, "\n");
+	}
+	if (!done)
+		dd_buf_addf(&out, "%s\n", line);
+	dd_buf_release(file);
+	*file = out;
+}
+
+static int image_file(struct dd_rootfs *r, const char *path, struct dd_buf *out)
+{
+	int rc = dd_rootfs_read_path(r, path, MAX_ACCOUNT_FILE, out);
+
+	return rc == DD_E_NOTFOUND ? 0 : rc;
+}
+
+static int apply_accounts(struct build *b, struct dd_rootfs *r)
+{
+	const struct dd_job *j = &b->job;
+	struct dd_buf passwd = DD_BUF_INIT, group = DD_BUF_INIT, line = DD_BUF_INIT;
+	int rc;
+
+	if (!j->n_users && !j->n_groups)
+		return 0;
+	rc = image_file(r, "etc/passwd", &passwd);
+	if (!rc)
+		rc = image_file(r, "etc/group", &group);
+	for (size_t i = 0; !rc && i < j->n_groups; i++) {
+		const struct dd_job_group *g = &j->groups[i];
+
+		dd_buf_reset(&line);
+		dd_buf_addf(&line, "%s:x:%u:", g->name, g->gid);
+		for (size_t m = 0; m < g->n_members; m++)
+			dd_buf_addf(&line, "%s%s", m ? "," : "", g->members[m]);
+		set_line(&group, g->name, line.ptr);
+	}
+	for (size_t i = 0; !rc && i < j->n_users; i++) {
+		const struct dd_job_user *u = &j->users[i];
+		uint32_t gid = u->has_gid ? u->gid : u->uid;
+		struct dd_buf home = DD_BUF_INIT;
+
+		if (u->home)
+			dd_buf_adds(&home, u->home);
+		else
+			dd_buf_addf(&home, "/home/%s", u->name);
+		dd_buf_reset(&line);
+		dd_buf_addf(&line, "%s:x:%u:%u::%s:%s", u->name, u->uid, gid, home.ptr,
+			    u->shell ? u->shell : "/bin/sh");
+		set_line(&passwd, u->name, line.ptr);
+		if (!dd_tree_get(r->tree, rel(home.ptr)))
+			rc = dd_rootfs_put_dir(r, rel(home.ptr), 0755, u->uid, gid);
+		dd_buf_release(&home);
+	}
+	if (!rc)
+		rc = dd_rootfs_put_file(r, "etc/group", 0644, 0, 0, group.ptr, group.len);
+	if (!rc)
+		rc = dd_rootfs_put_file(r, "etc/passwd", 0644, 0, 0, passwd.ptr, passwd.len);
+	if (!rc)
+		logf_(b, "accounts: %zu group(s), %zu user(s) written to /etc/group and "
+		      "/etc/passwd", j->n_groups, j->n_users);
+	dd_buf_release(&passwd);
+	dd_buf_release(&group);
+	dd_buf_release(&line);
+	return rc;
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int set_permissions(struct dd_rootfs *r, const char *path, const struct dd_job_path *jp)
+{
+	const struct dd_node *n = dd_tree_get(r->tree, path);
+	unsigned mode;
+	int rc;
+
+	if (!n)
+		return dd_error(DD_E_NOTFOUND, "paths: /%s (type permissions) is not in the image",
+				path);
+	mode = jp->has_mode ? jp->mode : n->mode;
+	if (n->type == DD_TAR_DIR)
+		return dd_rootfs_put_dir(r, path, mode, jp->uid, jp->gid);
+	if (n->type != DD_TAR_FILE)
+		return 0; /* links carry no permissions of their own */
+	{
+		struct dd_buf data = DD_BUF_INIT;
+
+		rc = dd_rootfs_read_path(r, path, MAX_REWRITE, &data);
+		if (!rc)
+			rc = dd_rootfs_put_file(r, path, mode, jp->uid, jp->gid, data.ptr, data.len);
+		else if (rc == DD_E_NOTFOUND)
+			rc = dd_error(DD_E_NOTFOUND, "paths: /%s was made by drydock itself; its "
+				      "permissions cannot be changed", path);
+		dd_buf_release(&data);
+	}
+	return rc;
+}
+
+static int apply_paths(struct build *b, struct dd_rootfs *r)
+{
+	for (size_t i = 0; i < b->job.n_paths; i++) {
+		const struct dd_job_path *jp = &b->job.paths[i];
+		const char *path = rel(jp->path);
+		int rc = 0;
+
+		switch (jp->type) {
+		case DD_PATH_DIRECTORY:
+			rc = dd_rootfs_put_dir(r, path, jp->has_mode ? jp->mode : 0755, jp->uid,
+					       jp->gid);
+			break;
+		case DD_PATH_EMPTY_FILE:
+			rc = dd_rootfs_put_file(r, path, jp->has_mode ? jp->mode : 0644, jp->uid,
+						jp->gid, "", 0);
+			break;
+		case DD_PATH_SYMLINK:
+			rc = dd_rootfs_put_link(r, path, DD_TAR_SYMLINK, jp->source);
+			break;
+		case DD_PATH_HARDLINK:
+			rc = dd_rootfs_put_link(r, path, DD_TAR_HARDLINK, rel(jp->source));
+			break;
+		case DD_PATH_PERMISSIONS:
+			rc = set_permissions(r, path, jp);
+			if (!rc && jp->recursive) {
+				struct dd_map *m = &r->tree->paths;
+				size_t plen = strlen(path), n = 0;
+				char **below = NULL;
+
+				for (size_t s = 0; s < m->cap; s++) {
+					const char *k = m->slots[s].key;
+
+					if (k && !strncmp(k, path, plen) && k[plen] == '/') {
+						below = dd_xrealloc(below, (n + 1) * sizeof(*below));
+						below[n++] = dd_xstrdup(k);
+					}
+				}
+				qsort(below, n, sizeof(*below), path_cmp);
+				for (size_t k = 0; k < n; k++) {
+					if (!rc)
+						rc = set_permissions(r, below[k], jp);
+					free(below[k]);
+				}
+				free(below);
+			}
+			break;
+		}
+		if (rc)
+			return dd_error_prefix(rc, "%s: paths[%zu]", b->job.file, i);
+		logf_(b, "paths: /%s", path);
+	}
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* etc/apk/world: the base package names and the job's own dependencies. */
+static void world_text(const struct build *b, const struct dd_plan *p, struct dd_buf *out)
+{
+	char **w = dd_xcalloc(p->n + b->job.n_packages + b->job.n_remove + 1, sizeof(char *));
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->pkgs[i].role == DD_PLAN_CRUST)
+			w[n++] = dd_xstrdup(b->cat.pkgs[p->pkgs[i].cat].name);
+	for (size_t i = 0; i < b->job.n_packages; i++) {
+		struct dd_buf d = DD_BUF_INIT;
+
+		dd_dep_format(&b->job.packages[i], &d);
+		w[n++] = dd_buf_detach(&d, NULL);
+	}
+	for (size_t i = 0; i < b->job.n_remove; i++) {
+		struct dd_buf d = DD_BUF_INIT;
+
+		dd_buf_addf(&d, "!%s", b->job.remove[i]);
+		w[n++] = dd_buf_detach(&d, NULL);
+	}
+	qsort(w, n, sizeof(*w), str_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(w[i], w[i - 1]))
+			dd_buf_addf(out, "%s\n", w[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
+static const char *const apk_db_files[] = {
+	"etc/apk/world", "etc/apk/arch", "usr/lib/apk/db/installed",
+};
+
+/* The apk database files closing a layer that holds packages [0, n). */
+static int write_apk_db(struct build *b, struct dd_rootfs *r, const struct dd_plan *p,
+			size_t n, bool whole)
+{
+	struct dd_buf text = DD_BUF_INIT;
+	int rc = 0;
+
+	if (whole) {
+		world_text(b, p, &text);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			dd_buf_addf(&text, "%s\n", b->cat.pkgs[p->pkgs[i].cat].name);
+	}
+	rc = dd_rootfs_put_file(r, "etc/apk/world", 0644, 0, 0, text.ptr, text.len);
+	dd_buf_reset(&text);
+	dd_buf_addf(&text, "%s\n", p->arch);
+	if (!rc)
+		rc = dd_rootfs_put_file(r, "etc/apk/arch", 0644, 0, 0, text.ptr, text.len);
+	dd_buf_reset(&text);
+	if (!rc)
+		rc = dd_rootfs_installed_db(r->ps, r->winners, (int)n, &text);
+	if (!rc)
+		rc = dd_rootfs_put_file(r, "usr/lib/apk/db/installed", 0644, 0, 0, text.ptr,
+					text.len);
+	dd_buf_release(&text);
+	return rc;
+}
+
+/* ---- layers ---------------------------------------------------------------- */
+
+struct layer_job {
+	const struct dd_pkgset *ps;
+	struct dd_tree *tree;
+	const struct dd_map *winners;
+	size_t from, to;    /* packages streamed into this layer */
+	bool top;           /* the last layer: job settings, the whole apk db */
+	int64_t mtime;
+	enum dd_codec codec;
+};
+
+static int write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
+{
+	struct dd_layer_writer lw;
+	struct dd_rootfs r = { lj->tree, &lw, lj->ps, lj->winners, lj->mtime, 0,
+			       check_deadline, b, 0 };
+	const struct dd_plan *p = lj->ps->plan;
+	int rc = dd_layer_begin(&lw, b->blobs, lj->codec, b->threads);
+
+	if (rc)
+		return rc;
+	lw.check = check_deadline;
+	lw.check_ctx = b;
+	if (lj->top && lj->from > 0) {
+		rc = dd_rootfs_preload(&r, 0, (int)lj->from);
+		for (size_t i = 0; i < sizeof(apk_db_files) / sizeof(apk_db_files[0]); i++)
+			dd_rootfs_note_file(&r, apk_db_files[i]);
+	}
+	for (size_t i = lj->from; i < lj->to && !rc; i++) {
+		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[i].cat];
+
+		rc = dd_rootfs_add_package(&r, (int)i);
+		if (!rc)
+			logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+			      dd_plan_role_str(p->pkgs[i].role), b->cat.info[p->pkgs[i].cat].sha256);
+		if (i == lj->from)
+			dd_crash_point("mid-build");
+	}
+	if (!rc && lj->top)
+		rc = apply_accounts(b, &r);
+	if (!rc && lj->top)
+		rc = apply_paths(b, &r);
+	if (!rc)
+		rc = write_apk_db(b, &r, p, lj->top ? p->n : lj->to, lj->top);
+	if (!rc)
+		rc = dd_layer_finish(&lw, b->blobs, out);
+	else
+		dd_layer_abort(&lw);
+	if (!rc)
+		logf_(b, "layer %s: %llu entries, %llu bytes (%llu uncompressed), diff_id %s",
+		      out->digest, (unsigned long long)r.entries, (unsigned long long)out->size,
+		      (unsigned long long)out->usize, out->diff_id);
+	return rc;
+}
+
+static json_t *layer_json(const struct dd_blob_desc *d, const char *part, size_t n_pkgs,
+			  bool cached)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "digest", d->digest,
+			 "diff_id", d->diff_id, "media_type", d->media_type, "size",
+			 (json_int_t)d->size, "uncompressed_size", (json_int_t)d->usize, "holds",
+			 part, "packages", (json_int_t)n_pkgs, "from_cache", cached);
+}
+
+/* ---- image documents ------------------------------------------------------- */
+
+static void time_str(int64_t t, char out[32])
+{
+	dd_time_format(t, out);
+}
+
+static int image_config(struct build *b, const char *arch, int64_t created,
+			const struct dd_blob_desc *layers, size_t n_layers,
+			const char **history, json_t **out)
+{
+	const struct dd_job *j = &b->job;
+	const char *goarch, *variant;
+	json_t *cfg = json_object(), *env = json_array(), *diff = json_array(),
+	       *hist = json_array(), *words;
+	char when[32];
+	bool has_path = false;
+	int rc;
+
+	dd_oci_platform(arch, &goarch, &variant);
+	time_str(created, when);
+	if (j->entrypoint) {
+		if ((rc = dd_split_words(j->entrypoint, &words)))
+			goto fail;
+		json_object_set_new(cfg, "Entrypoint", words);
+	}
+	if (j->cmd) {
+		if ((rc = dd_split_words(j->cmd, &words)))
+			goto fail;
+		json_object_set_new(cfg, "Cmd", words);
+	}
+	for (size_t i = 0; i < j->n_environment; i++) {
+		struct dd_buf kv = DD_BUF_INIT;
+
+		has_path |= !strcmp(j->environment[i].key, "PATH");
+		dd_buf_addf(&kv, "%s=%s", j->environment[i].key, j->environment[i].value);
+		json_array_append_new(env, json_string(kv.ptr));
+		dd_buf_release(&kv);
+	}
+	if (!has_path)
+		json_array_append_new(env, json_string("PATH=/usr/local/sbin:/usr/local/bin:"
+							"/usr/sbin:/usr/bin:/sbin:/bin"));
+	json_object_set_new(cfg, "Env", env);
+	env = NULL;
+	if (j->run_as)
+		json_object_set_new(cfg, "User", json_string(j->run_as));
+	if (j->work_dir)
+		json_object_set_new(cfg, "WorkingDir", json_string(j->work_dir));
+	if (j->stop_signal)
+		json_object_set_new(cfg, "StopSignal", json_string(j->stop_signal));
+	if (j->n_annotations) {
+		json_t *l = json_object();
+
+		for (size_t i = 0; i < j->n_annotations; i++)
+			json_object_set_new(l, j->annotations[i].key,
+					    json_string(j->annotations[i].value));
+		json_object_set_new(cfg, "Labels", l);
+	}
+	if (j->n_volumes) {
+		json_t *v = json_object();
+
+		for (size_t i = 0; i < j->n_volumes; i++)
+			json_object_set_new(v, j->volumes[i], json_object());
+		json_object_set_new(cfg, "Volumes", v);
+	}
+	for (size_t i = 0; i < n_layers; i++) {
+		json_array_append_new(diff, json_string(layers[i].diff_id));
+		json_array_append_new(hist, json_pack("{s:s, s:s, s:s}", "created", when,
+						      "created_by", history[i], "comment",
+						      "drydock " DD_VERSION));
+	}
+	*out = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "architecture", goarch,
+			 "os", "linux", "created", when, "config", cfg, "rootfs", "type",
+			 "layers", "diff_ids", diff, "history", hist);
+	if (variant)
+		json_object_set_new(*out, "variant", json_string(variant));
+	return 0;
+fail:
+	json_decref(cfg);
+	json_decref(env);
+	json_decref(diff);
+	json_decref(hist);
+	return rc;
+}
+
+static int put_json(struct build *b, json_t *j, const char *media_type, struct dd_blob_desc *d)
+{
+	size_t len;
+	char *s = dd_oci_dumps(j, &len);
+	int rc = dd_blob_put(b->blobs, s, len, media_type, d);
+
+	free(s);
+	return rc;
+}
+
+static json_t *platform_json(const char *arch)
+{
+	const char *goarch, *variant;
+	json_t *p;
+
+	dd_oci_platform(arch, &goarch, &variant);
+	p = json_pack("{s:s, s:s}", "architecture", goarch, "os", "linux");
+	if (variant)
+		json_object_set_new(p, "variant", json_string(variant));
+	return p;
+}
+
+/* Build one architecture: layers, config, manifest. */
+static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
+{
+	struct dd_plan p;
+	struct dd_pkgset ps = { b->store, &b->cat, &p };
+	struct dd_map crust_win = DD_MAP_INIT, all_win = DD_MAP_INIT;
+	struct dd_tree tree = { DD_MAP_INIT };
+	struct dd_blob_desc layers[2], cfg;
+	const char *history[2];
+	json_t *jlayers = json_array(), *jpkgs = json_array(), *config = NULL, *m;
+	enum dd_codec codec = b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
+								       : DD_CODEC_GZIP;
+	bool split = b->job.layers == DD_LAYERS_SPLIT;
+	size_t n_crust, n_layers = 0;
+	int64_t crust_mtime, mtime;
+	char history_buf[2][128];
+	int rc = dd_plan_make(b->store, &b->cat, &b->job, arch, &p);
+
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < p.n_warnings; i++)
+		warn(b, "%s: %s", arch, p.warnings[i]);
+	if (!p.ok) {
+		struct dd_buf why = DD_BUF_INIT;
+
+		for (size_t i = 0; i < p.n_errors; i++) {
+			logf_(b, "plan error (%s): %s", arch, p.errors[i]);
+			dd_buf_addf(&why, "%s%s", i ? "; " : "", p.errors[i]);
+		}
+		while (why.len && why.ptr[why.len - 1] == '\n')
+			why.ptr[--why.len] = 0;
+		rc = dd_error(DD_E_FORMAT, "%s will not build for %s: %s", b->job.file, arch,
+			      why.ptr ? why.ptr : "the plan failed");
+		dd_buf_release(&why);
+		goto out;
+	}
+	n_crust = crust_first(&b->cat, &p);
+	if (!split)
+		n_crust = 0;
+	crust_mtime = epoch_of(b, &p, n_crust);
+	mtime = epoch_of(b, &p, p.n);
+	logf_(b, "plan (%s): %zu packages, %zu in the crust layer, epoch %lld", arch, p.n,
+	      n_crust, (long long)mtime);
+	for (size_t i = 0; i < p.n; i++) {
+		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p.pkgs[i].cat];
+		const struct dd_catalog_pkg *info = &b->cat.info[p.pkgs[i].cat];
+
+		logf_(b, "  %s %s-%s sha256:%s from %s#%lld %s%s%s", dd_plan_role_str(p.pkgs[i].role),
+		      pkg->name, pkg->version, info->sha256, info->channel, (long long)info->sequence,
+		      info->guarded ? "guarded" : "UNGUARDED", p.pkgs[i].by ? " by " : "",
+		      p.pkgs[i].by ? p.pkgs[i].by : "");
+		json_array_append_new(jpkgs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name",
+						       pkg->name, "version", pkg->version, "role",
+						       dd_plan_role_str(p.pkgs[i].role), "sha256",
+						       info->sha256, "guarded", info->guarded,
+						       "crust_layer", i < n_crust));
+	}
+	rc = dd_rootfs_winners(&ps, (int)n_crust, &crust_win);
+	if (!rc)
+		rc = dd_rootfs_winners(&ps, (int)p.n, &all_win);
+	if (rc)
+		goto out;
+	if (split) {
+		struct layer_job lj = { &ps, &tree, &crust_win, 0, n_crust, false, crust_mtime,
+					codec };
+		char key[65];
+		bool cached = false;
+
+		cache_key(b, &p, n_crust, crust_mtime, codec, key);
+		if (!b->o->no_cache && (cached = cache_get(b, key, &layers[0]))) {
+			layers[0].media_type = dd_layer_media_type(codec);
+			logf_(b, "crust layer %s taken from the layer cache (%s)", layers[0].digest,
+			      key);
+		} else {
+			rc = write_layer(b, &lj, &layers[0]);
+			if (rc)
+				goto out;
+			if (!b->o->no_cache)
+				cache_put(b, key, &layers[0], n_crust);
+		}
+		snprintf(history_buf[0], sizeof(history_buf[0]),
+			 "drydock build: crust (%zu packages of image %s)", n_crust,
+			 b->job.base ? b->job.base : "-");
+		history[n_layers] = history_buf[0];
+		json_array_append_new(jlayers, layer_json(&layers[0], "crust", n_crust, cached));
+		n_layers++;
+		dd_tree_release(&tree);
+		tree = (struct dd_tree){ DD_MAP_INIT };
+	}
+	{
+		struct layer_job lj = { &ps, &tree, &all_win, n_crust, p.n, true, mtime, codec };
+
+		rc = write_layer(b, &lj, &layers[n_layers]);
+		if (rc)
+			goto out;
+		snprintf(history_buf[1], sizeof(history_buf[1]),
+			 "drydock build: %s (%zu packages) and the job's settings",
+			 split ? "toppings" : "all packages", p.n - n_crust);
+		history[n_layers] = history_buf[1];
+		json_array_append_new(jlayers, layer_json(&layers[n_layers],
+							  split ? "toppings" : "all", p.n - n_crust,
+							  false));
+		n_layers++;
+	}
+	rc = image_config(b, arch, mtime, layers, n_layers, history, &config);
+	if (rc)
+		goto out;
+	rc = put_json(b, config, DD_OCI_CONFIG, &cfg);
+	config = NULL;
+	if (rc)
+		goto out;
+	m = json_pack("{s:i, s:s, s:o, s:[]}", "schemaVersion", 2, "mediaType", DD_OCI_MANIFEST,
+		      "config", dd_oci_descriptor(&cfg), "layers");
+	for (size_t i = 0; i < n_layers; i++)
+		json_array_append_new(json_object_get(m, "layers"), dd_oci_descriptor(&layers[i]));
+	if (b->job.n_annotations) {
+		json_t *a = json_object();
+
+		for (size_t i = 0; i < b->job.n_annotations; i++)
+			json_object_set_new(a, b->job.annotations[i].key,
+					    json_string(b->job.annotations[i].value));
+		json_object_set_new(m, "annotations", a);
+	}
+	rc = put_json(b, m, DD_OCI_MANIFEST, manifest);
+	if (rc)
+		goto out;
+	logf_(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg.digest);
+	json_array_append_new(b->archs,
+			      json_pack("{s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:O, s:O}",
+					"arch", arch, "platform", platform_json(arch),
+					"manifest", manifest->digest, "manifest_size",
+					(json_int_t)manifest->size, "config", cfg.digest,
+					"epoch", (json_int_t)mtime, "installed_size",
+					(json_int_t)p.installed_size, "package_count",
+					(json_int_t)p.n, "layers", jlayers, "packages", jpkgs));
+out:
+	json_decref(jlayers);
+	json_decref(jpkgs);
+	json_decref(config);
+	dd_tree_release(&tree);
+	dd_map_release(&crust_win, NULL);
+	dd_map_release(&all_win, NULL);
+	dd_plan_release(&p);
+	return rc;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static int do_build(struct build *b, const char *path)
+{
+	struct dd_blob_desc *manifests, top;
+	struct dd_buf image = DD_BUF_INIT, archive = DD_BUF_INIT;
+	const char *tag;
+	char sha[65];
+	json_t *idx, *desc;
+	int rc;
+
+	if ((rc = dd_job_load(path, &b->job)))
+		return rc;
+	b->job_loaded = true;
+	b->deadline = mono_ms() + b->job.timeout_ms;
+	tag = b->job.tag;
+	json_object_set_new(b->result, "job", json_pack("{s:s, s:s, s:s}", "file", b->job.file,
+							"name", b->job.name, "sha256",
+							b->job.sha256));
+	json_object_set_new(b->result, "tag", json_string(tag));
+	logf_(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
+	if ((rc = dd_store_open(b->o->mirror, 0, &b->store)))
+		return rc;
+	if ((rc = dd_catalog_load(b->store, &b->cat)))
+		return rc;
+	b->cat_loaded = true;
+	logf_(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", b->store->root,
+	      b->cat.n, (long long)b->cat.ent_version,
+	      b->cat.organization ? b->cat.organization : "(none)");
+	logf_(b, "drydock %s, %s, %d thread(s)", DD_VERSION,
+	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
+									 : DD_CODEC_GZIP),
+	      b->threads);
+	dd_buf_addf(&image, "%s/image", b->dir);
+	manifests = dd_xcalloc(b->job.n_archs, sizeof(*manifests));
+	for (size_t a = 0; a < b->job.n_archs && !rc; a++)
+		rc = build_arch(b, b->job.archs[a], &manifests[a]);
+	if (rc)
+		goto out;
+	if (b->job.n_archs == 1) {
+		top = manifests[0];
+		desc = dd_oci_descriptor(&top);
+		json_object_set_new(desc, "platform", platform_json(b->job.archs[0]));
+	} else {
+		json_t *list = json_array();
+
+		for (size_t a = 0; a < b->job.n_archs; a++) {
+			json_t *d = dd_oci_descriptor(&manifests[a]);
+
+			json_object_set_new(d, "platform", platform_json(b->job.archs[a]));
+			json_array_append_new(list, d);
+		}
+		rc = put_json(b, json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType",
+					   DD_OCI_INDEX, "manifests", list),
+			      DD_OCI_INDEX, &top);
+		if (rc)
+			goto out;
+		desc = dd_oci_descriptor(&top);
+		logf_(b, "image index %s for %zu architectures", top.digest, b->job.n_archs);
+	}
+	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, tag));
+	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
+			"manifests", desc);
+	if ((rc = dd_oci_write_layout(image.ptr, idx)))
+		goto out;
+	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
+	if ((rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)))
+		goto out;
+	logf_(b, "oci-archive image.oci.tar sha256:%s", sha);
+	json_object_set_new(b->result, "digest", json_string(top.digest));
+	json_object_set_new(b->result, "media_type", json_string(top.media_type));
+	json_object_set_new(b->result, "archive_sha256", json_string(sha));
+out:
+	free(manifests);
+	dd_buf_release(&image);
+	dd_buf_release(&archive);
+	return rc;
+}
+
+static char *job_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *name = dd_xstrdup(base ? base + 1 : path);
+	size_t n = strlen(name);
+
+	if (n > 5 && !strcmp(name + n - 5, ".yaml"))
+		name[n - 5] = 0;
+	else if (n > 4 && !strcmp(name + n - 4, ".yml"))
+		name[n - 4] = 0;
+	return name;
+}
+
+static int mkdirs(const char *path)
+{
+	char *p = dd_xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+
+			*s = 0;
+			if (mkdir(p, 0755) && errno != EEXIST)
+				rc = dd_error_errno("%s", p);
+			*s = c;
+			if (!c || rc)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+/* Hold OUT/<job>/.lock for this run; then no .tmp- folder is alive. */
+static int lock_job(const char *jobdir, int *fd)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int rc = 0;
+
+	dd_buf_addf(&path, "%s/.lock", jobdir);
+	*fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		rc = dd_error_errno("%s", path.ptr);
+	} else if (fcntl(*fd, F_SETLK, &fl)) {
+		fcntl(*fd, F_GETLK, &fl);
+		rc = dd_error(DD_E_IO, "%s: another build of this job is running (pid %ld); "
+			      "wait for it to finish", jobdir, (long)fl.l_pid);
+		close(*fd);
+		*fd = -1;
+	}
+	dd_buf_release(&path);
+	if (rc)
+		return rc;
+	{
+		DIR *d = opendir(jobdir);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, ".tmp-", 5))
+				continue;
+			dd_buf_reset(&path);
+			dd_buf_addf(&path, "%s/%s", jobdir, de->d_name);
+			dd_remove_tree(path.ptr);
+		}
+		if (d)
+			closedir(d);
+		dd_buf_release(&path);
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static int point_latest(const char *jobdir, const char *run_id)
+{
+	struct dd_buf tmp = DD_BUF_INIT, dst = DD_BUF_INIT;
+	int rc = 0;
+
+	dd_buf_addf(&tmp, "%s/.latest.tmp", jobdir);
+	dd_buf_addf(&dst, "%s/latest", jobdir);
+	unlink(tmp.ptr);
+	if (symlink(run_id, tmp.ptr) || rename(tmp.ptr, dst.ptr))
+		rc = dd_error_errno("%s", dst.ptr);
+	fsync_dir(jobdir);
+	dd_buf_release(&tmp);
+	dd_buf_release(&dst);
+	return rc;
+}
+
+static void run_id(char out[40])
+{
+	unsigned char r[3] = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[24];
+
+	RAND_bytes(r, sizeof(r));
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, 40, "%s-%02x%02x%02x", ts, r[0], r[1], r[2]);
+}
+
+static int write_result(const char *dir, json_t *result)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	struct dd_atomic a;
+	char *s = json_dumps(result, JSON_INDENT(2));
+	int rc;
+
+	dd_buf_addf(&path, "%s/result.json", dir);
+	rc = dd_atomic_open(&a, path.ptr);
+	if (!rc && (write(a.fd, s, strlen(s)) < 0 || write(a.fd, "\n", 1) != 1))
+		rc = dd_error_errno("%s", path.ptr);
+	if (!rc)
+		rc = dd_atomic_commit(&a);
+	else
+		dd_atomic_abort(&a);
+	free(s);
+	dd_buf_release(&path);
+	return rc;
+}
+
+int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir)
+{
+	struct build b = { .o = o };
+	struct dd_buf jobdir = DD_BUF_INIT, tmp = DD_BUF_INIT, fin = DD_BUF_INIT,
+		      logp = DD_BUF_INIT;
+	char *name = job_name(path), id[40], started[40], finished[40];
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int64_t t0 = mono_ms();
+	int lock = -1, rc;
+
+	*run_dir = NULL;
+	b.result = json_object();
+	b.warnings = json_array();
+	b.archs = json_array();
+	b.threads = o->threads > 0 ? o->threads : dd_ncpus();
+	if (sde && *sde) {
+		char *end;
+		long long v = strtoll(sde, &end, 10);
+
+		if (*end || v < 0) {
+			rc = dd_error(DD_E_USAGE, "SOURCE_DATE_EPOCH is '%s', expected seconds since "
+				      "the epoch", sde);
+			goto early;
+		}
+		b.env_epoch = true;
+		b.epoch = v;
+	}
+	run_id(id);
+	wall_str(started);
+	json_object_set_new(b.result, "format", json_string("drydock-result/1"));
+	json_object_set_new(b.result, "run_id", json_string(id));
+	dd_buf_addf(&jobdir, "%s/%s", o->out, name);
+	if ((rc = mkdirs(jobdir.ptr)) || (rc = lock_job(jobdir.ptr, &lock)))
+		goto early;
+	dd_buf_addf(&tmp, "%s/.tmp-%s", jobdir.ptr, id);
+	b.dir = tmp.ptr;
+	dd_buf_addf(&logp, "%s/image/blobs/sha256", tmp.ptr);
+	if ((rc = mkdirs(logp.ptr)))
+		goto early;
+	b.blobs = dd_xstrdup(logp.ptr);
+	dd_buf_reset(&logp);
+	dd_buf_addf(&logp, "%s/build.log", tmp.ptr);
+	b.log = fopen(logp.ptr, "we");
+	if (!b.log) {
+		rc = dd_error_errno("%s", logp.ptr);
+		goto early;
+	}
+	logf_(&b, "run %s of %s started", id, path);
+	rc = do_build(&b, path);
+	wall_str(finished);
+	json_object_set_new(b.result, "status", json_string(rc ? "failed" : "succeeded"));
+	json_object_set_new(b.result, "drydock_version", json_string(DD_VERSION));
+	json_object_set_new(b.result, "compression",
+			    json_string(dd_codec_describe(b.job_loaded && b.job.compression ==
+							  DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
+									   : DD_CODEC_GZIP)));
+	json_object_set_new(b.result, "threads", json_integer(b.threads));
+	json_object_set_new(b.result, "mirror", json_string(o->mirror));
+	json_object_set_new(b.result, "started", json_string(started));
+	json_object_set_new(b.result, "finished", json_string(finished));
+	json_object_set_new(b.result, "seconds", json_real((double)(mono_ms() - t0) / 1000.0));
+	json_object_set_new(b.result, "archs", json_incref(b.archs));
+	json_object_set_new(b.result, "warnings", json_incref(b.warnings));
+	json_object_set_new(b.result, "errors", rc ? json_pack("[s]", dd_error_detail())
+						   : json_array());
+	if (rc) {
+		struct dd_buf junk = DD_BUF_INIT;
+		char *err = dd_xstrdup(dd_error_detail());
+
+		logf_(&b, "error: %s", err);
+		logf_(&b, "run %s FAILED after %.3f s", id, (double)(mono_ms() - t0) / 1000.0);
+		dd_buf_addf(&junk, "%s/image", tmp.ptr);
+		dd_remove_tree(junk.ptr);
+		dd_buf_reset(&junk);
+		dd_buf_addf(&junk, "%s/image.oci.tar", tmp.ptr);
+		unlink(junk.ptr);
+		dd_buf_release(&junk);
+		dd_buf_addf(&fin, "%s/%s-failed", jobdir.ptr, id);
+		if (!write_result(tmp.ptr, b.result))
+			rename(tmp.ptr, fin.ptr);
+		fsync_dir(jobdir.ptr);
+		dd_error(rc, "%s", err);
+		free(err);
+	} else {
+		logf_(&b, "run %s succeeded in %.3f s: %s %s", id,
+		      (double)(mono_ms() - t0) / 1000.0, b.job.tag,
+		      json_string_value(json_object_get(b.result, "digest")));
+		dd_buf_addf(&fin, "%s/%s", jobdir.ptr, id);
+		fclose(b.log);
+		b.log = NULL;
+		dd_crash_point("before-publish");
+		rc = write_result(tmp.ptr, b.result);
+		if (!rc && rename(tmp.ptr, fin.ptr))
+			rc = dd_error_errno("%s", fin.ptr);
+		if (!rc)
+			rc = point_latest(jobdir.ptr, id);
+	}
+	*run_dir = dd_buf_detach(&fin, NULL);
+early:
+	if (rc && !b.log)
+		json_object_set_new(b.result, "status", json_string("failed"));
+	if (rc && !json_object_get(b.result, "errors"))
+		json_object_set_new(b.result, "errors", json_pack("[s]", dd_error_detail()));
+	if (b.log)
+		fclose(b.log);
+	if (b.cat_loaded)
+		dd_catalog_release(&b.cat);
+	dd_store_close(b.store);
+	if (b.job_loaded)
+		dd_job_release(&b.job);
+	if (lock >= 0)
+		close(lock);
+	json_decref(b.warnings);
+	json_decref(b.archs);
+	free(b.blobs);
+	free(name);
+	dd_buf_release(&jobdir);
+	dd_buf_release(&tmp);
+	dd_buf_release(&logp);
+	dd_buf_release(&fin);
+	*result = b.result;
+	return rc;
+}

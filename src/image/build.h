@@ -1,0 +1,42 @@
+/*
+ * drydock build: one job becomes an OCI image, from the mirror alone.
+ *
+ * A run writes OUT/<job>/.tmp-<run-id>/ and renames it to
+ * OUT/<job>/<run-id>/ only when everything is in it:
+ *   image/           OCI image layout (oci-layout, index.json, blobs/)
+ *   image.oci.tar    the same layout as one oci-archive, tagged
+ *   build.log        every step, timestamped
+ *   result.json      status, digests, sizes, timings, warnings
+ * then points OUT/<job>/latest at it.  A failed run keeps only its log
+ * and result.json, in OUT/<job>/<run-id>-failed/, and leaves latest
+ * alone.  A run killed half-way leaves a .tmp- folder that the next run
+ * of the job removes (runs of one job hold OUT/<job>/.lock).
+ *
+ * Layers: the crust (the base packages and what they need) in one, the
+ * rest in another, or everything in one (output.layers: single).  The
+ * crust layer depends only on the crust packages, the epoch and the
+ * compressor, so every image of one base shares it byte for byte; the
+ * mirror keeps it in cache/layers/ for the next build.
+ */
+#ifndef DD_IMAGE_BUILD_H
+#define DD_IMAGE_BUILD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct dd_build_opts {
+	const char *mirror; /* the mirror's root */
+	const char *out;    /* OUT */
+	int threads;        /* compression threads; < 1: every core */
+	bool no_cache;      /* neither read nor fill the layer cache */
+};
+
+/*
+ * Build the job at path.  Returns 0 when the image was built, else a
+ * negative code with the detail set; *result (never NULL on return)
+ * is result.json's content, *run_dir the run folder (or NULL when none
+ * could be made).
+ */
+int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir);
+
+#endif

@@ -1,0 +1,623 @@
+#include "image/rootfs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apk/read.h"
+#include "core/error.h"
+#include "store/store.h"
+
+#define DIR_MODE 0755u
+
+static const char *type_word(char type)
+{
+	switch (type) {
+	case DD_TAR_DIR: return "a directory";
+	case DD_TAR_SYMLINK: return "a symlink";
+	case DD_TAR_HARDLINK: return "a hard link";
+	case DD_TAR_FILE: return "a file";
+	default: return "a device or fifo";
+	}
+}
+
+static char db_type(const char *word)
+{
+	static const struct { const char *w; char t; } map[] = {
+		{ "file", DD_TAR_FILE }, { "hardlink", DD_TAR_HARDLINK },
+		{ "symlink", DD_TAR_SYMLINK }, { "char", DD_TAR_CHAR },
+		{ "block", DD_TAR_BLOCK }, { "dir", DD_TAR_DIR }, { "fifo", DD_TAR_FIFO },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].w, word))
+			return map[i].t;
+	return DD_TAR_FILE;
+}
+
+static void free_node(void *v)
+{
+	struct dd_node *n = v;
+
+	if (n)
+		free(n->link);
+	free(n);
+}
+
+void dd_tree_release(struct dd_tree *t)
+{
+	dd_map_release(&t->paths, free_node);
+}
+
+const struct dd_node *dd_tree_get(const struct dd_tree *t, const char *path)
+{
+	void **v = dd_map_get(&t->paths, path);
+
+	return v ? *v : NULL;
+}
+
+static struct dd_node *tree_set(struct dd_tree *t, const char *path, char type, unsigned mode,
+				uint32_t uid, uint32_t gid, int owner, const char *link)
+{
+	void **v = dd_map_put(&t->paths, path);
+	struct dd_node *n = *v;
+
+	if (!n)
+		*v = n = dd_xcalloc(1, sizeof(*n));
+	n->type = type;
+	n->mode = mode;
+	n->uid = uid;
+	n->gid = gid;
+	n->owner = owner;
+	free(n->link);
+	n->link = link ? dd_xstrdup(link) : NULL;
+	return n;
+}
+
+static const char *pkg_label(const struct dd_pkgset *ps, int pos, struct dd_buf *b)
+{
+	const struct dd_apk_pkg *p = &ps->cat->pkgs[ps->plan->pkgs[pos].cat];
+
+	dd_buf_reset(b);
+	if (pos < 0)
+		dd_buf_adds(b, "drydock (generated)");
+	else
+		dd_buf_addf(b, "%s-%s", p->name, p->version);
+	return b->ptr;
+}
+
+static bool replaces(const struct dd_apk_pkg *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_replaces; i++)
+		if (!strcmp(a->replaces[i].name, name))
+			return true;
+	return false;
+}
+
+/* ---- who gets a contested path ------------------------------------------ */
+
+struct owner {
+	int pos;
+	char type;
+	char *sig; /* sha1 and link target: equal means identical content */
+};
+
+static int owner_cmp(const void *a, const void *b)
+{
+	return ((const struct owner *)a)->pos - ((const struct owner *)b)->pos;
+}
+
+static int decide(const struct dd_pkgset *ps, const char *path, struct owner *o, size_t n,
+		  struct dd_map *winners)
+{
+	struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT;
+	size_t cur = 0;
+	int rc = 0;
+
+	qsort(o, n, sizeof(*o), owner_cmp);
+	for (size_t i = 1; i < n && !rc; i++) {
+		const struct dd_apk_pkg *pc = &ps->cat->pkgs[ps->plan->pkgs[o[cur].pos].cat];
+		const struct dd_apk_pkg *pi = &ps->cat->pkgs[ps->plan->pkgs[o[i].pos].cat];
+		bool dir_c = o[cur].type == DD_TAR_DIR, dir_i = o[i].type == DD_TAR_DIR;
+
+		if (dir_c && dir_i)
+			continue;
+		if (dir_c != dir_i)
+			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is %s in %s but %s in %s; "
+				      "remove one of the two packages from the job", path,
+				      type_word(o[cur].type), pkg_label(ps, o[cur].pos, &a),
+				      type_word(o[i].type), pkg_label(ps, o[i].pos, &b));
+		else if (o[cur].type == o[i].type && !strcmp(o[cur].sig, o[i].sig))
+			continue;
+		else if (replaces(pi, pc->name))
+			cur = i;
+		else if (!replaces(pc, pi->name))
+			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is shipped by both %s and %s "
+				      "with different content, and neither replaces the other; "
+				      "remove one of the two packages from the job", path,
+				      pkg_label(ps, o[cur].pos, &a), pkg_label(ps, o[i].pos, &b));
+	}
+	if (!rc && o[cur].type != DD_TAR_DIR)
+		*dd_map_put(winners, path) = (void *)(intptr_t)(o[cur].pos + 1);
+	dd_buf_release(&a);
+	dd_buf_release(&b);
+	return rc;
+}
+
+static void id_list(const struct dd_pkgset *ps, int from, int to, struct dd_buf *sql)
+{
+	for (int i = from; i < to; i++)
+		dd_buf_addf(sql, "%s%lld", i > from ? "," : "",
+			    (long long)ps->cat->info[ps->plan->pkgs[i].cat].id);
+}
+
+static int position_of(const struct dd_pkgset *ps, int upto, int64_t id)
+{
+	for (int i = 0; i < upto; i++)
+		if (ps->cat->info[ps->plan->pkgs[i].cat].id == id)
+			return i;
+	return -1;
+}
+
+int dd_rootfs_winners(const struct dd_pkgset *ps, int upto, struct dd_map *winners)
+{
+	struct dd_buf sql = DD_BUF_INIT, ids = DD_BUF_INIT, last = DD_BUF_INIT;
+	struct owner *o = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (upto <= 1)
+		return 0;
+	id_list(ps, 0, upto, &ids);
+	dd_buf_addf(&sql, "SELECT path, pkg, type, ifnull(sha1, '') || ':' || ifnull(link, '') "
+		    "FROM files WHERE pkg IN (%s) AND path IN (SELECT path FROM files WHERE "
+		    "pkg IN (%s) GROUP BY path HAVING count(*) > 1) ORDER BY path",
+		    ids.ptr, ids.ptr);
+	rc = dd_db_prepare(ps->store, sql.ptr, &st);
+	dd_buf_release(&sql);
+	dd_buf_release(&ids);
+	if (rc)
+		return rc;
+	for (;;) {
+		int step = sqlite3_step(st);
+		const char *path = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "";
+
+		if (n && (step != SQLITE_ROW || strcmp(path, last.ptr))) {
+			rc = decide(ps, last.ptr, o, n, winners);
+			for (size_t i = 0; i < n; i++)
+				free(o[i].sig);
+			n = 0;
+			if (rc)
+				break;
+		}
+		if (step != SQLITE_ROW)
+			break;
+		o = dd_xrealloc(o, (n + 1) * sizeof(*o));
+		o[n].pos = position_of(ps, upto, sqlite3_column_int64(st, 1));
+		o[n].type = db_type((const char *)sqlite3_column_text(st, 2));
+		o[n].sig = dd_xstrdup((const char *)sqlite3_column_text(st, 3));
+		n++;
+		dd_buf_reset(&last);
+		dd_buf_adds(&last, path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(o[i].sig);
+	sqlite3_finalize(st);
+	free(o);
+	dd_buf_release(&last);
+	return rc;
+}
+
+/* ---- writing entries ---------------------------------------------------- */
+
+static int emit(struct dd_rootfs *r, const char *path, char type, unsigned mode, uint32_t uid,
+		uint32_t gid, uint64_t size, const char *link)
+{
+	struct dd_tar_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.path = (char *)path;
+	e.link = (char *)link;
+	e.type = type;
+	e.mode = mode & 07777;
+	e.uid = uid;
+	e.gid = gid;
+	e.size = size;
+	e.mtime = r->mtime;
+	r->entries++;
+	return dd_tar_write_header(&r->lw->tar, &e);
+}
+
+/*
+ * Make sure every parent of path is a directory in the tree, writing
+ * the missing ones.  A parent that is a file or a link is refused:
+ * writing below a symlink would put the file somewhere else.
+ */
+static int ensure_parents(struct dd_rootfs *r, const char *path, const char *who)
+{
+	char *p = dd_xstrdup(path);
+	int rc = 0;
+
+	for (char *s = strchr(p, '/'); s && !rc; s = strchr(s + 1, '/')) {
+		const struct dd_node *n;
+
+		*s = 0;
+		n = dd_tree_get(r->tree, p);
+		if (!n) {
+			rc = emit(r, p, DD_TAR_DIR, DIR_MODE, 0, 0, 0, NULL);
+			tree_set(r->tree, p, DD_TAR_DIR, DIR_MODE, 0, 0, -1, NULL);
+		} else if (n->type != DD_TAR_DIR) {
+			rc = dd_error(DD_E_FORMAT, "%s ships /%s, but /%s is %s%s%s in the image, "
+				      "not a directory", who, path, p, type_word(n->type),
+				      n->link ? " to " : "", n->link ? n->link : "");
+		}
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+static int copy_data(struct dd_rootfs *r, struct dd_tar_reader *t, uint64_t size)
+{
+	unsigned char buf[65536];
+	uint64_t left = size;
+	ssize_t n;
+
+	while (left && (n = dd_tar_read(t, buf, sizeof(buf))) > 0) {
+		int rc = dd_tar_write_data(&r->lw->tar, buf, (size_t)n);
+
+		if (rc)
+			return rc;
+		left -= (uint64_t)n;
+	}
+	if (left)
+		return dd_error(DD_E_TRUNCATED, "member ends early");
+	return dd_tar_pad(&r->lw->tar, size);
+}
+
+static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *t)
+{
+	struct dd_rootfs *r = ctx;
+	const struct dd_node *n = dd_tree_get(r->tree, e->path);
+	struct dd_buf who = DD_BUF_INIT;
+	void **w;
+	int rc = r->check ? r->check(r->check_ctx) : 0;
+
+	if (rc)
+		return rc;
+	pkg_label(r->ps, r->pos, &who);
+	if (e->type == DD_TAR_DIR) {
+		if (n && n->type != DD_TAR_DIR)
+			rc = dd_error(DD_E_FORMAT, "file conflict: %s ships /%s as a directory, "
+				      "but it is %s in the image already", who.ptr, e->path,
+				      type_word(n->type));
+		else if (!n && !(rc = ensure_parents(r, e->path, who.ptr))) {
+			rc = emit(r, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, 0, NULL);
+			tree_set(r->tree, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, r->pos,
+				 NULL);
+		}
+		dd_buf_release(&who);
+		return rc;
+	}
+	w = r->winners ? dd_map_get(r->winners, e->path) : NULL;
+	if (w && (intptr_t)*w != r->pos + 1) {
+		dd_buf_release(&who);
+		return 0; /* another package's copy wins */
+	}
+	if (n && n->type == DD_TAR_DIR)
+		rc = dd_error(DD_E_FORMAT, "file conflict: %s ships /%s as %s, but it is a "
+			      "directory in the image already", who.ptr, e->path,
+			      type_word(e->type));
+	if (!rc)
+		rc = ensure_parents(r, e->path, who.ptr);
+	dd_buf_release(&who);
+	if (!rc)
+		rc = emit(r, e->path, e->type, e->mode, e->uid, e->gid,
+			  e->type == DD_TAR_FILE ? e->size : 0, e->link);
+	if (!rc && e->type == DD_TAR_FILE)
+		rc = copy_data(r, t, e->size);
+	if (!rc)
+		tree_set(r->tree, e->path, e->type, e->mode, e->uid, e->gid, r->pos,
+			 e->type == DD_TAR_SYMLINK ? e->link : NULL)->size = e->size;
+	return rc;
+}
+
+static const char *blob_of(const struct dd_pkgset *ps, int pos, struct dd_buf *b)
+{
+	return dd_store_blob_path(ps->store, ps->cat->info[ps->plan->pkgs[pos].cat].sha256, b);
+}
+
+int dd_rootfs_add_package(struct dd_rootfs *r, int pos)
+{
+	struct dd_buf path = DD_BUF_INIT, who = DD_BUF_INIT;
+	struct dd_apk_file f;
+	int rc;
+
+	r->pos = pos;
+	rc = dd_apk_stream(blob_of(r->ps, pos, &path),
+			   r->ps->cat->info[r->ps->plan->pkgs[pos].cat].sha256, visit, r, &f);
+	if (rc)
+		dd_error_prefix(rc, "%s", pkg_label(r->ps, pos, &who));
+	else
+		dd_apk_file_release(&f);
+	dd_buf_release(&path);
+	dd_buf_release(&who);
+	return rc;
+}
+
+static void note_parents(struct dd_tree *t, const char *path)
+{
+	char *p = dd_xstrdup(path);
+
+	for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		if (!dd_tree_get(t, p))
+			tree_set(t, p, DD_TAR_DIR, DIR_MODE, 0, 0, -1, NULL);
+		*s = '/';
+	}
+	free(p);
+}
+
+void dd_rootfs_note_file(struct dd_rootfs *r, const char *path)
+{
+	note_parents(r->tree, path);
+	tree_set(r->tree, path, DD_TAR_FILE, 0644, 0, 0, -1, NULL);
+}
+
+int dd_rootfs_preload(struct dd_rootfs *r, int from, int to)
+{
+	struct dd_buf sql = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (from >= to)
+		return 0;
+	dd_buf_adds(&sql, "SELECT path, type, mode, uid, gid, link, pkg FROM files WHERE pkg IN (");
+	id_list(r->ps, from, to, &sql);
+	dd_buf_adds(&sql, ") ORDER BY rowid");
+	rc = dd_db_prepare(r->ps->store, sql.ptr, &st);
+	dd_buf_release(&sql);
+	if (rc)
+		return rc;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 0);
+		char type = db_type((const char *)sqlite3_column_text(st, 1));
+		int pos = position_of(r->ps, to, sqlite3_column_int64(st, 6));
+		void **w = r->winners ? dd_map_get(r->winners, path) : NULL;
+
+		note_parents(r->tree, path); /* as ensure_parents() made them */
+		if (type == DD_TAR_DIR ? dd_tree_get(r->tree, path) != NULL
+				       : (w && (intptr_t)*w != pos + 1))
+			continue;
+		tree_set(r->tree, path, type, (unsigned)sqlite3_column_int(st, 2),
+			 (uint32_t)sqlite3_column_int64(st, 3), (uint32_t)sqlite3_column_int64(st, 4),
+			 pos, (const char *)sqlite3_column_text(st, 5));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int dd_rootfs_put_dir(struct dd_rootfs *r, const char *path, unsigned mode, uint32_t uid,
+		      uint32_t gid)
+{
+	const struct dd_node *n = dd_tree_get(r->tree, path);
+	int rc;
+
+	if (n && n->type != DD_TAR_DIR)
+		return dd_error(DD_E_FORMAT, "/%s should be a directory, but a package ships it "
+				"as %s", path, type_word(n->type));
+	if (n && n->mode == mode && n->uid == uid && n->gid == gid)
+		return 0;
+	rc = ensure_parents(r, path, "the job");
+	if (!rc)
+		rc = emit(r, path, DD_TAR_DIR, mode, uid, gid, 0, NULL);
+	if (!rc)
+		tree_set(r->tree, path, DD_TAR_DIR, mode, uid, gid, -1, NULL);
+	return rc;
+}
+
+int dd_rootfs_put_file(struct dd_rootfs *r, const char *path, unsigned mode, uint32_t uid,
+		       uint32_t gid, const void *data, size_t len)
+{
+	const struct dd_node *n = dd_tree_get(r->tree, path);
+	int rc;
+
+	if (n && n->type == DD_TAR_DIR)
+		return dd_error(DD_E_FORMAT, "/%s should be a file, but a package ships it as a "
+				"directory", path);
+	rc = ensure_parents(r, path, "the job");
+	if (!rc)
+		rc = emit(r, path, DD_TAR_FILE, mode, uid, gid, len, NULL);
+	if (!rc)
+		rc = dd_tar_write_data(&r->lw->tar, data, len);
+	if (!rc)
+		rc = dd_tar_pad(&r->lw->tar, len);
+	if (!rc)
+		tree_set(r->tree, path, DD_TAR_FILE, mode, uid, gid, -1, NULL)->size = len;
+	return rc;
+}
+
+int dd_rootfs_put_link(struct dd_rootfs *r, const char *path, char type, const char *target)
+{
+	const struct dd_node *n = dd_tree_get(r->tree, path);
+	int rc;
+
+	if (n && n->type == DD_TAR_DIR)
+		return dd_error(DD_E_FORMAT, "/%s should be a link, but a package ships it as a "
+				"directory", path);
+	if (type == DD_TAR_HARDLINK) {
+		const struct dd_node *t = dd_tree_get(r->tree, target);
+
+		if (!t || t->type != DD_TAR_FILE)
+			return dd_error(DD_E_NOTFOUND, "hard link /%s: its source /%s is not a "
+					"file in the image", path, target);
+	}
+	rc = ensure_parents(r, path, "the job");
+	if (!rc)
+		rc = emit(r, path, type, type == DD_TAR_SYMLINK ? 0777 : 0644, 0, 0, 0, target);
+	if (!rc)
+		tree_set(r->tree, path, type, 0777, 0, 0, -1,
+			 type == DD_TAR_SYMLINK ? target : NULL);
+	return rc;
+}
+
+/* ---- reading a path back from its package -------------------------------- */
+
+struct grab {
+	const char *path;
+	uint64_t max;
+	struct dd_buf *out;
+	bool found;
+};
+
+static int grab_visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *t)
+{
+	struct grab *g = ctx;
+
+	if (g->found || e->type != DD_TAR_FILE || strcmp(e->path, g->path))
+		return 0;
+	g->found = true;
+	return dd_tar_read_all(t, g->out, g->max);
+}
+
+int dd_rootfs_read_path(const struct dd_rootfs *r, const char *path, uint64_t max,
+			struct dd_buf *out)
+{
+	const struct dd_node *n = dd_tree_get(r->tree, path);
+	struct grab g = { path, max, out, false };
+	struct dd_buf blob = DD_BUF_INIT;
+	struct dd_apk_file f;
+	int rc;
+
+	dd_buf_reset(out);
+	if (!n || n->owner < 0 || n->type != DD_TAR_FILE)
+		return DD_E_NOTFOUND;
+	rc = dd_apk_stream(blob_of(r->ps, n->owner, &blob),
+			   r->ps->cat->info[r->ps->plan->pkgs[n->owner].cat].sha256, grab_visit, &g,
+			   &f);
+	dd_buf_release(&blob);
+	if (rc)
+		return rc;
+	dd_apk_file_release(&f);
+	return g.found ? 0 : DD_E_NOTFOUND;
+}
+
+/* ---- the installed database ---------------------------------------------- */
+
+struct dbfile {
+	char *dir, *name;
+	char type;
+	unsigned mode;
+	uint32_t uid, gid;
+	char *sha1;
+};
+
+static void acl_line(struct dd_buf *o, char key, unsigned mode, uint32_t uid, uint32_t gid,
+		     unsigned dflt)
+{
+	if ((mode & 07777) != dflt || uid || gid)
+		dd_buf_addf(o, "%c:%u:%u:%o\n", key, uid, gid, mode & 07777);
+}
+
+/* F:/M: for each directory in order of first appearance (shipped, or
+ * the parent of a shipped file), each followed by its files. */
+static void write_dirs(struct dd_buf *o, struct dbfile *f, size_t n)
+{
+	struct dd_map seen = DD_MAP_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *dir = f[i].type == DD_TAR_DIR ? f[i].name : f[i].dir;
+		struct dbfile *d = NULL;
+
+		if (dd_map_get(&seen, dir))
+			continue;
+		*dd_map_put(&seen, dir) = (void *)1;
+		for (size_t j = 0; j < n && !d; j++)
+			if (f[j].type == DD_TAR_DIR && !strcmp(f[j].name, dir))
+				d = &f[j];
+		dd_buf_addf(o, "F:%s\n", dir);
+		if (d)
+			acl_line(o, 'M', d->mode, d->uid, d->gid, DIR_MODE);
+		for (size_t j = 0; j < n; j++) {
+			if (f[j].type == DD_TAR_DIR || strcmp(f[j].dir, dir))
+				continue;
+			dd_buf_addf(o, "R:%s\n", f[j].name);
+			acl_line(o, 'a', f[j].mode, f[j].uid, f[j].gid, 0644);
+			if (f[j].sha1 && f[j].sha1[0]) {
+				unsigned char raw[20];
+				char q[64];
+
+				for (int k = 0; k < 20; k++)
+					sscanf(f[j].sha1 + 2 * k, "%2hhx", &raw[k]);
+				dd_apk_checksum_str(raw, q);
+				dd_buf_addf(o, "Z:%s\n", q);
+			}
+		}
+	}
+	dd_map_release(&seen, NULL);
+}
+
+static int package_files(const struct dd_pkgset *ps, const struct dd_map *winners, int pos,
+			 struct dd_buf *o)
+{
+	sqlite3_stmt *st;
+	struct dbfile *f = NULL;
+	size_t n = 0;
+	int rc = dd_db_prepare(ps->store, "SELECT path, type, mode, uid, gid, sha1 FROM files "
+			       "WHERE pkg = ? ORDER BY rowid", &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ps->cat->info[ps->plan->pkgs[pos].cat].id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 0);
+		char type = db_type((const char *)sqlite3_column_text(st, 1));
+		void **w = winners ? dd_map_get(winners, path) : NULL;
+		const char *slash = strrchr(path, '/');
+
+		if (type != DD_TAR_DIR && w && (intptr_t)*w != pos + 1)
+			continue;
+		f = dd_xrealloc(f, (n + 1) * sizeof(*f));
+		f[n].type = type;
+		if (type == DD_TAR_DIR) {
+			f[n].dir = dd_xstrdup(path);
+			f[n].name = dd_xstrdup(path);
+		} else {
+			f[n].dir = slash ? dd_blob_dup((struct dd_blob){ path, (size_t)(slash - path) })
+					 : dd_xstrdup("");
+			f[n].name = dd_xstrdup(slash ? slash + 1 : path);
+		}
+		f[n].mode = (unsigned)sqlite3_column_int(st, 2);
+		f[n].uid = (uint32_t)sqlite3_column_int64(st, 3);
+		f[n].gid = (uint32_t)sqlite3_column_int64(st, 4);
+		f[n].sha1 = sqlite3_column_text(st, 5)
+				    ? dd_xstrdup((const char *)sqlite3_column_text(st, 5)) : NULL;
+		n++;
+	}
+	sqlite3_finalize(st);
+	write_dirs(o, f, n);
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].dir);
+		free(f[i].name);
+		free(f[i].sha1);
+	}
+	free(f);
+	return 0;
+}
+
+int dd_rootfs_installed_db(const struct dd_pkgset *ps, const struct dd_map *winners, int n,
+			   struct dd_buf *out)
+{
+	for (int i = 0; i < n; i++) {
+		int rc;
+
+		dd_apkindex_write_pkg(&ps->cat->pkgs[ps->plan->pkgs[i].cat], out);
+		out->ptr[--out->len] = 0; /* the blank line goes after the files */
+		rc = package_files(ps, winners, i, out);
+		if (rc)
+			return rc;
+		dd_buf_adds(out, "\n");
+	}
+	return 0;
+}
