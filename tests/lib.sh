@@ -149,3 +149,26 @@ trusted_mirror() {
 snapshot() {
 	(cd "$1" && find . -type f ! -name audit.log -print0 | sort -z | xargs -0 sha256sum)
 }
+
+# build_static_fixture KEY OUT: the hello-static package, its program
+# compiled now (statically: the image holds nothing else). Fails when
+# the machine cannot link statically.
+build_static_fixture() {
+	src=$TOP/fixtures/packages/hello-static
+	r=$(mktemp -d "$T_TMP/static.XXXXXX")
+	mkdir -p "$r/usr/bin"
+	${CC:-cc} -static -Os -s -o "$r/usr/bin/hello-static" "$src/hello-static.c" || return 1
+	drydock pkg build --info "$src/PKGINFO" --set "arch=$(uname -m)" --sign "$1" -o "$2" "$r"
+}
+
+# layout_manifest DIR: the manifest (JSON) of the single image in the
+# OCI layout DIR.
+layout_manifest() {
+	python3 - "$1" <<'PY'
+import json, sys
+d = sys.argv[1]
+idx = json.load(open(d + "/index.json"))
+m = idx["manifests"][0]["digest"].split(":")[1]
+print(open(d + "/blobs/sha256/" + m).read())
+PY
+}

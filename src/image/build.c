@@ -956,7 +956,7 @@ static int do_build(struct build *b, const char *path)
 	if ((rc = dd_oci_write_layout(image.ptr, idx)))
 		goto out;
 	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
-	if ((rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)))
+	if ((rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)) || (rc = check_deadline(b)))
 		goto out;
 	logf_(b, "oci-archive image.oci.tar sha256:%s", sha);
 	json_object_set_new(b->result, "digest", json_string(top.digest));

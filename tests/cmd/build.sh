@@ -1,0 +1,297 @@
+#!/bin/sh
+# drydock build: jobs become OCI images that real tools accept and run;
+# the same inputs give the same digests; failures leave a failed run and
+# never move latest.
+. "$(dirname "$0")/../lib.sh"
+S=$T_TMP/signers
+setup_signers "$S"
+IN=$T_TMP/in
+bundle_dir "$S" "$IN"
+for p in os-release-clash hello-fips; do
+	build_fixture "$p" "$S/apk.rsa" "$IN/packages/$p.apk" >/dev/null
+done
+STATIC=yes
+build_static_fixture "$S/apk.rsa" "$IN/packages/hello-static.apk" >/dev/null 2>&1 || STATIC=no
+entitlement_json 1 2030-01-01T00:00:00Z '[{"name": "base-files", "version": "1.0-r0"},
+ {"name": "hello-drydock", "version": "1.2.3-r0"}, {"name": "hello-static", "version": "1.0-r0"}]' \
+	>"$IN/entitlements.json"
+sign_entitlement "$S" "$IN/entitlements.json"
+make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
+M=$T_TMP/mirror
+trusted_mirror "$S" "$M"
+drydock mirror import --mirror "$M" "$T_TMP/b.tar" >/dev/null
+trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
+HELLO=$TOP/fixtures/jobs/hello.yaml
+
+# result FIELD [RUN]: a field of a run's result.json (default: latest).
+result() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+		"${2:-out/hello/latest}/result.json" "$1"
+}
+
+fixture_job_builds() {
+	expect_out "hello.yaml: built drydock.local/hello:latest sha256:[0-9a-f]{64}" \
+		drydock build --mirror "$M" -o out "$HELLO"
+	run=out/hello/$(readlink out/hello/latest)
+	[ -d "$run" ] && [ -f "$run/image.oci.tar" ] && [ -f "$run/image/oci-layout" ] || t_fail "run folder"
+	[ "$(result status)" = succeeded ] || t_fail "status"
+	[ -z "$(ls -A out/hello | grep -v -e '^latest$' -e '^\.lock$' -e '^2')" ] || t_fail "stray files"
+	for step in "job .*hello.yaml sha256:" "plan \(x86_64\): 2 packages, 1 in the crust layer" \
+		"installed base-files-1.0-r0 \(crust, sha256:" "installed hello-drydock-1.2.3-r0" \
+		"accounts: 1 group" "image \(x86_64\): manifest sha256:" "succeeded in"; do
+		grep -Eq "^20[0-9-]{8}T[0-9:.]{12}Z .*$step" "$run/build.log" || t_fail "log lacks $step"
+	done
+	layout_manifest "$run/image" >manifest.json
+	python3 - "$run" <<'PY'
+import json, sys, tarfile, gzip, hashlib
+run = sys.argv[1]
+blob = lambda d: run + "/image/blobs/sha256/" + d.split(":")[1]
+m = json.load(open("manifest.json"))
+cfg = json.load(open(blob(m["config"]["digest"])))
+r = json.load(open(run + "/result.json"))
+assert r["digest"] == json.load(open(run + "/image/index.json"))["manifests"][0]["digest"]
+assert [l["digest"] for l in r["archs"][0]["layers"]] == [l["digest"] for l in m["layers"]]
+c = cfg["config"]
+assert c["Entrypoint"] == ["/usr/bin/hello-drydock"] and c["User"] == "hello", c
+assert "LANG=C.UTF-8" in c["Env"] and c["WorkingDir"] == "/", c
+assert c["Labels"] == {"org.opencontainers.image.title": "hello-drydock"}
+assert cfg["created"] == "2023-11-14T22:13:20Z" and cfg["architecture"] == "amd64"
+files = {}
+for l, d in zip(m["layers"], cfg["rootfs"]["diff_ids"]):
+    raw = gzip.open(blob(l["digest"])).read()
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == d
+    t = tarfile.open(blob(l["digest"]))
+    for e in t:
+        assert e.mtime == 1700000000 and e.uname == "" and e.gname == "", e.name
+        files[e.name] = t.extractfile(e).read() if e.isfile() else e
+inst = files["usr/lib/apk/db/installed"].decode()
+assert "P:base-files\nV:1.0-r0" in inst and "P:hello-drydock\nV:1.2.3-r0" in inst, inst
+assert "F:usr/bin\nR:hello-drydock\na:0:0:755\nZ:Q1" in inst, inst
+assert files["etc/apk/world"] == b"base-files\nhello-drydock\n", files["etc/apk/world"]
+assert b"hello:x:65532:65532::/home/hello:/bin/sh\n" in files["etc/passwd"]
+assert files["etc/passwd"].startswith(b"root:"), files["etc/passwd"]
+assert files["etc/group"] == b"hello:x:65532:\n", files["etc/group"]
+assert files["home/hello"].uid == 65532
+assert files["usr/bin/hi"].issym() and files["usr/bin/hi"].linkname == "hello-drydock"
+PY
+}
+
+real_tools_accept() {
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	run=out/hello/latest
+	n=0
+	if command -v oci-image-tool >/dev/null; then
+		expect_out "Validation succeeded" oci-image-tool validate --type image "$run/image"
+		n=$((n + 1))
+	fi
+	if command -v umoci >/dev/null; then
+		umoci unpack --rootless --image "$run/image:drydock.local/hello:latest" bundle \
+			>umoci.out 2>&1 || { cat umoci.out; t_fail "umoci unpack"; }
+		[ -x bundle/rootfs/usr/bin/hello-drydock ] || t_fail "umoci: no program"
+		grep -q '^hello:x:65532' bundle/rootfs/etc/passwd || t_fail "umoci: no user"
+		n=$((n + 1))
+	fi
+	if command -v skopeo >/dev/null; then
+		skopeo copy "oci-archive:$run/image.oci.tar:drydock.local/hello:latest" oci:copy:x \
+			>skopeo.out 2>&1 || { cat skopeo.out; t_fail "skopeo copy"; }
+		d1=$(skopeo inspect --format '{{.Digest}}' "oci-archive:$run/image.oci.tar")
+		d2=$(skopeo inspect --format '{{.Digest}}' oci:copy:x)
+		[ "$d1" = "$(result digest)" ] && [ "$d1" = "$d2" ] || t_fail "skopeo digests $d1 $d2"
+		n=$((n + 1))
+	fi
+	[ $n -gt 0 ] || t_skip "none of oci-image-tool, umoci, skopeo is installed (scripts/install-deps)"
+}
+
+podman_runs_the_image() {
+	command -v podman >/dev/null || t_skip "podman is not installed (scripts/install-deps)"
+	[ $STATIC = yes ] || t_skip "cannot link a static program here (${CC:-cc} -static)"
+	printf 'base: hello\ncontents:\n  packages: [hello-static]\nentrypoint:\n  command: /usr/bin/hello-static\ncmd: "first \\"second arg\\""\n' >hs.yaml
+	drydock build --mirror "$M" -o out hs.yaml >/dev/null
+	P="podman --root $PWD/pr --runroot $PWD/prr --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+	$P load -i out/hs/latest/image.oci.tar >load.out 2>&1 || { cat load.out; t_fail "podman load"; }
+	grep -q "drydock.local/hs:latest" load.out || { cat load.out; t_fail "loaded name"; }
+	$P --runtime runc run --rm --network none --ulimit nofile=1024:1024 \
+		--ulimit nproc=1024:1024 drydock.local/hs:latest >run.out 2>&1 || { cat run.out; t_fail "podman run"; }
+	printf 'hello from a drydock image\narg: first\narg: second arg\n' | diff - run.out
+	$P rmi -a -f >/dev/null 2>&1 || true
+}
+
+reproducible() {
+	mkdir a b
+	(cd a && drydock build --mirror "$M" -o out --threads 1 "$HELLO" >/dev/null)
+	sleep 1
+	(cd b && drydock build --mirror "$M" -o out --threads 3 --no-cache "$HELLO" >/dev/null)
+	d1=$(result digest a/out/hello/latest)
+	d2=$(result digest b/out/hello/latest)
+	[ "$d1" = "$d2" ] || t_fail "digests differ: $d1 $d2"
+	cmp a/out/hello/latest/image.oci.tar b/out/hello/latest/image.oci.tar || t_fail "archives differ"
+	[ "$(result run_id a/out/hello/latest)" != "$(result run_id b/out/hello/latest)" ] || t_fail "same run id"
+	printf 'output:\n  compression: zstd\n' | cat "$HELLO" - >z.yaml
+	drydock build --mirror "$M" -o z1 --threads 1 z.yaml >/dev/null
+	drydock build --mirror "$M" -o z2 --threads 2 --no-cache z.yaml >/dev/null
+	[ "$(result digest z1/z/latest)" = "$(result digest z2/z/latest)" ] || t_fail "zstd digests differ"
+	grep -q 'tar+zstd' z1/z/latest/result.json || t_fail "zstd media type"
+	[ "$(result digest z1/z/latest)" != "$d1" ] || t_fail "zstd and gzip gave one digest"
+}
+
+crust_layer_shared_and_cached() {
+	printf 'base: hello\ncontents:\n  packages: [hello-fips]\npolicy:\n  allow-unguarded: true\n' >other.yaml
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	drydock build --mirror "$M" -o out other.yaml >/dev/null
+	python3 - out/hello/latest/result.json out/other/latest/result.json <<'PY'
+import json, sys
+a, b = (json.load(open(f))["archs"][0]["layers"] for f in sys.argv[1:])
+assert a[0]["holds"] == "crust" and b[0]["holds"] == "crust"
+assert a[0]["digest"] == b[0]["digest"] and a[0]["diff_id"] == b[0]["diff_id"]
+assert b[0]["from_cache"] is True, b[0]
+assert a[1]["digest"] != b[1]["digest"]
+PY
+	grep -q "warning: .*hello-fips-1.0-r0 is unguarded" out/other/latest/build.log || t_fail "unguarded warning"
+	# a damaged cache entry is noticed and rebuilt, with the same digest
+	d=$(result digest out/other/latest)
+	for f in "$M"/cache/layers/*.layer; do printf 'x' >>"$f"; done
+	drydock build --mirror "$M" -o out other.yaml >/dev/null
+	grep -q "layer cache: .* its digest is" out/other/latest/build.log || t_fail "damage not seen"
+	[ "$(result digest out/other/latest)" = "$d" ] || t_fail "rebuilt crust layer differs"
+	printf 'output:\n  layers: single\n' | cat "$HELLO" - >single.yaml
+	drydock build --mirror "$M" -o out single.yaml >/dev/null
+	layout_manifest out/single/latest/image | python3 -c 'import json,sys; assert len(json.load(sys.stdin)["layers"]) == 1'
+}
+
+# failed_run JOB: the job's only run failed: a -failed folder with the log
+# and result.json, no image, no latest.
+failed_run() {
+	n=$(ls out/$1 | grep -c -- '-failed$')
+	[ "$n" -eq 1 ] || t_fail "expected one failed run of $1, found $n"
+	f=out/$1/$(ls out/$1 | grep -- '-failed$')
+	[ -f "$f/build.log" ] && [ -f "$f/result.json" ] || t_fail "failed run lacks log or result"
+	[ ! -e "$f/image" ] && [ ! -e "$f/image.oci.tar" ] || t_fail "failed run keeps an image"
+	[ "$(result status "$f")" = failed ] || t_fail "status"
+	grep -q "error: $2" "$f/build.log" || { cat "$f/build.log"; t_fail "log lacks the error"; }
+}
+
+file_conflict_fails() {
+	printf 'base: hello\ncontents:\n  packages: [os-release-clash]\npolicy:\n  allow-unguarded: true\n' >clash.yaml
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	cp -P out/hello/latest before
+	cp clash.yaml out-clash.yaml
+	expect_fail 1 "file conflict: /etc/os-release is shipped by both base-files-1.0-r0 and os-release-clash" \
+		drydock build --mirror "$M" -o out clash.yaml
+	failed_run clash "clash.yaml will not build for x86_64: file conflict"
+	[ ! -e out/clash/latest ] || t_fail "latest for a failed job"
+	[ "$(readlink out/hello/latest)" = "$(readlink before)" ] || t_fail "hello's latest moved"
+}
+
+timeout_fails() {
+	printf 'policy:\n  timeout: 1ms\n' | cat "$HELLO" - >slow.yaml
+	# opening the mirror, planning and fsyncing blobs alone take longer
+	expect_fail 1 "ran longer than its policy.timeout \(1 ms\)" \
+		drydock build --mirror "$M" -o out slow.yaml
+	failed_run slow ".*the build ran longer than its policy.timeout"
+}
+
+killed_build_leaves_no_run() {
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	before=$(readlink out/hello/latest)
+	for point in mid-build before-publish; do
+		set +e
+		DRYDOCK_CRASH_AT=$point drydock build --mirror "$M" -o out "$HELLO" >/dev/null 2>&1
+		rc=$?
+		set -e
+		[ $rc -eq 137 ] || t_fail "$point: exit $rc, expected SIGKILL"
+		[ "$(readlink out/hello/latest)" = "$before" ] || t_fail "$point: latest moved"
+		[ "$(ls out/hello | grep -c '^2')" -eq 1 ] || t_fail "$point: a run folder appeared"
+		ls -a out/hello | grep -q '^\.tmp-' || t_fail "$point: no partial folder"
+	done
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	! ls -a out/hello | grep -q '^\.tmp-' || t_fail "stale partial folders stay"
+	[ "$(readlink out/hello/latest)" != "$before" ] || t_fail "latest did not move"
+}
+
+damaged_blob_fails() {
+	cp -r "$M" m2
+	sha=$(drydock mirror show --mirror m2 --json hello-drydock | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["sha256"])')
+	printf 'x' >>"m2/blobs/sha256/$sha"
+	expect_fail 1 "hello-drydock-1.2.3-r0: .*$sha.*(its sha256 is|trailing|gzip)" \
+		drydock build --mirror m2 -o out "$HELLO"
+	failed_run hello "hello-drydock-1.2.3-r0"
+}
+
+apko_repository_two_archs() {
+	need_corpus
+	R=$CORPUS/apk/apko-testrepo
+	mkdir -p repo
+	cp -r "$R/x86_64" "$R/aarch64" repo/
+	pk='[{"name": "pretend-baselayout", "version": "1.0.0-r0"}, {"name": "replayout", "version": "1.0.0-r0"}]'
+	cat >repo/entitlements.json <<JSON
+{"format": "drydock-entitlements/1", "organization": "Example Site", "version": 1,
+ "issued": "2026-01-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z",
+ "images": [{"name": "layout", "base": ["pretend-baselayout"], "packages": $pk}]}
+JSON
+	sign_entitlement "$S" repo/entitlements.json
+	make_bundle "$S" repo apko.tar 1
+	trusted_mirror "$S" am
+	drydock trust add --mirror am --role apk "$R/melange.rsa.pub" >/dev/null
+	drydock mirror import --mirror am apko.tar >/dev/null
+	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64, arm64]\n' >two.yaml
+	drydock build --mirror am -o out two.yaml >/dev/null
+	run=out/two/latest
+	if command -v oci-image-tool >/dev/null; then
+		expect_out "Validation succeeded" oci-image-tool validate --type image "$run/image"
+	fi
+	python3 - "$run" "$R/x86_64/replayout-1.0.0-r0.apk" <<'PY'
+import json, sys, tarfile, gzip, io
+run = sys.argv[1]
+blob = lambda d: run + "/image/blobs/sha256/" + d.split(":")[1]
+idx = json.load(open(run + "/image/index.json"))
+top = idx["manifests"][0]
+assert top["mediaType"] == "application/vnd.oci.image.index.v1+json"
+sub = json.load(open(blob(top["digest"])))["manifests"]
+assert [(m["platform"]["architecture"], m["platform"].get("variant")) for m in sub] == [("amd64", None), ("arm64", "v8")]
+# replayout's /etc/os-release wins over pretend-baselayout's
+apk = tarfile.open(sys.argv[2])  # reads the first gzip member only; find the data member
+raw = open(sys.argv[2], "rb").read()
+want = None
+d = gzip.GzipFile(fileobj=io.BytesIO(raw)).read()
+for t in [tarfile.open(fileobj=io.BytesIO(d))]:
+    for e in t:
+        if e.name == "etc/os-release":
+            want = t.extractfile(e).read()
+assert want is not None
+for m in sub:
+    man = json.load(open(blob(m["digest"])))
+    files = {}
+    for l in man["layers"]:
+        t = tarfile.open(blob(l["digest"]))
+        for e in t:
+            files[e.name] = t.extractfile(e).read() if e.isfile() else None
+    inst = files["usr/lib/apk/db/installed"].decode()
+    assert "P:pretend-baselayout\n" in inst and "P:replayout\n" in inst, inst
+    assert "r:pretend-baselayout" in inst, inst
+    assert files["etc/os-release"] == want, files["etc/os-release"]
+    # the loser does not list the path it lost
+    pre = inst.split("P:pretend-baselayout\n")[1].split("\n\n")[0]
+    assert "R:os-release" not in pre, pre
+PY
+}
+
+usage_errors() {
+	expect_fail 2 "no output folder given" drydock build --mirror "$M" "$HELLO"
+	expect_fail 2 "no job file given" drydock build --mirror "$M" -o out
+	expect_fail 2 "--threads 'x'" drydock build --mirror "$M" -o out --threads x "$HELLO"
+	expect_fail 1 "nope.yaml" drydock build --mirror "$M" -o out nope.yaml
+	failed_run nope "nope.yaml"
+	expect_fail 1 "no-mirror" drydock build --mirror no-mirror -o out "$HELLO"
+}
+
+t_run fixture_job_builds
+t_run real_tools_accept
+t_run podman_runs_the_image
+t_run reproducible
+t_run crust_layer_shared_and_cached
+t_run file_conflict_fails
+t_run timeout_fails
+t_run killed_build_leaves_no_run
+t_run damaged_blob_fails
+t_run apko_repository_two_archs
+t_run usage_errors
