@@ -63,9 +63,15 @@ fuzz: build/fuzz/fuzz_apk build/fuzz/fuzz_text
 	build/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 build/fuzz/corpus-text
 
 # Benchmarks print our figure next to a floor measured in the same run.
-bench: drydock
+$(BUILD)/bench-floor: $(LIB_OBJ) $(BUILD)/tests/bench/floor.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-floor: $(BUILD)/bench-floor
+
+bench: drydock bench-floor
 	scripts/bench-resolve
 	scripts/bench-import
+	scripts/bench-build
 
 clean:
 	rm -rf build drydock
@@ -73,6 +79,6 @@ clean:
 clean-clang:
 	rm -rf build/clang
 
-.PHONY: all drydock check bench fuzz clean clean-clang
+.PHONY: all drydock check bench bench-floor fuzz clean clean-clang
 
 -include $(shell find build -name '*.d' 2>/dev/null)

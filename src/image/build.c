@@ -250,7 +250,7 @@ static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out
 		goto out;
 	}
 	cache_path(b, key, ".layer", &path);
-	if (dd_blob_copy_in(b->blobs, path.ptr, digest)) {
+	if (dd_blob_link_in(b->blobs, path.ptr, digest)) {
 		warn(b, "layer cache: %s; rebuilding the layer", dd_error_detail());
 		unlink(path.ptr);
 		goto out;

@@ -1,6 +1,8 @@
 #include "image/layer.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,11 @@ static int open_tmp(const char *blobs, char **tmp, int *fd)
 
 	dd_buf_addf(&b, "%s/.tmp-XXXXXX", blobs);
 	*fd = mkostemp(b.ptr, O_CLOEXEC);
+	if (*fd >= 0 && fchmod(*fd, 0644)) {
+		close(*fd);
+		unlink(b.ptr);
+		*fd = -1;
+	}
 	if (*fd < 0) {
 		int rc = dd_error_errno("%s", b.ptr);
 
@@ -193,6 +200,40 @@ int dd_blob_put(const char *blobs, const void *data, size_t len, const char *med
 	if (rc)
 		unlink(tmp);
 	free(tmp);
+	return rc;
+}
+
+int dd_blob_link_in(const char *blobs, const char *src, const char *want)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char buf[1 << 16], d[32];
+	struct dd_buf dst = DD_BUF_INIT;
+	char got[72];
+	int in = open(src, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t n;
+
+	if (in < 0) {
+		EVP_MD_CTX_free(md);
+		return dd_error_errno("%s", src);
+	}
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	if (n < 0)
+		rc = dd_error_errno("%s", src);
+	close(in);
+	EVP_DigestFinal_ex(md, d, NULL);
+	EVP_MD_CTX_free(md);
+	memcpy(got, "sha256:", 7);
+	dd_hex(d, 32, got + 7);
+	if (!rc && strcmp(got, want))
+		rc = dd_error(DD_E_DIGEST, "%s: its digest is %s, not %s", src, got, want);
+	if (rc)
+		return rc;
+	dd_buf_addf(&dst, "%s/%s", blobs, want + 7);
+	if (link(src, dst.ptr) && errno != EEXIST)
+		rc = dd_blob_copy_in(blobs, src, want); /* another filesystem */
+	dd_buf_release(&dst);
 	return rc;
 }
 

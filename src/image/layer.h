@@ -56,4 +56,11 @@ int dd_blob_put(const char *blobs, const void *data, size_t len, const char *med
  */
 int dd_blob_copy_in(const char *blobs, const char *src, const char *want);
 
+/*
+ * The same, but hard-linked when src is on the same filesystem (after
+ * checking its digest all the same): for layers kept in the mirror's
+ * cache, whose files are never written again.
+ */
+int dd_blob_link_in(const char *blobs, const char *src, const char *want);
+
 #endif
