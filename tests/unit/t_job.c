@@ -180,9 +180,12 @@ static void t_duration(void)
 {
 	int64_t s;
 
-	CHECK(dd_duration_parse("90s", &s) == 0 && s == 90);
-	CHECK(dd_duration_parse("1h30m", &s) == 0 && s == 5400);
-	CHECK(dd_duration_parse("2m", &s) == 0 && s == 120);
+	CHECK(dd_duration_parse("90s", &s) == 0 && s == 90000);
+	CHECK(dd_duration_parse("1h30m", &s) == 0 && s == 5400000);
+	CHECK(dd_duration_parse("2m", &s) == 0 && s == 120000);
+	CHECK(dd_duration_parse("250ms", &s) == 0 && s == 250);
+	CHECK(dd_duration_parse("1m5s20ms", &s) == 0 && s == 65020);
+	CHECK(dd_duration_parse("5sm", &s) != 0);
 	CHECK(dd_duration_parse("1d", &s) != 0);
 	CHECK(dd_duration_parse("h", &s) != 0);
 	CHECK(dd_duration_parse("", &s) != 0);
