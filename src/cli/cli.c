@@ -58,7 +58,7 @@ int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int ar
 
 void dd_cli_print_json(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(j);
 }

@@ -1085,7 +1085,7 @@ static int write_result(const char *dir, json_t *result)
 {
 	struct dd_buf path = DD_BUF_INIT;
 	struct dd_atomic a;
-	char *s = json_dumps(result, JSON_INDENT(2));
+	char *s = json_dumps(result, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 	int rc;
 
 	dd_buf_addf(&path, "%s/result.json", dir);
