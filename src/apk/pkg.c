@@ -408,6 +408,16 @@ int dd_apk_pkg_cmp(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b)
 	}
 }
 
+bool dd_apk_pkg_satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d)
+{
+	if (dd_dep_matches(d, p->name, p->version))
+		return true;
+	for (size_t i = 0; i < p->n_provides; i++)
+		if (dd_dep_matches(d, p->provides[i].name, p->provides[i].version))
+			return true;
+	return false;
+}
+
 void dd_apk_pkg_release(struct dd_apk_pkg *p)
 {
 	char **strs[] = { &p->name, &p->version, &p->arch, &p->description, &p->url,

@@ -58,6 +58,9 @@ void dd_apkindex_write_pkg(const struct dd_apk_pkg *p, struct dd_buf *out);
 /* Compare by name, then version (apk order), for sorted output. */
 int dd_apk_pkg_cmp(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b);
 
+/* Does p (by name or by one of its provides) satisfy d?  Ignores d->conflict. */
+bool dd_apk_pkg_satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d);
+
 void dd_apk_pkg_release(struct dd_apk_pkg *p);
 void dd_apk_pkgs_free(struct dd_apk_pkg *pkgs, size_t n);
 

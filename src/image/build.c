@@ -18,6 +18,7 @@
 #include "core/file.h"
 #include "image/oci.h"
 #include "image/rootfs.h"
+#include "image/sbom.h"
 #include "job/plan.h"
 #include "store/catalog.h"
 #include "store/store.h"
@@ -40,6 +41,7 @@ struct build {
 	int threads;
 	int64_t deadline;   /* monotonic ms */
 	json_t *result, *warnings, *archs;
+	struct dd_sbom sbom;
 	bool env_epoch;
 	int64_t epoch;      /* SOURCE_DATE_EPOCH, when set */
 };
@@ -116,16 +118,6 @@ static int check_deadline(void *ctx)
 
 /* ---- the crust and the install order -------------------------------------- */
 
-static bool satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d)
-{
-	if (dd_dep_matches(d, p->name, p->version))
-		return true;
-	for (size_t i = 0; i < p->n_provides; i++)
-		if (dd_dep_matches(d, p->provides[i].name, p->provides[i].version))
-			return true;
-	return false;
-}
-
 /*
  * Reorder plan: the crust first (the base packages, everything they
  * depend on within the plan, and install_if packages their set alone
@@ -153,7 +145,7 @@ static size_t crust_first(const struct dd_catalog *cat, struct dd_plan *p)
 				if (a->depends[d].conflict)
 					continue;
 				for (size_t j = 0; j < p->n; j++)
-					if (!in[j] && satisfies(&cat->pkgs[p->pkgs[j].cat],
+					if (!in[j] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[j].cat],
 								&a->depends[d]))
 						in[j] = grew = true;
 			}
@@ -168,7 +160,7 @@ static size_t crust_first(const struct dd_catalog *cat, struct dd_plan *p)
 				bool met = false;
 
 				for (size_t i = 0; i < p->n && !met; i++)
-					met = in[i] && satisfies(&cat->pkgs[p->pkgs[i].cat],
+					met = in[i] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[i].cat],
 								 &c->install_if[d]);
 				all = met;
 			}
@@ -871,6 +863,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	if (rc)
 		goto out;
 	logf_(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg.digest);
+	dd_sbom_add_image(&b->sbom, b->job.tag, manifest->digest, &b->cat, &p, n_crust, mtime);
 	json_array_append_new(b->archs,
 			      json_pack("{s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:O, s:O}",
 					"arch", arch, "platform", platform_json(arch),
@@ -950,6 +943,9 @@ static int do_build(struct build *b, const char *path)
 		desc = dd_oci_descriptor(&top);
 		logf_(b, "image index %s for %zu architectures", top.digest, b->job.n_archs);
 	}
+	if ((rc = dd_sbom_write(&b->sbom, b->dir, b->job.name, tag, top.digest)))
+		goto out;
+	logf_(b, "SBOMs: sbom.spdx.json (SPDX 2.3), sbom.cdx.json (CycloneDX 1.6)");
 	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, tag));
 	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
 			"manifests", desc);
@@ -1115,6 +1111,7 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	b.result = json_object();
 	b.warnings = json_array();
 	b.archs = json_array();
+	dd_sbom_init(&b.sbom);
 	b.threads = o->threads > 0 ? o->threads : dd_ncpus();
 	if (sde && *sde) {
 		char *end;
@@ -1177,6 +1174,12 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 		dd_buf_reset(&junk);
 		dd_buf_addf(&junk, "%s/image.oci.tar", tmp.ptr);
 		unlink(junk.ptr);
+		dd_buf_reset(&junk);
+		dd_buf_addf(&junk, "%s/sbom.spdx.json", tmp.ptr);
+		unlink(junk.ptr);
+		dd_buf_reset(&junk);
+		dd_buf_addf(&junk, "%s/sbom.cdx.json", tmp.ptr);
+		unlink(junk.ptr);
 		dd_buf_release(&junk);
 		dd_buf_addf(&fin, "%s/%s-failed", jobdir.ptr, id);
 		if (!write_result(tmp.ptr, b.result))
@@ -1215,6 +1218,7 @@ early:
 		close(lock);
 	json_decref(b.warnings);
 	json_decref(b.archs);
+	dd_sbom_release(&b.sbom);
 	free(b.blobs);
 	free(name);
 	dd_buf_release(&jobdir);

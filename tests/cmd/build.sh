@@ -239,6 +239,11 @@ JSON
 	if command -v oci-image-tool >/dev/null; then
 		expect_out "Validation succeeded" oci-image-tool validate --type image "$run/image"
 	fi
+	if [ -d "$TOP/tests/node/node_modules/ajv" ] && command -v node >/dev/null &&
+		[ -f "$CORPUS/../schemas/spdx-2.3.schema.json" ]; then
+		expect_out '^valid$' node "$TOP/tests/node/validate-sbom.js" \
+			"$CORPUS/../schemas/spdx-2.3.schema.json" "$run/sbom.spdx.json" "$run/sbom.cdx.json"
+	fi
 	python3 - "$run" "$R/x86_64/replayout-1.0.0-r0.apk" <<'PY'
 import json, sys, tarfile, gzip, io
 run = sys.argv[1]
@@ -284,7 +289,60 @@ usage_errors() {
 	expect_fail 1 "no-mirror" drydock build --mirror no-mirror -o out "$HELLO"
 }
 
+sboms_valid_and_complete() {
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	run=out/hello/latest
+	python3 - "$run" <<'PY'
+import json, sys
+run = sys.argv[1]
+r = json.load(open(run + "/result.json"))
+s = json.load(open(run + "/sbom.spdx.json"))
+c = json.load(open(run + "/sbom.cdx.json"))
+want = {(p["name"], p["version"], p["sha256"]) for p in r["archs"][0]["packages"]}
+pk = [p for p in s["packages"] if p["SPDXID"].startswith("SPDXRef-Package-")]
+got = {(p["name"], p["versionInfo"], p["checksums"][0]["checksumValue"]) for p in pk}
+assert got == want, (got, want)
+assert s["documentNamespace"].endswith(r["digest"].split(":")[1])
+assert s["creationInfo"]["created"] == "2023-11-14T22:13:20Z"
+img = [p for p in s["packages"] if p.get("primaryPackagePurpose") == "CONTAINER"][0]
+assert img["versionInfo"] == r["digest"]
+rels = {(x["spdxElementId"], x["relationshipType"], x["relatedSpdxElement"]) for x in s["relationships"]}
+hd = "SPDXRef-Package-x86-64-hello-drydock-1.2.3-r0"
+bf = "SPDXRef-Package-x86-64-base-files-1.0-r0"
+assert (hd, "DEPENDS_ON", bf) in rels and (img["SPDXID"], "CONTAINS", hd) in rels, rels
+h = [p for p in pk if p["name"] == "hello-drydock"][0]
+assert h["licenseDeclared"] == "MIT" and h["supplier"] == "Person: drydock fixtures (fixtures@example.invalid)", h
+assert h["externalRefs"][0]["referenceLocator"] == "pkg:apk/stable/hello-drydock@1.2.3-r0?arch=x86_64"
+assert "guarded, topping layer" in h["annotations"][0]["comment"], h["annotations"]
+comps = {(x["name"], x["version"], x["hashes"][0]["content"]) for x in c["components"]}
+assert comps == want, comps
+assert c["metadata"]["component"]["version"] == r["digest"] and c["specVersion"] == "1.6"
+PY
+	# two builds: the same SBOM bytes
+	cp "$run/sbom.spdx.json" "$run/sbom.cdx.json" .
+	drydock build --mirror "$M" -o out --threads 1 "$HELLO" >/dev/null
+	cmp sbom.spdx.json "$run/sbom.spdx.json" && cmp sbom.cdx.json "$run/sbom.cdx.json"
+	v=$TOP/tests/node/validate-sbom.js
+	[ -d "$TOP/tests/node/node_modules/ajv" ] && command -v node >/dev/null ||
+		t_skip "SBOMs checked, but not against the schemas: tests/node has no node_modules (scripts/install-deps runs npm ci)"
+	schema=$CORPUS/../schemas/spdx-2.3.schema.json
+	[ -f "$schema" ] || t_skip "SBOMs checked, but the SPDX schema is absent: $schema"
+	expect_out '^valid$' node "$v" "$schema" "$run/sbom.spdx.json" "$run/sbom.cdx.json"
+	# the checker is not a rubber stamp: a dangling relationship, a bad licence, a bad date
+	python3 - "$run/sbom.spdx.json" bad.spdx.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["packages"] = [p for p in d["packages"] if p["name"] != "hello-drydock"]
+d["packages"][1]["licenseDeclared"] = "Not A Licence"
+d["creationInfo"]["created"] = "yesterday"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	expect_fail 1 "relationship to unknown SPDXRef-Package-x86-64-hello-drydock" node "$v" "$schema" bad.spdx.json
+	grep -q "is not an SPDX expression" "$T_TMP/.o" && grep -q "created is not RFC 3339" "$T_TMP/.o" || t_fail "checker missed a defect"
+}
+
 t_run fixture_job_builds
+t_run sboms_valid_and_complete
 t_run real_tools_accept
 t_run podman_runs_the_image
 t_run reproducible

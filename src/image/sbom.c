@@ -1,0 +1,323 @@
+#include "image/sbom.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "image/oci.h"
+#include "store/store.h"
+#include "version.h"
+
+#define TOOL "drydock-" DD_VERSION
+
+void dd_sbom_init(struct dd_sbom *s)
+{
+	s->spdx_pkgs = json_array();
+	s->spdx_rels = json_array();
+	s->cdx_comps = json_array();
+	s->cdx_deps = json_array();
+	s->images = json_array();
+	s->created = 0;
+}
+
+void dd_sbom_release(struct dd_sbom *s)
+{
+	json_decref(s->spdx_pkgs);
+	json_decref(s->spdx_rels);
+	json_decref(s->cdx_comps);
+	json_decref(s->cdx_deps);
+	json_decref(s->images);
+	memset(s, 0, sizeof(*s));
+}
+
+/* SPDX identifiers allow letters, digits, '.' and '-'. */
+static void spdx_id(struct dd_buf *out, const char *prefix, const char *arch, const char *name,
+		    const char *version)
+{
+	dd_buf_reset(out);
+	dd_buf_addf(out, "SPDXRef-%s-%s-%s%s%s", prefix, arch, name, version ? "-" : "",
+		    version ? version : "");
+	for (size_t i = 8; i < out->len; i++)
+		if (!isalnum((unsigned char)out->ptr[i]) && out->ptr[i] != '.' && out->ptr[i] != '-')
+			out->ptr[i] = '-';
+}
+
+/* Percent-encode everything but purl's unreserved characters. */
+static void purl_part(struct dd_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (isalnum((unsigned char)*s) || strchr(".-_~", *s))
+			dd_buf_add(out, s, 1);
+		else
+			dd_buf_addf(out, "%%%02X", (unsigned char)*s);
+	}
+}
+
+static void purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p,
+		 const char *arch)
+{
+	dd_buf_reset(out);
+	dd_buf_adds(out, "pkg:apk/");
+	purl_part(out, channel);
+	dd_buf_adds(out, "/");
+	purl_part(out, p->name);
+	dd_buf_adds(out, "@");
+	purl_part(out, p->version);
+	dd_buf_adds(out, "?arch=");
+	purl_part(out, arch);
+}
+
+/*
+ * The declared licence as an SPDX expression: identifiers, AND/OR/WITH
+ * and parentheses pass; any other word becomes LicenseRef-<word>.
+ * NOASSERTION when the package declares none.
+ */
+static char *license_expr(const char *lic)
+{
+	struct dd_buf out = DD_BUF_INIT;
+
+	if (!lic || !*lic)
+		return dd_xstrdup("NOASSERTION");
+	for (const char *p = lic; *p;) {
+		size_t n = strcspn(p, " ()");
+		bool ok = n && isalnum((unsigned char)*p);
+
+		if (!n) {
+			dd_buf_add(&out, p++, 1);
+			continue;
+		}
+		if ((n == 3 && !strncasecmp(p, "and", 3)) || (n == 2 && !strncasecmp(p, "or", 2)) ||
+		    (n == 4 && !strncmp(p, "WITH", 4))) {
+			for (size_t i = 0; i < n; i++)
+				dd_buf_addf(&out, "%c", toupper((unsigned char)p[i]));
+			p += n;
+			continue;
+		}
+		for (size_t i = 0; i < n && ok; i++)
+			ok = isalnum((unsigned char)p[i]) || p[i] == '.' || p[i] == '-' ||
+			     (p[i] == '+' && i == n - 1);
+		if (ok && !(n == 6 && !strncmp(p, "custom", 6))) {
+			dd_buf_add(&out, p, n);
+		} else {
+			dd_buf_adds(&out, "LicenseRef-");
+			for (size_t i = 0; i < n; i++)
+				dd_buf_addf(&out, "%c", isalnum((unsigned char)p[i]) || p[i] == '.'
+							? p[i] : '-');
+		}
+		p += n;
+	}
+	return dd_buf_detach(&out, NULL);
+}
+
+/* "Name <mail>" -> "Person: Name (mail)"; NOASSERTION when absent. */
+static char *supplier(const char *maintainer)
+{
+	struct dd_buf out = DD_BUF_INIT;
+	const char *lt;
+
+	if (!maintainer || !*maintainer)
+		return dd_xstrdup("NOASSERTION");
+	lt = strchr(maintainer, '<');
+	if (lt && strchr(lt, '>')) {
+		size_t n = (size_t)(lt - maintainer);
+
+		while (n && maintainer[n - 1] == ' ')
+			n--;
+		dd_buf_adds(&out, "Person: ");
+		dd_buf_add(&out, maintainer, n);
+		dd_buf_adds(&out, " (");
+		dd_buf_add(&out, lt + 1, (size_t)(strchr(lt, '>') - lt - 1));
+		dd_buf_adds(&out, ")");
+	} else {
+		dd_buf_addf(&out, "Person: %s", maintainer);
+	}
+	return dd_buf_detach(&out, NULL);
+}
+
+static json_t *rel(const char *a, const char *type, const char *b)
+{
+	return json_pack("{s:s, s:s, s:s}", "spdxElementId", a, "relationshipType", type,
+			 "relatedSpdxElement", b);
+}
+
+void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_digest,
+		       const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
+		       int64_t created)
+{
+	struct dd_buf id = DD_BUF_INIT, img = DD_BUF_INIT, pu = DD_BUF_INIT, note = DD_BUF_INIT;
+	json_t *img_deps = json_array();
+	char when[32];
+	const char *arch = p->arch;
+
+	if (created > s->created)
+		s->created = created;
+	dd_time_format(created, when);
+	spdx_id(&img, "Image", arch, "root", NULL);
+	json_array_append_new(s->spdx_pkgs, json_pack(
+		"{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}",
+		"SPDXID", img.ptr, "name", tag, "versionInfo", manifest_digest,
+		"downloadLocation", "NOASSERTION", "filesAnalyzed", 0, "primaryPackagePurpose",
+		"CONTAINER", "supplier", "NOASSERTION", "licenseConcluded", "NOASSERTION",
+		"copyrightText", "NOASSERTION", "checksums", "algorithm", "SHA256",
+		"checksumValue", manifest_digest + 7));
+	json_array_append_new(s->images, json_pack("{s:s, s:s, s:s}", "spdx", img.ptr, "arch",
+						   arch, "digest", manifest_digest));
+	for (size_t i = 0; i < p->n; i++) {
+		const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[i].cat];
+		const struct dd_catalog_pkg *info = &cat->info[p->pkgs[i].cat];
+		char *lic = license_expr(pkg->license), *sup = supplier(pkg->maintainer);
+		json_t *deps = json_array(), *o;
+
+		spdx_id(&id, "Package", arch, pkg->name, pkg->version);
+		purl(&pu, info->channel, pkg, arch);
+		dd_buf_reset(&note);
+		dd_buf_addf(&note, "drydock: %s, %s layer, role %s, from bundle %s (channel %s, "
+			    "sequence %lld)", info->guarded ? "guarded" : "unguarded",
+			    i < n_crust ? "crust" : "topping", dd_plan_role_str(p->pkgs[i].role),
+			    info->bundle, info->channel, (long long)info->sequence);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:[{s:s, s:s}], "
+			      "s:[{s:s, s:s, s:s}], s:[{s:s, s:s, s:s, s:s}]}",
+			      "SPDXID", id.ptr, "name", pkg->name, "versionInfo", pkg->version,
+			      "supplier", sup, "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
+			      "licenseConcluded", "NOASSERTION", "licenseDeclared", lic,
+			      "copyrightText", "NOASSERTION", "checksums", "algorithm", "SHA256",
+			      "checksumValue", info->sha256, "externalRefs", "referenceCategory",
+			      "PACKAGE-MANAGER", "referenceType", "purl", "referenceLocator", pu.ptr,
+			      "annotations", "annotationDate", when, "annotationType", "OTHER",
+			      "annotator", "Tool: " TOOL, "comment", note.ptr);
+		if (pkg->description)
+			json_object_set_new(o, "summary", json_string(pkg->description));
+		if (pkg->url && *pkg->url)
+			json_object_set_new(o, "homepage", json_string(pkg->url));
+		json_array_append_new(s->spdx_pkgs, o);
+		json_array_append_new(s->spdx_rels, rel(img.ptr, "CONTAINS", id.ptr));
+		json_array_append_new(img_deps, json_string(pu.ptr));
+		for (size_t j = 0; j < p->n; j++) {
+			const struct dd_apk_pkg *q = &cat->pkgs[p->pkgs[j].cat];
+			struct dd_buf qid = DD_BUF_INIT, qpu = DD_BUF_INIT;
+			bool needed = false;
+
+			for (size_t d = 0; d < pkg->n_depends && !needed && j != i; d++)
+				needed = !pkg->depends[d].conflict &&
+					 dd_apk_pkg_satisfies(q, &pkg->depends[d]);
+			if (needed) {
+				spdx_id(&qid, "Package", arch, q->name, q->version);
+				purl(&qpu, cat->info[p->pkgs[j].cat].channel, q, arch);
+				json_array_append_new(s->spdx_rels, rel(id.ptr, "DEPENDS_ON", qid.ptr));
+				json_array_append_new(deps, json_string(qpu.ptr));
+			}
+			dd_buf_release(&qid);
+			dd_buf_release(&qpu);
+		}
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], "
+			      "s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+			      "type", "library", "bom-ref", pu.ptr, "name", pkg->name, "version",
+			      pkg->version, "purl", pu.ptr, "hashes", "alg", "SHA-256", "content",
+			      info->sha256, "licenses", "expression", lic, "properties", "name",
+			      "drydock:guarded", "value", info->guarded ? "true" : "false", "name",
+			      "drydock:layer", "value", i < n_crust ? "crust" : "topping", "name",
+			      "drydock:bundle", "value", info->bundle, "name", "drydock:arch",
+			      "value", arch);
+		if (!strcmp(lic, "NOASSERTION"))
+			json_object_del(o, "licenses");
+		if (pkg->maintainer && *pkg->maintainer)
+			json_object_set_new(o, "supplier", json_pack("{s:s}", "name", pkg->maintainer));
+		json_array_append_new(s->cdx_comps, o);
+		json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", pu.ptr,
+							     "dependsOn", deps));
+		free(lic);
+		free(sup);
+	}
+	json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", manifest_digest,
+						     "dependsOn", img_deps));
+	dd_buf_release(&id);
+	dd_buf_release(&img);
+	dd_buf_release(&pu);
+	dd_buf_release(&note);
+}
+
+static int write_json(const char *dir, const char *name, json_t *j)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	struct dd_atomic a;
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc;
+
+	json_decref(j);
+	dd_buf_addf(&path, "%s/%s", dir, name);
+	rc = dd_atomic_open(&a, path.ptr);
+	if (!rc && (write(a.fd, s, strlen(s)) < 0 || write(a.fd, "\n", 1) != 1))
+		rc = dd_error_errno("%s", path.ptr);
+	if (!rc)
+		rc = dd_atomic_commit(&a);
+	else
+		dd_atomic_abort(&a);
+	free(s);
+	dd_buf_release(&path);
+	return rc;
+}
+
+int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const char *tag,
+		  const char *digest)
+{
+	struct dd_buf ns = DD_BUF_INIT, uuid = DD_BUF_INIT;
+	json_t *describes = json_array(), *rels = json_array(), *meta, *doc, *img;
+	const char *h = digest + 7;
+	char when[32];
+	size_t i;
+	int rc;
+
+	dd_time_format(s->created, when);
+	json_array_foreach(s->images, i, img) {
+		const char *id = json_string_value(json_object_get(img, "spdx"));
+
+		json_array_append_new(describes, json_string(id));
+		json_array_append_new(rels, rel("SPDXRef-DOCUMENT", "DESCRIBES", id));
+	}
+	json_array_extend(rels, s->spdx_rels);
+	dd_buf_addf(&ns, "https://drydock.invalid/spdx/%s/%s", name, h);
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:[s]}, s:o, s:O, s:o}", "spdxVersion",
+			"SPDX-2.3", "dataLicense", "CC0-1.0", "SPDXID", "SPDXRef-DOCUMENT", "name",
+			tag, "documentNamespace", ns.ptr, "creationInfo", "created", when,
+			"creators", "Tool: " TOOL, "documentDescribes", describes, "packages",
+			s->spdx_pkgs, "relationships", rels);
+	rc = write_json(dir, "sbom.spdx.json", doc);
+	/* a version-4-shaped UUID taken from the digest: stable per image */
+	dd_buf_addf(&uuid, "urn:uuid:%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 13, h + 17,
+		    h + 20);
+	meta = json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}}",
+			 "timestamp", when, "tools", "components", "type", "application", "name",
+			 "drydock", "version", DD_VERSION, "component", "type", "container",
+			 "bom-ref", digest, "name", tag, "version", digest, "hashes", "alg",
+			 "SHA-256", "content", h);
+	if (json_array_size(s->images) > 1) {
+		json_t *top = json_pack("{s:s, s:[]}", "ref", digest, "dependsOn");
+
+		json_array_foreach(s->images, i, img) {
+			const char *d = json_string_value(json_object_get(img, "digest"));
+
+			json_array_append_new(s->cdx_comps, json_pack(
+				"{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "type", "container", "bom-ref",
+				d, "name", tag, "version", d, "hashes", "alg", "SHA-256", "content",
+				d + 7));
+			json_array_append_new(json_object_get(top, "dependsOn"), json_string(d));
+		}
+		json_array_append_new(s->cdx_deps, top);
+	}
+	doc = json_pack("{s:s, s:s, s:s, s:i, s:o, s:O, s:O}", "bomFormat", "CycloneDX",
+			"specVersion", "1.6", "serialNumber", uuid.ptr, "version", 1, "metadata",
+			meta, "components", s->cdx_comps, "dependencies", s->cdx_deps);
+	if (!rc)
+		rc = write_json(dir, "sbom.cdx.json", doc);
+	else
+		json_decref(doc);
+	dd_buf_release(&ns);
+	dd_buf_release(&uuid);
+	return rc;
+}
