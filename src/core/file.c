@@ -33,17 +33,22 @@ int dd_atomic_open(struct dd_atomic *a, const char *path)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+void dd_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static void fsync_dir_of(const char *path)
 {
 	char *copy = dd_xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
 
+	dd_fsync_dir(dirname(copy));
 	free(copy);
-	if (fd < 0)
-		return 0;
-	fsync(fd);
-	close(fd);
-	return 0;
 }
 
 int dd_atomic_commit(struct dd_atomic *a)
@@ -100,6 +105,80 @@ int dd_read_file(const char *path, uint64_t max, struct dd_buf *out)
 		dd_buf_add(out, chunk, (size_t)n);
 	}
 	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int dd_write_file(const char *path, const void *data, size_t len)
+{
+	struct dd_atomic a;
+	int rc = dd_atomic_open(&a, path);
+
+	if (rc)
+		return rc;
+	if (write_all(a.fd, data, len))
+		rc = dd_error_errno("%s", path);
+	else
+		rc = dd_atomic_commit(&a);
+	dd_atomic_abort(&a);
+	return rc;
+}
+
+int dd_copy_file(const char *src, const char *dst)
+{
+	struct dd_atomic a;
+	int in = open(src, O_RDONLY | O_CLOEXEC), rc;
+	char buf[1 << 16];
+	ssize_t n;
+
+	if (in < 0)
+		return dd_error_errno("%s", src);
+	rc = dd_atomic_open(&a, dst);
+	while (!rc && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			rc = dd_error_errno("%s", src);
+		else if (write_all(a.fd, buf, (size_t)n))
+			rc = dd_error_errno("%s", dst);
+	}
+	close(in);
+	if (!rc)
+		rc = dd_atomic_commit(&a);
+	dd_atomic_abort(&a);
+	return rc;
+}
+
+int dd_mkdirs(const char *path, mode_t mode)
+{
+	char *p = dd_xstrdup(path);
+	int rc = 0;
+
+	for (char *c = p + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = dd_error_errno("cannot create %s", p);
+		*c = '/';
+		if (rc)
+			break;
+	}
+	if (!rc && mkdir(p, mode) < 0 && errno != EEXIST)
+		rc = dd_error_errno("cannot create %s", p);
+	free(p);
 	return rc;
 }
 

@@ -6,7 +6,9 @@
 #ifndef DD_FILE_H
 #define DD_FILE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 
@@ -22,6 +24,18 @@ int dd_atomic_open(struct dd_atomic *a, const char *path);
 int dd_atomic_commit(struct dd_atomic *a);
 /* Remove the temporary file; safe to call after commit or on a zeroed struct. */
 void dd_atomic_abort(struct dd_atomic *a);
+
+/* Write data as the whole of path, atomically (open, write, commit). */
+int dd_write_file(const char *path, const void *data, size_t len);
+
+/* Copy src to dst atomically. */
+int dd_copy_file(const char *src, const char *dst);
+
+/* mkdir -p: every missing parent 0755, the last one mode. */
+int dd_mkdirs(const char *path, mode_t mode);
+
+/* fsync a directory, so that renames in it are durable (best effort). */
+void dd_fsync_dir(const char *dir);
 
 /* Remove a directory tree (best effort; errors are ignored). */
 void dd_remove_tree(const char *path);

@@ -260,28 +260,6 @@ out:
 	return ok;
 }
 
-static int copy_file(const char *src, const char *dst)
-{
-	struct dd_atomic a;
-	int in = open(src, O_RDONLY | O_CLOEXEC), rc;
-	char buf[1 << 16];
-	ssize_t n;
-
-	if (in < 0)
-		return dd_error_errno("%s", src);
-	rc = dd_atomic_open(&a, dst);
-	while (!rc && (n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 || write(a.fd, buf, (size_t)n) != n)
-			rc = dd_error_errno("copying %s to %s", src, dst);
-	}
-	close(in);
-	if (!rc)
-		rc = dd_atomic_commit(&a);
-	else
-		dd_atomic_abort(&a);
-	return rc;
-}
-
 static void cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
 		      size_t n_pkgs)
 {
@@ -289,23 +267,24 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 	json_t *j;
 	int rc;
 
-	dd_buf_addf(&dir, "%s/cache", b->store->root);
-	mkdir(dir.ptr, 0755);
-	dd_buf_adds(&dir, "/layers");
-	mkdir(dir.ptr, 0755);
+	dd_buf_addf(&dir, "%s/cache/layers", b->store->root);
+	rc = dd_mkdirs(dir.ptr, 0755);
 	dd_buf_addf(&src, "%s/%s", b->blobs, d->digest + 7);
 	cache_path(b, key, ".layer", &dst);
-	rc = copy_file(src.ptr, dst.ptr);
+	if (!rc)
+		rc = dd_copy_file(src.ptr, dst.ptr);
 	if (!rc) {
+		size_t len;
+		char *text;
+
 		j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}", "digest", d->digest, "diff_id",
 			      d->diff_id, "size", (json_int_t)d->size, "uncompressed_size",
 			      (json_int_t)d->usize, "media_type", d->media_type, "packages",
 			      (json_int_t)n_pkgs);
-		cache_path(b, key, ".json.tmp", &src);
+		text = dd_oci_dumps(j, &len);
 		cache_path(b, key, ".json", &dst);
-		if (json_dump_file(j, src.ptr, JSON_COMPACT) || rename(src.ptr, dst.ptr))
-			rc = dd_error_errno("%s", dst.ptr);
-		json_decref(j);
+		rc = dd_write_file(dst.ptr, text, len);
+		free(text);
 	}
 	if (rc)
 		warn(b, "could not keep the crust layer in the mirror's cache (%s); the next "
@@ -978,27 +957,6 @@ static char *job_name(const char *path)
 	return name;
 }
 
-static int mkdirs(const char *path)
-{
-	char *p = dd_xstrdup(path);
-	int rc = 0;
-
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
-
-			*s = 0;
-			if (mkdir(p, 0755) && errno != EEXIST)
-				rc = dd_error_errno("%s", p);
-			*s = c;
-			if (!c || rc)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
 /* Hold OUT/<job>/.lock for this run; then no .tmp- folder is alive. */
 static int lock_job(const char *jobdir, int *fd)
 {
@@ -1038,16 +996,6 @@ static int lock_job(const char *jobdir, int *fd)
 	return 0;
 }
 
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static int point_latest(const char *jobdir, const char *run_id)
 {
 	struct dd_buf tmp = DD_BUF_INIT, dst = DD_BUF_INIT;
@@ -1058,7 +1006,7 @@ static int point_latest(const char *jobdir, const char *run_id)
 	unlink(tmp.ptr);
 	if (symlink(run_id, tmp.ptr) || rename(tmp.ptr, dst.ptr))
 		rc = dd_error_errno("%s", dst.ptr);
-	fsync_dir(jobdir);
+	dd_fsync_dir(jobdir);
 	dd_buf_release(&tmp);
 	dd_buf_release(&dst);
 	return rc;
@@ -1079,22 +1027,7 @@ static void run_id(char out[40])
 
 static int write_result(const char *dir, json_t *result)
 {
-	struct dd_buf path = DD_BUF_INIT;
-	struct dd_atomic a;
-	char *s = json_dumps(result, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-	int rc;
-
-	dd_buf_addf(&path, "%s/result.json", dir);
-	rc = dd_atomic_open(&a, path.ptr);
-	if (!rc && (write(a.fd, s, strlen(s)) < 0 || write(a.fd, "\n", 1) != 1))
-		rc = dd_error_errno("%s", path.ptr);
-	if (!rc)
-		rc = dd_atomic_commit(&a);
-	else
-		dd_atomic_abort(&a);
-	free(s);
-	dd_buf_release(&path);
-	return rc;
+	return dd_write_json(dir, "result.json", result, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 }
 
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir)
@@ -1130,12 +1063,12 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	json_object_set_new(b.result, "format", json_string("drydock-result/1"));
 	json_object_set_new(b.result, "run_id", json_string(id));
 	dd_buf_addf(&jobdir, "%s/%s", o->out, name);
-	if ((rc = mkdirs(jobdir.ptr)) || (rc = lock_job(jobdir.ptr, &lock)))
+	if ((rc = dd_mkdirs(jobdir.ptr, 0755)) || (rc = lock_job(jobdir.ptr, &lock)))
 		goto early;
 	dd_buf_addf(&tmp, "%s/.tmp-%s", jobdir.ptr, id);
 	b.dir = tmp.ptr;
 	dd_buf_addf(&logp, "%s/image/blobs/sha256", tmp.ptr);
-	if ((rc = mkdirs(logp.ptr)))
+	if ((rc = dd_mkdirs(logp.ptr, 0755)))
 		goto early;
 	b.blobs = dd_xstrdup(logp.ptr);
 	dd_buf_reset(&logp);
@@ -1184,7 +1117,7 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 		dd_buf_addf(&fin, "%s/%s-failed", jobdir.ptr, id);
 		if (!write_result(tmp.ptr, b.result))
 			rename(tmp.ptr, fin.ptr);
-		fsync_dir(jobdir.ptr);
+		dd_fsync_dir(jobdir.ptr);
 		dd_error(rc, "%s", err);
 		free(err);
 	} else {

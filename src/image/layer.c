@@ -12,6 +12,7 @@
 #include "apk/read.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "store/store.h"
 
 const char *dd_layer_media_type(enum dd_codec codec)
 {
@@ -205,29 +206,12 @@ int dd_blob_put(const char *blobs, const void *data, size_t len, const char *med
 
 int dd_blob_link_in(const char *blobs, const char *src, const char *want)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char buf[1 << 16], d[32];
 	struct dd_buf dst = DD_BUF_INIT;
-	char got[72];
-	int in = open(src, O_RDONLY | O_CLOEXEC), rc = 0;
-	ssize_t n;
+	char got[65];
+	int rc = dd_file_sha256(src, got, NULL);
 
-	if (in < 0) {
-		EVP_MD_CTX_free(md);
-		return dd_error_errno("%s", src);
-	}
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	if (n < 0)
-		rc = dd_error_errno("%s", src);
-	close(in);
-	EVP_DigestFinal_ex(md, d, NULL);
-	EVP_MD_CTX_free(md);
-	memcpy(got, "sha256:", 7);
-	dd_hex(d, 32, got + 7);
-	if (!rc && strcmp(got, want))
-		rc = dd_error(DD_E_DIGEST, "%s: its digest is %s, not %s", src, got, want);
+	if (!rc && strcmp(got, want + 7))
+		rc = dd_error(DD_E_DIGEST, "%s: its digest is sha256:%s, not %s", src, got, want);
 	if (rc)
 		return rc;
 	dd_buf_addf(&dst, "%s/%s", blobs, want + 7);

@@ -100,18 +100,27 @@ int dd_split_words(const char *s, json_t **array)
 static int put(const char *dir, const char *name, const char *data, size_t len)
 {
 	struct dd_buf path = DD_BUF_INIT;
-	struct dd_atomic a;
 	int rc;
 
 	dd_buf_addf(&path, "%s/%s", dir, name);
-	rc = dd_atomic_open(&a, path.ptr);
-	if (!rc && write(a.fd, data, len) != (ssize_t)len)
-		rc = dd_error_errno("%s", path.ptr);
-	if (!rc)
-		rc = dd_atomic_commit(&a);
-	else
-		dd_atomic_abort(&a);
+	rc = dd_write_file(path.ptr, data, len);
 	dd_buf_release(&path);
+	return rc;
+}
+
+int dd_write_json(const char *dir, const char *name, json_t *j, size_t flags)
+{
+	char *s = json_dumps(j, flags);
+	size_t len = strlen(s);
+	int rc;
+
+	s = realloc(s, len + 2);
+	if (!s)
+		abort();
+	s[len++] = '\n';
+	s[len] = 0;
+	rc = put(dir, name, s, len);
+	free(s);
 	return rc;
 }
 

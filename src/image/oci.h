@@ -30,6 +30,9 @@ char *dd_oci_dumps(json_t *j, size_t *len);
  * quote, backslash escapes; no expansion of any kind. */
 int dd_split_words(const char *s, json_t **array);
 
+/* dir/name: j as JSON (json_dumps flags) and a newline, atomically. */
+int dd_write_json(const char *dir, const char *name, json_t *j, size_t flags);
+
 /* oci-layout and index.json (stealing index) in dir. */
 int dd_oci_write_layout(const char *dir, json_t *index);
 

@@ -242,27 +242,6 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 	dd_buf_release(&note);
 }
 
-static int write_json(const char *dir, const char *name, json_t *j)
-{
-	struct dd_buf path = DD_BUF_INIT;
-	struct dd_atomic a;
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int rc;
-
-	json_decref(j);
-	dd_buf_addf(&path, "%s/%s", dir, name);
-	rc = dd_atomic_open(&a, path.ptr);
-	if (!rc && (write(a.fd, s, strlen(s)) < 0 || write(a.fd, "\n", 1) != 1))
-		rc = dd_error_errno("%s", path.ptr);
-	if (!rc)
-		rc = dd_atomic_commit(&a);
-	else
-		dd_atomic_abort(&a);
-	free(s);
-	dd_buf_release(&path);
-	return rc;
-}
-
 int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const char *tag,
 		  const char *digest)
 {
@@ -287,7 +266,8 @@ int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const ch
 			tag, "documentNamespace", ns.ptr, "creationInfo", "created", when,
 			"creators", "Tool: " TOOL, "documentDescribes", describes, "packages",
 			s->spdx_pkgs, "relationships", rels);
-	rc = write_json(dir, "sbom.spdx.json", doc);
+	rc = dd_write_json(dir, "sbom.spdx.json", doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(doc);
 	/* a version-4-shaped UUID taken from the digest: stable per image */
 	dd_buf_addf(&uuid, "urn:uuid:%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 13, h + 17,
 		    h + 20);
@@ -314,9 +294,8 @@ int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const ch
 			"specVersion", "1.6", "serialNumber", uuid.ptr, "version", 1, "metadata",
 			meta, "components", s->cdx_comps, "dependencies", s->cdx_deps);
 	if (!rc)
-		rc = write_json(dir, "sbom.cdx.json", doc);
-	else
-		json_decref(doc);
+		rc = dd_write_json(dir, "sbom.cdx.json", doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(doc);
 	dd_buf_release(&ns);
 	dd_buf_release(&uuid);
 	return rc;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "store/schema.h"
 
 const char *dd_store_default_root(const char *option)
@@ -36,27 +37,6 @@ const char *dd_store_blob_path(const struct dd_store *s, const char *hex, struct
 	dd_buf_reset(out);
 	dd_buf_addf(out, "%s/blobs/sha256/%s", s->root, hex);
 	return out->ptr;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char *p = dd_xstrdup(path);
-	int rc = 0;
-
-	for (char *c = p + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = dd_error_errno("cannot create %s", p);
-		*c = '/';
-		if (rc)
-			break;
-	}
-	if (!rc && mkdir(p, mode) < 0 && errno != EEXIST)
-		rc = dd_error_errno("cannot create %s", p);
-	free(p);
-	return rc;
 }
 
 /*
@@ -115,9 +95,9 @@ static int create_layout(struct dd_store *s)
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !rc; i++)
-		rc = mkdir_p(dd_store_path(s, dirs[i], &path), 0755);
+		rc = dd_mkdirs(dd_store_path(s, dirs[i], &path), 0755);
 	if (!rc)
-		rc = mkdir_p(dd_store_path(s, "gnupg", &path), 0700);
+		rc = dd_mkdirs(dd_store_path(s, "gnupg", &path), 0700);
 	dd_buf_release(&path);
 	return rc;
 }
@@ -297,16 +277,6 @@ int dd_file_sha256(const char *path, char hex[65], uint64_t *size)
 	return 0;
 }
 
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 {
 	struct dd_buf dst = DD_BUF_INIT, dir = DD_BUF_INIT;
@@ -327,7 +297,7 @@ int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 	free(f->path);
 	f->path = NULL;
 	dd_staged_discard(f);
-	fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
+	dd_fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
 out:
 	dd_buf_release(&dst);
 	dd_buf_release(&dir);
