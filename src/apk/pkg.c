@@ -418,6 +418,14 @@ bool dd_apk_pkg_satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d)
 	return false;
 }
 
+bool dd_apk_pkg_replaces(const struct dd_apk_pkg *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_replaces; i++)
+		if (!strcmp(p->replaces[i].name, name))
+			return true;
+	return false;
+}
+
 void dd_apk_pkg_release(struct dd_apk_pkg *p)
 {
 	char **strs[] = { &p->name, &p->version, &p->arch, &p->description, &p->url,

@@ -61,6 +61,9 @@ int dd_apk_pkg_cmp(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b);
 /* Does p (by name or by one of its provides) satisfy d?  Ignores d->conflict. */
 bool dd_apk_pkg_satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d);
 
+/* Does p declare that it replaces the package called name? */
+bool dd_apk_pkg_replaces(const struct dd_apk_pkg *p, const char *name);
+
 void dd_apk_pkg_release(struct dd_apk_pkg *p);
 void dd_apk_pkgs_free(struct dd_apk_pkg *pkgs, size_t n);
 

@@ -572,3 +572,37 @@ int dd_tar_write_end(struct dd_tar_writer *w)
 
 	return dd_tar_write_data(w, zero, sizeof(zero));
 }
+
+static const struct {
+	char type;
+	const char *name, *phrase;
+} type_names[] = {
+	{ DD_TAR_FILE, "file", "a file" },          { DD_TAR_HARDLINK, "hardlink", "a hard link" },
+	{ DD_TAR_SYMLINK, "symlink", "a symlink" }, { DD_TAR_CHAR, "char", "a character device" },
+	{ DD_TAR_BLOCK, "block", "a block device" }, { DD_TAR_DIR, "dir", "a directory" },
+	{ DD_TAR_FIFO, "fifo", "a fifo" },
+};
+
+const char *dd_tar_type_name(char type)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (type_names[i].type == type)
+			return type_names[i].name;
+	return "file";
+}
+
+char dd_tar_type_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (!strcmp(type_names[i].name, name))
+			return type_names[i].type;
+	return 0;
+}
+
+const char *dd_tar_type_phrase(char type)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (type_names[i].type == type)
+			return type_names[i].phrase;
+	return "an unknown type";
+}

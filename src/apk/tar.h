@@ -75,6 +75,13 @@ ssize_t dd_tar_read(struct dd_tar_reader *r, void *buf, size_t len);
 /* Read all data of the current entry (at most max bytes) into out. */
 int dd_tar_read_all(struct dd_tar_reader *r, struct dd_buf *out, uint64_t max);
 
+/* The word the mirror's file index uses for a type ("file", "dir", ...),
+ * and back (0 for an unknown word); and a phrase for messages
+ * ("a directory"). */
+const char *dd_tar_type_name(char type);
+char dd_tar_type_parse(const char *name);
+const char *dd_tar_type_phrase(char type);
+
 /* Does path stay inside the archive root? (no '/' start, no '..') */
 bool dd_tar_path_safe(const char *path);
 

@@ -817,8 +817,6 @@ static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
 
 static int insert_files(struct dd_store *s, sqlite3_int64 id, const struct dd_apk_file *f)
 {
-	static const char *types[] = { "file", "hardlink", "symlink", "char", "block", "dir",
-				       "fifo" };
 	sqlite3_stmt *st;
 	int rc = dd_db_prepare(s, "INSERT INTO files(pkg, path, type, mode, uid, gid, size, "
 			       "sha1, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
@@ -828,7 +826,7 @@ static int insert_files(struct dd_store *s, sqlite3_int64 id, const struct dd_ap
 
 		sqlite3_bind_int64(st, 1, id);
 		bind_str(st, 2, e->path);
-		bind_str(st, 3, types[e->type - '0']);
+		bind_str(st, 3, dd_tar_type_name(e->type));
 		sqlite3_bind_int(st, 4, (int)e->mode);
 		sqlite3_bind_int64(st, 5, e->uid);
 		sqlite3_bind_int64(st, 6, e->gid);

@@ -88,22 +88,16 @@ static void logf_(struct build *b, const char *fmt, ...)
 static void warn(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct build *b, const char *fmt, ...)
 {
-	struct dd_buf m = DD_BUF_INIT;
+	char *m;
 	va_list ap;
 
 	va_start(ap, fmt);
-	dd_buf_grow(&m, 256);
-	m.len = (size_t)vsnprintf(m.ptr, m.cap, fmt, ap);
+	if (vasprintf(&m, fmt, ap) < 0)
+		abort();
 	va_end(ap);
-	if (m.len >= m.cap) {
-		dd_buf_grow(&m, m.len + 1);
-		va_start(ap, fmt);
-		vsnprintf(m.ptr, m.cap, fmt, ap);
-		va_end(ap);
-	}
-	logf_(b, "warning: %s", m.ptr);
-	json_array_append_new(b->warnings, json_string(m.ptr));
-	dd_buf_release(&m);
+	logf_(b, "warning: %s", m);
+	json_array_append_new(b->warnings, json_string(m));
+	free(m);
 }
 
 static int check_deadline(void *ctx)
@@ -117,70 +111,6 @@ static int check_deadline(void *ctx)
 }
 
 /* ---- the crust and the install order -------------------------------------- */
-
-/*
- * Reorder plan: the crust first (the base packages, everything they
- * depend on within the plan, and install_if packages their set alone
- * triggers), then the rest, each part in the plan's order, which stays
- * a valid install order because the crust is closed under dependencies.
- * Returns the number of crust packages.
- */
-static size_t crust_first(const struct dd_catalog *cat, struct dd_plan *p)
-{
-	bool *in = dd_xcalloc(p->n + 1, sizeof(bool));
-	struct dd_plan_pkg *sorted;
-	bool grew = true;
-	size_t n = 0, k = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		in[i] = p->pkgs[i].role == DD_PLAN_CRUST;
-	while (grew) {
-		grew = false;
-		for (size_t i = 0; i < p->n; i++) {
-			const struct dd_apk_pkg *a = &cat->pkgs[p->pkgs[i].cat];
-
-			if (!in[i])
-				continue;
-			for (size_t d = 0; d < a->n_depends; d++) {
-				if (a->depends[d].conflict)
-					continue;
-				for (size_t j = 0; j < p->n; j++)
-					if (!in[j] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[j].cat],
-								&a->depends[d]))
-						in[j] = grew = true;
-			}
-		}
-		for (size_t j = 0; j < p->n; j++) {
-			const struct dd_apk_pkg *c = &cat->pkgs[p->pkgs[j].cat];
-			bool all = c->n_install_if > 0;
-
-			if (in[j])
-				continue;
-			for (size_t d = 0; d < c->n_install_if && all; d++) {
-				bool met = false;
-
-				for (size_t i = 0; i < p->n && !met; i++)
-					met = in[i] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[i].cat],
-								 &c->install_if[d]);
-				all = met;
-			}
-			if (all)
-				in[j] = grew = true;
-		}
-	}
-	sorted = dd_xcalloc(p->n + 1, sizeof(*sorted));
-	for (size_t i = 0; i < p->n; i++)
-		if (in[i])
-			sorted[k++] = p->pkgs[i];
-	n = k;
-	for (size_t i = 0; i < p->n; i++)
-		if (!in[i])
-			sorted[k++] = p->pkgs[i];
-	free(p->pkgs);
-	p->pkgs = sorted;
-	free(in);
-	return n;
-}
 
 static int64_t epoch_of(const struct build *b, const struct dd_plan *p, size_t n)
 {
@@ -225,7 +155,7 @@ static void cache_path(const struct build *b, const char *key, const char *ext,
 /* Take the cached layer for key into the run, checking its digest. */
 static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out)
 {
-	struct dd_buf path = DD_BUF_INIT, target = DD_BUF_INIT;
+	struct dd_buf path = DD_BUF_INIT;
 	json_t *j;
 	const char *digest = NULL, *diff_id = NULL;
 	json_int_t size = 0, usize = 0;
@@ -256,7 +186,6 @@ static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out
 out:
 	json_decref(j);
 	dd_buf_release(&path);
-	dd_buf_release(&target);
 	return ok;
 }
 
@@ -610,11 +539,6 @@ static json_t *layer_json(const struct dd_blob_desc *d, const char *part, size_t
 
 /* ---- image documents ------------------------------------------------------- */
 
-static void time_str(int64_t t, char out[32])
-{
-	dd_time_format(t, out);
-}
-
 static int image_config(struct build *b, const char *arch, int64_t created,
 			const struct dd_blob_desc *layers, size_t n_layers,
 			const char **history, json_t **out)
@@ -628,15 +552,19 @@ static int image_config(struct build *b, const char *arch, int64_t created,
 	int rc;
 
 	dd_oci_platform(arch, &goarch, &variant);
-	time_str(created, when);
+	dd_time_format(created, when);
 	if (j->entrypoint) {
-		if ((rc = dd_split_words(j->entrypoint, &words)))
+		if ((rc = dd_split_words(j->entrypoint, &words))) {
+			dd_error_prefix(rc, "%s: entrypoint.command", j->file);
 			goto fail;
+		}
 		json_object_set_new(cfg, "Entrypoint", words);
 	}
 	if (j->cmd) {
-		if ((rc = dd_split_words(j->cmd, &words)))
+		if ((rc = dd_split_words(j->cmd, &words))) {
+			dd_error_prefix(rc, "%s: cmd", j->file);
 			goto fail;
+		}
 		json_object_set_new(cfg, "Cmd", words);
 	}
 	for (size_t i = 0; i < j->n_environment; i++) {
@@ -720,7 +648,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 {
 	struct dd_plan p;
 	struct dd_pkgset ps = { b->store, &b->cat, &p };
-	struct dd_map crust_win = DD_MAP_INIT, all_win = DD_MAP_INIT;
+	struct dd_map crust_win = DD_MAP_INIT;
 	struct dd_tree tree = { DD_MAP_INIT };
 	struct dd_blob_desc layers[2], cfg;
 	const char *history[2];
@@ -751,9 +679,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		dd_buf_release(&why);
 		goto out;
 	}
-	n_crust = crust_first(&b->cat, &p);
-	if (!split)
-		n_crust = 0;
+	n_crust = split ? p.n_crust : 0;
 	crust_mtime = epoch_of(b, &p, n_crust);
 	mtime = epoch_of(b, &p, p.n);
 	logf_(b, "plan (%s): %zu packages, %zu in the crust layer, epoch %lld", arch, p.n,
@@ -772,10 +698,9 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 						       info->sha256, "guarded", info->guarded,
 						       "crust_layer", i < n_crust));
 	}
-	rc = dd_rootfs_winners(&ps, (int)n_crust, &crust_win);
-	if (!rc)
-		rc = dd_rootfs_winners(&ps, (int)p.n, &all_win);
-	if (rc)
+	/* the crust layer is made as if the crust were all: its own owners
+	 * (the plan held, so there are no conflicts among them) */
+	if ((rc = dd_plan_owners(b->store, &b->cat, &p, n_crust, &crust_win)))
 		goto out;
 	if (split) {
 		struct layer_job lj = { &ps, &tree, &crust_win, 0, n_crust, false, crust_mtime,
@@ -805,7 +730,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		tree = (struct dd_tree){ DD_MAP_INIT };
 	}
 	{
-		struct layer_job lj = { &ps, &tree, &all_win, n_crust, p.n, true, mtime, codec };
+		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec };
 
 		rc = write_layer(b, &lj, &layers[n_layers]);
 		if (rc)
@@ -857,7 +782,6 @@ out:
 	json_decref(config);
 	dd_tree_release(&tree);
 	dd_map_release(&crust_win, NULL);
-	dd_map_release(&all_win, NULL);
 	dd_plan_release(&p);
 	return rc;
 }

@@ -20,21 +20,6 @@ const char *dd_layer_media_type(enum dd_codec codec)
 				      : "application/vnd.oci.image.layer.v1.tar+gzip";
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0)
-			return dd_error_errno("writing a layer");
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Compressed bytes: hashed and written to the temporary file. */
 static int compressed_out(void *ctx, const void *data, size_t len)
 {
@@ -43,8 +28,10 @@ static int compressed_out(void *ctx, const void *data, size_t len)
 
 	EVP_DigestUpdate(w->dmd, data, len);
 	w->size += len;
-	rc = write_all(w->fd, data, len);
-	if (!rc && w->check)
+	rc = dd_write_fd(&w->fd, data, len);
+	if (rc)
+		return dd_error_prefix(rc, "%s", w->tmp);
+	if (w->check)
 		rc = w->check(w->check_ctx);
 	return rc;
 }
@@ -193,7 +180,7 @@ int dd_blob_put(const char *blobs, const void *data, size_t len, const char *med
 	rc = open_tmp(blobs, &tmp, &fd);
 	if (rc)
 		return rc;
-	rc = write_all(fd, data, len);
+	rc = dd_write_fd(&fd, data, len);
 	if (rc)
 		close(fd);
 	else
@@ -242,7 +229,7 @@ int dd_blob_copy_in(const char *blobs, const char *src, const char *want)
 			break;
 		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
-		rc = write_all(fd, buf, (size_t)n);
+		rc = dd_write_fd(&fd, buf, (size_t)n);
 	}
 	close(in);
 	EVP_DigestFinal_ex(md, d, NULL);

@@ -63,7 +63,8 @@ int dd_split_words(const char *s, json_t **array)
 			if (quote) {
 				dd_buf_release(&w);
 				json_decref(a);
-				return dd_error(DD_E_FORMAT, "'%s': unterminated %c quote", s, quote);
+				return dd_error(DD_E_FORMAT, "'%s': unterminated %c quote; close it, or "
+						"escape the quote with a backslash", s, quote);
 			}
 			break;
 		}
@@ -145,18 +146,9 @@ struct archive_out {
 static int archive_write(void *ctx, const void *data, size_t len)
 {
 	struct archive_out *o = ctx;
-	const char *p = data;
 
 	EVP_DigestUpdate(o->md, data, len);
-	while (len) {
-		ssize_t n = write(o->fd, p, len);
-
-		if (n < 0)
-			return dd_error_errno("writing the image archive");
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return dd_write_fd(&o->fd, data, len);
 }
 
 static int add_file(struct dd_tar_writer *w, const char *dir, const char *name, int64_t mtime)

@@ -10,31 +10,6 @@
 
 #define DIR_MODE 0755u
 
-static const char *type_word(char type)
-{
-	switch (type) {
-	case DD_TAR_DIR: return "a directory";
-	case DD_TAR_SYMLINK: return "a symlink";
-	case DD_TAR_HARDLINK: return "a hard link";
-	case DD_TAR_FILE: return "a file";
-	default: return "a device or fifo";
-	}
-}
-
-static char db_type(const char *word)
-{
-	static const struct { const char *w; char t; } map[] = {
-		{ "file", DD_TAR_FILE }, { "hardlink", DD_TAR_HARDLINK },
-		{ "symlink", DD_TAR_SYMLINK }, { "char", DD_TAR_CHAR },
-		{ "block", DD_TAR_BLOCK }, { "dir", DD_TAR_DIR }, { "fifo", DD_TAR_FIFO },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(map[i].w, word))
-			return map[i].t;
-	return DD_TAR_FILE;
-}
-
 static void free_node(void *v)
 {
 	struct dd_node *n = v;
@@ -79,69 +54,8 @@ static const char *pkg_label(const struct dd_pkgset *ps, int pos, struct dd_buf 
 	const struct dd_apk_pkg *p = &ps->cat->pkgs[ps->plan->pkgs[pos].cat];
 
 	dd_buf_reset(b);
-	if (pos < 0)
-		dd_buf_adds(b, "drydock (generated)");
-	else
-		dd_buf_addf(b, "%s-%s", p->name, p->version);
+	dd_buf_addf(b, "%s-%s", p->name, p->version);
 	return b->ptr;
-}
-
-static bool replaces(const struct dd_apk_pkg *a, const char *name)
-{
-	for (size_t i = 0; i < a->n_replaces; i++)
-		if (!strcmp(a->replaces[i].name, name))
-			return true;
-	return false;
-}
-
-/* ---- who gets a contested path ------------------------------------------ */
-
-struct owner {
-	int pos;
-	char type;
-	char *sig; /* sha1 and link target: equal means identical content */
-};
-
-static int owner_cmp(const void *a, const void *b)
-{
-	return ((const struct owner *)a)->pos - ((const struct owner *)b)->pos;
-}
-
-static int decide(const struct dd_pkgset *ps, const char *path, struct owner *o, size_t n,
-		  struct dd_map *winners)
-{
-	struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT;
-	size_t cur = 0;
-	int rc = 0;
-
-	qsort(o, n, sizeof(*o), owner_cmp);
-	for (size_t i = 1; i < n && !rc; i++) {
-		const struct dd_apk_pkg *pc = &ps->cat->pkgs[ps->plan->pkgs[o[cur].pos].cat];
-		const struct dd_apk_pkg *pi = &ps->cat->pkgs[ps->plan->pkgs[o[i].pos].cat];
-		bool dir_c = o[cur].type == DD_TAR_DIR, dir_i = o[i].type == DD_TAR_DIR;
-
-		if (dir_c && dir_i)
-			continue;
-		if (dir_c != dir_i)
-			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is %s in %s but %s in %s; "
-				      "remove one of the two packages from the job", path,
-				      type_word(o[cur].type), pkg_label(ps, o[cur].pos, &a),
-				      type_word(o[i].type), pkg_label(ps, o[i].pos, &b));
-		else if (o[cur].type == o[i].type && !strcmp(o[cur].sig, o[i].sig))
-			continue;
-		else if (replaces(pi, pc->name))
-			cur = i;
-		else if (!replaces(pc, pi->name))
-			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is shipped by both %s and %s "
-				      "with different content, and neither replaces the other; "
-				      "remove one of the two packages from the job", path,
-				      pkg_label(ps, o[cur].pos, &a), pkg_label(ps, o[i].pos, &b));
-	}
-	if (!rc && o[cur].type != DD_TAR_DIR)
-		*dd_map_put(winners, path) = (void *)(intptr_t)(o[cur].pos + 1);
-	dd_buf_release(&a);
-	dd_buf_release(&b);
-	return rc;
 }
 
 static void id_list(const struct dd_pkgset *ps, int from, int to, struct dd_buf *sql)
@@ -157,56 +71,6 @@ static int position_of(const struct dd_pkgset *ps, int upto, int64_t id)
 		if (ps->cat->info[ps->plan->pkgs[i].cat].id == id)
 			return i;
 	return -1;
-}
-
-int dd_rootfs_winners(const struct dd_pkgset *ps, int upto, struct dd_map *winners)
-{
-	struct dd_buf sql = DD_BUF_INIT, ids = DD_BUF_INIT, last = DD_BUF_INIT;
-	struct owner *o = NULL;
-	size_t n = 0;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (upto <= 1)
-		return 0;
-	id_list(ps, 0, upto, &ids);
-	dd_buf_addf(&sql, "SELECT path, pkg, type, ifnull(sha1, '') || ':' || ifnull(link, '') "
-		    "FROM files WHERE pkg IN (%s) AND path IN (SELECT path FROM files WHERE "
-		    "pkg IN (%s) GROUP BY path HAVING count(*) > 1) ORDER BY path",
-		    ids.ptr, ids.ptr);
-	rc = dd_db_prepare(ps->store, sql.ptr, &st);
-	dd_buf_release(&sql);
-	dd_buf_release(&ids);
-	if (rc)
-		return rc;
-	for (;;) {
-		int step = sqlite3_step(st);
-		const char *path = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "";
-
-		if (n && (step != SQLITE_ROW || strcmp(path, last.ptr))) {
-			rc = decide(ps, last.ptr, o, n, winners);
-			for (size_t i = 0; i < n; i++)
-				free(o[i].sig);
-			n = 0;
-			if (rc)
-				break;
-		}
-		if (step != SQLITE_ROW)
-			break;
-		o = dd_xrealloc(o, (n + 1) * sizeof(*o));
-		o[n].pos = position_of(ps, upto, sqlite3_column_int64(st, 1));
-		o[n].type = db_type((const char *)sqlite3_column_text(st, 2));
-		o[n].sig = dd_xstrdup((const char *)sqlite3_column_text(st, 3));
-		n++;
-		dd_buf_reset(&last);
-		dd_buf_adds(&last, path);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(o[i].sig);
-	sqlite3_finalize(st);
-	free(o);
-	dd_buf_release(&last);
-	return rc;
 }
 
 /* ---- writing entries ---------------------------------------------------- */
@@ -234,7 +98,7 @@ static int emit(struct dd_rootfs *r, const char *path, char type, unsigned mode,
  * the missing ones.  A parent that is a file or a link is refused:
  * writing below a symlink would put the file somewhere else.
  */
-static int ensure_parents(struct dd_rootfs *r, const char *path, const char *who)
+static int ensure_parents(struct dd_rootfs *r, const char *path)
 {
 	char *p = dd_xstrdup(path);
 	int rc = 0;
@@ -248,8 +112,8 @@ static int ensure_parents(struct dd_rootfs *r, const char *path, const char *who
 			rc = emit(r, p, DD_TAR_DIR, DIR_MODE, 0, 0, 0, NULL);
 			tree_set(r->tree, p, DD_TAR_DIR, DIR_MODE, 0, 0, -1, NULL);
 		} else if (n->type != DD_TAR_DIR) {
-			rc = dd_error(DD_E_FORMAT, "%s ships /%s, but /%s is %s%s%s in the image, "
-				      "not a directory", who, path, p, type_word(n->type),
+			rc = dd_error(DD_E_FORMAT, "/%s lies below /%s, which is %s%s%s in the "
+				      "image, not a directory", path, p, dd_tar_type_phrase(n->type),
 				      n->link ? " to " : "", n->link ? n->link : "");
 		}
 		*s = '/';
@@ -280,38 +144,30 @@ static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *
 {
 	struct dd_rootfs *r = ctx;
 	const struct dd_node *n = dd_tree_get(r->tree, e->path);
-	struct dd_buf who = DD_BUF_INIT;
 	void **w;
 	int rc = r->check ? r->check(r->check_ctx) : 0;
 
 	if (rc)
 		return rc;
-	pkg_label(r->ps, r->pos, &who);
 	if (e->type == DD_TAR_DIR) {
 		if (n && n->type != DD_TAR_DIR)
-			rc = dd_error(DD_E_FORMAT, "file conflict: %s ships /%s as a directory, "
-				      "but it is %s in the image already", who.ptr, e->path,
-				      type_word(n->type));
-		else if (!n && !(rc = ensure_parents(r, e->path, who.ptr))) {
+			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is a directory here, but "
+				      "%s in the image already", e->path, dd_tar_type_phrase(n->type));
+		else if (!n && !(rc = ensure_parents(r, e->path))) {
 			rc = emit(r, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, 0, NULL);
 			tree_set(r->tree, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, r->pos,
 				 NULL);
 		}
-		dd_buf_release(&who);
 		return rc;
 	}
 	w = r->winners ? dd_map_get(r->winners, e->path) : NULL;
-	if (w && (intptr_t)*w != r->pos + 1) {
-		dd_buf_release(&who);
+	if (w && (uintptr_t)*w != (uintptr_t)r->pos + 1)
 		return 0; /* another package's copy wins */
-	}
 	if (n && n->type == DD_TAR_DIR)
-		rc = dd_error(DD_E_FORMAT, "file conflict: %s ships /%s as %s, but it is a "
-			      "directory in the image already", who.ptr, e->path,
-			      type_word(e->type));
+		rc = dd_error(DD_E_FORMAT, "file conflict: /%s is %s here, but a directory in the "
+			      "image already", e->path, dd_tar_type_phrase(e->type));
 	if (!rc)
-		rc = ensure_parents(r, e->path, who.ptr);
-	dd_buf_release(&who);
+		rc = ensure_parents(r, e->path);
 	if (!rc)
 		rc = emit(r, e->path, e->type, e->mode, e->uid, e->gid,
 			  e->type == DD_TAR_FILE ? e->size : 0, e->link);
@@ -382,13 +238,13 @@ int dd_rootfs_preload(struct dd_rootfs *r, int from, int to)
 		return rc;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
-		char type = db_type((const char *)sqlite3_column_text(st, 1));
+		char type = dd_tar_type_parse((const char *)sqlite3_column_text(st, 1));
 		int pos = position_of(r->ps, to, sqlite3_column_int64(st, 6));
 		void **w = r->winners ? dd_map_get(r->winners, path) : NULL;
 
 		note_parents(r->tree, path); /* as ensure_parents() made them */
 		if (type == DD_TAR_DIR ? dd_tree_get(r->tree, path) != NULL
-				       : (w && (intptr_t)*w != pos + 1))
+				       : (w && (uintptr_t)*w != (uintptr_t)pos + 1))
 			continue;
 		tree_set(r->tree, path, type, (unsigned)sqlite3_column_int(st, 2),
 			 (uint32_t)sqlite3_column_int64(st, 3), (uint32_t)sqlite3_column_int64(st, 4),
@@ -406,10 +262,10 @@ int dd_rootfs_put_dir(struct dd_rootfs *r, const char *path, unsigned mode, uint
 
 	if (n && n->type != DD_TAR_DIR)
 		return dd_error(DD_E_FORMAT, "/%s should be a directory, but a package ships it "
-				"as %s", path, type_word(n->type));
+				"as %s", path, dd_tar_type_phrase(n->type));
 	if (n && n->mode == mode && n->uid == uid && n->gid == gid)
 		return 0;
-	rc = ensure_parents(r, path, "the job");
+	rc = ensure_parents(r, path);
 	if (!rc)
 		rc = emit(r, path, DD_TAR_DIR, mode, uid, gid, 0, NULL);
 	if (!rc)
@@ -426,7 +282,7 @@ int dd_rootfs_put_file(struct dd_rootfs *r, const char *path, unsigned mode, uin
 	if (n && n->type == DD_TAR_DIR)
 		return dd_error(DD_E_FORMAT, "/%s should be a file, but a package ships it as a "
 				"directory", path);
-	rc = ensure_parents(r, path, "the job");
+	rc = ensure_parents(r, path);
 	if (!rc)
 		rc = emit(r, path, DD_TAR_FILE, mode, uid, gid, len, NULL);
 	if (!rc)
@@ -453,7 +309,7 @@ int dd_rootfs_put_link(struct dd_rootfs *r, const char *path, char type, const c
 			return dd_error(DD_E_NOTFOUND, "hard link /%s: its source /%s is not a "
 					"file in the image", path, target);
 	}
-	rc = ensure_parents(r, path, "the job");
+	rc = ensure_parents(r, path);
 	if (!rc)
 		rc = emit(r, path, type, type == DD_TAR_SYMLINK ? 0777 : 0644, 0, 0, 0, target);
 	if (!rc)
@@ -572,11 +428,11 @@ static int package_files(const struct dd_pkgset *ps, const struct dd_map *winner
 	sqlite3_bind_int64(st, 1, ps->cat->info[ps->plan->pkgs[pos].cat].id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
-		char type = db_type((const char *)sqlite3_column_text(st, 1));
+		char type = dd_tar_type_parse((const char *)sqlite3_column_text(st, 1));
 		void **w = winners ? dd_map_get(winners, path) : NULL;
 		const char *slash = strrchr(path, '/');
 
-		if (type != DD_TAR_DIR && w && (intptr_t)*w != pos + 1)
+		if (type != DD_TAR_DIR && w && (uintptr_t)*w != (uintptr_t)pos + 1)
 			continue;
 		f = dd_xrealloc(f, (n + 1) * sizeof(*f));
 		f[n].type = type;

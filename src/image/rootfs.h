@@ -9,7 +9,7 @@
  *   - parent directories a package does not ship are created (0755,
  *     root) just before the first entry below them;
  *   - a path shipped by several packages goes to one winner, decided
- *     before anything is written (dd_rootfs_winners): identical content
+ *     before anything is written (dd_plan_owners()): identical content
  *     keeps the first, `replaces` gives it to the replacing package,
  *     anything else is a conflict, and so is a directory in one package
  *     where another has a file or link;
@@ -51,22 +51,12 @@ struct dd_pkgset {
 	const struct dd_plan *plan;
 };
 
-/*
- * Decide who gets each path that several of the packages at plan
- * positions [0, upto) ship, from the mirror's file index: winners maps
- * such a path to (void *)(position + 1).  A conflict is DD_E_FORMAT
- * naming the path and both packages.  Deciding for a prefix of the plan
- * (the crust) never contradicts deciding for all of it: a later package
- * can only take a path over.
- */
-int dd_rootfs_winners(const struct dd_pkgset *ps, int upto, struct dd_map *winners);
-
 /* Writing entries into one layer. */
 struct dd_rootfs {
 	struct dd_tree *tree;
 	struct dd_layer_writer *lw;
 	const struct dd_pkgset *ps;
-	const struct dd_map *winners;
+	const struct dd_map *winners; /* from dd_plan_owners() */
 	int64_t mtime;
 	int pos;                 /* plan position being streamed */
 	dd_check_fn check;       /* deadline, called per entry */

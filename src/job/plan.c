@@ -1,10 +1,12 @@
 #include "job/plan.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apk/tar.h"
 #include "apk/version.h"
 #include "core/error.h"
 #include "solve/solver.h"
@@ -181,68 +183,182 @@ static void check_guarded(const struct dd_catalog *cat, const struct dd_job *job
 	}
 }
 
-static bool replaces(const struct dd_apk_pkg *a, const char *name)
-{
-	for (size_t i = 0; i < a->n_replaces; i++)
-		if (!strcmp(a->replaces[i].name, name))
-			return true;
-	return false;
-}
-
 /* The chosen package with index id, or NULL. */
-static const struct dd_apk_pkg *chosen(const struct dd_catalog *cat, const struct dd_plan *p,
-				       int64_t id)
+/*
+ * Reorder plan: the crust first (the base packages, everything they
+ * depend on within the plan, and install_if packages their set alone
+ * triggers), then the rest, each part in the plan's order, which stays
+ * a valid install order because the crust is closed under dependencies.
+ */
+static void crust_first(const struct dd_catalog *cat, struct dd_plan *p)
 {
+	bool *in = dd_xcalloc(p->n + 1, sizeof(bool));
+	struct dd_plan_pkg *sorted;
+	bool grew = true;
+	size_t n = 0, k = 0;
+
 	for (size_t i = 0; i < p->n; i++)
-		if (cat->info[p->pkgs[i].cat].id == id)
-			return &cat->pkgs[p->pkgs[i].cat];
-	return NULL;
+		in[i] = p->pkgs[i].role == DD_PLAN_CRUST;
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < p->n; i++) {
+			const struct dd_apk_pkg *a = &cat->pkgs[p->pkgs[i].cat];
+
+			if (!in[i])
+				continue;
+			for (size_t d = 0; d < a->n_depends; d++) {
+				if (a->depends[d].conflict)
+					continue;
+				for (size_t j = 0; j < p->n; j++)
+					if (!in[j] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[j].cat],
+								&a->depends[d]))
+						in[j] = grew = true;
+			}
+		}
+		for (size_t j = 0; j < p->n; j++) {
+			const struct dd_apk_pkg *c = &cat->pkgs[p->pkgs[j].cat];
+			bool all = c->n_install_if > 0;
+
+			if (in[j])
+				continue;
+			for (size_t d = 0; d < c->n_install_if && all; d++) {
+				bool met = false;
+
+				for (size_t i = 0; i < p->n && !met; i++)
+					met = in[i] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[i].cat],
+								 &c->install_if[d]);
+				all = met;
+			}
+			if (all)
+				in[j] = grew = true;
+		}
+	}
+	sorted = dd_xcalloc(p->n + 1, sizeof(*sorted));
+	for (size_t i = 0; i < p->n; i++)
+		if (in[i])
+			sorted[k++] = p->pkgs[i];
+	n = k;
+	for (size_t i = 0; i < p->n; i++)
+		if (!in[i])
+			sorted[k++] = p->pkgs[i];
+	free(p->pkgs);
+	p->pkgs = sorted;
+	p->n_crust = n;
+	free(in);
 }
 
-/*
- * Two chosen packages shipping one path with different content, from
- * the mirror's file index: rows come sorted by path, so each path's
- * owners are adjacent.  Identical content, or a `replaces` either way,
- * is no conflict.
- */
-static int check_conflicts(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p)
+/* ---- who gets a path several packages ship ------------------------------- */
+
+struct owner {
+	size_t pos;
+	char type;
+	char *sig; /* sha1 and link target: equal means identical content */
+};
+
+static int owner_cmp(const void *a, const void *b)
 {
-	struct dd_buf sql = DD_BUF_INIT, last_path = DD_BUF_INIT, last_sig = DD_BUF_INIT;
-	const struct dd_apk_pkg *prev = NULL;
+	const struct owner *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static const char *label(const struct dd_catalog *cat, const struct dd_plan *p, size_t pos,
+			 char *buf, size_t n)
+{
+	const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[pos].cat];
+
+	snprintf(buf, n, "%s-%s", pkg->name, pkg->version);
+	return buf;
+}
+
+/* Walk one path's owners in install order; record the winner. */
+static void decide(const struct dd_catalog *cat, struct dd_plan *p, const char *path,
+		   struct owner *o, size_t n, struct dd_map *winners)
+{
+	char a[256], b[256];
+	size_t cur = 0;
+
+	qsort(o, n, sizeof(*o), owner_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct dd_apk_pkg *pc = &cat->pkgs[p->pkgs[o[cur].pos].cat];
+		const struct dd_apk_pkg *pi = &cat->pkgs[p->pkgs[o[i].pos].cat];
+		bool dir_c = o[cur].type == DD_TAR_DIR, dir_i = o[i].type == DD_TAR_DIR;
+
+		if (dir_c && dir_i)
+			continue;
+		if (dir_c != dir_i)
+			ERROR(p, "file conflict: /%s is %s in %s but %s in %s; remove one of the two "
+			      "packages from the job", path, dd_tar_type_phrase(o[cur].type),
+			      label(cat, p, o[cur].pos, a, sizeof(a)), dd_tar_type_phrase(o[i].type),
+			      label(cat, p, o[i].pos, b, sizeof(b)));
+		else if (o[cur].type == o[i].type && !strcmp(o[cur].sig, o[i].sig))
+			continue;
+		else if (dd_apk_pkg_replaces(pi, pc->name))
+			cur = i;
+		else if (!dd_apk_pkg_replaces(pc, pi->name))
+			ERROR(p, "file conflict: /%s is shipped by both %s and %s with different "
+			      "content, and neither replaces the other; remove one of the two "
+			      "packages from the job", path, label(cat, p, o[cur].pos, a, sizeof(a)),
+			      label(cat, p, o[i].pos, b, sizeof(b)));
+	}
+	if (winners && o[cur].type != DD_TAR_DIR)
+		*dd_map_put(winners, path) = (void *)(uintptr_t)(o[cur].pos + 1);
+}
+
+int dd_plan_owners(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p,
+		   size_t upto, struct dd_map *winners)
+{
+	struct dd_buf sql = DD_BUF_INIT, ids = DD_BUF_INIT, last = DD_BUF_INIT;
+	struct dd_map pos = DD_MAP_INIT;
+	struct owner *o = NULL;
+	size_t n = 0;
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!p->n)
+	if (upto < 2)
 		return 0;
-	dd_buf_adds(&sql, "SELECT f.path, f.pkg, f.type || ':' || ifnull(f.sha1, '') || ':' || "
-		    "ifnull(f.link, '') FROM files f WHERE f.type != 'dir' AND f.pkg IN (");
-	for (size_t i = 0; i < p->n; i++)
-		dd_buf_addf(&sql, "%s%lld", i ? "," : "", (long long)cat->info[p->pkgs[i].cat].id);
-	dd_buf_adds(&sql, ") ORDER BY f.path, f.pkg");
+	for (size_t i = 0; i < upto; i++) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "%lld", (long long)cat->info[p->pkgs[i].cat].id);
+		dd_buf_addf(&ids, "%s%s", i ? "," : "", id);
+		*dd_map_put(&pos, id) = (void *)(uintptr_t)i;
+	}
+	dd_buf_addf(&sql, "SELECT path, pkg, type, ifnull(sha1, '') || ':' || ifnull(link, '') "
+		    "FROM files WHERE pkg IN (%s) AND path IN (SELECT path FROM files WHERE "
+		    "pkg IN (%s) GROUP BY path HAVING count(*) > 1) ORDER BY path",
+		    ids.ptr, ids.ptr);
 	rc = dd_db_prepare(s, sql.ptr, &st);
 	dd_buf_release(&sql);
-	if (rc)
+	dd_buf_release(&ids);
+	if (rc) {
+		dd_map_release(&pos, NULL);
 		return rc;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(st, 0);
-		const char *sig = (const char *)sqlite3_column_text(st, 2);
-		const struct dd_apk_pkg *pkg = chosen(cat, p, sqlite3_column_int64(st, 1));
+	}
+	for (;;) {
+		int step = sqlite3_step(st);
+		const char *path = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "";
 
-		if (prev && prev != pkg && dd_blob_eq(dd_buf_blob(&last_path), path) &&
-		    !dd_blob_eq(dd_buf_blob(&last_sig), sig) && !replaces(pkg, prev->name) &&
-		    !replaces(prev, pkg->name))
-			ERROR(p, "file conflict: /%s is shipped by both %s-%s and %s-%s with "
-			      "different content", path, prev->name, prev->version, pkg->name,
-			      pkg->version);
-		dd_buf_reset(&last_path);
-		dd_buf_adds(&last_path, path);
-		dd_buf_reset(&last_sig);
-		dd_buf_adds(&last_sig, sig);
-		prev = pkg;
+		if (n && (step != SQLITE_ROW || strcmp(path, last.ptr))) {
+			decide(cat, p, last.ptr, o, n, winners);
+			for (size_t i = 0; i < n; i++)
+				free(o[i].sig);
+			n = 0;
+		}
+		if (step != SQLITE_ROW)
+			break;
+		o = dd_xrealloc(o, (n + 1) * sizeof(*o));
+		o[n].pos = (uintptr_t)*dd_map_get(&pos, (const char *)sqlite3_column_text(st, 1));
+		o[n].type = dd_tar_type_parse((const char *)sqlite3_column_text(st, 2));
+		o[n].sig = dd_xstrdup((const char *)sqlite3_column_text(st, 3));
+		n++;
+		dd_buf_reset(&last);
+		dd_buf_adds(&last, path);
 	}
 	sqlite3_finalize(st);
-	dd_buf_release(&last_path);
-	dd_buf_release(&last_sig);
+	free(o);
+	dd_buf_release(&last);
+	dd_map_release(&pos, NULL);
 	return 0;
 }
 
@@ -280,8 +396,9 @@ int dd_plan_make(struct dd_store *s, const struct dd_catalog *cat, const struct 
 		goto out;
 	}
 	assign_roles(cat, &sol, n_crust, p);
+	crust_first(cat, p);
 	check_guarded(cat, job, p);
-	rc = check_conflicts(s, cat, p);
+	rc = dd_plan_owners(s, cat, p, p->n, &p->owners);
 out:
 	p->ok = !rc && !p->n_errors;
 	dd_solution_release(&sol);
@@ -303,5 +420,6 @@ void dd_plan_release(struct dd_plan *p)
 	free(p->errors);
 	free(p->warnings);
 	free(p->pkgs);
+	dd_map_release(&p->owners, NULL);
 	memset(p, 0, sizeof(*p));
 }

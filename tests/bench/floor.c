@@ -1,7 +1,7 @@
 /*
  * The floor for scripts/bench-build: the least work any build of an
- * image from these packages must do.  For each .apk given, in order:
- * inflate its data segment (the last gzip member) with the inflater
+ * image from these packages must do.  For each signed .apk given, in
+ * order: inflate its data segment (the third gzip member) with the inflater
  * drydock uses, and write the bytes, as one stream, through a SHA-256
  * (the diff_id) into drydock's compressor on every core, whose output is
  * hashed (the digest) and written to OUT.  No tar parsing, no per-file
@@ -36,22 +36,14 @@ static int pkg(const char *path, struct dd_zw *zw, EVP_MD_CTX *diff)
 {
 	static unsigned char buf[1 << 17];
 	struct dd_gz gz;
-	int fd = open(path, O_RDONLY), members = 0, rc;
-	ssize_t n;
+	int fd = open(path, O_RDONLY), rc = 0;
+	ssize_t n = 0;
 
 	if (fd < 0)
 		return dd_error_errno("%s", path);
-	/* the data segment is the last member: count them, then read it */
+	/* signature and control segments: a few kB, skipped; then the data */
 	dd_gz_init(&gz, fd);
-	while ((rc = dd_gz_next(&gz)) > 0) {
-		members++;
-		if ((rc = dd_gz_skip_member(&gz)) < 0)
-			break;
-	}
-	dd_gz_release(&gz);
-	lseek(fd, 0, SEEK_SET);
-	dd_gz_init(&gz, fd);
-	for (int i = 0; rc >= 0 && i < members - 1; i++)
+	for (int i = 0; rc >= 0 && i < 2; i++)
 		if ((rc = dd_gz_next(&gz)) > 0)
 			rc = dd_gz_skip_member(&gz);
 	if (rc >= 0 && (rc = dd_gz_next(&gz)) > 0) {
@@ -62,7 +54,11 @@ static int pkg(const char *path, struct dd_zw *zw, EVP_MD_CTX *diff)
 		}
 		if (n < 0)
 			rc = (int)n;
+	} else if (rc == 0) {
+		rc = dd_error(DD_E_FORMAT, "%s: not a signed package (three gzip members)", path);
 	}
+	if (rc >= 0 && dd_gz_next(&gz) > 0)
+		rc = dd_error(DD_E_FORMAT, "%s: more than three gzip members", path);
 	dd_gz_release(&gz);
 	close(fd);
 	return rc < 0 ? rc : 0;

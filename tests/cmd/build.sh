@@ -10,6 +10,14 @@ bundle_dir "$S" "$IN"
 for p in os-release-clash hello-fips; do
 	build_fixture "$p" "$S/apk.rsa" "$IN/packages/$p.apk" >/dev/null
 done
+# dir-x ships /opt/x as a directory, file-x as a file
+mkdir -p "$T_TMP/dir-x/opt/x" "$T_TMP/file-x/opt"
+echo inside >"$T_TMP/dir-x/opt/x/f"
+echo file >"$T_TMP/file-x/opt/x"
+for p in dir-x file-x; do
+	printf 'pkgname = %s\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\ndepend = base-files\n' "$p" >"$T_TMP/$p.info"
+	drydock pkg build --info "$T_TMP/$p.info" --sign "$S/apk.rsa" -o "$IN/packages/$p.apk" "$T_TMP/$p" >/dev/null
+done
 STATIC=yes
 build_static_fixture "$S/apk.rsa" "$IN/packages/hello-static.apk" >/dev/null 2>&1 || STATIC=no
 entitlement_json 1 2030-01-01T00:00:00Z '[{"name": "base-files", "version": "1.0-r0"},
@@ -341,7 +349,141 @@ PY
 	grep -q "is not an SPDX expression" "$T_TMP/.o" && grep -q "created is not RFC 3339" "$T_TMP/.o" || t_fail "checker missed a defect"
 }
 
+directory_versus_file() {
+	printf 'base: hello\ncontents:\n  packages: [dir-x, file-x]\npolicy:\n  allow-unguarded: true\n' >dx.yaml
+	expect_fail 1 "file conflict: /opt/x is a directory in dir-x-1.0-r0 but a file in file-x-1.0-r0" \
+		drydock plan --mirror "$M" dx.yaml
+	expect_fail 1 "file conflict: /opt/x is a directory in dir-x-1.0-r0 but a file in file-x-1.0-r0" \
+		drydock build --mirror "$M" -o out dx.yaml
+	failed_run dx ".*file conflict: /opt/x"
+}
+
+job_paths_and_settings() {
+	cat >p.yaml <<'YAML'
+base: hello
+contents:
+  packages: [hello-drydock]
+accounts:
+  groups:
+    - groupname: app
+      gid: 1000
+      members: [app]
+  users:
+    - username: root
+      uid: 0
+      gid: 0
+      shell: /sbin/nologin
+      homedir: /root
+    - username: app
+      uid: 1000
+  run-as: "1000"
+entrypoint:
+  command: /usr/bin/hello-drydock --greeting 'hello there'
+cmd: a "b c" d\ e
+stop-signal: SIGINT
+volumes: [/data]
+environment:
+  PATH: /usr/bin
+paths:
+  - path: /srv/app
+    type: directory
+    uid: 1000
+    gid: 1000
+    permissions: 0o750
+  - path: /srv/app/ready
+    type: empty-file
+  - path: /srv/app/hello
+    type: symlink
+    source: /usr/bin/hello-drydock
+  - path: /srv/app/hello-copy
+    type: hardlink
+    source: /usr/bin/hello-drydock
+  - path: /usr/share/doc
+    type: permissions
+    uid: 0
+    gid: 1000
+    permissions: 0o700
+    recursive: true
+YAML
+	drydock build --mirror "$M" -o out --json p.yaml >out.json
+	cmp out.json out/p/latest/result.json || { diff out.json out/p/latest/result.json; t_fail "--json is not result.json"; }
+	python3 - out/p/latest <<'PY'
+import json, sys, tarfile
+run = sys.argv[1]
+blob = lambda d: run + "/image/blobs/sha256/" + d.split(":")[1]
+idx = json.load(open(run + "/image/index.json"))
+m = json.load(open(blob(idx["manifests"][0]["digest"])))
+c = json.load(open(blob(m["config"]["digest"])))["config"]
+assert c["Entrypoint"] == ["/usr/bin/hello-drydock", "--greeting", "hello there"], c
+assert c["Cmd"] == ["a", "b c", "d e"], c
+assert c["Env"] == ["PATH=/usr/bin"] and c["User"] == "1000", c
+assert c["StopSignal"] == "SIGINT" and c["Volumes"] == {"/data": {}}, c
+top = tarfile.open(blob(m["layers"][-1]["digest"]))
+e = {x.name: x for x in top}
+f = lambda n: top.extractfile(e[n]).read()
+assert e["srv/app"].isdir() and e["srv/app"].mode == 0o750 and e["srv/app"].uid == 1000
+assert e["srv/app/ready"].isfile() and e["srv/app/ready"].size == 0
+assert e["srv/app/hello"].issym() and e["srv/app/hello"].linkname == "/usr/bin/hello-drydock"
+assert e["srv/app/hello-copy"].islnk() and e["srv/app/hello-copy"].linkname == "usr/bin/hello-drydock"
+for n in ["usr/share/doc", "usr/share/doc/hello-drydock", "usr/share/doc/hello-drydock/README"]:
+    assert e[n].mode == 0o700 and e[n].gid == 1000, (n, oct(e[n].mode), e[n].gid)
+# the README was re-emitted with its content
+assert f("usr/share/doc/hello-drydock/README").startswith(b"hello-drydock"), f("usr/share/doc/hello-drydock/README")
+pw = f("etc/passwd").decode().splitlines()
+assert pw[0] == "root:x:0:0::/root:/sbin/nologin", pw   # replaced in place
+assert "app:x:1000:1000::/home/app:/bin/sh" in pw and len([l for l in pw if l.startswith("root:")]) == 1
+assert f("etc/group") == b"app:x:1000:app\n"
+assert e["home/app"].uid == 1000
+PY
+}
+
+bad_settings_fail() {
+	printf 'base: hello\nentrypoint:\n  command: "/bin/x %sunclosed"\n' "'" >q.yaml
+	expect_fail 1 "q.yaml: entrypoint.command: '/bin/x 'unclosed': unterminated ' quote; close it" drydock build --mirror "$M" -o out q.yaml
+	failed_run q ".*unterminated"
+	# path_job NAME TYPE PATH [SOURCE]
+	path_job() {
+		printf 'base: hello\npaths:\n  - path: %s\n    type: %s\n' "$3" "$2" >"$1.yaml"
+		[ -z "${4:-}" ] || printf '    source: %s\n' "$4" >>"$1.yaml"
+	}
+	path_job p1 permissions /no/such/path
+	expect_fail 1 "p1.yaml: paths\[0\]: paths: /no/such/path \(type permissions\) is not in the image" \
+		drydock build --mirror "$M" -o out p1.yaml
+	path_job p2 hardlink /srv/h /no/such/file
+	expect_fail 1 "p2.yaml: paths\[0\]: hard link /srv/h: its source /no/such/file is not a file in the image" \
+		drydock build --mirror "$M" -o out p2.yaml
+	path_job p3 directory /etc/os-release
+	expect_fail 1 "p3.yaml: paths\[0\]: /etc/os-release should be a directory, but a package ships it as a file" \
+		drydock build --mirror "$M" -o out p3.yaml
+	path_job p4 empty-file /etc/os-release/x
+	expect_fail 1 "p4.yaml: paths\[0\]: /etc/os-release/x lies below /etc/os-release, which is a file" \
+		drydock build --mirror "$M" -o out p4.yaml
+	for j in p1 p2 p3 p4; do failed_run $j ".*paths\[0\]"; done
+	SOURCE_DATE_EPOCH=yesterday expect_fail 1 "SOURCE_DATE_EPOCH is 'yesterday', expected seconds" \
+		drydock build --mirror "$M" -o out "$HELLO"
+}
+
+one_build_of_a_job_at_a_time() {
+	mkdir -p out/hello
+	python3 -c '
+import fcntl, sys, time
+f = open("out/hello/.lock", "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open("held", "w").close()
+time.sleep(60)' &
+	holder=$!
+	while [ ! -e held ]; do sleep 0.1; done
+	expect_fail 1 "another build of this job is running \(pid $holder\); wait for it to finish" \
+		drydock build --mirror "$M" -o out "$HELLO"
+	kill $holder
+	[ ! -e out/hello/latest ] || t_fail "a busy job still built"
+}
+
 t_run fixture_job_builds
+t_run directory_versus_file
+t_run job_paths_and_settings
+t_run bad_settings_fail
+t_run one_build_of_a_job_at_a_time
 t_run sboms_valid_and_complete
 t_run real_tools_accept
 t_run podman_runs_the_image
