@@ -172,3 +172,24 @@ m = idx["manifests"][0]["digest"].split(":")[1]
 print(open(d + "/blobs/sha256/" + m).read())
 PY
 }
+
+# apko_mirror SIGNERS MIRROR: apko's test repository (both architectures)
+# bundled with an entitlement manifest whose image "layout" has the base
+# pretend-baselayout and also entitles replayout, imported into MIRROR,
+# which trusts melange.rsa.pub. Needs the corpus.
+apko_mirror() {
+	r=$CORPUS/apk/apko-testrepo
+	mkdir -p repo
+	cp -r "$r/x86_64" "$r/aarch64" repo/
+	pk='[{"name": "pretend-baselayout", "version": "1.0.0-r0"}, {"name": "replayout", "version": "1.0.0-r0"}]'
+	cat >repo/entitlements.json <<JSON
+{"format": "drydock-entitlements/1", "organization": "Example Site", "version": 1,
+ "issued": "2026-01-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z",
+ "images": [{"name": "layout", "base": ["pretend-baselayout"], "packages": $pk}]}
+JSON
+	sign_entitlement "$1" repo/entitlements.json
+	make_bundle "$1" repo apko.tar 1
+	trusted_mirror "$1" "$2"
+	drydock trust add --mirror "$2" --role apk "$r/melange.rsa.pub" >/dev/null
+	drydock mirror import --mirror "$2" apko.tar >/dev/null
+}

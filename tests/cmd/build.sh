@@ -228,19 +228,7 @@ damaged_blob_fails() {
 apko_repository_two_archs() {
 	need_corpus
 	R=$CORPUS/apk/apko-testrepo
-	mkdir -p repo
-	cp -r "$R/x86_64" "$R/aarch64" repo/
-	pk='[{"name": "pretend-baselayout", "version": "1.0.0-r0"}, {"name": "replayout", "version": "1.0.0-r0"}]'
-	cat >repo/entitlements.json <<JSON
-{"format": "drydock-entitlements/1", "organization": "Example Site", "version": 1,
- "issued": "2026-01-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z",
- "images": [{"name": "layout", "base": ["pretend-baselayout"], "packages": $pk}]}
-JSON
-	sign_entitlement "$S" repo/entitlements.json
-	make_bundle "$S" repo apko.tar 1
-	trusted_mirror "$S" am
-	drydock trust add --mirror am --role apk "$R/melange.rsa.pub" >/dev/null
-	drydock mirror import --mirror am apko.tar >/dev/null
+	apko_mirror "$S" am
 	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64, arm64]\n' >two.yaml
 	drydock build --mirror am -o out two.yaml >/dev/null
 	run=out/two/latest
