@@ -472,6 +472,23 @@ static int write_apk_db(struct build *b, struct dd_rootfs *r, const struct dd_pl
 	return rc;
 }
 
+/* The SPDX SBOM inside the image, where scanners look for it. */
+static int put_sbom(struct build *b, struct dd_rootfs *r, const struct dd_plan *p,
+		    size_t n_crust, int64_t created)
+{
+	struct dd_buf text = DD_BUF_INIT, path = DD_BUF_INIT;
+	int rc = dd_sbom_contents(&b->cat, p, n_crust, created, b->job.name, b->job.tag, &text);
+
+	dd_buf_addf(&path, "%s/%s.spdx.json", DD_IMAGE_SBOM_DIR, b->job.name);
+	if (!rc)
+		rc = dd_rootfs_put_file(r, path.ptr, 0644, 0, 0, text.ptr, text.len);
+	if (!rc)
+		logf_(b, "SBOM inside the image (%s): /%s", p->arch, path.ptr);
+	dd_buf_release(&text);
+	dd_buf_release(&path);
+	return rc;
+}
+
 /* ---- layers ---------------------------------------------------------------- */
 
 struct layer_job {
@@ -515,6 +532,8 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 		rc = apply_accounts(b, &r);
 	if (!rc && lj->top)
 		rc = apply_paths(b, &r);
+	if (!rc && lj->top)
+		rc = put_sbom(b, &r, p, lj->from, lj->mtime);
 	if (!rc)
 		rc = write_apk_db(b, &r, p, lj->top ? p->n : lj->to, lj->top);
 	if (!rc)

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
+#include "apk/read.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -151,7 +153,7 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 		       int64_t created)
 {
 	struct dd_buf id = DD_BUF_INIT, img = DD_BUF_INIT, pu = DD_BUF_INIT, note = DD_BUF_INIT;
-	json_t *img_deps = json_array();
+	json_t *img_deps = json_array(), *o;
 	char when[32];
 	const char *arch = p->arch;
 
@@ -159,20 +161,23 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 		s->created = created;
 	dd_time_format(created, when);
 	spdx_id(&img, "Image", arch, "root", NULL);
-	json_array_append_new(s->spdx_pkgs, json_pack(
-		"{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}",
-		"SPDXID", img.ptr, "name", tag, "versionInfo", manifest_digest,
-		"downloadLocation", "NOASSERTION", "filesAnalyzed", 0, "primaryPackagePurpose",
-		"CONTAINER", "supplier", "NOASSERTION", "licenseConcluded", "NOASSERTION",
-		"copyrightText", "NOASSERTION", "checksums", "algorithm", "SHA256",
-		"checksumValue", manifest_digest + 7));
-	json_array_append_new(s->images, json_pack("{s:s, s:s, s:s}", "spdx", img.ptr, "arch",
+	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "SPDXID", img.ptr, "name", tag,
+		      "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
+		      "primaryPackagePurpose", "CONTAINER", "supplier", "NOASSERTION",
+		      "licenseConcluded", "NOASSERTION", "copyrightText", "NOASSERTION");
+	if (manifest_digest) {
+		json_object_set_new(o, "versionInfo", json_string(manifest_digest));
+		json_object_set_new(o, "checksums", json_pack("[{s:s, s:s}]", "algorithm", "SHA256",
+							      "checksumValue", manifest_digest + 7));
+	}
+	json_array_append_new(s->spdx_pkgs, o);
+	json_array_append_new(s->images, json_pack("{s:s, s:s, s:s?}", "spdx", img.ptr, "arch",
 						   arch, "digest", manifest_digest));
 	for (size_t i = 0; i < p->n; i++) {
 		const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[i].cat];
 		const struct dd_catalog_pkg *info = &cat->info[p->pkgs[i].cat];
 		char *lic = license_expr(pkg->license), *sup = supplier(pkg->maintainer);
-		json_t *deps = json_array(), *o;
+		json_t *deps = json_array();
 
 		spdx_id(&id, "Package", arch, pkg->name, pkg->version);
 		purl(&pu, info->channel, pkg, arch);
@@ -234,23 +239,23 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 		free(lic);
 		free(sup);
 	}
-	json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", manifest_digest,
-						     "dependsOn", img_deps));
+	if (manifest_digest)
+		json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", manifest_digest,
+							     "dependsOn", img_deps));
+	else
+		json_decref(img_deps);
 	dd_buf_release(&id);
 	dd_buf_release(&img);
 	dd_buf_release(&pu);
 	dd_buf_release(&note);
 }
 
-int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const char *tag,
-		  const char *digest)
+/* The SPDX document; ns names it uniquely (documentNamespace). */
+static json_t *spdx_doc(const struct dd_sbom *s, const char *tag, const char *ns)
 {
-	struct dd_buf ns = DD_BUF_INIT, uuid = DD_BUF_INIT;
-	json_t *describes = json_array(), *rels = json_array(), *meta, *doc, *img;
-	const char *h = digest + 7;
+	json_t *describes = json_array(), *rels = json_array(), *img;
 	char when[32];
 	size_t i;
-	int rc;
 
 	dd_time_format(s->created, when);
 	json_array_foreach(s->images, i, img) {
@@ -260,12 +265,59 @@ int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const ch
 		json_array_append_new(rels, rel("SPDXRef-DOCUMENT", "DESCRIBES", id));
 	}
 	json_array_extend(rels, s->spdx_rels);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:[s]}, s:o, s:O, s:o}",
+			 "spdxVersion", "SPDX-2.3", "dataLicense", "CC0-1.0", "SPDXID",
+			 "SPDXRef-DOCUMENT", "name", tag, "documentNamespace", ns, "creationInfo",
+			 "created", when, "creators", "Tool: " TOOL, "documentDescribes", describes,
+			 "packages", s->spdx_pkgs, "relationships", rels);
+}
+
+int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
+		     int64_t created, const char *name, const char *tag, struct dd_buf *out)
+{
+	struct dd_sbom s;
+	struct dd_buf ns = DD_BUF_INIT, ids = DD_BUF_INIT;
+	unsigned char d[32];
+	char hex[65];
+	json_t *doc;
+	char *text;
+	size_t len;
+
+	dd_buf_addf(&ids, "%s\n", p->arch);
+	for (size_t i = 0; i < p->n; i++)
+		dd_buf_addf(&ids, "%s\n", cat->info[p->pkgs[i].cat].sha256);
+	EVP_Digest(ids.ptr, ids.len, d, NULL, EVP_sha256(), NULL);
+	dd_hex(d, 32, hex);
+	dd_buf_addf(&ns, "https://drydock.invalid/spdx/%s/contents/%s", name, hex);
+	dd_sbom_init(&s);
+	dd_sbom_add_image(&s, tag, NULL, cat, p, n_crust, created);
+	doc = spdx_doc(&s, tag, ns.ptr);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	len = strlen(text);
+	dd_buf_reset(out);
+	dd_buf_add(out, text, len);
+	dd_buf_adds(out, "\n");
+	free(text);
+	json_decref(doc);
+	dd_sbom_release(&s);
+	dd_buf_release(&ns);
+	dd_buf_release(&ids);
+	return 0;
+}
+
+int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const char *tag,
+		  const char *digest)
+{
+	struct dd_buf ns = DD_BUF_INIT, uuid = DD_BUF_INIT;
+	json_t *meta, *doc, *img;
+	const char *h = digest + 7;
+	char when[32];
+	size_t i;
+	int rc;
+
+	dd_time_format(s->created, when);
 	dd_buf_addf(&ns, "https://drydock.invalid/spdx/%s/%s", name, h);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:[s]}, s:o, s:O, s:o}", "spdxVersion",
-			"SPDX-2.3", "dataLicense", "CC0-1.0", "SPDXID", "SPDXRef-DOCUMENT", "name",
-			tag, "documentNamespace", ns.ptr, "creationInfo", "created", when,
-			"creators", "Tool: " TOOL, "documentDescribes", describes, "packages",
-			s->spdx_pkgs, "relationships", rels);
+	doc = spdx_doc(s, tag, ns.ptr);
 	rc = dd_write_json(dir, "sbom.spdx.json", doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);
 	/* a version-4-shaped UUID taken from the digest: stable per image */

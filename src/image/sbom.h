@@ -17,8 +17,12 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "job/plan.h"
 #include "store/catalog.h"
+
+/* Where the image holds its own SPDX document. */
+#define DD_IMAGE_SBOM_DIR "var/lib/db/sbom"
 
 struct dd_sbom {
 	json_t *spdx_pkgs, *spdx_rels, *cdx_comps, *cdx_deps, *images;
@@ -28,11 +32,21 @@ struct dd_sbom {
 void dd_sbom_init(struct dd_sbom *s);
 void dd_sbom_release(struct dd_sbom *s);
 
-/* Add the image of one architecture: its manifest digest and the
- * packages of plan (the first n_crust in the crust layer). */
+/* Add the image of one architecture: its manifest digest (NULL when
+ * not known yet) and the packages of plan (the first n_crust in the
+ * crust layer). */
 void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_digest,
 		       const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
 		       int64_t created);
+
+/*
+ * The SPDX document placed inside the image of one architecture
+ * (var/lib/db/sbom/<name>.spdx.json).  It cannot name the digest of
+ * the image that holds it, so its namespace derives from the
+ * architecture and the sha256 of every package instead.
+ */
+int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
+		     int64_t created, const char *name, const char *tag, struct dd_buf *out);
 
 /* Write dir/sbom.spdx.json and dir/sbom.cdx.json for the image whose
  * top digest (manifest or index) is digest. */

@@ -81,6 +81,13 @@ assert files["etc/passwd"].startswith(b"root:"), files["etc/passwd"]
 assert files["etc/group"] == b"hello:x:65532:\n", files["etc/group"]
 assert files["home/hello"].uid == 65532
 assert files["usr/bin/hi"].issym() and files["usr/bin/hi"].linkname == "hello-drydock"
+# the SPDX SBOM inside the image: the same packages as the run's, named by content
+inner = json.loads(files["var/lib/db/sbom/hello.spdx.json"])
+outer = json.load(open(run + "/sbom.spdx.json"))
+pk = lambda d: sorted(json.dumps(p, sort_keys=True) for p in d["packages"] if p["SPDXID"].startswith("SPDXRef-Package-"))
+assert pk(inner) == pk(outer) and len(pk(inner)) == 2
+assert "/contents/" in inner["documentNamespace"] and r["digest"][7:] not in json.dumps(inner)
+assert files["var/lib/db/sbom/hello.spdx.json"].endswith(b"}\n")
 PY
 }
 
@@ -324,6 +331,10 @@ PY
 	schema=$CORPUS/../schemas/spdx-2.3.schema.json
 	[ -f "$schema" ] || t_skip "SBOMs checked, but the SPDX schema is absent: $schema"
 	expect_out '^valid$' node "$v" "$schema" "$run/sbom.spdx.json" "$run/sbom.cdx.json"
+	layout_manifest "$run/image" >m.json
+	top=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][-1]["digest"][7:])' m.json)
+	tar -xzf "$run/image/blobs/sha256/$top" var/lib/db/sbom/hello.spdx.json
+	expect_out '^valid$' node "$v" "$schema" var/lib/db/sbom/hello.spdx.json
 	# the checker is not a rubber stamp: a dangling relationship, a bad licence, a bad date
 	python3 - "$run/sbom.spdx.json" bad.spdx.json <<'PY'
 import json, sys
