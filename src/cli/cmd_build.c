@@ -14,16 +14,23 @@
 #include "store/store.h"
 
 static const char build_help[] =
-	"usage: drydock build [--mirror DIR] -o OUT [--threads N] [--no-cache] [--json] JOB.yaml...\n\n"
+	"usage: drydock build [--mirror DIR] -o OUT [--sign KEY [--gnupg-home DIR]]\n"
+	"                     [--threads N] [--no-cache] [--json] JOB.yaml...\n\n"
 	"Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
-	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log and\n"
-	"result.json. OUT/<job>/latest points at the newest successful run; a failed run\n"
-	"keeps its log and result.json in OUT/<job>/<run-id>-failed/.\n\n"
+	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log,\n"
+	"sbom.spdx.json, sbom.cdx.json, provenance.intoto.json and result.json.\n"
+	"OUT/<job>/latest points at the newest successful run; a failed run keeps its\n"
+	"log and result.json in OUT/<job>/<run-id>-failed/.\n\n"
 	"  -o, --out OUT      where run folders go (required)\n"
 	"  -m, --mirror DIR   the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
 	"  -j, --threads N    compression threads (default: every core); the image\n"
 	"                     is the same whatever N is\n"
 	"      --no-cache     neither use nor fill the mirror's crust layer cache\n"
+	"  -s, --sign KEY     sign the provenance: a PEM private key file (ECDSA P-256\n"
+	"                     or Ed25519) or an OpenPGP key id (default\n"
+	"                     $DRYDOCK_SIGN_KEY; without one the provenance is unsigned)\n"
+	"      --gnupg-home DIR  the GnuPG home holding the OpenPGP key\n"
+	"                     (default $GNUPGHOME, else ~/.gnupg)\n"
 	"      --json         print each run's result.json\n\n"
 	"Times in the image are SOURCE_DATE_EPOCH when set, else the newest package's\n"
 	"build date. Exits 1 if any job failed.\n";
@@ -36,16 +43,18 @@ int cmd_build(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "no-cache", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "gnupg-home", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dd_build_opts o = { NULL, NULL, 0, false };
+	struct dd_build_opts o = { NULL, NULL, 0, false, NULL, NULL };
 	const char *mirror = NULL;
 	json_t *all = json_array();
 	bool json = false;
 	int c, ret = DD_EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "m:o:j:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:o:j:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': mirror = optarg; break;
 		case 'o': o.out = optarg; break;
@@ -62,6 +71,8 @@ int cmd_build(int argc, char **argv)
 			break;
 		}
 		case 'C': o.no_cache = true; break;
+		case 's': o.sign_key = optarg; break;
+		case 'g': o.gnupg_home = optarg; break;
 		case 'J': json = true; break;
 		case 'h': fputs(build_help, stdout); json_decref(all); return DD_EXIT_OK;
 		default: json_decref(all); return DD_EXIT_USAGE;
@@ -76,6 +87,8 @@ int cmd_build(int argc, char **argv)
 		return dd_cli_usage_error("build: no job file given");
 	}
 	o.mirror = dd_store_default_root(mirror);
+	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
+		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	for (int i = optind; i < argc; i++) {
 		json_t *result;
 		char *dir;

@@ -17,11 +17,14 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "image/oci.h"
+#include "image/provenance.h"
 #include "image/rootfs.h"
 #include "image/sbom.h"
 #include "job/plan.h"
 #include "store/catalog.h"
 #include "store/store.h"
+#include "trust/pgp.h"
+#include "trust/sign.h"
 #include "version.h"
 
 #define LAYER_FORMAT "drydock-layer/1"
@@ -44,6 +47,11 @@ struct build {
 	struct dd_sbom sbom;
 	bool env_epoch;
 	int64_t epoch;      /* SOURCE_DATE_EPOCH, when set */
+	char run_id[40], started[40];
+	struct dd_sigkey key;
+	bool signing;
+	json_t *deps;       /* resolvedDependencies: packages, then bundles */
+	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
 };
 
 /* ---- time and the log ---------------------------------------------------- */
@@ -662,6 +670,161 @@ static json_t *platform_json(const char *arch)
 	return p;
 }
 
+/* ---- provenance ---------------------------------------------------------------- */
+
+/* A package blob, and the bundle that brought it, as resolved dependencies. */
+static void add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
+			   const struct dd_catalog_pkg *info, const char *arch)
+{
+	struct dd_buf purl = DD_BUF_INIT, name = DD_BUF_INIT;
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(b->deps, i, d) {
+		json_t *dg = json_object_get(d, "digest");
+
+		if (!strcmp(json_string_value(json_object_get(dg, "sha256")), info->sha256))
+			return;
+	}
+	dd_purl(&purl, info->channel, pkg, arch);
+	dd_buf_addf(&name, "%s-%s.apk", pkg->name, pkg->version);
+	json_array_append_new(b->deps, json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s}}", "uri",
+						 purl.ptr, "name", name.ptr, "digest", "sha256",
+						 info->sha256, "annotations", "kind", "package",
+						 "bundle", info->bundle));
+	if (!json_object_get(b->bundles, info->bundle)) {
+		dd_buf_reset(&name);
+		dd_buf_addf(&name, "urn:drydock:bundle:%s:%lld", info->channel,
+			    (long long)info->sequence);
+		json_object_set_new(b->bundles, info->bundle, json_pack(
+			"{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:I}}", "uri", name.ptr, "name",
+			"manifest.json", "digest", "sha256", info->bundle, "annotations", "kind",
+			"bundle-manifest", "channel", info->channel, "sequence",
+			(json_int_t)info->sequence));
+	}
+	dd_buf_release(&purl);
+	dd_buf_release(&name);
+}
+
+static json_t *subject(const char *name, const char *digest)
+{
+	return json_pack("{s:s, s:{s:s}}", "name", name, "digest", "sha256",
+			 digest + (strncmp(digest, "sha256:", 7) ? 0 : 7));
+}
+
+/* The in-toto statement of this run, for subjects. */
+static json_t *statement(struct build *b, json_t *subjects)
+{
+	const struct dd_job *j = &b->job;
+	json_t *ext, *in, *deps = json_deep_copy(b->deps), *content, *v;
+	char host[256] = "localhost", finished[40];
+	const char *key;
+
+	wall_str(finished);
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = 0;
+	content = json_stringn(j->text.ptr ? j->text.ptr : "", j->text.len);
+	ext = json_pack("{s:{s:s, s:s}}", "job", "path", j->file, "sha256", j->sha256);
+	if (content) {
+		json_object_set_new(json_object_get(ext, "job"), "content", content);
+	}
+	if (b->env_epoch)
+		json_object_set_new(ext, "SOURCE_DATE_EPOCH", json_integer(b->epoch));
+	in = json_pack("{s:{s:b, s:I}, s:{s:s, s:s, s:i, s:b, s:s}}", "policy", "allow_unguarded",
+		       j->allow_unguarded, "timeout_ms", (json_int_t)j->timeout_ms, "settings",
+		       "compressor", dd_codec_describe(j->compression == DD_COMPRESS_ZSTD
+							? DD_CODEC_ZSTD : DD_CODEC_GZIP),
+		       "layers", j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
+		       b->threads, "layer_cache", !b->o->no_cache, "mirror", b->store->root);
+	if (b->cat.has_entitlement)
+		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
+			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
+			(json_int_t)b->cat.ent_version, "sha256", b->cat.ent_sha256));
+	json_object_foreach(b->bundles, key, v)
+		json_array_append(deps, v);
+	if (b->cat.has_entitlement) {
+		char uri[64];
+
+		snprintf(uri, sizeof(uri), "urn:drydock:entitlement:%lld",
+			 (long long)b->cat.ent_version);
+		json_array_append_new(deps, json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}",
+						      "uri", uri, "name", "entitlements.json",
+						      "digest", "sha256", b->cat.ent_sha256,
+						      "annotations", "kind", "entitlement-manifest",
+						      "organization", b->cat.organization, "bundle",
+						      b->cat.ent_bundle));
+	}
+	{
+		struct dd_buf id = DD_BUF_INIT;
+		json_t *st;
+
+		dd_buf_addf(&id, "urn:drydock:builder:%s", host);
+		st = json_pack("{s:s, s:o, s:s, s:{s:{s:s, s:o, s:o, s:o}, s:{s:{s:s, s:{s:s}}, "
+			       "s:{s:s, s:s, s:s}}}}", "_type", DD_INTOTO_STATEMENT, "subject",
+			       subjects, "predicateType", DD_SLSA_PROVENANCE, "predicate",
+			       "buildDefinition", "buildType", DD_BUILD_TYPE, "externalParameters",
+			       ext, "internalParameters", in, "resolvedDependencies", deps,
+			       "runDetails", "builder", "id", id.ptr, "version", "drydock",
+			       DD_VERSION, "metadata", "invocationId", b->run_id, "startedOn", b->started,
+			       "finishedOn", finished);
+		dd_buf_release(&id);
+		return st;
+	}
+}
+
+/* provenance.intoto.json over the image, its archive and its SBOMs. */
+static int write_provenance(struct build *b, const struct dd_blob_desc *top,
+			    const struct dd_blob_desc *manifests, const char *archive_sha)
+{
+	static const char *const files[] = { "sbom.spdx.json", "sbom.cdx.json" };
+	json_t *subjects = json_array(), *st, *signer;
+	struct dd_buf path = DD_BUF_INIT;
+	int rc = 0;
+
+	json_array_append_new(subjects, subject(b->job.tag, top->digest));
+	if (b->job.n_archs > 1) {
+		for (size_t a = 0; a < b->job.n_archs; a++) {
+			dd_buf_reset(&path);
+			dd_buf_addf(&path, "%s %s", b->job.tag, b->job.archs[a]);
+			json_array_append_new(subjects, subject(path.ptr, manifests[a].digest));
+		}
+	}
+	json_array_append_new(subjects, subject("image.oci.tar", archive_sha));
+	for (size_t i = 0; i < 2 && !rc; i++) {
+		char hex[65];
+
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/%s", b->dir, files[i]);
+		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
+			json_array_append_new(subjects, subject(files[i], hex));
+	}
+	dd_buf_release(&path);
+	if (rc) {
+		json_decref(subjects);
+		return rc;
+	}
+	st = statement(b, subjects);
+	rc = dd_provenance_write(b->dir, st, b->signing ? &b->key : NULL);
+	json_decref(st);
+	if (rc)
+		return rc;
+	signer = json_pack("{s:s, s:b}", "file", DD_PROVENANCE_FILE, "signed", b->signing);
+	if (b->signing) {
+		json_object_set_new(signer, "key", json_pack("{s:s, s:s, s:s%}", "kind",
+							     dd_sigkey_kind_str(b->key.kind),
+							     "fingerprint", b->key.fingerprint,
+							     "public_key", b->key.public_key.ptr,
+							     b->key.public_key.len));
+		logf_(b, "provenance: %s signed by %s key %s", DD_PROVENANCE_FILE,
+		      dd_sigkey_kind_str(b->key.kind), b->key.fingerprint);
+	} else {
+		warn(b, "the provenance is not signed (no --sign key given); drydock verify "
+		     "will refuse it");
+	}
+	json_object_set_new(b->result, "provenance", signer);
+	return 0;
+}
+
 /* Build one architecture: layers, config, manifest. */
 static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
 {
@@ -711,6 +874,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		      pkg->name, pkg->version, info->sha256, info->channel, (long long)info->sequence,
 		      info->guarded ? "guarded" : "UNGUARDED", p.pkgs[i].by ? " by " : "",
 		      p.pkgs[i].by ? p.pkgs[i].by : "");
+		add_dependency(b, pkg, info, arch);
 		json_array_append_new(jpkgs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name",
 						       pkg->name, "version", pkg->version, "role",
 						       dd_plan_role_str(p.pkgs[i].role), "sha256",
@@ -880,6 +1044,7 @@ static int do_build(struct build *b, const char *path)
 	json_object_set_new(b->result, "digest", json_string(top.digest));
 	json_object_set_new(b->result, "media_type", json_string(top.media_type));
 	json_object_set_new(b->result, "archive_sha256", json_string(sha));
+	rc = write_provenance(b, &top, manifests, sha);
 out:
 	free(manifests);
 	dd_buf_release(&image);
@@ -987,6 +1152,8 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	b.result = json_object();
 	b.warnings = json_array();
 	b.archs = json_array();
+	b.deps = json_array();
+	b.bundles = json_object();
 	dd_sbom_init(&b.sbom);
 	b.threads = o->threads > 0 ? o->threads : dd_ncpus();
 	if (sde && *sde) {
@@ -1003,6 +1170,13 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	}
 	run_id(id);
 	wall_str(started);
+	snprintf(b.run_id, sizeof(b.run_id), "%s", id);
+	snprintf(b.started, sizeof(b.started), "%s", started);
+	if (o->sign_key) {
+		if ((rc = dd_sigkey_open_signer(o->sign_key, o->gnupg_home, &b.key)))
+			goto early;
+		b.signing = true;
+	}
 	json_object_set_new(b.result, "format", json_string("drydock-result/1"));
 	json_object_set_new(b.result, "run_id", json_string(id));
 	dd_buf_addf(&jobdir, "%s/%s", o->out, name);
@@ -1056,6 +1230,9 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 		dd_buf_reset(&junk);
 		dd_buf_addf(&junk, "%s/sbom.cdx.json", tmp.ptr);
 		unlink(junk.ptr);
+		dd_buf_reset(&junk);
+		dd_buf_addf(&junk, "%s/%s", tmp.ptr, DD_PROVENANCE_FILE);
+		unlink(junk.ptr);
 		dd_buf_release(&junk);
 		dd_buf_addf(&fin, "%s/%s-failed", jobdir.ptr, id);
 		if (!write_result(tmp.ptr, b.result))
@@ -1094,6 +1271,10 @@ early:
 		close(lock);
 	json_decref(b.warnings);
 	json_decref(b.archs);
+	json_decref(b.deps);
+	json_decref(b.bundles);
+	if (b.signing)
+		dd_sigkey_close(&b.key);
 	dd_sbom_release(&b.sbom);
 	free(b.blobs);
 	free(name);

@@ -6,7 +6,9 @@
  *   image/           OCI image layout (oci-layout, index.json, blobs/)
  *   image.oci.tar    the same layout as one oci-archive, tagged
  *   build.log        every step, timestamped
- *   result.json      status, digests, sizes, timings, warnings
+ *   sbom.spdx.json, sbom.cdx.json   what is inside (image/sbom.h)
+ *   provenance.intoto.json          signed provenance (image/provenance.h)
+ *   result.json      status, digests, sizes, timings, warnings, signer
  * then points OUT/<job>/latest at it.  A failed run keeps only its log
  * and result.json, in OUT/<job>/<run-id>-failed/, and leaves latest
  * alone.  A run killed half-way leaves a .tmp- folder that the next run
@@ -29,6 +31,8 @@ struct dd_build_opts {
 	const char *out;    /* OUT */
 	int threads;        /* compression threads; < 1: every core */
 	bool no_cache;      /* neither read nor fill the layer cache */
+	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
+	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
 };
 
 /*

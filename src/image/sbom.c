@@ -61,8 +61,8 @@ static void purl_part(struct dd_buf *out, const char *s)
 	}
 }
 
-static void purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p,
-		 const char *arch)
+void dd_purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p,
+	     const char *arch)
 {
 	dd_buf_reset(out);
 	dd_buf_adds(out, "pkg:apk/");
@@ -180,7 +180,7 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 		json_t *deps = json_array();
 
 		spdx_id(&id, "Package", arch, pkg->name, pkg->version);
-		purl(&pu, info->channel, pkg, arch);
+		dd_purl(&pu, info->channel, pkg, arch);
 		dd_buf_reset(&note);
 		dd_buf_addf(&note, "drydock: %s, %s layer, role %s, from bundle %s (channel %s, "
 			    "sequence %lld)", info->guarded ? "guarded" : "unguarded",
@@ -213,7 +213,7 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 					 dd_apk_pkg_satisfies(q, &pkg->depends[d]);
 			if (needed) {
 				spdx_id(&qid, "Package", arch, q->name, q->version);
-				purl(&qpu, cat->info[p->pkgs[j].cat].channel, q, arch);
+				dd_purl(&qpu, cat->info[p->pkgs[j].cat].channel, q, arch);
 				json_array_append_new(s->spdx_rels, rel(id.ptr, "DEPENDS_ON", qid.ptr));
 				json_array_append_new(deps, json_string(qpu.ptr));
 			}

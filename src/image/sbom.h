@@ -48,6 +48,10 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
 		     int64_t created, const char *name, const char *tag, struct dd_buf *out);
 
+/* pkg:apk/<channel>/<name>@<version>?arch=<arch>, percent-encoded. */
+void dd_purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p,
+	     const char *arch);
+
 /* Write dir/sbom.spdx.json and dir/sbom.cdx.json for the image whose
  * top digest (manifest or index) is digest. */
 int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const char *tag,

@@ -41,7 +41,8 @@ static int load_row(sqlite3_stmt *st, struct dd_apk_pkg *p, struct dd_catalog_pk
 static int load_entitlement(struct dd_store *s, struct dd_catalog *c)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT version, organization, expires FROM entitlements "
+	int rc = dd_db_prepare(s, "SELECT version, organization, expires, sha256, bundle "
+			       "FROM entitlements "
 			       "ORDER BY version DESC LIMIT 1", &st);
 
 	if (rc)
@@ -50,6 +51,10 @@ static int load_entitlement(struct dd_store *s, struct dd_catalog *c)
 		c->has_entitlement = true;
 		c->ent_version = sqlite3_column_int64(st, 0);
 		c->organization = dd_xstrdup((const char *)sqlite3_column_text(st, 1));
+		snprintf(c->ent_sha256, sizeof(c->ent_sha256), "%s",
+			 (const char *)sqlite3_column_text(st, 3));
+		snprintf(c->ent_bundle, sizeof(c->ent_bundle), "%s",
+			 (const char *)sqlite3_column_text(st, 4));
 		rc = dd_time_parse((const char *)sqlite3_column_text(st, 2), &c->ent_expires);
 	}
 	sqlite3_finalize(st);

@@ -28,6 +28,8 @@ struct dd_catalog {
 	size_t n;
 	bool has_entitlement;
 	int64_t ent_version, ent_expires;
+	char ent_sha256[65];           /* the entitlement manifest's blob */
+	char ent_bundle[65];           /* the bundle that brought it */
 	char *organization;
 };
 

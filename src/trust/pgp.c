@@ -632,3 +632,42 @@ out:
 		gpgme_release(ctx);
 	return ret;
 }
+
+int dd_pgp_signing_key(const char *dir, const char *keyid, char fpr[41], struct dd_buf *pub)
+{
+	const char *where = dir ? dir : "the default GnuPG home";
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_error_t err;
+	int ret;
+
+	fpr[0] = 0;
+	if (strlen(keyid) < 8)
+		return dd_error(DD_E_USAGE,
+				"'%s' is too short to name a key; give its fingerprint", keyid);
+	ret = new_ctx(dir, &ctx);
+	if (!ret)
+		ret = get_secret_key(ctx, where, keyid, &key);
+	if (ret)
+		goto out;
+	copy_upper(fpr, key->subkeys->fpr);
+	gpgme_set_armor(ctx, 1);
+	err = gpgme_data_new(&out);
+	if (!err)
+		err = gpgme_op_export(ctx, key->subkeys->fpr, GPGME_EXPORT_MODE_MINIMAL, out);
+	if (err)
+		ret = dd_error(DD_E_CRYPTO, "exporting the public key %s from %s: %s", fpr, where,
+			       gpgme_strerror(err));
+	else
+		ret = take_data(out, pub);
+	if (!ret && !pub->len)
+		ret = dd_error(DD_E_CRYPTO, "exporting the public key %s from %s gave nothing",
+			       fpr, where);
+out:
+	gpgme_data_release(out);
+	gpgme_key_unref(key);
+	if (ctx)
+		gpgme_release(ctx);
+	return ret;
+}

@@ -63,6 +63,13 @@ int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *si
 int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len,
 		struct dd_buf *sig);
 
+/*
+ * Look up the secret key keyid in dir (NULL: the default home) and
+ * check that it can sign: its primary fingerprint goes to fpr and its
+ * public key, armored, to pub.
+ */
+int dd_pgp_signing_key(const char *dir, const char *keyid, char fpr[41], struct dd_buf *pub);
+
 /* The gpgme and GnuPG versions in use, for provenance ("gpgme 1.18.0"). */
 const char *dd_pgp_version(void);
 
