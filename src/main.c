@@ -16,6 +16,7 @@ static const struct dd_subcommand commands[] = {
 	{ "mirror", cmd_mirror, "import bundles; list, check and clean the mirror" },
 	{ "plan", cmd_plan, "show what jobs will build from the mirror, or why not" },
 	{ "build", cmd_build, "build jobs into OCI images, with a log and result per run" },
+	{ "verify", cmd_verify, "check a run's signature, image, SBOMs and provenance offline" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

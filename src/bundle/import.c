@@ -975,6 +975,25 @@ static int stage_bytes(struct dd_store *s, const struct dd_buf *b, struct dd_sta
 	return rc;
 }
 
+/* Which blob holds the signature of bundle manifest digest (meta
+ * "signature:<digest>"), so that an auditor can check it again. */
+static int record_signature(struct dd_store *s, const char *digest, const char *sig_sha)
+{
+	struct dd_buf key = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st);
+
+	if (rc)
+		return rc;
+	dd_buf_addf(&key, "signature:%s", digest);
+	bind_str(st, 1, key.ptr);
+	bind_str(st, 2, sig_sha);
+	rc = bind_exec(s, st, "record a bundle's signature");
+	sqlite3_finalize(st);
+	dd_buf_release(&key);
+	return rc;
+}
+
 int dd_bundle_commit(struct dd_store *s, struct dd_checked *c)
 {
 	struct dd_staged man = { .fd = -1 }, sig = { .fd = -1 };
@@ -995,6 +1014,8 @@ int dd_bundle_commit(struct dd_store *s, struct dd_checked *c)
 		rc = record(s, c);
 		if (!rc)
 			rc = insert_blob(s, sig_sha, c->manifest_sig.len, "manifest-signature");
+		if (!rc)
+			rc = record_signature(s, c->digest, sig_sha);
 		if (rc)
 			dd_db_rollback(s);
 		else

@@ -40,5 +40,6 @@ int cmd_bundle(int argc, char **argv);
 int cmd_mirror(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -159,6 +159,7 @@ int dd_sigkey_open_public(const char *file, struct dd_sigkey *k)
 	}
 	k->kind = DD_KEY_OPENPGP;
 	k->public_key = text;
+	text = (struct dd_buf)DD_BUF_INIT; /* now the uid */
 	snprintf(tmpl, sizeof(tmpl), "%s/drydock-gpg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl)) {
 		rc = dd_error_errno("%s", tmpl);

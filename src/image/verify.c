@@ -1,0 +1,966 @@
+#include "image/verify.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "apk/read.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "image/build.h"
+#include "image/oci.h"
+#include "image/provenance.h"
+#include "image/sbom.h"
+#include "store/store.h"
+#include "store/trustdb.h"
+#include "trust/sign.h"
+
+#define MAX_DOC (64u << 20)
+#define MAX_SHOWN 4
+
+/* What one image (one architecture) holds, read from its layers. */
+struct image {
+	char *manifest;       /* sha256:... */
+	char *arch;           /* etc/apk/arch */
+	json_t *db;           /* "name@version" -> true, from the installed database */
+	json_t *sbom;         /* "name@version sha256" -> true, from var/lib/db/sbom/ */
+	bool has_db, has_sbom;
+};
+
+struct verify {
+	const struct dd_verify_opts *o;
+	dd_verify_report report;
+	void *ctx;
+	int failed;
+	json_t *st;           /* the statement, when readable */
+	json_t *index;        /* image/index.json */
+	struct image *imgs;
+	size_t n_imgs;
+	bool layout_ok;
+};
+
+static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...)
+{
+	char *m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (!ok)
+		v->failed++;
+	v->report(v->ctx, name, ok, m);
+	free(m);
+}
+
+static char *run_path(const struct verify *v, const char *rel)
+{
+	struct dd_buf p = DD_BUF_INIT;
+
+	dd_buf_addf(&p, "%s/%s", v->o->run, rel);
+	return dd_buf_detach(&p, NULL);
+}
+
+static json_t *load_json(const char *path, struct dd_buf *why)
+{
+	struct dd_buf text = DD_BUF_INIT;
+	json_error_t err;
+	json_t *j = NULL;
+
+	dd_buf_reset(why);
+	if (dd_read_file(path, MAX_DOC, &text)) {
+		dd_buf_adds(why, dd_error_detail());
+	} else if (!(j = json_loadb(text.ptr, text.len, 0, &err))) {
+		dd_buf_addf(why, "%s:%d: not JSON: %s", path, err.line, err.text);
+	}
+	dd_buf_release(&text);
+	return j;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* ---- the envelope and the statement ----------------------------------------- */
+
+static void check_envelope(struct verify *v)
+{
+	char *path = run_path(v, DD_PROVENANCE_FILE);
+	struct dd_dsse e;
+	struct dd_sigkey key;
+	struct dd_buf pae = DD_BUF_INIT;
+	json_error_t jerr;
+	int rc = dd_dsse_read(path, &e);
+
+	if (rc) {
+		check(v, "signature", false, "%s", dd_error_detail());
+		check(v, "statement", false, "no statement to read");
+		free(path);
+		return;
+	}
+	dd_dsse_pae(e.type, e.payload.ptr, e.payload.len, &pae);
+	if (strcmp(e.type, DD_INTOTO_PAYLOAD_TYPE)) {
+		check(v, "signature", false, "payloadType is '%s', not %s", e.type,
+		      DD_INTOTO_PAYLOAD_TYPE);
+	} else if (!e.n_sigs) {
+		check(v, "signature", false, "%s carries no signature (the run was built without "
+		      "--sign)", DD_PROVENANCE_FILE);
+	} else if (!v->o->key) {
+		check(v, "signature", false, "no key to check it with: give --key with the "
+		      "signer's public key, from a source you trust");
+	} else if (dd_sigkey_open_public(v->o->key, &key)) {
+		check(v, "signature", false, "%s", dd_error_detail());
+	} else {
+		struct dd_buf why = DD_BUF_INIT;
+		bool good = false;
+
+		for (size_t i = 0; i < e.n_sigs && !good; i++) {
+			good = !dd_sigkey_verify(&key, pae.ptr, pae.len, e.sigs[i].sig.ptr,
+						 e.sigs[i].sig.len);
+			if (!good) {
+				dd_buf_reset(&why);
+				dd_buf_adds(&why, dd_error_detail());
+			}
+		}
+		if (good)
+			check(v, "signature", true, "good %s signature by %s",
+			      dd_sigkey_kind_str(key.kind), key.fingerprint);
+		else
+			check(v, "signature", false, "%s: BAD signature: %s", DD_PROVENANCE_FILE,
+			      why.ptr);
+		dd_buf_release(&why);
+		dd_sigkey_close(&key);
+	}
+	v->st = json_loadb(e.payload.ptr, e.payload.len, 0, &jerr);
+	if (!v->st) {
+		check(v, "statement", false, "the payload is not JSON: %s", jerr.text);
+	} else if (strcmp(jstr(v->st, "_type"), DD_INTOTO_STATEMENT) ||
+		   strcmp(jstr(v->st, "predicateType"), DD_SLSA_PROVENANCE) ||
+		   !json_is_array(json_object_get(v->st, "subject")) ||
+		   !json_array_size(json_object_get(v->st, "subject"))) {
+		check(v, "statement", false, "not an in-toto Statement v1 with subjects and an "
+		      "SLSA Provenance v1 predicate");
+		json_decref(v->st);
+		v->st = NULL;
+	} else {
+		json_t *bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
+		json_t *job = json_object_get(json_object_get(bd, "externalParameters"), "job");
+
+		if (strcmp(jstr(bd, "buildType"), DD_BUILD_TYPE))
+			check(v, "statement", false, "buildType is '%s', not drydock's %s",
+			      jstr(bd, "buildType"), DD_BUILD_TYPE);
+		else
+			check(v, "statement", true, "SLSA v1 provenance of job %s (sha256 %.12s...)",
+			      jstr(job, "path"), jstr(job, "sha256"));
+	}
+	dd_buf_release(&pae);
+	dd_dsse_release(&e);
+	free(path);
+}
+
+/* The subject named name (NULL: the first), its sha256 or "". */
+static const char *subject_sha(struct verify *v, const char *name)
+{
+	json_t *subs = json_object_get(v->st, "subject"), *s;
+	size_t i;
+
+	json_array_foreach(subs, i, s) {
+		if (!name || !strcmp(jstr(s, "name"), name))
+			return jstr(json_object_get(s, "digest"), "sha256");
+	}
+	return "";
+}
+
+/* ---- the layout ---------------------------------------------------------------- */
+
+/* Check the blob of descriptor d; load it as JSON into *doc when asked. */
+static bool check_blob(struct verify *v, json_t *d, json_t **doc, struct dd_buf *why)
+{
+	const char *digest = jstr(d, "digest");
+	json_int_t size = json_integer_value(json_object_get(d, "size"));
+	struct dd_buf path = DD_BUF_INIT;
+	char hex[65];
+	uint64_t got;
+	bool ok = false;
+
+	if (strncmp(digest, "sha256:", 7) || strlen(digest) != 71 || strchr(digest + 7, '/')) {
+		dd_buf_addf(why, "a descriptor has digest '%s'", digest);
+		return false;
+	}
+	dd_buf_addf(&path, "%s/image/blobs/sha256/%s", v->o->run, digest + 7);
+	if (dd_file_sha256(path.ptr, hex, &got))
+		dd_buf_addf(why, "%s", dd_error_detail());
+	else if (strcmp(hex, digest + 7))
+		dd_buf_addf(why, "blob %s: its content hashes to sha256:%s", digest, hex);
+	else if ((json_int_t)got != size)
+		dd_buf_addf(why, "blob %s: %llu bytes, its descriptor says %lld", digest,
+			    (unsigned long long)got, (long long)size);
+	else
+		ok = true;
+	if (ok && doc && !(*doc = load_json(path.ptr, why)))
+		ok = false;
+	dd_buf_release(&path);
+	return ok;
+}
+
+static void add_key(json_t *set, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_key(json_t *set, const char *fmt, ...)
+{
+	char *k;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&k, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	json_object_set_new(set, k, json_true());
+	free(k);
+}
+
+/* "name@version" of each package in an apk installed database. */
+static void parse_db(const char *text, size_t len, json_t *set)
+{
+	struct dd_blob b = { text, len }, l;
+	char *name = NULL;
+
+	while (b.len) {
+		dd_blob_split(&b, '\n', &l);
+		if (l.len > 2 && !memcmp(l.ptr, "P:", 2)) {
+			free(name);
+			name = strndup(l.ptr + 2, l.len - 2);
+		} else if (l.len > 2 && !memcmp(l.ptr, "V:", 2) && name) {
+			add_key(set, "%s@%.*s", name, (int)(l.len - 2), l.ptr + 2);
+			free(name);
+			name = NULL;
+		}
+	}
+	free(name);
+}
+
+/* "name@version sha256" of the packages of an SPDX document (arch: any). */
+static void spdx_packages(json_t *doc, const char *arch, json_t *set)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "packages"), i, p) {
+		json_t *ref = json_array_get(json_object_get(p, "externalRefs"), 0);
+		const char *purl = jstr(ref, "referenceLocator"), *a = strstr(purl, "?arch=");
+
+		if (strncmp(jstr(p, "SPDXID"), "SPDXRef-Package-", 16))
+			continue;
+		if (arch && (!a || strcmp(a + 6, arch)))
+			continue;
+		add_key(set, "%s@%s %s", jstr(p, "name"), jstr(p, "versionInfo"),
+			jstr(json_array_get(json_object_get(p, "checksums"), 0), "checksumValue"));
+	}
+}
+
+/* Read a layer twice: the uncompressed stream's sha256, then the files
+ * of interest (later layers override earlier ones). */
+static int scan_layer(const char *path, char diff[72], struct image *img, struct dd_buf *why)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	char buf[1 << 16];
+	la_ssize_t n;
+	int rc = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		dd_buf_addf(why, "%s: %s", path, archive_error_string(a));
+		rc = -1;
+		goto out;
+	}
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	if (n < 0) {
+		dd_buf_addf(why, "%s: %s", path, archive_error_string(a));
+		rc = -1;
+		goto out;
+	}
+	EVP_DigestFinal_ex(md, d, NULL);
+	memcpy(diff, "sha256:", 7);
+	dd_hex(d, 32, diff + 7);
+	archive_read_free(a);
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		dd_buf_addf(why, "%s: %s", path, archive_error_string(a));
+		rc = -1;
+		goto out;
+	}
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		struct dd_buf data = DD_BUF_INIT;
+		bool db, sbom, arch;
+		size_t nl;
+
+		while (name && !strncmp(name, "./", 2))
+			name += 2;
+		if (!name || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		nl = strlen(name);
+		db = !strcmp(name, "usr/lib/apk/db/installed");
+		arch = !strcmp(name, "etc/apk/arch");
+		sbom = !strncmp(name, DD_IMAGE_SBOM_DIR "/", sizeof(DD_IMAGE_SBOM_DIR)) &&
+		       nl > 10 && !strcmp(name + nl - 10, ".spdx.json");
+		if (!db && !arch && !sbom)
+			continue;
+		if (archive_entry_size(e) > (la_int64_t)MAX_DOC) {
+			dd_buf_addf(why, "%s: %s is too large", path, name);
+			rc = -1;
+			goto out;
+		}
+		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+			dd_buf_add(&data, buf, (size_t)n);
+		if (db) {
+			json_object_clear(img->db);
+			parse_db(data.ptr ? data.ptr : "", data.len, img->db);
+			img->has_db = true;
+		} else if (arch) {
+			free(img->arch);
+			img->arch = strndup(data.ptr ? data.ptr : "", strcspn(data.ptr ? data.ptr : "",
+									      "\n"));
+		} else {
+			json_t *doc = json_loadb(data.ptr ? data.ptr : "", data.len, 0, NULL);
+
+			json_object_clear(img->sbom);
+			if (doc)
+				spdx_packages(doc, NULL, img->sbom);
+			img->has_sbom = doc != NULL;
+			json_decref(doc);
+		}
+		dd_buf_release(&data);
+	}
+	if (rc != ARCHIVE_EOF) {
+		dd_buf_addf(why, "%s: not a tar archive: %s", path, archive_error_string(a));
+		rc = -1;
+	} else {
+		rc = 0;
+	}
+out:
+	archive_read_free(a);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* One image manifest: its config and layers. */
+static void check_manifest(struct verify *v, json_t *desc, int *n_blobs, int *n_layers,
+			   struct dd_buf *blob_why, struct dd_buf *diff_why)
+{
+	json_t *m = NULL, *cfg = NULL, *l, *diffs;
+	struct image *img;
+	size_t i;
+
+	(*n_blobs)++;
+	if (!check_blob(v, desc, &m, blob_why))
+		return;
+	v->imgs = dd_xrealloc(v->imgs, (v->n_imgs + 1) * sizeof(*v->imgs));
+	img = &v->imgs[v->n_imgs++];
+	memset(img, 0, sizeof(*img));
+	img->manifest = dd_xstrdup(jstr(desc, "digest"));
+	img->db = json_object();
+	img->sbom = json_object();
+	(*n_blobs)++;
+	if (!check_blob(v, json_object_get(m, "config"), &cfg, blob_why))
+		goto out;
+	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	if (json_array_size(diffs) != json_array_size(json_object_get(m, "layers")) &&
+	    !diff_why->len)
+		dd_buf_addf(diff_why, "manifest %s has %zu layers, its config %zu diff_ids",
+			    img->manifest, json_array_size(json_object_get(m, "layers")),
+			    json_array_size(diffs));
+	json_array_foreach(json_object_get(m, "layers"), i, l) {
+		struct dd_buf path = DD_BUF_INIT;
+		const char *want = json_string_value(json_array_get(diffs, i));
+		char got[72];
+
+		(*n_blobs)++;
+		if (!check_blob(v, l, NULL, blob_why))
+			continue;
+		(*n_layers)++;
+		dd_buf_addf(&path, "%s/image/blobs/sha256/%s", v->o->run, jstr(l, "digest") + 7);
+		if (scan_layer(path.ptr, got, img, diff_why)) {
+			dd_buf_release(&path);
+			continue;
+		}
+		if ((!want || strcmp(want, got)) && !diff_why->len)
+			dd_buf_addf(diff_why, "layer %s uncompresses to %s, the config's diff_id "
+				    "is %s", jstr(l, "digest"), got, want ? want : "missing");
+		dd_buf_release(&path);
+	}
+out:
+	json_decref(m);
+	json_decref(cfg);
+}
+
+static void check_layout(struct verify *v)
+{
+	struct dd_buf why = DD_BUF_INIT, blob_why = DD_BUF_INIT, diff_why = DD_BUF_INIT;
+	char *path = run_path(v, "image/index.json");
+	json_t *top, *sub = NULL, *d;
+	int n_blobs = 0, n_layers = 0;
+	size_t i;
+
+	v->index = load_json(path, &why);
+	free(path);
+	top = json_array_get(json_object_get(v->index, "manifests"), 0);
+	if (!top) {
+		check(v, "subject", false, "image/index.json: %s", why.len ? why.ptr
+							: "no manifest in the layout");
+		check(v, "blobs", false, "no layout to check");
+		dd_buf_release(&why);
+		return;
+	}
+	if (!v->st)
+		check(v, "subject", false, "no statement to compare with the layout's %s",
+		      jstr(top, "digest"));
+	else if (strcmp(subject_sha(v, NULL), jstr(top, "digest") + 7))
+		check(v, "subject", false, "the statement is about sha256:%s, the image layout "
+		      "holds %s", subject_sha(v, NULL), jstr(top, "digest"));
+	if (!strcmp(jstr(top, "mediaType"), DD_OCI_INDEX)) {
+		n_blobs++;
+		if (check_blob(v, top, &sub, &blob_why))
+			json_array_foreach(json_object_get(sub, "manifests"), i, d)
+				check_manifest(v, d, &n_blobs, &n_layers, &blob_why, &diff_why);
+	} else {
+		check_manifest(v, top, &n_blobs, &n_layers, &blob_why, &diff_why);
+	}
+	if (v->st && !strcmp(subject_sha(v, NULL), jstr(top, "digest") + 7)) {
+		bool ok = true;
+
+		/* an index's manifests must be the per-architecture subjects */
+		for (i = 0; sub && i < v->n_imgs; i++) {
+			json_t *subs = json_object_get(v->st, "subject"), *s;
+			size_t k;
+			bool found = false;
+
+			json_array_foreach(subs, k, s)
+				found |= !strcmp(jstr(json_object_get(s, "digest"), "sha256"),
+						 v->imgs[i].manifest + 7);
+			if (!found) {
+				check(v, "subject", false, "the index's manifest %s is not a subject "
+				      "of the statement", v->imgs[i].manifest);
+				ok = false;
+				break;
+			}
+		}
+		if (ok)
+			check(v, "subject", true, "the statement is about this image, %s",
+			      jstr(top, "digest"));
+	}
+	if (blob_why.len)
+		check(v, "blobs", false, "%s", blob_why.ptr);
+	else
+		check(v, "blobs", true, "%d blobs match their digests and sizes", n_blobs);
+	if (diff_why.len || !n_layers)
+		check(v, "diff_ids", false, "%s", diff_why.len ? diff_why.ptr
+							  : "no layer could be read");
+	else
+		check(v, "diff_ids", true, "%d layers match their diff_ids", n_layers);
+	v->layout_ok = !blob_why.len && !diff_why.len;
+	json_decref(sub);
+	dd_buf_release(&why);
+	dd_buf_release(&blob_why);
+	dd_buf_release(&diff_why);
+}
+
+/* ---- the files and what they list ------------------------------------------------ */
+
+static void check_files(struct verify *v)
+{
+	static const char *const files[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json" };
+	struct dd_buf why = DD_BUF_INIT;
+
+	for (size_t i = 0; i < 3 && !why.len; i++) {
+		char *path = run_path(v, files[i]), hex[65];
+		const char *want = v->st ? subject_sha(v, files[i]) : "";
+
+		if (!*want)
+			dd_buf_addf(&why, "%s is not a subject of the statement", files[i]);
+		else if (dd_file_sha256(path, hex, NULL))
+			dd_buf_adds(&why, dd_error_detail());
+		else if (strcmp(hex, want))
+			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the statement says "
+				    "sha256:%s (the file was changed after the build)", files[i], hex,
+				    want);
+		free(path);
+	}
+	if (why.len)
+		check(v, "files", false, "%s", why.ptr);
+	else
+		check(v, "files", true, "image.oci.tar, sbom.spdx.json and sbom.cdx.json are the "
+		      "ones the statement names");
+	dd_buf_release(&why);
+}
+
+static void pct_decode(const char *s, size_t n, struct dd_buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned c;
+
+		if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &c) == 1) {
+			char ch = (char)c;
+
+			dd_buf_add(out, &ch, 1);
+			i += 2;
+		} else {
+			dd_buf_add(out, s + i, 1);
+		}
+	}
+}
+
+/* "name@version" of a purl pkg:apk/<channel>/<name>@<version>?arch=<arch>. */
+static bool purl_key(const char *purl, struct dd_buf *out, const char **arch)
+{
+	const char *slash, *at, *q;
+
+	dd_buf_reset(out);
+	if (strncmp(purl, "pkg:apk/", 8) || !(slash = strchr(purl + 8, '/')) ||
+	    !(at = strchr(slash, '@')) || !(q = strchr(at, '?')) || strncmp(q, "?arch=", 6))
+		return false;
+	pct_decode(slash + 1, (size_t)(at - slash - 1), out);
+	dd_buf_adds(out, "@");
+	pct_decode(at + 1, (size_t)(q - at - 1), out);
+	*arch = q + 6;
+	return true;
+}
+
+/* Name what is in a and not in b, and the other way round. */
+static void compare(json_t *a, const char *a_name, json_t *b, const char *b_name,
+		    struct dd_buf *why)
+{
+	const char *k;
+	json_t *x;
+	int shown = 0;
+
+	json_object_foreach(a, k, x) {
+		if (!json_object_get(b, k) && shown++ < MAX_SHOWN)
+			dd_buf_addf(why, "%s%s lists %s, %s does not", why->len ? "; " : "", a_name,
+				    k, b_name);
+	}
+	json_object_foreach(b, k, x) {
+		if (!json_object_get(a, k) && shown++ < MAX_SHOWN)
+			dd_buf_addf(why, "%s%s lists %s, %s does not", why->len ? "; " : "", b_name,
+				    k, a_name);
+	}
+	if (shown > MAX_SHOWN)
+		dd_buf_addf(why, " (and %d more differences)", shown - MAX_SHOWN);
+}
+
+/* The keys of set, cut at the first space ("name@version sha" -> "name@version"). */
+static json_t *names_of(json_t *set)
+{
+	json_t *out = json_object(), *x;
+	const char *k;
+
+	json_object_foreach(set, k, x) {
+		char *n = strndup(k, strcspn(k, " "));
+
+		json_object_set_new(out, n, json_true());
+		free(n);
+	}
+	return out;
+}
+
+static void check_contents(struct verify *v)
+{
+	struct dd_buf why = DD_BUF_INIT, key = DD_BUF_INIT;
+	char *sp = run_path(v, "sbom.spdx.json"), *cp = run_path(v, "sbom.cdx.json");
+	json_t *spdx = load_json(sp, &why), *cdx, *s_all = json_object(), *c_all = json_object(),
+	       *s_arch = json_object(), *c_arch = json_object(), *deps = json_object(), *x;
+	size_t i;
+
+	if (!spdx) {
+		check(v, "sboms", false, "%s", why.ptr);
+		goto out;
+	}
+	cdx = load_json(cp, &why);
+	if (!cdx) {
+		check(v, "sboms", false, "%s", why.ptr);
+		goto out;
+	}
+	json_array_foreach(json_object_get(spdx, "packages"), i, x) {
+		json_t *ref = json_array_get(json_object_get(x, "externalRefs"), 0);
+		const char *a = strstr(jstr(ref, "referenceLocator"), "?arch="), *sha;
+
+		if (strncmp(jstr(x, "SPDXID"), "SPDXRef-Package-", 16))
+			continue;
+		sha = jstr(json_array_get(json_object_get(x, "checksums"), 0), "checksumValue");
+		add_key(s_all, "%s@%s %s", jstr(x, "name"), jstr(x, "versionInfo"), sha);
+		add_key(s_arch, "%s@%s %s %s", jstr(x, "name"), jstr(x, "versionInfo"), sha,
+			a ? a + 6 : "?");
+	}
+	json_array_foreach(json_object_get(cdx, "components"), i, x) {
+		const char *arch = "?", *sha;
+		json_t *p;
+		size_t k;
+
+		if (strcmp(jstr(x, "type"), "library"))
+			continue;
+		json_array_foreach(json_object_get(x, "properties"), k, p)
+			if (!strcmp(jstr(p, "name"), "drydock:arch"))
+				arch = jstr(p, "value");
+		sha = jstr(json_array_get(json_object_get(x, "hashes"), 0), "content");
+		add_key(c_all, "%s@%s %s", jstr(x, "name"), jstr(x, "version"), sha);
+		add_key(c_arch, "%s@%s %s %s", jstr(x, "name"), jstr(x, "version"), sha, arch);
+	}
+	json_decref(cdx);
+	dd_buf_reset(&why);
+	compare(s_arch, "sbom.spdx.json", c_arch, "sbom.cdx.json", &why);
+	if (why.len)
+		check(v, "sboms", false, "%s", why.ptr);
+	else
+		check(v, "sboms", true, "SPDX and CycloneDX list the same %zu packages and hashes",
+		      json_object_size(s_arch));
+	/* provenance */
+	dd_buf_reset(&why);
+	if (v->st) {
+		json_t *bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
+
+		json_array_foreach(json_object_get(bd, "resolvedDependencies"), i, x) {
+			const char *arch;
+
+			if (strcmp(jstr(json_object_get(x, "annotations"), "kind"), "package"))
+				continue;
+			if (!purl_key(jstr(x, "uri"), &key, &arch))
+				dd_buf_addf(&why, "%sresolvedDependencies[%zu] has uri '%s', not an apk "
+					    "purl", why.len ? "; " : "", i, jstr(x, "uri"));
+			else
+				add_key(deps, "%s %s", key.ptr,
+					jstr(json_object_get(x, "digest"), "sha256"));
+		}
+		compare(deps, "the provenance", s_all, "sbom.spdx.json", &why);
+		if (why.len)
+			check(v, "provenance-packages", false, "%s", why.ptr);
+		else
+			check(v, "provenance-packages", true, "resolvedDependencies name the same %zu "
+			      "package blobs as the SBOMs", json_object_size(deps));
+	} else {
+		check(v, "provenance-packages", false, "no statement to compare with the SBOMs");
+	}
+	/* each image's own database and SBOM */
+	for (i = 0; i < v->n_imgs; i++) {
+		struct image *img = &v->imgs[i];
+		json_t *want = json_object(), *names;
+		const char *k;
+
+		json_object_foreach(s_arch, k, x) {
+			const char *a = strrchr(k, ' ');
+
+			if (img->arch && !strcmp(a + 1, img->arch)) {
+				char *n = strndup(k, (size_t)(a - k));
+
+				json_object_set_new(want, n, json_true());
+				free(n);
+			}
+		}
+		names = names_of(want);
+		dd_buf_reset(&why);
+		if (!img->has_db)
+			dd_buf_addf(&why, "image %s has no usr/lib/apk/db/installed", img->manifest);
+		else
+			compare(img->db, "the image's installed database", names, "sbom.spdx.json",
+				&why);
+		if (why.len)
+			check(v, "installed-db", false, "%s (%s): %s", img->arch ? img->arch : "?",
+			      img->manifest, why.ptr);
+		else
+			check(v, "installed-db", true, "%s: the image's apk database holds the same "
+			      "%zu packages", img->arch, json_object_size(names));
+		dd_buf_reset(&why);
+		if (!img->has_sbom)
+			dd_buf_addf(&why, "image %s has no readable SBOM under /%s/",
+				    img->manifest, DD_IMAGE_SBOM_DIR);
+		else
+			compare(img->sbom, "the SBOM inside the image", want, "sbom.spdx.json", &why);
+		if (why.len)
+			check(v, "image-sbom", false, "%s (%s): %s", img->arch ? img->arch : "?",
+			      img->manifest, why.ptr);
+		else
+			check(v, "image-sbom", true, "%s: the SBOM inside the image lists the same "
+			      "%zu packages and hashes", img->arch, json_object_size(want));
+		json_decref(want);
+		json_decref(names);
+	}
+out:
+	json_decref(spdx);
+	json_decref(s_all);
+	json_decref(c_all);
+	json_decref(s_arch);
+	json_decref(c_arch);
+	json_decref(deps);
+	free(sp);
+	free(cp);
+	dd_buf_release(&why);
+	dd_buf_release(&key);
+}
+
+/* ---- the mirror ------------------------------------------------------------------------ */
+
+/* The first column of the first row of sql (with up to two text
+ * parameters) into out; false when there is no row. */
+static bool sql_text(struct dd_store *s, const char *sql, const char *a, const char *b,
+		     struct dd_buf *out)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	dd_buf_reset(out);
+	if (dd_db_prepare(s, sql, &st))
+		return false;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		dd_buf_adds(out, t ? t : "");
+		found = true;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* The signature blob sig_sha over blob doc_sha verifies with a key trusted for role. */
+static bool signed_by_trusted(struct dd_store *s, struct dd_trust *t, enum dd_role role,
+			      const char *doc_sha, const char *sig_sha, struct dd_buf *why)
+{
+	struct dd_buf doc = DD_BUF_INIT, sig = DD_BUF_INIT, path = DD_BUF_INIT;
+	char fpr[41] = "";
+	bool ok = false;
+	int rc = dd_read_file(dd_store_blob_path(s, doc_sha, &path), MAX_DOC, &doc);
+
+	if (!rc)
+		rc = dd_read_file(dd_store_blob_path(s, sig_sha, &path), MAX_DOC, &sig);
+	if (!rc)
+		rc = dd_pgp_verify(t->pgp, doc.ptr, doc.len, sig.ptr, sig.len, fpr);
+	if (rc)
+		dd_buf_addf(why, "%s", dd_error_detail());
+	else if (!dd_trust_has(t, role, fpr))
+		dd_buf_addf(why, "signed by %s, which the mirror does not trust for %s", fpr,
+			    dd_role_str(role));
+	else
+		ok = true;
+	dd_buf_release(&doc);
+	dd_buf_release(&sig);
+	dd_buf_release(&path);
+	return ok;
+}
+
+static void check_mirror(struct verify *v)
+{
+	struct dd_store *s = NULL;
+	struct dd_trust t;
+	struct dd_buf why = DD_BUF_INIT, val = DD_BUF_INIT, path = DD_BUF_INIT;
+	json_t *bd, *x;
+	size_t i, n[3] = { 0, 0, 0 };
+	bool trust = false;
+
+	if (!v->st) {
+		check(v, "mirror", false, "no statement: nothing to compare with the mirror");
+		return;
+	}
+	if (dd_store_open(v->o->mirror, 0, &s) || dd_trustdb_load(s, &t)) {
+		check(v, "mirror", false, "%s", dd_error_detail());
+		dd_store_close(s);
+		return;
+	}
+	trust = true;
+	bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
+	json_array_foreach(json_object_get(bd, "resolvedDependencies"), i, x) {
+		json_t *ann = json_object_get(x, "annotations");
+		const char *kind = jstr(ann, "kind"), *name = jstr(x, "name");
+		const char *sha = jstr(json_object_get(x, "digest"), "sha256");
+		char hex[65];
+
+		if (why.len)
+			break;
+		if (strlen(sha) != 64 || strchr(sha, '/')) {
+			dd_buf_addf(&why, "resolvedDependencies[%zu] (%s) has no sha256", i, name);
+			break;
+		}
+		if (dd_file_sha256(dd_store_blob_path(s, sha, &path), hex, NULL)) {
+			dd_buf_addf(&why, "%s (sha256:%s) is not in the mirror", name, sha);
+			break;
+		}
+		if (strcmp(hex, sha)) {
+			dd_buf_addf(&why, "%s: the mirror's blob %s is damaged (run drydock mirror "
+				    "fsck --deep)", name, path.ptr);
+			break;
+		}
+		if (!strcmp(kind, "package")) {
+			n[0]++;
+			if (!sql_text(s, "SELECT bundle FROM packages WHERE sha256 = ?", sha, NULL,
+				      &val))
+				dd_buf_addf(&why, "%s (sha256:%s) is not a package in the mirror's "
+					    "index", name, sha);
+			else if (strcmp(val.ptr, jstr(ann, "bundle")))
+				dd_buf_addf(&why, "%s came from bundle %.12s, the provenance says "
+					    "%.12s", name, val.ptr, jstr(ann, "bundle"));
+			else if (!sql_text(s, "SELECT path FROM bundle_members WHERE bundle = ? AND "
+					   "sha256 = ?", jstr(ann, "bundle"), sha, &val))
+				dd_buf_addf(&why, "%s is not a member of bundle %.12s", name,
+					    jstr(ann, "bundle"));
+		} else if (!strcmp(kind, "bundle-manifest")) {
+			n[1]++;
+			if (!sql_text(s, "SELECT channel || ':' || sequence FROM bundles WHERE "
+				      "digest = ?", sha, NULL, &val)) {
+				dd_buf_addf(&why, "bundle %.12s is not in the mirror's index", sha);
+			} else {
+				char want[256];
+
+				snprintf(want, sizeof(want), "%s:%lld", jstr(ann, "channel"),
+					 (long long)json_integer_value(json_object_get(ann,
+										"sequence")));
+				if (strcmp(val.ptr, want))
+					dd_buf_addf(&why, "bundle %.12s is %s in the mirror, %s in the "
+						    "provenance", sha, val.ptr, want);
+				else if (!sql_text(s, "SELECT value FROM meta WHERE key = "
+						   "'signature:' || ?", sha, NULL, &val))
+					dd_buf_addf(&why, "the mirror has no signature recorded for "
+						    "bundle %.12s (imported by an older drydock)", sha);
+				else
+					signed_by_trusted(s, &t, DD_ROLE_BUNDLE, sha, val.ptr, &why);
+			}
+		} else if (!strcmp(kind, "entitlement-manifest")) {
+			n[2]++;
+			if (!sql_text(s, "SELECT bundle FROM entitlements WHERE sha256 = ?", sha, NULL,
+				      &val))
+				dd_buf_addf(&why, "entitlement manifest sha256:%s is not in the "
+					    "mirror's index", sha);
+			else if (!sql_text(s, "SELECT sha256 FROM bundle_members WHERE bundle = ? "
+					   "AND kind = ?", jstr(ann, "bundle"), "entitlements-signature",
+					   &val))
+				dd_buf_addf(&why, "the entitlement manifest's signature is not in "
+					    "the mirror");
+			else
+				signed_by_trusted(s, &t, DD_ROLE_ENTITLEMENT, sha, val.ptr, &why);
+		}
+	}
+	if (why.len)
+		check(v, "mirror", false, "%s", why.ptr);
+	else
+		check(v, "mirror", true, "%zu packages, %zu bundle manifest(s) and %zu entitlement "
+		      "manifest(s) are in the mirror as recorded, signed by trusted keys", n[0], n[1],
+		      n[2]);
+	if (trust)
+		dd_trustdb_unload(&t);
+	dd_store_close(s);
+	dd_buf_release(&why);
+	dd_buf_release(&val);
+	dd_buf_release(&path);
+}
+
+/* ---- rebuild ---------------------------------------------------------------------------- */
+
+static void check_rebuild(struct verify *v)
+{
+	json_t *bd, *ext, *job, *result = NULL, *sde;
+	const char *content, *file, *base, *tmp = getenv("TMPDIR");
+	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT, out = DD_BUF_INIT;
+	struct dd_build_opts bo = { v->o->mirror, NULL, 0, false, NULL, NULL };
+	char *old_sde = getenv("SOURCE_DATE_EPOCH"), *run_dir = NULL;
+	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0);
+	const char *want = top ? jstr(top, "digest") + 7 : "";
+	int rc;
+
+	bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
+	ext = json_object_get(bd, "externalParameters");
+	job = json_object_get(ext, "job");
+	content = json_string_value(json_object_get(job, "content"));
+	file = jstr(job, "path");
+	if (!content || !*file) {
+		check(v, "rebuild", false, "the provenance does not hold the job's content");
+		return;
+	}
+	old_sde = old_sde ? dd_xstrdup(old_sde) : NULL;
+	dd_buf_addf(&dir, "%s/drydock-rebuild-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir.ptr)) {
+		check(v, "rebuild", false, "%s: %s", dir.ptr, strerror(errno));
+		goto out;
+	}
+	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	dd_buf_addf(&path, "%s/%s", dir.ptr, base);
+	dd_buf_addf(&out, "%s/out", dir.ptr);
+	bo.out = out.ptr;
+	if ((rc = dd_write_file(path.ptr, content, strlen(content)))) {
+		check(v, "rebuild", false, "%s", dd_error_detail());
+		goto out;
+	}
+	sde = json_object_get(ext, "SOURCE_DATE_EPOCH");
+	if (sde) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(sde));
+		setenv("SOURCE_DATE_EPOCH", num, 1);
+	} else {
+		unsetenv("SOURCE_DATE_EPOCH");
+	}
+	rc = dd_build(&bo, path.ptr, &result, &run_dir);
+	if (rc)
+		check(v, "rebuild", false, "rebuilding %s failed: %s", file, dd_error_detail());
+	else if (strcmp(jstr(result, "digest") + 7, want))
+		check(v, "rebuild", false, "%s rebuilt from the mirror gives %s, this run holds "
+		      "sha256:%s (the mirror or drydock changed since)", file,
+		      jstr(result, "digest"), want);
+	else
+		check(v, "rebuild", true, "%s rebuilt from the mirror gives the same %s", file,
+		      jstr(result, "digest"));
+	if (old_sde)
+		setenv("SOURCE_DATE_EPOCH", old_sde, 1);
+	else
+		unsetenv("SOURCE_DATE_EPOCH");
+out:
+	dd_remove_tree(dir.ptr);
+	json_decref(result);
+	free(run_dir);
+	free(old_sde);
+	dd_buf_release(&dir);
+	dd_buf_release(&path);
+	dd_buf_release(&out);
+}
+
+int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx)
+{
+	struct verify v = { .o = o, .report = report, .ctx = ctx };
+
+	check_envelope(&v);
+	check_layout(&v);
+	check_files(&v);
+	check_contents(&v);
+	if (o->mirror)
+		check_mirror(&v);
+	if (o->rebuild)
+		check_rebuild(&v);
+	json_decref(v.st);
+	json_decref(v.index);
+	for (size_t i = 0; i < v.n_imgs; i++) {
+		free(v.imgs[i].manifest);
+		free(v.imgs[i].arch);
+		json_decref(v.imgs[i].db);
+		json_decref(v.imgs[i].sbom);
+	}
+	free(v.imgs);
+	return v.failed;
+}

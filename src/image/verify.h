@@ -1,0 +1,45 @@
+/*
+ * drydock verify: an auditor's offline check of one run folder.
+ *
+ * Checks, each reported as it completes:
+ *   signature     the provenance envelope is signed by the given key
+ *                 (or a key the mirror trusts for provenance)
+ *   statement     its payload is an in-toto Statement v1 with an SLSA
+ *                 Provenance v1 predicate of drydock's build type
+ *   subject       the statement's first subject is the image layout's
+ *                 top digest (manifest or index), and per-architecture
+ *                 subjects are the index's manifests
+ *   files         image.oci.tar and the SBOMs hash to their subjects
+ *   blobs         every blob the layout refers to has its digest and size
+ *   diff_ids      every layer, uncompressed, hashes to its diff_id
+ *   sboms         SPDX and CycloneDX list the same packages and hashes
+ *   provenance-packages  resolvedDependencies name exactly those packages
+ *   installed-db  each image's apk database holds exactly those packages
+ *   image-sbom    the SBOM inside each image lists exactly those packages
+ *   mirror        (with a mirror) every package, bundle manifest and the
+ *                 entitlement manifest is in the mirror with that hash,
+ *                 each package came from the bundle named, and every
+ *                 bundle and entitlement signature verifies with a key
+ *                 the mirror trusts for that role
+ *   rebuild       (--rebuild) the job, rebuilt from the mirror into a
+ *                 temporary folder, gives the same image digest
+ * Nothing is read from the network and the run folder is not changed.
+ */
+#ifndef DD_IMAGE_VERIFY_H
+#define DD_IMAGE_VERIFY_H
+
+#include <stdbool.h>
+
+struct dd_verify_opts {
+	const char *run;     /* the run folder */
+	const char *key;     /* the signer's public key file; NULL: the mirror's */
+	const char *mirror;  /* NULL: no mirror checks */
+	bool rebuild;        /* needs mirror */
+};
+
+typedef void (*dd_verify_report)(void *ctx, const char *check, bool ok, const char *detail);
+
+/* Run every check, reporting each; returns how many failed. */
+int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx);
+
+#endif
