@@ -1,0 +1,369 @@
+#!/bin/sh
+# Signed provenance and drydock verify: three kinds of signer; an auditor's
+# commands from docs/verifying.md run as written; every tampering with a
+# run (or a changed mirror) is caught and named.
+. "$(dirname "$0")/../lib.sh"
+S=$T_TMP/signers
+setup_signers "$S"
+gpg --homedir "$S/gnupg" --batch --passphrase '' --quick-gen-key \
+	"provenance signer <provenance@example.invalid>" ed25519 sign never 2>/dev/null
+gpg --homedir "$S/gnupg" --export --armor provenance@example.invalid >"$S/prov.asc"
+gpg --homedir "$S/gnupg" --export provenance@example.invalid >"$S/prov.gpg"
+K=$T_TMP/keys
+mkdir -p "$K"
+openssl genpkey -algorithm ed25519 -out "$K/ed.pem" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$K/other.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$K/ec.pem" 2>/dev/null
+openssl genrsa -out "$K/rsa.pem" 2048 2>/dev/null
+for k in ed other ec; do openssl pkey -in "$K/$k.pem" -pubout -out "$K/$k.pub" 2>/dev/null; done
+IN=$T_TMP/in
+bundle_dir "$S" "$IN"
+make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
+M=$T_TMP/mirror
+trusted_mirror "$S" "$M"
+drydock mirror import --mirror "$M" "$T_TMP/b.tar" >/dev/null
+trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
+HELLO=$TOP/fixtures/jobs/hello.yaml
+
+# One signed run of the fixture job per signer, shared by the tests below.
+R=$T_TMP/runs
+drydock build --mirror "$M" -o "$R/ed" --sign "$K/ed.pem" "$HELLO" >/dev/null
+drydock build --mirror "$M" -o "$R/ec" --sign "$K/ec.pem" "$HELLO" >/dev/null
+drydock build --mirror "$M" -o "$R/pgp" --sign provenance@example.invalid \
+	--gnupg-home "$S/gnupg" "$HELLO" >/dev/null
+ED=$R/ed/hello/latest
+
+# json FILE EXPR: a value from a JSON file (python expression over d).
+json() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# doc_block NAME: the shell block after "<!-- test:NAME -->" in docs/verifying.md.
+doc_block() {
+	awk -v m="<!-- test:$1 -->" '$0 == m { f = 1; next }
+		f && /^```sh/ { g = 1; next } g && /^```/ { exit } g { print }' "$TOP/docs/verifying.md"
+}
+
+# auditor NAME RUN: run that block as written, with RUN and a scratch W.
+auditor() {
+	b=$(doc_block "$1")
+	[ -n "$b" ] || t_fail "docs/verifying.md has no block test:$1"
+	mkdir -p w
+	RUN=$2 W=$PWD/w sh -e -c "$b"
+}
+
+# copy_run RUN DIR: a copy of a run folder to tamper with.
+copy_run() { rm -rf "$2"; cp -a "$(cd "$1" && pwd -P)" "$2"; }
+
+# resign RUN KEY.pem PYTHON: change the statement (PYTHON edits st), point
+# the subjects at the files as they now are, and sign it again with KEY
+# (what a builder with a bug, or with the key, could produce).
+resign() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import base64, hashlib, json, subprocess, sys
+run, key, edit = sys.argv[1:]
+p = run + "/provenance.intoto.json"
+env = json.load(open(p))
+st = json.loads(base64.b64decode(env["payload"]))
+exec(edit)
+for s in st["subject"]:
+    try:
+        s["digest"]["sha256"] = hashlib.sha256(open(run + "/" + s["name"], "rb").read()).hexdigest()
+    except FileNotFoundError:
+        pass
+body = json.dumps(st, sort_keys=True, separators=(",", ":")).encode()
+t = env["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
+open(run + "/pae", "wb").write(pae)
+subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", run + "/pae",
+                "-out", run + "/sig"], check=True)
+env["payload"] = base64.b64encode(body).decode()
+env["signatures"] = [{"keyid": "x", "sig": base64.b64encode(open(run + "/sig", "rb").read()).decode()}]
+json.dump(env, open(p, "w"))
+PY
+	rm -f "$1/pae" "$1/sig"
+}
+
+# flip FILE [OFFSET]: change one byte (default: the middle one).
+flip() {
+	python3 - "$1" "${2:-}" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+i = int(sys.argv[2]) if sys.argv[2] else len(b) // 2
+b[i] ^= 0x01
+open(p, "wb").write(bytes(b))
+PY
+}
+
+signed_three_ways() {
+	for k in ed ec; do
+		expect_out "^verified: .*all 10 checks passed" drydock verify --key "$K/$k.pub" "$R/$k/hello/latest"
+	done
+	expect_out "^ok    signature: good ed25519 signature by SHA256:" drydock verify --key "$K/ed.pub" "$ED"
+	expect_out "^ok    signature: good ecdsa-p256 signature" drydock verify --key "$K/ec.pub" "$R/ec/hello/latest"
+	fpr=$(gpg --homedir "$S/gnupg" --with-colons --fingerprint provenance@example.invalid | awk -F: '/^fpr/ { print $10; exit }')
+	expect_out "^ok    signature: good openpgp signature by $fpr" drydock verify --key "$S/prov.asc" "$R/pgp/hello/latest"
+	expect_out "^verified: .*all 10 checks passed" drydock verify --key "$S/prov.gpg" "$R/pgp/hello/latest"
+	# result.json names the signer: kind, fingerprint, public key
+	[ "$(json "$R/pgp/hello/latest/result.json" 'd["provenance"]["key"]["fingerprint"]')" = "$fpr" ] || t_fail "pgp fingerprint"
+	want=SHA256:$(openssl pkey -pubin -in "$K/ed.pub" -outform DER | sha256sum | cut -d' ' -f1)
+	[ "$(json "$ED/result.json" 'd["provenance"]["key"]["fingerprint"]')" = "$want" ] || t_fail "ed fingerprint"
+	[ "$(json "$ED/result.json" 'd["provenance"]["key"]["public_key"]')" = "$(cat "$K/ed.pub")" ] || t_fail "ed public key"
+	[ "$(json "$ED/result.json" 'd["provenance"]["key"]["kind"]')" = ed25519 ] || t_fail "kind"
+	grep -q "provenance: provenance.intoto.json signed by ed25519 key $want" "$ED/build.log" || t_fail "log"
+	# the verdict as JSON
+	drydock verify --json --key "$K/ed.pub" "$ED" >v.json
+	[ "$(json v.json 'd["verified"], d["checks_failed"], len(d["checks"])')" = "(True, 0, 10)" ] || t_fail "json verdict"
+}
+
+auditor_commands_from_the_docs() {
+	cp "$K/ec.pub" signer.pub.pem
+	auditor pae "$R/ec/hello/latest" && auditor ecdsa "$R/ec/hello/latest" >out 2>&1
+	grep -qx "Verified OK" out || { cat out; t_fail "openssl dgst (ECDSA)"; }
+	rm -rf w && cp "$K/ed.pub" signer.pub.pem
+	auditor pae "$ED" && auditor ed25519 "$ED" >out 2>&1
+	grep -qx "Signature Verified Successfully" out || { cat out; t_fail "openssl pkeyutl (Ed25519)"; }
+	auditor subject "$ED" >out
+	[ "$(grep -c ' OK$' out)" -eq 4 ] || { cat out; t_fail "subject checks"; }
+	auditor blobs "$ED" >out
+	[ "$(grep -c 'pkg:apk/stable/' out)" -eq 2 ] || { cat out; t_fail "blob checks"; }
+	rm -rf w && cp "$S/prov.asc" signer.asc
+	auditor pae "$R/pgp/hello/latest" && auditor openpgp "$R/pgp/hello/latest" >out 2>&1
+	grep -q 'Good signature from "provenance signer' out || { cat out; t_fail "gpgv"; }
+	# the same commands refuse a changed payload
+	rm -rf w && copy_run "$ED" bad && resign bad "$K/other.pem" 'st["predicate"]["runDetails"]["builder"]["id"] = "x"'
+	cp "$K/ed.pub" signer.pub.pem
+	auditor pae "$PWD/bad"
+	if auditor ed25519 "$PWD/bad" >out 2>&1; then t_fail "openssl accepted another key's signature"; fi
+	grep -q "Signature Verification Failure" out || { cat out; t_fail "openssl output"; }
+}
+
+statement_says_what_was_built() {
+	python3 - "$ED" "$HELLO" "$M" <<'PY'
+import base64, hashlib, json, sys, sqlite3
+run, job, mirror = sys.argv[1:]
+env = json.load(open(run + "/provenance.intoto.json"))
+assert env["payloadType"] == "application/vnd.in-toto+json" and len(env["signatures"]) == 1
+st = json.loads(base64.b64decode(env["payload"]))
+r = json.load(open(run + "/result.json"))
+assert st["_type"] == "https://in-toto.io/Statement/v1"
+assert st["predicateType"] == "https://slsa.dev/provenance/v1"
+assert st["subject"][0] == {"name": "drydock.local/hello:latest", "digest": {"sha256": r["digest"][7:]}}
+assert [s["name"] for s in st["subject"][1:]] == ["image.oci.tar", "sbom.spdx.json", "sbom.cdx.json"]
+assert st["subject"][1]["digest"]["sha256"] == r["archive_sha256"]
+bd = st["predicate"]["buildDefinition"]
+j = bd["externalParameters"]["job"]
+text = open(job, "rb").read()
+assert j["content"].encode() == text and j["sha256"] == hashlib.sha256(text).hexdigest() == r["job"]["sha256"]
+assert bd["externalParameters"]["SOURCE_DATE_EPOCH"] == 1700000000
+assert bd["internalParameters"]["policy"]["allow_unguarded"] is False
+db = sqlite3.connect(mirror + "/index.db")
+ent = db.execute("SELECT version, sha256 FROM entitlements").fetchone()
+assert bd["internalParameters"]["policy"]["entitlement"]["sha256"] == ent[1]
+deps = bd["resolvedDependencies"]
+pk = {d["digest"]["sha256"] for d in deps if d["annotations"]["kind"] == "package"}
+assert pk == {p["sha256"] for p in r["archs"][0]["packages"]}, pk
+bundles = [d for d in deps if d["annotations"]["kind"] == "bundle-manifest"]
+assert [b["digest"]["sha256"] for b in bundles] == [x[0] for x in db.execute("SELECT digest FROM bundles")]
+assert bundles[0]["uri"] == "urn:drydock:bundle:stable:1"
+e = [d for d in deps if d["annotations"]["kind"] == "entitlement-manifest"]
+assert len(e) == 1 and e[0]["digest"]["sha256"] == ent[1] and e[0]["uri"] == "urn:drydock:entitlement:1"
+assert any(d["uri"] == "pkg:apk/stable/hello-drydock@1.2.3-r0?arch=x86_64" for d in deps)
+rd = st["predicate"]["runDetails"]
+assert rd["metadata"]["invocationId"] == r["run_id"] and rd["metadata"]["startedOn"] == r["started"]
+assert rd["builder"]["id"].startswith("urn:drydock:builder:") and rd["builder"]["version"]["drydock"]
+PY
+}
+
+mirror_and_rebuild_agree() {
+	expect_out "^verified: .*all 12 checks passed" drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild "$ED"
+	grep -q "^ok    mirror: 2 packages, 1 bundle manifest(s) and 1 entitlement manifest(s)" "$T_TMP/.o" || t_fail "mirror line"
+	grep -q "^ok    rebuild: .*hello.yaml rebuilt from the mirror gives the same sha256:" "$T_TMP/.o" || t_fail "rebuild line"
+	# the OpenPGP and ECDSA runs are the same image
+	[ "$(json "$ED/result.json" 'd["digest"]')" = "$(json "$R/pgp/hello/latest/result.json" 'd["digest"]')" ] || t_fail "signer changed the image"
+}
+
+# tampered NAME PATTERN...: verify the copy "NAME" with the ed25519 key; it
+# must fail, with each PATTERN in its output.
+tampered() {
+	run=$1
+	shift
+	expect_fail 1 "^NOT VERIFIED: " drydock verify --key "$K/ed.pub" "$run"
+	for p in "$@"; do
+		grep -Eq -- "$p" "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "verify output lacks /$p/"; }
+	done
+}
+
+tampered_bytes_are_caught() {
+	layout_manifest "$ED/image" >m.json
+	layer=$(json m.json 'd["layers"][-1]["digest"][7:]')
+	config=$(json m.json 'd["config"]["digest"][7:]')
+	copy_run "$ED" a && flip "a/image/blobs/sha256/$layer"
+	tampered a "^FAIL  blobs: blob sha256:$layer: its content hashes to sha256:" "^ok    signature"
+	copy_run "$ED" b && flip "b/image/blobs/sha256/$config" 5
+	tampered b "^FAIL  blobs: blob sha256:$config: its content hashes to"
+	copy_run "$ED" c && sed -i 's/"MIT"/"GPL"/' c/sbom.spdx.json
+	tampered c "^FAIL  files: sbom.spdx.json: its content hashes to .* \(the file was changed after the build\)"
+	copy_run "$ED" d && python3 - d/provenance.intoto.json <<'PY'
+import base64, json, sys
+p = sys.argv[1]
+env = json.load(open(p))
+body = bytearray(base64.b64decode(env["payload"]))
+i = body.index(b"hello-drydock")
+body[i] ^= 0x01
+env["payload"] = base64.b64encode(bytes(body)).decode()
+json.dump(env, open(p, "w"))
+PY
+	tampered d "^FAIL  signature: .*BAD signature"
+	copy_run "$ED" e && python3 - e/provenance.intoto.json <<'PY'
+import base64, json, sys
+p = sys.argv[1]
+env = json.load(open(p))
+s = bytearray(base64.b64decode(env["signatures"][0]["sig"]))
+s[10] ^= 0x01
+env["signatures"][0]["sig"] = base64.b64encode(bytes(s)).decode()
+json.dump(env, open(p, "w"))
+PY
+	tampered e "^FAIL  signature: .*BAD signature"
+	copy_run "$ED" f && flip f/image.oci.tar
+	tampered f "^FAIL  files: image.oci.tar: its content hashes to"
+}
+
+another_key_is_refused() {
+	# the right run, checked against another key
+	expect_fail 1 "^FAIL  signature: .*BAD signature: the signature does not verify with ed25519 key" \
+		drydock verify --key "$K/other.pub" "$ED"
+	expect_fail 1 "^FAIL  signature: .*BAD signature" drydock verify --key "$K/ec.pub" "$ED"
+	expect_fail 1 "^FAIL  signature: .*signed by another key" drydock verify --key "$S/other.asc" "$R/pgp/hello/latest"
+	# a run re-signed by another key
+	copy_run "$ED" g && resign g "$K/other.pem" ''
+	tampered g "^FAIL  signature: .*BAD signature" "^ok    files"
+	# no key, no signature, a private key instead of a public one
+	expect_fail 1 "^FAIL  signature: no key to check it with: give --key" drydock verify "$ED"
+	drydock build --mirror "$M" -o unsigned "$HELLO" >/dev/null
+	grep -q "the provenance is not signed" unsigned/hello/latest/result.json || t_fail "warning"
+	expect_fail 1 "^FAIL  signature: provenance.intoto.json carries no signature \(the run was built without --sign\)" \
+		drydock verify --key "$K/ed.pub" unsigned/hello/latest
+	expect_fail 1 "^FAIL  signature: .*ed.pem is a private key; give the public key" \
+		drydock verify --key "$K/ed.pem" "$ED"
+}
+
+sbom_lies_are_caught() {
+	# a package left out of both SBOMs, the statement re-signed with the right key
+	copy_run "$ED" h
+	python3 - h <<'PY'
+import json, sys
+d = sys.argv[1]
+s = json.load(open(d + "/sbom.spdx.json"))
+s["packages"] = [p for p in s["packages"] if p["name"] != "hello-drydock"]
+s["relationships"] = [r for r in s["relationships"] if "hello-drydock" not in json.dumps(r)]
+json.dump(s, open(d + "/sbom.spdx.json", "w"))
+c = json.load(open(d + "/sbom.cdx.json"))
+c["components"] = [x for x in c["components"] if x["name"] != "hello-drydock"]
+json.dump(c, open(d + "/sbom.cdx.json", "w"))
+PY
+	resign h "$K/ed.pem" ''
+	tampered h "^ok    signature" "^ok    files" \
+		"^FAIL  provenance-packages: the provenance lists hello-drydock@1.2.3-r0 [0-9a-f]{64}, sbom.spdx.json does not" \
+		"^FAIL  installed-db: x86_64 .*the image's installed database lists hello-drydock@1.2.3-r0, sbom.spdx.json does not" \
+		"^FAIL  image-sbom: x86_64 .*the SBOM inside the image lists hello-drydock@1.2.3-r0 [0-9a-f]{64}, sbom.spdx.json does not"
+	# one package too many, in the SBOMs and the provenance alike
+	copy_run "$ED" i
+	python3 - i <<'PY'
+import json, sys
+d = sys.argv[1]
+x = "0" * 64
+s = json.load(open(d + "/sbom.spdx.json"))
+p = dict(s["packages"][1], SPDXID="SPDXRef-Package-x86-64-extra-9.9-r0", name="extra", versionInfo="9.9-r0")
+p["checksums"] = [{"algorithm": "SHA256", "checksumValue": x}]
+p["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                      "referenceLocator": "pkg:apk/stable/extra@9.9-r0?arch=x86_64"}]
+s["packages"].append(p)
+json.dump(s, open(d + "/sbom.spdx.json", "w"))
+c = json.load(open(d + "/sbom.cdx.json"))
+q = dict(c["components"][0], name="extra", version="9.9-r0", hashes=[{"alg": "SHA-256", "content": x}])
+q["bom-ref"] = q["purl"] = "pkg:apk/stable/extra@9.9-r0?arch=x86_64"
+c["components"].append(q)
+json.dump(c, open(d + "/sbom.cdx.json", "w"))
+PY
+	resign i "$K/ed.pem" 'st["predicate"]["buildDefinition"]["resolvedDependencies"].append({"uri": "pkg:apk/stable/extra@9.9-r0?arch=x86_64", "digest": {"sha256": "0" * 64}, "annotations": {"kind": "package"}})'
+	tampered i "^ok    signature" "^ok    sboms" "^ok    provenance-packages" \
+		"^FAIL  installed-db: .*sbom.spdx.json lists extra@9.9-r0, the image's installed database does not" \
+		"^FAIL  image-sbom: .*sbom.spdx.json lists extra@9.9-r0 0{64}, the SBOM inside the image does not"
+	# the two SBOMs disagree
+	copy_run "$ED" j && sed -i 's/"1.2.3-r0"/"1.2.4-r0"/' j/sbom.cdx.json && resign j "$K/ed.pem" ''
+	tampered j "^FAIL  sboms: sbom.spdx.json lists hello-drydock@1.2.3-r0 .*, sbom.cdx.json does not"
+}
+
+subject_of_another_image() {
+	printf 'base: hello\ncontents:\n  packages: [hello-drydock]\ncmd: other\n' >other.yaml
+	drydock build --mirror "$M" -o o --sign "$K/ed.pem" other.yaml >/dev/null
+	copy_run "$ED" k && cp o/other/latest/provenance.intoto.json k/
+	top=$(json "$ED/result.json" 'd["digest"]')
+	tampered k "^ok    signature" \
+		"^FAIL  subject: the statement is about sha256:$(json o/other/latest/result.json 'd["digest"][7:]'), the image layout holds $top" \
+		"^FAIL  files: image.oci.tar: its content hashes to"
+}
+
+changed_mirror_is_caught() {
+	cp -a "$M" m2
+	# a newer hello-drydock, entitled, in bundle 2: the job now resolves to it
+	mkdir -p in2/packages
+	drydock pkg build --info "$TOP/fixtures/packages/hello-drydock/PKGINFO" --set pkgver=1.2.4-r0 \
+		--sign "$S/apk.rsa" -o in2/packages/hello-drydock-1.2.4.apk "$TOP/fixtures/packages/hello-drydock/root" >/dev/null
+	entitlement_json 2 2030-01-01T00:00:00Z '[{"name": "base-files", "version": "1.0-r0"},
+	 {"name": "hello-drydock", "version": "1.2.4-r0"}]' >in2/entitlements.json
+	sign_entitlement "$S" in2/entitlements.json
+	make_bundle "$S" in2 b2.tar 2
+	drydock mirror import --mirror m2 b2.tar >/dev/null
+	expect_fail 1 "^FAIL  rebuild: .*hello.yaml rebuilt from the mirror gives sha256:[0-9a-f]{64}, this run holds sha256:$(json "$ED/result.json" 'd["digest"][7:]')" \
+		drydock verify --key "$K/ed.pub" --mirror m2 --rebuild "$ED"
+	grep -q "^ok    mirror: " "$T_TMP/.o" || t_fail "the old packages are still in the mirror"
+	# a package blob damaged in the mirror
+	sha=$(json "$ED/result.json" '[p["sha256"] for p in d["archs"][0]["packages"] if p["name"] == "hello-drydock"][0]')
+	flip "m2/blobs/sha256/$sha"
+	expect_fail 1 "^FAIL  mirror: hello-drydock-1.2.3-r0.apk: the mirror's blob .*$sha is damaged" \
+		drydock verify --key "$K/ed.pub" --mirror m2 "$ED"
+	# a mirror that never saw these packages
+	drydock trust add --mirror m3 --role bundle "$S/bundle.asc" >/dev/null
+	expect_fail 1 "^FAIL  mirror: base-files-1.0-r0.apk \(sha256:[0-9a-f]{64}\) is not in the mirror" \
+		drydock verify --key "$K/ed.pub" --mirror m3 "$ED"
+}
+
+bad_signing_keys() {
+	expect_fail 1 "rsa.pem: a RSA key; drydock signs with ECDSA P-256 or Ed25519" \
+		drydock build --mirror "$M" -o x --sign "$K/rsa.pem" "$HELLO"
+	expect_fail 1 "no secret key nobody@example.invalid" \
+		drydock build --mirror "$M" -o x --sign nobody@example.invalid --gnupg-home "$S/gnupg" "$HELLO"
+	echo "not a key" >junk.pem
+	expect_fail 1 "junk.pem: not a PEM private key" drydock build --mirror "$M" -o x --sign junk.pem "$HELLO"
+	[ ! -e x/hello/latest ] || t_fail "a run was published"
+	expect_fail 2 "give one run folder" drydock verify
+	expect_fail 1 "^FAIL  signature: .*nowhere/provenance.intoto.json" drydock verify --key "$K/ed.pub" nowhere
+}
+
+two_architectures_verify() {
+	need_corpus
+	apko_mirror "$S" am
+	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64, arm64]\n' >two.yaml
+	drydock build --mirror am -o out --sign "$K/ed.pem" two.yaml >/dev/null
+	expect_out "^verified: .*all 13 checks passed" drydock verify --key "$K/ed.pub" --mirror am out/two/latest
+	grep -q "^ok    installed-db: x86_64: the image's apk database holds the same 2 packages" "$T_TMP/.o" || t_fail "x86_64 db"
+	grep -q "^ok    installed-db: aarch64: " "$T_TMP/.o" || t_fail "aarch64 db"
+	grep -q "^ok    diff_ids: 4 layers" "$T_TMP/.o" || t_fail "layers"
+	n=$(python3 -c 'import base64,json,sys; print(len(json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))["subject"]))' out/two/latest/provenance.intoto.json)
+	[ "$n" -eq 6 ] || t_fail "subjects: $n"
+}
+
+t_run signed_three_ways
+t_run auditor_commands_from_the_docs
+t_run statement_says_what_was_built
+t_run mirror_and_rebuild_agree
+t_run tampered_bytes_are_caught
+t_run another_key_is_refused
+t_run sbom_lies_are_caught
+t_run subject_of_another_image
+t_run changed_mirror_is_caught
+t_run bad_signing_keys
+t_run two_architectures_verify
