@@ -30,15 +30,18 @@ static int audit_trust(struct dd_store *s, const char *action, const char *role,
 }
 
 static const char add_help[] =
-	"usage: drydock trust add --role bundle|entitlement|apk [--mirror DIR] KEYFILE...\n\n"
+	"usage: drydock trust add --role bundle|entitlement|apk|provenance [--mirror DIR]\n"
+	"                         KEYFILE...\n\n"
 	"Trust each key for one role: OpenPGP public keys (armored or binary)\n"
 	"sign bundles or entitlement manifests; APK RSA public keys (PEM, named\n"
-	"as the packages name them, e.g. builder.rsa.pub) sign packages and indexes.\n";
+	"as the packages name them, e.g. builder.rsa.pub) sign packages and indexes;\n"
+	"OpenPGP or PEM (ECDSA P-256, Ed25519) public keys sign provenance, which\n"
+	"'drydock verify --mirror' then accepts without --key.\n";
 
 static const char remove_help[] =
 	"usage: drydock trust remove --role ROLE [--mirror DIR] ID...\n\n"
-	"Stop trusting keys: ID is the fingerprint (OpenPGP) or the key file name\n"
-	"(apk), as 'drydock trust list' shows them.\n";
+	"Stop trusting keys: ID is the fingerprint (OpenPGP, or SHA256:... for a PEM\n"
+	"provenance key) or the key file name (apk), as 'drydock trust list' shows them.\n";
 
 /* trust add and trust remove: the same options, one key or id per operand. */
 static int trust_change(int argc, char **argv, bool add)
@@ -162,7 +165,7 @@ static int trust_list(int argc, char **argv)
 }
 
 static const struct dd_subcommand trust_commands[] = {
-	{ "add", trust_add, "trust a key for a role (bundle, entitlement, apk)" },
+	{ "add", trust_add, "trust a key for a role (bundle, entitlement, apk, provenance)" },
 	{ "list", trust_list, "show the trusted keys and their roles" },
 	{ "remove", trust_remove, "stop trusting a key" },
 	{ NULL, NULL, NULL },

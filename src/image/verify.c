@@ -96,6 +96,59 @@ static const char *jstr(json_t *o, const char *key)
 
 /* ---- the envelope and the statement ----------------------------------------- */
 
+/* The envelope's signatures against the keys the mirror trusts for provenance. */
+static void mirror_signature(struct verify *v, const struct dd_dsse *e, const struct dd_buf *pae)
+{
+	struct dd_store *s = NULL;
+	struct dd_trust t;
+	struct dd_buf why = DD_BUF_INIT;
+	char fpr[41];
+
+	if (dd_store_open(v->o->mirror, 0, &s) || dd_trustdb_load(s, &t)) {
+		check(v, "signature", false, "%s", dd_error_detail());
+		dd_store_close(s);
+		return;
+	}
+	for (size_t i = 0; i < e->n_sigs; i++) {
+		const struct dd_dsse_sig *g = &e->sigs[i];
+		struct dd_sigkey k;
+		int rc;
+
+		dd_buf_reset(&why);
+		if (!strncmp(g->keyid, "SHA256:", 7)) {
+			enum dd_sigkey_kind kind = DD_KEY_ED25519;
+
+			rc = dd_trustdb_provenance_key(s, g->keyid, &k);
+			if (!rc) {
+				kind = k.kind;
+				rc = dd_sigkey_verify(&k, pae->ptr, pae->len, g->sig.ptr, g->sig.len);
+				dd_sigkey_close(&k);
+			}
+			if (!rc) {
+				check(v, "signature", true, "good %s signature by %s, a key the mirror "
+				      "trusts for provenance", dd_sigkey_kind_str(kind), g->keyid);
+				goto out;
+			}
+		} else {
+			rc = dd_pgp_verify(t.pgp, pae->ptr, pae->len, g->sig.ptr, g->sig.len, fpr);
+			if (!rc && dd_trust_has(&t, DD_ROLE_PROVENANCE, fpr)) {
+				check(v, "signature", true, "good openpgp signature by %s, a key the "
+				      "mirror trusts for provenance", fpr);
+				goto out;
+			}
+			if (!rc)
+				rc = dd_error(DD_E_SIG_UNKNOWN, "signed by %s, which the mirror does "
+					      "not trust for provenance", fpr);
+		}
+		dd_buf_adds(&why, dd_error_detail());
+	}
+	check(v, "signature", false, "%s: %s", DD_PROVENANCE_FILE, why.ptr);
+out:
+	dd_trustdb_unload(&t);
+	dd_store_close(s);
+	dd_buf_release(&why);
+}
+
 static void check_envelope(struct verify *v)
 {
 	char *path = run_path(v, DD_PROVENANCE_FILE);
@@ -118,9 +171,12 @@ static void check_envelope(struct verify *v)
 	} else if (!e.n_sigs) {
 		check(v, "signature", false, "%s carries no signature (the run was built without "
 		      "--sign)", DD_PROVENANCE_FILE);
-	} else if (!v->o->key) {
+	} else if (!v->o->key && !v->o->mirror) {
 		check(v, "signature", false, "no key to check it with: give --key with the "
-		      "signer's public key, from a source you trust");
+		      "signer's public key, from a source you trust, or --mirror with a mirror "
+		      "that trusts it for provenance");
+	} else if (!v->o->key) {
+		mirror_signature(v, &e, &pae);
 	} else if (dd_sigkey_open_public(v->o->key, &key)) {
 		check(v, "signature", false, "%s", dd_error_detail());
 	} else {

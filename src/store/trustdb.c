@@ -22,8 +22,8 @@ int dd_trustdb_load(struct dd_store *s, struct dd_trust *t)
 		const char *id = (const char *)sqlite3_column_text(st, 1);
 		enum dd_role r;
 
-		if (dd_role_parse(role, &r))
-			continue;
+		if (dd_role_parse(role, &r) || !strncmp(id, "SHA256:", 7))
+			continue; /* PEM provenance keys: dd_trustdb_provenance_key() */
 		if (r != DD_ROLE_APK) {
 			dd_trust_add_fpr(t, r, id);
 			continue;
@@ -93,6 +93,70 @@ out:
 	return rc;
 }
 
+static void pem_path(struct dd_store *s, const char *fpr, struct dd_buf *out)
+{
+	dd_buf_reset(out);
+	dd_buf_addf(out, "%s/keys/provenance/%s.pem", s->root, fpr + 7);
+}
+
+/* A PEM public key trusted for provenance, kept as keys/provenance/<hex>.pem. */
+static int add_pem_key(struct dd_store *s, const char *keyfile, struct dd_buf *id)
+{
+	struct dd_sigkey k;
+	struct dd_buf dst = DD_BUF_INIT, dir = DD_BUF_INIT;
+	int rc = dd_sigkey_open_public(keyfile, &k);
+
+	if (rc)
+		return rc;
+	dd_buf_adds(id, k.fingerprint);
+	pem_path(s, k.fingerprint, &dst);
+	dd_buf_addf(&dir, "%s/keys/provenance", s->root);
+	rc = dd_mkdirs(dir.ptr, 0755);
+	if (!rc)
+		rc = dd_write_file(dst.ptr, k.public_key.ptr, k.public_key.len);
+	dd_sigkey_close(&k);
+	dd_buf_release(&dst);
+	dd_buf_release(&dir);
+	return rc;
+}
+
+static bool is_pem_public(const char *keyfile)
+{
+	struct dd_buf data = DD_BUF_INIT;
+	bool pem = !dd_read_file(keyfile, 1 << 20, &data) &&
+		   memmem(data.ptr, data.len, "-----BEGIN PUBLIC KEY-----", 26);
+
+	dd_buf_release(&data);
+	return pem;
+}
+
+int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sigkey *k)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	bool trusted = false;
+	int rc = dd_db_prepare(s, "SELECT 1 FROM trusted_keys WHERE role = 'provenance' AND "
+			       "id = ?", &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, fpr, -1, SQLITE_TRANSIENT);
+	trusted = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!trusted || strncmp(fpr, "SHA256:", 7) || strlen(fpr) != 71 || strchr(fpr, '/'))
+		return dd_error(DD_E_SIG_UNKNOWN, "key %s is not trusted for provenance by the "
+				"mirror (drydock trust add --role provenance KEY)", fpr);
+	pem_path(s, fpr, &path);
+	rc = dd_sigkey_open_public(path.ptr, k);
+	if (!rc && strcmp(k->fingerprint, fpr)) {
+		dd_sigkey_close(k);
+		rc = dd_error(DD_E_CRYPTO, "%s does not hold key %s (run drydock trust add again)",
+			      path.ptr, fpr);
+	}
+	dd_buf_release(&path);
+	return rc;
+}
+
 int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile,
 		   struct dd_buf *id, struct dd_buf *label)
 {
@@ -105,6 +169,8 @@ int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile,
 	dd_buf_reset(label);
 	if (role == DD_ROLE_APK) {
 		rc = add_apk_key(s, keyfile, id);
+	} else if (role == DD_ROLE_PROVENANCE && is_pem_public(keyfile)) {
+		rc = add_pem_key(s, keyfile, id);
 	} else {
 		rc = dd_pgp_open(dd_store_path(s, "gnupg", &home), &pgp);
 		if (!rc)
@@ -158,6 +224,11 @@ int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
 	if (role == DD_ROLE_APK) {
 		dd_buf_addf(&path, "%s/keys/apk/%s", s->root, id);
 		unlink(path.ptr);
+	} else if (!strncmp(id, "SHA256:", 7)) {
+		if (!strchr(id, '/')) {
+			pem_path(s, id, &path);
+			unlink(path.ptr);
+		}
 	} else if (count_rows(s, "SELECT count(*) FROM trusted_keys WHERE id = ? COLLATE NOCASE",
 			      id, NULL) == 0) {
 		/* no role left: the key leaves the mirror's keyring too */

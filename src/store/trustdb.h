@@ -1,11 +1,13 @@
 /*
  * The mirror's trusted keys: OpenPGP keys in ROOT/gnupg, APK RSA keys in
- * ROOT/keys/apk, and which role each is trusted for in the index.
+ * ROOT/keys/apk, PEM provenance keys in ROOT/keys/provenance, and which
+ * role each is trusted for in the index.
  */
 #ifndef DD_STORE_TRUSTDB_H
 #define DD_STORE_TRUSTDB_H
 
 #include "store/store.h"
+#include "trust/sign.h"
 #include "trust/trust.h"
 
 /* Load every trusted key of the mirror; t->pgp is opened on ROOT/gnupg. */
@@ -20,6 +22,12 @@ void dd_trustdb_unload(struct dd_trust *t);
  */
 int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile,
 		   struct dd_buf *id, struct dd_buf *label);
+
+/*
+ * The PEM key with fingerprint fpr ("SHA256:<hex>") when the mirror
+ * trusts it for provenance; DD_E_SIG_UNKNOWN when it does not.
+ */
+int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sigkey *k);
 
 /* Stop trusting id (fingerprint or APK key name) for role. */
 int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id);

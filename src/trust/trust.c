@@ -10,17 +10,20 @@
 
 const char *dd_role_str(enum dd_role r)
 {
-	return r == DD_ROLE_BUNDLE ? "bundle" : r == DD_ROLE_ENTITLEMENT ? "entitlement" : "apk";
+	static const char *const names[DD_N_ROLES] = { "bundle", "entitlement", "apk",
+						       "provenance" };
+
+	return names[r];
 }
 
 int dd_role_parse(const char *s, enum dd_role *r)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < DD_N_ROLES; i++)
 		if (!strcmp(s, dd_role_str((enum dd_role)i))) {
 			*r = (enum dd_role)i;
 			return 0;
 		}
-	return dd_error(DD_E_USAGE, "role '%s' is not bundle, entitlement or apk", s);
+	return dd_error(DD_E_USAGE, "role '%s' is not bundle, entitlement, apk or provenance", s);
 }
 
 void dd_trust_add_fpr(struct dd_trust *t, enum dd_role r, const char *fpr)
@@ -41,9 +44,10 @@ bool dd_trust_has(const struct dd_trust *t, enum dd_role r, const char *fpr)
 
 void dd_trust_release(struct dd_trust *t)
 {
-	free(t->fprs[0]);
-	free(t->fprs[1]);
-	t->fprs[0] = t->fprs[1] = NULL;
-	t->n_fprs[0] = t->n_fprs[1] = 0;
+	for (int r = 0; r < DD_N_ROLES; r++) {
+		free(t->fprs[r]);
+		t->fprs[r] = NULL;
+		t->n_fprs[r] = 0;
+	}
 	dd_keyring_release(&t->apk);
 }

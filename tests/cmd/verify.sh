@@ -331,6 +331,29 @@ changed_mirror_is_caught() {
 		drydock verify --key "$K/ed.pub" --mirror m3 "$ED"
 }
 
+mirror_trusts_provenance_keys() {
+	cp -a "$M" mt
+	# nothing trusted for provenance yet
+	expect_fail 1 "^FAIL  signature: .*key SHA256:[0-9a-f]{64} is not trusted for provenance by the mirror" \
+		drydock verify --mirror mt "$ED"
+	expect_out "trusted as a provenance key: SHA256:" drydock trust add --mirror mt --role provenance "$K/ed.pub"
+	expect_out "trusted as a provenance key: [0-9A-F]{40}" drydock trust add --mirror mt --role provenance "$S/prov.asc"
+	expect_out "^ok    signature: good ed25519 signature by SHA256:.*, a key the mirror trusts for provenance" \
+		drydock verify --mirror mt "$ED"
+	expect_out "^verified: .*all 11 checks passed" drydock verify --mirror mt "$R/pgp/hello/latest"
+	grep -Eq "^ok    signature: good openpgp signature by [0-9A-F]{40}, a key the mirror trusts" "$T_TMP/.o" ||
+		t_fail "pgp line"
+	# the bundle key is trusted, but not for provenance
+	drydock build --mirror mt -o bk --sign bundle@example.invalid --gnupg-home "$S/gnupg" "$HELLO" >/dev/null
+	expect_fail 1 "^FAIL  signature: .*signed by [0-9A-F]{40}, which the mirror does not trust for provenance" \
+		drydock verify --mirror mt bk/hello/latest
+	expect_fail 1 "^FAIL  signature: .*is not trusted for provenance" drydock verify --mirror mt "$R/ec/hello/latest"
+	id=$(drydock trust list --mirror mt | awk '$1 == "provenance" && $2 ~ /^SHA256:/ { print $2 }')
+	expect_out "no longer trusted" drydock trust remove --mirror mt --role provenance "$id"
+	[ ! -e "mt/keys/provenance/${id#SHA256:}.pem" ] || t_fail "key file left"
+	expect_fail 1 "is not trusted for provenance" drydock verify --mirror mt "$ED"
+}
+
 bad_signing_keys() {
 	expect_fail 1 "rsa.pem: a RSA key; drydock signs with ECDSA P-256 or Ed25519" \
 		drydock build --mirror "$M" -o x --sign "$K/rsa.pem" "$HELLO"
@@ -365,5 +388,6 @@ t_run another_key_is_refused
 t_run sbom_lies_are_caught
 t_run subject_of_another_image
 t_run changed_mirror_is_caught
+t_run mirror_trusts_provenance_keys
 t_run bad_signing_keys
 t_run two_architectures_verify
