@@ -200,7 +200,7 @@ static void check_envelope(struct verify *v)
 		dd_buf_release(&why);
 		dd_sigkey_close(&key);
 	}
-	v->st = json_loadb(e.payload.ptr, e.payload.len, 0, &jerr);
+	v->st = json_loadb(e.payload.ptr, e.payload.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v->st) {
 		check(v, "statement", false, "the payload is not JSON: %s", jerr.text);
 	} else if (strcmp(jstr(v->st, "_type"), DD_INTOTO_STATEMENT) ||
@@ -935,7 +935,8 @@ static void check_rebuild(struct verify *v)
 	json_t *bd, *ext, *job, *result = NULL, *sde;
 	const char *content, *file, *base, *tmp = getenv("TMPDIR");
 	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT, out = DD_BUF_INIT;
-	struct dd_build_opts bo = { v->o->mirror, NULL, 0, false, NULL, NULL };
+	/* no layer cache: the rebuild depends on the signed packages alone */
+	struct dd_build_opts bo = { v->o->mirror, NULL, 0, true, NULL, NULL };
 	char *old_sde = getenv("SOURCE_DATE_EPOCH"), *run_dir = NULL;
 	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0);
 	const char *want = top ? jstr(top, "digest") + 7 : "";

@@ -21,8 +21,9 @@
  *                 each package came from the bundle named, and every
  *                 bundle and entitlement signature verifies with a key
  *                 the mirror trusts for that role
- *   rebuild       (--rebuild) the job, rebuilt from the mirror into a
- *                 temporary folder, gives the same image digest
+ *   rebuild       (--rebuild) the job, rebuilt from the mirror (without its
+ *                 layer cache) into a temporary folder, gives the same
+ *                 image digest
  * Nothing is read from the network and the run folder is not changed.
  */
 #ifndef DD_IMAGE_VERIFY_H

@@ -579,6 +579,23 @@ static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
 	return 0;
 }
 
+/* A context on dir and the secret key keyid in it, able to sign. */
+static int open_secret_key(const char *dir, const char *keyid, gpgme_ctx_t *ctx,
+			   gpgme_key_t *key)
+{
+	int ret;
+
+	*ctx = NULL;
+	*key = NULL;
+	if (strlen(keyid) < 8) /* gpgme_get_key() wants at least a short key id */
+		return dd_error(DD_E_USAGE,
+				"'%s' is too short to name a key; give its fingerprint", keyid);
+	ret = new_ctx(dir, ctx);
+	if (!ret)
+		ret = get_secret_key(*ctx, dir ? dir : "the default GnuPG home", keyid, key);
+	return ret;
+}
+
 int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len,
 		struct dd_buf *sig)
 {
@@ -591,13 +608,7 @@ int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len
 	int ret;
 
 	dd_buf_reset(sig);
-	if (strlen(keyid) < 8) /* gpgme_get_key() wants at least a short key id */
-		return dd_error(DD_E_USAGE,
-				"'%s' is too short to name a key; give its fingerprint", keyid);
-	ret = new_ctx(dir, &ctx);
-	if (!ret)
-		ret = get_secret_key(ctx, where, keyid, &key);
-	if (ret)
+	if ((ret = open_secret_key(dir, keyid, &ctx, &key)))
 		goto out;
 	gpgme_set_armor(ctx, 0);
 	gpgme_set_textmode(ctx, 0);
@@ -643,13 +654,7 @@ int dd_pgp_signing_key(const char *dir, const char *keyid, char fpr[41], struct 
 	int ret;
 
 	fpr[0] = 0;
-	if (strlen(keyid) < 8)
-		return dd_error(DD_E_USAGE,
-				"'%s' is too short to name a key; give its fingerprint", keyid);
-	ret = new_ctx(dir, &ctx);
-	if (!ret)
-		ret = get_secret_key(ctx, where, keyid, &key);
-	if (ret)
+	if ((ret = open_secret_key(dir, keyid, &ctx, &key)))
 		goto out;
 	copy_upper(fpr, key->subkeys->fpr);
 	gpgme_set_armor(ctx, 1);
