@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SUITES(X) X(pgp) X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest)
+#define SUITES(X) X(pgp) X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) X(provenance)
 
 #define DECLARE(name) void suite_##name(void);
 SUITES(DECLARE)
