@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: any bytes as a bundle manifest, an entitlement
- * manifest, a job file and a dependency list.
+ * manifest, a job file, a dependency list and a provenance envelope.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "apk/dep.h"
 #include "bundle/manifest.h"
+#include "image/provenance.h"
 #include "job/job.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dd_manifest m;
 	struct dd_entitlement e;
 	struct dd_job j;
+	struct dd_dsse env;
 	struct dd_dep *deps = NULL;
 	size_t n = 0;
 	char path[64];
@@ -38,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fclose(f);
 		if (dd_job_load(path, &j) == 0)
 			dd_job_release(&j);
+		if (dd_dsse_read(path, &env) == 0)
+			dd_dsse_release(&env);
 		unlink(path);
 	}
 	return 0;
