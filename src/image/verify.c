@@ -306,22 +306,24 @@ static void parse_db(const char *text, size_t len, json_t *set)
 	free(name);
 }
 
-/* "name@version sha256" of the packages of an SPDX document (arch: any). */
-static void spdx_packages(json_t *doc, const char *arch, json_t *set)
+/* The packages of an SPDX document: "name@version sha256" into all and,
+ * when by_arch is not NULL, "name@version sha256 arch" into by_arch. */
+static void spdx_packages(json_t *doc, json_t *all, json_t *by_arch)
 {
 	json_t *p;
 	size_t i;
 
 	json_array_foreach(json_object_get(doc, "packages"), i, p) {
 		json_t *ref = json_array_get(json_object_get(p, "externalRefs"), 0);
-		const char *purl = jstr(ref, "referenceLocator"), *a = strstr(purl, "?arch=");
+		const char *a = strstr(jstr(ref, "referenceLocator"), "?arch="), *sha;
 
 		if (strncmp(jstr(p, "SPDXID"), "SPDXRef-Package-", 16))
 			continue;
-		if (arch && (!a || strcmp(a + 6, arch)))
-			continue;
-		add_key(set, "%s@%s %s", jstr(p, "name"), jstr(p, "versionInfo"),
-			jstr(json_array_get(json_object_get(p, "checksums"), 0), "checksumValue"));
+		sha = jstr(json_array_get(json_object_get(p, "checksums"), 0), "checksumValue");
+		add_key(all, "%s@%s %s", jstr(p, "name"), jstr(p, "versionInfo"), sha);
+		if (by_arch)
+			add_key(by_arch, "%s@%s %s %s", jstr(p, "name"), jstr(p, "versionInfo"), sha,
+				a ? a + 6 : "?");
 	}
 }
 
@@ -402,7 +404,7 @@ static int scan_layer(const char *path, char diff[72], struct image *img, struct
 
 			json_object_clear(img->sbom);
 			if (doc)
-				spdx_packages(doc, NULL, img->sbom);
+				spdx_packages(doc, img->sbom, NULL);
 			img->has_sbom = doc != NULL;
 			json_decref(doc);
 		}
@@ -643,7 +645,7 @@ static void check_contents(struct verify *v)
 {
 	struct dd_buf why = DD_BUF_INIT, key = DD_BUF_INIT;
 	char *sp = run_path(v, "sbom.spdx.json"), *cp = run_path(v, "sbom.cdx.json");
-	json_t *spdx = load_json(sp, &why), *cdx, *s_all = json_object(), *c_all = json_object(),
+	json_t *spdx = load_json(sp, &why), *cdx, *s_all = json_object(),
 	       *s_arch = json_object(), *c_arch = json_object(), *deps = json_object(), *x;
 	size_t i;
 
@@ -656,17 +658,7 @@ static void check_contents(struct verify *v)
 		check(v, "sboms", false, "%s", why.ptr);
 		goto out;
 	}
-	json_array_foreach(json_object_get(spdx, "packages"), i, x) {
-		json_t *ref = json_array_get(json_object_get(x, "externalRefs"), 0);
-		const char *a = strstr(jstr(ref, "referenceLocator"), "?arch="), *sha;
-
-		if (strncmp(jstr(x, "SPDXID"), "SPDXRef-Package-", 16))
-			continue;
-		sha = jstr(json_array_get(json_object_get(x, "checksums"), 0), "checksumValue");
-		add_key(s_all, "%s@%s %s", jstr(x, "name"), jstr(x, "versionInfo"), sha);
-		add_key(s_arch, "%s@%s %s %s", jstr(x, "name"), jstr(x, "versionInfo"), sha,
-			a ? a + 6 : "?");
-	}
+	spdx_packages(spdx, s_all, s_arch);
 	json_array_foreach(json_object_get(cdx, "components"), i, x) {
 		const char *arch = "?", *sha;
 		json_t *p;
@@ -678,7 +670,6 @@ static void check_contents(struct verify *v)
 			if (!strcmp(jstr(p, "name"), "drydock:arch"))
 				arch = jstr(p, "value");
 		sha = jstr(json_array_get(json_object_get(x, "hashes"), 0), "content");
-		add_key(c_all, "%s@%s %s", jstr(x, "name"), jstr(x, "version"), sha);
 		add_key(c_arch, "%s@%s %s %s", jstr(x, "name"), jstr(x, "version"), sha, arch);
 	}
 	json_decref(cdx);
@@ -762,7 +753,6 @@ static void check_contents(struct verify *v)
 out:
 	json_decref(spdx);
 	json_decref(s_all);
-	json_decref(c_all);
 	json_decref(s_arch);
 	json_decref(c_arch);
 	json_decref(deps);
