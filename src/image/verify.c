@@ -948,6 +948,10 @@ static void check_rebuild(struct verify *v)
 		goto out;
 	}
 	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		check(v, "rebuild", false, "the provenance names the job '%s', not a file", file);
+		goto out;
+	}
 	dd_buf_addf(&path, "%s/%s", dir.ptr, base);
 	dd_buf_addf(&out, "%s/out", dir.ptr);
 	bo.out = out.ptr;

@@ -112,6 +112,9 @@ signed_three_ways() {
 	[ "$(json "$ED/result.json" 'd["provenance"]["key"]["public_key"]')" = "$(cat "$K/ed.pub")" ] || t_fail "ed public key"
 	[ "$(json "$ED/result.json" 'd["provenance"]["key"]["kind"]')" = ed25519 ] || t_fail "kind"
 	grep -q "provenance: provenance.intoto.json signed by ed25519 key $want" "$ED/build.log" || t_fail "log"
+	# a default key for cron jobs
+	DRYDOCK_SIGN_KEY=$K/ec.pem drydock build --mirror "$M" -o env "$HELLO" >/dev/null
+	expect_out "^verified: " drydock verify --key "$K/ec.pub" env/hello/latest
 	# the verdict as JSON
 	drydock verify --json --key "$K/ed.pub" "$ED" >v.json
 	[ "$(json v.json 'd["verified"], d["checks_failed"], len(d["checks"])')" = "(True, 0, 10)" ] || t_fail "json verdict"
