@@ -327,98 +327,137 @@ static void spdx_packages(json_t *doc, json_t *all, json_t *by_arch)
 	}
 }
 
-/* Read a layer twice: the uncompressed stream's sha256, then the files
- * of interest (later layers override earlier ones). */
+/* The uncompressed stream of a layer, hashed as the tar reader pulls it. */
+struct layer_stream {
+	struct archive *raw;   /* decompresses the blob (format "raw") */
+	EVP_MD_CTX *md;
+	char buf[1 << 16];
+	bool failed;
+};
+
+static la_ssize_t layer_read(struct archive *tar, void *ctx, const void **out)
+{
+	struct layer_stream *ls = ctx;
+	la_ssize_t n = archive_read_data(ls->raw, ls->buf, sizeof(ls->buf));
+
+	(void)tar;
+	if (n < 0) {
+		ls->failed = true;
+		return -1;
+	}
+	EVP_DigestUpdate(ls->md, ls->buf, (size_t)n);
+	*out = ls->buf;
+	return n;
+}
+
+static bool wanted(const char *name, bool *db, bool *arch, bool *sbom)
+{
+	size_t nl = strlen(name);
+
+	*db = !strcmp(name, "usr/lib/apk/db/installed");
+	*arch = !strcmp(name, "etc/apk/arch");
+	*sbom = !strncmp(name, DD_IMAGE_SBOM_DIR "/", sizeof(DD_IMAGE_SBOM_DIR)) && nl > 10 &&
+		!strcmp(name + nl - 10, ".spdx.json");
+	return *db || *arch || *sbom;
+}
+
+/* Keep what a layer says of the image (later layers override earlier ones). */
+static void take_file(struct image *img, bool db, bool arch, const struct dd_buf *data)
+{
+	const char *text = data->ptr ? data->ptr : "";
+
+	if (db) {
+		json_object_clear(img->db);
+		parse_db(text, data->len, img->db);
+		img->has_db = true;
+	} else if (arch) {
+		free(img->arch);
+		img->arch = strndup(text, strcspn(text, "\n"));
+	} else {
+		json_t *doc = json_loadb(text, data->len, 0, NULL);
+
+		json_object_clear(img->sbom);
+		if (doc)
+			spdx_packages(doc, img->sbom, NULL);
+		img->has_sbom = doc != NULL;
+		json_decref(doc);
+	}
+}
+
+/*
+ * Read a layer once: the tar reader pulls the decompressed stream through
+ * a sha256 (the diff_id) and keeps the apk database, the architecture and
+ * the SBOM it finds.
+ */
 static int scan_layer(const char *path, char diff[72], struct image *img, struct dd_buf *why)
 {
-	struct archive *a = archive_read_new();
+	struct layer_stream ls = { .raw = archive_read_new(), .md = EVP_MD_CTX_new() };
+	struct archive *tar = archive_read_new();
 	struct archive_entry *e;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char d[32];
-	char buf[1 << 16];
 	la_ssize_t n;
-	int rc = 0;
+	int rc = -1;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		dd_buf_addf(why, "%s: %s", path, archive_error_string(a));
-		rc = -1;
+	EVP_DigestInit_ex(ls.md, EVP_sha256(), NULL);
+	archive_read_support_filter_all(ls.raw);
+	archive_read_support_format_raw(ls.raw);
+	archive_read_support_format_tar(tar);
+	if (archive_read_open_filename(ls.raw, path, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(ls.raw, &e) != ARCHIVE_OK) {
+		dd_buf_addf(why, "%s: %s", path, archive_error_string(ls.raw));
 		goto out;
 	}
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	if (n < 0) {
-		dd_buf_addf(why, "%s: %s", path, archive_error_string(a));
-		rc = -1;
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, d, NULL);
-	memcpy(diff, "sha256:", 7);
-	dd_hex(d, 32, diff + 7);
-	archive_read_free(a);
-	a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		dd_buf_addf(why, "%s: %s", path, archive_error_string(a));
-		rc = -1;
-		goto out;
-	}
-	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	if (archive_read_open(tar, &ls, NULL, layer_read, NULL) != ARCHIVE_OK)
+		goto bad_tar;
+	while ((rc = archive_read_next_header(tar, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 		struct dd_buf data = DD_BUF_INIT;
-		bool db, sbom, arch;
-		size_t nl;
+		char chunk[1 << 14];
+		bool db, arch, sbom;
 
 		while (name && !strncmp(name, "./", 2))
 			name += 2;
-		if (!name || archive_entry_filetype(e) != AE_IFREG)
-			continue;
-		nl = strlen(name);
-		db = !strcmp(name, "usr/lib/apk/db/installed");
-		arch = !strcmp(name, "etc/apk/arch");
-		sbom = !strncmp(name, DD_IMAGE_SBOM_DIR "/", sizeof(DD_IMAGE_SBOM_DIR)) &&
-		       nl > 10 && !strcmp(name + nl - 10, ".spdx.json");
-		if (!db && !arch && !sbom)
+		if (!name || archive_entry_filetype(e) != AE_IFREG || !wanted(name, &db, &arch, &sbom))
 			continue;
 		if (archive_entry_size(e) > (la_int64_t)MAX_DOC) {
 			dd_buf_addf(why, "%s: %s is too large", path, name);
 			rc = -1;
 			goto out;
 		}
-		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-			dd_buf_add(&data, buf, (size_t)n);
-		if (db) {
-			json_object_clear(img->db);
-			parse_db(data.ptr ? data.ptr : "", data.len, img->db);
-			img->has_db = true;
-		} else if (arch) {
-			free(img->arch);
-			img->arch = strndup(data.ptr ? data.ptr : "", strcspn(data.ptr ? data.ptr : "",
-									      "\n"));
-		} else {
-			json_t *doc = json_loadb(data.ptr ? data.ptr : "", data.len, 0, NULL);
-
-			json_object_clear(img->sbom);
-			if (doc)
-				spdx_packages(doc, img->sbom, NULL);
-			img->has_sbom = doc != NULL;
-			json_decref(doc);
-		}
+		while ((n = archive_read_data(tar, chunk, sizeof(chunk))) > 0)
+			dd_buf_add(&data, chunk, (size_t)n);
+		take_file(img, db, arch, &data);
 		dd_buf_release(&data);
 	}
-	if (rc != ARCHIVE_EOF) {
-		dd_buf_addf(why, "%s: not a tar archive: %s", path, archive_error_string(a));
-		rc = -1;
-	} else {
-		rc = 0;
+	if (rc != ARCHIVE_EOF)
+		goto bad_tar;
+	/* what follows the end of the archive counts for the diff_id too */
+	{
+		const void *p;
+
+		while ((n = layer_read(tar, &ls, &p)) > 0)
+			;
 	}
+	if (ls.failed) {
+		dd_buf_addf(why, "%s: %s", path, archive_error_string(ls.raw));
+		rc = -1;
+		goto out;
+	}
+	EVP_DigestFinal_ex(ls.md, d, NULL);
+	memcpy(diff, "sha256:", 7);
+	dd_hex(d, 32, diff + 7);
+	rc = 0;
+	goto out;
+bad_tar:
+	dd_buf_addf(why, "%s: %s", path, ls.failed ? archive_error_string(ls.raw)
+						     : archive_error_string(tar));
+	if (!ls.failed)
+		dd_buf_adds(why, " (not a tar archive)");
+	rc = -1;
 out:
-	archive_read_free(a);
-	EVP_MD_CTX_free(md);
+	archive_read_free(tar);
+	archive_read_free(ls.raw);
+	EVP_MD_CTX_free(ls.md);
 	return rc;
 }
 

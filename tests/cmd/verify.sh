@@ -233,6 +233,32 @@ PY
 	tampered f "^FAIL  files: image.oci.tar: its content hashes to"
 }
 
+layer_against_its_diff_id() {
+	# a layer whose bytes, digest and manifest agree, but whose content is not
+	# what the config's diff_id says: the chain rewritten and signed again
+	copy_run "$ED" l
+	cat >relayer.py <<'PY'
+import gzip, hashlib, json, os, sys
+run = sys.argv[1]
+b = lambda d: run + "/image/blobs/sha256/" + d.split(":")[1]
+put = lambda data: (open(run + "/image/blobs/sha256/" + hashlib.sha256(data).hexdigest(), "wb").write(data),
+                    "sha256:" + hashlib.sha256(data).hexdigest())[1]
+idx = json.load(open(run + "/image/index.json"))
+m = json.load(open(b(idx["manifests"][0]["digest"])))
+layer = m["layers"][-1]
+data = gzip.compress(gzip.decompress(open(b(layer["digest"]), "rb").read()) + b"\0" * 1024, mtime=0)
+layer["digest"], layer["size"] = put(data), len(data)
+mb = json.dumps(m, sort_keys=True, separators=(",", ":")).encode()
+idx["manifests"][0]["digest"], idx["manifests"][0]["size"] = put(mb), len(mb)
+json.dump(idx, open(run + "/image/index.json", "w"))
+print(idx["manifests"][0]["digest"][7:], layer["digest"])
+PY
+	new=$(python3 relayer.py l)
+	resign l "$K/ed.pem" "st['subject'][0]['digest']['sha256'] = '${new% *}'"
+	tampered l "^ok    signature" "^ok    subject" "^ok    blobs" \
+		"^FAIL  diff_ids: layer ${new#* } uncompresses to sha256:[0-9a-f]{64}, the config's diff_id is sha256:"
+}
+
 another_key_is_refused() {
 	# the right run, checked against another key
 	expect_fail 1 "^FAIL  signature: .*BAD signature: the signature does not verify with ed25519 key" \
@@ -387,6 +413,7 @@ t_run auditor_commands_from_the_docs
 t_run statement_says_what_was_built
 t_run mirror_and_rebuild_agree
 t_run tampered_bytes_are_caught
+t_run layer_against_its_diff_id
 t_run another_key_is_refused
 t_run sbom_lies_are_caught
 t_run subject_of_another_image
