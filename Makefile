@@ -66,7 +66,10 @@ fuzz: build/fuzz/fuzz_apk build/fuzz/fuzz_text
 $(BUILD)/bench-floor: $(LIB_OBJ) $(BUILD)/tests/bench/floor.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bench-floor: $(BUILD)/bench-floor
+$(BUILD)/bench-verify-floor: $(BUILD)/tests/bench/verify_floor.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-floor: $(BUILD)/bench-floor $(BUILD)/bench-verify-floor
 
 bench: drydock bench-floor
 	scripts/bench-resolve
