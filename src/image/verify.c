@@ -853,6 +853,39 @@ static bool signed_by_trusted(struct dd_store *s, struct dd_trust *t, enum dd_ro
 	return ok;
 }
 
+/*
+ * A bundle manifest's signature verifies with a key trusted for bundles:
+ * the signature recorded at import or, in a mirror imported before that
+ * was recorded, any manifest signature the mirror keeps.
+ */
+static bool bundle_signed(struct dd_store *s, struct dd_trust *t, const char *sha,
+			  struct dd_buf *why)
+{
+	struct dd_buf sig = DD_BUF_INIT, ignored = DD_BUF_INIT;
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	if (sql_text(s, "SELECT value FROM meta WHERE key = 'signature:' || ?", sha, NULL, &sig)) {
+		ok = signed_by_trusted(s, t, DD_ROLE_BUNDLE, sha, sig.ptr, why);
+		dd_buf_release(&sig);
+		return ok;
+	}
+	if (!dd_db_prepare(s, "SELECT sha256 FROM blobs WHERE kind = 'manifest-signature'", &st)) {
+		while (!ok && sqlite3_step(st) == SQLITE_ROW) {
+			dd_buf_reset(&ignored);
+			ok = signed_by_trusted(s, t, DD_ROLE_BUNDLE, sha,
+					       (const char *)sqlite3_column_text(st, 0), &ignored);
+		}
+		sqlite3_finalize(st);
+	}
+	if (!ok)
+		dd_buf_addf(why, "no signature in the mirror verifies bundle manifest %.12s with a "
+			    "key trusted for bundles", sha);
+	dd_buf_release(&sig);
+	dd_buf_release(&ignored);
+	return ok;
+}
+
 static void check_mirror(struct verify *v)
 {
 	struct dd_store *s = NULL;
@@ -921,12 +954,8 @@ static void check_mirror(struct verify *v)
 				if (strcmp(val.ptr, want))
 					dd_buf_addf(&why, "bundle %.12s is %s in the mirror, %s in the "
 						    "provenance", sha, val.ptr, want);
-				else if (!sql_text(s, "SELECT value FROM meta WHERE key = "
-						   "'signature:' || ?", sha, NULL, &val))
-					dd_buf_addf(&why, "the mirror has no signature recorded for "
-						    "bundle %.12s (imported by an older drydock)", sha);
 				else
-					signed_by_trusted(s, &t, DD_ROLE_BUNDLE, sha, val.ptr, &why);
+					bundle_signed(s, &t, sha, &why);
 			}
 		} else if (!strcmp(kind, "entitlement-manifest")) {
 			n[2]++;

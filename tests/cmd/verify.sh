@@ -349,6 +349,15 @@ changed_mirror_is_caught() {
 	expect_fail 1 "^FAIL  rebuild: .*hello.yaml rebuilt from the mirror gives sha256:[0-9a-f]{64}, this run holds sha256:$(json "$ED/result.json" 'd["digest"][7:]')" \
 		drydock verify --key "$K/ed.pub" --mirror m2 --rebuild "$ED"
 	grep -q "^ok    mirror: " "$T_TMP/.o" || t_fail "the old packages are still in the mirror"
+	# a mirror imported before bundle signatures were recorded: found anyway
+	sqlite3 m2/index.db "DELETE FROM meta WHERE key LIKE 'signature:%'"
+	expect_out "^ok    mirror: 2 packages, 1 bundle manifest\(s\)" \
+		drydock verify --key "$K/ed.pub" --mirror m2 "$R/ed/hello/latest"
+	# a bundle signature that no longer verifies (its key not trusted any more)
+	cp -a m2 m4
+	drydock trust remove --mirror m4 --role bundle "$(gpg --homedir "$S/gnupg" --with-colons --fingerprint bundle@example.invalid | awk -F: '/^fpr/ { print $10; exit }')" >/dev/null
+	expect_fail 1 "^FAIL  mirror: no signature in the mirror verifies bundle manifest [0-9a-f]{12} with a key trusted for bundles" \
+		drydock verify --key "$K/ed.pub" --mirror m4 "$ED"
 	# a package blob damaged in the mirror
 	sha=$(json "$ED/result.json" '[p["sha256"] for p in d["archs"][0]["packages"] if p["name"] == "hello-drydock"][0]')
 	flip "m2/blobs/sha256/$sha"
