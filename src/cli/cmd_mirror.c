@@ -21,7 +21,7 @@ static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR]
 
 /* Options every mirror command takes; returns the index of the first operand or -1. */
 struct common {
-	const char *mirror;
+	const char *mirror, *keep_layers;
 	bool json, deep, allow_expired, allow_unsigned;
 };
 
@@ -33,6 +33,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		{ "deep", no_argument, NULL, 'd' },
 		{ "allow-expired", no_argument, NULL, 'x' },
 		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
+		{ "keep-layers", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -46,6 +47,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		case 'd': c->deep = true; break;
 		case 'x': c->allow_expired = true; break;
 		case 'u': c->allow_unsigned = true; break;
+		case 'K': c->keep_layers = optarg; break;
 		case 'h': fputs(help, stdout); return -2;
 		default: return -1;
 		}
@@ -626,26 +628,41 @@ static int mirror_fsck(int argc, char **argv)
 static int mirror_gc(int argc, char **argv)
 {
 	struct dd_store *s;
-	int64_t files = 0, bytes = 0;
+	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0;
+	long days = 30;
 
-	PARSE("usage: drydock mirror gc [--mirror DIR] [--json]\n\n"
-	      "Remove blobs the index does not refer to (left by interrupted imports) and\n"
-	      "stale staging files. It takes the mirror's lock, so it never runs during\n"
-	      "an import; an interrupted import restarts from its bundle.\n");
+	PARSE("usage: drydock mirror gc [--mirror DIR] [--keep-layers DAYS] [--json]\n\n"
+	      "Remove blobs the index does not refer to (left by interrupted imports),\n"
+	      "stale staging files, and crust layers in the layer cache that no build\n"
+	      "has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
+	      "mirror's lock, so it never runs during an import or a build; an\n"
+	      "interrupted import restarts from its bundle, and a pruned layer is made\n"
+	      "again by the next build that needs it.\n");
 	(void)first;
+	if (o.keep_layers) {
+		char *end;
+
+		days = strtol(o.keep_layers, &end, 10);
+		if (*end || end == o.keep_layers || days < 0 || days > 36500)
+			return dd_cli_usage_error("mirror gc: --keep-layers '%s': expected a number "
+						  "of days", o.keep_layers);
+	}
 	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
-	    dd_store_gc(s, &files, &bytes)) {
+	    dd_store_gc(s, &files, &bytes) ||
+	    dd_store_gc_layers(s, (int64_t)days * 86400, &lfiles, &lbytes)) {
 		dd_cli_error();
 		dd_store_close(s);
 		return DD_EXIT_FAIL;
 	}
 	dd_store_close(s);
 	if (o.json)
-		dd_cli_print_json(json_pack("{s:I, s:I}", "removed_blobs", files, "removed_bytes",
-					    bytes));
+		dd_cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "removed_blobs", files,
+					    "removed_bytes", bytes, "removed_cache_files", lfiles,
+					    "removed_cache_bytes", lbytes));
 	else
-		printf("removed %lld unreferenced blobs (%.1f MB)\n", (long long)files,
-		       (double)bytes / 1e6);
+		printf("removed %lld unreferenced blobs (%.1f MB) and %lld layer cache files "
+		       "(%.1f MB)\n", (long long)files, (double)bytes / 1e6, (long long)lfiles,
+		       (double)lbytes / 1e6);
 	return DD_EXIT_OK;
 }
 
@@ -658,7 +675,7 @@ static const struct dd_subcommand mirror_commands[] = {
 	{ "entitlements", mirror_entitlements, "entitlement manifests and entitled images" },
 	{ "audit", mirror_audit, "the audit log" },
 	{ "fsck", mirror_fsck, "check the index and the blobs (--deep re-hashes)" },
-	{ "gc", mirror_gc, "remove blobs nothing refers to" },
+	{ "gc", mirror_gc, "remove blobs nothing refers to, prune the layer cache" },
 	{ NULL, NULL, NULL },
 };
 

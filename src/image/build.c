@@ -185,6 +185,8 @@ static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out
 		unlink(path.ptr);
 		goto out;
 	}
+	cache_path(b, key, ".json", &path);
+	utimensat(AT_FDCWD, path.ptr, NULL, 0); /* in use: mirror gc keeps it */
 	memset(out, 0, sizeof(*out));
 	snprintf(out->digest, sizeof(out->digest), "%s", digest);
 	snprintf(out->diff_id, sizeof(out->diff_id), "%s", diff_id);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -170,5 +171,63 @@ int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes)
 	sqlite3_finalize(st);
 	dd_buf_release(&dir);
 	dd_buf_release(&path);
+	return 0;
+}
+
+/* <64 hex>.json, <64 hex>.layer, or a temporary file beside one. */
+static int cache_kind(const char *name, char key[65])
+{
+	if (strlen(name) < 64)
+		return 0;
+	memcpy(key, name, 64);
+	key[64] = 0;
+	if (!is_hex64(key))
+		return 0;
+	if (!strcmp(name + 64, ".json"))
+		return 1;
+	if (!strcmp(name + 64, ".layer"))
+		return 2;
+	return strstr(name + 64, ".tmp.") ? 3 : 0;
+}
+
+int dd_store_gc_layers(struct dd_store *s, int64_t max_age, int64_t *files, int64_t *bytes)
+{
+	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT, json = DD_BUF_INIT;
+	time_t now = time(NULL);
+	DIR *d = opendir(dd_store_path(s, "cache/layers", &dir));
+	struct dirent *de;
+
+	*files = *bytes = 0;
+	while (d && (de = readdir(d))) {
+		struct stat sb, js;
+		char key[65];
+		int kind = cache_kind(de->d_name, key);
+		bool drop;
+
+		if (!kind)
+			continue;
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/%s", dir.ptr, de->d_name);
+		dd_buf_reset(&json);
+		dd_buf_addf(&json, "%s/%s.json", dir.ptr, key);
+		if (stat(path.ptr, &sb))
+			continue;
+		/* an entry's age is its .json's: a build that uses it touches it */
+		if (kind == 3)
+			drop = true; /* left by a build killed while filling the cache */
+		else if (stat(json.ptr, &js))
+			drop = true; /* a layer whose description was never written */
+		else
+			drop = max_age <= 0 || now - js.st_mtime > max_age;
+		if (drop && unlink(path.ptr) == 0) {
+			(*files)++;
+			*bytes += sb.st_size;
+		}
+	}
+	if (d)
+		closedir(d);
+	dd_buf_release(&dir);
+	dd_buf_release(&path);
+	dd_buf_release(&json);
 	return 0;
 }

@@ -26,4 +26,12 @@ void dd_fsck_release(struct dd_fsck *r);
 /* Remove unreferenced blobs (the caller holds the write lock). */
 int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes);
 
+/*
+ * Prune the crust layer cache (cache/layers/): entries not used by a
+ * build for more than max_age seconds (0: every entry), and what a
+ * killed build left half-written.  The caller holds the write lock, so
+ * no build is filling the cache meanwhile.
+ */
+int dd_store_gc_layers(struct dd_store *s, int64_t max_age, int64_t *files, int64_t *bytes);
+
 #endif

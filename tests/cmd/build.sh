@@ -185,6 +185,34 @@ failed_run() {
 	grep -q "error: $2" "$f/build.log" || { cat "$f/build.log"; t_fail "log lacks the error"; }
 }
 
+layer_cache_pruned_by_gc() {
+	cp -a "$M" mc && rm -rf mc/cache
+	drydock build --mirror mc -o out "$HELLO" >/dev/null
+	digest=$(result digest)
+	c=mc/cache/layers
+	[ "$(ls $c | grep -c '\.layer$')" -eq 1 ] || t_fail "no cached layer"
+	key=$(ls $c | sed -n 's/\.json$//p')
+	# used a day ago: kept; a build killed while filling the cache left a temporary file
+	touch -d '1 day ago' "$c/$key.json"
+	echo partial >"$c/$key.layer.tmp.AbCdEf"
+	expect_out "and 1 layer cache files" drydock mirror gc --mirror mc
+	[ -f "$c/$key.layer" ] && [ ! -e "$c/$key.layer.tmp.AbCdEf" ] || t_fail "gc kept the wrong files"
+	# unused for 40 days: pruned
+	touch -d '40 days ago' "$c/$key.json"
+	expect_out "and 2 layer cache files" drydock mirror gc --mirror mc
+	[ -z "$(ls $c)" ] || t_fail "cache not emptied: $(ls $c)"
+	# the next build makes the layer again, the same; the one after uses it and marks it used
+	drydock build --mirror mc -o out "$HELLO" >/dev/null
+	[ "$(result digest)" = "$digest" ] || t_fail "digest changed"
+	touch -d '40 days ago' "$c/$key.json"
+	drydock build --mirror mc -o out "$HELLO" >/dev/null
+	grep -q '"from_cache": true' out/hello/latest/result.json || t_fail "cache not used"
+	expect_out "and 0 layer cache files" drydock mirror gc --mirror mc
+	drydock mirror gc --mirror mc --keep-layers 0 --json >gc.json
+	python3 -c 'import json,sys; d=json.load(open("gc.json")); assert d["removed_cache_files"] == 2, d'
+	expect_fail 2 "--keep-layers 'soon': expected a number of days" drydock mirror gc --mirror mc --keep-layers soon
+}
+
 file_conflict_fails() {
 	printf 'base: hello\ncontents:\n  packages: [os-release-clash]\npolicy:\n  allow-unguarded: true\n' >clash.yaml
 	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
@@ -488,6 +516,7 @@ t_run real_tools_accept
 t_run podman_runs_the_image
 t_run reproducible
 t_run crust_layer_shared_and_cached
+t_run layer_cache_pruned_by_gc
 t_run file_conflict_fails
 t_run timeout_fails
 t_run killed_build_leaves_no_run
