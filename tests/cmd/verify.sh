@@ -369,6 +369,29 @@ changed_mirror_is_caught() {
 		drydock verify --key "$K/ed.pub" --mirror m3 "$ED"
 }
 
+poisoned_layer_cache_caught_by_rebuild() {
+	cp -a "$M" mp && rm -rf mp/cache
+	drydock build --mirror mp -o o1 "$HELLO" >/dev/null
+	# someone with write access to the mirror swaps the cached crust layer
+	python3 - mp/cache/layers <<'PY'
+import gzip, hashlib, json, os, sys
+d = sys.argv[1]
+key = [f[:-5] for f in os.listdir(d) if f.endswith(".json")][0]
+j = json.load(open(f"{d}/{key}.json"))
+raw = gzip.decompress(open(f"{d}/{key}.layer", "rb").read()) + b"\0" * 1024
+data = gzip.compress(raw, mtime=0)
+open(f"{d}/{key}.layer", "wb").write(data)
+j.update(digest="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data),
+         diff_id="sha256:" + hashlib.sha256(raw).hexdigest(), uncompressed_size=len(raw))
+json.dump(j, open(f"{d}/{key}.json", "w"))
+PY
+	drydock build --mirror mp -o o2 --sign "$K/ed.pem" "$HELLO" >/dev/null
+	grep -q '"from_cache": true' o2/hello/latest/result.json || t_fail "the cache was not used"
+	expect_out "^verified: " drydock verify --key "$K/ed.pub" --mirror mp o2/hello/latest
+	expect_fail 1 "^FAIL  rebuild: .*rebuilt from the mirror gives $(json o1/hello/latest/result.json 'd["digest"]'), this run holds" \
+		drydock verify --key "$K/ed.pub" --mirror mp --rebuild o2/hello/latest
+}
+
 mirror_trusts_provenance_keys() {
 	cp -a "$M" mt
 	# nothing trusted for provenance yet
@@ -427,6 +450,7 @@ t_run another_key_is_refused
 t_run sbom_lies_are_caught
 t_run subject_of_another_image
 t_run changed_mirror_is_caught
+t_run poisoned_layer_cache_caught_by_rebuild
 t_run mirror_trusts_provenance_keys
 t_run bad_signing_keys
 t_run two_architectures_verify
