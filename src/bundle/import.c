@@ -11,6 +11,7 @@
 #include "apk/tar.h"
 #include "apk/version.h"
 #include "bundle/source.h"
+#include "core/compress.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -321,12 +322,15 @@ static int take_member(struct dd_bundle_src *src, const char *dir, struct dd_che
 
 /*
  * Checking a package means inflating all of it, which costs more than
- * staging it; a second thread does it while the stream goes on.  Work
- * items carry their position in the stream so that, whichever thread
- * finds a problem first, the one reported is the earliest in the bundle.
+ * staging it: worker threads (one per core but the streaming one) do it
+ * while the stream goes on, and once the stream ends the streaming thread
+ * checks what is still queued too.  Work items carry their position in
+ * the stream so that, whichever thread finds a problem first, the one
+ * reported is the earliest in the bundle.
  */
 struct verifier {
-	pthread_t thread;
+	pthread_t *threads;
+	int n_threads;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t *queue, head, tail; /* member indices; positions are queue slots */
@@ -360,10 +364,9 @@ static void record_failure(struct verifier *v, int rc, size_t pos)
 	v->detail = dd_xstrdup(dd_error_detail());
 }
 
-static void *verify_thread(void *arg)
+/* Check queued members until the queue is empty and the stream done. */
+static void work(struct verifier *v)
 {
-	struct verifier *v = arg;
-
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
 		size_t pos, i;
@@ -384,21 +387,35 @@ static void *verify_thread(void *arg)
 			record_failure(v, rc, pos);
 	}
 	pthread_mutex_unlock(&v->mu);
+}
+
+static void *verify_thread(void *arg)
+{
+	work(arg);
 	return NULL;
 }
 
 static int verifier_start(struct verifier *v, const struct dd_trust *t,
 			  const struct dd_import_opts *o, struct dd_checked *c)
 {
+	int n = dd_ncpus() - 1;
+
 	memset(v, 0, sizeof(*v));
 	v->t = t;
 	v->o = o;
 	v->c = c;
 	v->queue = dd_xcalloc(c->manifest.n_members + 1, sizeof(size_t));
+	v->threads = dd_xcalloc((size_t)(n < 1 ? 1 : n), sizeof(*v->threads));
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cv, NULL);
-	if (pthread_create(&v->thread, NULL, verify_thread, v)) {
+	for (int k = 0; k < (n < 1 ? 1 : n); k++) {
+		if (pthread_create(&v->threads[k], NULL, verify_thread, v))
+			break;
+		v->n_threads++;
+	}
+	if (!v->n_threads) {
 		free(v->queue);
+		free(v->threads);
 		return dd_error(DD_E_INTERNAL, "cannot start a thread");
 	}
 	return 0;
@@ -430,11 +447,14 @@ static int verifier_finish(struct verifier *v, int rc, size_t pos)
 	v->done = true;
 	pthread_cond_broadcast(&v->cv);
 	pthread_mutex_unlock(&v->mu);
-	pthread_join(v->thread, NULL);
+	work(v); /* the stream is over: this thread helps with what is left */
+	for (int k = 0; k < v->n_threads; k++)
+		pthread_join(v->threads[k], NULL);
 	if (v->rc && (!rc || v->failed_at < pos))
 		rc = dd_error(v->rc, "%s", v->detail);
 	free(v->detail);
 	free(v->queue);
+	free(v->threads);
 	pthread_mutex_destroy(&v->mu);
 	pthread_cond_destroy(&v->cv);
 	return rc;
