@@ -145,6 +145,30 @@ trusted_mirror() {
 	drydock trust add --mirror "$2" --role apk "$1/apk.rsa.pub" >/dev/null
 }
 
+# mirror_of SIGNERS DIR MIRROR: bundle DIR (sequence 1) and import it into
+# MIRROR, a new mirror trusting the keys of SIGNERS.
+mirror_of() {
+	make_bundle "$1" "$2" "$T_TMP/mirror_of.tar" 1
+	trusted_mirror "$1" "$3"
+	drydock mirror import --mirror "$3" "$T_TMP/mirror_of.tar" >/dev/null
+	rm -f "$T_TMP/mirror_of.tar"
+}
+
+# hold_lock FILE SECONDS: in the background, hold a POSIX record lock on
+# FILE as another drydock would; returns once it is held, with its pid
+# in $holder.
+hold_lock() {
+	rm -f "$T_TMP/.held"
+	python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(int(sys.argv[3]))' "$1" "$T_TMP/.held" "$2" &
+	holder=$!
+	while [ ! -e "$T_TMP/.held" ]; do sleep 0.1; done
+}
+
 # snapshot MIRROR: one line per file (all but the audit log) and its sha256.
 snapshot() {
 	(cd "$1" && find . -type f ! -name audit.log -print0 | sort -z | xargs -0 sha256sum)

@@ -24,10 +24,8 @@ entitlement_json 1 2030-01-01T00:00:00Z '[{"name": "base-files", "version": "1.0
  {"name": "hello-drydock", "version": "1.2.3-r0"}, {"name": "hello-static", "version": "1.0-r0"}]' \
 	>"$IN/entitlements.json"
 sign_entitlement "$S" "$IN/entitlements.json"
-make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
 M=$T_TMP/mirror
-trusted_mirror "$S" "$M"
-drydock mirror import --mirror "$M" "$T_TMP/b.tar" >/dev/null
+mirror_of "$S" "$IN" "$M"
 trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
 HELLO=$TOP/fixtures/jobs/hello.yaml
 
@@ -492,14 +490,7 @@ bad_settings_fail() {
 
 one_build_of_a_job_at_a_time() {
 	mkdir -p out/hello
-	python3 -c '
-import fcntl, sys, time
-f = open("out/hello/.lock", "a")
-fcntl.lockf(f, fcntl.LOCK_EX)
-open("held", "w").close()
-time.sleep(60)' &
-	holder=$!
-	while [ ! -e held ]; do sleep 0.1; done
+	hold_lock out/hello/.lock 60
 	expect_fail 1 "another build of this job is running \(pid $holder\); wait for it to finish" \
 		drydock build --mirror "$M" -o out "$HELLO"
 	kill $holder

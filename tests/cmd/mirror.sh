@@ -258,18 +258,10 @@ not_enough_space() {
 
 busy_mirror() {
 	fresh
-	# hold the lock as another writer would
-	python3 -c '
-import fcntl, sys, time, os
-f = open("m/lock", "r+")
-fcntl.lockf(f, fcntl.LOCK_EX)
-open("locked", "w").close()
-time.sleep(30)' &
-	pid=$!
-	while [ ! -e locked ]; do sleep 0.1; done
-	expect_fail 1 "mirror m is busy: another drydock \(pid $pid\)" \
+	hold_lock m/lock 30 # as another writer would
+	expect_fail 1 "mirror m is busy: another drydock \(pid $holder\)" \
 		drydock mirror import --mirror m "$T_TMP/b1.tar"
-	kill $pid
+	kill $holder
 }
 
 no_mirror() {

@@ -8,10 +8,8 @@ bundle_dir "$S" "$IN"
 for p in os-release-clash os-release-same hello-fips; do
 	build_fixture "$p" "$S/apk.rsa" "$IN/packages/$p.apk" >/dev/null
 done
-make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
 M=$T_TMP/mirror
-trusted_mirror "$S" "$M"
-drydock mirror import --mirror "$M" "$T_TMP/b.tar" >/dev/null
+mirror_of "$S" "$IN" "$M"
 trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
 
 job() {

@@ -18,10 +18,8 @@ openssl genrsa -out "$K/rsa.pem" 2048 2>/dev/null
 for k in ed other ec; do openssl pkey -in "$K/$k.pem" -pubout -out "$K/$k.pub" 2>/dev/null; done
 IN=$T_TMP/in
 bundle_dir "$S" "$IN"
-make_bundle "$S" "$IN" "$T_TMP/b.tar" 1
 M=$T_TMP/mirror
-trusted_mirror "$S" "$M"
-drydock mirror import --mirror "$M" "$T_TMP/b.tar" >/dev/null
+mirror_of "$S" "$IN" "$M"
 trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
 HELLO=$TOP/fixtures/jobs/hello.yaml
 

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apk/dep.h"
+
 #define SUITES(X) X(pgp) X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) X(provenance)
 
 #define DECLARE(name) void suite_##name(void);
@@ -45,6 +47,31 @@ const char *t_corpus(const char *rel)
 
 	snprintf(path, sizeof(path), "%s/%s", root ? root : "../shared/corpus", rel);
 	return access(path, R_OK) == 0 ? path : NULL;
+}
+
+bool t_str_is(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool t_dep_is(const struct dd_dep *d, const char *name, const char *ver, unsigned op,
+	      bool conflict)
+{
+	return t_str_is(d->name, name) && t_str_is(d->version, ver) && d->op == op &&
+	       d->conflict == conflict;
+}
+
+bool t_deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b,
+		 size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!t_dep_is(&a[i], b[i].name, b[i].version, b[i].op, b[i].conflict))
+			return false;
+	return true;
 }
 
 int main(int argc, char **argv)

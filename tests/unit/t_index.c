@@ -60,54 +60,30 @@ static const char index_text[] =
 	"S:0\n"
 	"I:0\n";
 
-static bool str_is(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool dep_is(const struct dd_dep *d, const char *name, const char *ver, unsigned op,
-		   bool conflict)
-{
-	return str_is(d->name, name) && str_is(d->version, ver) && d->op == op &&
-	       d->conflict == conflict;
-}
-
-static bool deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!dep_is(&a[i], b[i].name, b[i].version, b[i].op, b[i].conflict))
-			return false;
-	return true;
-}
-
 /* First APKINDEX field in which a and b differ, or NULL. */
 static const char *index_diff(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b)
 {
 	if (strcmp(a->checksum, b->checksum)) return "C";
-	if (!str_is(a->name, b->name)) return "P";
-	if (!str_is(a->version, b->version)) return "V";
-	if (!str_is(a->arch, b->arch)) return "A";
+	if (!t_str_is(a->name, b->name)) return "P";
+	if (!t_str_is(a->version, b->version)) return "V";
+	if (!t_str_is(a->arch, b->arch)) return "A";
 	if (a->file_size != b->file_size) return "S";
 	if (a->installed_size != b->installed_size) return "I";
-	if (!str_is(a->description, b->description)) return "T";
-	if (!str_is(a->url, b->url)) return "U";
-	if (!str_is(a->license, b->license)) return "L";
-	if (!str_is(a->origin, b->origin)) return "o";
-	if (!str_is(a->maintainer, b->maintainer)) return "m";
+	if (!t_str_is(a->description, b->description)) return "T";
+	if (!t_str_is(a->url, b->url)) return "U";
+	if (!t_str_is(a->license, b->license)) return "L";
+	if (!t_str_is(a->origin, b->origin)) return "o";
+	if (!t_str_is(a->maintainer, b->maintainer)) return "m";
 	if (a->build_time != b->build_time) return "t";
-	if (!str_is(a->commit, b->commit)) return "c";
+	if (!t_str_is(a->commit, b->commit)) return "c";
 	if (a->has_provider_priority != b->has_provider_priority ||
 	    a->provider_priority != b->provider_priority)
 		return "k";
-	if (!deps_same(a->depends, a->n_depends, b->depends, b->n_depends)) return "D";
-	if (!deps_same(a->provides, a->n_provides, b->provides, b->n_provides)) return "p";
-	if (!deps_same(a->install_if, a->n_install_if, b->install_if, b->n_install_if))
+	if (!t_deps_same(a->depends, a->n_depends, b->depends, b->n_depends)) return "D";
+	if (!t_deps_same(a->provides, a->n_provides, b->provides, b->n_provides)) return "p";
+	if (!t_deps_same(a->install_if, a->n_install_if, b->install_if, b->n_install_if))
 		return "i";
-	if (!deps_same(a->replaces, a->n_replaces, b->replaces, b->n_replaces)) return "r";
+	if (!t_deps_same(a->replaces, a->n_replaces, b->replaces, b->n_replaces)) return "r";
 	if (a->replaces_priority != b->replaces_priority) return "q";
 	return NULL;
 }
@@ -124,51 +100,51 @@ static void t_index_fields(void)
 		return;
 	p = &pkgs[0];
 	CHECK(strcmp(p->checksum, "Q1ZX+on7zBgcokTctj4tLSmx7q5O4=") == 0);
-	CHECK(str_is(p->name, "git-zsh-completion"));
-	CHECK(str_is(p->version, "5.8.1-r4"));
-	CHECK(str_is(p->arch, "x86_64"));
+	CHECK(t_str_is(p->name, "git-zsh-completion"));
+	CHECK(t_str_is(p->version, "5.8.1-r4"));
+	CHECK(t_str_is(p->arch, "x86_64"));
 	CHECK(p->file_size == 97492);
 	CHECK(p->installed_size == 405504);
-	CHECK(str_is(p->description, "Zsh completions for git"));
-	CHECK(str_is(p->url, "https://www.zsh.org/"));
-	CHECK(str_is(p->license, "custom"));
-	CHECK(str_is(p->origin, "zsh"));
-	CHECK(str_is(p->maintainer, "Natanael Copa <ncopa@alpinelinux.org>"));
+	CHECK(t_str_is(p->description, "Zsh completions for git"));
+	CHECK(t_str_is(p->url, "https://www.zsh.org/"));
+	CHECK(t_str_is(p->license, "custom"));
+	CHECK(t_str_is(p->origin, "zsh"));
+	CHECK(t_str_is(p->maintainer, "Natanael Copa <ncopa@alpinelinux.org>"));
 	CHECK(p->build_time == 1647977252);
-	CHECK(str_is(p->commit, "0c813d4276d2e36ead29ca22b6c01045d86db58b"));
+	CHECK(t_str_is(p->commit, "0c813d4276d2e36ead29ca22b6c01045d86db58b"));
 	CHECK(p->has_provider_priority && p->provider_priority == 10);
 	CHECK(p->replaces_priority == 5);
 	CHECK(p->n_depends == 3);
 	if (p->n_depends == 3) {
-		CHECK(dep_is(&p->depends[0], "zsh", NULL, DD_VER_ANY, false));
-		CHECK(dep_is(&p->depends[1], "so:libc.musl-x86_64.so.1", NULL, DD_VER_ANY, false));
-		CHECK(dep_is(&p->depends[2], "git-old", NULL, DD_VER_ANY, true));
+		CHECK(t_dep_is(&p->depends[0], "zsh", NULL, DD_VER_ANY, false));
+		CHECK(t_dep_is(&p->depends[1], "so:libc.musl-x86_64.so.1", NULL, DD_VER_ANY, false));
+		CHECK(t_dep_is(&p->depends[2], "git-old", NULL, DD_VER_ANY, true));
 	}
 	CHECK(p->n_provides == 2);
 	if (p->n_provides == 2) {
-		CHECK(dep_is(&p->provides[0], "cmd:git-zsh", "5.8.1-r4", DD_VER_EQUAL, false));
-		CHECK(dep_is(&p->provides[1], "git-completion", NULL, DD_VER_ANY, false));
+		CHECK(t_dep_is(&p->provides[0], "cmd:git-zsh", "5.8.1-r4", DD_VER_EQUAL, false));
+		CHECK(t_dep_is(&p->provides[1], "git-completion", NULL, DD_VER_ANY, false));
 	}
 	CHECK(p->n_install_if == 2);
 	if (p->n_install_if == 2) {
-		CHECK(dep_is(&p->install_if[0], "zsh", "5.8.1-r4", DD_VER_EQUAL, false));
-		CHECK(dep_is(&p->install_if[1], "git", NULL, DD_VER_ANY, false));
+		CHECK(t_dep_is(&p->install_if[0], "zsh", "5.8.1-r4", DD_VER_EQUAL, false));
+		CHECK(t_dep_is(&p->install_if[1], "git", NULL, DD_VER_ANY, false));
 	}
 	CHECK(p->n_replaces == 1);
 	if (p->n_replaces == 1)
-		CHECK(dep_is(&p->replaces[0], "git-completion", "5", DD_VER_LESS, false));
+		CHECK(t_dep_is(&p->replaces[0], "git-completion", "5", DD_VER_LESS, false));
 	CHECK(p->n_extra == 0);
 
 	p = &pkgs[1];
-	CHECK(str_is(p->name, "nagios-plugins-ide_smart"));
-	CHECK(str_is(p->arch, "aarch64"));
+	CHECK(t_str_is(p->name, "nagios-plugins-ide_smart"));
+	CHECK(t_str_is(p->arch, "aarch64"));
 	CHECK(p->file_size == 19973 && p->installed_size == 65536);
 	CHECK(p->url == NULL && p->build_time == 0 && p->n_depends == 0);
 	CHECK(!p->has_provider_priority);
 
 	p = &pkgs[2];
-	CHECK(str_is(p->name, "last-without-trailing-blank"));
-	CHECK(str_is(p->version, "0.1_git20220101-r2"));
+	CHECK(t_str_is(p->name, "last-without-trailing-blank"));
+	CHECK(t_str_is(p->version, "0.1_git20220101-r2"));
 	CHECK(p->checksum[0] == 0);
 	CHECK(p->has_provider_priority && p->provider_priority == -1);
 	dd_apk_pkgs_free(pkgs, n);
@@ -219,7 +195,7 @@ static void t_index_unknown_field(void)
 		return;
 	CHECK(a[0].n_extra == 1);
 	if (a[0].n_extra == 1)
-		CHECK(str_is(a[0].extra[0].key, "Z") && str_is(a[0].extra[0].value, "zzz"));
+		CHECK(t_str_is(a[0].extra[0].key, "Z") && t_str_is(a[0].extra[0].value, "zzz"));
 	dd_apkindex_write_pkg(&a[0], &out);
 	CHECK(dd_apkindex_parse(dd_buf_blob(&out), &b, &nb) == 0 && nb == 1);
 	CHECK_MSG(nb == 1 && b[0].n_extra == 1, "unknown field 'Z:zzz' lost on write:\n%s",
@@ -286,7 +262,7 @@ static const struct dd_apk_pkg *find_pkg(const struct dd_apk_pkg *p, size_t n,
 					 const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (str_is(p[i].name, name))
+		if (t_str_is(p[i].name, name))
 			return &p[i];
 	return NULL;
 }
@@ -341,7 +317,7 @@ static void t_index_alpine_corpus(void)
 	p = find_pkg(pkgs, n, "alpine-baselayout");
 	CHECK(p != NULL);
 	if (p) {
-		CHECK(str_is(p->version, "3.2.0-r23"));
+		CHECK(t_str_is(p->version, "3.2.0-r23"));
 		CHECK(strcmp(p->checksum, "Q19UI7UxyiUywG6aew9c3lCBPshsE=") == 0);
 		CHECK(p->file_size == 11136 && p->installed_size == 348160);
 		CHECK(p->n_depends == 3 && p->n_provides == 1);
@@ -360,8 +336,8 @@ static void t_index_alpine_corpus(void)
 			dd_apk_file_release(&g);
 		if (rc == 0) {
 			CHECK(g.kind == DD_APK_PACKAGE);
-			CHECK(str_is(g.pkg.name, "alpine-baselayout"));
-			CHECK(str_is(g.pkg.arch, "aarch64"));
+			CHECK(t_str_is(g.pkg.name, "alpine-baselayout"));
+			CHECK(t_str_is(g.pkg.arch, "aarch64"));
 			CHECK(g.n_sigs == 1 && strcmp(g.sigs[0].alg, "RSA") == 0);
 			CHECK(g.n_problems == 0);
 			CHECK(strcmp(g.pkg.datahash, g.data_sha256) == 0);
@@ -441,7 +417,7 @@ static void t_index_apko_checksums(void)
 				  de->d_name, f.checksum, p->checksum);
 			CHECK(f.file_size == p->file_size);
 			CHECK(f.pkg.installed_size == p->installed_size);
-			CHECK(str_is(f.pkg.version, p->version));
+			CHECK(t_str_is(f.pkg.version, p->version));
 		}
 		CHECK(f.n_problems == 0);
 		CHECK(strcmp(f.pkg.datahash, f.data_sha256) == 0);
@@ -697,9 +673,9 @@ static void check_built(const struct dd_apk_file *f)
 	const struct dd_apk_entry *e;
 
 	CHECK(f->kind == DD_APK_PACKAGE);
-	CHECK(str_is(f->pkg.name, "hello") && str_is(f->pkg.version, "1.0-r0"));
-	CHECK(str_is(f->pkg.arch, "x86_64") && str_is(f->pkg.license, "MIT"));
-	CHECK(str_is(f->pkg.description, "says hello"));
+	CHECK(t_str_is(f->pkg.name, "hello") && t_str_is(f->pkg.version, "1.0-r0"));
+	CHECK(t_str_is(f->pkg.arch, "x86_64") && t_str_is(f->pkg.license, "MIT"));
+	CHECK(t_str_is(f->pkg.description, "says hello"));
 	CHECK(f->pkg.n_depends == 2 && f->pkg.n_provides == 1);
 	CHECK(f->pkg.build_time == EPOCH);
 	/* hello.conf (15) + hello (21); the hard link is not counted twice */
@@ -715,12 +691,12 @@ static void check_built(const struct dd_apk_file *f)
 			  f->files[i].path);
 	e = find_file(f, "usr/bin/hello");
 	CHECK(e && e->type == DD_TAR_FILE && e->mode == 0755 && e->size == 21);
-	CHECK(e && e->uid == 0 && e->gid == 0 && str_is(e->uname, "root"));
+	CHECK(e && e->uid == 0 && e->gid == 0 && t_str_is(e->uname, "root"));
 	CHECK(e && e->mtime == EPOCH && strlen(e->sha1) == 40);
 	e = find_file(f, "usr/bin/hello2");
-	CHECK(e && e->type == DD_TAR_HARDLINK && str_is(e->link, "usr/bin/hello"));
+	CHECK(e && e->type == DD_TAR_HARDLINK && t_str_is(e->link, "usr/bin/hello"));
 	e = find_file(f, "usr/bin/hi");
-	CHECK(e && e->type == DD_TAR_SYMLINK && str_is(e->link, "hello"));
+	CHECK(e && e->type == DD_TAR_SYMLINK && t_str_is(e->link, "hello"));
 	e = find_file(f, "var/lib/hello");
 	CHECK(e && e->type == DD_TAR_DIR);
 	CHECK_MSG(e && e->mode == 02775, "mode %o", e ? e->mode : 0);
@@ -873,7 +849,7 @@ static void t_apk_verify_keys(void)
 	CHECK(dd_keyring_add_file(&kr, fx.pub) == 0);
 	CHECK(kr.n == 1 && strcmp(kr.keys[0].name, "test-key.rsa.pub") == 0);
 	CHECK(dd_apk_verify(f, &kr, &good, &goodkey) == DD_SIG_VALID);
-	CHECK(good == &f->sigs[0] && str_is(goodkey, "test-key.rsa.pub"));
+	CHECK(good == &f->sigs[0] && t_str_is(goodkey, "test-key.rsa.pub"));
 	/* no keys at all */
 	CHECK(dd_apk_verify(f, &empty, &good, &goodkey) == DD_SIG_UNKNOWN_KEY);
 	/* a different key that claims the name */
@@ -885,7 +861,7 @@ static void t_apk_verify_keys(void)
 	CHECK(write_pub(test_key, fx_path("renamed.rsa.pub")) == 0);
 	CHECK(dd_keyring_add_file(&renamed, fx_path("renamed.rsa.pub")) == 0);
 	CHECK(dd_apk_verify(f, &renamed, &good, &goodkey) == DD_SIG_VALID);
-	CHECK(str_is(goodkey, "renamed.rsa.pub"));
+	CHECK(t_str_is(goodkey, "renamed.rsa.pub"));
 	dd_keyring_release(&kr);
 	dd_keyring_release(&wrong);
 	dd_keyring_release(&renamed);
@@ -1006,7 +982,7 @@ static void t_apk_index_write(void)
 			CHECK(strcmp(pkgs[0].checksum, fx.f.checksum) == 0);
 			CHECK(pkgs[0].file_size == fx.f.file_size);
 			CHECK(pkgs[0].installed_size == 36);
-			CHECK(str_is(pkgs[0].name, "hello"));
+			CHECK(t_str_is(pkgs[0].name, "hello"));
 			CHECK(pkgs[0].n_depends == 2);
 		}
 		dd_apk_pkgs_free(pkgs, n);

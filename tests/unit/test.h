@@ -9,6 +9,7 @@
 #define DD_TEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 void t_run(const char *name, void (*fn)(void));
 void t_fail(const char *file, int line, const char *what);
@@ -17,6 +18,17 @@ void t_skip(const char *why);
 /* Path of a file under ../shared/corpus (relative to the repository), or
  * NULL when the corpus is absent. The string is static. */
 const char *t_corpus(const char *rel);
+
+struct dd_dep;
+
+/* Equal strings, or both NULL. */
+bool t_str_is(const char *a, const char *b);
+/* d is name, version, op and conflict as given (NULLs match NULLs). */
+bool t_dep_is(const struct dd_dep *d, const char *name, const char *ver, unsigned op,
+	      bool conflict);
+/* Two dependency lists, element by element. */
+bool t_deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b,
+		 size_t nb);
 
 #define CHECK(cond) \
 	do { \
