@@ -46,6 +46,15 @@ char *dd_xstrdup(const char *s)
 	return p;
 }
 
+char *dd_xvasprintf(const char *fmt, va_list ap)
+{
+	char *p;
+
+	if (vasprintf(&p, fmt, ap) < 0)
+		oom();
+	return p;
+}
+
 struct dd_blob dd_blob_str(const char *s)
 {
 	return (struct dd_blob){ s, s ? strlen(s) : 0 };

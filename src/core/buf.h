@@ -14,6 +14,7 @@
 #define DD_BUF_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +64,7 @@ void *dd_xmalloc(size_t n);
 void *dd_xcalloc(size_t n, size_t size);
 void *dd_xrealloc(void *p, size_t n);
 char *dd_xstrdup(const char *s);
+/* vasprintf that cannot fail (aborts when out of memory, as the above). */
+char *dd_xvasprintf(const char *fmt, va_list ap);
 
 #endif

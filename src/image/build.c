@@ -100,8 +100,7 @@ static void warn(struct build *b, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		abort();
+	m = dd_xvasprintf(fmt, ap);
 	va_end(ap);
 	logf_(b, "warning: %s", m);
 	json_array_append_new(b->warnings, json_string(m));
@@ -1135,6 +1134,11 @@ static void run_id(char out[40])
 	snprintf(out, 40, "%s-%02x%02x%02x", ts, r[0], r[1], r[2]);
 }
 
+/* What a successful run holds besides build.log and result.json. */
+static const char *const run_outputs[] = {
+	"image", "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json", DD_PROVENANCE_FILE,
+};
+
 static int write_result(const char *dir, json_t *result)
 {
 	return dd_write_json(dir, "result.json", result, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
@@ -1221,20 +1225,12 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 
 		logf_(&b, "error: %s", err);
 		logf_(&b, "run %s FAILED after %.3f s", id, (double)(mono_ms() - t0) / 1000.0);
-		dd_buf_addf(&junk, "%s/image", tmp.ptr);
-		dd_remove_tree(junk.ptr);
-		dd_buf_reset(&junk);
-		dd_buf_addf(&junk, "%s/image.oci.tar", tmp.ptr);
-		unlink(junk.ptr);
-		dd_buf_reset(&junk);
-		dd_buf_addf(&junk, "%s/sbom.spdx.json", tmp.ptr);
-		unlink(junk.ptr);
-		dd_buf_reset(&junk);
-		dd_buf_addf(&junk, "%s/sbom.cdx.json", tmp.ptr);
-		unlink(junk.ptr);
-		dd_buf_reset(&junk);
-		dd_buf_addf(&junk, "%s/%s", tmp.ptr, DD_PROVENANCE_FILE);
-		unlink(junk.ptr);
+		/* a failed run keeps its log and result.json, nothing else */
+		for (size_t i = 0; i < sizeof(run_outputs) / sizeof(run_outputs[0]); i++) {
+			dd_buf_reset(&junk);
+			dd_buf_addf(&junk, "%s/%s", tmp.ptr, run_outputs[i]);
+			dd_remove_tree(junk.ptr);
+		}
 		dd_buf_release(&junk);
 		dd_buf_addf(&fin, "%s/%s-failed", jobdir.ptr, id);
 		if (!write_result(tmp.ptr, b.result))

@@ -137,14 +137,12 @@ int dd_layer_finish(struct dd_layer_writer *w, const char *blobs, struct dd_blob
 	out->usize = w->usize;
 	out->media_type = dd_layer_media_type(w->codec);
 	rc = settle(w->fd, w->tmp, blobs, out->digest);
-	w->fd = -1;
-	if (rc)
-		unlink(w->tmp);
-	free(w->tmp);
-	w->tmp = NULL;
-	EVP_MD_CTX_free(w->dmd);
-	EVP_MD_CTX_free(w->umd);
-	w->dmd = w->umd = NULL;
+	w->fd = -1; /* settle() closed it */
+	if (!rc) {  /* and moved the file into place */
+		free(w->tmp);
+		w->tmp = NULL;
+	}
+	dd_layer_abort(w); /* the rest, and the file when it was not moved */
 	return rc;
 }
 

@@ -54,8 +54,7 @@ static void check(struct verify *v, const char *name, bool ok, const char *fmt, 
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		abort();
+	m = dd_xvasprintf(fmt, ap);
 	va_end(ap);
 	if (!ok)
 		v->failed++;
@@ -279,8 +278,7 @@ static void add_key(json_t *set, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&k, fmt, ap) < 0)
-		abort();
+	k = dd_xvasprintf(fmt, ap);
 	va_end(ap);
 	json_object_set_new(set, k, json_true());
 	free(k);
