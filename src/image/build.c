@@ -50,7 +50,7 @@ struct build {
 	char run_id[40], started[40];
 	struct dd_sigkey key;
 	bool signing;
-	json_t *deps;       /* resolvedDependencies: packages, then bundles */
+	json_t *deps;       /* package blob sha256 -> its resolved dependency, in order */
 	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
 };
 
@@ -678,18 +678,12 @@ static void add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
 			   const struct dd_catalog_pkg *info, const char *arch)
 {
 	struct dd_buf purl = DD_BUF_INIT, name = DD_BUF_INIT;
-	size_t i;
-	json_t *d;
 
-	json_array_foreach(b->deps, i, d) {
-		json_t *dg = json_object_get(d, "digest");
-
-		if (!strcmp(json_string_value(json_object_get(dg, "sha256")), info->sha256))
-			return;
-	}
+	if (json_object_get(b->deps, info->sha256))
+		return; /* a noarch package in another architecture's image */
 	dd_purl(&purl, info->channel, pkg, arch);
 	dd_buf_addf(&name, "%s-%s.apk", pkg->name, pkg->version);
-	json_array_append_new(b->deps, json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s}}", "uri",
+	json_object_set_new(b->deps, info->sha256, json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s}}", "uri",
 						 purl.ptr, "name", name.ptr, "digest", "sha256",
 						 info->sha256, "annotations", "kind", "package",
 						 "bundle", info->bundle));
@@ -717,7 +711,7 @@ static json_t *subject(const char *name, const char *digest)
 static json_t *statement(struct build *b, json_t *subjects)
 {
 	const struct dd_job *j = &b->job;
-	json_t *ext, *in, *deps = json_deep_copy(b->deps), *content, *v;
+	json_t *ext, *in, *deps = json_array(), *content, *v;
 	char host[256] = "localhost", finished[40];
 	const char *key;
 
@@ -741,6 +735,8 @@ static json_t *statement(struct build *b, json_t *subjects)
 		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
 			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
 			(json_int_t)b->cat.ent_version, "sha256", b->cat.ent_sha256));
+	json_object_foreach(b->deps, key, v)
+		json_array_append(deps, v);
 	json_object_foreach(b->bundles, key, v)
 		json_array_append(deps, v);
 	if (b->cat.has_entitlement) {
@@ -1150,7 +1146,7 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	struct dd_buf jobdir = DD_BUF_INIT, tmp = DD_BUF_INIT, fin = DD_BUF_INIT,
 		      logp = DD_BUF_INIT;
 	char *name = job_name(path), id[40], started[40], finished[40];
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	const char *sde = o->source_date_epoch;
 	int64_t t0 = mono_ms();
 	int lock = -1, rc;
 
@@ -1158,7 +1154,7 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	b.result = json_object();
 	b.warnings = json_array();
 	b.archs = json_array();
-	b.deps = json_array();
+	b.deps = json_object();
 	b.bundles = json_object();
 	dd_sbom_init(&b.sbom);
 	b.threads = o->threads > 0 ? o->threads : dd_ncpus();

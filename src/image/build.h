@@ -31,6 +31,8 @@ struct dd_build_opts {
 	const char *out;    /* OUT */
 	int threads;        /* compression threads; < 1: every core */
 	bool no_cache;      /* neither read nor fill the layer cache */
+	const char *source_date_epoch; /* as $SOURCE_DATE_EPOCH: the image's times; NULL or
+					  "": from the packages' build dates */
 	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
 	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
 };

@@ -989,11 +989,12 @@ static void check_mirror(struct verify *v)
 static void check_rebuild(struct verify *v)
 {
 	json_t *bd, *ext, *job, *result = NULL, *sde;
+	char epoch[32] = "";
 	const char *content, *file, *base, *tmp = getenv("TMPDIR");
 	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT, out = DD_BUF_INIT;
 	/* no layer cache: the rebuild depends on the signed packages alone */
-	struct dd_build_opts bo = { v->o->mirror, NULL, 0, true, NULL, NULL };
-	char *old_sde = getenv("SOURCE_DATE_EPOCH"), *run_dir = NULL;
+	struct dd_build_opts bo = { v->o->mirror, NULL, 0, true, epoch, NULL, NULL };
+	char *run_dir = NULL;
 	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0);
 	const char *want = top ? jstr(top, "digest") + 7 : "";
 	int rc;
@@ -1007,7 +1008,6 @@ static void check_rebuild(struct verify *v)
 		check(v, "rebuild", false, "the provenance does not hold the job's content");
 		return;
 	}
-	old_sde = old_sde ? dd_xstrdup(old_sde) : NULL;
 	dd_buf_addf(&dir, "%s/drydock-rebuild-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir.ptr)) {
 		check(v, "rebuild", false, "%s: %s", dir.ptr, strerror(errno));
@@ -1026,14 +1026,8 @@ static void check_rebuild(struct verify *v)
 		goto out;
 	}
 	sde = json_object_get(ext, "SOURCE_DATE_EPOCH");
-	if (sde) {
-		char num[32];
-
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(sde));
-		setenv("SOURCE_DATE_EPOCH", num, 1);
-	} else {
-		unsetenv("SOURCE_DATE_EPOCH");
-	}
+	if (sde)
+		snprintf(epoch, sizeof(epoch), "%lld", (long long)json_integer_value(sde));
 	rc = dd_build(&bo, path.ptr, &result, &run_dir);
 	if (rc)
 		check(v, "rebuild", false, "rebuilding %s failed: %s", file, dd_error_detail());
@@ -1044,15 +1038,10 @@ static void check_rebuild(struct verify *v)
 	else
 		check(v, "rebuild", true, "%s rebuilt from the mirror gives the same %s", file,
 		      jstr(result, "digest"));
-	if (old_sde)
-		setenv("SOURCE_DATE_EPOCH", old_sde, 1);
-	else
-		unsetenv("SOURCE_DATE_EPOCH");
 out:
 	dd_remove_tree(dir.ptr);
 	json_decref(result);
 	free(run_dir);
-	free(old_sde);
 	dd_buf_release(&dir);
 	dd_buf_release(&path);
 	dd_buf_release(&out);

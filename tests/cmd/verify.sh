@@ -323,6 +323,24 @@ PY
 	tampered j "^FAIL  sboms: sbom.spdx.json lists hello-drydock@1.2.3-r0 .*, sbom.cdx.json does not"
 }
 
+foreign_statements() {
+	# signed with the right key, but not what drydock writes
+	copy_run "$ED" s1 && resign s1 "$K/ed.pem" 'st["_type"] = "https://example.invalid/Statement"'
+	tampered s1 "^ok    signature" "^FAIL  statement: not an in-toto Statement v1"
+	copy_run "$ED" s2 && resign s2 "$K/ed.pem" 'st["predicate"]["buildDefinition"]["buildType"] = "https://example.invalid/other"'
+	tampered s2 "^FAIL  statement: buildType is 'https://example.invalid/other', not drydock's"
+	# a job path that names no file cannot be rebuilt (and writes nothing outside the scratch folder)
+	copy_run "$ED" s3 && resign s3 "$K/ed.pem" 'st["predicate"]["buildDefinition"]["externalParameters"]["job"]["path"] = "jobs/.."'
+	expect_fail 1 "^FAIL  rebuild: the provenance names the job 'jobs/..', not a file" \
+		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild s3
+	copy_run "$ED" s4 && resign s4 "$K/ed.pem" 'del st["predicate"]["buildDefinition"]["externalParameters"]["job"]["content"]'
+	expect_fail 1 "^FAIL  rebuild: the provenance does not hold the job's content" \
+		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild s4
+	# an envelope that is not JSON
+	copy_run "$ED" s5 && echo '{"payloadType":' >s5/provenance.intoto.json
+	tampered s5 "^FAIL  signature: .*provenance.intoto.json: line [0-9]+: not JSON" "^FAIL  statement: no statement to read"
+}
+
 subject_of_another_image() {
 	printf 'base: hello\ncontents:\n  packages: [hello-drydock]\ncmd: other\n' >other.yaml
 	drydock build --mirror "$M" -o o --sign "$K/ed.pem" other.yaml >/dev/null
@@ -407,6 +425,10 @@ mirror_trusts_provenance_keys() {
 	expect_fail 1 "^FAIL  signature: .*signed by [0-9A-F]{40}, which the mirror does not trust for provenance" \
 		drydock verify --mirror mt bk/hello/latest
 	expect_fail 1 "^FAIL  signature: .*is not trusted for provenance" drydock verify --mirror mt "$R/ec/hello/latest"
+	# an RSA key cannot be a provenance key
+	openssl rsa -in "$K/rsa.pem" -pubout -out rsa.pub 2>/dev/null
+	expect_fail 1 "rsa.pub: a RSA key; drydock signs with ECDSA P-256 or Ed25519" \
+		drydock trust add --mirror mt --role provenance rsa.pub
 	id=$(drydock trust list --mirror mt | awk '$1 == "provenance" && $2 ~ /^SHA256:/ { print $2 }')
 	expect_out "no longer trusted" drydock trust remove --mirror mt --role provenance "$id"
 	[ ! -e "mt/keys/provenance/${id#SHA256:}.pem" ] || t_fail "key file left"
@@ -446,6 +468,7 @@ t_run tampered_bytes_are_caught
 t_run layer_against_its_diff_id
 t_run another_key_is_refused
 t_run sbom_lies_are_caught
+t_run foreign_statements
 t_run subject_of_another_image
 t_run changed_mirror_is_caught
 t_run poisoned_layer_cache_caught_by_rebuild
