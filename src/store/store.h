@@ -4,9 +4,11 @@
  *   ROOT/index.db          SQLite (WAL): bundles, packages, files, trust
  *   ROOT/blobs/sha256/HEX  every imported file, named by its sha256
  *   ROOT/tmp/              staging for an import in progress
- *   ROOT/gnupg/            the mirror's own GnuPG home (bundle and
- *                          entitlement keys)
+ *   ROOT/gnupg/            the mirror's own GnuPG home (bundle,
+ *                          entitlement and provenance keys)
  *   ROOT/keys/apk/         trusted APK RSA public keys
+ *   ROOT/keys/provenance/  trusted PEM provenance keys
+ *   ROOT/cache/layers/     crust layers builds share (image/build.h)
  *   ROOT/audit.log         append-only, one JSON object per line
  *   ROOT/lock              flock(2): one writer, or many readers
  *

@@ -125,6 +125,9 @@ int dd_sigkey_open_signer(const char *spec, const char *gnupg_home, struct dd_si
 		dd_buf_release(&text);
 		return rc;
 	}
+	if (strchr(spec, '/') || (strlen(spec) > 4 && !strcmp(spec + strlen(spec) - 4, ".pem")))
+		return dd_error(DD_E_NOTFOUND, "%s: no such key file; give a PEM private key file "
+				"or an OpenPGP key id", spec);
 	rc = dd_pgp_signing_key(gnupg_home, spec, fpr, &k->public_key);
 	if (rc) {
 		dd_buf_release(&k->public_key);

@@ -440,6 +440,8 @@ bad_signing_keys() {
 		drydock build --mirror "$M" -o x --sign "$K/rsa.pem" "$HELLO"
 	expect_fail 1 "no secret key nobody@example.invalid" \
 		drydock build --mirror "$M" -o x --sign nobody@example.invalid --gnupg-home "$S/gnupg" "$HELLO"
+	expect_fail 1 "missing.pem: no such key file; give a PEM private key file or an OpenPGP key id" \
+		drydock build --mirror "$M" -o x --sign missing.pem "$HELLO"
 	echo "not a key" >junk.pem
 	expect_fail 1 "junk.pem: not a PEM private key" drydock build --mirror "$M" -o x --sign junk.pem "$HELLO"
 	[ ! -e x/hello/latest ] || t_fail "a run was published"
