@@ -43,7 +43,6 @@ struct verify {
 	json_t *index;        /* image/index.json */
 	struct image *imgs;
 	size_t n_imgs;
-	bool layout_ok;
 };
 
 static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...)
@@ -509,6 +508,43 @@ out:
 	json_decref(cfg);
 }
 
+/* Some subject of the statement has this sha256. */
+static bool is_subject(struct verify *v, const char *hex)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(v->st, "subject"), i, s)
+		if (!strcmp(jstr(json_object_get(s, "digest"), "sha256"), hex))
+			return true;
+	return false;
+}
+
+/* The first subject is the layout's top (manifest or index); an index's
+ * manifests are subjects too. */
+static void check_subject(struct verify *v, json_t *top, bool index)
+{
+	const char *digest = jstr(top, "digest");
+
+	if (!v->st) {
+		check(v, "subject", false, "no statement to compare with the layout's %s", digest);
+		return;
+	}
+	if (strcmp(subject_sha(v, NULL), digest + 7)) {
+		check(v, "subject", false, "the statement is about sha256:%s, the image layout "
+		      "holds %s", subject_sha(v, NULL), digest);
+		return;
+	}
+	for (size_t i = 0; index && i < v->n_imgs; i++) {
+		if (!is_subject(v, v->imgs[i].manifest + 7)) {
+			check(v, "subject", false, "the index's manifest %s is not a subject of the "
+			      "statement", v->imgs[i].manifest);
+			return;
+		}
+	}
+	check(v, "subject", true, "the statement is about this image, %s", digest);
+}
+
 static void check_layout(struct verify *v)
 {
 	struct dd_buf why = DD_BUF_INIT, blob_why = DD_BUF_INIT, diff_why = DD_BUF_INIT;
@@ -527,12 +563,6 @@ static void check_layout(struct verify *v)
 		dd_buf_release(&why);
 		return;
 	}
-	if (!v->st)
-		check(v, "subject", false, "no statement to compare with the layout's %s",
-		      jstr(top, "digest"));
-	else if (strcmp(subject_sha(v, NULL), jstr(top, "digest") + 7))
-		check(v, "subject", false, "the statement is about sha256:%s, the image layout "
-		      "holds %s", subject_sha(v, NULL), jstr(top, "digest"));
 	if (!strcmp(jstr(top, "mediaType"), DD_OCI_INDEX)) {
 		n_blobs++;
 		if (check_blob(v, top, &sub, &blob_why))
@@ -541,29 +571,7 @@ static void check_layout(struct verify *v)
 	} else {
 		check_manifest(v, top, &n_blobs, &n_layers, &blob_why, &diff_why);
 	}
-	if (v->st && !strcmp(subject_sha(v, NULL), jstr(top, "digest") + 7)) {
-		bool ok = true;
-
-		/* an index's manifests must be the per-architecture subjects */
-		for (i = 0; sub && i < v->n_imgs; i++) {
-			json_t *subs = json_object_get(v->st, "subject"), *s;
-			size_t k;
-			bool found = false;
-
-			json_array_foreach(subs, k, s)
-				found |= !strcmp(jstr(json_object_get(s, "digest"), "sha256"),
-						 v->imgs[i].manifest + 7);
-			if (!found) {
-				check(v, "subject", false, "the index's manifest %s is not a subject "
-				      "of the statement", v->imgs[i].manifest);
-				ok = false;
-				break;
-			}
-		}
-		if (ok)
-			check(v, "subject", true, "the statement is about this image, %s",
-			      jstr(top, "digest"));
-	}
+	check_subject(v, top, sub != NULL);
 	if (blob_why.len)
 		check(v, "blobs", false, "%s", blob_why.ptr);
 	else
@@ -573,7 +581,6 @@ static void check_layout(struct verify *v)
 							  : "no layer could be read");
 	else
 		check(v, "diff_ids", true, "%d layers match their diff_ids", n_layers);
-	v->layout_ok = !blob_why.len && !diff_why.len;
 	json_decref(sub);
 	dd_buf_release(&why);
 	dd_buf_release(&blob_why);

@@ -460,6 +460,9 @@ two_architectures_verify() {
 	grep -q "^ok    diff_ids: 4 layers" "$T_TMP/.o" || t_fail "layers"
 	n=$(python3 -c 'import base64,json,sys; print(len(json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))["subject"]))' out/two/latest/provenance.intoto.json)
 	[ "$n" -eq 6 ] || t_fail "subjects: $n"
+	# the statement leaves out one architecture's manifest
+	copy_run out/two/latest t && resign t "$K/ed.pem" 'del st["subject"][2]'
+	tampered t "^FAIL  subject: the index's manifest sha256:[0-9a-f]{64} is not a subject of the statement"
 }
 
 t_run signed_three_ways
