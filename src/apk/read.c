@@ -32,17 +32,6 @@ struct reader {
 	void *visit_ctx;
 };
 
-void dd_hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 void dd_apk_checksum_str(const unsigned char sha1[20], char out[64])
 {
 	memcpy(out, "Q1", 2);

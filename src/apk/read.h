@@ -24,6 +24,7 @@
 
 #include "apk/pkg.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "trust/rsa.h"
 
 struct dd_apk_sig {
@@ -121,8 +122,7 @@ enum dd_sig_status dd_apk_verify(const struct dd_apk_file *f, const struct dd_ke
 
 const char *dd_sig_status_str(enum dd_sig_status s);
 
-/* Hex and base64 helpers shared by the APK code. */
-void dd_hex(const unsigned char *d, size_t n, char *out);
+/* "Q1" + base64 of a control segment's SHA-1 (dd_hex: core/hash.h). */
 void dd_apk_checksum_str(const unsigned char sha1[20], char out[64]);
 
 #endif

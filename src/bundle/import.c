@@ -14,6 +14,7 @@
 #include "core/compress.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 
 #define MAX_SIG (64u << 10)
 
@@ -54,14 +55,6 @@ static int expect_entry(struct dd_bundle_src *src, const char *want, uint64_t ma
 	return read_small(src, want, max, out);
 }
 
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char d[32];
-
-	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
-	dd_hex(d, 32, out);
-}
-
 int dd_bundle_peek(const char *path, struct dd_manifest *m, char digest[65])
 {
 	struct dd_bundle_src src;
@@ -75,7 +68,7 @@ int dd_bundle_peek(const char *path, struct dd_manifest *m, char digest[65])
 	if (!rc)
 		rc = dd_manifest_parse(dd_buf_blob(&text), m);
 	if (!rc)
-		sha256_hex(text.ptr, text.len, digest);
+		dd_sha256_hex(text.ptr, text.len, digest);
 	dd_buf_release(&text);
 	return rc ? dd_error_prefix(rc, "%s", path) : 0;
 }
@@ -622,7 +615,7 @@ static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct
 		rc = expect_entry(src, DD_MANIFEST_SIG_NAME, MAX_SIG, &c->manifest_sig);
 	if (rc)
 		return rc;
-	sha256_hex(c->manifest_text.ptr, c->manifest_text.len, c->digest);
+	dd_sha256_hex(c->manifest_text.ptr, c->manifest_text.len, c->digest);
 	rc = check_pgp(t, DD_ROLE_BUNDLE, "the bundle manifest", &c->manifest_text,
 		       &c->manifest_sig, c->signer);
 	if (!rc)

@@ -16,6 +16,7 @@
 #include "apk/read.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "image/oci.h"
 #include "image/provenance.h"
 #include "image/rootfs.h"
@@ -136,19 +137,13 @@ static int64_t epoch_of(const struct build *b, const struct dd_plan *p, size_t n
 static void cache_key(const struct build *b, const struct dd_plan *p, size_t n, int64_t mtime,
 		      enum dd_codec codec, char key[65])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	struct dd_buf s = DD_BUF_INIT;
-	unsigned char d[32];
 
 	dd_buf_addf(&s, "%s\n%s\n%s\n%lld\n", LAYER_FORMAT, dd_codec_describe(codec), p->arch,
 		    (long long)mtime);
 	for (size_t i = 0; i < n; i++)
 		dd_buf_addf(&s, "%s\n", b->cat.info[p->pkgs[i].cat].sha256);
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	EVP_DigestUpdate(md, s.ptr, s.len);
-	EVP_DigestFinal_ex(md, d, NULL);
-	EVP_MD_CTX_free(md);
-	dd_hex(d, 32, key);
+	dd_sha256_hex(s.ptr, s.len, key);
 	dd_buf_release(&s);
 }
 

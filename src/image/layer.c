@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/sha.h>
 
 #include "apk/read.h"
 #include "core/buf.h"
@@ -165,14 +164,12 @@ void dd_layer_abort(struct dd_layer_writer *w)
 int dd_blob_put(const char *blobs, const void *data, size_t len, const char *media_type,
 		struct dd_blob_desc *out)
 {
-	unsigned char d[32];
 	char *tmp;
 	int fd, rc;
 
 	memset(out, 0, sizeof(*out));
-	SHA256(data, len, d);
 	memcpy(out->digest, "sha256:", 7);
-	dd_hex(d, 32, out->digest + 7);
+	dd_sha256_hex(data, len, out->digest + 7);
 	out->size = len;
 	out->media_type = media_type;
 	rc = open_tmp(blobs, &tmp, &fd);

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "image/oci.h"
 #include "store/store.h"
 #include "version.h"
@@ -277,7 +278,6 @@ int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size
 {
 	struct dd_sbom s;
 	struct dd_buf ns = DD_BUF_INIT, ids = DD_BUF_INIT;
-	unsigned char d[32];
 	char hex[65];
 	json_t *doc;
 	char *text;
@@ -286,8 +286,7 @@ int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size
 	dd_buf_addf(&ids, "%s\n", p->arch);
 	for (size_t i = 0; i < p->n; i++)
 		dd_buf_addf(&ids, "%s\n", cat->info[p->pkgs[i].cat].sha256);
-	EVP_Digest(ids.ptr, ids.len, d, NULL, EVP_sha256(), NULL);
-	dd_hex(d, 32, hex);
+	dd_sha256_hex(ids.ptr, ids.len, hex);
 	dd_buf_addf(&ns, "https://drydock.invalid/spdx/%s/contents/%s", name, hex);
 	dd_sbom_init(&s);
 	dd_sbom_add_image(&s, tag, NULL, cat, p, n_crust, created);

@@ -14,6 +14,7 @@
 #include "apk/read.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "image/build.h"
 #include "image/oci.h"
 #include "image/provenance.h"

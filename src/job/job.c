@@ -11,6 +11,7 @@
 #include "apk/read.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 
 #define MAX_JOB (4u << 20)
 
@@ -679,7 +680,6 @@ static void job_name(struct dd_job *j)
 int dd_job_load(const char *path, struct dd_job *job)
 {
 	struct ctx c = { .file = path, .job = job };
-	unsigned char d[32];
 	int rc;
 
 	memset(job, 0, sizeof(*job));
@@ -693,8 +693,7 @@ int dd_job_load(const char *path, struct dd_job *job)
 		dd_job_release(job);
 		return rc;
 	}
-	EVP_Digest(job->text.ptr, job->text.len, d, NULL, EVP_sha256(), NULL);
-	dd_hex(d, 32, job->sha256);
+	dd_sha256_hex(job->text.ptr, job->text.len, job->sha256);
 	if (!job->tag) {
 		struct dd_buf t = DD_BUF_INIT;
 

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "store/schema.h"
 
 const char *dd_store_default_root(const char *option)
@@ -211,24 +212,13 @@ int dd_staged_write(struct dd_staged *f, const void *data, size_t len)
 	return 0;
 }
 
-static void hex32(const unsigned char *d, char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[64] = 0;
-}
-
 int dd_staged_finish(struct dd_staged *f)
 {
 	unsigned char d[32];
 	int rc = 0;
 
 	EVP_DigestFinal_ex(f->md, d, NULL);
-	hex32(d, f->sha256);
+	dd_hex(d, 32, f->sha256);
 	if (fsync(f->fd) < 0)
 		rc = dd_error_errno("%s: fsync", f->path);
 	if (close(f->fd) < 0 && !rc)
@@ -271,7 +261,7 @@ int dd_file_sha256(const char *path, char hex[65], uint64_t *size)
 	EVP_MD_CTX_free(md);
 	if (n < 0)
 		return dd_error_errno("%s", path);
-	hex32(d, hex);
+	dd_hex(d, 32, hex);
 	if (size)
 		*size = total;
 	return 0;

@@ -13,6 +13,7 @@
 #include "apk/read.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "trust/pgp.h"
 
 #define MAX_KEY_FILE (1u << 20)
@@ -44,7 +45,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 /* Kind, fingerprint and PEM public key of a loaded EVP_PKEY. */
 static int describe_pkey(const char *file, EVP_PKEY *pkey, struct dd_sigkey *k)
 {
-	unsigned char *der = NULL, d[32];
+	unsigned char *der = NULL;
 	char hex[65], group[64] = "";
 	size_t glen = 0;
 	BIO *bio;
@@ -65,9 +66,8 @@ static int describe_pkey(const char *file, EVP_PKEY *pkey, struct dd_sigkey *k)
 	n = i2d_PUBKEY(pkey, &der);
 	if (n <= 0)
 		return dd_error(DD_E_CRYPTO, "%s: encoding the public key: %s", file, ssl_reason());
-	EVP_Digest(der, (size_t)n, d, NULL, EVP_sha256(), NULL);
+	dd_sha256_hex(der, (size_t)n, hex);
 	OPENSSL_free(der);
-	dd_hex(d, 32, hex);
 	snprintf(k->fingerprint, sizeof(k->fingerprint), "SHA256:%s", hex);
 	bio = BIO_new(BIO_s_mem());
 	if (!PEM_write_bio_PUBKEY(bio, pkey)) {
