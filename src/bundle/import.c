@@ -110,8 +110,8 @@ static int query_int(struct dd_store *s, const char *sql, const char *arg, int64
 		return rc;
 	if (arg)
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		found = 1;
+	found = dd_db_step(s, st, "read what the mirror already holds");
+	if (found > 0) {
 		*out = sqlite3_column_int64(st, 0);
 		if (text && sqlite3_column_text(st, 1))
 			snprintf(text, textlen, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -593,10 +593,13 @@ static int check_known_packages(struct dd_store *s, struct dd_checked *c)
 		sqlite3_bind_text(st, 2, p->version, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, p->arch ? p->arch : "", -1, SQLITE_STATIC);
 		cm->new_package = true;
-		if (sqlite3_step(st) != SQLITE_ROW)
+		rc = dd_db_step(s, st, "look up a package");
+		if (rc <= 0)
 			continue;
+		rc = 0;
 		cm->new_package = false;
-		if (strcmp((const char *)sqlite3_column_text(st, 0), cm->m->sha256))
+		if (!sqlite3_column_text(st, 0) ||
+		    strcmp((const char *)sqlite3_column_text(st, 0), cm->m->sha256))
 			rc = dd_error(DD_E_DIGEST, "package %s-%s (%s) is already in the mirror "
 				      "with different content; a package version cannot change",
 				      p->name, p->version, p->arch ? p->arch : "noarch");
@@ -711,11 +714,11 @@ void dd_checked_release(struct dd_checked *c)
 
 static int bind_exec(struct dd_store *s, sqlite3_stmt *st, const char *what)
 {
-	int r = sqlite3_step(st);
+	int r = dd_db_step(s, st, what);
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return r == SQLITE_DONE ? 0 : dd_db_error(s, what);
+	return r < 0 ? r : 0;
 }
 
 static void bind_str(sqlite3_stmt *st, int i, const char *v)
@@ -864,8 +867,8 @@ static int insert_package(struct dd_store *s, const struct dd_checked *c,
 	dd_pkginfo_write(p, &info);
 	rc = dd_db_prepare(s, "INSERT INTO packages(name, version, arch, checksum, sha256, size, "
 			   "installed_size, build_time, origin, license, description, url, "
-			   "maintainer, provider_priority, signer, bundle, pkginfo) VALUES "
-			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+			   "maintainer, provider_priority, signer, bundle, pkginfo, nfiles) VALUES "
+			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
 	if (rc)
 		goto out;
 	bind_str(st, 1, p->name);
@@ -886,6 +889,7 @@ static int insert_package(struct dd_store *s, const struct dd_checked *c,
 	bind_str(st, 15, cm->signer);
 	bind_str(st, 16, c->digest);
 	bind_str(st, 17, info.ptr);
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)cm->apk.n_files);
 	rc = bind_exec(s, st, "record a package");
 	sqlite3_finalize(st);
 	if (rc)

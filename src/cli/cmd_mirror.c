@@ -259,6 +259,7 @@ static json_t *query(struct dd_store *s, const char *sql, const char *const *arg
 {
 	sqlite3_stmt *st;
 	json_t *arr = json_array();
+	int rc;
 
 	if (dd_db_prepare(s, sql, &st)) {
 		json_decref(arr);
@@ -266,7 +267,7 @@ static json_t *query(struct dd_store *s, const char *sql, const char *const *arg
 	}
 	for (size_t i = 0; i < n; i++)
 		sqlite3_bind_text(st, (int)i + 1, args[i], -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = dd_db_step(s, st, "list what the mirror holds")) > 0) {
 		json_t *row = json_object();
 
 		for (int c = 0; c < sqlite3_column_count(st); c++) {
@@ -287,6 +288,10 @@ static json_t *query(struct dd_store *s, const char *sql, const char *const *arg
 		json_array_append_new(arr, row);
 	}
 	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
 }
 
@@ -381,7 +386,7 @@ static int mirror_show(int argc, char **argv)
 		return dd_cli_usage_error("mirror show: need one PKG[=VERSION]");
 	name = dd_xstrdup(argv[first]);
 	args[0] = name;
-	args[1] = strchr(name, '=') ? strchr(name, '=') + 1 : "%";
+	args[1] = strchr(name, '=') ? strchr(name, '=') + 1 : NULL; /* NULL: any version */
 	if (strchr(name, '='))
 		*strchr(name, '=') = 0;
 	if (open_ro(&o, &s)) {
@@ -392,8 +397,15 @@ static int mirror_show(int argc, char **argv)
 		     "p.origin, p.maintainer, p.checksum, p.sha256, p.size, p.installed_size, "
 		     "p.signer, " GUARDED " AS guarded, p.bundle, b.channel, b.sequence "
 		     "FROM packages p JOIN bundles b ON b.digest = p.bundle "
-		     "WHERE p.name = ? AND p.version LIKE ? ORDER BY p.version, p.arch", args, 2);
-	if (!rows || !json_array_size(rows)) {
+		     "WHERE p.name = ?1 AND (?2 IS NULL OR p.version = ?2) ORDER BY p.version, p.arch",
+		     args, 2);
+	if (!rows) {
+		dd_cli_error();
+		dd_store_close(s);
+		free(name);
+		return DD_EXIT_FAIL;
+	}
+	if (!json_array_size(rows)) {
 		fprintf(stderr, "drydock: %s is not in the mirror (see 'drydock mirror list')\n",
 			argv[first]);
 		json_decref(rows);
@@ -404,13 +416,23 @@ static int mirror_show(int argc, char **argv)
 	json_array_foreach(rows, i, row) {
 		char id[32];
 		const char *a[1] = { id };
+		json_t *files;
 
 		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(row, "id")));
 		deps = query(s, "SELECT kind, text FROM deps WHERE pkg = ? ORDER BY rowid", a, 1);
+		files = query(s, "SELECT path, type, mode, uid, gid, size, sha1, link FROM files "
+			      "WHERE pkg = ? ORDER BY rowid", a, 1);
+		if (!deps || !files) {
+			dd_cli_error();
+			json_decref(deps);
+			json_decref(files);
+			json_decref(rows);
+			dd_store_close(s);
+			free(name);
+			return DD_EXIT_FAIL;
+		}
 		json_object_set_new(row, "relations", deps);
-		json_object_set_new(row, "files", query(s, "SELECT path, type, mode, uid, gid, size, "
-							"sha1, link FROM files WHERE pkg = ? "
-							"ORDER BY rowid", a, 1));
+		json_object_set_new(row, "files", files);
 		json_object_del(row, "id");
 		if (o.json)
 			continue;
@@ -503,6 +525,11 @@ static int mirror_entitlements(int argc, char **argv)
 		return DD_EXIT_FAIL;
 	ents = query(s, "SELECT version, organization, issued, expires, sha256, signer, bundle, "
 		     "imported FROM entitlements ORDER BY version DESC", NULL, 0);
+	if (!ents) {
+		dd_cli_error();
+		dd_store_close(s);
+		return DD_EXIT_FAIL;
+	}
 	json_array_foreach(ents, i, e) {
 		char v[32];
 		const char *a[1] = { v };

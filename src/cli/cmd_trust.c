@@ -143,7 +143,7 @@ static int trust_list(int argc, char **argv)
 		json_decref(arr);
 		return DD_EXIT_FAIL;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((c = dd_db_step(s, st, "list the trusted keys")) > 0) {
 		const char *v[4];
 
 		for (int i = 0; i < 4; i++)
@@ -156,6 +156,12 @@ static int trust_list(int argc, char **argv)
 			printf("%-12s %s %s\n", v[0], v[1], v[2] ? v[2] : "");
 	}
 	sqlite3_finalize(st);
+	if (c < 0) {
+		dd_cli_error();
+		dd_store_close(s);
+		json_decref(arr);
+		return DD_EXIT_FAIL;
+	}
 	dd_store_close(s);
 	if (json)
 		dd_cli_print_json(arr);

@@ -6,6 +6,7 @@
 
 #include "apk/read.h"
 #include "core/error.h"
+#include "store/files.h"
 #include "store/store.h"
 
 #define DIR_MODE 0755u
@@ -56,21 +57,6 @@ static const char *pkg_label(const struct dd_pkgset *ps, int pos, struct dd_buf 
 	dd_buf_reset(b);
 	dd_buf_addf(b, "%s-%s", p->name, p->version);
 	return b->ptr;
-}
-
-static void id_list(const struct dd_pkgset *ps, int from, int to, struct dd_buf *sql)
-{
-	for (int i = from; i < to; i++)
-		dd_buf_addf(sql, "%s%lld", i > from ? "," : "",
-			    (long long)ps->cat->info[ps->plan->pkgs[i].cat].id);
-}
-
-static int position_of(const struct dd_pkgset *ps, int upto, int64_t id)
-{
-	for (int i = 0; i < upto; i++)
-		if (ps->cat->info[ps->plan->pkgs[i].cat].id == id)
-			return i;
-	return -1;
 }
 
 /* ---- writing entries ---------------------------------------------------- */
@@ -221,37 +207,49 @@ void dd_rootfs_note_file(struct dd_rootfs *r, const char *path)
 	tree_set(r->tree, path, DD_TAR_FILE, 0644, 0, 0, -1, NULL);
 }
 
+/* Catalog indexes of plan positions [from, to): what the store reads by. */
+static size_t *plan_which(const struct dd_pkgset *ps, int from, int to)
+{
+	size_t *which = dd_xcalloc((size_t)(to - from), sizeof(*which));
+
+	for (int i = from; i < to; i++)
+		which[i - from] = ps->plan->pkgs[i].cat;
+	return which;
+}
+
+struct preload {
+	struct dd_rootfs *r;
+	int from;
+};
+
+static int preload_row(void *ctx, size_t k, const struct dd_index_file *f)
+{
+	struct preload *pl = ctx;
+	struct dd_rootfs *r = pl->r;
+	int pos = pl->from + (int)k;
+	void **w = r->winners ? dd_map_get(r->winners, f->path) : NULL;
+
+	note_parents(r->tree, f->path); /* as ensure_parents() made them */
+	if (f->type == DD_TAR_DIR ? dd_tree_get(r->tree, f->path) != NULL
+				  : (w && (uintptr_t)*w != (uintptr_t)pos + 1))
+		return 0;
+	tree_set(r->tree, f->path, f->type, f->mode, f->uid, f->gid, pos, f->link);
+	return 0;
+}
+
 int dd_rootfs_preload(struct dd_rootfs *r, int from, int to)
 {
-	struct dd_buf sql = DD_BUF_INIT;
-	sqlite3_stmt *st;
+	struct preload pl = { r, from };
+	size_t *which;
 	int rc;
 
 	if (from >= to)
 		return 0;
-	dd_buf_adds(&sql, "SELECT path, type, mode, uid, gid, link, pkg FROM files WHERE pkg IN (");
-	id_list(r->ps, from, to, &sql);
-	dd_buf_adds(&sql, ") ORDER BY rowid");
-	rc = dd_db_prepare(r->ps->store, sql.ptr, &st);
-	dd_buf_release(&sql);
-	if (rc)
-		return rc;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(st, 0);
-		char type = dd_tar_type_parse((const char *)sqlite3_column_text(st, 1));
-		int pos = position_of(r->ps, to, sqlite3_column_int64(st, 6));
-		void **w = r->winners ? dd_map_get(r->winners, path) : NULL;
-
-		note_parents(r->tree, path); /* as ensure_parents() made them */
-		if (type == DD_TAR_DIR ? dd_tree_get(r->tree, path) != NULL
-				       : (w && (uintptr_t)*w != (uintptr_t)pos + 1))
-			continue;
-		tree_set(r->tree, path, type, (unsigned)sqlite3_column_int(st, 2),
-			 (uint32_t)sqlite3_column_int64(st, 3), (uint32_t)sqlite3_column_int64(st, 4),
-			 pos, (const char *)sqlite3_column_text(st, 5));
-	}
-	sqlite3_finalize(st);
-	return 0;
+	which = plan_which(r->ps, from, to);
+	rc = dd_index_files_of(r->ps->store, r->ps->cat, which, (size_t)(to - from), preload_row,
+			       &pl);
+	free(which);
+	return rc;
 }
 
 int dd_rootfs_put_dir(struct dd_rootfs *r, const char *path, unsigned mode, uint32_t uid,
@@ -414,52 +412,57 @@ static void write_dirs(struct dd_buf *o, struct dbfile *f, size_t n)
 	dd_map_release(&seen, NULL);
 }
 
+struct dbfiles {
+	const struct dd_map *winners;
+	int pos;
+	struct dbfile *f;
+	size_t n;
+};
+
+static int dbfile_row(void *ctx, size_t k, const struct dd_index_file *e)
+{
+	struct dbfiles *d = ctx;
+	void **w = d->winners ? dd_map_get(d->winners, e->path) : NULL;
+	const char *slash = strrchr(e->path, '/');
+	struct dbfile *f;
+
+	(void)k;
+	if (e->type != DD_TAR_DIR && w && (uintptr_t)*w != (uintptr_t)d->pos + 1)
+		return 0;
+	d->f = dd_xrealloc(d->f, (d->n + 1) * sizeof(*d->f));
+	f = &d->f[d->n++];
+	f->type = e->type;
+	if (e->type == DD_TAR_DIR) {
+		f->dir = dd_xstrdup(e->path);
+		f->name = dd_xstrdup(e->path);
+	} else {
+		f->dir = slash ? dd_blob_dup((struct dd_blob){ e->path, (size_t)(slash - e->path) })
+			       : dd_xstrdup("");
+		f->name = dd_xstrdup(slash ? slash + 1 : e->path);
+	}
+	f->mode = e->mode;
+	f->uid = e->uid;
+	f->gid = e->gid;
+	f->sha1 = e->sha1 ? dd_xstrdup(e->sha1) : NULL;
+	return 0;
+}
+
 static int package_files(const struct dd_pkgset *ps, const struct dd_map *winners, int pos,
 			 struct dd_buf *o)
 {
-	sqlite3_stmt *st;
-	struct dbfile *f = NULL;
-	size_t n = 0;
-	int rc = dd_db_prepare(ps->store, "SELECT path, type, mode, uid, gid, sha1 FROM files "
-			       "WHERE pkg = ? ORDER BY rowid", &st);
+	struct dbfiles d = { winners, pos, NULL, 0 };
+	size_t which = ps->plan->pkgs[pos].cat;
+	int rc = dd_index_files_of(ps->store, ps->cat, &which, 1, dbfile_row, &d);
 
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, ps->cat->info[ps->plan->pkgs[pos].cat].id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(st, 0);
-		char type = dd_tar_type_parse((const char *)sqlite3_column_text(st, 1));
-		void **w = winners ? dd_map_get(winners, path) : NULL;
-		const char *slash = strrchr(path, '/');
-
-		if (type != DD_TAR_DIR && w && (uintptr_t)*w != (uintptr_t)pos + 1)
-			continue;
-		f = dd_xrealloc(f, (n + 1) * sizeof(*f));
-		f[n].type = type;
-		if (type == DD_TAR_DIR) {
-			f[n].dir = dd_xstrdup(path);
-			f[n].name = dd_xstrdup(path);
-		} else {
-			f[n].dir = slash ? dd_blob_dup((struct dd_blob){ path, (size_t)(slash - path) })
-					 : dd_xstrdup("");
-			f[n].name = dd_xstrdup(slash ? slash + 1 : path);
-		}
-		f[n].mode = (unsigned)sqlite3_column_int(st, 2);
-		f[n].uid = (uint32_t)sqlite3_column_int64(st, 3);
-		f[n].gid = (uint32_t)sqlite3_column_int64(st, 4);
-		f[n].sha1 = sqlite3_column_text(st, 5)
-				    ? dd_xstrdup((const char *)sqlite3_column_text(st, 5)) : NULL;
-		n++;
+	if (!rc)
+		write_dirs(o, d.f, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		free(d.f[i].dir);
+		free(d.f[i].name);
+		free(d.f[i].sha1);
 	}
-	sqlite3_finalize(st);
-	write_dirs(o, f, n);
-	for (size_t i = 0; i < n; i++) {
-		free(f[i].dir);
-		free(f[i].name);
-		free(f[i].sha1);
-	}
-	free(f);
-	return 0;
+	free(d.f);
+	return rc;
 }
 
 int dd_rootfs_installed_db(const struct dd_pkgset *ps, const struct dd_map *winners, int n,

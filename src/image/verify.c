@@ -19,6 +19,7 @@
 #include "image/oci.h"
 #include "image/provenance.h"
 #include "image/sbom.h"
+#include "store/query.h"
 #include "store/store.h"
 #include "store/trustdb.h"
 #include "trust/sign.h"
@@ -809,30 +810,6 @@ out:
 
 /* ---- the mirror ------------------------------------------------------------------------ */
 
-/* The first column of the first row of sql (with up to two text
- * parameters) into out; false when there is no row. */
-static bool sql_text(struct dd_store *s, const char *sql, const char *a, const char *b,
-		     struct dd_buf *out)
-{
-	sqlite3_stmt *st;
-	bool found = false;
-
-	dd_buf_reset(out);
-	if (dd_db_prepare(s, sql, &st))
-		return false;
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-
-		dd_buf_adds(out, t ? t : "");
-		found = true;
-	}
-	sqlite3_finalize(st);
-	return found;
-}
-
 /* The signature blob sig_sha over blob doc_sha verifies with a key trusted for role. */
 static bool signed_by_trusted(struct dd_store *s, struct dd_trust *t, enum dd_role role,
 			      const char *doc_sha, const char *sig_sha, struct dd_buf *why)
@@ -864,32 +841,69 @@ static bool signed_by_trusted(struct dd_store *s, struct dd_trust *t, enum dd_ro
  * the signature recorded at import or, in a mirror imported before that
  * was recorded, any manifest signature the mirror keeps.
  */
+struct any_signature {
+	struct dd_store *s;
+	struct dd_trust *t;
+	const char *sha;
+};
+
+static int try_signature(void *ctx, const char *sig_sha)
+{
+	struct any_signature *a = ctx;
+	struct dd_buf ignored = DD_BUF_INIT;
+	bool ok = signed_by_trusted(a->s, a->t, DD_ROLE_BUNDLE, a->sha, sig_sha, &ignored);
+
+	dd_buf_release(&ignored);
+	return ok;
+}
+
 static bool bundle_signed(struct dd_store *s, struct dd_trust *t, const char *sha,
 			  struct dd_buf *why)
 {
-	struct dd_buf sig = DD_BUF_INIT, ignored = DD_BUF_INIT;
-	sqlite3_stmt *st;
+	struct any_signature any = { s, t, sha };
+	struct dd_buf sig = DD_BUF_INIT;
 	bool ok = false;
+	int rc = dd_index_lookup(s, DD_LOOKUP_BUNDLE_SIGNATURE, sha, NULL, &sig);
 
-	if (sql_text(s, "SELECT value FROM meta WHERE key = 'signature:' || ?", sha, NULL, &sig)) {
+	if (rc > 0) {
 		ok = signed_by_trusted(s, t, DD_ROLE_BUNDLE, sha, sig.ptr, why);
-		dd_buf_release(&sig);
-		return ok;
+	} else if (rc == 0) {
+		rc = dd_index_blobs_of_kind(s, "manifest-signature", try_signature, &any);
+		ok = rc > 0;
+		if (rc == 0)
+			dd_buf_addf(why, "no signature in the mirror verifies bundle manifest "
+				    "%.12s with a key trusted for bundles", sha);
 	}
-	if (!dd_db_prepare(s, "SELECT sha256 FROM blobs WHERE kind = 'manifest-signature'", &st)) {
-		while (!ok && sqlite3_step(st) == SQLITE_ROW) {
-			dd_buf_reset(&ignored);
-			ok = signed_by_trusted(s, t, DD_ROLE_BUNDLE, sha,
-					       (const char *)sqlite3_column_text(st, 0), &ignored);
-		}
-		sqlite3_finalize(st);
-	}
-	if (!ok)
-		dd_buf_addf(why, "no signature in the mirror verifies bundle manifest %.12s with a "
-			    "key trusted for bundles", sha);
+	if (rc < 0)
+		dd_buf_addf(why, "%s", dd_error_detail());
 	dd_buf_release(&sig);
-	dd_buf_release(&ignored);
 	return ok;
+}
+
+/* A lookup that found nothing adds what; one that failed, the error. */
+static bool found(struct dd_store *s, enum dd_index_lookup q, const char *a, const char *b,
+		  struct dd_buf *val, struct dd_buf *why, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static bool found(struct dd_store *s, enum dd_index_lookup q, const char *a, const char *b,
+		  struct dd_buf *val, struct dd_buf *why, const char *fmt, ...)
+{
+	int rc = dd_index_lookup(s, q, a, b, val);
+	va_list ap;
+	char *msg;
+
+	if (rc > 0)
+		return true;
+	if (rc < 0) {
+		dd_buf_addf(why, "%s", dd_error_detail());
+		return false;
+	}
+	va_start(ap, fmt);
+	msg = dd_xvasprintf(fmt, ap);
+	dd_buf_adds(why, msg);
+	free(msg);
+	va_end(ap);
+	return false;
 }
 
 static void check_mirror(struct verify *v)
@@ -935,23 +949,21 @@ static void check_mirror(struct verify *v)
 		}
 		if (!strcmp(kind, "package")) {
 			n[0]++;
-			if (!sql_text(s, "SELECT bundle FROM packages WHERE sha256 = ?", sha, NULL,
-				      &val))
-				dd_buf_addf(&why, "%s (sha256:%s) is not a package in the mirror's "
-					    "index", name, sha);
+			if (!found(s, DD_LOOKUP_PACKAGE_BUNDLE, sha, NULL, &val, &why,
+				   "%s (sha256:%s) is not a package in the mirror's index", name,
+				   sha))
+				;
 			else if (strcmp(val.ptr, jstr(ann, "bundle")))
 				dd_buf_addf(&why, "%s came from bundle %.12s, the provenance says "
 					    "%.12s", name, val.ptr, jstr(ann, "bundle"));
-			else if (!sql_text(s, "SELECT path FROM bundle_members WHERE bundle = ? AND "
-					   "sha256 = ?", jstr(ann, "bundle"), sha, &val))
-				dd_buf_addf(&why, "%s is not a member of bundle %.12s", name,
-					    jstr(ann, "bundle"));
+			else
+				found(s, DD_LOOKUP_MEMBER_PATH, jstr(ann, "bundle"), sha, &val, &why,
+				      "%s is not a member of bundle %.12s", name,
+				      jstr(ann, "bundle"));
 		} else if (!strcmp(kind, "bundle-manifest")) {
 			n[1]++;
-			if (!sql_text(s, "SELECT channel || ':' || sequence FROM bundles WHERE "
-				      "digest = ?", sha, NULL, &val)) {
-				dd_buf_addf(&why, "bundle %.12s is not in the mirror's index", sha);
-			} else {
+			if (found(s, DD_LOOKUP_BUNDLE_CHANNEL, sha, NULL, &val, &why,
+				  "bundle %.12s is not in the mirror's index", sha)) {
 				char want[256];
 
 				snprintf(want, sizeof(want), "%s:%lld", jstr(ann, "channel"),
@@ -965,16 +977,12 @@ static void check_mirror(struct verify *v)
 			}
 		} else if (!strcmp(kind, "entitlement-manifest")) {
 			n[2]++;
-			if (!sql_text(s, "SELECT bundle FROM entitlements WHERE sha256 = ?", sha, NULL,
-				      &val))
-				dd_buf_addf(&why, "entitlement manifest sha256:%s is not in the "
-					    "mirror's index", sha);
-			else if (!sql_text(s, "SELECT sha256 FROM bundle_members WHERE bundle = ? "
-					   "AND kind = ?", jstr(ann, "bundle"), "entitlements-signature",
-					   &val))
-				dd_buf_addf(&why, "the entitlement manifest's signature is not in "
-					    "the mirror");
-			else
+			if (found(s, DD_LOOKUP_ENTITLEMENT_BUNDLE, sha, NULL, &val, &why,
+				  "entitlement manifest sha256:%s is not in the mirror's index",
+				  sha) &&
+			    found(s, DD_LOOKUP_MEMBER_OF_KIND, jstr(ann, "bundle"),
+				  "entitlements-signature", &val, &why,
+				  "the entitlement manifest's signature is not in the mirror"))
 				signed_by_trusted(s, &t, DD_ROLE_ENTITLEMENT, sha, val.ptr, &why);
 		}
 	}

@@ -10,6 +10,7 @@
 #include "apk/version.h"
 #include "core/error.h"
 #include "solve/solver.h"
+#include "store/files.h"
 
 const char *dd_plan_role_str(enum dd_plan_role r)
 {
@@ -305,61 +306,66 @@ static void decide(const struct dd_catalog *cat, struct dd_plan *p, const char *
 		*dd_map_put(winners, path) = (void *)(uintptr_t)(o[cur].pos + 1);
 }
 
+struct owners {
+	const struct dd_catalog *cat;
+	struct dd_plan *p;
+	struct dd_map *winners;
+	struct dd_buf last; /* the path of o[0, n) */
+	struct owner *o;
+	size_t n;
+};
+
+static void decide_last(struct owners *w)
+{
+	if (!w->n)
+		return;
+	decide(w->cat, w->p, w->last.ptr, w->o, w->n, w->winners);
+	for (size_t i = 0; i < w->n; i++)
+		free(w->o[i].sig);
+	w->n = 0;
+}
+
+/* Rows come ordered by path: decide each path when the next begins. */
+static int owner_row(void *ctx, size_t k, const struct dd_index_file *f)
+{
+	struct owners *w = ctx;
+	struct dd_buf sig = DD_BUF_INIT;
+	struct owner *o;
+
+	if (w->n && strcmp(f->path, w->last.ptr))
+		decide_last(w);
+	w->o = dd_xrealloc(w->o, (w->n + 1) * sizeof(*w->o));
+	o = &w->o[w->n++];
+	o->pos = k;
+	o->type = f->type;
+	dd_buf_addf(&sig, "%s:%s", f->sha1 ? f->sha1 : "", f->link ? f->link : "");
+	o->sig = dd_buf_detach(&sig, NULL);
+	dd_buf_reset(&w->last);
+	dd_buf_adds(&w->last, f->path);
+	return 0;
+}
+
 int dd_plan_owners(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p,
 		   size_t upto, struct dd_map *winners)
 {
-	struct dd_buf sql = DD_BUF_INIT, ids = DD_BUF_INIT, last = DD_BUF_INIT;
-	struct dd_map pos = DD_MAP_INIT;
-	struct owner *o = NULL;
-	size_t n = 0;
-	sqlite3_stmt *st;
+	struct owners w = { cat, p, winners, DD_BUF_INIT, NULL, 0 };
+	size_t *which;
 	int rc;
 
 	if (upto < 2)
 		return 0;
-	for (size_t i = 0; i < upto; i++) {
-		char id[24];
-
-		snprintf(id, sizeof(id), "%lld", (long long)cat->info[p->pkgs[i].cat].id);
-		dd_buf_addf(&ids, "%s%s", i ? "," : "", id);
-		*dd_map_put(&pos, id) = (void *)(uintptr_t)i;
-	}
-	dd_buf_addf(&sql, "SELECT path, pkg, type, ifnull(sha1, '') || ':' || ifnull(link, '') "
-		    "FROM files WHERE pkg IN (%s) AND path IN (SELECT path FROM files WHERE "
-		    "pkg IN (%s) GROUP BY path HAVING count(*) > 1) ORDER BY path",
-		    ids.ptr, ids.ptr);
-	rc = dd_db_prepare(s, sql.ptr, &st);
-	dd_buf_release(&sql);
-	dd_buf_release(&ids);
-	if (rc) {
-		dd_map_release(&pos, NULL);
-		return rc;
-	}
-	for (;;) {
-		int step = sqlite3_step(st);
-		const char *path = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "";
-
-		if (n && (step != SQLITE_ROW || strcmp(path, last.ptr))) {
-			decide(cat, p, last.ptr, o, n, winners);
-			for (size_t i = 0; i < n; i++)
-				free(o[i].sig);
-			n = 0;
-		}
-		if (step != SQLITE_ROW)
-			break;
-		o = dd_xrealloc(o, (n + 1) * sizeof(*o));
-		o[n].pos = (uintptr_t)*dd_map_get(&pos, (const char *)sqlite3_column_text(st, 1));
-		o[n].type = dd_tar_type_parse((const char *)sqlite3_column_text(st, 2));
-		o[n].sig = dd_xstrdup((const char *)sqlite3_column_text(st, 3));
-		n++;
-		dd_buf_reset(&last);
-		dd_buf_adds(&last, path);
-	}
-	sqlite3_finalize(st);
-	free(o);
-	dd_buf_release(&last);
-	dd_map_release(&pos, NULL);
-	return 0;
+	which = dd_xcalloc(upto, sizeof(*which));
+	for (size_t i = 0; i < upto; i++)
+		which[i] = p->pkgs[i].cat;
+	rc = dd_index_shared_paths(s, cat, which, upto, owner_row, &w);
+	if (!rc)
+		decide_last(&w);
+	for (size_t i = 0; i < w.n; i++)
+		free(w.o[i].sig);
+	free(w.o);
+	free(which);
+	dd_buf_release(&w.last);
+	return rc;
 }
 
 int dd_plan_make(struct dd_store *s, const struct dd_catalog *cat, const struct dd_job *job,

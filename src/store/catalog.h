@@ -20,6 +20,7 @@ struct dd_catalog_pkg {
 	int64_t sequence;
 	char *signer;         /* APK key name; NULL when stored unsigned */
 	bool guarded;         /* listed by the current entitlement manifest */
+	int64_t nfiles;       /* files rows recorded at import; -1: not recorded */
 };
 
 struct dd_catalog {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/schema.h"
 
 static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -23,25 +24,50 @@ static void add(json_t *arr, const char *fmt, ...)
 	json_array_append_new(arr, json_string(msg));
 }
 
+/* A query that fails is a problem of the index, not the end of the check. */
+static void step_failed(struct dd_fsck *r, int rc)
+{
+	if (rc < 0)
+		add(r->problems, "%s", dd_error_detail());
+}
+
 static void check_sql(struct dd_store *s, struct dd_fsck *r)
 {
 	sqlite3_stmt *st;
+	int rc, version;
 
 	if (dd_db_prepare(s, "PRAGMA integrity_check", &st) == 0) {
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((rc = dd_db_step(s, st, "check its integrity")) > 0) {
 			const char *v = (const char *)sqlite3_column_text(st, 0);
 
-			if (strcmp(v, "ok"))
+			if (v && strcmp(v, "ok"))
 				add(r->problems, "index: %s", v);
 		}
+		step_failed(r, rc);
 		sqlite3_finalize(st);
+	} else {
+		step_failed(r, -1);
 	}
 	if (dd_db_prepare(s, "PRAGMA foreign_key_check", &st) == 0) {
-		while (sqlite3_step(st) == SQLITE_ROW)
+		while ((rc = dd_db_step(s, st, "check its references")) > 0)
 			add(r->problems, "index: a row of %s refers to a missing %s",
 			    sqlite3_column_text(st, 0), sqlite3_column_text(st, 2));
+		step_failed(r, rc);
 		sqlite3_finalize(st);
+	} else {
+		step_failed(r, -1);
 	}
+	if (dd_schema_version(s, &version) || version < 2 ||
+	    dd_db_prepare(s, "SELECT p.name, p.version, p.nfiles, (SELECT count(*) FROM files f "
+			  "WHERE f.pkg = p.id) FROM packages p WHERE p.nfiles IS NOT "
+			  "(SELECT count(*) FROM files f WHERE f.pkg = p.id)", &st))
+		return;
+	while ((rc = dd_db_step(s, st, "count the files of each package")) > 0)
+		add(r->problems, "index: package %s-%s had %lld files at import, the index now "
+		    "lists %lld", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		    (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+	step_failed(r, rc);
+	sqlite3_finalize(st);
 }
 
 static void check_blob(struct dd_store *s, struct dd_fsck *r, bool deep, const char *sha,
@@ -78,6 +104,7 @@ static void check_dir(struct dd_store *s, struct dd_fsck *r, const char *rel, bo
 	sqlite3_stmt *st = NULL;
 	DIR *d = opendir(dd_store_path(s, rel, &path));
 	struct dirent *de;
+	int found;
 
 	if (blobs && dd_db_prepare(s, "SELECT 1 FROM blobs WHERE sha256 = ?", &st))
 		st = NULL;
@@ -95,7 +122,12 @@ static void check_dir(struct dd_store *s, struct dd_fsck *r, const char *rel, bo
 		}
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
-		if (st && sqlite3_step(st) != SQLITE_ROW)
+		found = st ? dd_db_step(s, st, "look up a blob") : 1;
+		if (found < 0) {
+			step_failed(r, found);
+			break;
+		}
+		if (!found)
 			add(r->notes, "blob %s is not referenced (left by an interrupted import; "
 			    "'mirror gc' removes it)", de->d_name);
 	}
@@ -120,10 +152,16 @@ int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r)
 		dd_fsck_release(r);
 		return rc;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		check_blob(s, r, deep, (const char *)sqlite3_column_text(st, 0),
-			   sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
-			   &path);
+	while ((rc = dd_db_step(s, st, "list the blobs")) > 0) {
+		const char *sha = (const char *)sqlite3_column_text(st, 0);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+
+		if (!sha || !kind)
+			add(r->problems, "index: a blob row has no sha256 or kind");
+		else
+			check_blob(s, r, deep, sha, sqlite3_column_int64(st, 1), kind, &path);
+	}
+	step_failed(r, rc);
 	sqlite3_finalize(st);
 	check_dir(s, r, "blobs/sha256", true);
 	check_dir(s, r, "tmp", false);
@@ -157,8 +195,13 @@ int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes)
 			continue;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		rc = dd_db_step(s, st, "look up a blob before removing it");
+		if (rc < 0)
+			break; /* never remove a blob the index may still name */
+		if (rc > 0) {
+			rc = 0;
 			continue;
+		}
 		dd_buf_reset(&path);
 		dd_buf_addf(&path, "%s/%s", dir.ptr, de->d_name);
 		if (stat(path.ptr, &sb) == 0 && unlink(path.ptr) == 0) {
@@ -171,7 +214,7 @@ int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes)
 	sqlite3_finalize(st);
 	dd_buf_release(&dir);
 	dd_buf_release(&path);
-	return 0;
+	return rc;
 }
 
 /* <64 hex>.json, <64 hex>.layer, or a temporary file beside one. */

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "store/store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta("
@@ -36,6 +36,7 @@ static const char schema[] =
 	"  installed_size INTEGER NOT NULL, build_time INTEGER, origin TEXT, license TEXT,"
 	"  description TEXT, url TEXT, maintainer TEXT, provider_priority INTEGER,"
 	"  signer TEXT, bundle TEXT NOT NULL REFERENCES bundles(digest), pkginfo TEXT NOT NULL,"
+	"  nfiles INTEGER,"
 	"  UNIQUE(name, version, arch));"
 	/* kind: depend | provides | install_if | replaces */
 	"CREATE TABLE IF NOT EXISTS deps("
@@ -60,25 +61,52 @@ static const char schema[] =
 	"  name TEXT NOT NULL, pkgversion TEXT, base INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS entitled_by_name ON entitled_packages(name);";
 
-int dd_schema_apply(struct dd_store *s)
+/*
+ * Schema 2 records each package's number of files rows (packages.nfiles),
+ * so that a reader notices rows a damaged index lost.  A schema 1 index
+ * gains the column, filled from the rows it has.
+ */
+static const char migrate_1_2[] =
+	"ALTER TABLE packages ADD COLUMN nfiles INTEGER;"
+	"UPDATE packages SET nfiles = (SELECT count(*) FROM files WHERE pkg = packages.id);";
+
+int dd_schema_version(struct dd_store *s, int *version)
 {
 	sqlite3_stmt *st;
-	int have = 0, rc;
+	int rc;
 
-	rc = dd_db_exec(s, schema);
-	if (rc)
-		return rc;
+	*version = 0;
 	rc = dd_db_prepare(s, "SELECT value FROM meta WHERE key = 'schema'", &st);
 	if (rc)
 		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		have = sqlite3_column_int(st, 0);
+	rc = dd_db_step(s, st, "read the index's schema version");
+	if (rc > 0)
+		*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (have > SCHEMA_VERSION)
-		return dd_error(DD_E_FORMAT, "mirror %s was written by a newer drydock "
-				"(index schema %d, this one knows %d)", s->root, have,
-				SCHEMA_VERSION);
-	if (have == SCHEMA_VERSION)
-		return 0;
-	return dd_db_exec(s, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '1')");
+	return rc < 0 ? rc : 0;
+}
+
+int dd_schema_apply(struct dd_store *s)
+{
+	int have = 0, rc;
+
+	rc = dd_db_begin(s);
+	if (rc)
+		return rc;
+	rc = dd_db_exec(s, schema); /* creates what a new index lacks */
+	if (!rc)
+		rc = dd_schema_version(s, &have);
+	if (!rc && have > SCHEMA_VERSION)
+		rc = dd_error(DD_E_FORMAT, "mirror %s was written by a newer drydock "
+			      "(index schema %d, this one knows %d)", s->root, have,
+			      SCHEMA_VERSION);
+	if (!rc && have == 1)
+		rc = dd_db_exec(s, migrate_1_2);
+	if (!rc && have < SCHEMA_VERSION)
+		rc = dd_db_exec(s, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '2')");
+	if (rc) {
+		dd_db_rollback(s);
+		return rc;
+	}
+	return dd_db_commit(s);
 }

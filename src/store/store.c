@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,10 +318,56 @@ int dd_store_audit(struct dd_store *s, void *json_record)
 	return rc;
 }
 
+/* What to do about an SQLite failure, by its primary code. */
+static const char *db_advice(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_FORMAT:
+		return "; the index is damaged: check it with 'drydock mirror fsck' and restore "
+		       "index.db from a backup";
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+		return "; check the disk and the mirror's permissions, then 'drydock mirror fsck'";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "; another drydock holds the index: try again when it has finished";
+	default:
+		return "";
+	}
+}
+
 int dd_db_error(struct dd_store *s, const char *what)
 {
-	return dd_error(DD_E_IO, "mirror index %s/index.db: cannot %s: %s", s->root, what,
-			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	int code = s->db ? sqlite3_extended_errcode(s->db) : SQLITE_NOMEM;
+
+	return dd_error(DD_E_IO, "mirror index %s/index.db: cannot %s: %s%s", s->root, what,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory", db_advice(code));
+}
+
+int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return dd_error(DD_E_FORMAT, "mirror index %s/index.db: %s%s", s->root, msg,
+			db_advice(SQLITE_CORRUPT));
+}
+
+int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW)
+		return 1;
+	if (r == SQLITE_DONE)
+		return 0;
+	return dd_db_error(s, what);
 }
 
 int dd_db_exec(struct dd_store *s, const char *sql)
@@ -328,8 +375,8 @@ int dd_db_exec(struct dd_store *s, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int rc = dd_error(DD_E_IO, "mirror index %s/index.db: %s", s->root,
-				  msg ? msg : "error");
+		int rc = dd_error(DD_E_IO, "mirror index %s/index.db: %s%s", s->root,
+				  msg ? msg : "error", db_advice(sqlite3_extended_errcode(s->db)));
 
 		sqlite3_free(msg);
 		return rc;

@@ -93,6 +93,19 @@ int dd_store_audit(struct dd_store *s, void *json_record);
 /* SQL helpers: errors name the statement's purpose. */
 int dd_db_exec(struct dd_store *s, const char *sql);
 int dd_db_prepare(struct dd_store *s, const char *sql, sqlite3_stmt **st);
+/*
+ * Step st: 1 with a row, 0 when there are no more rows (or a write is
+ * done), or a negative code when SQLite fails (a damaged page, an I/O
+ * error, a lock held too long), the error naming the index, what (the
+ * purpose: "read the file list of musl") and what to do.  Every query
+ * steps through this: an error must never read as "no more rows".
+ */
+int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what);
+/* A row that contradicts the index's own promises (a NULL where the
+ * schema forbids one, fewer files than recorded): DD_E_FORMAT naming
+ * the index, the detail, and what to do. */
+int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int dd_db_begin(struct dd_store *s);
 int dd_db_commit(struct dd_store *s);
 void dd_db_rollback(struct dd_store *s);

@@ -17,11 +17,16 @@ int dd_trustdb_load(struct dd_store *s, struct dd_trust *t)
 	rc = dd_pgp_open(dd_store_path(s, "gnupg", &path), &t->pgp);
 	if (!rc)
 		rc = dd_db_prepare(s, "SELECT role, id FROM trusted_keys ORDER BY role, id", &st);
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && (rc = dd_db_step(s, st, "read the trusted keys")) > 0) {
 		const char *role = (const char *)sqlite3_column_text(st, 0);
 		const char *id = (const char *)sqlite3_column_text(st, 1);
 		enum dd_role r;
 
+		rc = 0;
+		if (!role || !id) {
+			rc = dd_db_damaged(s, "a trusted key has no role or id");
+			break;
+		}
 		if (dd_role_parse(role, &r) || !strncmp(id, "SHA256:", 7))
 			continue; /* PEM provenance keys: dd_trustdb_provenance_key() */
 		if (r != DD_ROLE_APK) {
@@ -61,7 +66,7 @@ static int insert_key(struct dd_store *s, enum dd_role role, const char *id,
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, label, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : dd_db_error(s, "record the key");
+	rc = dd_db_step(s, st, "record the key");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -141,8 +146,11 @@ int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sig
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, fpr, -1, SQLITE_TRANSIENT);
-	trusted = sqlite3_step(st) == SQLITE_ROW;
+	rc = dd_db_step(s, st, "look up a provenance key");
 	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	trusted = rc > 0;
 	if (!trusted || strncmp(fpr, "SHA256:", 7) || strlen(fpr) != 71 || strchr(fpr, '/'))
 		return dd_error(DD_E_SIG_UNKNOWN, "key %s is not trusted for provenance by the "
 				"mirror (drydock trust add --role provenance KEY)", fpr);
@@ -195,7 +203,9 @@ static int count_rows(struct dd_store *s, const char *sql, const char *a, const 
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
 	if (b)
 		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	rc = dd_db_step(s, st, "count the trusted keys");
+	if (rc > 0)
+		rc = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -207,8 +217,11 @@ int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (count_rows(s, "SELECT count(*) FROM trusted_keys WHERE id = ? COLLATE NOCASE "
-		       "AND role = ?", id, dd_role_str(role)) <= 0)
+	rc = count_rows(s, "SELECT count(*) FROM trusted_keys WHERE id = ? COLLATE NOCASE "
+			"AND role = ?", id, dd_role_str(role));
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
 		return dd_error(DD_E_NOTFOUND, "no %s key '%s' is trusted (see 'drydock trust "
 				"list')", dd_role_str(role), id);
 	rc = dd_db_prepare(s, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND role = ?",
@@ -217,7 +230,7 @@ int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, dd_role_str(role), -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : dd_db_error(s, "remove the key");
+	rc = dd_db_step(s, st, "remove the key");
 	sqlite3_finalize(st);
 	if (rc)
 		goto out;

@@ -54,6 +54,18 @@ directory_and_zstd_bundles() {
 	expect_out "^  signer +apk.rsa.pub$" drydock mirror show --mirror m base-files
 }
 
+# NAME=VERSION names one version exactly: no wildcards, no folding of case.
+show_matches_exactly() {
+	fresh
+	drydock mirror import --mirror m "$T_TMP/b1.tar" >/dev/null
+	expect_out "^base-files-alt-2.0_rc1-r1:$" drydock mirror show --mirror m base-files-alt=2.0_rc1-r1
+	for v in base-files-alt=2.0Xrc1-r1 base-files-alt=2.0_rc1% hello-drydock=1.2.3-R0 \
+		hello-drydock=%; do
+		expect_fail 1 "$v is not in the mirror" drydock mirror show --mirror m "$v"
+	done
+	expect_fail 1 "HELLO-drydock is not in the mirror" drydock mirror show --mirror m HELLO-drydock
+}
+
 bundle_verify_anywhere() {
 	expect_out "b1.tar: valid: channel stable sequence 1, 5 members, signed by" \
 		drydock bundle verify --key "$S/bundle.asc" --entitlement-key "$S/entitlement.asc" \
@@ -272,6 +284,7 @@ no_mirror() {
 
 t_run import_and_list
 t_run directory_and_zstd_bundles
+t_run show_matches_exactly
 t_run bundle_verify_anywhere
 t_run trust_list_remove
 t_run refuse_untrusted_key
