@@ -16,6 +16,10 @@ static const struct dd_subcommand commands[] = {
 	{ "mirror", cmd_mirror, "import bundles; list, check and clean the mirror" },
 	{ "plan", cmd_plan, "show what jobs will build from the mirror, or why not" },
 	{ "build", cmd_build, "build jobs into OCI images, with a log and result per run" },
+	{ "batch", cmd_batch, "build every job of a folder, unattended: skip, report, lock" },
+	{ "batch-report", cmd_batch_report, "print or merge batch reports (shards into one)" },
+	{ "diff", cmd_diff, "what changed between two runs: packages, layers, config" },
+	{ "history", cmd_history, "every run of every job a batch made, with its changes" },
 	{ "verify", cmd_verify, "check a run's signature, image, SBOMs and provenance offline" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
@@ -26,7 +30,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: drydock [--version] [--help] COMMAND [ARGS]\n\nCommands:\n", out);
 	for (const struct dd_subcommand *c = commands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		fprintf(out, "  %-12s %s\n", c->name, c->summary);
 	fputs("\nExit codes: 0 success, 1 the operation failed, 2 usage error.\n"
 	      "Run 'drydock COMMAND --help' for a command's options.\n", out);
 }

@@ -15,6 +15,8 @@ enum {
 	DD_EXIT_OK = 0,     /* success */
 	DD_EXIT_FAIL = 1,   /* the operation failed (a check failed, bad input) */
 	DD_EXIT_USAGE = 2,  /* the command line is wrong */
+	DD_EXIT_NOT_RUN = 3, /* batch: the batch itself could not run */
+	DD_EXIT_LOCKED = 4, /* batch: another batch holds OUT's lock */
 };
 
 struct dd_subcommand {
@@ -41,5 +43,9 @@ int cmd_mirror(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_batch_report(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

@@ -48,7 +48,7 @@ int cmd_build(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dd_build_opts o = { NULL, NULL, 0, false, getenv("SOURCE_DATE_EPOCH"), NULL, NULL };
+	struct dd_build_opts o = { .source_date_epoch = getenv("SOURCE_DATE_EPOCH") };
 	const char *mirror = NULL;
 	json_t *all = json_array();
 	bool json = false;

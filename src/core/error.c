@@ -24,6 +24,7 @@ const char *dd_strerror(int code)
 	case DD_E_CRYPTO: return "cryptographic key error";
 	case DD_E_USAGE: return "usage error";
 	case DD_E_NOTFOUND: return "not found";
+	case DD_E_BUSY: return "held by another process";
 	default: return "internal error";
 	}
 }

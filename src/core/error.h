@@ -27,6 +27,7 @@ enum dd_errcode {
 	DD_E_USAGE = -12,      /* bad arguments */
 	DD_E_NOTFOUND = -13,   /* named thing does not exist */
 	DD_E_INTERNAL = -14,
+	DD_E_BUSY = -15,       /* a lock is held by another process */
 };
 
 /* Short fixed description of a code ("bad signature"). */

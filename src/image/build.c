@@ -53,6 +53,7 @@ struct build {
 	bool signing;
 	json_t *deps;       /* package blob sha256 -> its resolved dependency, in order */
 	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
+	bool timed_out;     /* check_deadline failed the build */
 };
 
 /* ---- time and the log ---------------------------------------------------- */
@@ -114,6 +115,7 @@ static int check_deadline(void *ctx)
 
 	if (mono_ms() <= b->deadline)
 		return 0;
+	b->timed_out = true;
 	return dd_error(DD_E_LIMIT, "the build ran longer than its policy.timeout (%lld ms); "
 			"raise policy.timeout in %s", (long long)b->job.timeout_ms, b->job.file);
 }
@@ -961,6 +963,93 @@ out:
 	return rc;
 }
 
+/* ---- inputs: what decides the image ------------------------------------------ */
+
+#define INPUTS_FORMAT "drydock-inputs/1"
+#define UNCHANGED 1 /* do_build: the inputs equal those of the last good run */
+
+/*
+ * The inputs key (build.h), from a plan of every architecture.  A job
+ * that will not plan gets no key: it is built (and fails) every time.
+ */
+static int inputs_key(struct build *b, char key[65])
+{
+	struct dd_buf s = DD_BUF_INIT;
+	int rc = 0;
+
+	*key = 0;
+	dd_buf_addf(&s, "%s\n%s\njob %s\nentitlement %s\nepoch %s\nsigner %s\n", INPUTS_FORMAT,
+		    DD_VERSION, b->job.sha256, b->cat.ent_sha256,
+		    b->env_epoch ? b->o->source_date_epoch : "-",
+		    b->o->sign_key ? b->o->sign_key : "-");
+	for (size_t a = 0; a < b->job.n_archs && !rc; a++) {
+		struct dd_plan p;
+		bool ok;
+
+		if ((rc = dd_plan_make(b->store, &b->cat, &b->job, b->job.archs[a], &p)))
+			break;
+		ok = p.ok;
+		dd_buf_addf(&s, "arch %s %zu\n", b->job.archs[a], p.n_crust);
+		for (size_t i = 0; i < p.n; i++)
+			dd_buf_addf(&s, "%s %s\n", dd_plan_role_str(p.pkgs[i].role),
+				    b->cat.info[p.pkgs[i].cat].sha256);
+		dd_plan_release(&p);
+		if (!ok)
+			goto out;
+	}
+	if (!rc)
+		dd_sha256_hex(s.ptr, s.len, key);
+out:
+	dd_buf_release(&s);
+	return rc;
+}
+
+/* Is OUT/<job>/latest a good run with these inputs?  Then copy what
+ * identifies it into the result. */
+static bool unchanged(struct build *b, const char *key)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	json_t *last;
+	const char *st, *in;
+	bool same = false;
+
+	dd_buf_addf(&path, "%s/%s/latest/result.json", b->o->out, b->job.name);
+	last = json_load_file(path.ptr, 0, NULL);
+	st = json_string_value(json_object_get(last, "status"));
+	in = json_string_value(json_object_get(last, "inputs"));
+	if (st && in && !strcmp(st, "succeeded") && !strcmp(in, key)) {
+		static const char *const keep[] = { "digest", "media_type", "archive_sha256",
+						    "archs", "provenance", "warnings" };
+
+		same = true;
+		json_object_set(b->result, "run", json_object_get(last, "run_id"));
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (json_object_get(last, keep[i]))
+				json_object_set(b->result, keep[i], json_object_get(last, keep[i]));
+	}
+	json_decref(last);
+	dd_buf_release(&path);
+	return same;
+}
+
+/* $DRYDOCK_TEST_HOOK (build.h): a job that hangs or crashes, on demand. */
+static void test_hook(const struct build *b)
+{
+	const char *h = getenv("DRYDOCK_TEST_HOOK"), *colon;
+	size_t n;
+
+	if (!h || !(colon = strchr(h, ':')))
+		return;
+	n = (size_t)(colon - h);
+	if (strlen(b->job.name) != n || strncmp(h, b->job.name, n))
+		return;
+	if (!strcmp(colon + 1, "abort"))
+		abort();
+	if (!strcmp(colon + 1, "sleep"))
+		for (;;)
+			sleep(60);
+}
+
 /* ---- the run ---------------------------------------------------------------- */
 
 static int do_build(struct build *b, const char *path)
@@ -994,6 +1083,22 @@ static int do_build(struct build *b, const char *path)
 	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 									 : DD_CODEC_GZIP),
 	      b->threads);
+	json_object_set_new(b->result, "entitlement",
+			    json_pack("{s:I, s:s}", "version", (json_int_t)b->cat.ent_version,
+				      "sha256", b->cat.ent_sha256));
+	{
+		char key[65];
+
+		if ((rc = inputs_key(b, key)))
+			return rc;
+		if (*key) {
+			json_object_set_new(b->result, "inputs", json_string(key));
+			logf_(b, "inputs sha256:%s", key);
+			if (b->o->skip_unchanged && unchanged(b, key))
+				return UNCHANGED;
+		}
+	}
+	test_hook(b);
 	dd_buf_addf(&image, "%s/image", b->dir);
 	manifests = dd_xcalloc(b->job.n_archs, sizeof(*manifests));
 	for (size_t a = 0; a < b->job.n_archs && !rc; a++)
@@ -1165,7 +1270,10 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 		b.env_epoch = true;
 		b.epoch = v;
 	}
-	run_id(id);
+	if (o->run_id)
+		snprintf(id, sizeof(id), "%s", o->run_id);
+	else
+		run_id(id);
 	wall_str(started);
 	snprintf(b.run_id, sizeof(b.run_id), "%s", id);
 	snprintf(b.started, sizeof(b.started), "%s", started);
@@ -1194,6 +1302,18 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	}
 	logf_(&b, "run %s of %s started", id, path);
 	rc = do_build(&b, path);
+	if (rc == UNCHANGED) {
+		/* nothing was written: the run folder goes, latest stays */
+		json_object_set_new(b.result, "status", json_string(DD_BUILD_UP_TO_DATE));
+		json_object_del(b.result, "run_id");
+		json_object_set_new(b.result, "seconds",
+				    json_real((double)(mono_ms() - t0) / 1000.0));
+		fclose(b.log);
+		b.log = NULL;
+		dd_remove_tree(tmp.ptr);
+		rc = 0;
+		goto early;
+	}
 	wall_str(finished);
 	json_object_set_new(b.result, "status", json_string(rc ? "failed" : "succeeded"));
 	json_object_set_new(b.result, "drydock_version", json_string(DD_VERSION));
@@ -1210,6 +1330,8 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	json_object_set_new(b.result, "warnings", json_incref(b.warnings));
 	json_object_set_new(b.result, "errors", rc ? json_pack("[s]", dd_error_detail())
 						   : json_array());
+	if (b.timed_out)
+		json_object_set_new(b.result, "timed_out", json_true());
 	if (rc) {
 		struct dd_buf junk = DD_BUF_INIT;
 		char *err = dd_xstrdup(dd_error_detail());

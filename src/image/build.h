@@ -23,6 +23,9 @@
 #ifndef DD_IMAGE_BUILD_H
 #define DD_IMAGE_BUILD_H
 
+/* result.json's status for a job skipped by skip_unchanged */
+#define DD_BUILD_UP_TO_DATE "up to date"
+
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -35,13 +38,28 @@ struct dd_build_opts {
 					  "": from the packages' build dates */
 	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
 	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
+	const char *run_id;     /* the run's id; NULL: the time and random bytes */
+	bool skip_unchanged;    /* build nothing when the inputs equal those of the last
+				   good run (OUT/<job>/latest): the result's status is
+				   "up to date" and no run folder is left */
 };
 
 /*
- * Build the job at path.  Returns 0 when the image was built, else a
- * negative code with the detail set; *result (never NULL on return)
- * is result.json's content, *run_dir the run folder (or NULL when none
- * could be made).
+ * Build the job at path.  Returns 0 when the image was built (or, with
+ * skip_unchanged, found up to date), else a negative code with the
+ * detail set; *result (never NULL on return) is result.json's content,
+ * *run_dir the run folder (NULL when none could be made, or when the
+ * job was up to date).
+ *
+ * result.json's "inputs" is the sha256 of everything the image is made
+ * from, decided from the plan before any layer is written: the job
+ * file's bytes, every planned package blob (per architecture), the
+ * entitlement manifest, SOURCE_DATE_EPOCH, the signing key as given and
+ * drydock's version.  Two runs with equal inputs give the same image.
+ *
+ * Test hook: $DRYDOCK_TEST_HOOK = "JOB:sleep" makes the build of job
+ * JOB hang after planning without looking at its deadline (for the
+ * batch supervisor's timeout), "JOB:abort" makes it abort().
  */
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir);
 

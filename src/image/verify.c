@@ -1009,7 +1009,8 @@ static void check_rebuild(struct verify *v)
 	const char *content, *file, *base, *tmp = getenv("TMPDIR");
 	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT, out = DD_BUF_INIT;
 	/* no layer cache: the rebuild depends on the signed packages alone */
-	struct dd_build_opts bo = { v->o->mirror, NULL, 0, true, epoch, NULL, NULL };
+	struct dd_build_opts bo = { .mirror = v->o->mirror, .no_cache = true,
+				    .source_date_epoch = epoch };
 	char *run_dir = NULL;
 	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0);
 	const char *want = top ? jstr(top, "digest") + 7 : "";

@@ -44,7 +44,9 @@ const char *dd_store_blob_path(const struct dd_store *s, const char *hex, struct
 /*
  * A POSIX record lock on ROOT/lock: the kernel drops it when the process
  * dies (kill -9 included) and F_GETLK names the holder, so the file
- * itself never changes.
+ * itself never changes.  A writer fails at once when another writer
+ * holds it, and waits while readers (builds, batches) do: they may be
+ * reading blobs and cached layers that gc or an import would replace.
  */
 static int take_lock(struct dd_store *s)
 {
@@ -57,17 +59,50 @@ static int take_lock(struct dd_store *s)
 		rc = dd_error_errno("%s", path.ptr);
 		goto out;
 	}
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		struct timespec pause = { 0, 100 * 1000 * 1000 };
+
 		fcntl(fd, F_GETLK, &fl);
-		close(fd);
-		rc = dd_error(DD_E_IO, "mirror %s is busy: another drydock (pid %ld) is changing "
-			      "it; try again when it has finished", s->root, (long)fl.l_pid);
-		goto out;
+		if (fl.l_type == F_WRLCK) {
+			close(fd);
+			rc = dd_error(DD_E_IO, "mirror %s is busy: another drydock (pid %ld) is "
+				      "changing it; try again when it has finished", s->root,
+				      (long)fl.l_pid);
+			goto out;
+		}
+		nanosleep(&pause, NULL);
+		fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	}
 	s->lock_fd = fd;
 out:
 	dd_buf_release(&path);
 	return rc;
+}
+
+/*
+ * A reader's shared lock, held until dd_store_close: an open-file-
+ * description lock (F_OFD_SETLKW), so that a process opening the mirror
+ * twice keeps it until its last close, and children forked by a batch
+ * share their supervisor's.  It waits while a writer holds the mirror.
+ * A mirror whose lock file cannot be opened is read without one (a
+ * read-only copy nobody can change).
+ */
+static void take_shared_lock(struct dd_store *s)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	int fd;
+
+	dd_store_path(s, "lock", &path);
+	fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	dd_buf_release(&path);
+	if (fd < 0)
+		return;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0 && errno == EINTR)
+		;
+	s->lock_fd = fd;
 }
 
 /* Only a writer holding the lock may do this: nothing else stages. */
@@ -141,6 +176,8 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 	} else if (stat(dd_store_path(s, "index.db", &path), &st) < 0) {
 		rc = dd_error(DD_E_NOTFOUND, "no mirror at %s: import a bundle or trust a key "
 			      "first (drydock trust add ...), or give --mirror DIR", root);
+	} else {
+		take_shared_lock(s);
 	}
 	if (!rc)
 		rc = open_db(s);
