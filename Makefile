@@ -75,6 +75,7 @@ bench: drydock bench-floor
 	scripts/bench-resolve
 	scripts/bench-import
 	scripts/bench-build
+	scripts/bench-batch
 
 clean:
 	rm -rf build drydock

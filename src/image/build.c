@@ -1032,22 +1032,24 @@ static bool unchanged(struct build *b, const char *key)
 	return same;
 }
 
-/* $DRYDOCK_TEST_HOOK (build.h): a job that hangs or crashes, on demand. */
+/* $DRYDOCK_TEST_HOOK (build.h): jobs that hang or crash, on demand. */
 static void test_hook(const struct build *b)
 {
-	const char *h = getenv("DRYDOCK_TEST_HOOK"), *colon;
-	size_t n;
+	const char *h = getenv("DRYDOCK_TEST_HOOK");
+	size_t n = strlen(b->job.name);
 
-	if (!h || !(colon = strchr(h, ':')))
-		return;
-	n = (size_t)(colon - h);
-	if (strlen(b->job.name) != n || strncmp(h, b->job.name, n))
-		return;
-	if (!strcmp(colon + 1, "abort"))
-		abort();
-	if (!strcmp(colon + 1, "sleep"))
-		for (;;)
-			sleep(60);
+	while (h && *h) {
+		size_t len = strcspn(h, ",");
+
+		if (len > n && !strncmp(h, b->job.name, n) && h[n] == ':') {
+			if (len - n - 1 == 5 && !strncmp(h + n + 1, "abort", 5))
+				abort();
+			if (len - n - 1 == 5 && !strncmp(h + n + 1, "sleep", 5))
+				for (;;)
+					sleep(60);
+		}
+		h += len + (h[len] == ',');
+	}
 }
 
 /* ---- the run ---------------------------------------------------------------- */
