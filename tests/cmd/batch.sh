@@ -239,7 +239,7 @@ two_batches_one_out() {
 	fresh_mirror m
 	jobs jobs
 	# A holds OUT for as long as x-slow takes to time out (about 3 s)
-	DRYDOCK_TEST_HOOK=x-slow:sleep drydock batch --mirror m -o out --only 'x-slow' jobs >a.out 2>&1 &
+	DRYDOCK_TEST_HOOK=x-slow:sleep "$DRYDOCK" batch --mirror m -o out --only 'x-slow' jobs >a.out 2>&1 &
 	a=$!
 	wait_for "out/x-slow/.tmp-*"
 	expect_fail 4 "out/batch.lock is held by another batch \(pid $a\) after waiting 0 s" \
@@ -262,13 +262,13 @@ two_batches_one_out() {
 import_and_gc_wait_for_a_batch() {
 	fresh_mirror m
 	jobs jobs
-	DRYDOCK_TEST_HOOK=x-slow:sleep drydock batch --mirror m -o out --only 'x-slow' jobs >/dev/null 2>&1 &
+	DRYDOCK_TEST_HOOK=x-slow:sleep "$DRYDOCK" batch --mirror m -o out --only 'x-slow' jobs >/dev/null 2>&1 &
 	a=$!
 	wait_for "out/x-slow/.tmp-*"
 	drydock mirror gc --mirror m >/dev/null
 	[ -n "$(ls out/batch-*.json 2>/dev/null)" ] || t_fail "gc did not wait for the batch"
 	wait $a || true
-	DRYDOCK_TEST_HOOK=x-slow:sleep drydock batch --mirror m -o out --only 'x-slow' jobs >/dev/null 2>&1 &
+	DRYDOCK_TEST_HOOK=x-slow:sleep "$DRYDOCK" batch --mirror m -o out --only 'x-slow' jobs >/dev/null 2>&1 &
 	a=$!
 	wait_for "out/x-slow/.tmp-*"
 	drydock mirror import --mirror m "$T_TMP/b2.tar" >/dev/null
@@ -284,7 +284,7 @@ import_and_gc_wait_for_a_batch() {
 killed_supervisor() {
 	fresh_mirror m
 	jobs jobs
-	DRYDOCK_TEST_HOOK=h-hello:sleep drydock batch --mirror m -o out --only '[ah]-*' jobs >/dev/null 2>&1 &
+	DRYDOCK_TEST_HOOK=h-hello:sleep "$DRYDOCK" batch --mirror m -o out --only '[ah]-*' jobs >/dev/null 2>&1 &
 	a=$!
 	wait_for "out/h-hello/.tmp-*"
 	kill -9 $a
