@@ -289,9 +289,9 @@ killed_supervisor() {
 	wait_for "out/h-hello/.tmp-*"
 	kill -9 $a
 	wait $a || true
-	# the hung build died with its supervisor
+	# the hung build died with its supervisor: its job lock is free
 	n=0
-	while pgrep -f "drydock batch --mirror m -o out" >/dev/null; do
+	while ! python3 -c 'import fcntl; fcntl.lockf(open("out/h-hello/.lock", "a"), fcntl.LOCK_EX | fcntl.LOCK_NB)' 2>/dev/null; do
 		n=$((n + 1))
 		[ $n -lt 50 ] || t_fail "a build outlived its supervisor"
 		sleep 0.1
