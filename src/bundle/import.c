@@ -12,9 +12,11 @@
 #include "apk/version.h"
 #include "bundle/source.h"
 #include "core/compress.h"
+#include "core/crash.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/time.h"
 
 #define MAX_SIG (64u << 10)
 

@@ -14,6 +14,7 @@
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/time.h"
 #include "store/fsck.h"
 #include "store/trustdb.h"
 

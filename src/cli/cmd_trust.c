@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "core/error.h"
+#include "core/time.h"
 #include "store/trustdb.h"
 
 static const char trust_usage[] = "usage: drydock trust COMMAND [--mirror DIR] ...\n";
