@@ -363,6 +363,11 @@ int dd_db_prepare(struct dd_store *s, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+int64_t dd_db_last_rowid(struct dd_store *s)
+{
+	return (int64_t)sqlite3_last_insert_rowid(s->db);
+}
+
 int dd_db_begin(struct dd_store *s)
 {
 	return dd_db_exec(s, "BEGIN IMMEDIATE");

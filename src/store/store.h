@@ -103,6 +103,8 @@ int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what);
  * the index, the detail, and what to do. */
 int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The rowid the last INSERT on this connection gave. */
+int64_t dd_db_last_rowid(struct dd_store *s);
 int dd_db_begin(struct dd_store *s);
 int dd_db_commit(struct dd_store *s);
 void dd_db_rollback(struct dd_store *s);
