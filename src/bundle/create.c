@@ -16,7 +16,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gzip.h"
-#include "store/store.h"
+#include "core/hash.h"
 #include "trust/pgp.h"
 
 static int describe(const char *dir, const char *rel, const struct dd_create_opts *o,

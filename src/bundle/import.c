@@ -12,9 +12,12 @@
 #include "apk/version.h"
 #include "bundle/source.h"
 #include "core/compress.h"
+#include "core/crash.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/time.h"
+#include "store/insert.h"
 
 #define MAX_SIG (64u << 10)
 
@@ -100,26 +103,6 @@ static int check_pgp(const struct dd_trust *t, enum dd_role role, const char *wh
 
 /* ---- the mirror's rules ----------------------------------------------- */
 
-static int query_int(struct dd_store *s, const char *sql, const char *arg, int64_t *out,
-		     char *text, size_t textlen)
-{
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, sql, &st), found = 0;
-
-	if (rc)
-		return rc;
-	if (arg)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	found = dd_db_step(s, st, "read what the mirror already holds");
-	if (found > 0) {
-		*out = sqlite3_column_int64(st, 0);
-		if (text && sqlite3_column_text(st, 1))
-			snprintf(text, textlen, "%s", (const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	return found;
-}
-
 static int check_sequence(struct dd_store *s, struct dd_checked *c)
 {
 	const struct dd_manifest *m = &c->manifest;
@@ -127,16 +110,14 @@ static int check_sequence(struct dd_store *s, struct dd_checked *c)
 	int64_t have;
 	int rc;
 
-	rc = query_int(s, "SELECT sequence FROM bundles WHERE digest = ?", c->digest, &have,
-		       NULL, 0);
+	rc = dd_index_bundle_sequence(s, c->digest, &have);
 	if (rc < 0)
 		return rc;
 	if (rc) {
 		c->verdict = DD_VERDICT_ALREADY;
 		return 0;
 	}
-	rc = query_int(s, "SELECT sequence, digest FROM channels WHERE channel = ?", m->channel,
-		       &have, digest, sizeof(digest));
+	rc = dd_index_channel_head(s, m->channel, &have, digest);
 	if (rc <= 0)
 		return rc;
 	if ((int64_t)m->sequence == have)
@@ -500,8 +481,7 @@ static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
 	c->entitlement_is_new = true;
 	if (!s)
 		goto out;
-	rc = query_int(s, "SELECT version, sha256 FROM entitlements ORDER BY version DESC "
-		       "LIMIT 1", NULL, &have, have_sha, sizeof(have_sha));
+	rc = dd_index_latest_entitlement(s, &have, have_sha);
 	if (rc <= 0)
 		goto out;
 	rc = 0;
@@ -578,34 +558,24 @@ static int check_known_packages(struct dd_store *s, struct dd_checked *c)
 						a->apk.pkg.version, a->apk.pkg.arch);
 		}
 
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT sha256 FROM packages WHERE name = ? AND version = ? "
-			       "AND arch = ?", &st);
-
-	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
+	for (size_t i = 0; i < c->manifest.n_members; i++) {
 		struct dd_checked_member *cm = &c->members[i];
 		const struct dd_apk_pkg *p = &cm->apk.pkg;
+		char have[65];
+		int rc;
 
 		if (cm->m->kind != DD_MEMBER_APK)
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, p->version, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, p->arch ? p->arch : "", -1, SQLITE_STATIC);
-		cm->new_package = true;
-		rc = dd_db_step(s, st, "look up a package");
-		if (rc <= 0)
-			continue;
-		rc = 0;
-		cm->new_package = false;
-		if (!sqlite3_column_text(st, 0) ||
-		    strcmp((const char *)sqlite3_column_text(st, 0), cm->m->sha256))
-			rc = dd_error(DD_E_DIGEST, "package %s-%s (%s) is already in the mirror "
-				      "with different content; a package version cannot change",
-				      p->name, p->version, p->arch ? p->arch : "noarch");
+		rc = dd_index_package_blob(s, p->name, p->version, p->arch ? p->arch : "", have);
+		if (rc < 0)
+			return rc;
+		cm->new_package = rc == 0;
+		if (rc > 0 && strcmp(have, cm->m->sha256))
+			return dd_error(DD_E_DIGEST, "package %s-%s (%s) is already in the mirror "
+					"with different content; a package version cannot change",
+					p->name, p->version, p->arch ? p->arch : "noarch");
 	}
-	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* ---- the whole check -------------------------------------------------- */
@@ -712,250 +682,85 @@ void dd_checked_release(struct dd_checked *c)
 
 /* ---- commit ----------------------------------------------------------- */
 
-static int bind_exec(struct dd_store *s, sqlite3_stmt *st, const char *what)
-{
-	int r = dd_db_step(s, st, what);
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return r < 0 ? r : 0;
-}
-
-static void bind_str(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static int insert_blob(struct dd_store *s, const char *sha, uint64_t size, const char *kind)
-{
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
-			       "VALUES (?, ?, ?)", &st);
-
-	if (rc)
-		return rc;
-	bind_str(st, 1, sha);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	bind_str(st, 3, kind);
-	rc = bind_exec(s, st, "record a blob");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static int insert_bundle(struct dd_store *s, const struct dd_checked *c)
 {
 	const struct dd_manifest *m = &c->manifest;
-	char created[32], expires[32], now[32];
-	sqlite3_stmt *st;
-	int rc;
+	struct dd_index_bundle b = {
+		.digest = c->digest,
+		.channel = m->channel,
+		.signer = c->signer,
+		.sequence = (int64_t)m->sequence,
+		.created = m->created,
+		.expires = m->expires,
+		.expired_allowed = c->expired,
+	};
 
-	dd_time_format(m->created, created);
-	dd_time_format(m->expires, expires);
-	dd_time_format(dd_time_now(), now);
-	rc = dd_db_prepare(s, "INSERT INTO bundles(digest, channel, sequence, created, expires, "
-			   "signer, imported, expired_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st);
-	if (rc)
-		return rc;
-	bind_str(st, 1, c->digest);
-	bind_str(st, 2, m->channel);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)m->sequence);
-	bind_str(st, 4, created);
-	bind_str(st, 5, expires);
-	bind_str(st, 6, c->signer);
-	bind_str(st, 7, now);
-	sqlite3_bind_int(st, 8, c->expired);
-	rc = bind_exec(s, st, "record the bundle");
-	sqlite3_finalize(st);
-	if (rc)
-		return rc;
-	rc = dd_db_prepare(s, "INSERT OR REPLACE INTO channels(channel, sequence, digest) "
-			   "VALUES (?, ?, ?)", &st);
-	if (rc)
-		return rc;
-	bind_str(st, 1, m->channel);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->sequence);
-	bind_str(st, 3, c->digest);
-	rc = bind_exec(s, st, "record the channel");
-	sqlite3_finalize(st);
-	return rc;
+	return dd_index_insert_bundle(s, &b);
 }
 
 static int insert_members(struct dd_store *s, const struct dd_checked *c)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO bundle_members(bundle, path, sha256, size, kind) "
-			       "VALUES (?, ?, ?, ?, ?)", &st);
+	int rc = 0;
 
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
 		const struct dd_member *m = &c->manifest.members[i];
+		const char *kind = dd_member_kind_str(m->kind);
 
-		rc = insert_blob(s, m->sha256, m->size, dd_member_kind_str(m->kind));
-		if (rc)
-			break;
-		bind_str(st, 1, c->digest);
-		bind_str(st, 2, m->path);
-		bind_str(st, 3, m->sha256);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)m->size);
-		bind_str(st, 5, dd_member_kind_str(m->kind));
-		rc = bind_exec(s, st, "record a bundle member");
+		rc = dd_index_insert_blob(s, m->sha256, m->size, kind);
+		if (!rc)
+			rc = dd_index_insert_member(s, c->digest, m->path, m->sha256, m->size, kind);
 	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
-		       const struct dd_dep *d, size_t n)
-{
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO deps(pkg, kind, name, op, version, conflict, "
-			       "text) VALUES (?, ?, ?, ?, ?, ?, ?)", &st);
-
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct dd_buf text = DD_BUF_INIT;
-
-		dd_dep_format(&d[i], &text);
-		sqlite3_bind_int64(st, 1, id);
-		bind_str(st, 2, kind);
-		bind_str(st, 3, d[i].name);
-		bind_str(st, 4, d[i].version ? dd_version_op_str(d[i].op) : NULL);
-		bind_str(st, 5, d[i].version);
-		sqlite3_bind_int(st, 6, d[i].conflict);
-		bind_str(st, 7, text.ptr);
-		rc = bind_exec(s, st, "record a dependency");
-		dd_buf_release(&text);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int insert_files(struct dd_store *s, sqlite3_int64 id, const struct dd_apk_file *f)
-{
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO files(pkg, path, type, mode, uid, gid, size, "
-			       "sha1, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
-
-	for (size_t i = 0; !rc && i < f->n_files; i++) {
-		const struct dd_apk_entry *e = &f->files[i];
-
-		sqlite3_bind_int64(st, 1, id);
-		bind_str(st, 2, e->path);
-		bind_str(st, 3, dd_tar_type_name(e->type));
-		sqlite3_bind_int(st, 4, (int)e->mode);
-		sqlite3_bind_int64(st, 5, e->uid);
-		sqlite3_bind_int64(st, 6, e->gid);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)e->size);
-		bind_str(st, 8, e->sha1[0] ? e->sha1 : NULL);
-		bind_str(st, 9, e->link);
-		rc = bind_exec(s, st, "record a file");
-	}
-	sqlite3_finalize(st);
 	return rc;
 }
 
 static int insert_package(struct dd_store *s, const struct dd_checked *c,
 			  const struct dd_checked_member *cm)
 {
-	const struct dd_apk_pkg *p = &cm->apk.pkg;
-	struct dd_buf info = DD_BUF_INIT;
-	sqlite3_stmt *st;
-	sqlite3_int64 id;
-	int rc;
+	struct dd_index_package p = {
+		.apk = &cm->apk,
+		.sha256 = cm->m->sha256,
+		.size = cm->m->size,
+		.signer = cm->signer,
+		.bundle = c->digest,
+	};
 
-	dd_pkginfo_write(p, &info);
-	rc = dd_db_prepare(s, "INSERT INTO packages(name, version, arch, checksum, sha256, size, "
-			   "installed_size, build_time, origin, license, description, url, "
-			   "maintainer, provider_priority, signer, bundle, pkginfo, nfiles) VALUES "
-			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
-	if (rc)
-		goto out;
-	bind_str(st, 1, p->name);
-	bind_str(st, 2, p->version);
-	bind_str(st, 3, p->arch ? p->arch : "");
-	bind_str(st, 4, cm->apk.checksum);
-	bind_str(st, 5, cm->m->sha256);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)cm->m->size);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)p->installed_size);
-	sqlite3_bind_int64(st, 8, p->build_time);
-	bind_str(st, 9, p->origin);
-	bind_str(st, 10, p->license);
-	bind_str(st, 11, p->description);
-	bind_str(st, 12, p->url);
-	bind_str(st, 13, p->maintainer);
-	if (p->has_provider_priority)
-		sqlite3_bind_int(st, 14, p->provider_priority);
-	bind_str(st, 15, cm->signer);
-	bind_str(st, 16, c->digest);
-	bind_str(st, 17, info.ptr);
-	sqlite3_bind_int64(st, 18, (sqlite3_int64)cm->apk.n_files);
-	rc = bind_exec(s, st, "record a package");
-	sqlite3_finalize(st);
-	if (rc)
-		goto out;
-	id = sqlite3_last_insert_rowid(s->db);
-	rc = insert_deps(s, id, "depend", p->depends, p->n_depends);
-	if (!rc)
-		rc = insert_deps(s, id, "provides", p->provides, p->n_provides);
-	if (!rc)
-		rc = insert_deps(s, id, "install_if", p->install_if, p->n_install_if);
-	if (!rc)
-		rc = insert_deps(s, id, "replaces", p->replaces, p->n_replaces);
-	if (!rc)
-		rc = insert_files(s, id, &cm->apk);
-out:
-	dd_buf_release(&info);
-	return rc;
+	return dd_index_insert_package(s, &p);
 }
 
 static int insert_entitlement(struct dd_store *s, const struct dd_checked *c)
 {
 	const struct dd_entitlement *e = &c->entitlement;
 	const struct dd_checked_member *doc = NULL;
-	char issued[32], expires[32], now[32];
-	sqlite3_stmt *st;
+	struct dd_index_entitlement ie;
 	int rc;
 
 	for (size_t i = 0; i < c->manifest.n_members; i++)
 		if (c->members[i].m->kind == DD_MEMBER_ENTITLEMENT)
 			doc = &c->members[i];
-	dd_time_format(e->issued, issued);
-	dd_time_format(e->expires, expires);
-	dd_time_format(dd_time_now(), now);
-	rc = dd_db_prepare(s, "INSERT INTO entitlements(version, organization, issued, expires, "
-			   "sha256, signer, bundle, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->version);
-	bind_str(st, 2, e->organization);
-	bind_str(st, 3, issued);
-	bind_str(st, 4, expires);
-	bind_str(st, 5, doc->m->sha256);
-	bind_str(st, 6, c->entitlement_signer);
-	bind_str(st, 7, c->digest);
-	bind_str(st, 8, now);
-	rc = bind_exec(s, st, "record the entitlement manifest");
-	sqlite3_finalize(st);
-	if (rc)
-		return rc;
-	rc = dd_db_prepare(s, "INSERT INTO entitled_packages(version, image, name, pkgversion, "
-			   "base) VALUES (?, ?, ?, ?, ?)", &st);
+	ie = (struct dd_index_entitlement){
+		.version = (int64_t)e->version,
+		.issued = e->issued,
+		.expires = e->expires,
+		.organization = e->organization,
+		.sha256 = doc->m->sha256,
+		.signer = c->entitlement_signer,
+		.bundle = c->digest,
+	};
+	rc = dd_index_insert_entitlement(s, &ie);
 	for (size_t i = 0; !rc && i < e->n_images; i++) {
 		const struct dd_entitled_image *img = &e->images[i];
 
 		for (size_t j = 0; !rc && j < img->n_base + img->n_packages; j++) {
 			bool base = j < img->n_base;
 
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)e->version);
-			bind_str(st, 2, img->name);
-			bind_str(st, 3, base ? img->base[j] : img->packages[j - img->n_base].name);
-			bind_str(st, 4, base ? NULL : img->packages[j - img->n_base].version);
-			sqlite3_bind_int(st, 5, base);
-			rc = bind_exec(s, st, "record an entitled package");
+			rc = dd_index_insert_entitled(s, ie.version, img->name,
+						      base ? img->base[j]
+							   : img->packages[j - img->n_base].name,
+						      base ? NULL
+							   : img->packages[j - img->n_base].version,
+						      base);
 		}
 	}
-	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -966,7 +771,7 @@ static int record(struct dd_store *s, struct dd_checked *c)
 	if (!rc)
 		rc = insert_members(s, c);
 	if (!rc)
-		rc = insert_blob(s, c->digest, c->manifest_text.len, "manifest");
+		rc = dd_index_insert_blob(s, c->digest, c->manifest_text.len, "manifest");
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
 		if (c->members[i].m->kind == DD_MEMBER_APK && c->members[i].new_package)
 			rc = insert_package(s, c, &c->members[i]);
@@ -992,25 +797,6 @@ static int stage_bytes(struct dd_store *s, const struct dd_buf *b, struct dd_sta
 	return rc;
 }
 
-/* Which blob holds the signature of bundle manifest digest (meta
- * "signature:<digest>"), so that an auditor can check it again. */
-static int record_signature(struct dd_store *s, const char *digest, const char *sig_sha)
-{
-	struct dd_buf key = DD_BUF_INIT;
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st);
-
-	if (rc)
-		return rc;
-	dd_buf_addf(&key, "signature:%s", digest);
-	bind_str(st, 1, key.ptr);
-	bind_str(st, 2, sig_sha);
-	rc = bind_exec(s, st, "record a bundle's signature");
-	sqlite3_finalize(st);
-	dd_buf_release(&key);
-	return rc;
-}
-
 int dd_bundle_commit(struct dd_store *s, struct dd_checked *c)
 {
 	struct dd_staged man = { .fd = -1 }, sig = { .fd = -1 };
@@ -1030,9 +816,10 @@ int dd_bundle_commit(struct dd_store *s, struct dd_checked *c)
 	if (!rc) {
 		rc = record(s, c);
 		if (!rc)
-			rc = insert_blob(s, sig_sha, c->manifest_sig.len, "manifest-signature");
+			rc = dd_index_insert_blob(s, sig_sha, c->manifest_sig.len,
+						  "manifest-signature");
 		if (!rc)
-			rc = record_signature(s, c->digest, sig_sha);
+			rc = dd_index_record_signature(s, c->digest, sig_sha);
 		if (rc)
 			dd_db_rollback(s);
 		else

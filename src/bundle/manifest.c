@@ -6,7 +6,7 @@
 
 #include "apk/tar.h"
 #include "core/error.h"
-#include "store/store.h"
+#include "core/time.h"
 
 static int field_err(const char *what, const char *field, const char *why)
 {

@@ -15,6 +15,7 @@
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/time.h"
 #include "store/trustdb.h"
 
 static const char bundle_usage[] = "usage: drydock bundle COMMAND [OPTIONS] BUNDLE\n";

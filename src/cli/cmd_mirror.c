@@ -14,7 +14,9 @@
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/time.h"
 #include "store/fsck.h"
+#include "store/query.h"
 #include "store/trustdb.h"
 
 static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR] [--json] ...\n";
@@ -254,47 +256,6 @@ static int open_ro(const struct common *o, struct dd_store **s)
 	return 0;
 }
 
-/* Run sql (binding args) and turn each row into an object keyed by column name. */
-static json_t *query(struct dd_store *s, const char *sql, const char *const *args, size_t n)
-{
-	sqlite3_stmt *st;
-	json_t *arr = json_array();
-	int rc;
-
-	if (dd_db_prepare(s, sql, &st)) {
-		json_decref(arr);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		sqlite3_bind_text(st, (int)i + 1, args[i], -1, SQLITE_TRANSIENT);
-	while ((rc = dd_db_step(s, st, "list what the mirror holds")) > 0) {
-		json_t *row = json_object();
-
-		for (int c = 0; c < sqlite3_column_count(st); c++) {
-			const char *name = sqlite3_column_name(st, c);
-
-			switch (sqlite3_column_type(st, c)) {
-			case SQLITE_INTEGER:
-				json_object_set_new(row, name, json_integer(sqlite3_column_int64(st, c)));
-				break;
-			case SQLITE_NULL:
-				json_object_set_new(row, name, json_null());
-				break;
-			default:
-				json_object_set_new(row, name, json_string(
-					(const char *)sqlite3_column_text(st, c)));
-			}
-		}
-		json_array_append_new(arr, row);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
-}
-
 static const char *jstr(json_t *o, const char *k)
 {
 	const char *v = json_string_value(json_object_get(o, k));
@@ -302,17 +263,13 @@ static const char *jstr(json_t *o, const char *k)
 	return v ? v : "";
 }
 
-#define GUARDED \
-	"EXISTS (SELECT 1 FROM entitled_packages e WHERE e.name = p.name AND " \
-	"e.pkgversion = p.version AND e.version = (SELECT max(version) FROM entitlements))"
-
-static int print_rows(const struct common *o, struct dd_store *s, const char *sql,
-		      const char *const *args, size_t n, void (*print)(json_t *row))
+/* rows (from a dd_index_* listing that returned rc) as JSON or through print. */
+static int print_rows(const struct common *o, int rc, json_t *rows, void (*print)(json_t *row))
 {
-	json_t *rows = query(s, sql, args, n), *row;
+	json_t *row;
 	size_t i;
 
-	if (!rows) {
+	if (rc) {
 		dd_cli_error();
 		return DD_EXIT_FAIL;
 	}
@@ -337,17 +294,16 @@ static int mirror_list(int argc, char **argv)
 {
 	struct dd_store *s;
 	const char *glob;
-	int ret;
+	json_t *rows;
+	int rc, ret;
 
 	PARSE("usage: drydock mirror list [--mirror DIR] [--json] [GLOB]\n\n"
 	      "Packages in the mirror whose name matches GLOB (default: all).\n");
 	glob = first < argc ? argv[first] : "*";
 	if (open_ro(&o, &s))
 		return DD_EXIT_FAIL;
-	ret = print_rows(&o, s, "SELECT p.name, p.version, p.arch, p.size, p.installed_size, "
-			 "p.sha256, p.signer, " GUARDED " AS guarded, p.bundle FROM packages p "
-			 "WHERE p.name GLOB ? ORDER BY p.name, p.version, p.arch",
-			 &glob, 1, print_pkg_row);
+	rc = dd_index_list_packages(s, glob, &rows);
+	ret = print_rows(&o, rc, rows, print_pkg_row);
 	dd_store_close(s);
 	return ret;
 }
@@ -376,66 +332,41 @@ static void print_show(json_t *r)
 static int mirror_show(int argc, char **argv)
 {
 	struct dd_store *s;
-	const char *args[2];
-	char *name;
+	char *name, *version;
 	json_t *rows, *row, *deps;
 	size_t i;
+	int rc;
 
 	PARSE("usage: drydock mirror show [--mirror DIR] [--json] PKG[=VERSION]\n");
 	if (first != argc - 1)
 		return dd_cli_usage_error("mirror show: need one PKG[=VERSION]");
 	name = dd_xstrdup(argv[first]);
-	args[0] = name;
-	args[1] = strchr(name, '=') ? strchr(name, '=') + 1 : NULL; /* NULL: any version */
-	if (strchr(name, '='))
-		*strchr(name, '=') = 0;
+	version = strchr(name, '='); /* NULL: any version */
+	if (version)
+		*version++ = 0;
 	if (open_ro(&o, &s)) {
 		free(name);
 		return DD_EXIT_FAIL;
 	}
-	rows = query(s, "SELECT p.id, p.name, p.version, p.arch, p.description, p.url, p.license, "
-		     "p.origin, p.maintainer, p.checksum, p.sha256, p.size, p.installed_size, "
-		     "p.signer, " GUARDED " AS guarded, p.bundle, b.channel, b.sequence "
-		     "FROM packages p JOIN bundles b ON b.digest = p.bundle "
-		     "WHERE p.name = ?1 AND (?2 IS NULL OR p.version = ?2) ORDER BY p.version, p.arch",
-		     args, 2);
-	if (!rows) {
+	rc = dd_index_show_package(s, name, version, &rows);
+	dd_store_close(s);
+	free(name);
+	if (rc) {
 		dd_cli_error();
-		dd_store_close(s);
-		free(name);
 		return DD_EXIT_FAIL;
 	}
 	if (!json_array_size(rows)) {
 		fprintf(stderr, "drydock: %s is not in the mirror (see 'drydock mirror list')\n",
 			argv[first]);
 		json_decref(rows);
-		dd_store_close(s);
-		free(name);
 		return DD_EXIT_FAIL;
 	}
+	if (o.json) {
+		dd_cli_print_json(rows);
+		return DD_EXIT_OK;
+	}
 	json_array_foreach(rows, i, row) {
-		char id[32];
-		const char *a[1] = { id };
-		json_t *files;
-
-		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(row, "id")));
-		deps = query(s, "SELECT kind, text FROM deps WHERE pkg = ? ORDER BY rowid", a, 1);
-		files = query(s, "SELECT path, type, mode, uid, gid, size, sha1, link FROM files "
-			      "WHERE pkg = ? ORDER BY rowid", a, 1);
-		if (!deps || !files) {
-			dd_cli_error();
-			json_decref(deps);
-			json_decref(files);
-			json_decref(rows);
-			dd_store_close(s);
-			free(name);
-			return DD_EXIT_FAIL;
-		}
-		json_object_set_new(row, "relations", deps);
-		json_object_set_new(row, "files", files);
-		json_object_del(row, "id");
-		if (o.json)
-			continue;
+		deps = json_object_get(row, "relations");
 		printf("%s-%s:\n", jstr(row, "name"), jstr(row, "version"));
 		print_show(row);
 		for (size_t k = 0; k < json_array_size(deps); k++)
@@ -443,12 +374,7 @@ static int mirror_show(int argc, char **argv)
 			       jstr(json_array_get(deps, k), "text"));
 		printf("  %-14s %zu\n", "files", json_array_size(json_object_get(row, "files")));
 	}
-	if (o.json)
-		dd_cli_print_json(rows);
-	else
-		json_decref(rows);
-	dd_store_close(s);
-	free(name);
+	json_decref(rows);
 	return DD_EXIT_OK;
 }
 
@@ -462,7 +388,8 @@ static int mirror_owner(int argc, char **argv)
 {
 	struct dd_store *s;
 	const char *path;
-	int ret;
+	json_t *rows;
+	int rc, ret;
 
 	PARSE("usage: drydock mirror owner [--mirror DIR] [--json] PATH\n\n"
 	      "Which packages in the mirror ship PATH.\n");
@@ -473,9 +400,8 @@ static int mirror_owner(int argc, char **argv)
 		path++;
 	if (open_ro(&o, &s))
 		return DD_EXIT_FAIL;
-	ret = print_rows(&o, s, "SELECT p.name, p.version, p.arch, f.path, f.type FROM files f "
-			 "JOIN packages p ON p.id = f.pkg WHERE f.path = ? "
-			 "ORDER BY p.name, p.version", &path, 1, print_owner);
+	rc = dd_index_owners(s, path, &rows);
+	ret = print_rows(&o, rc, rows, print_owner);
 	dd_store_close(s);
 	return ret;
 }
@@ -491,15 +417,15 @@ static void print_bundle(json_t *r)
 static int mirror_bundles(int argc, char **argv)
 {
 	struct dd_store *s;
-	int ret;
+	json_t *rows;
+	int rc, ret;
 
 	PARSE("usage: drydock mirror bundles [--mirror DIR] [--json]\n");
 	(void)first;
 	if (open_ro(&o, &s))
 		return DD_EXIT_FAIL;
-	ret = print_rows(&o, s, "SELECT channel, sequence, digest, created, expires, signer, "
-			 "imported, expired_allowed FROM bundles ORDER BY channel, sequence",
-			 NULL, 0, print_bundle);
+	rc = dd_index_bundles(s, &rows);
+	ret = print_rows(&o, rc, rows, print_bundle);
 	dd_store_close(s);
 	return ret;
 }
@@ -523,25 +449,17 @@ static int mirror_entitlements(int argc, char **argv)
 	(void)first;
 	if (open_ro(&o, &s))
 		return DD_EXIT_FAIL;
-	ents = query(s, "SELECT version, organization, issued, expires, sha256, signer, bundle, "
-		     "imported FROM entitlements ORDER BY version DESC", NULL, 0);
-	if (!ents) {
+	if (dd_index_entitlements(s, &ents)) {
 		dd_cli_error();
 		dd_store_close(s);
 		return DD_EXIT_FAIL;
 	}
 	json_array_foreach(ents, i, e) {
-		char v[32];
-		const char *a[1] = { v };
+		long long v = (long long)json_integer_value(json_object_get(e, "version"));
 
-		snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(json_object_get(e, "version")));
-		json_object_set_new(e, "packages", query(s, "SELECT version, image, name, "
-							 "pkgversion, base FROM entitled_packages "
-							 "WHERE version = ? ORDER BY image, base DESC, "
-							 "name", a, 1));
 		if (o.json)
 			continue;
-		printf("version %s%s: %s, issued %s, expires %s, signed by %s\n", v,
+		printf("version %lld%s: %s, issued %s, expires %s, signed by %s\n", v,
 		       i == 0 ? " (current)" : "", jstr(e, "organization"), jstr(e, "issued"),
 		       jstr(e, "expires"), jstr(e, "signer"));
 		if (i == 0)

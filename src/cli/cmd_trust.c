@@ -8,6 +8,8 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "core/error.h"
+#include "core/time.h"
+#include "store/query.h"
 #include "store/trustdb.h"
 
 static const char trust_usage[] = "usage: drydock trust COMMAND [--mirror DIR] ...\n";
@@ -120,8 +122,8 @@ static int trust_list(int argc, char **argv)
 	};
 	const char *mirror = NULL;
 	struct dd_store *s = NULL;
-	sqlite3_stmt *st = NULL;
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *rows = NULL, *row;
+	size_t i;
 	int c, json = 0;
 
 	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
@@ -136,18 +138,19 @@ static int trust_list(int argc, char **argv)
 		}
 	}
 	if (dd_store_open(dd_store_default_root(mirror), 0, &s) ||
-	    dd_db_prepare(s, "SELECT role, id, label, added FROM trusted_keys ORDER BY role, id",
-			  &st)) {
+	    dd_index_trusted_keys(s, &rows)) {
 		dd_cli_error();
 		dd_store_close(s);
 		json_decref(arr);
 		return DD_EXIT_FAIL;
 	}
-	while ((c = dd_db_step(s, st, "list the trusted keys")) > 0) {
-		const char *v[4];
+	dd_store_close(s);
+	json_array_foreach(rows, i, row) {
+		const char *v[4] = { json_string_value(json_object_get(row, "role")),
+				     json_string_value(json_object_get(row, "id")),
+				     json_string_value(json_object_get(row, "label")),
+				     json_string_value(json_object_get(row, "added")) };
 
-		for (int i = 0; i < 4; i++)
-			v[i] = (const char *)sqlite3_column_text(st, i);
 		if (json)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "role", v[0],
 							     "id", v[1], "label", v[2] ? v[2] : "",
@@ -155,14 +158,7 @@ static int trust_list(int argc, char **argv)
 		else
 			printf("%-12s %s %s\n", v[0], v[1], v[2] ? v[2] : "");
 	}
-	sqlite3_finalize(st);
-	if (c < 0) {
-		dd_cli_error();
-		dd_store_close(s);
-		json_decref(arr);
-		return DD_EXIT_FAIL;
-	}
-	dd_store_close(s);
+	json_decref(rows);
 	if (json)
 		dd_cli_print_json(arr);
 	else

@@ -105,6 +105,8 @@ int dd_read_file(const char *path, uint64_t max, struct dd_buf *out)
 		dd_buf_add(out, chunk, (size_t)n);
 	}
 	close(fd);
+	if (rc)
+		dd_buf_release(out); /* a caller that returns at once leaks nothing */
 	return rc;
 }
 

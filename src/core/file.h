@@ -40,7 +40,8 @@ void dd_fsync_dir(const char *dir);
 /* Remove a directory tree (best effort; errors are ignored). */
 void dd_remove_tree(const char *path);
 
-/* Read a whole file of at most max bytes into out. */
+/* Read a whole file of at most max bytes into out (reset first); on
+ * failure out is released, holding nothing to free. */
 int dd_read_file(const char *path, uint64_t max, struct dd_buf *out);
 
 #endif

@@ -14,9 +14,11 @@
 #include <openssl/rand.h>
 
 #include "apk/read.h"
+#include "core/crash.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/time.h"
 #include "image/oci.h"
 #include "image/provenance.h"
 #include "image/rootfs.h"

@@ -11,7 +11,7 @@
 #include "apk/read.h"
 #include "core/buf.h"
 #include "core/error.h"
-#include "store/store.h"
+#include "core/hash.h"
 
 const char *dd_layer_media_type(enum dd_codec codec)
 {

@@ -13,8 +13,8 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/time.h"
 #include "image/oci.h"
-#include "store/store.h"
 #include "version.h"
 
 #define TOOL "drydock-" DD_VERSION

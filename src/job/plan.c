@@ -9,6 +9,7 @@
 #include "apk/tar.h"
 #include "apk/version.h"
 #include "core/error.h"
+#include "core/time.h"
 #include "solve/solver.h"
 #include "store/files.h"
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "store/schema.h"
 
 static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -11,6 +11,25 @@
 #include "core/buf.h"
 #include "store/store.h"
 
+/*
+ * Listings: *rows is a new JSON array (the caller owns it) of objects
+ * keyed by column name; NULL with a negative code when the index
+ * cannot be read.
+ */
+/* Packages whose name matches glob (fnmatch-style, "*" for all). */
+int dd_index_list_packages(struct dd_store *s, const char *glob, json_t **rows);
+/* Package name, of version exactly (NULL: every version), each with its
+ * "relations" and "files". */
+int dd_index_show_package(struct dd_store *s, const char *name, const char *version,
+			  json_t **rows);
+/* Which packages ship path (no leading '/'). */
+int dd_index_owners(struct dd_store *s, const char *path, json_t **rows);
+int dd_index_bundles(struct dd_store *s, json_t **rows);
+/* Entitlement manifests, newest first, each with its "packages". */
+int dd_index_entitlements(struct dd_store *s, json_t **rows);
+/* Trusted keys: role, id, label, added. */
+int dd_index_trusted_keys(struct dd_store *s, json_t **rows);
+
 enum dd_index_lookup {
 	DD_LOOKUP_PACKAGE_BUNDLE,     /* a: package blob sha256 -> bundle that delivered it */
 	DD_LOOKUP_MEMBER_PATH,        /* a: bundle, b: member sha256 -> member path */

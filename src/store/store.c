@@ -277,34 +277,6 @@ void dd_staged_discard(struct dd_staged *f)
 	f->fd = -1;
 }
 
-int dd_file_sha256(const char *path, char hex[65], uint64_t *size)
-{
-	unsigned char buf[1 << 16], d[32];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint64_t total = 0;
-	ssize_t n;
-
-	if (fd < 0) {
-		EVP_MD_CTX_free(md);
-		return dd_error_errno("%s", path);
-	}
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		total += (uint64_t)n;
-	}
-	close(fd);
-	EVP_DigestFinal_ex(md, d, NULL);
-	EVP_MD_CTX_free(md);
-	if (n < 0)
-		return dd_error_errno("%s", path);
-	dd_hex(d, 32, hex);
-	if (size)
-		*size = total;
-	return 0;
-}
-
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 {
 	struct dd_buf dst = DD_BUF_INIT, dir = DD_BUF_INIT;
@@ -428,6 +400,11 @@ int dd_db_prepare(struct dd_store *s, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+int64_t dd_db_last_rowid(struct dd_store *s)
+{
+	return (int64_t)sqlite3_last_insert_rowid(s->db);
+}
+
 int dd_db_begin(struct dd_store *s)
 {
 	return dd_db_exec(s, "BEGIN IMMEDIATE");
@@ -441,49 +418,4 @@ int dd_db_commit(struct dd_store *s)
 void dd_db_rollback(struct dd_store *s)
 {
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-int dd_time_parse(const char *str, int64_t *out)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(str, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end) {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(str, "%Y-%m-%d", &tm);
-	}
-	if (!end || *end)
-		return dd_error(DD_E_FORMAT, "'%s' is not a UTC time like 2026-12-31T00:00:00Z "
-				"or a date like 2026-12-31", str);
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
-
-void dd_time_format(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-int64_t dd_time_now(void)
-{
-	const char *env = getenv("DRYDOCK_NOW");
-	int64_t t;
-
-	if (env && env[0] && dd_time_parse(env, &t) == 0)
-		return t;
-	return (int64_t)time(NULL);
-}
-
-void dd_crash_point(const char *point)
-{
-	const char *env = getenv("DRYDOCK_CRASH_AT");
-
-	if (env && !strcmp(env, point))
-		raise(SIGKILL);
 }

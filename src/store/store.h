@@ -84,9 +84,6 @@ void dd_staged_discard(struct dd_staged *f);
  */
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f);
 
-/* sha256 of a file, hex. */
-int dd_file_sha256(const char *path, char hex[65], uint64_t *size);
-
 /* Append one JSON line (a jansson json_t *) to audit.log, fsynced. */
 int dd_store_audit(struct dd_store *s, void *json_record);
 
@@ -106,18 +103,11 @@ int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what);
  * the index, the detail, and what to do. */
 int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The rowid the last INSERT on this connection gave. */
+int64_t dd_db_last_rowid(struct dd_store *s);
 int dd_db_begin(struct dd_store *s);
 int dd_db_commit(struct dd_store *s);
 void dd_db_rollback(struct dd_store *s);
 int dd_db_error(struct dd_store *s, const char *what);
-
-/* RFC 3339 UTC ("2026-11-26T12:00:00Z") <-> seconds since the epoch. */
-int dd_time_parse(const char *s, int64_t *out);
-void dd_time_format(int64_t t, char out[32]);
-/* Now, or $DRYDOCK_NOW (RFC 3339) when set, for tests of expiry. */
-int64_t dd_time_now(void);
-
-/* Test hook: when $DRYDOCK_CRASH_AT equals point, die by SIGKILL. */
-void dd_crash_point(const char *point);
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gzip.h"
+#include "core/time.h"
 
 int dd_trustdb_load(struct dd_store *s, struct dd_trust *t)
 {
