@@ -619,6 +619,10 @@ static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct
 	if (rc)
 		return rc;
 	dd_sha256_hex(c->manifest_text.ptr, c->manifest_text.len, c->digest);
+	if (dd_bundle_src_part_id(src) && strcmp(dd_bundle_src_part_id(src), c->digest))
+		return dd_error(DD_E_FORMAT, "the parts say they carry bundle %.16s…, but the "
+				"manifest in the first part is %.16s…: parts of different bundles",
+				dd_bundle_src_part_id(src), c->digest);
 	rc = check_pgp(t, DD_ROLE_BUNDLE, "the bundle manifest", &c->manifest_text,
 		       &c->manifest_sig, c->signer);
 	if (!rc)
@@ -690,6 +694,8 @@ int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store 
 	if (!rc && s)
 		rc = check_known_packages(s, c);
 out:
+	if (rc)
+		rc = dd_bundle_src_blame(&src, rc);
 	dd_bundle_src_close(&src);
 	if (rc)
 		c->verdict = DD_VERDICT_REFUSED;

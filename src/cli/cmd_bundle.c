@@ -10,6 +10,7 @@
 
 #include "bundle/create.h"
 #include "bundle/import.h"
+#include "bundle/parts.h"
 #include "bundle/source.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -21,13 +22,17 @@ static const char bundle_usage[] = "usage: drydock bundle COMMAND [OPTIONS] BUND
 
 static const char create_help[] =
 	"usage: drydock bundle create --channel C --sequence N --expires DATE --sign KEYID\n"
-	"                             [--gnupg-home DIR] [--mark-unsigned] -o OUT DIR\n\n"
+	"                             [--gnupg-home DIR] [--mark-unsigned] [--split SIZE]\n"
+	"                             -o OUT DIR\n\n"
 	"Bundle every file of DIR (*.apk, APKINDEX.tar.gz, entitlements.json and its .sig):\n"
 	"a manifest lists each with size and sha256 and is signed with the OpenPGP key\n"
 	"KEYID. OUT is a tar file, tar+zstd when it ends in .zst, or a directory when it\n"
 	"ends in '/'. DATE is 2026-12-31 or 2026-12-31T00:00:00Z (UTC). The creation\n"
 	"time is SOURCE_DATE_EPOCH when set. Unsigned packages are refused unless\n"
-	"--mark-unsigned lists them as such.\n";
+	"--mark-unsigned lists them as such.\n"
+	"--split SIZE writes OUT.part-001, OUT.part-002, ... each below SIZE (4G for FAT32,\n"
+	"4480M for a DVD; K, M, G, T are powers of 1024), the signed manifest in the first;\n"
+	"'drydock mirror import OUT.part-001' (or the folder holding them) reads them in order.\n";
 
 static int bundle_create(int argc, char **argv)
 {
@@ -39,6 +44,7 @@ static int bundle_create(int argc, char **argv)
 		{ "gnupg-home", required_argument, NULL, 'g' },
 		{ "mark-unsigned", no_argument, NULL, 'u' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "split", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -49,6 +55,12 @@ static int bundle_create(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:n:e:s:g:uo:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			if (dd_parts_parse_size(optarg, &o.split)) {
+				dd_cli_error();
+				return DD_EXIT_USAGE;
+			}
+			break;
 		case 'c': o.channel = optarg; break;
 		case 'n': seq = optarg; break;
 		case 'e': expires = optarg; break;
@@ -74,8 +86,13 @@ static int bundle_create(int argc, char **argv)
 		dd_cli_error();
 		return DD_EXIT_FAIL;
 	}
-	printf("%s: bundle for channel %s, sequence %llu\n", out, o.channel,
-	       (unsigned long long)o.sequence);
+	if (o.split)
+		printf("%s.part-001 … %s.part-%03u: bundle for channel %s, sequence %llu, in "
+		       "%u part%s\n", out, out, o.n_parts, o.channel,
+		       (unsigned long long)o.sequence, o.n_parts, o.n_parts == 1 ? "" : "s");
+	else
+		printf("%s: bundle for channel %s, sequence %llu\n", out, o.channel,
+		       (unsigned long long)o.sequence);
 	return DD_EXIT_OK;
 }
 

@@ -1,0 +1,114 @@
+#!/bin/sh
+# The transfer officer's path: bundles split over several media, delta
+# bundles against a mirror's receipt, checking before importing, the
+# change report and repairing a mirror from its bundles.
+. "$(dirname "$0")/../lib.sh"
+S=$T_TMP/signers
+setup_signers "$S"
+trap 'kill_agents "$S"; rm -rf "$T_TMP"' EXIT
+
+# big DIR: the fixture packages plus "blob", 150 KB of random bytes, so
+# that a 64K split makes 3 parts or more.
+big() {
+	bundle_dir "$S" "$1"
+	mkdir -p blob/usr/share/blob
+	head -c 150000 /dev/urandom >blob/usr/share/blob/data
+	printf 'pkgname = blob\npkgver = 1.0-r0\narch = noarch\nlicense = MIT\n' >blob.PKGINFO
+	drydock pkg build --info blob.PKGINFO --sign "$S/apk.rsa" -o "$1/packages/blob-1.0-r0.apk" \
+		blob >/dev/null
+}
+
+# refuse_part PATTERN PART: importing PART is refused naming the problem,
+# and the mirror stays as it was.
+refuse_part() {
+	before=$(snapshot m)
+	expect_fail 1 "refused: .*$1" drydock mirror import --mirror m "$2"
+	[ "$before" = "$(snapshot m)" ] || t_fail "refusal changed the mirror"
+	[ -z "$(ls m/tmp)" ] || t_fail "staging files left"
+}
+
+split_bundle_imports() {
+	big in
+	mkdir stick
+	expect_out "stick/b.tar.part-001 … stick/b.tar.part-003: .* in 3 parts" \
+		drydock bundle create --channel stable --sequence 1 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --split 64K -o stick/b.tar in
+	for p in stick/b.tar.part-00[123]; do
+		[ "$(stat -c %s "$p")" -lt 65536 ] || t_fail "$p is not below 64K"
+		head -c 512 "$p" | python3 -c '
+import json, sys
+h = json.loads(sys.stdin.read())
+assert h["format"] == "drydock-bundle-part/1" and h["parts"] == 3, h'
+	done
+	[ ! -e stick/b.tar ] || t_fail "an unsplit bundle was written too"
+	expect_out "^stick/b.tar.part-001: bundle [0-9a-f]{64}" drydock bundle inspect stick/b.tar.part-001
+	trusted_mirror "$S" m
+	expect_out "imported channel stable sequence 1: 4 packages \(4 new\)" \
+		drydock mirror import --mirror m stick/b.tar.part-001
+	expect_out "clean$" drydock mirror fsck --deep --mirror m
+	# the folder holding the parts is as good as its first part
+	rm -rf m
+	trusted_mirror "$S" m
+	expect_out "imported channel stable sequence 1: 4 packages" \
+		drydock mirror import --mirror m stick
+	# and a compressed bundle splits too
+	mkdir z
+	make_bundle "$S" in z/b.tar.zst 2 bundle 2030-01-01 --split 64K
+	expect_out "imported channel stable sequence 2" drydock mirror import --mirror m z/b.tar.zst.part-001
+}
+
+split_parts_refused_by_name() {
+	big in
+	mkdir stick other
+	make_bundle "$S" in stick/b.tar 1 bundle 2030-01-01 --split 64K
+	make_bundle "$S" in other/b.tar 2 bundle 2030-01-01 --split 64K
+	trusted_mirror "$S" m
+	# missing
+	mv stick/b.tar.part-002 away
+	refuse_part "stick/b.tar.part-002 is missing: the bundle has 3 parts" stick/b.tar.part-001
+	# swapped
+	mv stick/b.tar.part-003 stick/b.tar.part-002
+	mv away stick/b.tar.part-003
+	refuse_part "stick/b.tar.part-002 is part 3, not part 2: the parts were swapped" \
+		stick/b.tar.part-001
+	mv stick/b.tar.part-002 away
+	mv stick/b.tar.part-003 stick/b.tar.part-002
+	mv away stick/b.tar.part-003
+	# foreign
+	cp stick/b.tar.part-002 keep
+	cp other/b.tar.part-002 stick/b.tar.part-002
+	refuse_part "stick/b.tar.part-002 belongs to another bundle" stick/b.tar.part-001
+	cp keep stick/b.tar.part-002
+	# damaged, then truncated (a stick pulled while copying)
+	cp stick/b.tar.part-003 keep
+	printf 'X' | dd of=stick/b.tar.part-003 bs=1 seek=20000 conv=notrunc 2>/dev/null
+	refuse_part "stick/b.tar.part-003 is damaged" stick/b.tar.part-001
+	head -c 30000 keep >stick/b.tar.part-003
+	refuse_part "stick/b.tar.part-003 is 30000 bytes, its header says [0-9]+: the copy is incomplete" \
+		stick/b.tar.part-001
+	# not the first part
+	refuse_part "stick/b.tar.part-002 is part 2 of 3 of a split bundle; import the first" \
+		stick/b.tar.part-002
+	# the right part back: the same import now goes through
+	cp keep stick/b.tar.part-003
+	expect_out "imported channel stable sequence 1: 4 packages \(4 new\)" \
+		drydock mirror import --mirror m stick/b.tar.part-001
+	# two bundles' parts in one folder: which one is meant must be said
+	for f in other/b.tar.part-*; do cp "$f" "stick/c${f#other/b}"; done
+	expect_fail 1 "holds the parts of more than one bundle" drydock mirror import --mirror m stick
+}
+
+split_size_checked() {
+	bundle_dir "$S" in
+	expect_fail 2 "'4X' is not a size" drydock bundle create --channel stable --sequence 1 \
+		--expires 2030-01-01 --sign bundle@example.invalid --gnupg-home "$S/gnupg" \
+		--split 4X -o b.tar in
+	expect_fail 1 "too small: a part must be at least 64K" drydock bundle create --channel \
+		stable --sequence 1 --expires 2030-01-01 --sign bundle@example.invalid \
+		--gnupg-home "$S/gnupg" --split 1000 -o b.tar in
+	[ -z "$(ls | grep part)" ] || t_fail "parts left behind"
+}
+
+t_run split_bundle_imports
+t_run split_parts_refused_by_name
+t_run split_size_checked
