@@ -80,6 +80,48 @@ static int collect(const char *dir, const struct dd_create_opts *o, struct dd_ma
 	return rc;
 }
 
+/* A member the site holds, per its receipt: a package blob it has, or
+ * the entitlement manifest (and so its signature) it has. */
+static bool site_holds(const struct dd_manifest *m, const struct dd_member *x,
+		       const struct dd_receipt *r)
+{
+	if (x->kind == DD_MEMBER_APK)
+		return dd_receipt_holds(r, x->sha256);
+	if (x->kind != DD_MEMBER_ENTITLEMENT && x->kind != DD_MEMBER_ENTITLEMENT_SIG)
+		return false;
+	for (size_t i = 0; i < m->n_members; i++)
+		if (m->members[i].kind == DD_MEMBER_ENTITLEMENT)
+			return r->has_entitlement &&
+			       !strcmp(m->members[i].sha256, r->entitlement_sha256);
+	return false;
+}
+
+/* Leave out what the site holds; the upstream index stays (it is small,
+ * and the import checks only the packages a bundle carries against it). */
+static int leave_out(const char *dir, struct dd_create_opts *o, struct dd_manifest *m)
+{
+	size_t kept = 0;
+	bool *drop = dd_xcalloc(m->n_members + 1, sizeof(bool));
+
+	for (size_t i = 0; i < m->n_members; i++)
+		drop[i] = site_holds(m, &m->members[i], o->since);
+	for (size_t i = 0; i < m->n_members; i++) {
+		if (drop[i]) {
+			free(m->members[i].path);
+			o->n_left_out++;
+		} else {
+			m->members[kept++] = m->members[i];
+		}
+	}
+	m->n_members = kept;
+	free(drop);
+	if (!kept)
+		return dd_error(DD_E_USAGE, "%s holds nothing the site does not have already (all "
+				"%zu files are in its receipt): no bundle is needed", dir,
+				o->n_left_out);
+	return 0;
+}
+
 static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_t size,
 		     const char *src, const struct dd_buf *mem)
 {
@@ -272,6 +314,8 @@ int dd_bundle_create(const char *dir, struct dd_create_opts *o, const char *out)
 	m.created = o->created;
 	m.expires = o->expires;
 	rc = collect(dir, o, &m);
+	if (!rc && o->since)
+		rc = leave_out(dir, o, &m);
 	if (!rc) {
 		dd_manifest_write(&m, &text);
 		rc = dd_pgp_sign(o->gnupg_home, o->sign_key, text.ptr, text.len, &sig);

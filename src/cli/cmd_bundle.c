@@ -16,14 +16,16 @@
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "store/receipt.h"
 #include "store/trustdb.h"
+#include "trust/pgp.h"
 
 static const char bundle_usage[] = "usage: drydock bundle COMMAND [OPTIONS] BUNDLE\n";
 
 static const char create_help[] =
 	"usage: drydock bundle create --channel C --sequence N --expires DATE --sign KEYID\n"
 	"                             [--gnupg-home DIR] [--mark-unsigned] [--split SIZE]\n"
-	"                             -o OUT DIR\n\n"
+	"                             [--since RECEIPT [--receipt-key SITE-KEY]] -o OUT DIR\n\n"
 	"Bundle every file of DIR (*.apk, APKINDEX.tar.gz, entitlements.json and its .sig):\n"
 	"a manifest lists each with size and sha256 and is signed with the OpenPGP key\n"
 	"KEYID. OUT is a tar file, tar+zstd when it ends in .zst, or a directory when it\n"
@@ -32,7 +34,60 @@ static const char create_help[] =
 	"--mark-unsigned lists them as such.\n"
 	"--split SIZE writes OUT.part-001, OUT.part-002, ... each below SIZE (4G for FAT32,\n"
 	"4480M for a DVD; K, M, G, T are powers of 1024), the signed manifest in the first;\n"
-	"'drydock mirror import OUT.part-001' (or the folder holding them) reads them in order.\n";
+	"'drydock mirror import OUT.part-001' (or the folder holding them) reads them in order.\n"
+	"--since RECEIPT (from 'drydock mirror receipt' at the site) leaves out the packages\n"
+	"the site holds, and the entitlement manifest when it has that one: a delta bundle.\n"
+	"With --receipt-key, RECEIPT.sig must be a good signature by that site key.\n";
+
+/* Check RECEIPT.sig against the site's public key in a throwaway GnuPG home. */
+static int check_receipt_sig(const char *path, const char *keyfile, const struct dd_buf *text)
+{
+	struct dd_buf sigpath = DD_BUF_INIT, sig = DD_BUF_INIT, uid = DD_BUF_INIT, home = DD_BUF_INIT;
+	struct dd_pgp *p = NULL;
+	char dir[4096], want[41], got[41] = "";
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/drydock-receipt.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return dd_error_errno("cannot create a temporary directory");
+	dd_buf_addf(&home, "%s/gnupg", dir);
+	dd_buf_addf(&sigpath, "%s.sig", path);
+	rc = dd_read_file(sigpath.ptr, 1u << 16, &sig);
+	if (rc)
+		dd_error_prefix(rc, "--receipt-key needs the receipt's signature");
+	if (!rc)
+		rc = dd_pgp_open(home.ptr, &p);
+	if (!rc)
+		rc = dd_pgp_import(p, keyfile, want, &uid);
+	if (!rc)
+		rc = dd_pgp_verify(p, text->ptr, text->len, sig.ptr, sig.len, got);
+	if (rc == DD_E_SIG_UNKNOWN || (!rc && strcmp(want, got)))
+		rc = dd_error(DD_E_SIG_UNKNOWN, "receipt %s is signed by %s, not by the site key %s",
+			      path, got[0] ? got : "another key", want);
+	else if (rc)
+		dd_error_prefix(rc, "receipt %s", path);
+	dd_pgp_close(p);
+	dd_remove_tree(dir);
+	dd_buf_release(&sigpath);
+	dd_buf_release(&sig);
+	dd_buf_release(&uid);
+	dd_buf_release(&home);
+	return rc;
+}
+
+static int load_receipt(const char *path, const char *keyfile, struct dd_receipt *r)
+{
+	struct dd_buf text = DD_BUF_INIT;
+	int rc = dd_read_file(path, DD_RECEIPT_MAX, &text);
+
+	if (!rc && keyfile)
+		rc = check_receipt_sig(path, keyfile, &text);
+	if (!rc)
+		rc = dd_receipt_parse(dd_buf_blob(&text), path, r);
+	dd_buf_release(&text);
+	return rc;
+}
 
 static int bundle_create(int argc, char **argv)
 {
@@ -45,11 +100,16 @@ static int bundle_create(int argc, char **argv)
 		{ "mark-unsigned", no_argument, NULL, 'u' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "split", required_argument, NULL, 'S' },
+		{ "since", required_argument, NULL, 'R' },
+		{ "receipt-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dd_create_opts o = { 0 };
+	struct dd_receipt receipt;
+	const char *since = NULL, *receipt_key = NULL;
 	const char *out = NULL, *expires = NULL, *seq = NULL, *epoch = getenv("SOURCE_DATE_EPOCH");
+	int ret;
 	uint64_t v;
 	int c;
 
@@ -61,6 +121,8 @@ static int bundle_create(int argc, char **argv)
 				return DD_EXIT_USAGE;
 			}
 			break;
+		case 'R': since = optarg; break;
+		case 'K': receipt_key = optarg; break;
 		case 'c': o.channel = optarg; break;
 		case 'n': seq = optarg; break;
 		case 'e': expires = optarg; break;
@@ -81,8 +143,18 @@ static int bundle_create(int argc, char **argv)
 		dd_cli_error();
 		return DD_EXIT_USAGE;
 	}
+	if (receipt_key && !since)
+		return dd_cli_usage_error("bundle create: --receipt-key goes with --since RECEIPT");
 	o.created = epoch && dd_blob_to_u64(dd_blob_str(epoch), &v) ? (int64_t)v : dd_time_now();
-	if (dd_bundle_create(argv[optind], &o, out)) {
+	memset(&receipt, 0, sizeof(receipt));
+	if (since && load_receipt(since, receipt_key, &receipt)) {
+		dd_cli_error();
+		return DD_EXIT_FAIL;
+	}
+	o.since = since ? &receipt : NULL;
+	ret = dd_bundle_create(argv[optind], &o, out);
+	dd_receipt_release(&receipt);
+	if (ret) {
 		dd_cli_error();
 		return DD_EXIT_FAIL;
 	}
@@ -93,6 +165,9 @@ static int bundle_create(int argc, char **argv)
 	else
 		printf("%s: bundle for channel %s, sequence %llu\n", out, o.channel,
 		       (unsigned long long)o.sequence);
+	if (since)
+		printf("  delta since %s: %zu file%s the site holds left out\n", since, o.n_left_out,
+		       o.n_left_out == 1 ? "" : "s");
 	return DD_EXIT_OK;
 }
 

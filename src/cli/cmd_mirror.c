@@ -15,6 +15,8 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "store/fsck.h"
+#include "store/receipt.h"
+#include "trust/pgp.h"
 #include "store/trustdb.h"
 
 static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR] [--json] ...\n";
@@ -144,9 +146,10 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 		printf("%s: already imported (channel %s, sequence %llu); nothing to do\n", path,
 		       c.manifest.channel, (unsigned long long)c.manifest.sequence);
 	} else {
-		printf("%s: imported channel %s sequence %llu: %zu packages (%zu new), %.1f MB, "
+		printf("%s: imported channel %s sequence %llu: %zu package%s (%zu new), %.1f MB, "
 		       "signed by %s%s\n", path, c.manifest.channel,
 		       (unsigned long long)c.manifest.sequence, count_kind(&c, false),
+		       count_kind(&c, false) == 1 ? "" : "s",
 		       count_kind(&c, true), (double)c.bytes / 1e6, c.signer,
 		       c.expired ? " (EXPIRED, allowed by --allow-expired)" : "");
 	}
@@ -241,6 +244,67 @@ static int mirror_import(int argc, char **argv)
 	else
 		json_decref(results);
 	return ret;
+}
+
+/* ---- receipt ---------------------------------------------------------- */
+
+static const char receipt_help[] =
+	"usage: drydock mirror receipt [--mirror DIR] -o FILE [--sign KEYID [--gnupg-home DIR]]\n\n"
+	"Write what the mirror holds (channels and their sequences, the entitlement\n"
+	"version, every package's name, version, arch and sha256) to FILE, as JSON, for\n"
+	"the vendor: 'drydock bundle create --since FILE' leaves out what the site\n"
+	"already holds. With --sign, FILE.sig is a detached OpenPGP signature by the\n"
+	"site's key KEYID (from --gnupg-home, else the default GnuPG home).\n";
+
+static int mirror_receipt(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "gnupg-home", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL, *out = NULL, *key = NULL, *home = NULL;
+	struct dd_buf text = DD_BUF_INIT, sig = DD_BUF_INIT, sigpath = DD_BUF_INIT;
+	struct dd_store *s = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "m:o:s:g:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': mirror = optarg; break;
+		case 'o': out = optarg; break;
+		case 's': key = optarg; break;
+		case 'g': home = optarg; break;
+		case 'h': fputs(receipt_help, stdout); return DD_EXIT_OK;
+		default: return DD_EXIT_USAGE;
+		}
+	}
+	if (!out || optind != argc)
+		return dd_cli_usage_error("mirror receipt: need -o FILE and nothing else (see --help)");
+	if (home && !key)
+		return dd_cli_usage_error("mirror receipt: --gnupg-home without --sign");
+	rc = dd_store_open(dd_store_default_root(mirror), 0, &s);
+	if (!rc)
+		rc = dd_receipt_make(s, &text);
+	dd_store_close(s);
+	if (!rc && key)
+		rc = dd_pgp_sign(home, key, text.ptr, text.len, &sig);
+	if (!rc)
+		rc = dd_write_file(out, text.ptr, text.len);
+	dd_buf_addf(&sigpath, "%s.sig", out);
+	if (!rc && key)
+		rc = dd_write_file(sigpath.ptr, sig.ptr, sig.len);
+	if (rc)
+		dd_cli_error();
+	else
+		printf("%s: receipt of %s%s%s\n", out, dd_store_default_root(mirror),
+		       key ? ", signed: " : "", key ? sigpath.ptr : "");
+	dd_buf_release(&text);
+	dd_buf_release(&sig);
+	dd_buf_release(&sigpath);
+	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
 }
 
 /* ---- queries ---------------------------------------------------------- */
@@ -695,6 +759,7 @@ static int mirror_gc(int argc, char **argv)
 
 static const struct dd_subcommand mirror_commands[] = {
 	{ "import", mirror_import, "verify bundles and add them to the mirror" },
+	{ "receipt", mirror_receipt, "what the mirror holds, for delta bundles" },
 	{ "list", mirror_list, "packages in the mirror" },
 	{ "show", mirror_show, "one package: metadata, relations, files, origin" },
 	{ "owner", mirror_owner, "which packages ship a path" },

@@ -112,3 +112,77 @@ split_size_checked() {
 t_run split_bundle_imports
 t_run split_parts_refused_by_name
 t_run split_size_checked
+
+delta_against_receipt() {
+	bundle_dir "$S" in
+	mirror_of "$S" in m
+	expect_out "^r.json: receipt of m, signed: r.json.sig" \
+		drydock mirror receipt --mirror m -o r.json --sign other@example.invalid \
+		--gnupg-home "$S/gnupg"
+	python3 - <<'PY'
+import json
+r = json.load(open("r.json"))
+assert r["format"] == "drydock-receipt/1", r
+assert [(c["channel"], c["sequence"]) for c in r["channels"]] == [("stable", 1)], r
+assert r["entitlement"]["version"] == 1, r
+assert sorted(p["name"] for p in r["packages"]) == ["base-files", "base-files-alt", "hello-drydock"], r
+PY
+	# the vendor's folder: everything the site has, and one new package
+	mkdir -p in/packages
+	printf 'pkgname = newcomer\npkgver = 1.0-r0\narch = noarch\nlicense = MIT\n' >new.PKGINFO
+	mkdir -p new/etc && echo hi >new/etc/newcomer.conf
+	drydock pkg build --info new.PKGINFO --sign "$S/apk.rsa" -o in/packages/newcomer-1.0-r0.apk \
+		new >/dev/null
+	expect_out "delta since r.json: 5 files the site holds left out" \
+		drydock bundle create --channel stable --sequence 2 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --since r.json \
+		--receipt-key "$S/other.asc" -o delta.tar in
+	drydock bundle inspect --json delta.tar >inspect.json
+	python3 -c '
+import json
+m = json.load(open("inspect.json"))
+assert [x["path"] for x in m["members"]] == ["packages/newcomer-1.0-r0.apk"], m' ||
+		t_fail "the delta carries more than the new package"
+	expect_out "delta.tar: imported channel stable sequence 2: 1 package \(1 new\)" \
+		drydock mirror import --mirror m delta.tar
+	[ "$(drydock mirror list --mirror m | wc -l)" = 4 ] || t_fail "not 4 packages after the delta"
+	expect_out "clean$" drydock mirror fsck --deep --mirror m
+	# a receipt signed by another key, or not signed, is refused with --receipt-key
+	expect_fail 1 "receipt r.json is signed by [0-9A-F]{40}, not by the site key" \
+		drydock bundle create --channel stable --sequence 3 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --since r.json \
+		--receipt-key "$S/bundle.asc" -o d3.tar in
+	rm r.json.sig
+	expect_fail 1 "needs the receipt's signature: .*r.json.sig" \
+		drydock bundle create --channel stable --sequence 3 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --since r.json \
+		--receipt-key "$S/other.asc" -o d3.tar in
+	# nothing new: no bundle
+	drydock mirror receipt --mirror m -o r2.json >/dev/null
+	expect_fail 1 "holds nothing the site does not have already" \
+		drydock bundle create --channel stable --sequence 3 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --since r2.json -o d3.tar in
+	[ ! -e d3.tar ] || t_fail "a bundle was written"
+}
+
+t_run delta_against_receipt
+
+wording_and_apk_fingerprints() {
+	expect_out "trusted as an entitlement key: [0-9A-F]{40}" \
+		drydock trust add --mirror m --role entitlement "$S/entitlement.asc"
+	expect_out "trusted as a bundle key" drydock trust add --mirror m --role bundle "$S/bundle.asc"
+	drydock trust add --mirror m --role apk "$S/apk.rsa.pub" >/dev/null
+	fpr=SHA256:$(openssl pkey -pubin -in "$S/apk.rsa.pub" -outform DER | sha256sum | cut -d' ' -f1)
+	expect_out "^apk +apk.rsa.pub $fpr$" drydock trust list --mirror m
+	drydock trust list --mirror m --json | python3 -c "
+import json, sys
+k = [k for k in json.load(sys.stdin) if k['role'] == 'apk']
+assert k[0]['fingerprint'] == '$fpr', k"
+	mkdir -p one/packages
+	build_fixture base-files "$S/apk.rsa" one/packages/base-files.apk >/dev/null
+	make_bundle "$S" one one.tar 1
+	expect_out "one.tar: imported channel stable sequence 1: 1 package \(1 new\)" \
+		drydock mirror import --mirror m one.tar
+}
+
+t_run wording_and_apk_fingerprints
