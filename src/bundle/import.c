@@ -684,7 +684,7 @@ int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store 
 	if (!rc)
 		rc = check_expiry(&c->manifest, o, c);
 	if (!rc && s)
-		rc = check_space(stage_dir, &c->manifest);
+		rc = check_space(o->space_dir ? o->space_dir : stage_dir, &c->manifest);
 	if (!rc)
 		rc = read_members(&src, t, stage_dir, o, c);
 	if (!rc)

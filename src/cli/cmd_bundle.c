@@ -14,6 +14,7 @@
 #include "bundle/source.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "store/receipt.h"
@@ -236,7 +237,8 @@ static int bundle_inspect(int argc, char **argv)
 struct verify_ctx {
 	char home[4200], stage[4096];
 	struct dd_trust trust;
-	struct dd_store *store;
+	struct dd_store *store; /* the trust's mirror */
+	struct dd_store *rules; /* --mirror: the mirror whose rules apply (maybe store) */
 };
 
 static int add_keys(struct verify_ctx *v, enum dd_role role, char **files, size_t n)
@@ -262,7 +264,10 @@ static const char verify_help[] =
 	"Check a bundle without importing it: the manifest signature, every member's\n"
 	"size and sha256, each package's signature, datahash and files, the index and\n"
 	"the entitlement manifest. Keys come from the options, or (with none given)\n"
-	"from the mirror's trust.\n";
+	"from the mirror's trust. With --mirror, also every check an import into that\n"
+	"mirror would make (rollback, equivocation, the entitlement version, packages\n"
+	"held with other content, free space), with the import's verdict, and what the\n"
+	"import would change; nothing is written.\n";
 
 static int bundle_verify(int argc, char **argv)
 {
@@ -282,6 +287,7 @@ static int bundle_verify(int argc, char **argv)
 	struct dd_import_opts io = { 0 };
 	struct verify_ctx v;
 	struct dd_checked chk;
+	struct dd_changes ch = { 0 };
 	const char *mirror = NULL;
 	bool json = false;
 	int c, rc, ret = DD_EXIT_FAIL;
@@ -327,12 +333,22 @@ static int bundle_verify(int argc, char **argv)
 		if (!rc)
 			rc = dd_trustdb_load(v.store, &v.trust);
 	}
+	if (!rc && mirror && !v.store) {
+		rc = dd_store_open(mirror, 0, &v.rules);
+		if (rc)
+			dd_error_prefix(rc, "--mirror");
+	} else if (mirror) {
+		v.rules = v.store;
+	}
 	if (rc) {
 		dd_cli_error();
 		ret = DD_EXIT_USAGE;
 		goto out;
 	}
-	rc = dd_bundle_check(argv[optind], &v.trust, NULL, v.stage, &io, &chk);
+	io.space_dir = v.rules ? v.rules->root : NULL;
+	rc = dd_bundle_check(argv[optind], &v.trust, v.rules, v.stage, &io, &chk);
+	if (!rc && v.rules && chk.verdict == DD_VERDICT_OK)
+		rc = dd_changes_compute(v.rules, &chk, &ch);
 	if (rc) {
 		dd_error_prefix(rc, "%s: refused", argv[optind]);
 		if (json)
@@ -342,20 +358,38 @@ static int bundle_verify(int argc, char **argv)
 		else
 			dd_cli_error();
 	} else {
-		if (json)
-			dd_cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "bundle", argv[optind],
-						    "verdict", "valid", "signer", chk.signer,
-						    "manifest", manifest_json(&chk.manifest,
-									      chk.digest)));
-		else
+		const char *verdict = chk.verdict == DD_VERDICT_ALREADY ? "already-imported"
+									: "valid";
+
+		if (json) {
+			json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "bundle", argv[optind],
+					      "verdict", verdict, "signer", chk.signer, "manifest",
+					      manifest_json(&chk.manifest, chk.digest));
+
+			if (v.rules && chk.verdict == DD_VERDICT_OK)
+				json_object_set_new(j, "changes", dd_cli_changes_json(&ch));
+			dd_cli_print_json(j);
+		} else if (chk.verdict == DD_VERDICT_ALREADY) {
+			printf("%s: valid, and already imported into %s (channel %s sequence %llu)\n",
+			       argv[optind], v.rules->root, chk.manifest.channel,
+			       (unsigned long long)chk.manifest.sequence);
+		} else {
 			printf("%s: valid: channel %s sequence %llu, %zu members, signed by %s\n",
 			       argv[optind], chk.manifest.channel,
 			       (unsigned long long)chk.manifest.sequence, chk.manifest.n_members,
 			       chk.signer);
+			if (v.rules) {
+				printf("an import into %s would change:\n", v.rules->root);
+				dd_cli_changes_print(&ch);
+			}
+		}
 		ret = DD_EXIT_OK;
 	}
+	dd_changes_release(&ch);
 	dd_checked_release(&chk);
 out:
+	if (v.rules && v.rules != v.store)
+		dd_store_close(v.rules);
 	if (v.store) {
 		dd_trustdb_unload(&v.trust);
 		dd_store_close(v.store);

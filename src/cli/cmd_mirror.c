@@ -12,6 +12,7 @@
 #include "bundle/import.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "store/fsck.h"
@@ -24,7 +25,7 @@ static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR]
 /* Options every mirror command takes; returns the index of the first operand or -1. */
 struct common {
 	const char *mirror, *keep_layers;
-	bool json, deep, allow_expired, allow_unsigned;
+	bool json, deep, allow_expired, allow_unsigned, dry_run;
 };
 
 static int parse_common(int argc, char **argv, struct common *c, const char *help)
@@ -36,6 +37,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		{ "allow-expired", no_argument, NULL, 'x' },
 		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
 		{ "keep-layers", required_argument, NULL, 'K' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -50,6 +52,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		case 'x': c->allow_expired = true; break;
 		case 'u': c->allow_unsigned = true; break;
 		case 'K': c->keep_layers = optarg; break;
+		case 'n': c->dry_run = true; break;
 		case 'h': fputs(help, stdout); return -2;
 		default: return -1;
 		}
@@ -68,7 +71,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 /* ---- import ----------------------------------------------------------- */
 
 static const char import_help[] =
-	"usage: drydock mirror import [--mirror DIR] [--allow-expired]\n"
+	"usage: drydock mirror import [--mirror DIR] [--allow-expired] [--dry-run]\n"
 	"                             [--allow-unsigned-packages] [--json] BUNDLE...\n\n"
 	"Verify each bundle completely and add it to the mirror, all or nothing. The\n"
 	"manifest must be signed by a trusted bundle key, every member must match it,\n"
@@ -76,16 +79,20 @@ static const char import_help[] =
 	"bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
 	"per channel the sequence must grow. Bundles of one channel are imported in\n"
 	"sequence order, whatever order they are given in. Every attempt goes to the\n"
-	"audit log.\n";
+	"audit log. The report says what changed: packages new, upgraded (old -> new) or\n"
+	"already held, the entitlement version, images added or removed, package\n"
+	"versions that became guarded or unguarded, and when the bundle expires.\n"
+	"--dry-run makes every check an import would make, against this mirror, and\n"
+	"reports what would change; it writes nothing but its line in the audit log.\n";
 
-static json_t *audit_record(const char *path, const struct dd_checked *c, const char *verdict,
-			    const char *reason)
+static json_t *audit_record(const char *action, const char *path, const struct dd_checked *c,
+			    const char *verdict, const char *reason)
 {
 	char now[32];
 	json_t *j;
 
 	dd_time_format(dd_time_now(), now);
-	j = json_pack("{s:s, s:s, s:s}", "time", now, "action", "import", "bundle", path);
+	j = json_pack("{s:s, s:s, s:s}", "time", now, "action", action, "bundle", path);
 	if (c->digest[0])
 		json_object_set_new(j, "digest", json_string(c->digest));
 	if (c->manifest.channel) {
@@ -102,59 +109,88 @@ static json_t *audit_record(const char *path, const struct dd_checked *c, const 
 	return j;
 }
 
-static size_t count_kind(const struct dd_checked *c, bool new_only)
+/* A private staging directory for a dry run: the mirror is not written. */
+static int dry_stage(struct dd_buf *dir)
 {
-	size_t n = 0;
+	dd_buf_reset(dir);
+	dd_buf_addf(dir, "%s/drydock-dry-run.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir->ptr))
+		return dd_error_errno("cannot create a temporary directory");
+	return 0;
+}
 
-	for (size_t i = 0; i < c->manifest.n_members; i++)
-		if (c->members[i].m && c->members[i].m->kind == DD_MEMBER_APK &&
-		    (!new_only || c->members[i].new_package))
-			n++;
-	return n;
+static void print_outcome(const char *path, const struct common *o, const struct dd_checked *c,
+			  const struct dd_changes *ch)
+{
+	struct dd_buf counts = DD_BUF_INIT;
+
+	if (c->verdict == DD_VERDICT_ALREADY) {
+		printf("%s: already imported (channel %s, sequence %llu); nothing to do\n", path,
+		       c->manifest.channel, (unsigned long long)c->manifest.sequence);
+		return;
+	}
+	dd_cli_changes_counts(ch, &counts);
+	printf("%s: %s channel %s sequence %llu: %s, %.1f MB, signed by %s%s%s\n", path,
+	       o->dry_run ? "would import" : "imported", c->manifest.channel,
+	       (unsigned long long)c->manifest.sequence, counts.ptr, (double)c->bytes / 1e6,
+	       c->signer, c->expired ? " (EXPIRED, allowed by --allow-expired)" : "",
+	       o->dry_run ? " (dry run: nothing written)" : "");
+	dd_cli_changes_print(ch);
+	dd_buf_release(&counts);
 }
 
 static int import_one(struct dd_store *s, const struct dd_trust *t, const char *path,
 		      const struct common *o, json_t *results)
 {
-	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false };
+	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false, NULL };
 	struct dd_buf stage = DD_BUF_INIT;
+	struct dd_changes ch = { 0 };
 	struct dd_checked c;
 	const char *verdict;
 	json_t *rec;
-	int rc;
+	int rc = 0;
 
+	memset(&c, 0, sizeof(c));
 	io.progress = !o->json && isatty(2);
-	rc = dd_bundle_check(path, t, s, dd_store_path(s, "tmp", &stage), &io, &c);
+	io.space_dir = s->root;
+	if (o->dry_run) {
+		rc = dry_stage(&stage);
+	} else {
+		dd_store_path(s, "tmp", &stage);
+	}
+	if (!rc)
+		rc = dd_bundle_check(path, t, s, stage.ptr, &io, &c);
 	if (!rc && c.verdict == DD_VERDICT_OK)
+		rc = dd_changes_compute(s, &c, &ch);
+	if (!rc && c.verdict == DD_VERDICT_OK && !o->dry_run)
 		rc = dd_bundle_commit(s, &c);
-	verdict = rc ? "refused" : c.verdict == DD_VERDICT_ALREADY ? "already-imported" : "imported";
-	rec = audit_record(path, &c, verdict, rc ? dd_error_detail() : NULL);
+	verdict = rc ? "refused" : c.verdict == DD_VERDICT_ALREADY ? "already-imported" :
+	      o->dry_run ? "would-import" : "imported";
+	rec = audit_record(o->dry_run ? "import-dry-run" : "import", path, &c, verdict,
+			   rc ? dd_error_detail() : NULL);
 	if (rc)
 		dd_error_prefix(rc, "%s: refused", path);
 	if (dd_store_audit(s, rec) && !rc)
 		rc = -1;
-	if (rc && o->json)
+	if (rc && o->json) {
 		json_array_append_new(results, json_incref(rec));
-	else if (rc)
+	} else if (rc) {
 		dd_cli_error();
-	else if (o->json) {
-		json_object_set_new(rec, "packages", json_integer((json_int_t)count_kind(&c, false)));
-		json_object_set_new(rec, "new_packages", json_integer((json_int_t)count_kind(&c, true)));
+	} else if (o->json) {
+		json_object_set_new(rec, "packages", json_integer((json_int_t)ch.n_pkgs));
+		json_object_set_new(rec, "new_packages", json_integer((json_int_t)ch.n_new));
 		json_object_set_new(rec, "bytes", json_integer((json_int_t)c.bytes));
+		if (c.verdict == DD_VERDICT_OK)
+			json_object_set_new(rec, "changes", dd_cli_changes_json(&ch));
 		json_array_append_new(results, json_incref(rec));
-	} else if (c.verdict == DD_VERDICT_ALREADY) {
-		printf("%s: already imported (channel %s, sequence %llu); nothing to do\n", path,
-		       c.manifest.channel, (unsigned long long)c.manifest.sequence);
 	} else {
-		printf("%s: imported channel %s sequence %llu: %zu package%s (%zu new), %.1f MB, "
-		       "signed by %s%s\n", path, c.manifest.channel,
-		       (unsigned long long)c.manifest.sequence, count_kind(&c, false),
-		       count_kind(&c, false) == 1 ? "" : "s",
-		       count_kind(&c, true), (double)c.bytes / 1e6, c.signer,
-		       c.expired ? " (EXPIRED, allowed by --allow-expired)" : "");
+		print_outcome(path, o, &c, &ch);
 	}
 	json_decref(rec);
+	dd_changes_release(&ch);
 	dd_checked_release(&c);
+	if (o->dry_run && stage.len)
+		dd_remove_tree(stage.ptr);
 	dd_buf_release(&stage);
 	return rc;
 }
@@ -223,7 +259,7 @@ static int mirror_import(int argc, char **argv)
 		json_decref(results);
 		return dd_cli_usage_error("mirror import: no bundle given");
 	}
-	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
+	if (dd_store_open(dd_store_default_root(o.mirror), o.dry_run ? 0 : DD_STORE_WRITE, &s) ||
 	    dd_trustdb_load(s, &t)) {
 		dd_cli_error();
 		dd_store_close(s);
@@ -738,7 +774,7 @@ static int mirror_gc(int argc, char **argv)
 			return dd_cli_usage_error("mirror gc: --keep-layers '%s': expected a number "
 						  "of days", o.keep_layers);
 	}
-	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
+	if (dd_store_open(dd_store_default_root(o.mirror), o.dry_run ? 0 : DD_STORE_WRITE, &s) ||
 	    dd_store_gc(s, &files, &bytes) ||
 	    dd_store_gc_layers(s, (int64_t)days * 86400, &lfiles, &lbytes)) {
 		dd_cli_error();

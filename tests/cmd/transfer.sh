@@ -186,3 +186,71 @@ assert k[0]['fingerprint'] == '$fpr', k"
 }
 
 t_run wording_and_apk_fingerprints
+
+# The report of an upgrade: hello-drydock 1.2.3 -> 1.3.0, entitlement
+# v1 -> v2 with a second image, base-files and the old hello no longer
+# guarded; the dry run, bundle verify --mirror and the import agree.
+change_report_of_an_upgrade() {
+	bundle_dir "$S" in
+	mirror_of "$S" in m
+	mkdir -p up/packages
+	build_fixture base-files "$S/apk.rsa" up/packages/base-files.apk >/dev/null
+	f=$TOP/fixtures/packages/hello-drydock
+	drydock pkg build --info "$f/PKGINFO" --set pkgver=1.3.0-r0 --sign "$S/apk.rsa" \
+		-o up/packages/hello-drydock-1.3.0-r0.apk "$f/root" >/dev/null
+	cat >up/entitlements.json <<'JSON'
+{"format": "drydock-entitlements/1", "organization": "Example Site", "version": 2,
+ "issued": "2026-02-01T00:00:00Z", "expires": "2030-01-01T00:00:00Z",
+ "images": [{"name": "hello", "base": ["hello-drydock"],
+             "packages": [{"name": "hello-drydock", "version": "1.3.0-r0"}]},
+            {"name": "hello2", "base": ["hello-drydock"],
+             "packages": [{"name": "hello-drydock", "version": "1.3.0-r0"}]}]}
+JSON
+	sign_entitlement "$S" up/entitlements.json
+	make_bundle "$S" up up.tar 2 bundle 2030-06-01
+	before=$(snapshot m)
+	drydock mirror import --dry-run --mirror m up.tar >dry.out
+	[ "$before" = "$(snapshot m)" ] || t_fail "the dry run changed the mirror"
+	tail -n 1 m/audit.log | grep -q '"action":"import-dry-run".*"verdict":"would-import"' ||
+		t_fail "dry run not audited"
+	grep -q "^up.tar: would import channel stable sequence 2: 2 packages (0 new, 1 upgraded, 1 already held), .* (dry run: nothing written)$" dry.out ||
+		{ cat dry.out; t_fail "summary"; }
+	for line in "upgraded +hello-drydock 1.2.3-r0 → 1.3.0-r0 \(x86_64\)$" \
+		"already held +base-files-1.0-r0 \(x86_64\), unguarded$" \
+		"entitlement +version 1 → 2$" "image added +hello2$" \
+		"now guarded +hello-drydock-1.3.0-r0$" "now unguarded +base-files-1.0-r0$" \
+		"now unguarded +hello-drydock-1.2.3-r0$" "bundle expires +2030-06-01T00:00:00Z$"; do
+		grep -Eq "^  $line" dry.out || { cat dry.out; t_fail "dry run lacks $line"; }
+	done
+	drydock bundle verify --mirror m up.tar >verify.out
+	grep -q "^an import into m would change:" verify.out || t_fail "verify --mirror"
+	drydock mirror import --dry-run --json --mirror m up.tar >dry.json
+	python3 - <<'PY'
+import json
+r = json.load(open("dry.json"))[0]
+assert r["verdict"] == "would-import", r
+c = r["changes"]
+up = [p for p in c["packages"] if p["change"] == "upgraded"]
+assert up == [{"name": "hello-drydock", "version": "1.3.0-r0", "arch": "x86_64",
+               "change": "upgraded", "guarded": True, "old_version": "1.2.3-r0"}], c
+assert c["entitlement"] == {"before": 1, "after": 2}, c
+assert c["images_added"] == ["hello2"] and c["images_removed"] == [], c
+assert {"name": "base-files", "version": "1.0-r0"} in c["now_unguarded"], c
+assert c["now_guarded"] == [{"name": "hello-drydock", "version": "1.3.0-r0"}], c
+assert c["expires"] == "2030-06-01T00:00:00Z", c
+PY
+	drydock mirror import --mirror m up.tar >import.out
+	grep -q "^up.tar: imported channel stable sequence 2: 2 packages (0 new, 1 upgraded, 1 already held)" \
+		import.out || { cat import.out; t_fail "import summary"; }
+	sed 1d dry.out >a
+	sed 1d import.out >b
+	cmp -s a b || { diff a b; t_fail "the import reports other changes than its dry run"; }
+	sed 1,2d verify.out >c
+	cmp -s a c || { diff a c; t_fail "bundle verify --mirror reports other changes"; }
+	expect_out "^hello-drydock-1.2.3-r0 x86_64 unguarded$" drydock mirror list --mirror m
+	# and the same bundle again: already imported, whichever way asked
+	expect_out "already imported" drydock mirror import --dry-run --mirror m up.tar
+	expect_out "valid, and already imported into m" drydock bundle verify --mirror m up.tar
+}
+
+t_run change_report_of_an_upgrade
