@@ -464,7 +464,7 @@ static struct dd_checked_member *member_of_kind(struct dd_checked *c, enum dd_me
 }
 
 static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
-			     struct dd_checked *c)
+			     const struct dd_import_opts *o, struct dd_checked *c)
 {
 	struct dd_checked_member *doc = member_of_kind(c, DD_MEMBER_ENTITLEMENT);
 	struct dd_checked_member *sig = member_of_kind(c, DD_MEMBER_ENTITLEMENT_SIG);
@@ -490,7 +490,7 @@ static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
 	if (rc)
 		goto out;
 	c->has_entitlement = true;
-	if (c->entitlement.expires <= dd_time_now()) {
+	if (c->entitlement.expires <= dd_time_now() && !o->repair) {
 		dd_time_format(c->entitlement.expires, when);
 		rc = dd_error(DD_E_SIG_BAD, "the entitlement manifest (version %llu) expired on "
 			      "%s; ask the vendor for a current one",
@@ -688,7 +688,7 @@ int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store 
 	if (!rc)
 		rc = read_members(&src, t, stage_dir, o, c);
 	if (!rc)
-		rc = check_entitlement(t, s, c);
+		rc = check_entitlement(t, s, o, c);
 	if (!rc)
 		rc = check_against_index(c);
 	if (!rc && s)

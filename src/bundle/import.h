@@ -30,6 +30,9 @@ struct dd_import_opts {
 	bool progress;                /* show progress on stderr */
 	const char *space_dir;        /* where the blobs would go, for the free-space
 				       * check (NULL: the staging directory) */
+	bool repair;                  /* re-checking an imported bundle to restore its
+				       * blobs: an entitlement that has expired since
+				       * is no reason to refuse */
 };
 
 enum dd_verdict {

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/changes.h"
 #include "bundle/import.h"
+#include "bundle/repair.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/report.h"
@@ -25,7 +27,7 @@ static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR]
 /* Options every mirror command takes; returns the index of the first operand or -1. */
 struct common {
 	const char *mirror, *keep_layers;
-	bool json, deep, allow_expired, allow_unsigned, dry_run;
+	bool json, deep, allow_expired, allow_unsigned, dry_run, repair;
 };
 
 static int parse_common(int argc, char **argv, struct common *c, const char *help)
@@ -38,6 +40,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
 		{ "keep-layers", required_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "repair", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -53,6 +56,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		case 'u': c->allow_unsigned = true; break;
 		case 'K': c->keep_layers = optarg; break;
 		case 'n': c->dry_run = true; break;
+		case 'R': c->repair = true; break;
 		case 'h': fputs(help, stdout); return -2;
 		default: return -1;
 		}
@@ -71,7 +75,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 /* ---- import ----------------------------------------------------------- */
 
 static const char import_help[] =
-	"usage: drydock mirror import [--mirror DIR] [--allow-expired] [--dry-run]\n"
+	"usage: drydock mirror import [--mirror DIR] [--allow-expired] [--dry-run | --repair]\n"
 	"                             [--allow-unsigned-packages] [--json] BUNDLE...\n\n"
 	"Verify each bundle completely and add it to the mirror, all or nothing. The\n"
 	"manifest must be signed by a trusted bundle key, every member must match it,\n"
@@ -83,7 +87,10 @@ static const char import_help[] =
 	"already held, the entitlement version, images added or removed, package\n"
 	"versions that became guarded or unguarded, and when the bundle expires.\n"
 	"--dry-run makes every check an import would make, against this mirror, and\n"
-	"reports what would change; it writes nothing but its line in the audit log.\n";
+	"reports what would change; it writes nothing but its line in the audit log.\n"
+	"--repair checks a bundle the mirror imported before, in full, and puts back\n"
+	"every blob of it the mirror lacks or holds damaged ('mirror fsck' names the\n"
+	"bundles that can); nothing else changes.\n";
 
 static json_t *audit_record(const char *action, const char *path, const struct dd_checked *c,
 			    const char *verdict, const char *reason)
@@ -142,7 +149,7 @@ static void print_outcome(const char *path, const struct common *o, const struct
 static int import_one(struct dd_store *s, const struct dd_trust *t, const char *path,
 		      const struct common *o, json_t *results)
 {
-	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false, NULL };
+	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false, NULL, false };
 	struct dd_buf stage = DD_BUF_INIT;
 	struct dd_changes ch = { 0 };
 	struct dd_checked c;
@@ -191,6 +198,46 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	dd_checked_release(&c);
 	if (o->dry_run && stage.len)
 		dd_remove_tree(stage.ptr);
+	dd_buf_release(&stage);
+	return rc;
+}
+
+static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *path,
+		      const struct common *o, json_t *results)
+{
+	struct dd_import_opts io = { true, true, false, s->root, true };
+	struct dd_buf stage = DD_BUF_INIT;
+	struct dd_strs restored = { 0 };
+	struct dd_checked c;
+	json_t *rec, *list = json_array();
+	int rc;
+
+	io.progress = !o->json && isatty(2);
+	rc = dd_bundle_check(path, t, NULL, dd_store_path(s, "tmp", &stage), &io, &c);
+	if (!rc)
+		rc = dd_bundle_repair(s, &c, &restored);
+	for (size_t i = 0; i < restored.n; i++)
+		json_array_append_new(list, json_string(restored.v[i]));
+	rec = audit_record("repair", path, &c, rc ? "refused" : "repaired",
+			   rc ? dd_error_detail() : NULL);
+	json_object_set_new(rec, "restored", list);
+	if (rc)
+		dd_error_prefix(rc, "%s: refused", path);
+	if (dd_store_audit(s, rec) && !rc)
+		rc = -1;
+	if (o->json)
+		json_array_append_new(results, json_incref(rec));
+	else if (rc)
+		dd_cli_error();
+	else if (!restored.n)
+		printf("%s: checked; every blob of it is in the mirror and sound: nothing to "
+		       "repair\n", path);
+	else
+		for (size_t i = 0; i < restored.n; i++)
+			printf("%s: restored %s\n", path, restored.v[i]);
+	json_decref(rec);
+	dd_strs_release(&restored);
+	dd_checked_release(&c);
 	dd_buf_release(&stage);
 	return rc;
 }
@@ -255,6 +302,10 @@ static int mirror_import(int argc, char **argv)
 	int ret = DD_EXIT_OK;
 
 	PARSE(import_help);
+	if (o.repair && o.dry_run) {
+		json_decref(results);
+		return dd_cli_usage_error("mirror import: --repair or --dry-run, not both");
+	}
 	if (first >= argc) {
 		json_decref(results);
 		return dd_cli_usage_error("mirror import: no bundle given");
@@ -268,7 +319,7 @@ static int mirror_import(int argc, char **argv)
 	}
 	q = order_bundles(argv + first, argc - first);
 	for (int i = 0; i < argc - first; i++) {
-		if (import_one(s, &t, q[i].path, &o, results))
+		if ((o.repair ? repair_one : import_one)(s, &t, q[i].path, &o, results))
 			ret = DD_EXIT_FAIL;
 		free(q[i].channel);
 	}

@@ -76,6 +76,20 @@ int dd_held_package(struct dd_store *s, const char *name, const char *version, b
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dd_db_error(s, "look up a package");
 }
 
+int dd_held_bundle(struct dd_store *s, const char *digest, bool *held)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "SELECT 1 FROM bundles WHERE digest = ?", &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	*held = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dd_db_error(s, "look up a bundle");
+}
+
 int dd_held_entitlement(struct dd_store *s, struct dd_held_entitlement *e)
 {
 	sqlite3_stmt *st;

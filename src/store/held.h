@@ -26,6 +26,9 @@ int dd_held_versions(struct dd_store *s, const char *name, const char *arch, str
 /* Is some arch of name-version in the mirror? */
 int dd_held_package(struct dd_store *s, const char *name, const char *version, bool *held);
 
+/* Has the bundle with this manifest digest been imported? */
+int dd_held_bundle(struct dd_store *s, const char *digest, bool *held);
+
 struct dd_held_entitlement {
 	bool present;
 	uint64_t version;

@@ -254,3 +254,44 @@ PY
 }
 
 t_run change_report_of_an_upgrade
+
+# fsck names what a damaged or missing blob is and which bundle restores
+# it; import --repair puts it back and changes nothing else.
+repair_from_the_bundle() {
+	bundle_dir "$S" in
+	trusted_mirror "$S" m
+	make_bundle "$S" in b1.tar 1
+	drydock mirror import --mirror m b1.tar >/dev/null
+	sha=$(drydock mirror show --mirror m --json hello-drydock | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d = d[0] if isinstance(d, list) else d
+print(d["sha256"])')
+	blob=m/blobs/sha256/$sha
+	chmod u+w "$blob"
+	printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
+	index_before=$(sha256sum m/index.db)
+	expect_fail 1 "apk blob $sha is damaged: .*package hello-drydock-1.2.3-r0 \(x86_64\); bundles that carry it, any of which 'drydock mirror import --repair BUNDLE' restores it from: channel stable sequence 1" \
+		drydock mirror fsck --deep --mirror m
+	expect_out "already imported" drydock mirror import --mirror m b1.tar
+	expect_out "^b1.tar: restored hello-drydock-1.2.3-r0$" drydock mirror import --repair --mirror m b1.tar
+	expect_out "clean$" drydock mirror fsck --deep --mirror m
+	[ "$index_before" = "$(sha256sum m/index.db)" ] || t_fail "repair changed the index"
+	tail -n 1 m/audit.log | grep -q '"action":"repair".*"verdict":"repaired","restored":\["hello-drydock-1.2.3-r0"\]' ||
+		t_fail "repair not audited"
+	# a missing blob too
+	rm "$blob"
+	expect_fail 1 "apk blob $sha is missing: package hello-drydock-1.2.3-r0" drydock mirror fsck --mirror m
+	expect_out "^b1.tar: restored hello-drydock-1.2.3-r0$" drydock mirror import --repair --mirror m b1.tar
+	expect_out "nothing to repair" drydock mirror import --repair --mirror m b1.tar
+	expect_out "clean$" drydock mirror fsck --deep --mirror m
+	# a bundle the mirror never imported cannot repair it
+	make_bundle "$S" in b2.tar 2
+	expect_fail 1 "refused: this mirror never imported this bundle .*; import it instead" \
+		drydock mirror import --repair --mirror m b2.tar
+	# nor can a damaged bundle
+	python3 "$TOP/tests/forge_bundle.py" flip-member b1.tar bad.tar
+	expect_fail 1 "refused: member .* has sha256" drydock mirror import --repair --mirror m bad.tar
+}
+
+t_run repair_from_the_bundle
