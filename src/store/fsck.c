@@ -83,7 +83,7 @@ static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *ou
 	dd_buf_reset(out);
 	if (dd_db_prepare(s, "SELECT name, version, arch FROM packages WHERE sha256 = ?", &st) == 0) {
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while (dd_db_step(s, st, "look up a blob's package") > 0) {
 			const char *arch = (const char *)sqlite3_column_text(st, 2);
 
 			dd_buf_addf(out, "%spackage %s-%s (%s)", sep, sqlite3_column_text(st, 0),
@@ -95,7 +95,7 @@ static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *ou
 	if (!out->len && dd_db_prepare(s, "SELECT path FROM bundle_members WHERE sha256 = ? "
 				       "LIMIT 1", &st) == 0) {
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (dd_db_step(s, st, "look up a blob's bundle member") > 0)
 			dd_buf_addf(out, "%s", sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
@@ -105,7 +105,7 @@ static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *ou
 		sep = "; bundles that carry it, any of which 'drydock mirror import --repair "
 		      "BUNDLE' restores it from: ";
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while (dd_db_step(s, st, "look up the bundles of a blob") > 0) {
 			dd_buf_addf(out, "%schannel %s sequence %lld (%.16s…)", sep,
 				    sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
 				    sqlite3_column_text(st, 2));
@@ -115,6 +115,7 @@ static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *ou
 	}
 	if (!strchr(out->ptr ? out->ptr : "", ';'))
 		dd_buf_adds(out, "; no imported bundle carries it");
+	dd_error_clear(); /* a failed lookup only makes the description shorter */
 }
 
 static void check_blob(struct dd_store *s, struct dd_fsck *r, bool deep, const char *sha,

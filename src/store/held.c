@@ -36,16 +36,23 @@ static int collect(struct dd_store *s, sqlite3_stmt *st, bool pair, struct dd_st
 	struct dd_buf b = DD_BUF_INIT;
 	int r;
 
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_db_step(s, st, what)) > 0) {
+		const char *a = (const char *)sqlite3_column_text(st, 0);
+		const char *v = pair ? (const char *)sqlite3_column_text(st, 1) : NULL;
+
+		if (!a || (pair && !v)) {
+			r = dd_db_damaged(s, "a NULL where a name or version belongs (%s)", what);
+			break;
+		}
 		dd_buf_reset(&b);
-		dd_buf_adds(&b, (const char *)sqlite3_column_text(st, 0));
+		dd_buf_adds(&b, a);
 		if (pair)
-			dd_buf_addf(&b, "=%s", (const char *)sqlite3_column_text(st, 1));
+			dd_buf_addf(&b, "=%s", v);
 		dd_strs_add(out, b.ptr);
 	}
 	dd_buf_release(&b);
 	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : dd_db_error(s, what);
+	return r < 0 ? r : 0;
 }
 
 int dd_held_versions(struct dd_store *s, const char *name, const char *arch, struct dd_strs *out)
@@ -70,10 +77,10 @@ int dd_held_package(struct dd_store *s, const char *name, const char *version, b
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, version, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	*held = rc == SQLITE_ROW;
+	rc = dd_db_step(s, st, "look up a package");
+	*held = rc > 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dd_db_error(s, "look up a package");
+	return rc < 0 ? rc : 0;
 }
 
 int dd_held_bundle(struct dd_store *s, const char *digest, bool *held)
@@ -84,10 +91,10 @@ int dd_held_bundle(struct dd_store *s, const char *digest, bool *held)
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	*held = rc == SQLITE_ROW;
+	rc = dd_db_step(s, st, "look up a bundle");
+	*held = rc > 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dd_db_error(s, "look up a bundle");
+	return rc < 0 ? rc : 0;
 }
 
 int dd_held_entitlement(struct dd_store *s, struct dd_held_entitlement *e)
@@ -99,14 +106,14 @@ int dd_held_entitlement(struct dd_store *s, struct dd_held_entitlement *e)
 	rc = dd_db_prepare(s, "SELECT version FROM entitlements ORDER BY version DESC LIMIT 1", &st);
 	if (rc)
 		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = dd_db_step(s, st, "read the entitlement");
+	if (rc > 0) {
 		e->present = true;
 		e->version = (uint64_t)sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dd_db_error(s, "read the entitlement");
+	if (rc < 0)
+		return rc;
 	if (!e->present)
 		return 0;
 	rc = dd_db_prepare(s, "SELECT DISTINCT image FROM entitled_packages WHERE version = ?", &st);

@@ -14,13 +14,13 @@ static int add_channels(struct dd_store *s, json_t *arr)
 
 	if (rc)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:s}", "channel",
+	while ((rc = dd_db_step(s, st, "list the channels")) > 0)
+		json_array_append_new(arr, json_pack("{s:s?, s:I, s:s?}", "channel",
 						     (const char *)sqlite3_column_text(st, 0),
 						     "sequence", (json_int_t)sqlite3_column_int64(st, 1),
 						     "bundle", (const char *)sqlite3_column_text(st, 2)));
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : dd_db_error(s, "list the channels");
+	return rc;
 }
 
 static int add_packages(struct dd_store *s, json_t *arr)
@@ -31,14 +31,14 @@ static int add_packages(struct dd_store *s, json_t *arr)
 
 	if (rc)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
+	while ((rc = dd_db_step(s, st, "list the packages")) > 0)
+		json_array_append_new(arr, json_pack("{s:s?, s:s?, s:s?, s:s?}", "name",
 						     (const char *)sqlite3_column_text(st, 0),
 						     "version", (const char *)sqlite3_column_text(st, 1),
 						     "arch", (const char *)sqlite3_column_text(st, 2),
 						     "sha256", (const char *)sqlite3_column_text(st, 3)));
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : dd_db_error(s, "list the packages");
+	return rc;
 }
 
 static int entitlement(struct dd_store *s, json_t **out)
@@ -50,15 +50,14 @@ static int entitlement(struct dd_store *s, json_t **out)
 	*out = json_null();
 	if (rc)
 		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = dd_db_step(s, st, "read the entitlement");
+	if (rc > 0) {
 		json_decref(*out);
-		*out = json_pack("{s:I, s:s}", "version", (json_int_t)sqlite3_column_int64(st, 0),
+		*out = json_pack("{s:I, s:s?}", "version", (json_int_t)sqlite3_column_int64(st, 0),
 				 "sha256", (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
-						     : dd_db_error(s, "read the entitlement");
+	return rc < 0 ? rc : 0;
 }
 
 int dd_receipt_make(struct dd_store *s, struct dd_buf *out)
