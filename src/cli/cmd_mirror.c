@@ -61,6 +61,11 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		default: return -1;
 		}
 	}
+	if ((c->dry_run || c->repair) && strncmp(help, "usage: drydock mirror import ", 29)) {
+		dd_cli_usage_error("--%s is an option of 'mirror import' only",
+				   c->dry_run ? "dry-run" : "repair");
+		return -1;
+	}
 	return optind;
 }
 
@@ -825,7 +830,7 @@ static int mirror_gc(int argc, char **argv)
 			return dd_cli_usage_error("mirror gc: --keep-layers '%s': expected a number "
 						  "of days", o.keep_layers);
 	}
-	if (dd_store_open(dd_store_default_root(o.mirror), o.dry_run ? 0 : DD_STORE_WRITE, &s) ||
+	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
 	    dd_store_gc(s, &files, &bytes) ||
 	    dd_store_gc_layers(s, (int64_t)days * 86400, &lfiles, &lbytes)) {
 		dd_cli_error();
