@@ -12,11 +12,14 @@
 
 #include "apk/read.h"
 #include "bundle/manifest.h"
+#include "bundle/parts.h"
 #include "bundle/source.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gzip.h"
 #include "core/hash.h"
+#include "core/time.h"
+#include "store/store.h"
 #include "trust/pgp.h"
 
 static int describe(const char *dir, const char *rel, const struct dd_create_opts *o,
@@ -78,6 +81,48 @@ static int collect(const char *dir, const struct dd_create_opts *o, struct dd_ma
 	return rc;
 }
 
+/* A member the site holds, per its receipt: a package blob it has, or
+ * the entitlement manifest (and so its signature) it has. */
+static bool site_holds(const struct dd_manifest *m, const struct dd_member *x,
+		       const struct dd_receipt *r)
+{
+	if (x->kind == DD_MEMBER_APK)
+		return dd_receipt_holds(r, x->sha256);
+	if (x->kind != DD_MEMBER_ENTITLEMENT && x->kind != DD_MEMBER_ENTITLEMENT_SIG)
+		return false;
+	for (size_t i = 0; i < m->n_members; i++)
+		if (m->members[i].kind == DD_MEMBER_ENTITLEMENT)
+			return r->has_entitlement &&
+			       !strcmp(m->members[i].sha256, r->entitlement_sha256);
+	return false;
+}
+
+/* Leave out what the site holds; the upstream index stays (it is small,
+ * and the import checks only the packages a bundle carries against it). */
+static int leave_out(const char *dir, struct dd_create_opts *o, struct dd_manifest *m)
+{
+	size_t kept = 0;
+	bool *drop = dd_xcalloc(m->n_members + 1, sizeof(bool));
+
+	for (size_t i = 0; i < m->n_members; i++)
+		drop[i] = site_holds(m, &m->members[i], o->since);
+	for (size_t i = 0; i < m->n_members; i++) {
+		if (drop[i]) {
+			free(m->members[i].path);
+			o->n_left_out++;
+		} else {
+			m->members[kept++] = m->members[i];
+		}
+	}
+	m->n_members = kept;
+	free(drop);
+	if (!kept)
+		return dd_error(DD_E_USAGE, "%s holds nothing the site does not have already (all "
+				"%zu files are in its receipt): no bundle is needed", dir,
+				o->n_left_out);
+	return 0;
+}
+
 static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_t size,
 		     const char *src, const struct dd_buf *mem)
 {
@@ -124,22 +169,21 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static int write_tar(const char *dir, const struct dd_manifest *m, const struct dd_buf *text,
-		     const struct dd_buf *sig, const char *out)
+static la_ssize_t write_part(struct archive *a, void *arg, const void *buf, size_t len)
 {
-	struct dd_atomic f;
-	struct dd_buf src = DD_BUF_INIT;
-	struct archive *a = archive_write_new();
-	int rc = dd_atomic_open(&f, out);
+	ssize_t n = dd_parts_write(arg, buf, len);
 
-	archive_write_set_format_pax_restricted(a);
-	if (ends_with(out, ".zst") || ends_with(out, ".tzst"))
-		archive_write_add_filter_zstd(a);
-	archive_write_set_bytes_in_last_block(a, 1);
-	if (!rc && archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
-		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
-	if (!rc)
-		rc = add_entry(a, DD_MANIFEST_NAME, m->created, text->len, NULL, text);
+	if (n < 0)
+		archive_set_error(a, EIO, "%s", dd_error_detail());
+	return n;
+}
+
+static int add_all(struct archive *a, const char *dir, const struct dd_manifest *m,
+		   const struct dd_buf *text, const struct dd_buf *sig)
+{
+	struct dd_buf src = DD_BUF_INIT;
+	int rc = add_entry(a, DD_MANIFEST_NAME, m->created, text->len, NULL, text);
+
 	if (!rc)
 		rc = add_entry(a, DD_MANIFEST_SIG_NAME, m->created, sig->len, NULL, sig);
 	for (size_t i = 0; !rc && i < m->n_members; i++) {
@@ -148,13 +192,58 @@ static int write_tar(const char *dir, const struct dd_manifest *m, const struct 
 		rc = add_entry(a, m->members[i].path, m->created, m->members[i].size, src.ptr,
 			       NULL);
 	}
+	dd_buf_release(&src);
+	return rc;
+}
+
+/* Room for the manifest, its signature and their tar headers in part 1. */
+static int check_split(const struct dd_create_opts *o, const struct dd_buf *text,
+		       const struct dd_buf *sig)
+{
+	uint64_t need = DD_PART_HEADER + 1 + text->len + sig->len + (16u << 10);
+
+	if (o->split >= need)
+		return 0;
+	return dd_error(DD_E_USAGE, "--split %llu is too small: the first part must hold the "
+			"signed manifest (%zu bytes with its signature); give at least %lluK",
+			(unsigned long long)o->split, text->len + sig->len,
+			(unsigned long long)((need + 1023) >> 10));
+}
+
+static int write_tar(const char *dir, struct dd_create_opts *o, const struct dd_manifest *m,
+		     const struct dd_buf *text, const struct dd_buf *sig, const char *out)
+{
+	struct dd_atomic f = { .fd = -1 };
+	struct dd_parts_writer *w = NULL;
+	struct archive *a = archive_write_new();
+	char id[65];
+	int rc = 0;
+
+	archive_write_set_format_pax_restricted(a);
+	if (ends_with(out, ".zst") || ends_with(out, ".tzst"))
+		archive_write_add_filter_zstd(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (o->split) {
+		dd_sha256_hex(text->ptr, text->len, id);
+		rc = dd_parts_writer_open(out, o->split, id, &w);
+		if (!rc)
+			rc = check_split(o, text, sig);
+		if (!rc && archive_write_open(a, w, NULL, write_part, NULL) != ARCHIVE_OK)
+			rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+	} else {
+		rc = dd_atomic_open(&f, out);
+		if (!rc && archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
+			rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+	}
+	if (!rc)
+		rc = add_all(a, dir, m, text, sig);
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
 		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
 	archive_write_free(a);
 	if (!rc)
-		rc = dd_atomic_commit(&f);
+		rc = w ? dd_parts_writer_finish(w, &o->n_parts) : dd_atomic_commit(&f);
+	dd_parts_writer_free(w);
 	dd_atomic_abort(&f);
-	dd_buf_release(&src);
 	return rc;
 }
 
@@ -214,7 +303,7 @@ static int write_dir(const char *dir, const struct dd_manifest *m, const struct 
 	return rc;
 }
 
-int dd_bundle_create(const char *dir, const struct dd_create_opts *o, const char *out)
+int dd_bundle_create(const char *dir, struct dd_create_opts *o, const char *out)
 {
 	struct dd_manifest m;
 	struct dd_buf text = DD_BUF_INIT, sig = DD_BUF_INIT;
@@ -226,13 +315,18 @@ int dd_bundle_create(const char *dir, const struct dd_create_opts *o, const char
 	m.created = o->created;
 	m.expires = o->expires;
 	rc = collect(dir, o, &m);
+	if (!rc && o->since)
+		rc = leave_out(dir, o, &m);
 	if (!rc) {
 		dd_manifest_write(&m, &text);
 		rc = dd_pgp_sign(o->gnupg_home, o->sign_key, text.ptr, text.len, &sig);
 	}
+	if (!rc && o->split && ends_with(out, "/"))
+		rc = dd_error(DD_E_USAGE, "--split makes files: give -o NAME.tar or NAME.tar.zst, "
+			      "not a directory");
 	if (!rc)
 		rc = ends_with(out, "/") ? write_dir(dir, &m, &text, &sig, out)
-					 : write_tar(dir, &m, &text, &sig, out);
+					 : write_tar(dir, o, &m, &text, &sig, out);
 	dd_manifest_release(&m);
 	dd_buf_release(&text);
 	dd_buf_release(&sig);

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/receipt.h"
+
 struct dd_create_opts {
 	const char *channel;
 	uint64_t sequence;
@@ -18,10 +20,16 @@ struct dd_create_opts {
 	const char *sign_key;   /* OpenPGP key id of the signer */
 	const char *gnupg_home; /* its GnuPG home; NULL for the default */
 	bool mark_unsigned;     /* list unsigned packages as "unsigned": true */
+	uint64_t split;         /* >0: write parts out.part-001... each below this size */
+	const struct dd_receipt *since; /* leave out what this receipt says the site holds */
+	size_t n_left_out;      /* out: members left out because of since */
+	unsigned n_parts;       /* out: how many parts were written */
 };
 
 /* Write the bundle of dir to out: a directory when out ends in '/',
- * tar+zstd when it ends in .zst, else tar.  Atomic for files. */
-int dd_bundle_create(const char *dir, const struct dd_create_opts *o, const char *out);
+ * tar+zstd when it ends in .zst, else tar; with o->split, that tar
+ * (or tar+zstd) cut into parts (bundle/parts.h).  Atomic for files;
+ * parts all appear once all are written. */
+int dd_bundle_create(const char *dir, struct dd_create_opts *o, const char *out);
 
 #endif

@@ -445,7 +445,7 @@ static struct dd_checked_member *member_of_kind(struct dd_checked *c, enum dd_me
 }
 
 static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
-			     struct dd_checked *c)
+			     const struct dd_import_opts *o, struct dd_checked *c)
 {
 	struct dd_checked_member *doc = member_of_kind(c, DD_MEMBER_ENTITLEMENT);
 	struct dd_checked_member *sig = member_of_kind(c, DD_MEMBER_ENTITLEMENT_SIG);
@@ -471,7 +471,7 @@ static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
 	if (rc)
 		goto out;
 	c->has_entitlement = true;
-	if (c->entitlement.expires <= dd_time_now()) {
+	if (c->entitlement.expires <= dd_time_now() && !o->repair) {
 		dd_time_format(c->entitlement.expires, when);
 		rc = dd_error(DD_E_SIG_BAD, "the entitlement manifest (version %llu) expired on "
 			      "%s; ask the vendor for a current one",
@@ -589,6 +589,10 @@ static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct
 	if (rc)
 		return rc;
 	dd_sha256_hex(c->manifest_text.ptr, c->manifest_text.len, c->digest);
+	if (dd_bundle_src_part_id(src) && strcmp(dd_bundle_src_part_id(src), c->digest))
+		return dd_error(DD_E_FORMAT, "the parts say they carry bundle %.16s…, but the "
+				"manifest in the first part is %.16s…: parts of different bundles",
+				dd_bundle_src_part_id(src), c->digest);
 	rc = check_pgp(t, DD_ROLE_BUNDLE, "the bundle manifest", &c->manifest_text,
 		       &c->manifest_sig, c->signer);
 	if (!rc)
@@ -650,16 +654,18 @@ int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store 
 	if (!rc)
 		rc = check_expiry(&c->manifest, o, c);
 	if (!rc && s)
-		rc = check_space(stage_dir, &c->manifest);
+		rc = check_space(o->space_dir ? o->space_dir : stage_dir, &c->manifest);
 	if (!rc)
 		rc = read_members(&src, t, stage_dir, o, c);
 	if (!rc)
-		rc = check_entitlement(t, s, c);
+		rc = check_entitlement(t, s, o, c);
 	if (!rc)
 		rc = check_against_index(c);
 	if (!rc && s)
 		rc = check_known_packages(s, c);
 out:
+	if (rc)
+		rc = dd_bundle_src_blame(&src, rc);
 	dd_bundle_src_close(&src);
 	if (rc)
 		c->verdict = DD_VERDICT_REFUSED;

@@ -28,6 +28,11 @@ struct dd_import_opts {
 	bool allow_expired;           /* import an expired bundle (audited) */
 	bool allow_unsigned_packages; /* accept packages the bundle marks unsigned */
 	bool progress;                /* show progress on stderr */
+	const char *space_dir;        /* where the blobs would go, for the free-space
+				       * check (NULL: the staging directory) */
+	bool repair;                  /* re-checking an imported bundle to restore its
+				       * blobs: an entitlement that has expired since
+				       * is no reason to refuse */
 };
 
 enum dd_verdict {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bundle/manifest.h"
+#include "bundle/parts.h"
 #include "core/buf.h"
 #include "core/error.h"
 
@@ -98,29 +99,98 @@ static int open_dir(struct dd_bundle_src *s)
 	return 0;
 }
 
-static int open_tar(struct dd_bundle_src *s)
+#define PARTS_BUF (1u << 16)
+
+/* libarchive pulls the parts' stream through here. */
+static la_ssize_t read_parts(struct archive *a, void *arg, const void **out)
 {
+	struct dd_bundle_src *s = arg;
+	ssize_t n = dd_parts_read(s->parts, s->parts_buf, PARTS_BUF);
+
+	if (n < 0) {
+		s->parts_rc = (int)n;
+		free(s->parts_detail);
+		s->parts_detail = dd_xstrdup(dd_error_detail());
+		archive_set_error(a, EIO, "%s", s->parts_detail);
+		return -1;
+	}
+	*out = s->parts_buf;
+	return n;
+}
+
+/* A libarchive failure: the parts' own error when they caused it. */
+static int archive_failed(struct dd_bundle_src *s, const char *member)
+{
+	const char *why = archive_error_string(s->a);
+
+	if (s->parts_rc)
+		return dd_error(s->parts_rc, "%s", s->parts_detail);
+	if (member)
+		return dd_error(strstr(why, "runcated") ? DD_E_TRUNCATED : DD_E_FORMAT,
+				"%s: member '%s': %s", s->path, member, why);
+	return dd_error(strstr(why, "runcated") ? DD_E_TRUNCATED : DD_E_FORMAT, "%s: %s",
+			s->path, why);
+}
+
+static int open_tar(struct dd_bundle_src *s, const char *first_part)
+{
+	int r, rc;
+
 	s->a = archive_read_new();
 	archive_read_support_filter_zstd(s->a);
 	archive_read_support_filter_none(s->a);
 	archive_read_support_format_tar(s->a);
-	if (archive_read_open_filename(s->a, s->path, 1 << 16) != ARCHIVE_OK)
-		return dd_error(DD_E_FORMAT, "%s: not a tar or tar.zst bundle: %s", s->path,
-				archive_error_string(s->a));
+	if (first_part) {
+		rc = dd_parts_reader_open(first_part, &s->parts);
+		if (rc)
+			return rc;
+		s->parts_buf = dd_xmalloc(PARTS_BUF);
+		r = archive_read_open(s->a, s, NULL, read_parts, NULL);
+	} else {
+		r = archive_read_open_filename(s->a, s->path, 1 << 16);
+	}
+	if (r != ARCHIVE_OK)
+		return s->parts_rc ? archive_failed(s, NULL)
+				   : dd_error(DD_E_FORMAT, "%s: not a tar or tar.zst bundle: %s",
+					      s->path, archive_error_string(s->a));
 	return 0;
 }
 
 int dd_bundle_src_open(const char *path, struct dd_bundle_src *s)
 {
+	struct dd_buf first = DD_BUF_INIT;
 	struct stat st;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	s->path = dd_xstrdup(path);
 	if (stat(path, &st) < 0)
 		return dd_error_errno("%s", path);
-	s->is_dir = S_ISDIR(st.st_mode);
-	return s->is_dir ? open_dir(s) : open_tar(s);
+	rc = dd_parts_detect(path, &first);
+	if (rc == 1)
+		rc = open_tar(s, first.ptr);
+	else if (rc == 0 && S_ISDIR(st.st_mode))
+		rc = (s->is_dir = true, open_dir(s));
+	else if (rc == 0)
+		rc = open_tar(s, NULL);
+	dd_buf_release(&first);
+	return rc;
+}
+
+int dd_bundle_src_blame(struct dd_bundle_src *s, int rc)
+{
+	int why;
+
+	if (!s->parts || s->parts_rc)
+		return rc;
+	why = dd_parts_blame(s->parts);
+	return why ? why : rc;
+}
+
+const char *dd_bundle_src_part_id(const struct dd_bundle_src *s)
+{
+	return s->parts ? dd_parts_bundle(s->parts) : NULL;
 }
 
 static int next_dir(struct dd_bundle_src *s, char *type, uint64_t *size)
@@ -162,9 +232,7 @@ static int next_tar(struct dd_bundle_src *s, char *type, uint64_t *size)
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r < ARCHIVE_WARN)
-			return dd_error(strstr(archive_error_string(s->a), "runcated") ?
-					DD_E_TRUNCATED : DD_E_FORMAT, "%s: %s", s->path,
-					archive_error_string(s->a));
+			return archive_failed(s, NULL);
 	} while (archive_entry_filetype(e) == AE_IFDIR);
 	free(s->cur);
 	name = archive_entry_pathname(e);
@@ -202,9 +270,7 @@ ssize_t dd_bundle_src_read(struct dd_bundle_src *s, void *buf, size_t len)
 	} else {
 		n = archive_read_data(s->a, buf, len);
 		if (n < 0)
-			return dd_error(strstr(archive_error_string(s->a), "runcated") ?
-					DD_E_TRUNCATED : DD_E_FORMAT, "%s: member '%s': %s",
-					s->path, s->cur, archive_error_string(s->a));
+			return archive_failed(s, s->cur);
 	}
 	s->bytes_read += (uint64_t)n;
 	return n;
@@ -214,6 +280,9 @@ void dd_bundle_src_close(struct dd_bundle_src *s)
 {
 	if (s->a)
 		archive_read_free(s->a);
+	dd_parts_reader_free(s->parts);
+	free(s->parts_detail);
+	free(s->parts_buf);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->is_dir)

@@ -9,14 +9,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/changes.h"
 #include "bundle/import.h"
+#include "bundle/repair.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/time.h"
 #include "store/fsck.h"
 #include "store/query.h"
+#include "store/receipt.h"
+#include "trust/pgp.h"
 #include "store/trustdb.h"
 
 static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR] [--json] ...\n";
@@ -24,7 +29,7 @@ static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR]
 /* Options every mirror command takes; returns the index of the first operand or -1. */
 struct common {
 	const char *mirror, *keep_layers;
-	bool json, deep, allow_expired, allow_unsigned;
+	bool json, deep, allow_expired, allow_unsigned, dry_run, repair;
 };
 
 static int parse_common(int argc, char **argv, struct common *c, const char *help)
@@ -36,6 +41,8 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		{ "allow-expired", no_argument, NULL, 'x' },
 		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
 		{ "keep-layers", required_argument, NULL, 'K' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "repair", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -50,9 +57,16 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		case 'x': c->allow_expired = true; break;
 		case 'u': c->allow_unsigned = true; break;
 		case 'K': c->keep_layers = optarg; break;
+		case 'n': c->dry_run = true; break;
+		case 'R': c->repair = true; break;
 		case 'h': fputs(help, stdout); return -2;
 		default: return -1;
 		}
+	}
+	if ((c->dry_run || c->repair) && strncmp(help, "usage: drydock mirror import ", 29)) {
+		dd_cli_usage_error("--%s is an option of 'mirror import' only",
+				   c->dry_run ? "dry-run" : "repair");
+		return -1;
 	}
 	return optind;
 }
@@ -68,7 +82,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 /* ---- import ----------------------------------------------------------- */
 
 static const char import_help[] =
-	"usage: drydock mirror import [--mirror DIR] [--allow-expired]\n"
+	"usage: drydock mirror import [--mirror DIR] [--allow-expired] [--dry-run | --repair]\n"
 	"                             [--allow-unsigned-packages] [--json] BUNDLE...\n\n"
 	"Verify each bundle completely and add it to the mirror, all or nothing. The\n"
 	"manifest must be signed by a trusted bundle key, every member must match it,\n"
@@ -76,16 +90,23 @@ static const char import_help[] =
 	"bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
 	"per channel the sequence must grow. Bundles of one channel are imported in\n"
 	"sequence order, whatever order they are given in. Every attempt goes to the\n"
-	"audit log.\n";
+	"audit log. The report says what changed: packages new, upgraded (old -> new) or\n"
+	"already held, the entitlement version, images added or removed, package\n"
+	"versions that became guarded or unguarded, and when the bundle expires.\n"
+	"--dry-run makes every check an import would make, against this mirror, and\n"
+	"reports what would change; it writes nothing but its line in the audit log.\n"
+	"--repair checks a bundle the mirror imported before, in full, and puts back\n"
+	"every blob of it the mirror lacks or holds damaged ('mirror fsck' names the\n"
+	"bundles that can); nothing else changes.\n";
 
-static json_t *audit_record(const char *path, const struct dd_checked *c, const char *verdict,
-			    const char *reason)
+static json_t *audit_record(const char *action, const char *path, const struct dd_checked *c,
+			    const char *verdict, const char *reason)
 {
 	char now[32];
 	json_t *j;
 
 	dd_time_format(dd_time_now(), now);
-	j = json_pack("{s:s, s:s, s:s}", "time", now, "action", "import", "bundle", path);
+	j = json_pack("{s:s, s:s, s:s}", "time", now, "action", action, "bundle", path);
 	if (c->digest[0])
 		json_object_set_new(j, "digest", json_string(c->digest));
 	if (c->manifest.channel) {
@@ -102,57 +123,127 @@ static json_t *audit_record(const char *path, const struct dd_checked *c, const 
 	return j;
 }
 
-static size_t count_kind(const struct dd_checked *c, bool new_only)
+/* A private staging directory for a dry run: the mirror is not written. */
+static int dry_stage(struct dd_buf *dir)
 {
-	size_t n = 0;
+	dd_buf_reset(dir);
+	dd_buf_addf(dir, "%s/drydock-dry-run.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir->ptr))
+		return dd_error_errno("cannot create a temporary directory");
+	return 0;
+}
 
-	for (size_t i = 0; i < c->manifest.n_members; i++)
-		if (c->members[i].m && c->members[i].m->kind == DD_MEMBER_APK &&
-		    (!new_only || c->members[i].new_package))
-			n++;
-	return n;
+static void print_outcome(const char *path, const struct common *o, const struct dd_checked *c,
+			  const struct dd_changes *ch)
+{
+	struct dd_buf counts = DD_BUF_INIT;
+
+	if (c->verdict == DD_VERDICT_ALREADY) {
+		printf("%s: already imported (channel %s, sequence %llu); nothing to do\n", path,
+		       c->manifest.channel, (unsigned long long)c->manifest.sequence);
+		return;
+	}
+	dd_cli_changes_counts(ch, &counts);
+	printf("%s: %s channel %s sequence %llu: %s, %.1f MB, signed by %s%s%s\n", path,
+	       o->dry_run ? "would import" : "imported", c->manifest.channel,
+	       (unsigned long long)c->manifest.sequence, counts.ptr, (double)c->bytes / 1e6,
+	       c->signer, c->expired ? " (EXPIRED, allowed by --allow-expired)" : "",
+	       o->dry_run ? " (dry run: nothing written)" : "");
+	dd_cli_changes_print(ch);
+	dd_buf_release(&counts);
 }
 
 static int import_one(struct dd_store *s, const struct dd_trust *t, const char *path,
 		      const struct common *o, json_t *results)
 {
-	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false };
+	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false, NULL, false };
 	struct dd_buf stage = DD_BUF_INIT;
+	struct dd_changes ch = { 0 };
 	struct dd_checked c;
 	const char *verdict;
 	json_t *rec;
-	int rc;
+	int rc = 0;
 
+	memset(&c, 0, sizeof(c));
 	io.progress = !o->json && isatty(2);
-	rc = dd_bundle_check(path, t, s, dd_store_path(s, "tmp", &stage), &io, &c);
+	io.space_dir = s->root;
+	if (o->dry_run) {
+		rc = dry_stage(&stage);
+	} else {
+		dd_store_path(s, "tmp", &stage);
+	}
+	if (!rc)
+		rc = dd_bundle_check(path, t, s, stage.ptr, &io, &c);
 	if (!rc && c.verdict == DD_VERDICT_OK)
+		rc = dd_changes_compute(s, &c, &ch);
+	if (!rc && c.verdict == DD_VERDICT_OK && !o->dry_run)
 		rc = dd_bundle_commit(s, &c);
-	verdict = rc ? "refused" : c.verdict == DD_VERDICT_ALREADY ? "already-imported" : "imported";
-	rec = audit_record(path, &c, verdict, rc ? dd_error_detail() : NULL);
+	verdict = rc ? "refused" : c.verdict == DD_VERDICT_ALREADY ? "already-imported" :
+	      o->dry_run ? "would-import" : "imported";
+	rec = audit_record(o->dry_run ? "import-dry-run" : "import", path, &c, verdict,
+			   rc ? dd_error_detail() : NULL);
 	if (rc)
 		dd_error_prefix(rc, "%s: refused", path);
 	if (dd_store_audit(s, rec) && !rc)
 		rc = -1;
-	if (rc && o->json)
+	if (rc && o->json) {
+		json_array_append_new(results, json_incref(rec));
+	} else if (rc) {
+		dd_cli_error();
+	} else if (o->json) {
+		json_object_set_new(rec, "packages", json_integer((json_int_t)ch.n_pkgs));
+		json_object_set_new(rec, "new_packages", json_integer((json_int_t)ch.n_new));
+		json_object_set_new(rec, "bytes", json_integer((json_int_t)c.bytes));
+		if (c.verdict == DD_VERDICT_OK)
+			json_object_set_new(rec, "changes", dd_cli_changes_json(&ch));
+		json_array_append_new(results, json_incref(rec));
+	} else {
+		print_outcome(path, o, &c, &ch);
+	}
+	json_decref(rec);
+	dd_changes_release(&ch);
+	dd_checked_release(&c);
+	if (o->dry_run && stage.len)
+		dd_remove_tree(stage.ptr);
+	dd_buf_release(&stage);
+	return rc;
+}
+
+static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *path,
+		      const struct common *o, json_t *results)
+{
+	struct dd_import_opts io = { true, true, false, s->root, true };
+	struct dd_buf stage = DD_BUF_INIT;
+	struct dd_strs restored = { 0 };
+	struct dd_checked c;
+	json_t *rec, *list = json_array();
+	int rc;
+
+	io.progress = !o->json && isatty(2);
+	rc = dd_bundle_check(path, t, NULL, dd_store_path(s, "tmp", &stage), &io, &c);
+	if (!rc)
+		rc = dd_bundle_repair(s, &c, &restored);
+	for (size_t i = 0; i < restored.n; i++)
+		json_array_append_new(list, json_string(restored.v[i]));
+	rec = audit_record("repair", path, &c, rc ? "refused" : "repaired",
+			   rc ? dd_error_detail() : NULL);
+	json_object_set_new(rec, "restored", list);
+	if (rc)
+		dd_error_prefix(rc, "%s: refused", path);
+	if (dd_store_audit(s, rec) && !rc)
+		rc = -1;
+	if (o->json)
 		json_array_append_new(results, json_incref(rec));
 	else if (rc)
 		dd_cli_error();
-	else if (o->json) {
-		json_object_set_new(rec, "packages", json_integer((json_int_t)count_kind(&c, false)));
-		json_object_set_new(rec, "new_packages", json_integer((json_int_t)count_kind(&c, true)));
-		json_object_set_new(rec, "bytes", json_integer((json_int_t)c.bytes));
-		json_array_append_new(results, json_incref(rec));
-	} else if (c.verdict == DD_VERDICT_ALREADY) {
-		printf("%s: already imported (channel %s, sequence %llu); nothing to do\n", path,
-		       c.manifest.channel, (unsigned long long)c.manifest.sequence);
-	} else {
-		printf("%s: imported channel %s sequence %llu: %zu packages (%zu new), %.1f MB, "
-		       "signed by %s%s\n", path, c.manifest.channel,
-		       (unsigned long long)c.manifest.sequence, count_kind(&c, false),
-		       count_kind(&c, true), (double)c.bytes / 1e6, c.signer,
-		       c.expired ? " (EXPIRED, allowed by --allow-expired)" : "");
-	}
+	else if (!restored.n)
+		printf("%s: checked; every blob of it is in the mirror and sound: nothing to "
+		       "repair\n", path);
+	else
+		for (size_t i = 0; i < restored.n; i++)
+			printf("%s: restored %s\n", path, restored.v[i]);
 	json_decref(rec);
+	dd_strs_release(&restored);
 	dd_checked_release(&c);
 	dd_buf_release(&stage);
 	return rc;
@@ -218,11 +309,15 @@ static int mirror_import(int argc, char **argv)
 	int ret = DD_EXIT_OK;
 
 	PARSE(import_help);
+	if (o.repair && o.dry_run) {
+		json_decref(results);
+		return dd_cli_usage_error("mirror import: --repair or --dry-run, not both");
+	}
 	if (first >= argc) {
 		json_decref(results);
 		return dd_cli_usage_error("mirror import: no bundle given");
 	}
-	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
+	if (dd_store_open(dd_store_default_root(o.mirror), o.dry_run ? 0 : DD_STORE_WRITE, &s) ||
 	    dd_trustdb_load(s, &t)) {
 		dd_cli_error();
 		dd_store_close(s);
@@ -231,7 +326,7 @@ static int mirror_import(int argc, char **argv)
 	}
 	q = order_bundles(argv + first, argc - first);
 	for (int i = 0; i < argc - first; i++) {
-		if (import_one(s, &t, q[i].path, &o, results))
+		if ((o.repair ? repair_one : import_one)(s, &t, q[i].path, &o, results))
 			ret = DD_EXIT_FAIL;
 		free(q[i].channel);
 	}
@@ -243,6 +338,67 @@ static int mirror_import(int argc, char **argv)
 	else
 		json_decref(results);
 	return ret;
+}
+
+/* ---- receipt ---------------------------------------------------------- */
+
+static const char receipt_help[] =
+	"usage: drydock mirror receipt [--mirror DIR] -o FILE [--sign KEYID [--gnupg-home DIR]]\n\n"
+	"Write what the mirror holds (channels and their sequences, the entitlement\n"
+	"version, every package's name, version, arch and sha256) to FILE, as JSON, for\n"
+	"the vendor: 'drydock bundle create --since FILE' leaves out what the site\n"
+	"already holds. With --sign, FILE.sig is a detached OpenPGP signature by the\n"
+	"site's key KEYID (from --gnupg-home, else the default GnuPG home).\n";
+
+static int mirror_receipt(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "gnupg-home", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL, *out = NULL, *key = NULL, *home = NULL;
+	struct dd_buf text = DD_BUF_INIT, sig = DD_BUF_INIT, sigpath = DD_BUF_INIT;
+	struct dd_store *s = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "m:o:s:g:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': mirror = optarg; break;
+		case 'o': out = optarg; break;
+		case 's': key = optarg; break;
+		case 'g': home = optarg; break;
+		case 'h': fputs(receipt_help, stdout); return DD_EXIT_OK;
+		default: return DD_EXIT_USAGE;
+		}
+	}
+	if (!out || optind != argc)
+		return dd_cli_usage_error("mirror receipt: need -o FILE and nothing else (see --help)");
+	if (home && !key)
+		return dd_cli_usage_error("mirror receipt: --gnupg-home without --sign");
+	rc = dd_store_open(dd_store_default_root(mirror), 0, &s);
+	if (!rc)
+		rc = dd_receipt_make(s, &text);
+	dd_store_close(s);
+	if (!rc && key)
+		rc = dd_pgp_sign(home, key, text.ptr, text.len, &sig);
+	if (!rc)
+		rc = dd_write_file(out, text.ptr, text.len);
+	dd_buf_addf(&sigpath, "%s.sig", out);
+	if (!rc && key)
+		rc = dd_write_file(sigpath.ptr, sig.ptr, sig.len);
+	if (rc)
+		dd_cli_error();
+	else
+		printf("%s: receipt of %s%s%s\n", out, dd_store_default_root(mirror),
+		       key ? ", signed: " : "", key ? sigpath.ptr : "");
+	dd_buf_release(&text);
+	dd_buf_release(&sig);
+	dd_buf_release(&sigpath);
+	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
 }
 
 /* ---- queries ---------------------------------------------------------- */
@@ -613,6 +769,7 @@ static int mirror_gc(int argc, char **argv)
 
 static const struct dd_subcommand mirror_commands[] = {
 	{ "import", mirror_import, "verify bundles and add them to the mirror" },
+	{ "receipt", mirror_receipt, "what the mirror holds, for delta bundles" },
 	{ "list", mirror_list, "packages in the mirror" },
 	{ "show", mirror_show, "one package: metadata, relations, files, origin" },
 	{ "owner", mirror_owner, "which packages ship a path" },

@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "store/query.h"
 #include "store/trustdb.h"
+#include "trust/rsa.h"
 
 static const char trust_usage[] = "usage: drydock trust COMMAND [--mirror DIR] ...\n";
 
@@ -46,6 +47,11 @@ static const char remove_help[] =
 	"provenance key) or the key file name (apk), as 'drydock trust list' shows them.\n";
 
 /* trust add and trust remove: the same options, one key or id per operand. */
+static const char *article(const char *word)
+{
+	return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
 static int trust_change(int argc, char **argv, bool add)
 {
 	static const struct option opts[] = {
@@ -91,10 +97,10 @@ static int trust_change(int argc, char **argv, bool add)
 		audit_trust(s, add ? "trust-add" : "trust-remove", role_s,
 			    add ? id.ptr : argv[i], add ? argv[i] : NULL);
 		if (add)
-			printf("%s: trusted as a %s key: %s%s%s\n", argv[i], role_s, id.ptr,
-			       label.len ? " " : "", label.len ? label.ptr : "");
+			printf("%s: trusted as %s %s key: %s%s%s\n", argv[i], article(role_s), role_s,
+			       id.ptr, label.len ? " " : "", label.len ? label.ptr : "");
 		else
-			printf("%s: no longer trusted as a %s key\n", argv[i], role_s);
+			printf("%s: no longer trusted as %s %s key\n", argv[i], article(role_s), role_s);
 	}
 	dd_store_close(s);
 	dd_buf_release(&id);
@@ -110,6 +116,23 @@ static int trust_add(int argc, char **argv)
 static int trust_remove(int argc, char **argv)
 {
 	return trust_change(argc, argv, false);
+}
+
+/* An APK key is known by its file name; its fingerprint tells two keys of one name apart. */
+static void apk_fingerprint(struct dd_store *s, const char *name, char fpr[72])
+{
+	struct dd_buf path = DD_BUF_INIT, rel = DD_BUF_INIT;
+	struct dd_keyring kr = { 0 };
+
+	dd_buf_addf(&rel, "keys/apk/%s", name);
+	if (dd_keyring_add_file(&kr, dd_store_path(s, rel.ptr, &path)) == 0 && kr.n)
+		dd_rsa_fingerprint(kr.keys[0].pkey, fpr);
+	else
+		snprintf(fpr, 72, "(key file missing: %s)", path.ptr);
+	dd_error_clear();
+	dd_keyring_release(&kr);
+	dd_buf_release(&path);
+	dd_buf_release(&rel);
 }
 
 static int trust_list(int argc, char **argv)
@@ -144,20 +167,28 @@ static int trust_list(int argc, char **argv)
 		json_decref(arr);
 		return DD_EXIT_FAIL;
 	}
-	dd_store_close(s);
 	json_array_foreach(rows, i, row) {
 		const char *v[4] = { json_string_value(json_object_get(row, "role")),
 				     json_string_value(json_object_get(row, "id")),
 				     json_string_value(json_object_get(row, "label")),
 				     json_string_value(json_object_get(row, "added")) };
+		char fpr[72] = "";
 
-		if (json)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "role", v[0],
-							     "id", v[1], "label", v[2] ? v[2] : "",
-							     "added", v[3]));
-		else
-			printf("%-12s %s %s\n", v[0], v[1], v[2] ? v[2] : "");
+		if (!strcmp(v[0], "apk"))
+			apk_fingerprint(s, v[1], fpr);
+		if (json) {
+			json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "role", v[0], "id", v[1],
+					      "label", v[2] ? v[2] : "", "added", v[3]);
+
+			if (fpr[0])
+				json_object_set_new(e, "fingerprint", json_string(fpr));
+			json_array_append_new(arr, e);
+		} else {
+			printf("%-12s %s%s%s%s%s\n", v[0], v[1], fpr[0] ? " " : "", fpr,
+			       v[2] && v[2][0] ? " " : "", v[2] ? v[2] : "");
+		}
 	}
+	dd_store_close(s);
 	json_decref(rows);
 	if (json)
 		dd_cli_print_json(arr);

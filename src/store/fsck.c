@@ -16,7 +16,7 @@ static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf,
 
 static void add(json_t *arr, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -71,26 +71,81 @@ static void check_sql(struct dd_store *s, struct dd_fsck *r)
 	sqlite3_finalize(st);
 }
 
+/*
+ * What a blob is to the mirror, for a problem report: the package (name,
+ * version, arch) or bundle member it is, and the bundles that carry it,
+ * any of which can restore it ('mirror import --repair BUNDLE').
+ */
+static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *out)
+{
+	sqlite3_stmt *st;
+	const char *sep = "";
+
+	dd_buf_reset(out);
+	if (dd_db_prepare(s, "SELECT name, version, arch FROM packages WHERE sha256 = ?", &st) == 0) {
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+		while (dd_db_step(s, st, "look up a blob's package") > 0) {
+			const char *arch = (const char *)sqlite3_column_text(st, 2);
+
+			dd_buf_addf(out, "%spackage %s-%s (%s)", sep, sqlite3_column_text(st, 0),
+				    sqlite3_column_text(st, 1), arch && *arch ? arch : "noarch");
+			sep = ", ";
+		}
+		sqlite3_finalize(st);
+	}
+	if (!out->len && dd_db_prepare(s, "SELECT path FROM bundle_members WHERE sha256 = ? "
+				       "LIMIT 1", &st) == 0) {
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+		if (dd_db_step(s, st, "look up a blob's bundle member") > 0)
+			dd_buf_addf(out, "%s", sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (dd_db_prepare(s, "SELECT DISTINCT b.channel, b.sequence, b.digest FROM bundle_members m "
+			  "JOIN bundles b ON b.digest = m.bundle WHERE m.sha256 = ? "
+			  "ORDER BY b.channel, b.sequence", &st) == 0) {
+		sep = "; bundles that carry it, any of which 'drydock mirror import --repair "
+		      "BUNDLE' restores it from: ";
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+		while (dd_db_step(s, st, "look up the bundles of a blob") > 0) {
+			dd_buf_addf(out, "%schannel %s sequence %lld (%.16s…)", sep,
+				    sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+				    sqlite3_column_text(st, 2));
+			sep = ", ";
+		}
+		sqlite3_finalize(st);
+	}
+	if (!strchr(out->ptr ? out->ptr : "", ';'))
+		dd_buf_adds(out, "; no imported bundle carries it");
+	dd_error_clear(); /* a failed lookup only makes the description shorter */
+}
+
 static void check_blob(struct dd_store *s, struct dd_fsck *r, bool deep, const char *sha,
 		       int64_t size, const char *kind, struct dd_buf *path)
 {
+	struct dd_buf what = DD_BUF_INIT;
 	struct stat st;
-	char have[65];
+	char have[65] = "";
 
 	r->blobs++;
 	if (stat(dd_store_blob_path(s, sha, path), &st) < 0) {
-		add(r->problems, "%s blob %s is missing", kind, sha);
-		return;
+		describe_blob(s, sha, &what);
+		add(r->problems, "%s blob %s is missing: %s", kind, sha, what.ptr);
+		goto out;
 	}
 	r->bytes += st.st_size;
 	if (st.st_size != size) {
-		add(r->problems, "%s blob %s is %lld bytes, the index says %lld", kind, sha,
-		    (long long)st.st_size, (long long)size);
-		return;
+		describe_blob(s, sha, &what);
+		add(r->problems, "%s blob %s is %lld bytes, the index says %lld: %s", kind, sha,
+		    (long long)st.st_size, (long long)size, what.ptr);
+		goto out;
 	}
-	if (deep && (dd_file_sha256(path->ptr, have, NULL) || strcmp(have, sha)))
-		add(r->problems, "%s blob %s is damaged: its content hashes to %s", kind, sha,
-		    have);
+	if (deep && (dd_file_sha256(path->ptr, have, NULL) || strcmp(have, sha))) {
+		describe_blob(s, sha, &what);
+		add(r->problems, "%s blob %s is damaged: its content hashes to %s: %s", kind, sha,
+		    have[0] ? have : "(unreadable)", what.ptr);
+	}
+out:
+	dd_buf_release(&what);
 }
 
 static bool is_hex64(const char *s)

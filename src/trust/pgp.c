@@ -19,9 +19,20 @@
 #define KEYFILE_MAX (16u << 20)
 #define CONF_MAX (1u << 20)
 
+/* At most this many good signatures in one signature file are mapped to their primary key. */
+#define VALIDSIG_MAX 16
+
+/* A good signature's key and primary key, from gpg's VALIDSIG status line. */
+struct validsig {
+	char fpr[41];
+	char primary[41];
+};
+
 struct dd_pgp {
 	char *home; /* absolute path */
 	gpgme_ctx_t ctx;
+	struct validsig vs[VALIDSIG_MAX]; /* of the verification in progress */
+	size_t n_vs;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -31,13 +42,29 @@ static char version[128];
  * gpgme_check_version() must run once before anything else; it also
  * sets SIGPIPE to SIG_IGN when it is at its default, so a gpg that
  * exits early cannot kill us while we write to it.
+ *
+ * Every process gpgme starts is paid by every command: by default the
+ * first context asks gpgconf where each engine lives (gpgconf three
+ * times) and asks every engine its version (gpg and gpgsm).  drydock
+ * only speaks OpenPGP, so gpgconf is disabled and gpg is found by its
+ * default name; what remains is one "gpg --version" for the process and
+ * one per context (gpgme_ctx_set_engine_info checks the engine again).
  */
 static void pgp_init(void)
+{
+	gpgme_set_global_flag("disable-gpgconf", "1");
+	gpgme_check_version(NULL);
+}
+
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void pgp_version_init(void)
 {
 	const char *v = gpgme_check_version(NULL);
 	const char *gv = "not found";
 	gpgme_engine_info_t e = NULL;
 
+	/* Cached by gpgme after its first context: no process of its own then. */
 	if (gpgme_get_engine_info(&e) == 0)
 		for (; e; e = e->next)
 			if (e->protocol == GPGME_PROTOCOL_OpenPGP && e->version)
@@ -48,6 +75,7 @@ static void pgp_init(void)
 const char *dd_pgp_version(void)
 {
 	pthread_once(&init_once, pgp_init);
+	pthread_once(&version_once, pgp_version_init);
 	return version;
 }
 
@@ -59,11 +87,13 @@ static int new_ctx(const char *home, gpgme_ctx_t *out)
 
 	*out = NULL;
 	pthread_once(&init_once, pgp_init);
-	err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
-	if (err)
+	err = gpgme_new(&ctx);
+	/* After gpgme_new() the engine versions are known: no new process. */
+	if (!err && (err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP))) {
+		gpgme_release(ctx);
 		return dd_error(DD_E_CRYPTO, "GnuPG (gpg) is not usable: %s; install gnupg",
 				gpgme_strerror(err));
-	err = gpgme_new(&ctx);
+	}
 	if (!err)
 		err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
 	if (!err && home)
@@ -138,6 +168,37 @@ out:
 	return ret;
 }
 
+/*
+ * gpg's VALIDSIG status line names the signing (sub)key and, as its
+ * tenth field, the primary key (GnuPG's doc/DETAILS); gpgme does not
+ * keep the latter, and asking for the key afterwards costs a process
+ * per signature.
+ */
+static gpgme_error_t on_status(void *arg, const char *keyword, const char *args)
+{
+	struct dd_pgp *p = arg;
+	struct dd_blob rest = {args ? args : "", args ? strlen(args) : 0}, field, first = {0};
+	int i;
+
+	if (strcmp(keyword, "VALIDSIG") || p->n_vs == VALIDSIG_MAX)
+		return 0;
+	for (i = 0; rest.len; i++) {
+		dd_blob_split(&rest, ' ', &field);
+		if (i == 0)
+			first = field;
+		else if (i == 9)
+			break;
+	}
+	if (i != 9 || first.len != 40 || field.len != 40)
+		return 0;
+	memcpy(p->vs[p->n_vs].fpr, first.ptr, 40);
+	p->vs[p->n_vs].fpr[40] = 0;
+	memcpy(p->vs[p->n_vs].primary, field.ptr, 40);
+	p->vs[p->n_vs].primary[40] = 0;
+	p->n_vs++;
+	return 0;
+}
+
 int dd_pgp_open(const char *dir, struct dd_pgp **out)
 {
 	struct dd_pgp *p = NULL;
@@ -165,6 +226,8 @@ int dd_pgp_open(const char *dir, struct dd_pgp **out)
 	ret = new_ctx(home, &p->ctx);
 	if (ret)
 		goto fail;
+	if (gpgme_set_ctx_flag(p->ctx, "full-status", "1") == 0)
+		gpgme_set_status_cb(p->ctx, on_status, p);
 	*out = p;
 	return 0;
 fail:
@@ -483,6 +546,7 @@ static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
 {
 	gpgme_signature_t s, good = NULL, worst = NULL;
 	gpgme_key_t key;
+	size_t i;
 	int ret;
 
 	for (s = sigs; s; s = s->next) {
@@ -493,6 +557,12 @@ static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
 	}
 	if (good && (!worst || sig_rank(worst) < 3)) {
 		/* good->fpr may name a subkey: report the primary key. */
+		for (i = 0; good->fpr && i < p->n_vs; i++) {
+			if (!strcasecmp(p->vs[i].fpr, good->fpr) && is_fpr(p->vs[i].primary)) {
+				copy_upper(fpr, p->vs[i].primary);
+				return 0;
+			}
+		}
 		key = find_key(p, good->fpr, NULL);
 		if (!key)
 			return sig_error(p, good, fpr);
@@ -524,6 +594,7 @@ int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *si
 		ret = mem_data(&dtext, data, len);
 	if (ret)
 		goto out;
+	p->n_vs = 0;
 	err = gpgme_op_verify(p->ctx, dsig, dtext, NULL);
 	res = gpgme_op_verify_result(p->ctx);
 	if (res && res->signatures)

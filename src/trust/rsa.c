@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 
 static const char *ossl_reason(void)
 {
@@ -150,5 +151,20 @@ int dd_rsa_public_pem(EVP_PKEY *key, struct dd_buf *out)
 	n = BIO_get_mem_data(bio, &data);
 	dd_buf_add(out, data, (size_t)n);
 	BIO_free(bio);
+	return 0;
+}
+
+int dd_rsa_fingerprint(EVP_PKEY *key, char out[72])
+{
+	unsigned char *der = NULL;
+	char hex[65];
+	int n = i2d_PUBKEY(key, &der);
+
+	out[0] = 0;
+	if (n <= 0)
+		return dd_error(DD_E_CRYPTO, "cannot encode the public key: %s", ossl_reason());
+	dd_sha256_hex(der, (size_t)n, hex);
+	OPENSSL_free(der);
+	snprintf(out, 72, "SHA256:%s", hex);
 	return 0;
 }

@@ -42,5 +42,10 @@ int dd_rsa_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest,
 
 /* Write the PEM public key of a private key to out. */
 int dd_rsa_public_pem(EVP_PKEY *key, struct dd_buf *out);
+/*
+ * "SHA256:" and the hex sha256 of the key's DER SubjectPublicKeyInfo,
+ * as for PEM provenance keys (openssl pkey -pubin -outform DER | sha256sum).
+ */
+int dd_rsa_fingerprint(EVP_PKEY *key, char out[72]);
 
 #endif

@@ -49,7 +49,7 @@ directory_and_zstd_bundles() {
 	make_bundle "$S" "$T_TMP/in" dir/ 2
 	[ -f dir/manifest.json ] && [ -f dir/packages/hello-drydock.apk ] || t_fail "dir layout"
 	expect_out "imported channel stable sequence 1" drydock mirror import --mirror m b.tar.zst
-	expect_out "imported channel stable sequence 2: 3 packages \(0 new\)" \
+	expect_out "imported channel stable sequence 2: 3 packages \(0 new, 3 already held\)" \
 		drydock mirror import --mirror m dir
 	expect_out "^  signer +apk.rsa.pub$" drydock mirror show --mirror m base-files
 }
@@ -100,11 +100,26 @@ PY
 
 # refuse PATTERN BUNDLE [OPTIONS]: the import fails naming the problem,
 # leaves the mirror as it was, and the audit log records the refusal.
+# refuse PATTERN BUNDLE [OPTIONS]: the import refuses BUNDLE saying PATTERN,
+# leaving the mirror as it was; a dry run and 'bundle verify --mirror'
+# refuse it first with the very same words, writing nothing but the dry
+# run's audit line.
 refuse() {
-	pat=$1 b=$2
+	want=$1 b=$2
 	shift 2
 	before=$(snapshot m)
-	expect_fail 1 "refused: .*$pat" drydock mirror import --mirror m "$@" "$b"
+	lines=$(wc -l <m/audit.log 2>/dev/null || echo 0)
+	expect_fail 1 "refused: .*$want" drydock mirror import --mirror m --dry-run "$@" "$b"
+	cp "$T_TMP/.o" dry.out
+	tail -n 1 m/audit.log | grep -q '"action":"import-dry-run".*"verdict":"refused"' ||
+		t_fail "dry run not audited"
+	[ "$(wc -l <m/audit.log)" = $((lines + 1)) ] || t_fail "dry run wrote more than one line"
+	expect_fail 1 "refused: .*$want" drydock bundle verify --mirror m "$@" "$b"
+	cp "$T_TMP/.o" verify.out
+	[ "$before" = "$(snapshot m)" ] || t_fail "a dry run or bundle verify changed the mirror"
+	expect_fail 1 "refused: .*$want" drydock mirror import --mirror m "$@" "$b"
+	cmp -s dry.out "$T_TMP/.o" || { cat dry.out "$T_TMP/.o"; t_fail "dry run and import differ"; }
+	cmp -s verify.out "$T_TMP/.o" || { cat verify.out "$T_TMP/.o"; t_fail "verify and import differ"; }
 	[ "$before" = "$(snapshot m)" ] || t_fail "refusal changed the mirror"
 	tail -n 1 m/audit.log | grep -q '"verdict":"refused"' || t_fail "refusal not audited"
 	[ -z "$(ls m/tmp)" ] || t_fail "staging files left"
@@ -154,8 +169,8 @@ sequence_order_whatever_the_argument_order() {
 	make_bundle "$S" "$T_TMP/in" bundle-9.tar 9
 	make_bundle "$S" "$T_TMP/in" bundle-10.tar 10
 	drydock mirror import --mirror m bundle-*.tar >out
-	sed -n 1p out | grep -q "^bundle-9.tar: imported channel stable sequence 9" || { cat out; t_fail "order"; }
-	sed -n 2p out | grep -q "^bundle-10.tar: imported channel stable sequence 10" || t_fail "second"
+	grep "^bundle-" out | sed -n 1p | grep -q "^bundle-9.tar: imported channel stable sequence 9" || { cat out; t_fail "order"; }
+	grep "^bundle-" out | sed -n 2p | grep -q "^bundle-10.tar: imported channel stable sequence 10" || t_fail "second"
 }
 
 refuse_rollback_and_equivocation() {
@@ -262,8 +277,11 @@ not_enough_space() {
 	rm -r big/root
 	make_bundle "$S" big big.tar 1
 	before=$(snapshot small/m)
-	expect_fail 1 "refused: not enough space in small/m/tmp: the bundle needs [0-9]+ MB, [0-9]+ MB are free; free some space" \
-		drydock mirror import --mirror small/m big.tar
+	for dry in --dry-run ""; do
+		# shellcheck disable=SC2086
+		expect_fail 1 "refused: not enough space in small/m: the bundle needs [0-9]+ MB, [0-9]+ MB are free; free some space" \
+			drydock mirror import --mirror small/m $dry big.tar
+	done
 	[ "$before" = "$(snapshot small/m)" ] || t_fail "mirror changed"
 	umount small
 }
