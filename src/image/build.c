@@ -193,6 +193,17 @@ out:
 	return ok;
 }
 
+/* Can this process write the layer cache (or create it)?  errno says
+ * why not: EROFS on a read-only mount, EACCES for another user's copy. */
+static bool mirror_writable(const char *root, const char *cache)
+{
+	if (access(cache, W_OK) == 0)
+		return true;
+	if (errno == ENOENT)
+		return access(root, W_OK) == 0;
+	return false;
+}
+
 static void cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
 		      size_t n_pkgs)
 {
@@ -201,6 +212,11 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 	int rc;
 
 	dd_buf_addf(&dir, "%s/cache/layers", b->store->root);
+	if (!mirror_writable(b->store->root, dir.ptr)) {
+		logf_(b, "note: the mirror %s is read-only for this build (%s): the crust layer "
+		      "is not kept in its layer cache", b->store->root, strerror(errno));
+		goto out;
+	}
 	rc = dd_mkdirs(dir.ptr, 0755);
 	dd_buf_addf(&src, "%s/%s", b->blobs, d->digest + 7);
 	cache_path(b, key, ".layer", &dst);
@@ -224,6 +240,7 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 		     "build will make it again", dd_error_detail());
 	else
 		logf_(b, "crust layer kept in the layer cache as %s", key);
+out:
 	dd_buf_release(&dir);
 	dd_buf_release(&src);
 	dd_buf_release(&dst);

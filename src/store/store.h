@@ -32,6 +32,7 @@ struct dd_store {
 	int lock_fd;
 	bool writable;
 	sqlite3 *db;
+	char *private_dir; /* a reader's copy of index.db and its -wal (store.c) */
 };
 
 enum {
@@ -48,7 +49,10 @@ const char *dd_store_default_root(const char *option);
  * Open the mirror at root.  With DD_STORE_WRITE, create it if needed and
  * take the exclusive lock (failing at once, naming the holder, when
  * another process has it) and clear stale staging files; without it,
- * the mirror must exist and a shared lock is taken.
+ * the mirror must exist, no lock is taken and nothing in the mirror is
+ * written: the index is opened read-only when this process cannot write
+ * it (another user's copy, a read-only mount), with SQLite's immutable
+ * mode when no WAL is left to read (see store.c).
  */
 int dd_store_open(const char *root, int flags, struct dd_store **out);
 void dd_store_close(struct dd_store *s);
