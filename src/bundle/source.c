@@ -104,7 +104,8 @@ static int open_tar(struct dd_bundle_src *s)
 	archive_read_support_filter_zstd(s->a);
 	archive_read_support_filter_none(s->a);
 	archive_read_support_format_tar(s->a);
-	if (archive_read_open_filename(s->a, s->path, 1 << 16) != ARCHIVE_OK)
+	if ((s->is_stdin ? archive_read_open_fd(s->a, 0, 1 << 16) :
+	     archive_read_open_filename(s->a, s->path, 1 << 16)) != ARCHIVE_OK)
 		return dd_error(DD_E_FORMAT, "%s: not a tar or tar.zst bundle: %s", s->path,
 				archive_error_string(s->a));
 	return 0;
@@ -116,6 +117,11 @@ int dd_bundle_src_open(const char *path, struct dd_bundle_src *s)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	if (!strcmp(path, "-")) {
+		s->is_stdin = true;
+		s->path = dd_xstrdup("standard input");
+		return open_tar(s);
+	}
 	s->path = dd_xstrdup(path);
 	if (stat(path, &st) < 0)
 		return dd_error_errno("%s", path);

@@ -2,7 +2,9 @@
  * The files of a bundle, one after the other, from a tar file (plain
  * or zstd-compressed, read once as a stream through libarchive) or from
  * a directory tree on mounted media.  In a directory the manifest and
- * its signature come first, then every other entry sorted by path.
+ * its signature come first, then every other entry sorted by path.  A
+ * tar is opened once and read front to back, so it may be a pipe or a
+ * FIFO; the path "-" reads one from standard input.
  */
 #ifndef DD_BUNDLE_SOURCE_H
 #define DD_BUNDLE_SOURCE_H
@@ -20,6 +22,7 @@ enum dd_src_type {
 struct dd_bundle_src {
 	char *path;
 	bool is_dir;
+	bool is_stdin;          /* path "-": a tar stream on standard input */
 	struct archive *a;      /* tar mode */
 	char **names;           /* directory mode: relative paths */
 	char *types;

@@ -73,8 +73,9 @@ static const char import_help[] =
 	"every package must be signed by a trusted apk key (or marked unsigned by the\n"
 	"bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
 	"per channel the sequence must grow. Bundles of one channel are imported in\n"
-	"sequence order, whatever order they are given in. Every attempt goes to the\n"
-	"audit log.\n";
+	"sequence order, whatever order they are given in. Each bundle is read once,\n"
+	"so it may be a pipe; - reads one from standard input. Every attempt goes to\n"
+	"the audit log.\n";
 
 static json_t *audit_record(const char *path, const struct dd_checked *c, const char *verdict,
 			    const char *reason)
@@ -111,22 +112,22 @@ static size_t count_kind(const struct dd_checked *c, bool new_only)
 	return n;
 }
 
+/* Check and import the bundle opened in c (dd_bundle_open). */
 static int import_one(struct dd_store *s, const struct dd_trust *t, const char *path,
-		      const struct common *o, json_t *results)
+		      struct dd_checked *c, const struct common *o, json_t *results)
 {
 	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false };
 	struct dd_buf stage = DD_BUF_INIT;
-	struct dd_checked c;
 	const char *verdict;
 	json_t *rec;
 	int rc;
 
 	io.progress = !o->json && isatty(2);
-	rc = dd_bundle_check(path, t, s, dd_store_path(s, "tmp", &stage), &io, &c);
-	if (!rc && c.verdict == DD_VERDICT_OK)
-		rc = dd_bundle_commit(s, &c);
-	verdict = rc ? "refused" : c.verdict == DD_VERDICT_ALREADY ? "already-imported" : "imported";
-	rec = audit_record(path, &c, verdict, rc ? dd_error_detail() : NULL);
+	rc = dd_bundle_check_open(t, s, dd_store_path(s, "tmp", &stage), &io, c);
+	if (!rc && c->verdict == DD_VERDICT_OK)
+		rc = dd_bundle_commit(s, c);
+	verdict = rc ? "refused" : c->verdict == DD_VERDICT_ALREADY ? "already-imported" : "imported";
+	rec = audit_record(path, c, verdict, rc ? dd_error_detail() : NULL);
 	if (rc)
 		dd_error_prefix(rc, "%s: refused", path);
 	if (dd_store_audit(s, rec) && !rc)
@@ -136,28 +137,29 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	else if (rc)
 		dd_cli_error();
 	else if (o->json) {
-		json_object_set_new(rec, "packages", json_integer((json_int_t)count_kind(&c, false)));
-		json_object_set_new(rec, "new_packages", json_integer((json_int_t)count_kind(&c, true)));
-		json_object_set_new(rec, "bytes", json_integer((json_int_t)c.bytes));
+		json_object_set_new(rec, "packages", json_integer((json_int_t)count_kind(c, false)));
+		json_object_set_new(rec, "new_packages", json_integer((json_int_t)count_kind(c, true)));
+		json_object_set_new(rec, "bytes", json_integer((json_int_t)c->bytes));
 		json_array_append_new(results, json_incref(rec));
-	} else if (c.verdict == DD_VERDICT_ALREADY) {
+	} else if (c->verdict == DD_VERDICT_ALREADY) {
 		printf("%s: already imported (channel %s, sequence %llu); nothing to do\n", path,
-		       c.manifest.channel, (unsigned long long)c.manifest.sequence);
+		       c->manifest.channel, (unsigned long long)c->manifest.sequence);
 	} else {
 		printf("%s: imported channel %s sequence %llu: %zu packages (%zu new), %.1f MB, "
-		       "signed by %s%s\n", path, c.manifest.channel,
-		       (unsigned long long)c.manifest.sequence, count_kind(&c, false),
-		       count_kind(&c, true), (double)c.bytes / 1e6, c.signer,
-		       c.expired ? " (EXPIRED, allowed by --allow-expired)" : "");
+		       "signed by %s%s\n", path, c->manifest.channel,
+		       (unsigned long long)c->manifest.sequence, count_kind(c, false),
+		       count_kind(c, true), (double)c->bytes / 1e6, c->signer,
+		       c->expired ? " (EXPIRED, allowed by --allow-expired)" : "");
 	}
 	json_decref(rec);
-	dd_checked_release(&c);
+	dd_checked_release(c);
 	dd_buf_release(&stage);
 	return rc;
 }
 
 struct queued {
 	const char *path;
+	struct dd_checked c; /* opened, its manifest read */
 	bool known;         /* its manifest could be read */
 	char *channel;
 	uint64_t sequence;
@@ -181,7 +183,9 @@ static int cmp_queued(const void *a, const void *b)
 
 /*
  * Bundles of one channel go in sequence order whatever order they were
- * given in (a shell glob puts bundle-10 before bundle-9).  A bundle
+ * given in (a shell glob puts bundle-10 before bundle-9).  Each is opened
+ * once and only its manifest read before the ordering; the import goes
+ * on from there, so a bundle is read once even from a pipe.  A bundle
  * whose manifest cannot be read keeps its turn after the others, to be
  * refused with the full checks.
  */
@@ -191,11 +195,10 @@ static struct queued *order_bundles(char **paths, int n)
 
 	for (int i = 0; i < n; i++) {
 		struct dd_manifest m;
-		char digest[65];
 
 		q[i].path = paths[i];
 		q[i].pos = i;
-		if (dd_bundle_peek(paths[i], &m, digest) == 0) {
+		if (dd_bundle_open(paths[i], &q[i].c, &m) == 0 && m.channel) {
 			q[i].known = true;
 			q[i].channel = dd_xstrdup(m.channel);
 			q[i].sequence = m.sequence;
@@ -229,7 +232,7 @@ static int mirror_import(int argc, char **argv)
 	}
 	q = order_bundles(argv + first, argc - first);
 	for (int i = 0; i < argc - first; i++) {
-		if (import_one(s, &t, q[i].path, &o, results))
+		if (import_one(s, &t, q[i].path, &q[i].c, &o, results))
 			ret = DD_EXIT_FAIL;
 		free(q[i].channel);
 	}
