@@ -78,6 +78,16 @@ static int collect(const char *dir, const struct dd_create_opts *o, struct dd_ma
 	return rc;
 }
 
+/* libarchive's message for a failed write, with the system's reason
+ * ("Write error" alone does not say the disk is full). */
+static int tar_error(struct archive *a, const char *name)
+{
+	int e = archive_errno(a);
+
+	return dd_error(DD_E_IO, "member '%s': %s%s%s", name, archive_error_string(a),
+			e > 0 ? ": " : "", e > 0 ? strerror(e) : "");
+}
+
 static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_t size,
 		     const char *src, const struct dd_buf *mem)
 {
@@ -94,12 +104,12 @@ static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_
 	archive_entry_set_uname(e, "root");
 	archive_entry_set_gname(e, "root");
 	if (archive_write_header(a, e) != ARCHIVE_OK) {
-		rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+		rc = tar_error(a, name);
 		goto out;
 	}
 	if (mem) {
 		if (archive_write_data(a, mem->ptr, mem->len) < 0)
-			rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+			rc = tar_error(a, name);
 		goto out;
 	}
 	fd = open(src, O_RDONLY | O_CLOEXEC);
@@ -109,7 +119,7 @@ static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_
 	}
 	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0)
 		if (archive_write_data(a, buf, (size_t)n) < 0)
-			rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+			rc = tar_error(a, name);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -129,15 +139,18 @@ static int write_tar(const char *dir, const struct dd_manifest *m, const struct 
 {
 	struct dd_atomic f;
 	struct dd_buf src = DD_BUF_INIT;
-	struct archive *a = archive_write_new();
+	struct archive *a;
 	int rc = dd_atomic_open(&f, out);
 
+	if (rc)
+		return rc;
+	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	if (ends_with(out, ".zst") || ends_with(out, ".tzst"))
 		archive_write_add_filter_zstd(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	if (!rc && archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
-		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+	if (archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
+		rc = tar_error(a, DD_MANIFEST_NAME);
 	if (!rc)
 		rc = add_entry(a, DD_MANIFEST_NAME, m->created, text->len, NULL, text);
 	if (!rc)
@@ -149,7 +162,9 @@ static int write_tar(const char *dir, const struct dd_manifest *m, const struct 
 			       NULL);
 	}
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
-		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+		rc = tar_error(a, "(the end of the archive)");
+	if (rc)
+		rc = dd_error_prefix(rc, "%s", out);
 	archive_write_free(a);
 	if (!rc)
 		rc = dd_atomic_commit(&f);
