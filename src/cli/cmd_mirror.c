@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "bundle/import.h"
+#include "bundle/rebuild.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "store/fsck.h"
 #include "store/trustdb.h"
 
@@ -22,7 +24,7 @@ static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR]
 /* Options every mirror command takes; returns the index of the first operand or -1. */
 struct common {
 	const char *mirror, *keep_layers;
-	bool json, deep, allow_expired, allow_unsigned;
+	bool json, deep, allow_expired, allow_unsigned, rebuild;
 };
 
 static int parse_common(int argc, char **argv, struct common *c, const char *help)
@@ -34,6 +36,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		{ "allow-expired", no_argument, NULL, 'x' },
 		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
 		{ "keep-layers", required_argument, NULL, 'K' },
+		{ "rebuild-index", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -48,6 +51,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		case 'x': c->allow_expired = true; break;
 		case 'u': c->allow_unsigned = true; break;
 		case 'K': c->keep_layers = optarg; break;
+		case 'R': c->rebuild = true; break;
 		case 'h': fputs(help, stdout); return -2;
 		default: return -1;
 		}
@@ -77,26 +81,35 @@ static const char import_help[] =
 	"so it may be a pipe; - reads one from standard input. Every attempt goes to\n"
 	"the audit log.\n";
 
-static json_t *audit_record(const char *path, const struct dd_checked *c, const char *verdict,
-			    const char *reason)
+static json_t *audit_record(const char *attempt, const char *path, const struct dd_checked *c,
+			    const char *verdict, const char *reason)
 {
 	char now[32];
 	json_t *j;
 
 	dd_time_format(dd_time_now(), now);
-	j = json_pack("{s:s, s:s, s:s}", "time", now, "action", "import", "bundle", path);
-	if (c->digest[0])
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", "import", "attempt", attempt,
+		      "bundle", path);
+	if (c && c->digest[0])
 		json_object_set_new(j, "digest", json_string(c->digest));
-	if (c->manifest.channel) {
+	if (c && c->manifest.channel) {
 		json_object_set_new(j, "channel", json_string(c->manifest.channel));
 		json_object_set_new(j, "sequence", json_integer((json_int_t)c->manifest.sequence));
 	}
-	if (c->signer[0])
+	if (c && c->signer[0])
 		json_object_set_new(j, "signer", json_string(c->signer));
 	json_object_set_new(j, "verdict", json_string(verdict));
 	if (reason)
 		json_object_set_new(j, "reason", json_string(reason));
-	if (c->expired)
+	if (c && c->manifest_sig.len && (!strcmp(verdict, "imported") ||
+					 !strcmp(verdict, "started"))) {
+		char sig[65];
+
+		/* which blob is the signature: what an index rebuild needs */
+		dd_sha256_hex(c->manifest_sig.ptr, c->manifest_sig.len, sig);
+		json_object_set_new(j, "signature", json_string(sig));
+	}
+	if (c && c->expired)
 		json_object_set_new(j, "allowed_expired", json_true());
 	return j;
 }
@@ -119,15 +132,24 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false };
 	struct dd_buf stage = DD_BUF_INIT;
 	const char *verdict;
+	char attempt[33];
 	json_t *rec;
 	int rc;
 
+	/* first the attempt, so that a kill at any later point leaves a trace */
+	dd_store_attempt_id(attempt);
+	rec = audit_record(attempt, path, c, "started", NULL);
+	rc = dd_store_audit(s, rec);
+	json_decref(rec);
+	if (rc)
+		rc = dd_error_prefix(rc, "cannot record the attempt in the audit log");
 	io.progress = !o->json && isatty(2);
-	rc = dd_bundle_check_open(t, s, dd_store_path(s, "tmp", &stage), &io, c);
+	if (!rc)
+		rc = dd_bundle_check_open(t, s, dd_store_path(s, "tmp", &stage), &io, c);
 	if (!rc && c->verdict == DD_VERDICT_OK)
 		rc = dd_bundle_commit(s, c);
 	verdict = rc ? "refused" : c->verdict == DD_VERDICT_ALREADY ? "already-imported" : "imported";
-	rec = audit_record(path, c, verdict, rc ? dd_error_detail() : NULL);
+	rec = audit_record(attempt, path, c, verdict, rc ? dd_error_detail() : NULL);
 	if (rc)
 		dd_error_prefix(rc, "%s: refused", path);
 	if (dd_store_audit(s, rec) && !rc)
@@ -210,6 +232,28 @@ static struct queued *order_bundles(char **paths, int n)
 	return q;
 }
 
+/* Imports refused before the mirror could be opened (busy, say) are
+ * recorded too, when the audit log can be written. */
+static void audit_unopened(const char *root, char **paths, int n)
+{
+	char *why = dd_xstrdup(dd_error_detail());
+
+	for (int i = 0; i < n; i++) {
+		char attempt[33];
+		json_t *rec;
+
+		dd_store_attempt_id(attempt);
+		rec = audit_record(attempt, paths[i], NULL, "started", NULL);
+		dd_store_audit_at(root, rec);
+		json_decref(rec);
+		rec = audit_record(attempt, paths[i], NULL, "refused", why);
+		dd_store_audit_at(root, rec);
+		json_decref(rec);
+	}
+	dd_error(DD_E_IO, "%s", why);
+	free(why);
+}
+
 static int mirror_import(int argc, char **argv)
 {
 	struct dd_store *s = NULL;
@@ -225,6 +269,7 @@ static int mirror_import(int argc, char **argv)
 	}
 	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
 	    dd_trustdb_load(s, &t)) {
+		audit_unopened(dd_store_default_root(o.mirror), argv + first, argc - first);
 		dd_cli_error();
 		dd_store_close(s);
 		json_decref(results);
@@ -620,16 +665,51 @@ static void print_list(const char *label, json_t *arr)
 		printf("%s: %s\n", label, json_string_value(v));
 }
 
+/* fsck --rebuild-index: what was restored, what was lost (rebuild.h). */
+static int rebuild_index(const struct common *o)
+{
+	json_t *rep, *v;
+	int rc = dd_bundle_rebuild_index(dd_store_default_root(o->mirror), &rep);
+	size_t i;
+
+	if (rc && rc != DD_E_NOTFOUND) {
+		dd_cli_error();
+		json_decref(rep);
+		return DD_EXIT_FAIL;
+	}
+	if (o->json) {
+		dd_cli_print_json(rep);
+		return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+	}
+	printf("the old index is kept as %s\n", json_string_value(json_object_get(rep, "aside")));
+	printf("restored from the audit log and the blobs: %lld trusted key(s), %zu bundle(s) "
+	       "with their packages, files, dependencies and entitlements\n",
+	       (long long)json_integer_value(json_object_get(rep, "keys")),
+	       json_array_size(json_object_get(rep, "restored")));
+	json_array_foreach(json_object_get(rep, "lost"), i, v)
+		printf("LOST: %s (%s): %s\n", json_string_value(json_object_get(v, "bundle")),
+		       json_string_value(json_object_get(v, "digest")),
+		       json_string_value(json_object_get(v, "reason")));
+	printf("not restored: import times (now the rebuild's; the audit log keeps them), "
+	       "trusted keys' labels, bundles the audit log does not record\n");
+	json_decref(rep);
+	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+}
+
 static int mirror_fsck(int argc, char **argv)
 {
 	struct dd_store *s;
 	struct dd_fsck r;
 	int rc;
 
-	PARSE("usage: drydock mirror fsck [--mirror DIR] [--deep] [--json]\n\n"
+	PARSE("usage: drydock mirror fsck [--mirror DIR] [--deep] [--json] [--rebuild-index]\n\n"
 	      "Check the index and that every blob it names is there with its size;\n"
-	      "--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n");
+	      "--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n"
+	      "--rebuild-index moves a lost or damaged index aside and rebuilds it from\n"
+	      "the blobs and the audit log (trusted keys, bundles, packages, files).\n");
 	(void)first;
+	if (o.rebuild)
+		return rebuild_index(&o);
 	if (open_ro(&o, &s))
 		return DD_EXIT_FAIL;
 	rc = dd_store_fsck(s, o.deep, &r);
@@ -657,7 +737,7 @@ static int mirror_fsck(int argc, char **argv)
 
 static int mirror_gc(int argc, char **argv)
 {
-	struct dd_store *s;
+	struct dd_store *s = NULL;
 	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0;
 	long days = 30;
 

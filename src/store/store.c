@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/rand.h>
 
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "store/identity.h"
 #include "store/schema.h"
 
 const char *dd_store_default_root(const char *option)
@@ -259,12 +261,20 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 			rc = take_lock(s);
 		if (!rc)
 			clear_tmp(s);
+	} else if (!(flags & DD_STORE_ANY_INDEX) && (rc = dd_identity_precheck(s))) {
+		/* an index lost from a mirror with an identity: say so */
 	} else if (stat(dd_store_path(s, "index.db", &path), &st) < 0) {
 		rc = dd_error(DD_E_NOTFOUND, "no mirror at %s: import a bundle or trust a key "
 			      "first (drydock trust add ...), or give --mirror DIR", root);
 	}
+	if (!rc && !(flags & DD_STORE_ANY_INDEX))
+		rc = dd_identity_precheck(s);
 	if (!rc)
 		rc = open_db(s);
+	if (!rc && !(flags & DD_STORE_ANY_INDEX))
+		rc = dd_identity_check(s);
+	if (!rc && s->db)
+		s->changes_seen = sqlite3_total_changes(s->db);
 	dd_buf_release(&path);
 	if (rc) {
 		dd_store_close(s);
@@ -274,10 +284,51 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 	return 0;
 }
 
+int dd_store_reset_index(struct dd_store *s, struct dd_buf *aside)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	struct dd_buf from = DD_BUF_INIT, to = DD_BUF_INIT, path = DD_BUF_INIT;
+	char stamp[32], id[33] = "";
+	int rc = 0;
+
+	if (!s->writable)
+		return dd_error(DD_E_INTERNAL, "resetting an index opened for reading");
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+	dd_time_format(dd_time_now(), stamp);
+	dd_buf_reset(aside);
+	dd_buf_addf(aside, "%s/index.db.lost-%s", s->root, stamp);
+	for (size_t i = 0; i < 3 && !rc; i++) {
+		dd_buf_reset(&from);
+		dd_buf_addf(&from, "%s/index.db%s", s->root, ext[i]);
+		dd_buf_reset(&to);
+		dd_buf_addf(&to, "%s%s", aside->ptr, ext[i]);
+		if (rename(from.ptr, to.ptr) < 0 && errno != ENOENT)
+			rc = dd_error_errno("cannot move %s to %s", from.ptr, to.ptr);
+	}
+	dd_fsync_dir(s->root);
+	if (!rc)
+		rc = open_rw_db(s, dd_store_path(s, "index.db", &path));
+	/* the rebuilt index keeps the mirror's identity, and counts on from
+	 * the mirror's count so that it is not taken for an older index */
+	if (!rc && !dd_read_file(dd_store_path(s, "mirror-id", &path), 64, &from) && from.len >= 32)
+		memcpy(id, from.ptr, 32);
+	if (!rc)
+		rc = dd_identity_restore(s, id);
+	dd_buf_release(&from);
+	dd_buf_release(&to);
+	dd_buf_release(&path);
+	return rc;
+}
+
 void dd_store_close(struct dd_store *s)
 {
 	if (!s)
 		return;
+	if (s->db && s->writable && sqlite3_total_changes(s->db) != s->changes_seen &&
+	    dd_db_begin(s) == 0)
+		dd_db_commit(s); /* count what autocommitted statements changed */
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
@@ -421,17 +472,23 @@ out:
 
 int dd_store_audit(struct dd_store *s, void *json_record)
 {
+	return dd_store_audit_at(s->root, json_record);
+}
+
+int dd_store_audit_at(const char *root, void *json_record)
+{
 	struct dd_buf path = DD_BUF_INIT;
 	char *line = json_dumps(json_record, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int fd, rc = 0;
 
-	fd = open(dd_store_path(s, "audit.log", &path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		  0644);
+	dd_buf_addf(&path, "%s/audit.log", root);
+	fd = open(path.ptr, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = dd_error_errno("%s", path.ptr);
 	} else {
 		size_t len = strlen(line);
 
+		/* one write(2) per line: O_APPEND keeps lines whole without the lock */
 		line[len] = '\n'; /* replaces the NUL; written with its length */
 		if (write(fd, line, len + 1) != (ssize_t)(len + 1) || fsync(fd) < 0)
 			rc = dd_error_errno("%s", path.ptr);
@@ -461,6 +518,20 @@ static const char *db_advice(int code)
 	default:
 		return "";
 	}
+}
+
+void dd_store_attempt_id(char out[33])
+{
+	unsigned char r[16];
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf((char *)r, sizeof(r), "%08lx%07lx", (unsigned long)ts.tv_nsec,
+			 (unsigned long)getpid());
+	}
+	dd_hex(r, sizeof(r), out);
 }
 
 int dd_db_error(struct dd_store *s, const char *what)
@@ -522,7 +593,18 @@ int dd_db_begin(struct dd_store *s)
 
 int dd_db_commit(struct dd_store *s)
 {
-	return dd_db_exec(s, "COMMIT");
+	int rc = dd_identity_count(s);
+
+	if (rc) {
+		dd_db_rollback(s);
+		return rc;
+	}
+	rc = dd_db_exec(s, "COMMIT");
+	if (!rc) {
+		dd_identity_committed(s);
+		s->changes_seen = sqlite3_total_changes(s->db);
+	}
+	return rc;
 }
 
 void dd_db_rollback(struct dd_store *s)

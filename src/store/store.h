@@ -9,6 +9,8 @@
  *   ROOT/keys/apk/         trusted APK RSA public keys
  *   ROOT/keys/provenance/  trusted PEM provenance keys
  *   ROOT/cache/layers/     crust layers builds share (image/build.h)
+ *   ROOT/mirror-id         the mirror's identity, also in the index (identity.h)
+ *   ROOT/index-commits     how many commits the index should have (identity.h)
  *   ROOT/audit.log         append-only, one JSON object per line
  *   ROOT/lock              flock(2): one writer, or many readers
  *
@@ -33,10 +35,14 @@ struct dd_store {
 	bool writable;
 	sqlite3 *db;
 	char *private_dir; /* a reader's copy of index.db and its -wal (store.c) */
+	char id[33];       /* the mirror's identity (identity.h), "" until checked */
+	int64_t commits;   /* the index's commit count */
+	int changes_seen;  /* sqlite3_total_changes() when last counted */
 };
 
 enum {
 	DD_STORE_WRITE = 1,  /* exclusive lock; create the layout if missing */
+	DD_STORE_ANY_INDEX = 2, /* skip the identity check: the index is being rebuilt */
 };
 
 /*
@@ -56,6 +62,13 @@ const char *dd_store_default_root(const char *option);
  */
 int dd_store_open(const char *root, int flags, struct dd_store **out);
 void dd_store_close(struct dd_store *s);
+
+/*
+ * Rebuilding the index: move index.db (and -wal, -shm) aside to aside
+ * (ROOT/index.db.lost-TIME) and start an empty one that keeps the
+ * mirror's identity.  The store must be open for writing.
+ */
+int dd_store_reset_index(struct dd_store *s, struct dd_buf *aside);
 
 /* ROOT/rel in out (reset first); returns out->ptr. */
 const char *dd_store_path(const struct dd_store *s, const char *rel, struct dd_buf *out);
@@ -93,6 +106,12 @@ int dd_file_sha256(const char *path, char hex[65], uint64_t *size);
 
 /* Append one JSON line (a jansson json_t *) to audit.log, fsynced. */
 int dd_store_audit(struct dd_store *s, void *json_record);
+/* The same for the mirror at root, not opened (or not openable: an
+ * import refused because the mirror is busy is recorded too). */
+int dd_store_audit_at(const char *root, void *json_record);
+/* A new attempt id: what links an import's "started" audit record to
+ * its outcome (32 hex digits). */
+void dd_store_attempt_id(char out[33]);
 
 /* SQL helpers: errors name the statement's purpose. */
 int dd_db_exec(struct dd_store *s, const char *sql);
