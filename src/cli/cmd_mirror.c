@@ -738,11 +738,12 @@ static int mirror_fsck(int argc, char **argv)
 static int mirror_gc(int argc, char **argv)
 {
 	struct dd_store *s = NULL;
-	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0;
+	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0, ended = 0;
 	long days = 30;
 
 	PARSE("usage: drydock mirror gc [--mirror DIR] [--keep-layers DAYS] [--json]\n\n"
-	      "Remove blobs the index does not refer to (left by interrupted imports),\n"
+	      "Record killed imports as interrupted in the audit log, remove blobs the\n"
+	      "index does not refer to (left by interrupted imports),\n"
 	      "stale staging files, and crust layers in the layer cache that no build\n"
 	      "has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
 	      "mirror's lock, so it never runs during an import or a build; an\n"
@@ -758,7 +759,7 @@ static int mirror_gc(int argc, char **argv)
 						  "of days", o.keep_layers);
 	}
 	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
-	    dd_store_gc(s, &files, &bytes) ||
+	    dd_store_end_attempts(s, &ended) || dd_store_gc(s, &files, &bytes) ||
 	    dd_store_gc_layers(s, (int64_t)days * 86400, &lfiles, &lbytes)) {
 		dd_cli_error();
 		dd_store_close(s);

@@ -239,6 +239,53 @@ static void check_audit(struct dd_store *s, struct dd_fsck *r)
 	dd_buf_release(&text);
 }
 
+int dd_store_end_attempts(struct dd_store *s, int64_t *n)
+{
+	struct dd_buf path = DD_BUF_INIT, text = DD_BUF_INIT;
+	struct dd_blob rest, line;
+	json_t *open_ = json_object(), *j, *v;
+	const char *k;
+	char now[32];
+	void *tmp;
+	int rc = 0;
+
+	*n = 0;
+	if (access(dd_store_path(s, "audit.log", &path), F_OK) == 0)
+		rc = dd_read_file(path.ptr, UINT64_MAX, &text);
+	rest = dd_buf_blob(&text);
+	while (!rc && rest.len) {
+		const char *attempt, *verdict;
+
+		dd_blob_split(&rest, '\n', &line);
+		j = json_loadb(line.ptr, line.len, 0, NULL);
+		attempt = json_string_value(json_object_get(j, "attempt"));
+		verdict = json_string_value(json_object_get(j, "verdict"));
+		if (attempt && verdict && !strcmp(verdict, "started"))
+			json_object_set(open_, attempt, j);
+		else if (attempt)
+			json_object_del(open_, attempt);
+		json_decref(j);
+	}
+	dd_time_format(dd_time_now(), now);
+	json_object_foreach_safe(open_, tmp, k, v) {
+		json_t *rec = json_deep_copy(v);
+
+		if (rc)
+			break;
+		json_object_set_new(rec, "time", json_string(now));
+		json_object_set_new(rec, "verdict", json_string("interrupted"));
+		json_object_set_new(rec, "reason", json_string("the import was killed before "
+							       "it recorded its outcome"));
+		rc = dd_store_audit(s, rec);
+		json_decref(rec);
+		(*n)++;
+	}
+	json_decref(open_);
+	dd_buf_release(&path);
+	dd_buf_release(&text);
+	return rc;
+}
+
 int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r)
 {
 	struct dd_buf path = DD_BUF_INIT;

@@ -27,6 +27,13 @@ struct dd_fsck {
 int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r);
 void dd_fsck_release(struct dd_fsck *r);
 
+/*
+ * Record the outcome "interrupted" for every import attempt of the audit
+ * log that has none (the caller holds the write lock, so none is still
+ * running); n receives how many.
+ */
+int dd_store_end_attempts(struct dd_store *s, int64_t *n);
+
 /* Remove unreferenced blobs (the caller holds the write lock). */
 int dd_store_gc(struct dd_store *s, int64_t *files, int64_t *bytes);
 
