@@ -123,6 +123,16 @@ static int leave_out(const char *dir, struct dd_create_opts *o, struct dd_manife
 	return 0;
 }
 
+/* libarchive's message for a failed write, with the system's reason
+ * ("Write error" alone does not say the disk is full). */
+static int tar_error(struct archive *a, const char *name)
+{
+	int e = archive_errno(a);
+
+	return dd_error(DD_E_IO, "member '%s': %s%s%s", name, archive_error_string(a),
+			e > 0 ? ": " : "", e > 0 ? strerror(e) : "");
+}
+
 static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_t size,
 		     const char *src, const struct dd_buf *mem)
 {
@@ -139,12 +149,12 @@ static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_
 	archive_entry_set_uname(e, "root");
 	archive_entry_set_gname(e, "root");
 	if (archive_write_header(a, e) != ARCHIVE_OK) {
-		rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+		rc = tar_error(a, name);
 		goto out;
 	}
 	if (mem) {
 		if (archive_write_data(a, mem->ptr, mem->len) < 0)
-			rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+			rc = tar_error(a, name);
 		goto out;
 	}
 	fd = open(src, O_RDONLY | O_CLOEXEC);
@@ -154,7 +164,7 @@ static int add_entry(struct archive *a, const char *name, int64_t mtime, uint64_
 	}
 	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0)
 		if (archive_write_data(a, buf, (size_t)n) < 0)
-			rc = dd_error(DD_E_IO, "%s: %s", name, archive_error_string(a));
+			rc = tar_error(a, name);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -229,16 +239,18 @@ static int write_tar(const char *dir, struct dd_create_opts *o, const struct dd_
 		if (!rc)
 			rc = check_split(o, text, sig);
 		if (!rc && archive_write_open(a, w, NULL, write_part, NULL) != ARCHIVE_OK)
-			rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+			rc = tar_error(a, DD_MANIFEST_NAME);
 	} else {
 		rc = dd_atomic_open(&f, out);
 		if (!rc && archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
-			rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+			rc = tar_error(a, DD_MANIFEST_NAME);
 	}
 	if (!rc)
 		rc = add_all(a, dir, m, text, sig);
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
-		rc = dd_error(DD_E_IO, "%s: %s", out, archive_error_string(a));
+		rc = tar_error(a, "(the end of the archive)");
+	if (rc)
+		rc = dd_error_prefix(rc, "%s", out);
 	archive_write_free(a);
 	if (!rc)
 		rc = w ? dd_parts_writer_finish(w, &o->n_parts) : dd_atomic_commit(&f);

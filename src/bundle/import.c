@@ -580,7 +580,8 @@ static int check_known_packages(struct dd_store *s, struct dd_checked *c)
 
 /* ---- the whole check -------------------------------------------------- */
 
-static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct dd_checked *c)
+/* The manifest and its signature, read and kept; nothing checked yet. */
+static int read_head(struct dd_bundle_src *src, struct dd_checked *c)
 {
 	int rc = expect_entry(src, DD_MANIFEST_NAME, DD_MANIFEST_MAX, &c->manifest_text);
 
@@ -593,8 +594,15 @@ static int read_head(struct dd_bundle_src *src, const struct dd_trust *t, struct
 		return dd_error(DD_E_FORMAT, "the parts say they carry bundle %.16s…, but the "
 				"manifest in the first part is %.16s…: parts of different bundles",
 				dd_bundle_src_part_id(src), c->digest);
-	rc = check_pgp(t, DD_ROLE_BUNDLE, "the bundle manifest", &c->manifest_text,
-		       &c->manifest_sig, c->signer);
+	return 0;
+}
+
+/* The signature before anything else, then the manifest. */
+static int check_head(const struct dd_trust *t, struct dd_checked *c)
+{
+	int rc = check_pgp(t, DD_ROLE_BUNDLE, "the bundle manifest", &c->manifest_text,
+			   &c->manifest_sig, c->signer);
+
 	if (!rc)
 		rc = dd_manifest_parse(dd_buf_blob(&c->manifest_text), &c->manifest);
 	if (!rc)
@@ -637,16 +645,39 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 	return rc;
 }
 
-int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store *s,
-		    const char *stage_dir, const struct dd_import_opts *o, struct dd_checked *c)
+static void close_src(struct dd_checked *c);
+
+int dd_bundle_open(const char *path, struct dd_checked *c, struct dd_manifest *hint)
 {
-	struct dd_bundle_src src;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = dd_bundle_src_open(path, &src);
+	if (hint)
+		memset(hint, 0, sizeof(*hint));
+	c->src = dd_xcalloc(1, sizeof(*c->src));
+	rc = dd_bundle_src_open(path, c->src);
 	if (!rc)
-		rc = read_head(&src, t, c);
+		rc = read_head(c->src, c);
+	if (rc)
+		rc = dd_bundle_src_blame(c->src, rc);
+	if (!rc && hint && dd_manifest_parse(dd_buf_blob(&c->manifest_text), hint)) {
+		dd_manifest_release(hint);
+		memset(hint, 0, sizeof(*hint));
+	}
+	if (rc) {
+		c->open_rc = rc;
+		c->open_detail = dd_xstrdup(dd_error_detail());
+	}
+	return rc;
+}
+
+int dd_bundle_check_open(const struct dd_trust *t, struct dd_store *s, const char *stage_dir,
+			 const struct dd_import_opts *o, struct dd_checked *c)
+{
+	int rc = c->open_rc ? dd_error(c->open_rc, "%s", c->open_detail) : 0;
+
+	if (!rc)
+		rc = check_head(t, c);
 	if (!rc && s)
 		rc = check_sequence(s, c);
 	if (!rc && c->verdict == DD_VERDICT_ALREADY)
@@ -656,7 +687,7 @@ int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store 
 	if (!rc && s)
 		rc = check_space(o->space_dir ? o->space_dir : stage_dir, &c->manifest);
 	if (!rc)
-		rc = read_members(&src, t, stage_dir, o, c);
+		rc = read_members(c->src, t, stage_dir, o, c);
 	if (!rc)
 		rc = check_entitlement(t, s, o, c);
 	if (!rc)
@@ -664,16 +695,33 @@ int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store 
 	if (!rc && s)
 		rc = check_known_packages(s, c);
 out:
-	if (rc)
-		rc = dd_bundle_src_blame(&src, rc);
-	dd_bundle_src_close(&src);
+	if (rc && c->src)
+		rc = dd_bundle_src_blame(c->src, rc);
+	close_src(c);
 	if (rc)
 		c->verdict = DD_VERDICT_REFUSED;
 	return rc;
 }
 
+int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store *s,
+		    const char *stage_dir, const struct dd_import_opts *o, struct dd_checked *c)
+{
+	dd_bundle_open(path, c, NULL);
+	return dd_bundle_check_open(t, s, stage_dir, o, c);
+}
+
+static void close_src(struct dd_checked *c)
+{
+	if (c->src)
+		dd_bundle_src_close(c->src);
+	free(c->src);
+	c->src = NULL;
+}
+
 void dd_checked_release(struct dd_checked *c)
 {
+	close_src(c);
+	free(c->open_detail);
 	for (size_t i = 0; c->members && i < c->manifest.n_members; i++) {
 		dd_staged_discard(&c->members[i].staged);
 		dd_apk_file_release(&c->members[i].apk);

@@ -49,7 +49,12 @@ struct dd_checked_member {
 	bool new_package;        /* not yet in the mirror */
 };
 
+struct dd_bundle_src;
+
 struct dd_checked {
+	struct dd_bundle_src *src; /* open from dd_bundle_open to the end of the check */
+	int open_rc;              /* what dd_bundle_open found, for the check to report */
+	char *open_detail;
 	char digest[65];          /* sha256 of manifest.json */
 	char signer[41];          /* bundle key fingerprint */
 	struct dd_buf manifest_text, manifest_sig;
@@ -65,7 +70,21 @@ struct dd_checked {
 };
 
 /*
- * Check the bundle at path.  s may be NULL (no mirror: `bundle verify`),
+ * Open the bundle at path ("-": a tar on standard input) and read its
+ * manifest and signature, nothing more: a bundle is read once, front to
+ * back, so it may come from a pipe or a FIFO.  hint (may be NULL)
+ * receives the manifest as read, unverified, for putting bundles in
+ * order before any is checked (zeroed when it cannot be parsed).  A
+ * failure is also kept in c: dd_bundle_check_open reports it.
+ */
+int dd_bundle_open(const char *path, struct dd_checked *c, struct dd_manifest *hint);
+
+/* Check the bundle dd_bundle_open opened in c, as dd_bundle_check. */
+int dd_bundle_check_open(const struct dd_trust *t, struct dd_store *s, const char *stage_dir,
+			 const struct dd_import_opts *o, struct dd_checked *c);
+
+/*
+ * Check the bundle at path (dd_bundle_open, dd_bundle_check_open).  s may be NULL (no mirror: `bundle verify`),
  * stage_dir is where members are staged.  Returns 0 with c->verdict OK
  * or ALREADY, or an error whose detail says what was refused and why.
  */

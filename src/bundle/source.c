@@ -146,6 +146,8 @@ static int open_tar(struct dd_bundle_src *s, const char *first_part)
 			return rc;
 		s->parts_buf = dd_xmalloc(PARTS_BUF);
 		r = archive_read_open(s->a, s, NULL, read_parts, NULL);
+	} else if (s->is_stdin) {
+		r = archive_read_open_fd(s->a, 0, 1 << 16);
 	} else {
 		r = archive_read_open_filename(s->a, s->path, 1 << 16);
 	}
@@ -164,6 +166,11 @@ int dd_bundle_src_open(const char *path, struct dd_bundle_src *s)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	if (!strcmp(path, "-")) {
+		s->is_stdin = true;
+		s->path = dd_xstrdup("standard input");
+		return open_tar(s, NULL);
+	}
 	s->path = dd_xstrdup(path);
 	if (stat(path, &st) < 0)
 		return dd_error_errno("%s", path);

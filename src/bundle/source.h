@@ -4,7 +4,9 @@
  * a directory tree on mounted media.  In a directory the manifest and
  * its signature come first, then every other entry sorted by path.  A
  * split bundle (bundle/parts.h: NAME.part-001, or a directory holding
- * the parts) is read as the one tar stream its parts carry.
+ * the parts) is read as the one tar stream its parts carry.  A tar is
+ * opened once and read front to back, so it may be a pipe or a FIFO;
+ * the path "-" reads one from standard input.
  */
 #ifndef DD_BUNDLE_SOURCE_H
 #define DD_BUNDLE_SOURCE_H
@@ -22,6 +24,7 @@ enum dd_src_type {
 struct dd_bundle_src {
 	char *path;
 	bool is_dir;
+	bool is_stdin;          /* path "-": a tar stream on standard input */
 	struct archive *a;      /* tar mode */
 	char **names;           /* directory mode: relative paths */
 	char *types;

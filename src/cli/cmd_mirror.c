@@ -11,12 +11,14 @@
 
 #include "bundle/changes.h"
 #include "bundle/import.h"
+#include "bundle/rebuild.h"
 #include "bundle/repair.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/report.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "core/time.h"
 #include "store/fsck.h"
 #include "store/query.h"
@@ -29,7 +31,7 @@ static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR]
 /* Options every mirror command takes; returns the index of the first operand or -1. */
 struct common {
 	const char *mirror, *keep_layers;
-	bool json, deep, allow_expired, allow_unsigned, dry_run, repair;
+	bool json, deep, allow_expired, allow_unsigned, dry_run, repair, rebuild;
 };
 
 static int parse_common(int argc, char **argv, struct common *c, const char *help)
@@ -43,6 +45,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		{ "keep-layers", required_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "repair", no_argument, NULL, 'R' },
+		{ "rebuild-index", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -59,6 +62,7 @@ static int parse_common(int argc, char **argv, struct common *c, const char *hel
 		case 'K': c->keep_layers = optarg; break;
 		case 'n': c->dry_run = true; break;
 		case 'R': c->repair = true; break;
+		case 'I': c->rebuild = true; break;
 		case 'h': fputs(help, stdout); return -2;
 		default: return -1;
 		}
@@ -89,8 +93,9 @@ static const char import_help[] =
 	"every package must be signed by a trusted apk key (or marked unsigned by the\n"
 	"bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
 	"per channel the sequence must grow. Bundles of one channel are imported in\n"
-	"sequence order, whatever order they are given in. Every attempt goes to the\n"
-	"audit log. The report says what changed: packages new, upgraded (old -> new) or\n"
+	"sequence order, whatever order they are given in. Each bundle is read once,\n"
+	"so it may be a pipe; - reads one from standard input. Every attempt goes to\n"
+	"the audit log. The report says what changed: packages new, upgraded (old -> new) or\n"
 	"already held, the entitlement version, images added or removed, package\n"
 	"versions that became guarded or unguarded, and when the bundle expires.\n"
 	"--dry-run makes every check an import would make, against this mirror, and\n"
@@ -99,7 +104,8 @@ static const char import_help[] =
 	"every blob of it the mirror lacks or holds damaged ('mirror fsck' names the\n"
 	"bundles that can); nothing else changes.\n";
 
-static json_t *audit_record(const char *action, const char *path, const struct dd_checked *c,
+static json_t *audit_record(const char *action, const char *attempt, const char *path,
+			    const struct dd_checked *c,
 			    const char *verdict, const char *reason)
 {
 	char now[32];
@@ -107,18 +113,28 @@ static json_t *audit_record(const char *action, const char *path, const struct d
 
 	dd_time_format(dd_time_now(), now);
 	j = json_pack("{s:s, s:s, s:s}", "time", now, "action", action, "bundle", path);
-	if (c->digest[0])
+	if (attempt)
+		json_object_set_new(j, "attempt", json_string(attempt));
+	if (c && c->digest[0])
 		json_object_set_new(j, "digest", json_string(c->digest));
-	if (c->manifest.channel) {
+	if (c && c->manifest.channel) {
 		json_object_set_new(j, "channel", json_string(c->manifest.channel));
 		json_object_set_new(j, "sequence", json_integer((json_int_t)c->manifest.sequence));
 	}
-	if (c->signer[0])
+	if (c && c->signer[0])
 		json_object_set_new(j, "signer", json_string(c->signer));
 	json_object_set_new(j, "verdict", json_string(verdict));
 	if (reason)
 		json_object_set_new(j, "reason", json_string(reason));
-	if (c->expired)
+	if (c && c->manifest_sig.len && (!strcmp(verdict, "imported") ||
+					 !strcmp(verdict, "started"))) {
+		char sig[65];
+
+		/* which blob is the signature: what an index rebuild needs */
+		dd_sha256_hex(c->manifest_sig.ptr, c->manifest_sig.len, sig);
+		json_object_set_new(j, "signature", json_string(sig));
+	}
+	if (c && c->expired)
 		json_object_set_new(j, "allowed_expired", json_true());
 	return j;
 }
@@ -153,35 +169,43 @@ static void print_outcome(const char *path, const struct common *o, const struct
 	dd_buf_release(&counts);
 }
 
+/* Check and import the bundle opened in c (dd_bundle_open); a dry run
+ * stages in a private folder and commits nothing. */
 static int import_one(struct dd_store *s, const struct dd_trust *t, const char *path,
-		      const struct common *o, json_t *results)
+		      struct dd_checked *c, const struct common *o, json_t *results)
 {
 	struct dd_import_opts io = { o->allow_expired, o->allow_unsigned, false, NULL, false };
 	struct dd_buf stage = DD_BUF_INIT;
 	struct dd_changes ch = { 0 };
-	struct dd_checked c;
+	const char *action = o->dry_run ? "import-dry-run" : "import";
 	const char *verdict;
+	char attempt[33];
 	json_t *rec;
 	int rc = 0;
 
-	memset(&c, 0, sizeof(c));
 	io.progress = !o->json && isatty(2);
 	io.space_dir = s->root;
+	dd_store_attempt_id(attempt);
 	if (o->dry_run) {
 		rc = dry_stage(&stage);
 	} else {
+		/* first the attempt, so that a kill at any later point leaves a trace */
+		rec = audit_record(action, attempt, path, c, "started", NULL);
+		rc = dd_store_audit(s, rec);
+		json_decref(rec);
+		if (rc)
+			rc = dd_error_prefix(rc, "cannot record the attempt in the audit log");
 		dd_store_path(s, "tmp", &stage);
 	}
 	if (!rc)
-		rc = dd_bundle_check(path, t, s, stage.ptr, &io, &c);
-	if (!rc && c.verdict == DD_VERDICT_OK)
-		rc = dd_changes_compute(s, &c, &ch);
-	if (!rc && c.verdict == DD_VERDICT_OK && !o->dry_run)
-		rc = dd_bundle_commit(s, &c);
-	verdict = rc ? "refused" : c.verdict == DD_VERDICT_ALREADY ? "already-imported" :
+		rc = dd_bundle_check_open(t, s, stage.ptr, &io, c);
+	if (!rc && c->verdict == DD_VERDICT_OK)
+		rc = dd_changes_compute(s, c, &ch);
+	if (!rc && c->verdict == DD_VERDICT_OK && !o->dry_run)
+		rc = dd_bundle_commit(s, c);
+	verdict = rc ? "refused" : c->verdict == DD_VERDICT_ALREADY ? "already-imported" :
 	      o->dry_run ? "would-import" : "imported";
-	rec = audit_record(o->dry_run ? "import-dry-run" : "import", path, &c, verdict,
-			   rc ? dd_error_detail() : NULL);
+	rec = audit_record(action, attempt, path, c, verdict, rc ? dd_error_detail() : NULL);
 	if (rc)
 		dd_error_prefix(rc, "%s: refused", path);
 	if (dd_store_audit(s, rec) && !rc)
@@ -193,39 +217,41 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	} else if (o->json) {
 		json_object_set_new(rec, "packages", json_integer((json_int_t)ch.n_pkgs));
 		json_object_set_new(rec, "new_packages", json_integer((json_int_t)ch.n_new));
-		json_object_set_new(rec, "bytes", json_integer((json_int_t)c.bytes));
-		if (c.verdict == DD_VERDICT_OK)
+		json_object_set_new(rec, "bytes", json_integer((json_int_t)c->bytes));
+		if (c->verdict == DD_VERDICT_OK)
 			json_object_set_new(rec, "changes", dd_cli_changes_json(&ch));
 		json_array_append_new(results, json_incref(rec));
 	} else {
-		print_outcome(path, o, &c, &ch);
+		print_outcome(path, o, c, &ch);
 	}
 	json_decref(rec);
 	dd_changes_release(&ch);
-	dd_checked_release(&c);
+	dd_checked_release(c);
 	if (o->dry_run && stage.len)
 		dd_remove_tree(stage.ptr);
 	dd_buf_release(&stage);
 	return rc;
 }
 
+/* Check the bundle opened in c in full and put back what the mirror lacks of it. */
 static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *path,
-		      const struct common *o, json_t *results)
+		      struct dd_checked *c, const struct common *o, json_t *results)
 {
 	struct dd_import_opts io = { true, true, false, s->root, true };
 	struct dd_buf stage = DD_BUF_INIT;
 	struct dd_strs restored = { 0 };
-	struct dd_checked c;
+	char attempt[33];
 	json_t *rec, *list = json_array();
 	int rc;
 
 	io.progress = !o->json && isatty(2);
-	rc = dd_bundle_check(path, t, NULL, dd_store_path(s, "tmp", &stage), &io, &c);
+	dd_store_attempt_id(attempt);
+	rc = dd_bundle_check_open(t, NULL, dd_store_path(s, "tmp", &stage), &io, c);
 	if (!rc)
-		rc = dd_bundle_repair(s, &c, &restored);
+		rc = dd_bundle_repair(s, c, &restored);
 	for (size_t i = 0; i < restored.n; i++)
 		json_array_append_new(list, json_string(restored.v[i]));
-	rec = audit_record("repair", path, &c, rc ? "refused" : "repaired",
+	rec = audit_record("repair", attempt, path, c, rc ? "refused" : "repaired",
 			   rc ? dd_error_detail() : NULL);
 	json_object_set_new(rec, "restored", list);
 	if (rc)
@@ -244,13 +270,14 @@ static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *
 			printf("%s: restored %s\n", path, restored.v[i]);
 	json_decref(rec);
 	dd_strs_release(&restored);
-	dd_checked_release(&c);
+	dd_checked_release(c);
 	dd_buf_release(&stage);
 	return rc;
 }
 
 struct queued {
 	const char *path;
+	struct dd_checked c; /* opened, its manifest read */
 	bool known;         /* its manifest could be read */
 	char *channel;
 	uint64_t sequence;
@@ -274,7 +301,9 @@ static int cmp_queued(const void *a, const void *b)
 
 /*
  * Bundles of one channel go in sequence order whatever order they were
- * given in (a shell glob puts bundle-10 before bundle-9).  A bundle
+ * given in (a shell glob puts bundle-10 before bundle-9).  Each is opened
+ * once and only its manifest read before the ordering; the import goes
+ * on from there, so a bundle is read once even from a pipe.  A bundle
  * whose manifest cannot be read keeps its turn after the others, to be
  * refused with the full checks.
  */
@@ -284,11 +313,10 @@ static struct queued *order_bundles(char **paths, int n)
 
 	for (int i = 0; i < n; i++) {
 		struct dd_manifest m;
-		char digest[65];
 
 		q[i].path = paths[i];
 		q[i].pos = i;
-		if (dd_bundle_peek(paths[i], &m, digest) == 0) {
+		if (dd_bundle_open(paths[i], &q[i].c, &m) == 0 && m.channel) {
 			q[i].known = true;
 			q[i].channel = dd_xstrdup(m.channel);
 			q[i].sequence = m.sequence;
@@ -298,6 +326,28 @@ static struct queued *order_bundles(char **paths, int n)
 	qsort(q, (size_t)n, sizeof(*q), cmp_queued);
 	dd_error_clear();
 	return q;
+}
+
+/* Imports refused before the mirror could be opened (busy, say) are
+ * recorded too, when the audit log can be written. */
+static void audit_unopened(const char *root, char **paths, int n)
+{
+	char *why = dd_xstrdup(dd_error_detail());
+
+	for (int i = 0; i < n; i++) {
+		char attempt[33];
+		json_t *rec;
+
+		dd_store_attempt_id(attempt);
+		rec = audit_record("import", attempt, paths[i], NULL, "started", NULL);
+		dd_store_audit_at(root, rec);
+		json_decref(rec);
+		rec = audit_record("import", attempt, paths[i], NULL, "refused", why);
+		dd_store_audit_at(root, rec);
+		json_decref(rec);
+	}
+	dd_error(DD_E_IO, "%s", why);
+	free(why);
 }
 
 static int mirror_import(int argc, char **argv)
@@ -319,6 +369,7 @@ static int mirror_import(int argc, char **argv)
 	}
 	if (dd_store_open(dd_store_default_root(o.mirror), o.dry_run ? 0 : DD_STORE_WRITE, &s) ||
 	    dd_trustdb_load(s, &t)) {
+		audit_unopened(dd_store_default_root(o.mirror), argv + first, argc - first);
 		dd_cli_error();
 		dd_store_close(s);
 		json_decref(results);
@@ -326,7 +377,7 @@ static int mirror_import(int argc, char **argv)
 	}
 	q = order_bundles(argv + first, argc - first);
 	for (int i = 0; i < argc - first; i++) {
-		if ((o.repair ? repair_one : import_one)(s, &t, q[i].path, &o, results))
+		if ((o.repair ? repair_one : import_one)(s, &t, q[i].path, &q[i].c, &o, results))
 			ret = DD_EXIT_FAIL;
 		free(q[i].channel);
 	}
@@ -691,16 +742,51 @@ static void print_list(const char *label, json_t *arr)
 		printf("%s: %s\n", label, json_string_value(v));
 }
 
+/* fsck --rebuild-index: what was restored, what was lost (rebuild.h). */
+static int rebuild_index(const struct common *o)
+{
+	json_t *rep, *v;
+	int rc = dd_bundle_rebuild_index(dd_store_default_root(o->mirror), &rep);
+	size_t i;
+
+	if (rc && rc != DD_E_NOTFOUND) {
+		dd_cli_error();
+		json_decref(rep);
+		return DD_EXIT_FAIL;
+	}
+	if (o->json) {
+		dd_cli_print_json(rep);
+		return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+	}
+	printf("the old index is kept as %s\n", json_string_value(json_object_get(rep, "aside")));
+	printf("restored from the audit log and the blobs: %lld trusted key(s), %zu bundle(s) "
+	       "with their packages, files, dependencies and entitlements\n",
+	       (long long)json_integer_value(json_object_get(rep, "keys")),
+	       json_array_size(json_object_get(rep, "restored")));
+	json_array_foreach(json_object_get(rep, "lost"), i, v)
+		printf("LOST: %s (%s): %s\n", json_string_value(json_object_get(v, "bundle")),
+		       json_string_value(json_object_get(v, "digest")),
+		       json_string_value(json_object_get(v, "reason")));
+	printf("not restored: import times (now the rebuild's; the audit log keeps them), "
+	       "trusted keys' labels, bundles the audit log does not record\n");
+	json_decref(rep);
+	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+}
+
 static int mirror_fsck(int argc, char **argv)
 {
 	struct dd_store *s;
 	struct dd_fsck r;
 	int rc;
 
-	PARSE("usage: drydock mirror fsck [--mirror DIR] [--deep] [--json]\n\n"
+	PARSE("usage: drydock mirror fsck [--mirror DIR] [--deep] [--json] [--rebuild-index]\n\n"
 	      "Check the index and that every blob it names is there with its size;\n"
-	      "--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n");
+	      "--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n"
+	      "--rebuild-index moves a lost or damaged index aside and rebuilds it from\n"
+	      "the blobs and the audit log (trusted keys, bundles, packages, files).\n");
 	(void)first;
+	if (o.rebuild)
+		return rebuild_index(&o);
 	if (open_ro(&o, &s))
 		return DD_EXIT_FAIL;
 	rc = dd_store_fsck(s, o.deep, &r);
@@ -728,12 +814,13 @@ static int mirror_fsck(int argc, char **argv)
 
 static int mirror_gc(int argc, char **argv)
 {
-	struct dd_store *s;
-	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0;
+	struct dd_store *s = NULL;
+	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0, ended = 0;
 	long days = 30;
 
 	PARSE("usage: drydock mirror gc [--mirror DIR] [--keep-layers DAYS] [--json]\n\n"
-	      "Remove blobs the index does not refer to (left by interrupted imports),\n"
+	      "Record killed imports as interrupted in the audit log, remove blobs the\n"
+	      "index does not refer to (left by interrupted imports),\n"
 	      "stale staging files, and crust layers in the layer cache that no build\n"
 	      "has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
 	      "mirror's lock, so it never runs during an import or a build; an\n"
@@ -749,7 +836,7 @@ static int mirror_gc(int argc, char **argv)
 						  "of days", o.keep_layers);
 	}
 	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
-	    dd_store_gc(s, &files, &bytes) ||
+	    dd_store_end_attempts(s, &ended) || dd_store_gc(s, &files, &bytes) ||
 	    dd_store_gc_layers(s, (int64_t)days * 86400, &lfiles, &lbytes)) {
 		dd_cli_error();
 		dd_store_close(s);

@@ -12,6 +12,20 @@
 
 #include "core/error.h"
 
+const char *dd_fd_name(int fd, char *buf, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, size - 1);
+	if (n <= 0)
+		snprintf(buf, size, "file descriptor %d", fd);
+	else
+		buf[n] = 0;
+	return buf;
+}
+
 int dd_atomic_open(struct dd_atomic *a, const char *path)
 {
 	struct dd_buf tmp = DD_BUF_INIT;
@@ -117,6 +131,8 @@ static int write_all(int fd, const void *data, size_t len)
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -1;
 		p += n;

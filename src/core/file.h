@@ -18,6 +18,13 @@ struct dd_atomic {
 	int fd;
 };
 
+/*
+ * The name of the file open on fd (from /proc/self/fd), in buf, for
+ * errors that must name the file a write failed on; "file descriptor N"
+ * when the name cannot be found.  Returns buf.
+ */
+const char *dd_fd_name(int fd, char *buf, size_t size);
+
 /* Create a temporary file next to path (mode 0644 less umask). */
 int dd_atomic_open(struct dd_atomic *a, const char *path);
 /* fsync, rename into place, fsync the directory; closes the file. */

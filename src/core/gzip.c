@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/file.h"
 
 void dd_gz_init(struct dd_gz *gz, int fd)
 {
@@ -31,8 +32,11 @@ static ssize_t fill(struct dd_gz *gz)
 	do
 		n = read(gz->fd, gz->in, sizeof(gz->in));
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return dd_error_errno("read");
+	if (n < 0) {
+		char name[4096];
+
+		return dd_error_errno("%s", dd_fd_name(gz->fd, name, sizeof(name)));
+	}
 	gz->st.next_in = gz->in;
 	gz->st.avail_in = (uint32_t)n;
 	return n;
@@ -160,8 +164,11 @@ int dd_write_fd(void *fdp, const void *data, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return dd_error_errno("write");
+		if (n < 0) {
+			char name[4096];
+
+			return dd_error_errno("%s", dd_fd_name(fd, name, sizeof(name)));
+		}
 		p += n;
 		len -= (size_t)n;
 	}

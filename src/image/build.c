@@ -46,6 +46,7 @@ struct build {
 	char *dir;          /* the run folder being written (.tmp-) */
 	char *blobs;        /* dir/image/blobs/sha256 */
 	FILE *log;
+	int log_errno;        /* the first failed write to build.log, or 0 */
 	int threads;
 	int64_t deadline;   /* monotonic ms */
 	json_t *result, *warnings, *archs;
@@ -96,7 +97,8 @@ static void logf_(struct build *b, const char *fmt, ...)
 	vfprintf(b->log, fmt, ap);
 	va_end(ap);
 	fputc('\n', b->log);
-	fflush(b->log);
+	if ((fflush(b->log) || ferror(b->log)) && !b->log_errno)
+		b->log_errno = errno ? errno : EIO;
 }
 
 static void warn(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -199,6 +201,17 @@ out:
 	return ok;
 }
 
+/* Can this process write the layer cache (or create it)?  errno says
+ * why not: EROFS on a read-only mount, EACCES for another user's copy. */
+static bool mirror_writable(const char *root, const char *cache)
+{
+	if (access(cache, W_OK) == 0)
+		return true;
+	if (errno == ENOENT)
+		return access(root, W_OK) == 0;
+	return false;
+}
+
 static void cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
 		      size_t n_pkgs)
 {
@@ -207,6 +220,11 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 	int rc;
 
 	dd_buf_addf(&dir, "%s/cache/layers", b->store->root);
+	if (!mirror_writable(b->store->root, dir.ptr)) {
+		logf_(b, "note: the mirror %s is read-only for this build (%s): the crust layer "
+		      "is not kept in its layer cache", b->store->root, strerror(errno));
+		goto out;
+	}
 	rc = dd_mkdirs(dir.ptr, 0755);
 	dd_buf_addf(&src, "%s/%s", b->blobs, d->digest + 7);
 	cache_path(b, key, ".layer", &dst);
@@ -230,6 +248,7 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 		     "build will make it again", dd_error_detail());
 	else
 		logf_(b, "crust layer kept in the layer cache as %s", key);
+out:
 	dd_buf_release(&dir);
 	dd_buf_release(&src);
 	dd_buf_release(&dst);
@@ -1233,6 +1252,38 @@ static int write_result(const char *dir, json_t *result)
 	return dd_write_json(dir, "result.json", result, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 }
 
+/*
+ * Keep a failed run's log and result.json under the name fin, and set
+ * the detail to err.  When they cannot be kept (a full disk), fin is
+ * emptied, so that nothing names a folder that does not exist, and the
+ * detail says why and which log was attempted.
+ */
+static void keep_failed(struct build *b, const char *tmp, struct dd_buf *fin,
+			const struct dd_buf *logp, const char *err)
+{
+	char *why = NULL;
+	int rc = 0;
+
+	if (b->log && fclose(b->log) && !b->log_errno)
+		b->log_errno = errno ? errno : EIO;
+	b->log = NULL;
+	rc = write_result(tmp, b->result);
+	if (!rc && rename(tmp, fin->ptr))
+		rc = dd_error_errno("cannot rename %s to %s", tmp, fin->ptr);
+	if (rc) {
+		why = dd_xstrdup(dd_error_detail());
+		dd_error(rc, "%s; the run's log could not be kept (%s): what was written "
+			 "of it is in %s until the next build of this job", err, why, logp->ptr);
+		dd_buf_reset(fin);
+	} else if (b->log_errno) {
+		dd_error(DD_E_IO, "%s; the log %s/build.log is incomplete: %s", err, fin->ptr,
+			 strerror(b->log_errno));
+	} else {
+		dd_error(DD_E_IO, "%s", err);
+	}
+	free(why);
+}
+
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir)
 {
 	struct build b = { .o = o };
@@ -1338,26 +1389,36 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 		}
 		dd_buf_release(&junk);
 		dd_buf_addf(&fin, "%s/%s-failed", jobdir.ptr, id);
-		if (!write_result(tmp.ptr, b.result))
-			rename(tmp.ptr, fin.ptr);
+		keep_failed(&b, tmp.ptr, &fin, &logp, err);
 		dd_fsync_dir(jobdir.ptr);
-		dd_error(rc, "%s", err);
 		free(err);
 	} else {
 		logf_(&b, "run %s succeeded in %.3f s: %s %s", id,
 		      (double)(mono_ms() - t0) / 1000.0, b.job.tag,
 		      json_string_value(json_object_get(b.result, "digest")));
 		dd_buf_addf(&fin, "%s/%s", jobdir.ptr, id);
-		fclose(b.log);
+		if ((fclose(b.log) || b.log_errno) && !rc)
+			rc = dd_error(DD_E_IO, "%s: %s", logp.ptr,
+				      strerror(b.log_errno ? b.log_errno : errno));
 		b.log = NULL;
 		dd_crash_point("before-publish");
-		rc = write_result(tmp.ptr, b.result);
+		if (!rc)
+			rc = write_result(tmp.ptr, b.result);
 		if (!rc && rename(tmp.ptr, fin.ptr))
-			rc = dd_error_errno("%s", fin.ptr);
+			rc = dd_error_errno("cannot rename %s to %s", tmp.ptr, fin.ptr);
+		if (rc) {
+			/* the run stays under its temporary name: say where its log is */
+			char *why = dd_xstrdup(dd_error_detail());
+
+			dd_error(rc, "the run was not kept: %s; its files and log are in %s "
+				 "until the next build of this job", why, tmp.ptr);
+			free(why);
+			dd_buf_reset(&fin);
+		}
 		if (!rc)
 			rc = point_latest(jobdir.ptr, id);
 	}
-	*run_dir = dd_buf_detach(&fin, NULL);
+	*run_dir = fin.len ? dd_buf_detach(&fin, NULL) : NULL;
 early:
 	if (rc && !b.log)
 		json_object_set_new(b.result, "status", json_string("failed"));

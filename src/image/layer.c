@@ -27,9 +27,9 @@ static int compressed_out(void *ctx, const void *data, size_t len)
 
 	EVP_DigestUpdate(w->dmd, data, len);
 	w->size += len;
-	rc = dd_write_fd(&w->fd, data, len);
+	rc = dd_write_fd(&w->fd, data, len); /* names the file on failure */
 	if (rc)
-		return dd_error_prefix(rc, "%s", w->tmp);
+		return rc;
 	if (w->check)
 		rc = w->check(w->check_ctx);
 	return rc;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/hash.h"
+#include "core/time.h"
 #include "store/schema.h"
 
 static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -183,14 +185,162 @@ static void check_dir(struct dd_store *s, struct dd_fsck *r, const char *rel, bo
 			step_failed(r, found);
 			break;
 		}
-		if (!found)
+		if (found)
+			continue;
+		if (r->interrupted)
 			add(r->notes, "blob %s is not referenced (left by an interrupted import; "
 			    "'mirror gc' removes it)", de->d_name);
+		else
+			add(r->problems, "blob %s is named by no index row, and no interrupted "
+			    "import explains it: the index may have lost rows; restore index.db "
+			    "from a backup or run 'drydock mirror fsck --rebuild-index' ('mirror "
+			    "gc' would delete it)", de->d_name);
 	}
 	if (d)
 		closedir(d);
 	sqlite3_finalize(st);
 	dd_buf_release(&path);
+}
+
+static bool bundle_in_index(struct dd_store *s, const char *digest)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (dd_db_prepare(s, "SELECT 1 FROM bundles WHERE digest = ?", &st))
+		return false;
+	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
+	found = dd_db_step(s, st, "look up a bundle") > 0;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* One import attempt of the audit log: its "started" record, its outcome. */
+static void check_attempt(struct dd_store *s, struct dd_fsck *r, json_t *started,
+			  json_t *outcome)
+{
+	const char *digest = json_string_value(json_object_get(started, "digest"));
+	const char *bundle = json_string_value(json_object_get(started, "bundle"));
+	const char *when = json_string_value(json_object_get(started, "time"));
+	const char *verdict = json_string_value(json_object_get(outcome, "verdict"));
+
+	if (!outcome) {
+		if (digest && bundle_in_index(s, digest))
+			add(r->notes, "audit: the import of %s started %s has no outcome: it was "
+			    "interrupted after its commit; bundle %.16s… is in the index", bundle,
+			    when, digest);
+		else
+			add(r->notes, "audit: the import of %s started %s has no outcome: it was "
+			    "interrupted before its commit; nothing of it is in the index (run it "
+			    "again)", bundle, when);
+		r->interrupted++;
+	} else if (verdict && !strcmp(verdict, "imported") && digest &&
+		   !bundle_in_index(s, digest)) {
+		add(r->problems, "audit: bundle %s (%.16s…) was imported %s but is not in the "
+		    "index: the index lost it; restore index.db from a backup or run 'drydock "
+		    "mirror fsck --rebuild-index'", bundle, digest,
+		    json_string_value(json_object_get(outcome, "time")));
+	}
+	if (verdict && strcmp(verdict, "imported") && strcmp(verdict, "already-imported"))
+		r->interrupted++; /* a refusal after the blobs moved may leave some */
+}
+
+/*
+ * The audit log against the index: every import attempt has a "started"
+ * record and an outcome with the same attempt id (older logs have only
+ * outcomes).  An attempt without an outcome was interrupted: a note.  A
+ * bundle the log says was imported and the index does not have: the
+ * index lost it.
+ */
+static void check_audit(struct dd_store *s, struct dd_fsck *r)
+{
+	struct dd_buf path = DD_BUF_INIT, text = DD_BUF_INIT;
+	struct dd_blob rest, line;
+	json_t *open_ = json_object(), *j, *v;
+	const char *k;
+	void *tmp;
+
+	if (access(dd_store_path(s, "audit.log", &path), F_OK) == 0 &&
+	    dd_read_file(path.ptr, UINT64_MAX, &text))
+		add(r->problems, "audit: %s", dd_error_detail());
+	rest = dd_buf_blob(&text);
+	while (rest.len) {
+		const char *attempt, *verdict;
+
+		dd_blob_split(&rest, '\n', &line);
+		j = json_loadb(line.ptr, line.len, 0, NULL);
+		attempt = json_string_value(json_object_get(j, "attempt"));
+		verdict = json_string_value(json_object_get(j, "verdict"));
+		if (!j || !verdict || strcmp(json_string_value(json_object_get(j, "action")) ?
+					     json_string_value(json_object_get(j, "action")) : "",
+					     "import")) {
+			json_decref(j);
+			continue;
+		}
+		if (attempt && !strcmp(verdict, "started")) {
+			json_object_set_new(open_, attempt, j);
+			continue;
+		}
+		if (attempt && json_object_get(open_, attempt)) {
+			check_attempt(s, r, json_object_get(open_, attempt), j);
+			json_object_del(open_, attempt);
+		} else {
+			check_attempt(s, r, j, j);
+		}
+		json_decref(j);
+	}
+	json_object_foreach_safe(open_, tmp, k, v)
+		check_attempt(s, r, v, NULL);
+	json_decref(open_);
+	dd_buf_release(&path);
+	dd_buf_release(&text);
+}
+
+int dd_store_end_attempts(struct dd_store *s, int64_t *n)
+{
+	struct dd_buf path = DD_BUF_INIT, text = DD_BUF_INIT;
+	struct dd_blob rest, line;
+	json_t *open_ = json_object(), *j, *v;
+	const char *k;
+	char now[32];
+	void *tmp;
+	int rc = 0;
+
+	*n = 0;
+	if (access(dd_store_path(s, "audit.log", &path), F_OK) == 0)
+		rc = dd_read_file(path.ptr, UINT64_MAX, &text);
+	rest = dd_buf_blob(&text);
+	while (!rc && rest.len) {
+		const char *attempt, *verdict;
+
+		dd_blob_split(&rest, '\n', &line);
+		j = json_loadb(line.ptr, line.len, 0, NULL);
+		attempt = json_string_value(json_object_get(j, "attempt"));
+		verdict = json_string_value(json_object_get(j, "verdict"));
+		if (attempt && verdict && !strcmp(verdict, "started"))
+			json_object_set(open_, attempt, j);
+		else if (attempt)
+			json_object_del(open_, attempt);
+		json_decref(j);
+	}
+	dd_time_format(dd_time_now(), now);
+	json_object_foreach_safe(open_, tmp, k, v) {
+		json_t *rec = json_deep_copy(v);
+
+		if (rc)
+			break;
+		json_object_set_new(rec, "time", json_string(now));
+		json_object_set_new(rec, "verdict", json_string("interrupted"));
+		json_object_set_new(rec, "reason", json_string("the import was killed before "
+							       "it recorded its outcome"));
+		rc = dd_store_audit(s, rec);
+		json_decref(rec);
+		(*n)++;
+	}
+	json_decref(open_);
+	dd_buf_release(&path);
+	dd_buf_release(&text);
+	return rc;
 }
 
 int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r)
@@ -219,6 +369,7 @@ int dd_store_fsck(struct dd_store *s, bool deep, struct dd_fsck *r)
 	}
 	step_failed(r, rc);
 	sqlite3_finalize(st);
+	check_audit(s, r);
 	check_dir(s, r, "blobs/sha256", true);
 	check_dir(s, r, "tmp", false);
 	dd_buf_release(&path);

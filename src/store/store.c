@@ -1,3 +1,4 @@
+#include "core/time.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -12,10 +13,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/rand.h>
 
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "store/identity.h"
 #include "store/schema.h"
 
 const char *dd_store_default_root(const char *option)
@@ -139,21 +142,142 @@ static int create_layout(struct dd_store *s)
 	return rc;
 }
 
-static int open_db(struct dd_store *s)
+static int open_rw_db(struct dd_store *s, const char *path)
 {
-	struct dd_buf path = DD_BUF_INIT;
-	int flags = SQLITE_OPEN_READWRITE | (s->writable ? SQLITE_OPEN_CREATE : 0);
 	int rc;
 
-	rc = sqlite3_open_v2(dd_store_path(s, "index.db", &path), &s->db, flags, NULL);
-	dd_buf_release(&path);
-	if (rc != SQLITE_OK)
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
 		return dd_db_error(s, "open the index");
 	sqlite3_busy_timeout(s->db, 10000);
 	rc = dd_db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 			   "PRAGMA foreign_keys=ON;");
-	if (!rc && s->writable)
+	if (!rc)
 		rc = dd_schema_apply(s);
+	return rc;
+}
+
+/* "file:" URI of path with immutable=1: '%', '?' and '#' escaped. */
+static void immutable_uri(const char *path, struct dd_buf *out)
+{
+	dd_buf_adds(out, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			dd_buf_addf(out, "%%%02X", (unsigned char)*p);
+		else
+			dd_buf_add(out, p, 1);
+	}
+	dd_buf_adds(out, "?immutable=1");
+}
+
+static int probe(sqlite3 *db)
+{
+	return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+}
+
+/*
+ * The index and its -wal copied into a private directory and opened
+ * there, so that SQLite can rebuild the -shm it needs to read the WAL's
+ * commits.  Removed by dd_store_close.
+ */
+static int open_private_copy(struct dd_store *s, const char *path, const char *wal)
+{
+	struct dd_buf dir = DD_BUF_INIT, copy = DD_BUF_INIT;
+	const char *tmp = getenv("TMPDIR");
+	int rc;
+
+	dd_buf_addf(&dir, "%s/drydock-index.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!mkdtemp(dir.ptr)) {
+		rc = dd_error_errno("mirror index %s: its commits in %s need a writable copy, "
+				    "and %s cannot be created", path, wal, dir.ptr);
+		goto out;
+	}
+	s->private_dir = dd_xstrdup(dir.ptr);
+	dd_buf_addf(&copy, "%s/index.db-wal", dir.ptr);
+	rc = dd_copy_file(wal, copy.ptr);
+	copy.ptr[copy.len - 4] = 0;
+	if (!rc)
+		rc = dd_copy_file(path, copy.ptr);
+	if (rc) {
+		rc = dd_error_prefix(rc, "mirror index %s: copying it with its WAL to read it",
+				     path);
+		goto out;
+	}
+	if (sqlite3_open_v2(copy.ptr, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    probe(s->db) != SQLITE_OK)
+		rc = dd_db_error(s, "open a copy of the index");
+out:
+	dd_buf_release(&dir);
+	dd_buf_release(&copy);
+	return rc;
+}
+
+/* Whether this process may write index.db and create files beside it. */
+static bool can_write(const struct dd_store *s, const char *path)
+{
+	return access(path, W_OK) == 0 && access(s->root, W_OK) == 0;
+}
+
+/*
+ * A reader never changes the index: no schema, no journal mode, no
+ * transaction.  On a mirror it may write, it opens the index as any
+ * SQLite client does, so that the last connection to close folds the
+ * WAL into index.db and removes -wal and -shm, as a writer does.
+ * Otherwise it opens the index read-only, so it never writes it,
+ * never checkpoints the WAL and never changes the schema: auditors and
+ * batch shards read copies they cannot (or must not) write.  SQLite
+ * reads a read-only WAL database when its -shm file exists or can be
+ * created (sqlite.org/wal.html, "Read-Only Databases").  On a read-only
+ * mount, or in a directory the reader cannot write, neither holds once
+ * the last writer has closed cleanly, removing -wal and -shm: then
+ * everything is in index.db and nothing can change it, which is what
+ * immutable=1 tells SQLite (no -shm, no locks).  A writer killed after
+ * a commit leaves a -wal: with its -shm the plain read-only open reads
+ * it; without, a private copy of the two files is read instead.
+ */
+static int open_reader_db(struct dd_store *s, const char *path)
+{
+	struct dd_buf wal = DD_BUF_INIT, uri = DD_BUF_INIT;
+	struct stat st;
+	int rc = 0, code;
+
+	if (sqlite3_open_v2(path, &s->db, can_write(s, path) ? SQLITE_OPEN_READWRITE :
+			    SQLITE_OPEN_READONLY, NULL) == SQLITE_OK && probe(s->db) == SQLITE_OK)
+		goto out;
+	code = sqlite3_errcode(s->db) & 0xff;
+	if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) {
+		rc = dd_db_error(s, "open the index read-only");
+		goto out;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+	dd_buf_addf(&wal, "%s-wal", path);
+	if (stat(wal.ptr, &st) == 0 && st.st_size > 0) {
+		rc = open_private_copy(s, path, wal.ptr);
+		goto out;
+	}
+	immutable_uri(path, &uri);
+	if (sqlite3_open_v2(uri.ptr, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK || probe(s->db) != SQLITE_OK)
+		rc = dd_db_error(s, "open the index read-only");
+out:
+	if (!rc) {
+		sqlite3_busy_timeout(s->db, 10000);
+		rc = dd_db_exec(s, "PRAGMA foreign_keys=ON;");
+	}
+	dd_buf_release(&wal);
+	dd_buf_release(&uri);
+	return rc;
+}
+
+static int open_db(struct dd_store *s)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	int rc;
+
+	dd_store_path(s, "index.db", &path);
+	rc = s->writable ? open_rw_db(s, path.ptr) : open_reader_db(s, path.ptr);
+	dd_buf_release(&path);
 	return rc;
 }
 
@@ -173,14 +297,22 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 			rc = take_lock(s);
 		if (!rc)
 			clear_tmp(s);
+	} else if (!(flags & DD_STORE_ANY_INDEX) && (rc = dd_identity_precheck(s))) {
+		/* an index lost from a mirror with an identity: say so */
 	} else if (stat(dd_store_path(s, "index.db", &path), &st) < 0) {
 		rc = dd_error(DD_E_NOTFOUND, "no mirror at %s: import a bundle or trust a key "
 			      "first (drydock trust add ...), or give --mirror DIR", root);
 	} else {
 		take_shared_lock(s);
 	}
+	if (!rc && !(flags & DD_STORE_ANY_INDEX))
+		rc = dd_identity_precheck(s);
 	if (!rc)
 		rc = open_db(s);
+	if (!rc && !(flags & DD_STORE_ANY_INDEX))
+		rc = dd_identity_check(s);
+	if (!rc && s->db)
+		s->changes_seen = sqlite3_total_changes(s->db);
 	dd_buf_release(&path);
 	if (rc) {
 		dd_store_close(s);
@@ -190,14 +322,58 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 	return 0;
 }
 
+int dd_store_reset_index(struct dd_store *s, struct dd_buf *aside)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	struct dd_buf from = DD_BUF_INIT, to = DD_BUF_INIT, path = DD_BUF_INIT;
+	char stamp[32], id[33] = "";
+	int rc = 0;
+
+	if (!s->writable)
+		return dd_error(DD_E_INTERNAL, "resetting an index opened for reading");
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+	dd_time_format(dd_time_now(), stamp);
+	dd_buf_reset(aside);
+	dd_buf_addf(aside, "%s/index.db.lost-%s", s->root, stamp);
+	for (size_t i = 0; i < 3 && !rc; i++) {
+		dd_buf_reset(&from);
+		dd_buf_addf(&from, "%s/index.db%s", s->root, ext[i]);
+		dd_buf_reset(&to);
+		dd_buf_addf(&to, "%s%s", aside->ptr, ext[i]);
+		if (rename(from.ptr, to.ptr) < 0 && errno != ENOENT)
+			rc = dd_error_errno("cannot move %s to %s", from.ptr, to.ptr);
+	}
+	dd_fsync_dir(s->root);
+	if (!rc)
+		rc = open_rw_db(s, dd_store_path(s, "index.db", &path));
+	/* the rebuilt index keeps the mirror's identity, and counts on from
+	 * the mirror's count so that it is not taken for an older index */
+	if (!rc && !dd_read_file(dd_store_path(s, "mirror-id", &path), 64, &from) && from.len >= 32)
+		memcpy(id, from.ptr, 32);
+	if (!rc)
+		rc = dd_identity_restore(s, id);
+	dd_buf_release(&from);
+	dd_buf_release(&to);
+	dd_buf_release(&path);
+	return rc;
+}
+
 void dd_store_close(struct dd_store *s)
 {
 	if (!s)
 		return;
+	if (s->db && s->writable && sqlite3_total_changes(s->db) != s->changes_seen &&
+	    dd_db_begin(s) == 0)
+		dd_db_commit(s); /* count what autocommitted statements changed */
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->private_dir)
+		dd_remove_tree(s->private_dir);
+	free(s->private_dir);
 	free(s->root);
 	free(s);
 }
@@ -306,17 +482,23 @@ out:
 
 int dd_store_audit(struct dd_store *s, void *json_record)
 {
+	return dd_store_audit_at(s->root, json_record);
+}
+
+int dd_store_audit_at(const char *root, void *json_record)
+{
 	struct dd_buf path = DD_BUF_INIT;
 	char *line = json_dumps(json_record, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int fd, rc = 0;
 
-	fd = open(dd_store_path(s, "audit.log", &path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		  0644);
+	dd_buf_addf(&path, "%s/audit.log", root);
+	fd = open(path.ptr, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = dd_error_errno("%s", path.ptr);
 	} else {
 		size_t len = strlen(line);
 
+		/* one write(2) per line: O_APPEND keeps lines whole without the lock */
 		line[len] = '\n'; /* replaces the NUL; written with its length */
 		if (write(fd, line, len + 1) != (ssize_t)(len + 1) || fsync(fd) < 0)
 			rc = dd_error_errno("%s", path.ptr);
@@ -346,6 +528,20 @@ static const char *db_advice(int code)
 	default:
 		return "";
 	}
+}
+
+void dd_store_attempt_id(char out[33])
+{
+	unsigned char r[16];
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf((char *)r, sizeof(r), "%08lx%07lx", (unsigned long)ts.tv_nsec,
+			 (unsigned long)getpid());
+	}
+	dd_hex(r, sizeof(r), out);
 }
 
 int dd_db_error(struct dd_store *s, const char *what)
@@ -412,7 +608,18 @@ int dd_db_begin(struct dd_store *s)
 
 int dd_db_commit(struct dd_store *s)
 {
-	return dd_db_exec(s, "COMMIT");
+	int rc = dd_identity_count(s);
+
+	if (rc) {
+		dd_db_rollback(s);
+		return rc;
+	}
+	rc = dd_db_exec(s, "COMMIT");
+	if (!rc) {
+		dd_identity_committed(s);
+		s->changes_seen = sqlite3_total_changes(s->db);
+	}
+	return rc;
 }
 
 void dd_db_rollback(struct dd_store *s)

@@ -9,6 +9,8 @@
  *   ROOT/keys/apk/         trusted APK RSA public keys
  *   ROOT/keys/provenance/  trusted PEM provenance keys
  *   ROOT/cache/layers/     crust layers builds share (image/build.h)
+ *   ROOT/mirror-id         the mirror's identity, also in the index (identity.h)
+ *   ROOT/index-commits     how many commits the index should have (identity.h)
  *   ROOT/audit.log         append-only, one JSON object per line
  *   ROOT/lock              flock(2): one writer, or many readers
  *
@@ -32,10 +34,15 @@ struct dd_store {
 	int lock_fd;
 	bool writable;
 	sqlite3 *db;
+	char *private_dir; /* a reader's copy of index.db and its -wal (store.c) */
+	char id[33];       /* the mirror's identity (identity.h), "" until checked */
+	int64_t commits;   /* the index's commit count */
+	int changes_seen;  /* sqlite3_total_changes() when last counted */
 };
 
 enum {
 	DD_STORE_WRITE = 1,  /* exclusive lock; create the layout if missing */
+	DD_STORE_ANY_INDEX = 2, /* skip the identity check: the index is being rebuilt */
 };
 
 /*
@@ -48,10 +55,20 @@ const char *dd_store_default_root(const char *option);
  * Open the mirror at root.  With DD_STORE_WRITE, create it if needed and
  * take the exclusive lock (failing at once, naming the holder, when
  * another process has it) and clear stale staging files; without it,
- * the mirror must exist and a shared lock is taken.
+ * the mirror must exist, no lock is taken and nothing in the mirror is
+ * written: the index is opened read-only when this process cannot write
+ * it (another user's copy, a read-only mount), with SQLite's immutable
+ * mode when no WAL is left to read (see store.c).
  */
 int dd_store_open(const char *root, int flags, struct dd_store **out);
 void dd_store_close(struct dd_store *s);
+
+/*
+ * Rebuilding the index: move index.db (and -wal, -shm) aside to aside
+ * (ROOT/index.db.lost-TIME) and start an empty one that keeps the
+ * mirror's identity.  The store must be open for writing.
+ */
+int dd_store_reset_index(struct dd_store *s, struct dd_buf *aside);
 
 /* ROOT/rel in out (reset first); returns out->ptr. */
 const char *dd_store_path(const struct dd_store *s, const char *rel, struct dd_buf *out);
@@ -86,6 +103,12 @@ int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f);
 
 /* Append one JSON line (a jansson json_t *) to audit.log, fsynced. */
 int dd_store_audit(struct dd_store *s, void *json_record);
+/* The same for the mirror at root, not opened (or not openable: an
+ * import refused because the mirror is busy is recorded too). */
+int dd_store_audit_at(const char *root, void *json_record);
+/* A new attempt id: what links an import's "started" audit record to
+ * its outcome (32 hex digits). */
+void dd_store_attempt_id(char out[33]);
 
 /* SQL helpers: errors name the statement's purpose. */
 int dd_db_exec(struct dd_store *s, const char *sql);

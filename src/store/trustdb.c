@@ -255,3 +255,21 @@ out:
 	dd_buf_release(&path);
 	return rc;
 }
+
+int dd_trustdb_restore(struct dd_store *s, enum dd_role role, const char *id, bool trusted)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (trusted)
+		return insert_key(s, role, id, "");
+	rc = dd_db_prepare(s, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND role = ?",
+			   &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, dd_role_str(role), -1, SQLITE_STATIC);
+	rc = dd_db_step(s, st, "forget the key");
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -32,4 +32,11 @@ int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sig
 /* Stop trusting id (fingerprint or APK key name) for role. */
 int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id);
 
+/*
+ * Rebuilding the index (drydock mirror fsck --rebuild-index): trust id
+ * for role again (its key material is already in the mirror), or stop
+ * trusting it, as the audit log's trust records say.  No label.
+ */
+int dd_trustdb_restore(struct dd_store *s, enum dd_role role, const char *id, bool trusted);
+
 #endif
