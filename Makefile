@@ -69,13 +69,17 @@ $(BUILD)/bench-floor: $(LIB_OBJ) $(BUILD)/tests/bench/floor.o
 $(BUILD)/bench-verify-floor: $(BUILD)/tests/bench/verify_floor.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bench-floor: $(BUILD)/bench-floor $(BUILD)/bench-verify-floor
+$(BUILD)/bench-yaml-floor: $(BUILD)/tests/bench/yaml_floor.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-floor: $(BUILD)/bench-floor $(BUILD)/bench-verify-floor $(BUILD)/bench-yaml-floor
 
 bench: drydock bench-floor
 	scripts/bench-resolve
 	scripts/bench-import
 	scripts/bench-build
 	scripts/bench-batch
+	scripts/bench-job
 
 clean:
 	rm -rf build drydock

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "core/epoch.h"
 #include "core/error.h"
 #include "image/build.h"
 #include "store/store.h"
@@ -85,6 +86,11 @@ int cmd_build(int argc, char **argv)
 	if (optind >= argc) {
 		json_decref(all);
 		return dd_cli_usage_error("build: no job file given");
+	}
+	if (dd_epoch_from_env(&(int64_t){ 0 }) < 0) { /* dd_build parses it again, the same way */
+		dd_cli_error();
+		json_decref(all);
+		return DD_EXIT_USAGE;
 	}
 	o.mirror = dd_store_default_root(mirror);
 	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/report.h"
+#include "core/epoch.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "store/receipt.h"
@@ -109,10 +110,9 @@ static int bundle_create(int argc, char **argv)
 	struct dd_create_opts o = { 0 };
 	struct dd_receipt receipt;
 	const char *since = NULL, *receipt_key = NULL;
-	const char *out = NULL, *expires = NULL, *seq = NULL, *epoch = getenv("SOURCE_DATE_EPOCH");
+	const char *out = NULL, *expires = NULL, *seq = NULL;
 	int ret;
-	uint64_t v;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:n:e:s:g:uo:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -146,7 +146,12 @@ static int bundle_create(int argc, char **argv)
 	}
 	if (receipt_key && !since)
 		return dd_cli_usage_error("bundle create: --receipt-key goes with --since RECEIPT");
-	o.created = epoch && dd_blob_to_u64(dd_blob_str(epoch), &v) ? (int64_t)v : dd_time_now();
+	if ((rc = dd_epoch_from_env(&o.created)) < 0) {
+		dd_cli_error();
+		return DD_EXIT_USAGE;
+	}
+	if (!rc)
+		o.created = dd_time_now();
 	memset(&receipt, 0, sizeof(receipt));
 	if (since && load_receipt(since, receipt_key, &receipt)) {
 		dd_cli_error();

@@ -14,6 +14,7 @@
 #include "apk/write.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "core/epoch.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -500,14 +501,14 @@ out:
 
 /* ---- build and index -------------------------------------------------- */
 
-static int64_t build_epoch(void)
+/* SOURCE_DATE_EPOCH when set, else now; DD_E_USAGE when it is malformed. */
+static int build_epoch(int64_t *out)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	uint64_t v;
+	int rc = dd_epoch_from_env(out);
 
-	if (s && dd_blob_to_u64(dd_blob_str(s), &v))
-		return (int64_t)v;
-	return (int64_t)time(NULL);
+	if (!rc)
+		*out = (int64_t)time(NULL);
+	return rc < 0 ? rc : 0;
 }
 
 struct sign_opts {
@@ -581,6 +582,7 @@ static int pkg_build(int argc, char **argv)
 	size_t n_scripts = 0;
 	const char *out = NULL;
 	struct stat st;
+	int64_t epoch;
 	int ret = DD_EXIT_FAIL, c;
 
 	while ((c = getopt_long(argc, argv, "i:s:S:k:n:d:o:h", opts, NULL)) != -1) {
@@ -625,9 +627,13 @@ static int pkg_build(int argc, char **argv)
 		ret = dd_cli_usage_error("pkg build: %s is not a directory", argv[optind]);
 		goto out;
 	}
+	if (build_epoch(&epoch)) {
+		dd_cli_error();
+		ret = DD_EXIT_USAGE;
+		goto out;
+	}
 	if (dd_pkginfo_parse(dd_buf_blob(&info), &pkg) || setup_signer(&so) ||
-	    dd_apk_build(argv[optind], &pkg, scripts, n_scripts, &so.signer, build_epoch(),
-			 out)) {
+	    dd_apk_build(argv[optind], &pkg, scripts, n_scripts, &so.signer, epoch, out)) {
 		dd_cli_error();
 		goto out;
 	}
@@ -673,6 +679,7 @@ static int pkg_index(int argc, char **argv)
 	size_t n = 0;
 	const char *out = NULL, *desc = NULL;
 	bool text = false;
+	int64_t epoch;
 	int ret = DD_EXIT_FAIL, c;
 
 	while ((c = getopt_long(argc, argv, "o:tD:k:n:d:h", opts, NULL)) != -1) {
@@ -708,8 +715,13 @@ static int pkg_index(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (build_epoch(&epoch)) {
+		dd_cli_error();
+		ret = DD_EXIT_USAGE;
+		goto out;
+	}
 	if (setup_signer(&so) ||
-	    dd_apk_index_write(files, n, desc, &so.signer, build_epoch(), text, out)) {
+	    dd_apk_index_write(files, n, desc, &so.signer, epoch, text, out)) {
 		dd_cli_error();
 		goto out;
 	}

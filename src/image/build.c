@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "apk/read.h"
+#include "core/epoch.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
@@ -1151,19 +1152,6 @@ out:
 	return rc;
 }
 
-static char *job_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	char *name = dd_xstrdup(base ? base + 1 : path);
-	size_t n = strlen(name);
-
-	if (n > 5 && !strcmp(name + n - 5, ".yaml"))
-		name[n - 5] = 0;
-	else if (n > 4 && !strcmp(name + n - 4, ".yml"))
-		name[n - 4] = 0;
-	return name;
-}
-
 /* Hold OUT/<job>/.lock for this run; then no .tmp- folder is alive. */
 static int lock_job(const char *jobdir, int *fd)
 {
@@ -1247,7 +1235,7 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	struct build b = { .o = o };
 	struct dd_buf jobdir = DD_BUF_INIT, tmp = DD_BUF_INIT, fin = DD_BUF_INIT,
 		      logp = DD_BUF_INIT;
-	char *name = job_name(path), id[40], started[40], finished[40];
+	char *name = NULL, id[40], started[40], finished[40];
 	const char *sde = o->source_date_epoch;
 	int64_t t0 = mono_ms();
 	int lock = -1, rc;
@@ -1260,17 +1248,13 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 	b.bundles = json_object();
 	dd_sbom_init(&b.sbom);
 	b.threads = o->threads > 0 ? o->threads : dd_ncpus();
+	/* the job name becomes OUT/<name>: checked before anything is made */
+	if ((rc = dd_job_name(path, &name)))
+		goto early;
 	if (sde && *sde) {
-		char *end;
-		long long v = strtoll(sde, &end, 10);
-
-		if (*end || v < 0) {
-			rc = dd_error(DD_E_USAGE, "SOURCE_DATE_EPOCH is '%s', expected seconds since "
-				      "the epoch", sde);
+		if ((rc = dd_epoch_parse(sde, &b.epoch)))
 			goto early;
-		}
 		b.env_epoch = true;
-		b.epoch = v;
 	}
 	if (o->run_id)
 		snprintf(id, sizeof(id), "%s", o->run_id);

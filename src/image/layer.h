@@ -24,7 +24,7 @@ struct dd_blob_desc {
 typedef int (*dd_check_fn)(void *ctx);
 
 struct dd_layer_writer {
-	struct dd_tar_writer tar; /* write entries here */
+	struct dd_tar_writer tar; /* entries go in through dd_layer_write_header() */
 	int fd;
 	char *tmp;
 	EVP_MD_CTX *dmd, *umd;
@@ -37,6 +37,14 @@ struct dd_layer_writer {
 
 int dd_layer_begin(struct dd_layer_writer *w, const char *blobs, enum dd_codec codec,
 		   int threads);
+/*
+ * The header of the next member (then its data through w->tar and
+ * dd_tar_pad()).  A member whose name is empty, absolute or has a '..'
+ * component, or a hard link whose target does, is refused with
+ * DD_E_UNSAFE_PATH: whatever a job or a package says, nothing a layer
+ * holds lands outside the image root.
+ */
+int dd_layer_write_header(struct dd_layer_writer *w, const struct dd_tar_entry *e);
 /* End the tar, flush, fsync and move into blobs; fills out. */
 int dd_layer_finish(struct dd_layer_writer *w, const char *blobs, struct dd_blob_desc *out);
 void dd_layer_abort(struct dd_layer_writer *w);

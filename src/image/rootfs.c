@@ -76,7 +76,7 @@ static int emit(struct dd_rootfs *r, const char *path, char type, unsigned mode,
 	e.size = size;
 	e.mtime = r->mtime;
 	r->entries++;
-	return dd_tar_write_header(&r->lw->tar, &e);
+	return dd_layer_write_header(r->lw, &e);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "apk/read.h"
+#include "apk/tar.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
@@ -405,6 +406,25 @@ static void take_file(struct image *img, bool db, bool arch, const struct dd_buf
 }
 
 /*
+ * A member whose name (or hard link target) is empty, absolute or has a
+ * '..' component would be written outside the image root: drydock never
+ * writes one, so a layer holding one was not made by it.
+ */
+static bool member_safe(const char *layer, struct archive_entry *e, struct dd_buf *why)
+{
+	const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
+	bool named = name && *name;
+
+	while (named && !strncmp(name, "./", 2))
+		name += 2; /* "./" alone is the root itself */
+	if (named && dd_tar_path_safe(name) && (!hl || (*hl && dd_tar_path_safe(hl))))
+		return true;
+	dd_buf_addf(why, "%s: member '%s'%s%s%s would be written outside the image root", layer,
+		    name ? name : "", hl ? " (a hard link to '" : "", hl ? hl : "", hl ? "')" : "");
+	return false;
+}
+
+/*
  * Read a layer once: the tar reader pulls the decompressed stream through
  * a sha256 (the diff_id) and keeps the apk database, the architecture and
  * the SBOM it finds.
@@ -441,6 +461,10 @@ static int scan_layer(const char *path, uint64_t size, char diff[72], struct ima
 		char chunk[1 << 14];
 		bool db, arch, sbom;
 
+		if (!member_safe(path, e, why)) {
+			rc = -1;
+			goto out;
+		}
 		while (name && !strncmp(name, "./", 2))
 			name += 2;
 		if (!name || archive_entry_filetype(e) != AE_IFREG || !wanted(name, &db, &arch, &sbom))

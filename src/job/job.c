@@ -12,8 +12,13 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/map.h"
+#include "core/name.h"
 
 #define MAX_JOB (4u << 20)
+/* Deeper nesting than any job needs; libyaml's scanner slows down with
+ * every level, so deeper files are refused before they are composed. */
+#define MAX_DEPTH 64
 
 struct ctx {
 	const char *file;
@@ -129,6 +134,9 @@ static int strings(struct ctx *c, yaml_node_t *n, const char *what, char ***out,
 {
 	if (n->type != YAML_SEQUENCE_NODE)
 		return err(c, n, "%s is %s, expected a list of strings", what, type_name(n));
+	*out = dd_xrealloc(*out, (*cnt + (size_t)(n->data.sequence.items.top -
+						  n->data.sequence.items.start) + 1) *
+			   sizeof(char *));
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		char *s = NULL;
@@ -136,7 +144,6 @@ static int strings(struct ctx *c, yaml_node_t *n, const char *what, char ***out,
 
 		if (rc)
 			return rc;
-		*out = dd_xrealloc(*out, (*cnt + 1) * sizeof(char *));
 		(*out)[(*cnt)++] = s;
 	}
 	return 0;
@@ -145,26 +152,35 @@ static int strings(struct ctx *c, yaml_node_t *n, const char *what, char ***out,
 static int string_map(struct ctx *c, yaml_node_t *n, const char *what, struct dd_kv **out,
 		      size_t *cnt)
 {
+	struct dd_map seen = DD_MAP_INIT;
+	int rc = 0;
+
 	if (n->type != YAML_MAPPING_NODE)
 		return err(c, n, "%s is %s, expected a mapping of names to strings", what,
 			   type_name(n));
+	*out = dd_xcalloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start) + 1,
+			  sizeof(**out));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		const char *k = NULL, *v = NULL;
-		int rc = scalar(c, node(c, p->key), what, &k);
+		void **slot;
 
+		rc = scalar(c, node(c, p->key), what, &k);
 		if (!rc)
 			rc = scalar(c, node(c, p->value), what, &v);
 		if (rc)
-			return rc;
-		for (size_t i = 0; i < *cnt; i++)
-			if (!strcmp((*out)[i].key, k))
-				return err(c, node(c, p->key), "%s: key '%s' given twice", what, k);
-		*out = dd_xrealloc(*out, (*cnt + 1) * sizeof(**out));
+			break;
+		slot = dd_map_put(&seen, k);
+		if (*slot) {
+			rc = err(c, node(c, p->key), "%s: key '%s' given twice", what, k);
+			break;
+		}
+		*slot = (void *)1;
 		(*out)[*cnt].key = dd_xstrdup(k);
 		(*out)[(*cnt)++].value = dd_xstrdup(v);
 	}
-	return 0;
+	dd_map_release(&seen, NULL);
+	return rc;
 }
 
 /* Walk a mapping, dispatching each key; unknown and repeated keys are errors. */
@@ -215,6 +231,9 @@ static int c_packages(struct ctx *c, yaml_node_t *n)
 	if (n->type != YAML_SEQUENCE_NODE)
 		return err(c, n, "contents.packages is %s, expected a list of packages",
 			   type_name(n));
+	j->packages = dd_xrealloc(j->packages, (j->n_packages + (size_t)(n->data.sequence.items.top -
+									n->data.sequence.items.start) + 1) *
+				  sizeof(*j->packages));
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		yaml_node_t *x = node(c, *i);
@@ -223,7 +242,6 @@ static int c_packages(struct ctx *c, yaml_node_t *n)
 
 		if (rc)
 			return rc;
-		j->packages = dd_xrealloc(j->packages, (j->n_packages + 1) * sizeof(*j->packages));
 		if (dd_dep_parse(dd_blob_str(s), &j->packages[j->n_packages]))
 			return err(c, x, "%s; expected NAME, NAME<op>VERSION or !NAME",
 				   dd_error_detail());
@@ -391,6 +409,44 @@ static int path_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
 			     "hardlink or permissions", s);
 }
 
+/*
+ * Normalise an absolute path in the image in place: "." components and
+ * repeated slashes go; ".." (which would leave the image root in the
+ * layer) and the root itself (an empty member name) are refused.
+ */
+static int clean_path(struct ctx *c, yaml_node_t *n, const char *what, char **path)
+{
+	struct dd_buf out = DD_BUF_INIT;
+	const char *s = *path;
+
+	if (s[0] != '/')
+		return err(c, n, "%s '%s' is not absolute; expected a path like /app/data", what, s);
+	while (*s) {
+		size_t len;
+
+		s += strspn(s, "/");
+		len = strcspn(s, "/");
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			dd_buf_release(&out);
+			return err(c, n, "%s '%s' has a '..' component, which would leave the image "
+				   "root; give the path without it", what, *path);
+		}
+		if (len && !(len == 1 && s[0] == '.')) {
+			dd_buf_add(&out, "/", 1);
+			dd_buf_add(&out, s, len);
+		}
+		s += len;
+	}
+	if (!out.len) {
+		dd_buf_release(&out);
+		return err(c, n, "%s '%s' names the image root itself; give a path below it, "
+			   "like /app", what, *path);
+	}
+	free(*path);
+	*path = dd_buf_detach(&out, NULL);
+	return 0;
+}
+
 static const struct key path_keys[] = {
 	{ "path", NULL }, { "type", NULL }, { "uid", NULL }, { "gid", NULL },
 	{ "permissions", NULL }, { "source", NULL }, { "recursive", NULL }, { NULL, NULL },
@@ -420,8 +476,10 @@ static int k_paths(struct ctx *c, yaml_node_t *n)
 		if ((p->type == DD_PATH_SYMLINK || p->type == DD_PATH_HARDLINK) && !p->source)
 			return err(c, x, "a %s needs 'source'", p->type == DD_PATH_SYMLINK ?
 				   "symlink" : "hardlink");
-		if (p->path[0] != '/')
-			return err(c, x, "path '%s' is not absolute", p->path);
+		if ((rc = clean_path(c, x, "path", &p->path)))
+			return rc;
+		if (p->type == DD_PATH_HARDLINK && (rc = clean_path(c, x, "source", &p->source)))
+			return rc;
 	}
 	return 0;
 }
@@ -517,6 +575,137 @@ static int k_volumes(struct ctx *c, yaml_node_t *n)
 
 /* ---- drydock's own keys ------------------------------------------------ */
 
+/* At most 64 bytes of s for a message, control characters as '?'. */
+static char *printable(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = dd_xstrdup(s);
+
+	if (n > 64)
+		strcpy(out + 61, "...");
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return out;
+}
+
+static bool lower_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+}
+
+static bool any_alnum(char ch)
+{
+	return lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
+}
+
+/* A path component: [a-z0-9]+ ((?:[._]|__|[-]+)[a-z0-9]+)* */
+static bool path_component(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = 0;
+
+		while (i < len && lower_alnum(s[i]))
+			i++, run++;
+		if (!run)
+			return false;
+		if (i == len)
+			return true;
+		if (s[i] == '.' || (s[i] == '_' && (i + 1 == len || s[i + 1] != '_')))
+			i++;
+		else if (s[i] == '_')
+			i += 2;
+		else if (s[i] == '-')
+			while (i < len && s[i] == '-')
+				i++;
+		else
+			return false;
+		if (i == len)
+			return false;
+	}
+	return false;
+}
+
+/* host[:port]: domain components [a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?
+ * joined by '.', then the port's digits.  (No bracketed IPv6 address:
+ * podman's reference parser does not take one.) */
+static bool domain(const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t host = colon ? (size_t)(colon - s) : len;
+
+	for (size_t i = 0, start = 0; i <= host; i++) {
+		if (i < host && s[i] != '.')
+			continue;
+		if (i == start || !any_alnum(s[start]) || !any_alnum(s[i - 1]))
+			return false;
+		for (size_t k = start; k < i; k++)
+			if (!any_alnum(s[k]) && s[k] != '-')
+				return false;
+		start = i + 1;
+	}
+	if (colon) {
+		size_t digits = len - host - 1;
+
+		if (!digits || strspn(colon + 1, "0123456789") < digits)
+			return false;
+	}
+	return true;
+}
+
+/* Every '/'-separated component of s[0..len) is a path component. */
+static bool path_components(const char *s, size_t len)
+{
+	while (len) {
+		const char *slash = memchr(s, '/', len);
+		size_t n = slash ? (size_t)(slash - s) : len;
+
+		if (!path_component(s, n) || (slash && n + 1 == len))
+			return false;
+		if (!slash)
+			return true;
+		s += n + 1;
+		len -= n + 1;
+	}
+	return false;
+}
+
+const char *dd_job_reference_check(const char *ref)
+{
+	const char *last_slash = strrchr(ref, '/'), *colon, *first_slash = strchr(ref, '/');
+	size_t name_len = strlen(ref);
+
+	if (!*ref)
+		return "it is empty";
+	if (strchr(ref, '@'))
+		return "a digest cannot be given: the build decides it";
+	colon = strrchr(last_slash ? last_slash : ref, ':');
+	if (colon) {
+		const char *tag = colon + 1;
+		size_t tag_len = strlen(tag);
+
+		if (!tag_len || tag_len > 128)
+			return "the tag after ':' must have 1 to 128 characters";
+		if (!isalnum((unsigned char)tag[0]) && tag[0] != '_')
+			return "the tag must start with a letter, digit or '_'";
+		for (size_t i = 0; i < tag_len; i++)
+			if (!isalnum((unsigned char)tag[i]) && !strchr("_.-", tag[i]))
+				return "the tag may hold only letters, digits, '_', '.' and '-'";
+		name_len = (size_t)(colon - ref);
+	}
+	if (name_len > 255)
+		return "the name before the tag is longer than 255 characters";
+	if (path_components(ref, name_len))
+		return NULL;
+	if (first_slash && first_slash < ref + name_len && domain(ref, (size_t)(first_slash - ref)) &&
+	    path_components(first_slash + 1, name_len - (size_t)(first_slash - ref) - 1))
+		return NULL;
+	return "each name component must be lower-case letters and digits, separated by '.', "
+	       "'_', '__' or '-', after an optional registry HOST[:PORT]/";
+}
+
 int dd_duration_parse(const char *s, int64_t *out)
 {
 	int64_t total = 0;
@@ -605,7 +794,17 @@ static int o_compression(struct ctx *c, yaml_node_t *n)
 
 static int o_tag(struct ctx *c, yaml_node_t *n)
 {
-	return str(c, n, "output.tag", &c->job->tag);
+	int rc = str(c, n, "output.tag", &c->job->tag);
+	const char *why;
+
+	if (!rc && (why = dd_job_reference_check(c->job->tag))) {
+		char *shown = printable(c->job->tag);
+
+		rc = err(c, n, "output.tag '%s' is not an image reference (%s); expected "
+			 DD_JOB_REFERENCE_FORM, shown, why);
+		free(shown);
+	}
+	return rc;
 }
 
 static const struct key output_keys[] = {
@@ -638,20 +837,66 @@ static const struct key top_keys[] = {
 
 /* ---- loading ----------------------------------------------------------- */
 
+static int yaml_err(struct ctx *c, yaml_parser_t *p)
+{
+	return dd_error(DD_E_FORMAT, "%s:%zu:%zu: %s%s%s", c->file, p->problem_mark.line + 1,
+			p->problem_mark.column + 1, p->problem ? p->problem : "YAML error",
+			p->context ? " " : "", p->context ? p->context : "");
+}
+
+static void yaml_open(struct ctx *c, yaml_parser_t *p)
+{
+	yaml_parser_initialize(p);
+	yaml_parser_set_input_string(p, (const unsigned char *)dd_buf_blob(&c->job->text).ptr,
+				     c->job->text.len);
+}
+
+/*
+ * Refuse nesting deeper than MAX_DEPTH from the event stream, before
+ * libyaml composes the document: its scanner does work per open level
+ * for every token, so 100,000 levels of '[' would take minutes.
+ */
+static int check_depth(struct ctx *c)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+	bool done = false;
+
+	yaml_open(c, &p);
+	while (!rc && !done) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = yaml_err(c, &p);
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_DEPTH)
+				rc = dd_error(DD_E_LIMIT, "%s:%zu:%zu: nesting deeper than %d levels; "
+					      "a job needs at most a few", c->file,
+					      ev.start_mark.line + 1, ev.start_mark.column + 1,
+					      MAX_DEPTH);
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 static int parse(struct ctx *c)
 {
 	yaml_parser_t p;
 	yaml_node_t *root;
-	int rc = 0;
+	int rc = check_depth(c);
 
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)dd_buf_blob(&c->job->text).ptr,
-				     c->job->text.len);
+	if (rc)
+		return rc;
+	yaml_open(c, &p);
 	if (!yaml_parser_load(&p, &c->doc)) {
-		rc = dd_error(DD_E_FORMAT, "%s:%zu:%zu: %s%s%s", c->file,
-			      p.problem_mark.line + 1, p.problem_mark.column + 1,
-			      p.problem ? p.problem : "YAML error", p.context ? " " : "",
-			      p.context ? p.context : "");
+		rc = yaml_err(c, &p);
 		yaml_parser_delete(&p);
 		return rc;
 	}
@@ -666,15 +911,53 @@ static int parse(struct ctx *c)
 	return rc;
 }
 
-static void job_name(struct dd_job *j)
+int dd_job_name(const char *path, char **out)
 {
-	const char *base = strrchr(j->file, '/');
-	char *dot;
+	const char *base = strrchr(path, '/');
+	size_t n;
+	char *name;
+	int rc;
 
-	j->name = dd_xstrdup(base ? base + 1 : j->file);
-	dot = strrchr(j->name, '.');
-	if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
-		*dot = 0;
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".yaml"))
+		n -= 5;
+	else if (n > 4 && !strcmp(base + n - 4, ".yml"))
+		n -= 4;
+	name = dd_xstrdup(base);
+	name[n] = 0;
+	rc = dd_name_check("the job name", name);
+	if (rc) {
+		char *why = dd_xstrdup(dd_error_detail());
+
+		rc = dd_error(rc, "%s: %s; rename the file (the job name is its file name without "
+			      ".yaml or .yml)", path, why);
+		free(why);
+		free(name);
+		*out = NULL;
+		return rc;
+	}
+	*out = name;
+	return 0;
+}
+
+/* The default tag, drydock.local/<job name in lower case>:latest. */
+static int default_tag(struct dd_job *j)
+{
+	struct dd_buf t = DD_BUF_INIT;
+	const char *why;
+	int rc = 0;
+
+	dd_buf_addf(&t, "drydock.local/%s:latest", j->name);
+	for (char *p = t.ptr; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	why = dd_job_reference_check(t.ptr);
+	if (why)
+		rc = dd_error(DD_E_FORMAT, "%s: the job name '%s' gives the default tag '%s', "
+			      "which is not an image reference (%s); set output.tag", j->file,
+			      j->name, t.ptr, why);
+	j->tag = dd_buf_detach(&t, NULL);
+	return rc;
 }
 
 int dd_job_load(const char *path, struct dd_job *job)
@@ -685,21 +968,18 @@ int dd_job_load(const char *path, struct dd_job *job)
 	memset(job, 0, sizeof(*job));
 	job->file = dd_xstrdup(path);
 	job->timeout_ms = 3600000;
-	job_name(job);
-	rc = dd_read_file(path, MAX_JOB, &job->text);
+	rc = dd_job_name(path, &job->name);
+	if (!rc)
+		rc = dd_read_file(path, MAX_JOB, &job->text);
 	if (!rc)
 		rc = parse(&c);
+	if (!rc && !job->tag)
+		rc = default_tag(job);
 	if (rc) {
 		dd_job_release(job);
 		return rc;
 	}
 	dd_sha256_hex(job->text.ptr, job->text.len, job->sha256);
-	if (!job->tag) {
-		struct dd_buf t = DD_BUF_INIT;
-
-		dd_buf_addf(&t, "drydock.local/%s:latest", job->name);
-		job->tag = dd_buf_detach(&t, NULL);
-	}
 	if (!job->n_archs) {
 		job->archs = dd_xcalloc(1, sizeof(char *));
 		job->archs[job->n_archs++] = dd_xstrdup("x86_64");

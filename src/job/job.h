@@ -48,7 +48,7 @@ enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
 
 struct dd_job {
 	char *file;           /* as given */
-	char *name;           /* file name without directory and .yaml/.yml */
+	char *name;           /* dd_job_name(): a name for a folder */
 	struct dd_buf text;   /* the file's bytes */
 	char sha256[65];
 	char *base;           /* entitled image whose base packages are the crust; NULL: none */
@@ -72,8 +72,29 @@ struct dd_job {
 	int64_t timeout_ms;    /* policy.timeout in milliseconds, default 1h */
 	enum dd_layers layers; /* output.layers: split (default) or single */
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
-	char *tag;             /* output.tag, default "drydock.local/<name>:latest" */
+	char *tag;             /* output.tag, default "drydock.local/<name>:latest" (the
+				  name in lower case); always a valid reference */
 };
+
+/*
+ * The job name of a job file: its file name without directory and
+ * .yaml/.yml.  It names the job's folder under OUT, so it must follow
+ * core/name.h's rule; DD_E_FORMAT naming the file otherwise.  *out is
+ * the caller's to free.
+ */
+int dd_job_name(const char *path, char **out);
+
+#define DD_JOB_REFERENCE_FORM \
+	"[HOST[:PORT]/]NAME[:TAG], NAME lower-case letters and digits in '/'-separated parts " \
+	"joined by '.', '_', '__' or '-', TAG 1 to 128 letters, digits, '_', '.' or '-' " \
+	"(not starting with '.' or '-'), like registry.local/team/web:1.0"
+
+/*
+ * Is ref an image reference by the OCI distribution grammar (what podman
+ * and docker accept as a name to tag an image with), without a digest?
+ * NULL when it is, else a short phrase saying why not.
+ */
+const char *dd_job_reference_check(const char *ref);
 
 /* Load and check a job file. On error nothing is left to release. */
 int dd_job_load(const char *path, struct dd_job *job);

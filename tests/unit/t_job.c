@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/name.h"
 #include "job/job.h"
 
 /* Write text to a temporary job file; returns its path (static). */
@@ -144,6 +145,130 @@ static void t_job_errors(void)
 	CHECK(bad("base: a\naccounts:\n  users:\n    - uid: 1\n", "a user without username"));
 }
 
+/* The job name: the file name, which must make a folder name. */
+static void t_job_names(void)
+{
+	static const char *const refused[] = {
+		"...yaml", "..yaml", ".yaml", ".hidden.yaml", "-rf.yaml", "a b.yaml", "x\ny.yaml",
+	};
+	char *name = NULL, dir[64], path[256], longname[200];
+
+	snprintf(dir, sizeof(dir), "/tmp/drydock-t-names-%d", (int)getpid());
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, refused[i]);
+		CHECK_MSG(dd_job_name(path, &name) == DD_E_FORMAT && !name, "%.200s accepted", path);
+		CHECK_MSG(strstr(dd_error_detail(), path) && strstr(dd_error_detail(), DD_NAME_FORM) &&
+			  strstr(dd_error_detail(), "rename the file"), "%s", dd_error_detail());
+	}
+	CHECK(dd_job_name("a/.yaml", &name) == DD_E_FORMAT);
+	CHECK(strstr(dd_error_detail(), "it is empty") || strstr(dd_error_detail(), "start"));
+	memset(longname, 'x', 129);
+	strcpy(longname + 129, ".yaml");
+	CHECK(dd_job_name(longname, &name) == DD_E_FORMAT && strstr(dd_error_detail(), "too long"));
+	longname[128] = 0;
+	CHECK(dd_job_name(longname, &name) == 0 && strlen(name) == 128);
+	free(name);
+	CHECK(dd_job_name("jobs/My_Job-1.2.yml", &name) == 0 && !strcmp(name, "My_Job-1.2"));
+	free(name);
+	CHECK(dd_job_name("web.yaml", &name) == 0 && !strcmp(name, "web"));
+	free(name);
+	CHECK(dd_name_check("a run id", "a/b") == DD_E_FORMAT && strstr(dd_error_detail(), "'/'"));
+	CHECK(dd_name_check("a run id", "") == DD_E_FORMAT && strstr(dd_error_detail(), "empty"));
+	CHECK(dd_name_check("a run id", "20260101T000000Z-abcdef") == 0);
+	/* loading refuses the file before reading it */
+	CHECK(dd_job_load("/nonexistent/...yaml", &(struct dd_job){ 0 }) == DD_E_FORMAT);
+}
+
+/* output.tag: the OCI distribution reference grammar podman applies. */
+static void t_job_tags(void)
+{
+	static const char *const good[] = {
+		"drydock.local/web:latest", "registry.local:5000/team/web:1.0", "localhost/web",
+		"web", "web:latest", "a__b/c-d--e.f_g:V1_x.y-z", "10.0.0.1:5000/web:1",
+		"Registry.Example.com/web:_x", "quay.io/a/b/c/d:1",
+	};
+	static const char *const bad_refs[] = {
+		"", "web app:1", "web:1\n", "../../etc:passwd", "Web:1", "web:", "web:-x", "web:.x",
+		"web@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		"web/", "a//b", "reg:abc/web", "-web", "web-", "a___b", "web:a/b", "/web",
+		"[::1]:5000/web:1", "reg-.io/web", "reg:/web",
+	};
+	char tag[200];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK_MSG(!dd_job_reference_check(good[i]), "%s refused: %s", good[i],
+			  dd_job_reference_check(good[i]));
+	for (size_t i = 0; i < sizeof(bad_refs) / sizeof(bad_refs[0]); i++)
+		CHECK_MSG(dd_job_reference_check(bad_refs[i]), "'%s' accepted", bad_refs[i]);
+	memset(tag, 0, sizeof(tag));
+	memcpy(tag, "web:", 4);
+	memset(tag + 4, 'v', 128);
+	CHECK(!dd_job_reference_check(tag));
+	tag[4 + 128] = 'v';
+	CHECK(dd_job_reference_check(tag));
+	CHECK(bad("base: a\noutput:\n  tag: \"../../etc:passwd\"\n",
+		  ":3:8: output.tag '../../etc:passwd' is not an image reference"));
+	CHECK(bad("base: a\noutput:\n  tag: \"\"\n", ":3:8: output.tag '' is not an image "
+		  "reference (it is empty)"));
+	CHECK(bad("base: a\noutput:\n  tag: \"x:a\\nb\"\n", "output.tag 'x:a?b'"));
+	{
+		char *text = malloc(6000);
+
+		strcpy(text, "base: a\noutput:\n  tag: ");
+		memset(text + strlen(text), 'a', 5000);
+		strcpy(text + strlen("base: a\noutput:\n  tag: ") + 5000, "\n");
+		CHECK(bad(text, "longer than 255"));
+		free(text);
+	}
+}
+
+/* paths: normalised, and nothing may leave the image root. */
+static void t_job_paths(void)
+{
+	struct dd_job j;
+	const char *path = job_file("p.yaml",
+		"base: a\npaths:\n  - path: /./etc/./x\n    type: empty-file\n"
+		"  - path: //a//b/\n    type: hardlink\n    source: /./etc//x\n");
+
+	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
+	CHECK(j.n_paths == 2 && !strcmp(j.paths[0].path, "/etc/x"));
+	CHECK(!strcmp(j.paths[1].path, "/a/b") && !strcmp(j.paths[1].source, "/etc/x"));
+	dd_job_release(&j);
+	unlink(path);
+	CHECK(bad("base: a\npaths:\n  - path: /../../tmp/ddx\n    type: directory\n",
+		  ":3:5: path '/../../tmp/ddx' has a '..' component"));
+	CHECK(bad("base: a\npaths:\n  - path: /a/..\n    type: directory\n", "'..' component"));
+	CHECK(bad("base: a\npaths:\n  - path: /\n    type: directory\n",
+		  ":3:5: path '/' names the image root itself"));
+	CHECK(bad("base: a\npaths:\n  - path: /./.\n    type: directory\n", "image root itself"));
+	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: hardlink\n    source: /../etc/shadow\n",
+		  "source '/../etc/shadow' has a '..' component"));
+	CHECK(bad("base: a\npaths:\n  - path: x\n    type: directory\n", "is not absolute"));
+}
+
+/* Keys given twice are found in a hash; nesting has a limit. */
+static void t_job_limits(void)
+{
+	struct dd_job j;
+	char *text = malloc(1000);
+	const char *path;
+	int rc;
+
+	CHECK(bad("base: a\nenvironment:\n  A: 1\n  B: 2\n  A: 3\n",
+		  ":5:3: environment: key 'A' given twice"));
+	CHECK(bad("base: a\nannotations:\n  x: 1\n  x: 1\n", "annotations: key 'x' given twice"));
+	strcpy(text, "base: a\nannotations: ");
+	for (int i = 0; i < 70; i++)
+		strcat(text, "[");
+	path = job_file("deep.yaml", text);
+	rc = dd_job_load(path, &j);
+	CHECK_MSG(rc == DD_E_LIMIT && strstr(dd_error_detail(), path) &&
+		  strstr(dd_error_detail(), ":2:77: nesting deeper than 64 levels"), "%s",
+		  dd_error_detail());
+	unlink(path);
+	free(text);
+}
+
 /* apko's own example, less repositories and keyring, is a job. */
 static void t_job_apko_config(void)
 {
@@ -197,5 +322,9 @@ void suite_job(void)
 	RUN(t_job_defaults);
 	RUN(t_job_apko_config);
 	RUN(t_job_errors);
+	RUN(t_job_names);
+	RUN(t_job_tags);
+	RUN(t_job_paths);
+	RUN(t_job_limits);
 	RUN(t_duration);
 }

@@ -10,6 +10,8 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/gzip.h"
+#include "core/file.h"
+#include "image/layer.h"
 
 /* Input for the reader: a memory blob handed out at most chunk bytes a
  * call, so that short reads are exercised too. */
@@ -707,6 +709,36 @@ static void t_tar_writer_deterministic(void)
 	dd_buf_release(&b);
 }
 
+/* The layer writer refuses members that would land outside the image
+ * root, whatever its caller asks for, and still writes the good ones. */
+static void t_layer_refuses_unsafe_members(void)
+{
+	static const char *const bad_names[] = { "", "..", "../x", "a/../../x", "/etc/passwd", "a/.." };
+	struct dd_layer_writer w;
+	struct dd_blob_desc d;
+	char dir[] = "/tmp/drydock-t-layer-XXXXXX";
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(dd_layer_begin(&w, dir, DD_CODEC_GZIP, 1) == 0);
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		struct dd_tar_entry e = ent(bad_names[i], DD_TAR_DIR, 0755);
+
+		CHECK_MSG(dd_layer_write_header(&w, &e) == DD_E_UNSAFE_PATH, "'%s' written",
+			  bad_names[i]);
+	}
+	{
+		struct dd_tar_entry e = ent("usr/x", DD_TAR_HARDLINK, 0644);
+
+		e.link = "../../etc/shadow";
+		CHECK(dd_layer_write_header(&w, &e) == DD_E_UNSAFE_PATH);
+		CHECK(strstr(dd_error_detail(), "../../etc/shadow") != NULL);
+		e = ent("usr", DD_TAR_DIR, 0755);
+		CHECK(dd_layer_write_header(&w, &e) == 0);
+	}
+	CHECK(dd_layer_finish(&w, dir, &d) == 0 && d.usize == 3 * 512);
+	dd_remove_tree(dir);
+}
+
 void suite_tar(void)
 {
 	RUN(t_tar_round_trip);
@@ -722,4 +754,5 @@ void suite_tar(void)
 	RUN(t_tar_gnu_longname);
 	RUN(t_tar_path_safe);
 	RUN(t_tar_writer_deterministic);
+	RUN(t_layer_refuses_unsafe_members);
 }
