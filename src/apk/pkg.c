@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "apk/version.h"
 #include "core/error.h"
@@ -159,10 +160,8 @@ static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
 		p->datahash[64] = 0;
 		return 0;
 	case F_CHECKSUM:
-		if (v.len < 3 || v.len >= sizeof(p->checksum))
+		if (!dd_apk_checksum_set(v.ptr, v.len, p->checksum))
 			return dd_error(DD_E_FORMAT, "bad checksum '%.*s'", (int)v.len, v.ptr);
-		memcpy(p->checksum, v.ptr, v.len);
-		p->checksum[v.len] = 0;
 		return 0;
 	case F_UNKNOWN: break;
 	}
@@ -453,4 +452,82 @@ void dd_apk_pkgs_free(struct dd_apk_pkg *pkgs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		dd_apk_pkg_release(&pkgs[i]);
 	free(pkgs);
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool unhex(const char *s, size_t n, unsigned char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/*
+ * apk-tools' base64 reading of n digest bytes: exactly the padded length,
+ * the padding '=' where apk-tools wants it; the bits the padding leaves
+ * over are ignored (as there), so they do not make another package.
+ */
+static bool unbase64(const char *s, size_t len, size_t n, unsigned char *out)
+{
+	unsigned char tmp[48];
+	size_t want = (n + 2) / 3 * 4, pad = want / 4 * 3 - n;
+
+	if (len != want || want > 64 || n > sizeof(tmp))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			   (c >= '0' && c <= '9') || c == '+' || c == '/';
+
+		if (i >= len - pad ? c != '=' : !b64)
+			return false;
+	}
+	if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len) < (int)n)
+		return false;
+	memcpy(out, tmp, n);
+	return true;
+}
+
+bool dd_apk_checksum_set(const char *v, size_t len, char out[64])
+{
+	unsigned char d[32];
+	size_t n = 0;
+
+	if (len < 3 || len >= 64)
+		return false;
+	if (len == 32 && unhex(v, 16, d)) { /* apk-tools' old MD5 */
+		for (size_t i = 0; i < 16; i++)
+			snprintf(out + 2 * i, 3, "%02x", d[i]);
+		return true;
+	}
+	if ((v[0] == 'Q' || v[0] == 'X') && (v[1] == '1' || v[1] == '2')) {
+		n = v[1] == '1' ? 20 : 32;
+		if (v[0] == 'X' ? len - 2 != 2 * n || !unhex(v + 2, n, d)
+				: !unbase64(v + 2, len - 2, n, d))
+			n = 0;
+	}
+	if (!n) { /* not a digest apk-tools reads: kept as it is */
+		memcpy(out, v, len);
+		out[len] = 0;
+		return true;
+	}
+	out[0] = 'Q';
+	out[1] = n == 20 ? '1' : '2';
+	EVP_EncodeBlock((unsigned char *)out + 2, d, (int)n);
+	return true;
 }

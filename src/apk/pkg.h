@@ -33,7 +33,8 @@ struct dd_apk_pkg {
 	bool has_provider_priority;
 	int replaces_priority;   /* q: */
 	char datahash[65];       /* sha256 hex of the data segment; "" if none */
-	char checksum[64];       /* APKINDEX C: ("Q1" + base64 sha1 of control) */
+	char checksum[64];       /* APKINDEX C: ("Q1" + base64 sha1 of control), as
+				    dd_apk_checksum_set() keeps it */
 	struct dd_kv *extra;
 	size_t n_extra;
 };
@@ -66,5 +67,16 @@ bool dd_apk_pkg_replaces(const struct dd_apk_pkg *p, const char *name);
 
 void dd_apk_pkg_release(struct dd_apk_pkg *p);
 void dd_apk_pkgs_free(struct dd_apk_pkg *pkgs, size_t n);
+
+/*
+ * Keep an APKINDEX checksum (C:) in out (the field above) the way
+ * apk-tools identifies a package: by the digest it decodes to, not the
+ * text.  Q1/Q2 (base64 of a SHA-1/SHA-256, padded as apk-tools requires),
+ * X1/X2 (hex, either case) and a bare 32-digit MD5 are decoded and written
+ * again in apk-tools' own form ("Q1"/"Q2" + canonical base64, MD5 in lower
+ * case hex), so two spellings of one digest compare equal; text that does
+ * not decode is kept as given.  False when v is too short or too long.
+ */
+bool dd_apk_checksum_set(const char *v, size_t len, char out[64]);
 
 #endif

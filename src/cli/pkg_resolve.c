@@ -144,6 +144,8 @@ static int resolve(const struct resolve_opts *o, const struct dd_dep *world, siz
 		}
 	}
 	dd_solve_index_repo(&ix, o->arch, &repo);
+	for (size_t i = 0; i < ix.n_warnings; i++)
+		fprintf(stderr, "drydock: warning: %s\n", ix.warnings[i]);
 	if (dd_solve_flags(&repo, world, n_world, o->flags, &sol, &why) < 0) {
 		fprintf(stderr, "drydock: %s", why.ptr ? why.ptr : dd_error_detail());
 		if (o->json)

@@ -19,6 +19,7 @@
 #include "apk/version.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/map.h"
 
 #define MAX_INDEX_TEXT (512u << 20)
 
@@ -239,10 +240,7 @@ static bool lean_field(struct entry *e, char key, char *v)
 		return lean_int(v, &p->provider_priority);
 	case 'C':
 		len = strlen(v);
-		if (len < 3 || len >= sizeof(p->checksum))
-			return false;
-		memcpy(p->checksum, v, len + 1);
-		return true;
+		return dd_apk_checksum_set(v, len, p->checksum);
 	case 'T': case 'U': case 'L': case 'o': case 'm': case 'c':
 		return true;
 	default:
@@ -616,13 +614,49 @@ out:
 	return rc;
 }
 
+static void warn(struct dd_solve_index *ix, const struct dd_apk_pkg *dup,
+		 const struct dd_apk_pkg *first)
+{
+	struct dd_buf w = DD_BUF_INIT;
+
+	dd_buf_addf(&w, "%s-%s: its checksum %s is that of %s-%s listed before it: one package "
+		    "(the first entry kept, this one ignored, as apk does)", dup->name,
+		    dup->version, dup->checksum, first->name, first->version);
+	ix->warnings = dd_xrealloc(ix->warnings, (ix->n_warnings + 1) * sizeof(char *));
+	ix->warnings[ix->n_warnings++] = dd_buf_detach(&w, NULL);
+}
+
 void dd_solve_index_repo(struct dd_solve_index *ix, const char *arch, struct dd_repo *repo)
 {
+	struct dd_map seen = DD_MAP_INIT;
+	size_t n = 0;
+
 	free(ix->ptrs);
+	free(ix->ptr_broken);
+	for (size_t i = 0; i < ix->n_warnings; i++)
+		free(ix->warnings[i]);
+	ix->n_warnings = 0;
 	ix->ptrs = dd_xcalloc(ix->n ? ix->n : 1, sizeof(*ix->ptrs));
-	for (size_t i = 0; i < ix->n; i++)
-		ix->ptrs[i] = &ix->pkgs[i];
-	*repo = (struct dd_repo){ ix->ptrs, ix->n, arch, ix->broken };
+	ix->ptr_broken = dd_xcalloc(ix->n ? ix->n : 1, sizeof(*ix->ptr_broken));
+	for (size_t i = 0; i < ix->n; i++) {
+		const struct dd_apk_pkg *p = &ix->pkgs[i];
+
+		/* a package is its checksum (decoded, as dd_apk_checksum_set()
+		 * keeps it): a second entry with the same one is the same package */
+		if (p->checksum[0]) {
+			void **first = dd_map_put(&seen, p->checksum);
+
+			if (*first) {
+				warn(ix, p, *first);
+				continue;
+			}
+			*first = (void *)p;
+		}
+		ix->ptr_broken[n] = ix->broken[i];
+		ix->ptrs[n++] = p;
+	}
+	dd_map_release(&seen, NULL);
+	*repo = (struct dd_repo){ ix->ptrs, n, arch, ix->ptr_broken };
 }
 
 void dd_solve_index_release(struct dd_solve_index *ix)
@@ -637,5 +671,9 @@ void dd_solve_index_release(struct dd_solve_index *ix)
 	free(ix->broken);
 	free(ix->lean);
 	free(ix->ptrs);
+	free(ix->ptr_broken);
+	for (size_t i = 0; i < ix->n_warnings; i++)
+		free(ix->warnings[i]);
+	free(ix->warnings);
 	memset(ix, 0, sizeof(*ix));
 }

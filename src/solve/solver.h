@@ -108,6 +108,11 @@ struct dd_solve_index {
 	size_t n, cap;
 	bool *broken;                   /* one flag per package */
 	const struct dd_apk_pkg **ptrs; /* filled by dd_solve_index_repo() */
+	bool *ptr_broken;               /* the flags of ptrs */
+	/* filled by dd_solve_index_repo(): one line per entry left out as
+	 * the duplicate of an earlier one (same decoded checksum) */
+	char **warnings;
+	size_t n_warnings;
 	/* private: packages read the lean way keep their strings and
 	 * dependencies in these blocks */
 	bool *lean;
@@ -124,7 +129,9 @@ int dd_solve_index_add_text(struct dd_solve_index *ix, struct dd_blob text);
 int dd_solve_index_add_file(struct dd_solve_index *ix, const char *path);
 
 /* Point repo at everything loaded so far (valid until the next add or
- * the release). */
+ * the release).  As in apk-tools, a package is its checksum: an entry
+ * whose C: decodes to the digest of an earlier entry is that package
+ * again and is left out, with a line in ix->warnings. */
 void dd_solve_index_repo(struct dd_solve_index *ix, const char *arch, struct dd_repo *repo);
 
 void dd_solve_index_release(struct dd_solve_index *ix);

@@ -240,6 +240,20 @@ epoch_checked_by_bundle_create() {
 	[ ! -e b.tar ] || t_fail "bundle create wrote a bundle"
 }
 
+# Two APKINDEX entries whose C: spell one SHA-1 two ways (the bits the
+# base64 padding leaves over; hex) are one package, as in apk-tools: the
+# first is kept, and the duplicate is named.
+duplicate_checksums_are_one_package() {
+	printf 'P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=\n\nP:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=\nD:missing\n\nP:b\nV:2\nC:X1213B847A553C997B7F194DA6BC0BB2E0148CF5FD\n\n' >APKINDEX
+	drydock pkg resolve --repo APKINDEX a >out 2>err || { cat out err; t_fail "resolve failed"; }
+	[ "$(cat out)" = a-1 ] || { cat out; t_fail "not the first entry"; }
+	grep -q "^drydock: warning: a-1: its checksum Q1ITuEelU8mXt/GU2mvAuy4BSM9f0= is that of a-1 listed before it" err ||
+		{ cat err; t_fail "no warning for the second a-1"; }
+	grep -q "^drydock: warning: b-2: its checksum Q1ITuEelU8mXt/GU2mvAuy4BSM9f0= is that of a-1" err ||
+		{ cat err; t_fail "no warning for b-2"; }
+	expect_fail 1 "" drydock pkg resolve --repo APKINDEX b
+}
+
 t_run dotdot_job_stays_inside_out
 t_run bad_job_names_refused
 t_run tags_follow_the_reference_grammar
@@ -250,3 +264,4 @@ t_run deep_and_repeated_yaml_refused
 t_run epoch_checked_by_build
 t_run epoch_checked_by_pkg
 t_run epoch_checked_by_bundle_create
+t_run duplicate_checksums_are_one_package

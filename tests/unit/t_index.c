@@ -20,6 +20,7 @@
 #include "apk/write.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "solve/solver.h"
 #include "core/file.h"
 #include "trust/rsa.h"
 
@@ -991,12 +992,62 @@ static void t_apk_index_write(void)
 	dd_keyring_release(&kr);
 }
 
+/* A package is its checksum decoded, as apk-tools reads C:. */
+static void t_index_checksum_identity(void)
+{
+	static const char canon[] = "Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=";
+	static const char *const same[] = {
+		"Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=", /* the bits the padding leaves over */
+		"X1213b847a553c997b7f194da6bc0bb2e0148cf5fd",
+		"X1213B847A553C997B7F194DA6BC0BB2E0148CF5FD",
+	};
+	static const char text[] =
+		"P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=\n\n"
+		"P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=\nD:missing\n\n"
+		"P:b\nV:1\nC:X1213b847a553c997b7f194da6bc0bb2e0148cf5fd\n\n"
+		"P:c\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0\n\n";
+	struct dd_solve_index ix = { 0 };
+	struct dd_apk_pkg *p = NULL;
+	struct dd_solution sol;
+	struct dd_repo repo;
+	struct dd_dep world;
+	char out[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		CHECK_MSG(dd_apk_checksum_set(same[i], strlen(same[i]), out) && !strcmp(out, canon),
+			  "%s kept as %s", same[i], out);
+	/* apk-tools wants the padding: without it the text is not its digest */
+	CHECK(dd_apk_checksum_set(canon, strlen(canon) - 1, out) && strcmp(out, canon));
+	CHECK(dd_apk_checksum_set("0123456789ABCDEF0123456789abcdef", 32, out) &&
+	      !strcmp(out, "0123456789abcdef0123456789abcdef"));
+	/* both readings of an index keep the decoded form */
+	CHECK(dd_apkindex_parse(DD_BLOB(text), &p, &n) == 0 && n == 4);
+	for (size_t i = 0; i < n && i < 3; i++)
+		CHECK_MSG(!strcmp(p[i].checksum, canon), "entry %zu: %s", i, p[i].checksum);
+	dd_apk_pkgs_free(p, n);
+	CHECK(dd_solve_index_add_text(&ix, DD_BLOB(text)) == 0 && ix.n == 4);
+	dd_solve_index_repo(&ix, NULL, &repo);
+	/* one package: the first entry (a-1 without the missing dependency) */
+	CHECK(repo.n == 2 && ix.n_warnings == 2);
+	CHECK(ix.n_warnings >= 1 && strstr(ix.warnings[0], "a-1: its checksum") &&
+	      strstr(ix.warnings[0], "is that of a-1 listed before it"));
+	CHECK(ix.n_warnings == 2 && strstr(ix.warnings[1], "b-1: its checksum"));
+	CHECK(dd_solve_world_dep("a", &world) == 0);
+	CHECK_MSG(dd_solve(&repo, &world, 1, &sol, NULL) == 0 && sol.n == 1, "%s",
+		  dd_error_detail());
+	dd_solution_release(&sol);
+	dd_dep_release(&world);
+	dd_solve_index_release(&ix);
+}
+
 void suite_index(void)
 {
 	RUN(t_index_fields);
 	RUN(t_index_round_trip);
 	RUN(t_index_unknown_field);
 	RUN(t_index_errors);
+	RUN(t_index_checksum_identity);
 	RUN(t_index_alpine_corpus);
 	RUN(t_index_apko_checksums);
 	RUN(t_apk_build_read);
