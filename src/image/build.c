@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/name.h"
 #include "image/oci.h"
 #include "image/provenance.h"
 #include "image/rootfs.h"
@@ -1260,6 +1261,9 @@ int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, c
 		snprintf(id, sizeof(id), "%s", o->run_id);
 	else
 		run_id(id);
+	/* it names OUT/<job>/<run id>: a given one as much as a made one */
+	if ((rc = dd_name_check("the run id", o->run_id ? o->run_id : id)))
+		goto early;
 	wall_str(started);
 	snprintf(b.run_id, sizeof(b.run_id), "%s", id);
 	snprintf(b.started, sizeof(b.started), "%s", started);

@@ -484,7 +484,7 @@ bad_settings_fail() {
 	expect_fail 1 "p4.yaml: paths\[0\]: /etc/os-release/x lies below /etc/os-release, which is a file" \
 		drydock build --mirror "$M" -o out p4.yaml
 	for j in p1 p2 p3 p4; do failed_run $j ".*paths\[0\]"; done
-	SOURCE_DATE_EPOCH=yesterday expect_fail 1 "SOURCE_DATE_EPOCH is 'yesterday', expected seconds" \
+	SOURCE_DATE_EPOCH=yesterday expect_fail 2 "SOURCE_DATE_EPOCH is 'yesterday': expected whole seconds" \
 		drydock build --mirror "$M" -o out "$HELLO"
 }
 
