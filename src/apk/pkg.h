@@ -33,7 +33,7 @@ struct dd_apk_pkg {
 	bool has_provider_priority;
 	int replaces_priority;   /* q: */
 	char datahash[65];       /* sha256 hex of the data segment; "" if none */
-	char checksum[64];       /* APKINDEX C: ("Q1" + base64 sha1 of control), as
+	char checksum[64];	 /* APKINDEX C: ("Q1" + base64 sha1 of control), as
 				    dd_apk_checksum_set() keeps it */
 	struct dd_kv *extra;
 	size_t n_extra;

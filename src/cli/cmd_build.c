@@ -87,7 +87,7 @@ int cmd_build(int argc, char **argv)
 		json_decref(all);
 		return dd_cli_usage_error("build: no job file given");
 	}
-	if (dd_epoch_from_env(&(int64_t){ 0 }) < 0) { /* dd_build parses it again, the same way */
+	if (dd_epoch_from_env(&(int64_t){0}) < 0) { /* dd_build parses it again, the same way */
 		dd_cli_error();
 		json_decref(all);
 		return DD_EXIT_USAGE;

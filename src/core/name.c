@@ -22,8 +22,9 @@ static const char *why_not(const char *name)
 		return "it does not start with a letter or digit";
 	for (size_t i = 0; i < n; i++)
 		if (!alnum(name[i]) && !strchr("._-", name[i]))
-			return name[i] == '/' ? "it holds a '/'" : "it holds a character other "
-				"than letters, digits, '.', '_' and '-'";
+			return name[i] == '/' ? "it holds a '/'"
+					      : "it holds a character other "
+						"than letters, digits, '.', '_' and '-'";
 	return NULL;
 }
 

@@ -95,12 +95,15 @@ int dd_layer_write_header(struct dd_layer_writer *w, const struct dd_tar_entry *
 	const char *link = e->link ? e->link : "";
 
 	if (!e->path[0] || !dd_tar_path_safe(e->path))
-		return dd_error(DD_E_UNSAFE_PATH, "refusing to write a layer member named '%s': %s",
-				e->path, e->path[0] ? "an absolute path or a '..' component"
-						    : "an empty name");
+		return dd_error(DD_E_UNSAFE_PATH,
+				"refusing to write a layer member named '%s': %s", e->path,
+				e->path[0] ? "an absolute path or a '..' component"
+					   : "an empty name");
 	if (e->type == DD_TAR_HARDLINK && (!link[0] || !dd_tar_path_safe(link)))
-		return dd_error(DD_E_UNSAFE_PATH, "refusing to write the layer member %s: a hard "
-				"link to '%s' would leave the image root", e->path, link);
+		return dd_error(DD_E_UNSAFE_PATH,
+				"refusing to write the layer member %s: a hard "
+				"link to '%s' would leave the image root",
+				e->path, link);
 	return dd_tar_write_header(&w->tar, e);
 }
 

@@ -420,7 +420,8 @@ static bool member_safe(const char *layer, struct archive_entry *e, struct dd_bu
 	if (named && dd_tar_path_safe(name) && (!hl || (*hl && dd_tar_path_safe(hl))))
 		return true;
 	dd_buf_addf(why, "%s: member '%s'%s%s%s would be written outside the image root", layer,
-		    name ? name : "", hl ? " (a hard link to '" : "", hl ? hl : "", hl ? "')" : "");
+		    name ? name : "", hl ? " (a hard link to '" : "", hl ? hl : "",
+		    hl ? "')" : "");
 	return false;
 }
 

@@ -130,13 +130,17 @@ bad:
 	return err(c, n, "%s is '%s', expected a number up to %u", what, s, max);
 }
 
+/* The length of a list: arrays are sized once, not grown per item. */
+static size_t n_items(const yaml_node_t *n)
+{
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
 static int strings(struct ctx *c, yaml_node_t *n, const char *what, char ***out, size_t *cnt)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
 		return err(c, n, "%s is %s, expected a list of strings", what, type_name(n));
-	*out = dd_xrealloc(*out, (*cnt + (size_t)(n->data.sequence.items.top -
-						  n->data.sequence.items.start) + 1) *
-			   sizeof(char *));
+	*out = dd_xrealloc(*out, (*cnt + n_items(n) + 1) * sizeof(char *));
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		char *s = NULL;
@@ -231,9 +235,8 @@ static int c_packages(struct ctx *c, yaml_node_t *n)
 	if (n->type != YAML_SEQUENCE_NODE)
 		return err(c, n, "contents.packages is %s, expected a list of packages",
 			   type_name(n));
-	j->packages = dd_xrealloc(j->packages, (j->n_packages + (size_t)(n->data.sequence.items.top -
-									n->data.sequence.items.start) + 1) *
-				  sizeof(*j->packages));
+	j->packages = dd_xrealloc(j->packages,
+				  (j->n_packages + n_items(n) + 1) * sizeof(*j->packages));
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		yaml_node_t *x = node(c, *i);
@@ -420,7 +423,8 @@ static int clean_path(struct ctx *c, yaml_node_t *n, const char *what, char **pa
 	const char *s = *path;
 
 	if (s[0] != '/')
-		return err(c, n, "%s '%s' is not absolute; expected a path like /app/data", what, s);
+		return err(c, n, "%s '%s' is not absolute; expected a path like /app/data",
+			   what, s);
 	while (*s) {
 		size_t len;
 
@@ -428,8 +432,10 @@ static int clean_path(struct ctx *c, yaml_node_t *n, const char *what, char **pa
 		len = strcspn(s, "/");
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
 			dd_buf_release(&out);
-			return err(c, n, "%s '%s' has a '..' component, which would leave the image "
-				   "root; give the path without it", what, *path);
+			return err(c, n,
+				   "%s '%s' has a '..' component, which would leave the image "
+				   "root; give the path without it",
+				   what, *path);
 		}
 		if (len && !(len == 1 && s[0] == '.')) {
 			dd_buf_add(&out, "/", 1);
@@ -439,8 +445,10 @@ static int clean_path(struct ctx *c, yaml_node_t *n, const char *what, char **pa
 	}
 	if (!out.len) {
 		dd_buf_release(&out);
-		return err(c, n, "%s '%s' names the image root itself; give a path below it, "
-			   "like /app", what, *path);
+		return err(c, n,
+			   "%s '%s' names the image root itself; give a path below it, "
+			   "like /app",
+			   what, *path);
 	}
 	free(*path);
 	*path = dd_buf_detach(&out, NULL);
@@ -478,7 +486,8 @@ static int k_paths(struct ctx *c, yaml_node_t *n)
 				   "symlink" : "hardlink");
 		if ((rc = clean_path(c, x, "path", &p->path)))
 			return rc;
-		if (p->type == DD_PATH_HARDLINK && (rc = clean_path(c, x, "source", &p->source)))
+		if (p->type == DD_PATH_HARDLINK &&
+		    (rc = clean_path(c, x, "source", &p->source)))
 			return rc;
 	}
 	return 0;
@@ -692,14 +701,16 @@ const char *dd_job_reference_check(const char *ref)
 			return "the tag must start with a letter, digit or '_'";
 		for (size_t i = 0; i < tag_len; i++)
 			if (!isalnum((unsigned char)tag[i]) && !strchr("_.-", tag[i]))
-				return "the tag may hold only letters, digits, '_', '.' and '-'";
+				return "the tag may hold only letters, digits, '_', '.' and "
+				       "'-'";
 		name_len = (size_t)(colon - ref);
 	}
 	if (name_len > 255)
 		return "the name before the tag is longer than 255 characters";
 	if (path_components(ref, name_len))
 		return NULL;
-	if (first_slash && first_slash < ref + name_len && domain(ref, (size_t)(first_slash - ref)) &&
+	if (first_slash && first_slash < ref + name_len &&
+	    domain(ref, (size_t)(first_slash - ref)) &&
 	    path_components(first_slash + 1, name_len - (size_t)(first_slash - ref) - 1))
 		return NULL;
 	return "each name component must be lower-case letters and digits, separated by '.', "
@@ -800,8 +811,10 @@ static int o_tag(struct ctx *c, yaml_node_t *n)
 	if (!rc && (why = dd_job_reference_check(c->job->tag))) {
 		char *shown = printable(c->job->tag);
 
-		rc = err(c, n, "output.tag '%s' is not an image reference (%s); expected "
-			 DD_JOB_REFERENCE_FORM, shown, why);
+		rc = err(c, n,
+			 "output.tag '%s' is not an image reference (%s); "
+			 "expected " DD_JOB_REFERENCE_FORM,
+			 shown, why);
 		free(shown);
 	}
 	return rc;
@@ -869,12 +882,14 @@ static int check_depth(struct ctx *c)
 			rc = yaml_err(c, &p);
 			break;
 		}
-		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
 			if (++depth > MAX_DEPTH)
-				rc = dd_error(DD_E_LIMIT, "%s:%zu:%zu: nesting deeper than %d levels; "
-					      "a job needs at most a few", c->file,
-					      ev.start_mark.line + 1, ev.start_mark.column + 1,
-					      MAX_DEPTH);
+				rc = dd_error(DD_E_LIMIT,
+					      "%s:%zu:%zu: nesting deeper than %d levels; "
+					      "a job needs at most a few",
+					      c->file, ev.start_mark.line + 1,
+					      ev.start_mark.column + 1, MAX_DEPTH);
 		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
 			   ev.type == YAML_MAPPING_END_EVENT) {
 			depth--;
@@ -930,8 +945,10 @@ int dd_job_name(const char *path, char **out)
 	if (rc) {
 		char *why = dd_xstrdup(dd_error_detail());
 
-		rc = dd_error(rc, "%s: %s; rename the file (the job name is its file name without "
-			      ".yaml or .yml)", path, why);
+		rc = dd_error(rc,
+			      "%s: %s; rename the file (the job name is its file name without "
+			      ".yaml or .yml)",
+			      path, why);
 		free(why);
 		free(name);
 		*out = NULL;
@@ -953,9 +970,10 @@ static int default_tag(struct dd_job *j)
 		*p = (char)tolower((unsigned char)*p);
 	why = dd_job_reference_check(t.ptr);
 	if (why)
-		rc = dd_error(DD_E_FORMAT, "%s: the job name '%s' gives the default tag '%s', "
-			      "which is not an image reference (%s); set output.tag", j->file,
-			      j->name, t.ptr, why);
+		rc = dd_error(DD_E_FORMAT,
+			      "%s: the job name '%s' gives the default tag '%s', "
+			      "which is not an image reference (%s); set output.tag",
+			      j->file, j->name, t.ptr, why);
 	j->tag = dd_buf_detach(&t, NULL);
 	return rc;
 }

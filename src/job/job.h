@@ -48,7 +48,7 @@ enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
 
 struct dd_job {
 	char *file;           /* as given */
-	char *name;           /* dd_job_name(): a name for a folder */
+	char *name;	      /* dd_job_name(): a name for a folder */
 	struct dd_buf text;   /* the file's bytes */
 	char sha256[65];
 	char *base;           /* entitled image whose base packages are the crust; NULL: none */
@@ -72,8 +72,8 @@ struct dd_job {
 	int64_t timeout_ms;    /* policy.timeout in milliseconds, default 1h */
 	enum dd_layers layers; /* output.layers: split (default) or single */
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
-	char *tag;             /* output.tag, default "drydock.local/<name>:latest" (the
-				  name in lower case); always a valid reference */
+	char *tag; /* output.tag, default "drydock.local/<name>:latest" (the
+		      name in lower case); always a valid reference */
 };
 
 /*
@@ -84,9 +84,9 @@ struct dd_job {
  */
 int dd_job_name(const char *path, char **out);
 
-#define DD_JOB_REFERENCE_FORM \
+#define DD_JOB_REFERENCE_FORM                                                                  \
 	"[HOST[:PORT]/]NAME[:TAG], NAME lower-case letters and digits in '/'-separated parts " \
-	"joined by '.', '_', '__' or '-', TAG 1 to 128 letters, digits, '_', '.' or '-' " \
+	"joined by '.', '_', '__' or '-', TAG 1 to 128 letters, digits, '_', '.' or '-' "      \
 	"(not starting with '.' or '-'), like registry.local/team/web:1.0"
 
 /*

@@ -619,9 +619,10 @@ static void warn(struct dd_solve_index *ix, const struct dd_apk_pkg *dup,
 {
 	struct dd_buf w = DD_BUF_INIT;
 
-	dd_buf_addf(&w, "%s-%s: its checksum %s is that of %s-%s listed before it: one package "
-		    "(the first entry kept, this one ignored, as apk does)", dup->name,
-		    dup->version, dup->checksum, first->name, first->version);
+	dd_buf_addf(&w,
+		    "%s-%s: its checksum %s is that of %s-%s listed before it: one package "
+		    "(the first entry kept, this one ignored, as apk does)",
+		    dup->name, dup->version, dup->checksum, first->name, first->version);
 	ix->warnings = dd_xrealloc(ix->warnings, (ix->n_warnings + 1) * sizeof(char *));
 	ix->warnings[ix->n_warnings++] = dd_buf_detach(&w, NULL);
 }
@@ -656,7 +657,7 @@ void dd_solve_index_repo(struct dd_solve_index *ix, const char *arch, struct dd_
 		ix->ptrs[n++] = p;
 	}
 	dd_map_release(&seen, NULL);
-	*repo = (struct dd_repo){ ix->ptrs, n, arch, ix->ptr_broken };
+	*repo = (struct dd_repo){ix->ptrs, n, arch, ix->ptr_broken};
 }
 
 void dd_solve_index_release(struct dd_solve_index *ix)

@@ -997,16 +997,15 @@ static void t_index_checksum_identity(void)
 {
 	static const char canon[] = "Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=";
 	static const char *const same[] = {
-		"Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=", /* the bits the padding leaves over */
-		"X1213b847a553c997b7f194da6bc0bb2e0148cf5fd",
-		"X1213B847A553C997B7F194DA6BC0BB2E0148CF5FD",
+	    "Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=", /* the bits the padding leaves over */
+	    "X1213b847a553c997b7f194da6bc0bb2e0148cf5fd",
+	    "X1213B847A553C997B7F194DA6BC0BB2E0148CF5FD",
 	};
-	static const char text[] =
-		"P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=\n\n"
-		"P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=\nD:missing\n\n"
-		"P:b\nV:1\nC:X1213b847a553c997b7f194da6bc0bb2e0148cf5fd\n\n"
-		"P:c\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0\n\n";
-	struct dd_solve_index ix = { 0 };
+	static const char text[] = "P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=\n\n"
+				   "P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=\nD:missing\n\n"
+				   "P:b\nV:1\nC:X1213b847a553c997b7f194da6bc0bb2e0148cf5fd\n\n"
+				   "P:c\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0\n\n";
+	struct dd_solve_index ix = {0};
 	struct dd_apk_pkg *p = NULL;
 	struct dd_solution sol;
 	struct dd_repo repo;
@@ -1015,7 +1014,8 @@ static void t_index_checksum_identity(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
-		CHECK_MSG(dd_apk_checksum_set(same[i], strlen(same[i]), out) && !strcmp(out, canon),
+		CHECK_MSG(dd_apk_checksum_set(same[i], strlen(same[i]), out) &&
+			      !strcmp(out, canon),
 			  "%s kept as %s", same[i], out);
 	/* apk-tools wants the padding: without it the text is not its digest */
 	CHECK(dd_apk_checksum_set(canon, strlen(canon) - 1, out) && strcmp(out, canon));

@@ -149,22 +149,26 @@ static void t_job_errors(void)
 static void t_job_names(void)
 {
 	static const char *const refused[] = {
-		"...yaml", "..yaml", ".yaml", ".hidden.yaml", "-rf.yaml", "a b.yaml", "x\ny.yaml",
+	    "...yaml", "..yaml", ".yaml", ".hidden.yaml", "-rf.yaml", "a b.yaml", "x\ny.yaml",
 	};
 	char *name = NULL, dir[64], path[256], longname[200];
 
 	snprintf(dir, sizeof(dir), "/tmp/drydock-t-names-%d", (int)getpid());
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, refused[i]);
-		CHECK_MSG(dd_job_name(path, &name) == DD_E_FORMAT && !name, "%.200s accepted", path);
-		CHECK_MSG(strstr(dd_error_detail(), path) && strstr(dd_error_detail(), DD_NAME_FORM) &&
-			  strstr(dd_error_detail(), "rename the file"), "%s", dd_error_detail());
+		CHECK_MSG(dd_job_name(path, &name) == DD_E_FORMAT && !name, "%.200s accepted",
+			  path);
+		CHECK_MSG(strstr(dd_error_detail(), path) &&
+			      strstr(dd_error_detail(), DD_NAME_FORM) &&
+			      strstr(dd_error_detail(), "rename the file"),
+			  "%s", dd_error_detail());
 	}
 	CHECK(dd_job_name("a/.yaml", &name) == DD_E_FORMAT);
 	CHECK(strstr(dd_error_detail(), "it is empty") || strstr(dd_error_detail(), "start"));
 	memset(longname, 'x', 129);
 	strcpy(longname + 129, ".yaml");
-	CHECK(dd_job_name(longname, &name) == DD_E_FORMAT && strstr(dd_error_detail(), "too long"));
+	CHECK(dd_job_name(longname, &name) == DD_E_FORMAT &&
+	      strstr(dd_error_detail(), "too long"));
 	longname[128] = 0;
 	CHECK(dd_job_name(longname, &name) == 0 && strlen(name) == 128);
 	free(name);
@@ -172,26 +176,50 @@ static void t_job_names(void)
 	free(name);
 	CHECK(dd_job_name("web.yaml", &name) == 0 && !strcmp(name, "web"));
 	free(name);
-	CHECK(dd_name_check("a run id", "a/b") == DD_E_FORMAT && strstr(dd_error_detail(), "'/'"));
-	CHECK(dd_name_check("a run id", "") == DD_E_FORMAT && strstr(dd_error_detail(), "empty"));
+	CHECK(dd_name_check("a run id", "a/b") == DD_E_FORMAT &&
+	      strstr(dd_error_detail(), "'/'"));
+	CHECK(dd_name_check("a run id", "") == DD_E_FORMAT &&
+	      strstr(dd_error_detail(), "empty"));
 	CHECK(dd_name_check("a run id", "20260101T000000Z-abcdef") == 0);
 	/* loading refuses the file before reading it */
-	CHECK(dd_job_load("/nonexistent/...yaml", &(struct dd_job){ 0 }) == DD_E_FORMAT);
+	CHECK(dd_job_load("/nonexistent/...yaml", &(struct dd_job){0}) == DD_E_FORMAT);
 }
 
 /* output.tag: the OCI distribution reference grammar podman applies. */
 static void t_job_tags(void)
 {
 	static const char *const good[] = {
-		"drydock.local/web:latest", "registry.local:5000/team/web:1.0", "localhost/web",
-		"web", "web:latest", "a__b/c-d--e.f_g:V1_x.y-z", "10.0.0.1:5000/web:1",
-		"Registry.Example.com/web:_x", "quay.io/a/b/c/d:1",
+	    "drydock.local/web:latest",
+	    "registry.local:5000/team/web:1.0",
+	    "localhost/web",
+	    "web",
+	    "web:latest",
+	    "a__b/c-d--e.f_g:V1_x.y-z",
+	    "10.0.0.1:5000/web:1",
+	    "Registry.Example.com/web:_x",
+	    "quay.io/a/b/c/d:1",
 	};
 	static const char *const bad_refs[] = {
-		"", "web app:1", "web:1\n", "../../etc:passwd", "Web:1", "web:", "web:-x", "web:.x",
-		"web@sha256:0000000000000000000000000000000000000000000000000000000000000000",
-		"web/", "a//b", "reg:abc/web", "-web", "web-", "a___b", "web:a/b", "/web",
-		"[::1]:5000/web:1", "reg-.io/web", "reg:/web",
+	    "",
+	    "web app:1",
+	    "web:1\n",
+	    "../../etc:passwd",
+	    "Web:1",
+	    "web:",
+	    "web:-x",
+	    "web:.x",
+	    "web@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+	    "web/",
+	    "a//b",
+	    "reg:abc/web",
+	    "-web",
+	    "web-",
+	    "a___b",
+	    "web:a/b",
+	    "/web",
+	    "[::1]:5000/web:1",
+	    "reg-.io/web",
+	    "reg:/web",
 	};
 	char tag[200];
 
@@ -209,7 +237,7 @@ static void t_job_tags(void)
 	CHECK(bad("base: a\noutput:\n  tag: \"../../etc:passwd\"\n",
 		  ":3:8: output.tag '../../etc:passwd' is not an image reference"));
 	CHECK(bad("base: a\noutput:\n  tag: \"\"\n", ":3:8: output.tag '' is not an image "
-		  "reference (it is empty)"));
+						     "reference (it is empty)"));
 	CHECK(bad("base: a\noutput:\n  tag: \"x:a\\nb\"\n", "output.tag 'x:a?b'"));
 	{
 		char *text = malloc(6000);
@@ -226,9 +254,9 @@ static void t_job_tags(void)
 static void t_job_paths(void)
 {
 	struct dd_job j;
-	const char *path = job_file("p.yaml",
-		"base: a\npaths:\n  - path: /./etc/./x\n    type: empty-file\n"
-		"  - path: //a//b/\n    type: hardlink\n    source: /./etc//x\n");
+	const char *path = job_file(
+	    "p.yaml", "base: a\npaths:\n  - path: /./etc/./x\n    type: empty-file\n"
+		      "  - path: //a//b/\n    type: hardlink\n    source: /./etc//x\n");
 
 	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
 	CHECK(j.n_paths == 2 && !strcmp(j.paths[0].path, "/etc/x"));
@@ -240,9 +268,11 @@ static void t_job_paths(void)
 	CHECK(bad("base: a\npaths:\n  - path: /a/..\n    type: directory\n", "'..' component"));
 	CHECK(bad("base: a\npaths:\n  - path: /\n    type: directory\n",
 		  ":3:5: path '/' names the image root itself"));
-	CHECK(bad("base: a\npaths:\n  - path: /./.\n    type: directory\n", "image root itself"));
-	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: hardlink\n    source: /../etc/shadow\n",
-		  "source '/../etc/shadow' has a '..' component"));
+	CHECK(
+	    bad("base: a\npaths:\n  - path: /./.\n    type: directory\n", "image root itself"));
+	CHECK(bad(
+	    "base: a\npaths:\n  - path: /x\n    type: hardlink\n    source: /../etc/shadow\n",
+	    "source '/../etc/shadow' has a '..' component"));
 	CHECK(bad("base: a\npaths:\n  - path: x\n    type: directory\n", "is not absolute"));
 }
 
@@ -256,15 +286,16 @@ static void t_job_limits(void)
 
 	CHECK(bad("base: a\nenvironment:\n  A: 1\n  B: 2\n  A: 3\n",
 		  ":5:3: environment: key 'A' given twice"));
-	CHECK(bad("base: a\nannotations:\n  x: 1\n  x: 1\n", "annotations: key 'x' given twice"));
+	CHECK(
+	    bad("base: a\nannotations:\n  x: 1\n  x: 1\n", "annotations: key 'x' given twice"));
 	strcpy(text, "base: a\nannotations: ");
 	for (int i = 0; i < 70; i++)
 		strcat(text, "[");
 	path = job_file("deep.yaml", text);
 	rc = dd_job_load(path, &j);
 	CHECK_MSG(rc == DD_E_LIMIT && strstr(dd_error_detail(), path) &&
-		  strstr(dd_error_detail(), ":2:77: nesting deeper than 64 levels"), "%s",
-		  dd_error_detail());
+		      strstr(dd_error_detail(), ":2:77: nesting deeper than 64 levels"),
+		  "%s", dd_error_detail());
 	unlink(path);
 	free(text);
 }

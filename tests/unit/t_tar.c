@@ -713,7 +713,8 @@ static void t_tar_writer_deterministic(void)
  * root, whatever its caller asks for, and still writes the good ones. */
 static void t_layer_refuses_unsafe_members(void)
 {
-	static const char *const bad_names[] = { "", "..", "../x", "a/../../x", "/etc/passwd", "a/.." };
+	static const char *const bad_names[] = {"",	     "..",	    "../x",
+						"a/../../x", "/etc/passwd", "a/.."};
 	struct dd_layer_writer w;
 	struct dd_blob_desc d;
 	char dir[] = "/tmp/drydock-t-layer-XXXXXX";
