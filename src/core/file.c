@@ -124,6 +124,74 @@ int dd_read_file(const char *path, uint64_t max, struct dd_buf *out)
 	return rc;
 }
 
+int dd_open_regular(const char *path, uint64_t max, uint64_t *size)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno == ELOOP)
+		return dd_error(DD_E_UNSAFE_PATH, "%s is a symbolic link, not a file; refused",
+				path);
+	if (fd < 0)
+		return dd_error_errno("%s", path);
+	if (fstat(fd, &st)) {
+		close(fd);
+		return dd_error_errno("%s", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return dd_error(DD_E_UNSAFE_PATH, "%s is %s, not a regular file; refused", path,
+				S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+				S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return dd_error(DD_E_LIMIT, "%s: %llu bytes, larger than the %llu allowed", path,
+				(unsigned long long)st.st_size, (unsigned long long)max);
+	}
+	/* a regular file never blocks; reads need not handle EAGAIN */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+ssize_t dd_read_full(int fd, void *buf, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t n = read(fd, (char *)buf + got, want - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dd_error_errno("read");
+		if (!n)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int dd_read_regular(const char *path, uint64_t max, struct dd_buf *out)
+{
+	uint64_t size;
+	int fd = dd_open_regular(path, max, &size);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	dd_buf_reset(out);
+	dd_buf_grow(out, (size_t)size + 1);
+	n = dd_read_full(fd, out->ptr, (size_t)size);
+	close(fd);
+	if (n < 0)
+		return dd_error_prefix((int)n, "%s", path);
+	out->len = (size_t)n;
+	out->ptr[out->len] = 0;
+	return 0;
+}
+
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

@@ -51,4 +51,24 @@ void dd_remove_tree(const char *path);
  * failure out is released, holding nothing to free. */
 int dd_read_file(const char *path, uint64_t max, struct dd_buf *out);
 
+/*
+ * Open path for reading content someone else wrote (a run folder, an
+ * image layout, a mirror's blobs): only a regular file itself is taken,
+ * never a symbolic link (O_NOFOLLOW), FIFO, device or directory, and it
+ * is opened without blocking, so nothing can make a reader hang or read
+ * outside the folder it was given.  A file larger than max is refused.
+ * Returns the descriptor, its size in *size, or a negative code whose
+ * detail names path and why.  Readers read at most *size bytes from it.
+ */
+int dd_open_regular(const char *path, uint64_t max, uint64_t *size);
+
+/* dd_read_file() through dd_open_regular(): at most max bytes. */
+int dd_read_regular(const char *path, uint64_t max, struct dd_buf *out);
+
+/*
+ * Read at most want bytes from fd into buf (of room for want); short
+ * only at the end of the file.  Returns the count or a negative code.
+ */
+ssize_t dd_read_full(int fd, void *buf, size_t want);
+
 #endif

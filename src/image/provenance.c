@@ -87,7 +87,7 @@ int dd_dsse_read(const char *file, struct dd_dsse *e)
 
 	memset(e, 0, sizeof(*e));
 	e->payload = (struct dd_buf)DD_BUF_INIT;
-	if ((rc = dd_read_file(file, MAX_ENVELOPE, &text)))
+	if ((rc = dd_read_regular(file, MAX_ENVELOPE, &text)))
 		return rc;
 	j = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {

@@ -26,6 +26,7 @@
 #include "trust/sign.h"
 
 #define MAX_DOC (64u << 20)
+#define MAX_FILE (1ull << 40) /* an archive or a mirror blob: any regular file */
 #define MAX_SHOWN 4
 
 /* What one image (one architecture) holds, read from its layers. */
@@ -79,7 +80,7 @@ static json_t *load_json(const char *path, struct dd_buf *why)
 	json_t *j = NULL;
 
 	dd_buf_reset(why);
-	if (dd_read_file(path, MAX_DOC, &text)) {
+	if (dd_read_regular(path, MAX_DOC, &text)) {
 		dd_buf_adds(why, dd_error_detail());
 	} else if (!(j = json_loadb(text.ptr, text.len, 0, &err))) {
 		dd_buf_addf(why, "%s:%d: not JSON: %s", path, err.line, err.text);
@@ -243,27 +244,47 @@ static const char *subject_sha(struct verify *v, const char *name)
 
 /* ---- the layout ---------------------------------------------------------------- */
 
-/* Check the blob of descriptor d; load it as JSON into *doc when asked. */
-static bool check_blob(struct verify *v, json_t *d, json_t **doc, struct dd_buf *why)
+static void blob_path(const struct verify *v, const char *hex, struct dd_buf *path)
 {
-	const char *digest = jstr(d, "digest");
-	json_int_t size = json_integer_value(json_object_get(d, "size"));
+	dd_buf_reset(path);
+	dd_buf_addf(path, "%s/image/blobs/sha256/%s", v->o->run, hex);
+}
+
+/*
+ * Check the blob of descriptor d (its sha256 into hex); load it as JSON
+ * into *doc when asked.  The blob is read only when it is a regular file
+ * no larger than its descriptor says.
+ */
+static bool check_blob(struct verify *v, json_t *d, char hex[65], json_t **doc,
+		       struct dd_buf *why)
+{
+	json_t *js = json_object_get(d, "size");
+	json_int_t size = json_integer_value(js);
 	struct dd_buf path = DD_BUF_INIT;
-	char hex[65];
+	char got_hex[65];
 	uint64_t got;
 	bool ok = false;
+	int rc;
 
-	if (strncmp(digest, "sha256:", 7) || strlen(digest) != 71 || strchr(digest + 7, '/')) {
-		dd_buf_addf(why, "a descriptor has digest '%s'", digest);
+	if (dd_digest_parse(json_string_value(json_object_get(d, "digest")), hex)) {
+		dd_buf_addf(why, "a descriptor of the layout: %s", dd_error_detail());
 		return false;
 	}
-	dd_buf_addf(&path, "%s/image/blobs/sha256/%s", v->o->run, digest + 7);
-	if (dd_file_sha256(path.ptr, hex, &got))
+	if (!json_is_integer(js) || size < 0) {
+		dd_buf_addf(why, "the descriptor of sha256:%s has no size", hex);
+		return false;
+	}
+	blob_path(v, hex, &path);
+	rc = dd_sha256_regular(path.ptr, (uint64_t)size, got_hex, &got);
+	if (rc == DD_E_LIMIT)
+		dd_buf_addf(why, "blob sha256:%s: larger than the %lld bytes its descriptor says",
+			    hex, (long long)size);
+	else if (rc)
 		dd_buf_addf(why, "%s", dd_error_detail());
-	else if (strcmp(hex, digest + 7))
-		dd_buf_addf(why, "blob %s: its content hashes to sha256:%s", digest, hex);
+	else if (strcmp(got_hex, hex))
+		dd_buf_addf(why, "blob sha256:%s: its content hashes to sha256:%s", hex, got_hex);
 	else if ((json_int_t)got != size)
-		dd_buf_addf(why, "blob %s: %llu bytes, its descriptor says %lld", digest,
+		dd_buf_addf(why, "blob sha256:%s: %llu bytes, its descriptor says %lld", hex,
 			    (unsigned long long)got, (long long)size);
 	else
 		ok = true;
@@ -409,20 +430,26 @@ static bool member_safe(const char *layer, struct archive_entry *e, struct dd_bu
  * a sha256 (the diff_id) and keeps the apk database, the architecture and
  * the SBOM it finds.
  */
-static int scan_layer(const char *path, char diff[72], struct image *img, struct dd_buf *why)
+static int scan_layer(const char *path, uint64_t size, char diff[72], struct image *img,
+		      struct dd_buf *why)
 {
 	struct layer_stream ls = { .raw = archive_read_new(), .md = EVP_MD_CTX_new() };
 	struct archive *tar = archive_read_new();
 	struct archive_entry *e;
 	unsigned char d[32];
+	uint64_t got;
 	la_ssize_t n;
-	int rc = -1;
+	int rc = -1, fd = dd_open_regular(path, size, &got);
 
 	EVP_DigestInit_ex(ls.md, EVP_sha256(), NULL);
 	archive_read_support_filter_all(ls.raw);
 	archive_read_support_format_raw(ls.raw);
 	archive_read_support_format_tar(tar);
-	if (archive_read_open_filename(ls.raw, path, 1 << 16) != ARCHIVE_OK ||
+	if (fd < 0) {
+		dd_buf_adds(why, dd_error_detail());
+		goto out;
+	}
+	if (archive_read_open_fd(ls.raw, fd, 1 << 16) != ARCHIVE_OK ||
 	    archive_read_next_header(ls.raw, &e) != ARCHIVE_OK) {
 		dd_buf_addf(why, "%s: %s", path, archive_error_string(ls.raw));
 		goto out;
@@ -482,6 +509,8 @@ out:
 	archive_read_free(tar);
 	archive_read_free(ls.raw);
 	EVP_MD_CTX_free(ls.md);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -491,19 +520,20 @@ static void check_manifest(struct verify *v, json_t *desc, int *n_blobs, int *n_
 {
 	json_t *m = NULL, *cfg = NULL, *l, *diffs;
 	struct image *img;
+	char hex[65];
 	size_t i;
 
 	(*n_blobs)++;
-	if (!check_blob(v, desc, &m, blob_why))
+	if (!check_blob(v, desc, hex, &m, blob_why))
 		return;
 	v->imgs = dd_xrealloc(v->imgs, (v->n_imgs + 1) * sizeof(*v->imgs));
 	img = &v->imgs[v->n_imgs++];
 	memset(img, 0, sizeof(*img));
-	img->manifest = dd_xstrdup(jstr(desc, "digest"));
+	img->manifest = dd_xstrdup(jstr(desc, "digest")); /* checked by check_blob */
 	img->db = json_object();
 	img->sbom = json_object();
 	(*n_blobs)++;
-	if (!check_blob(v, json_object_get(m, "config"), &cfg, blob_why))
+	if (!check_blob(v, json_object_get(m, "config"), hex, &cfg, blob_why))
 		goto out;
 	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	if (json_array_size(diffs) != json_array_size(json_object_get(m, "layers")) &&
@@ -517,11 +547,12 @@ static void check_manifest(struct verify *v, json_t *desc, int *n_blobs, int *n_
 		char got[72];
 
 		(*n_blobs)++;
-		if (!check_blob(v, l, NULL, blob_why))
+		if (!check_blob(v, l, hex, NULL, blob_why))
 			continue;
 		(*n_layers)++;
-		dd_buf_addf(&path, "%s/image/blobs/sha256/%s", v->o->run, jstr(l, "digest") + 7);
-		if (scan_layer(path.ptr, got, img, diff_why)) {
+		blob_path(v, hex, &path);
+		if (scan_layer(path.ptr, (uint64_t)json_integer_value(json_object_get(l, "size")),
+			       got, img, diff_why)) {
 			dd_buf_release(&path);
 			continue;
 		}
@@ -552,12 +583,17 @@ static bool is_subject(struct verify *v, const char *hex)
 static void check_subject(struct verify *v, json_t *top, bool index)
 {
 	const char *digest = jstr(top, "digest");
+	char hex[65];
 
+	if (dd_digest_parse(json_string_value(json_object_get(top, "digest")), hex)) {
+		check(v, "subject", false, "image/index.json: %s", dd_error_detail());
+		return;
+	}
 	if (!v->st) {
 		check(v, "subject", false, "no statement to compare with the layout's %s", digest);
 		return;
 	}
-	if (strcmp(subject_sha(v, NULL), digest + 7)) {
+	if (strcmp(subject_sha(v, NULL), hex)) {
 		check(v, "subject", false, "the statement is about sha256:%s, the image layout "
 		      "holds %s", subject_sha(v, NULL), digest);
 		return;
@@ -592,7 +628,9 @@ static void check_layout(struct verify *v)
 	}
 	if (!strcmp(jstr(top, "mediaType"), DD_OCI_INDEX)) {
 		n_blobs++;
-		if (check_blob(v, top, &sub, &blob_why))
+		char hex[65];
+
+		if (check_blob(v, top, hex, &sub, &blob_why))
 			json_array_foreach(json_object_get(sub, "manifests"), i, d)
 				check_manifest(v, d, &n_blobs, &n_layers, &blob_why, &diff_why);
 	} else {
@@ -627,7 +665,7 @@ static void check_files(struct verify *v)
 
 		if (!*want)
 			dd_buf_addf(&why, "%s is not a subject of the statement", files[i]);
-		else if (dd_file_sha256(path, hex, NULL))
+		else if (dd_sha256_regular(path, MAX_FILE, hex, NULL))
 			dd_buf_adds(&why, dd_error_detail());
 		else if (strcmp(hex, want))
 			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the statement says "
@@ -842,10 +880,10 @@ static bool signed_by_trusted(struct dd_store *s, struct dd_trust *t, enum dd_ro
 	struct dd_buf doc = DD_BUF_INIT, sig = DD_BUF_INIT, path = DD_BUF_INIT;
 	char fpr[41] = "";
 	bool ok = false;
-	int rc = dd_read_file(dd_store_blob_path(s, doc_sha, &path), MAX_DOC, &doc);
+	int rc = dd_read_regular(dd_store_blob_path(s, doc_sha, &path), MAX_DOC, &doc);
 
 	if (!rc)
-		rc = dd_read_file(dd_store_blob_path(s, sig_sha, &path), MAX_DOC, &sig);
+		rc = dd_read_regular(dd_store_blob_path(s, sig_sha, &path), MAX_DOC, &sig);
 	if (!rc)
 		rc = dd_pgp_verify(t->pgp, doc.ptr, doc.len, sig.ptr, sig.len, fpr);
 	if (rc)
@@ -959,11 +997,11 @@ static void check_mirror(struct verify *v)
 
 		if (why.len)
 			break;
-		if (strlen(sha) != 64 || strchr(sha, '/')) {
+		if (!dd_sha256_hex_ok(sha)) {
 			dd_buf_addf(&why, "resolvedDependencies[%zu] (%s) has no sha256", i, name);
 			break;
 		}
-		if (dd_file_sha256(dd_store_blob_path(s, sha, &path), hex, NULL)) {
+		if (dd_sha256_regular(dd_store_blob_path(s, sha, &path), MAX_FILE, hex, NULL)) {
 			dd_buf_addf(&why, "%s (sha256:%s) is not in the mirror", name, sha);
 			break;
 		}
@@ -1038,7 +1076,7 @@ static void check_rebuild(struct verify *v)
 				    .source_date_epoch = epoch };
 	char *run_dir = NULL;
 	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0);
-	const char *want = top ? jstr(top, "digest") + 7 : "";
+	char want[65], got[65];
 	int rc;
 
 	bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
@@ -1048,6 +1086,11 @@ static void check_rebuild(struct verify *v)
 	file = jstr(job, "path");
 	if (!content || !*file) {
 		check(v, "rebuild", false, "the provenance does not hold the job's content");
+		return;
+	}
+	if (dd_digest_parse(json_string_value(json_object_get(top, "digest")), want)) {
+		check(v, "rebuild", false, "image/index.json: %s: nothing to compare a rebuild with",
+		      dd_error_detail());
 		return;
 	}
 	dd_buf_addf(&dir, "%s/drydock-rebuild-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -1073,7 +1116,8 @@ static void check_rebuild(struct verify *v)
 	rc = dd_build(&bo, path.ptr, &result, &run_dir);
 	if (rc)
 		check(v, "rebuild", false, "rebuilding %s failed: %s", file, dd_error_detail());
-	else if (strcmp(jstr(result, "digest") + 7, want))
+	else if (dd_digest_parse(json_string_value(json_object_get(result, "digest")), got) ||
+		 strcmp(got, want))
 		check(v, "rebuild", false, "%s rebuilt from the mirror gives %s, this run holds "
 		      "sha256:%s (the mirror or drydock changed since)", file,
 		      jstr(result, "digest"), want);

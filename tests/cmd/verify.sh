@@ -465,6 +465,84 @@ two_architectures_verify() {
 	tampered t "^FAIL  subject: the index's manifest sha256:[0-9a-f]{64} is not a subject of the statement"
 }
 
+# set_top_digest RUN VALUE: index.json's first descriptor gets digest VALUE
+# (a JSON value; "null" removes the key).
+set_top_digest() {
+	python3 - "$1/image/index.json" "$2" <<'PY'
+import json, sys
+p, v = sys.argv[1], json.loads(sys.argv[2])
+idx = json.load(open(p))
+d = idx["manifests"][0]
+if v is None:
+    del d["digest"]
+else:
+    d["digest"] = v
+json.dump(idx, open(p, "w"))
+PY
+}
+
+malformed_digests_are_refused() {
+	# missing, empty, short, upper-case, with a slash, not a string: named, no out-of-bounds read
+	for v in null '""' '"x"' '"sha256:"' '"sha256:ABC"' '"sha512:00"' '"sha256:../../../etc/passwd"' 5; do
+		copy_run "$ED" dg && set_top_digest dg "$v"
+		expect_fail 1 "^FAIL  subject: image/index.json: (the digest is missing|digest '.*' is not sha256: and 64 lower-case hex digits)" 			drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild dg
+		grep -Eq "^FAIL  blobs: a descriptor of the layout: " "$T_TMP/.o" || t_fail "blobs line for $v"
+		grep -Eq "^FAIL  rebuild: image/index.json: .*nothing to compare a rebuild with" "$T_TMP/.o" || t_fail "rebuild line for $v"
+	done
+	# a config descriptor with a digest of 200 characters is quoted cut short
+	copy_run "$ED" dc
+	layout_manifest "$ED/image" >m.json
+	python3 - dc <<'PY'
+import hashlib, json, sys
+run = sys.argv[1]
+idx = json.load(open(run + "/image/index.json"))
+m = json.load(open(run + "/image/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+m["config"]["digest"] = "sha256:" + "a" * 200
+b = json.dumps(m).encode()
+open(run + "/image/blobs/sha256/" + hashlib.sha256(b).hexdigest(), "wb").write(b)
+idx["manifests"][0]["digest"], idx["manifests"][0]["size"] = "sha256:" + hashlib.sha256(b).hexdigest(), len(b)
+json.dump(idx, open(run + "/image/index.json", "w"))
+PY
+	tampered dc "^FAIL  blobs: a descriptor of the layout: digest 'sha256:a{73}\.\.\.' is not sha256:"
+}
+
+# in_time CMD...: CMD must end within 20 seconds (a hang is a failure).
+in_time() {
+	rc=0
+	timeout 20 "$DRYDOCK" "$@" >"$T_TMP/.o" 2>&1 || rc=$?
+	[ $rc -ne 124 ] || { cat "$T_TMP/.o"; t_fail "hung: $*"; }
+	return $rc
+}
+
+only_regular_files_are_read() {
+	layout_manifest "$ED/image" >m.json
+	layer=$(json m.json 'd["layers"][-1]["digest"][7:]')
+	# a blob that is a link to /dev/zero, a FIFO, an archive linked to /dev/zero
+	copy_run "$ED" z1 && ln -sf /dev/zero "z1/image/blobs/sha256/$layer"
+	in_time verify --key "$K/ed.pub" z1 && t_fail "z1 verified"
+	grep -q "^FAIL  blobs: .*$layer is a symbolic link, not a file; refused" "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "z1"; }
+	copy_run "$ED" z2 && rm "z2/image/blobs/sha256/$layer" && mkfifo "z2/image/blobs/sha256/$layer"
+	in_time verify --key "$K/ed.pub" z2 && t_fail "z2 verified"
+	grep -q "^FAIL  blobs: .*$layer is a FIFO, not a regular file; refused" "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "z2"; }
+	copy_run "$ED" z3 && ln -sf /dev/zero z3/image.oci.tar
+	in_time verify --key "$K/ed.pub" z3 && t_fail "z3 verified"
+	grep -q "^FAIL  files: .*image.oci.tar is a symbolic link, not a file; refused" "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "z3"; }
+	copy_run "$ED" z4 && rm z4/sbom.spdx.json && mkfifo z4/sbom.spdx.json
+	in_time verify --key "$K/ed.pub" z4 && t_fail "z4 verified"
+	grep -q "^FAIL  sboms: .*sbom.spdx.json is a FIFO" "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "z4"; }
+	copy_run "$ED" z5 && rm z5/provenance.intoto.json && ln -s /dev/zero z5/provenance.intoto.json
+	in_time verify --key "$K/ed.pub" z5 && t_fail "z5 verified"
+	grep -q "^FAIL  signature: .*provenance.intoto.json is a symbolic link" "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "z5"; }
+	# a blob linked to a file outside the run: its hash is never printed
+	echo "secret of the host" >secret && sh=$(sha256sum secret | cut -d' ' -f1)
+	copy_run "$ED" z6 && ln -sf "$PWD/secret" "z6/image/blobs/sha256/$layer"
+	in_time verify --key "$K/ed.pub" z6 && t_fail "z6 verified"
+	! grep -q "$sh" "$T_TMP/.o" || t_fail "the hash of a file outside the run was printed"
+	# a blob larger than its descriptor is not read at all
+	copy_run "$ED" z7 && head -c 100000 /dev/urandom >>"z7/image/blobs/sha256/$layer"
+	tampered z7 "^FAIL  blobs: blob sha256:$layer: larger than the [0-9]+ bytes its descriptor says"
+}
+
 t_run signed_three_ways
 t_run auditor_commands_from_the_docs
 t_run statement_says_what_was_built
@@ -480,3 +558,5 @@ t_run poisoned_layer_cache_caught_by_rebuild
 t_run mirror_trusts_provenance_keys
 t_run bad_signing_keys
 t_run two_architectures_verify
+t_run malformed_digests_are_refused
+t_run only_regular_files_are_read

@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 static bool blob_is(struct dd_blob b, const char *s)
 {
@@ -229,8 +230,35 @@ static void t_error_detail(void)
 	dd_error_clear();
 }
 
+/* The one reader of digests from untrusted JSON. */
+static void t_digest_parse(void)
+{
+	static const char *const bad[] = {
+		"", "x", "sha256:", "sha256", "sha256:abc", "SHA256:" "0000000000000000000000000000000000000000000000000000000000000000",
+		"sha256:000000000000000000000000000000000000000000000000000000000000000A",
+		"sha256:00000000000000000000000000000000000000000000000000000000000000000",
+		"sha256:0000000000000000000000000000000000000000000000000000000000000/00",
+		"sha512:0000000000000000000000000000000000000000000000000000000000000000",
+	};
+	const char *good = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char hex[65] = "junk";
+
+	CHECK(dd_digest_parse(good, hex) == 0);
+	CHECK(strcmp(hex, good + 7) == 0);
+	CHECK(dd_sha256_hex_ok(good + 7));
+	CHECK(!dd_sha256_hex_ok(NULL));
+	CHECK(dd_digest_parse(NULL, hex) == DD_E_FORMAT);
+	CHECK(strcmp(dd_error_detail(), "the digest is missing") == 0 && !hex[0]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(dd_digest_parse(bad[i], hex) == DD_E_FORMAT);
+		CHECK(strstr(dd_error_detail(), "is not sha256: and 64 lower-case hex digits"));
+	}
+	dd_error_clear();
+}
+
 void suite_buf(void)
 {
+	RUN(t_digest_parse);
 	RUN(t_blob_split);
 	RUN(t_blob_split_lines);
 	RUN(t_blob_trim);
