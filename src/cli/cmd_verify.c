@@ -27,8 +27,9 @@ static const char verify_help[] =
 	"  -m, --mirror DIR   also check every package, bundle and the entitlement\n"
 	"                     manifest against this mirror and the signatures that\n"
 	"                     brought them\n"
-	"      --rebuild      rebuild the job from the mirror (--mirror, else\n"
-	"                     $DRYDOCK_MIRROR, else ./mirror) into a temporary\n"
+	"      --rebuild      rebuild the job from exactly the inputs the provenance\n"
+	"                     records, taken from the mirror (--mirror, else\n"
+	"                     $DRYDOCK_MIRROR, else ./mirror), into a temporary\n"
 	"                     folder and compare the image digest\n"
 	"      --json         print the checks and the verdict as JSON\n\n"
 	"Exits 0 when every check passed, 1 when any failed.\n";

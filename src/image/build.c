@@ -38,6 +38,7 @@
 
 struct build {
 	const struct dd_build_opts *o;
+	const struct dd_catalog_pin *pin; /* NULL: solve against the mirror as it is */
 	struct dd_job job;
 	bool job_loaded;
 	struct dd_store *store;
@@ -1101,6 +1102,12 @@ static int do_build(struct build *b, const char *path)
 	if ((rc = dd_catalog_load(b->store, &b->cat)))
 		return rc;
 	b->cat_loaded = true;
+	if (b->pin) {
+		if ((rc = dd_catalog_pin(b->store, &b->cat, b->pin)))
+			return rc;
+		logf_(b, "pinned to the recorded inputs: %zu package blobs, entitlement manifest "
+		      "sha256:%s", b->cat.n, b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
+	}
 	logf_(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", b->store->root,
 	      b->cat.n, (long long)b->cat.ent_version,
 	      b->cat.organization ? b->cat.organization : "(none)");
@@ -1286,7 +1293,13 @@ static void keep_failed(struct build *b, const char *tmp, struct dd_buf *fin,
 
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir)
 {
-	struct build b = { .o = o };
+	return dd_build_pinned(o, NULL, path, result, run_dir);
+}
+
+int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *pin,
+		    const char *path, json_t **result, char **run_dir)
+{
+	struct build b = { .o = o, .pin = pin };
 	struct dd_buf jobdir = DD_BUF_INIT, tmp = DD_BUF_INIT, fin = DD_BUF_INIT,
 		      logp = DD_BUF_INIT;
 	char *name = NULL, id[40], started[40], finished[40];

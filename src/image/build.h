@@ -29,6 +29,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+struct dd_catalog_pin;
+
 struct dd_build_opts {
 	const char *mirror; /* the mirror's root */
 	const char *out;    /* OUT */
@@ -62,5 +64,14 @@ struct dd_build_opts {
  * batch supervisor's timeout), "JOB:abort" makes it abort().
  */
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir);
+
+/*
+ * dd_build() from exactly the inputs pin records (store/catalog.h):
+ * the job is planned against the mirror narrowed to those package blobs
+ * and that entitlement manifest, so a mirror that moved on since gives
+ * the same image (image/rebuild.h).
+ */
+int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *pin,
+		    const char *path, json_t **result, char **run_dir);
 
 #endif

@@ -19,6 +19,7 @@
 #include "image/build.h"
 #include "image/oci.h"
 #include "image/provenance.h"
+#include "image/rebuild.h"
 #include "image/sbom.h"
 #include "store/query.h"
 #include "store/store.h"
@@ -1067,27 +1068,14 @@ static void check_mirror(struct verify *v)
 
 static void check_rebuild(struct verify *v)
 {
-	json_t *bd, *ext, *job, *result = NULL, *sde;
-	char epoch[32] = "";
-	const char *content, *file, *base, *tmp = getenv("TMPDIR");
-	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT, out = DD_BUF_INIT;
-	/* no layer cache: the rebuild depends on the signed packages alone */
-	struct dd_build_opts bo = { .mirror = v->o->mirror, .no_cache = true,
-				    .source_date_epoch = epoch };
-	char *run_dir = NULL;
-	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0);
-	char want[65], got[65];
-	int rc;
+	json_t *job = json_object_get(json_object_get(json_object_get(json_object_get(v->st,
+			"predicate"), "buildDefinition"), "externalParameters"), "job");
+	const char *file = jstr(job, "path"), *tmp = getenv("TMPDIR");
+	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0), *result = NULL;
+	struct dd_buf dir = DD_BUF_INIT, why = DD_BUF_INIT, a = DD_BUF_INIT, b = DD_BUF_INIT;
+	struct dd_rebuild_opts ro = { v->o->mirror, NULL, 0, NULL, NULL };
+	char want[65], got[65], *run_dir = NULL;
 
-	bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
-	ext = json_object_get(bd, "externalParameters");
-	job = json_object_get(ext, "job");
-	content = json_string_value(json_object_get(job, "content"));
-	file = jstr(job, "path");
-	if (!content || !*file) {
-		check(v, "rebuild", false, "the provenance does not hold the job's content");
-		return;
-	}
 	if (dd_digest_parse(json_string_value(json_object_get(top, "digest")), want)) {
 		check(v, "rebuild", false, "image/index.json: %s: nothing to compare a rebuild with",
 		      dd_error_detail());
@@ -1098,39 +1086,32 @@ static void check_rebuild(struct verify *v)
 		check(v, "rebuild", false, "%s: %s", dir.ptr, strerror(errno));
 		goto out;
 	}
-	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
-		check(v, "rebuild", false, "the provenance names the job '%s', not a file", file);
+	ro.out = dir.ptr;
+	if (dd_rebuild(&ro, v->st, &result, &run_dir)) {
+		check(v, "rebuild", false, "rebuilding %s from the recorded inputs failed: %s", file,
+		      dd_error_detail());
 		goto out;
 	}
-	dd_buf_addf(&path, "%s/%s", dir.ptr, base);
-	dd_buf_addf(&out, "%s/out", dir.ptr);
-	bo.out = out.ptr;
-	if ((rc = dd_write_file(path.ptr, content, strlen(content)))) {
-		check(v, "rebuild", false, "%s", dd_error_detail());
+	if (!dd_digest_parse(json_string_value(json_object_get(result, "digest")), got) &&
+	    !strcmp(got, want)) {
+		check(v, "rebuild", true, "%s rebuilt from the recorded inputs in the mirror gives "
+		      "the same sha256:%s", file, got);
 		goto out;
 	}
-	sde = json_object_get(ext, "SOURCE_DATE_EPOCH");
-	if (sde)
-		snprintf(epoch, sizeof(epoch), "%lld", (long long)json_integer_value(sde));
-	rc = dd_build(&bo, path.ptr, &result, &run_dir);
-	if (rc)
-		check(v, "rebuild", false, "rebuilding %s failed: %s", file, dd_error_detail());
-	else if (dd_digest_parse(json_string_value(json_object_get(result, "digest")), got) ||
-		 strcmp(got, want))
-		check(v, "rebuild", false, "%s rebuilt from the mirror gives %s, this run holds "
-		      "sha256:%s (the mirror or drydock changed since)", file,
-		      jstr(result, "digest"), want);
-	else
-		check(v, "rebuild", true, "%s rebuilt from the mirror gives the same %s", file,
-		      jstr(result, "digest"));
+	dd_buf_addf(&a, "%s/image", v->o->run);
+	dd_buf_addf(&b, "%s/image", run_dir);
+	dd_layout_diff(a.ptr, b.ptr, "the run", "the rebuild", &why);
+	check(v, "rebuild", false, "%s rebuilt from the recorded inputs gives %s, this run holds "
+	      "sha256:%s; first difference: %s", file, jstr(result, "digest"), want,
+	      why.len ? why.ptr : "none found");
 out:
 	dd_remove_tree(dir.ptr);
 	json_decref(result);
 	free(run_dir);
 	dd_buf_release(&dir);
-	dd_buf_release(&path);
-	dd_buf_release(&out);
+	dd_buf_release(&why);
+	dd_buf_release(&a);
+	dd_buf_release(&b);
 }
 
 int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx)

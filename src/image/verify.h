@@ -21,9 +21,10 @@
  *                 each package came from the bundle named, and every
  *                 bundle and entitlement signature verifies with a key
  *                 the mirror trusts for that role
- *   rebuild       (--rebuild) the job, rebuilt from the mirror (without its
- *                 layer cache) into a temporary folder, gives the same
- *                 image digest
+ *   rebuild       (--rebuild) the job, rebuilt from exactly the inputs the
+ *                 provenance records (image/rebuild.h; without the layer
+ *                 cache) into a temporary folder, gives the same image
+ *                 digest; else the first difference is named
  * Nothing is read from the network and the run folder is not changed.
  */
 #ifndef DD_IMAGE_VERIFY_H

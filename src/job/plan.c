@@ -54,10 +54,11 @@ static void check_entitlement(const struct dd_catalog *cat, struct dd_plan *p)
 		ERROR(p, "the mirror has no entitlement manifest: import a bundle that carries one");
 		return;
 	}
-	if (cat->ent_expires <= dd_time_now()) {
+	if (cat->ent_expires <= (cat->judged_at ? cat->judged_at : dd_time_now())) {
 		dd_time_format(cat->ent_expires, when);
-		ERROR(p, "the entitlement manifest (version %lld) has been expired since %s; "
-		      "import a current one", (long long)cat->ent_version, when);
+		ERROR(p, "the entitlement manifest (version %lld) %s expired since %s; "
+		      "import a current one", (long long)cat->ent_version,
+		      cat->judged_at ? "had been, when the run was built," : "has been", when);
 	}
 }
 

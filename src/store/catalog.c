@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include <sys/stat.h>
+
 #include "core/error.h"
 
 #include "core/time.h"
@@ -165,4 +167,121 @@ int dd_catalog_image_base(struct dd_store *s, const struct dd_catalog *c, const 
 		return dd_error(DD_E_NOTFOUND, "no entitled image '%s' in entitlement manifest "
 				"version %lld", image, (long long)c->ent_version);
 	return 0;
+}
+
+/* The row of pinned package k in c, preferring the recorded bundle; -1: none. */
+static long pinned_row(const struct dd_catalog *c, const struct dd_pin_pkg *k)
+{
+	long any = -1;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (strcmp(c->info[i].sha256, k->sha256))
+			continue;
+		if (k->bundle && !strcmp(c->info[i].bundle, k->bundle))
+			return (long)i;
+		if (any < 0)
+			any = (long)i;
+	}
+	return any;
+}
+
+static int pin_missing(const struct dd_pin_pkg *k, const char *what)
+{
+	return dd_error(DD_E_NOTFOUND, "package %s (blob sha256:%s) %s; it came in bundle %s%s%s%s: "
+			"import that bundle again", k->name ? k->name : "?", k->sha256, what,
+			k->bundle_label ? k->bundle_label : "", k->bundle_label ? " (" : "",
+			k->bundle ? k->bundle : "(not recorded)", k->bundle_label ? ")" : "");
+}
+
+static int pin_entitlement(struct dd_store *s, struct dd_catalog *c,
+			   const struct dd_catalog_pin *pin)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	free(c->organization);
+	c->organization = NULL;
+	c->has_entitlement = false;
+	if (!pin->ent_sha256)
+		return 0;
+	rc = dd_db_prepare(s, "SELECT version, organization, expires, bundle FROM entitlements "
+			   "WHERE sha256 = ? ORDER BY version LIMIT 1", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, pin->ent_sha256, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->has_entitlement = true;
+		c->ent_version = sqlite3_column_int64(st, 0);
+		c->organization = dd_xstrdup((const char *)sqlite3_column_text(st, 1));
+		snprintf(c->ent_sha256, sizeof(c->ent_sha256), "%s", pin->ent_sha256);
+		snprintf(c->ent_bundle, sizeof(c->ent_bundle), "%s",
+			 (const char *)sqlite3_column_text(st, 3));
+		rc = dd_time_parse((const char *)sqlite3_column_text(st, 2), &c->ent_expires);
+	} else {
+		rc = dd_error(DD_E_NOTFOUND, "the entitlement manifest (blob sha256:%s, %s) is not in "
+			      "the mirror's index: import the bundle that carried it again",
+			      pin->ent_sha256, pin->ent_label ? pin->ent_label : "as recorded");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* guarded: listed by the pinned entitlement manifest's version. */
+static int pin_guarded(struct dd_store *s, struct dd_catalog *c)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "SELECT 1 FROM entitled_packages WHERE version = ? AND name = ? "
+			       "AND pkgversion = ?", &st);
+
+	for (size_t i = 0; !rc && i < c->n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, c->ent_version);
+		sqlite3_bind_text(st, 2, c->pkgs[i].name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, c->pkgs[i].version, -1, SQLITE_TRANSIENT);
+		c->info[i].guarded = c->has_entitlement && sqlite3_step(st) == SQLITE_ROW;
+	}
+	if (!rc)
+		sqlite3_finalize(st);
+	return rc;
+}
+
+int dd_catalog_pin(struct dd_store *s, struct dd_catalog *c, const struct dd_catalog_pin *pin)
+{
+	bool *keep = dd_xcalloc(c->n + 1, sizeof(bool));
+	struct dd_buf path = DD_BUF_INIT;
+	struct stat sb;
+	size_t k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < pin->n && !rc; i++) {
+		long row = pinned_row(c, &pin->pkgs[i]);
+
+		if (row < 0)
+			rc = pin_missing(&pin->pkgs[i], "is not in the mirror's index");
+		else if (lstat(dd_store_blob_path(s, pin->pkgs[i].sha256, &path), &sb) ||
+			 !S_ISREG(sb.st_mode))
+			rc = pin_missing(&pin->pkgs[i], "is missing from the mirror's blobs");
+		else
+			keep[row] = true;
+	}
+	for (size_t i = 0; i < c->n && !rc; i++) {
+		if (!keep[i]) {
+			dd_apk_pkg_release(&c->pkgs[i]);
+			free(c->info[i].channel);
+			free(c->info[i].signer);
+			continue;
+		}
+		c->pkgs[k] = c->pkgs[i];
+		c->info[k++] = c->info[i];
+	}
+	if (!rc) {
+		c->n = k;
+		c->judged_at = pin->at;
+		rc = pin_entitlement(s, c, pin);
+	}
+	if (!rc)
+		rc = pin_guarded(s, c);
+	free(keep);
+	dd_buf_release(&path);
+	return rc;
 }

@@ -180,7 +180,7 @@ PY
 mirror_and_rebuild_agree() {
 	expect_out "^verified: .*all 12 checks passed" drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild "$ED"
 	grep -q "^ok    mirror: 2 packages, 1 bundle manifest(s) and 1 entitlement manifest(s)" "$T_TMP/.o" || t_fail "mirror line"
-	grep -q "^ok    rebuild: .*hello.yaml rebuilt from the mirror gives the same sha256:" "$T_TMP/.o" || t_fail "rebuild line"
+	grep -q "^ok    rebuild: .*hello.yaml rebuilt from the recorded inputs in the mirror gives the same sha256:$(json "$ED/result.json" 'd["digest"][7:]')" "$T_TMP/.o" || t_fail "rebuild line"
 	# the OpenPGP and ECDSA runs are the same image
 	[ "$(json "$ED/result.json" 'd["digest"]')" = "$(json "$R/pgp/hello/latest/result.json" 'd["digest"]')" ] || t_fail "signer changed the image"
 }
@@ -331,10 +331,10 @@ foreign_statements() {
 	tampered s2 "^FAIL  statement: buildType is 'https://example.invalid/other', not drydock's"
 	# a job path that names no file cannot be rebuilt (and writes nothing outside the scratch folder)
 	copy_run "$ED" s3 && resign s3 "$K/ed.pem" 'st["predicate"]["buildDefinition"]["externalParameters"]["job"]["path"] = "jobs/.."'
-	expect_fail 1 "^FAIL  rebuild: the provenance names the job 'jobs/..', not a file" \
+	expect_fail 1 "^FAIL  rebuild: rebuilding jobs/.. from the recorded inputs failed: the provenance names the job 'jobs/..', not a file" \
 		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild s3
 	copy_run "$ED" s4 && resign s4 "$K/ed.pem" 'del st["predicate"]["buildDefinition"]["externalParameters"]["job"]["content"]'
-	expect_fail 1 "^FAIL  rebuild: the provenance does not hold the job's content" \
+	expect_fail 1 "^FAIL  rebuild: .*failed: the provenance does not hold the job's content" \
 		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild s4
 	# an envelope that is not JSON
 	copy_run "$ED" s5 && echo '{"payloadType":' >s5/provenance.intoto.json
@@ -362,9 +362,32 @@ changed_mirror_is_caught() {
 	sign_entitlement "$S" in2/entitlements.json
 	make_bundle "$S" in2 b2.tar 2
 	drydock mirror import --mirror m2 b2.tar >/dev/null
-	expect_fail 1 "^FAIL  rebuild: .*hello.yaml rebuilt from the mirror gives sha256:[0-9a-f]{64}, this run holds sha256:$(json "$ED/result.json" 'd["digest"][7:]')" \
+	# the rebuild takes the recorded blobs and entitlement, not what the job resolves to today
+	expect_out "^ok    rebuild: .*hello.yaml rebuilt from the recorded inputs in the mirror gives the same sha256:$(json "$ED/result.json" 'd["digest"][7:]')" \
 		drydock verify --key "$K/ed.pub" --mirror m2 --rebuild "$ED"
 	grep -q "^ok    mirror: " "$T_TMP/.o" || t_fail "the old packages are still in the mirror"
+	grep -q "^verified: .*all 12 checks passed" "$T_TMP/.o" || t_fail "verdict"
+	# while a build of the same job today takes the newer package
+	drydock build --mirror m2 -o today "$HELLO" >/dev/null
+	grep -q '"version": "1.2.4-r0"' today/hello/latest/result.json || t_fail "the new build did not take 1.2.4"
+	# drydock rebuild gives the image back
+	expect_out "the same image as the provenance names" drydock rebuild --mirror m2 -o back "$ED"
+	[ "$(json back/hello/latest/result.json 'd["digest"]')" = "$(json "$ED/result.json" 'd["digest"]')" ] || t_fail "rebuild digest"
+	grep -q "pinned to the recorded inputs: 2 package blobs" back/hello/latest/build.log || t_fail "log"
+	cmp back/hello/latest/image.oci.tar "$ED/image.oci.tar" || t_fail "the archive differs"
+	# one of its package blobs gone from the mirror: named, with its blob and bundle
+	cp -a m2 m5
+	sha=$(json "$ED/result.json" '[p["sha256"] for p in d["archs"][0]["packages"] if p["name"] == "hello-drydock"][0]')
+	b1=$(sqlite3 m5/index.db "SELECT digest FROM bundles WHERE sequence = 1")
+	rm "m5/blobs/sha256/$sha"
+	expect_fail 1 "^FAIL  rebuild: rebuilding .*hello.yaml from the recorded inputs failed: package hello-drydock-1.2.3-r0.apk \(blob sha256:$sha\) is missing from the mirror's blobs; it came in bundle stable#1 \($b1\): import that bundle again" \
+		drydock verify --key "$K/ed.pub" --mirror m5 --rebuild "$ED"
+	expect_fail 1 "package hello-drydock-1.2.3-r0.apk \(blob sha256:$sha\) is missing from the mirror's blobs; it came in bundle stable#1" \
+		drydock rebuild --mirror m5 -o gone "$ED"
+	# its index row gone too (a mirror rebuilt without that bundle)
+	sqlite3 m5/index.db "PRAGMA foreign_keys = OFF; DELETE FROM files WHERE pkg IN (SELECT id FROM packages WHERE sha256 = '$sha'); DELETE FROM packages WHERE sha256 = '$sha'"
+	expect_fail 1 "package hello-drydock-1.2.3-r0.apk \(blob sha256:$sha\) is not in the mirror's index; it came in bundle stable#1" \
+		drydock rebuild --mirror m5 -o gone "$ED"
 	# a mirror imported before bundle signatures were recorded: found anyway
 	sqlite3 m2/index.db "DELETE FROM meta WHERE key LIKE 'signature:%'"
 	expect_out "^ok    mirror: 2 packages, 1 bundle manifest\(s\)" \
@@ -404,7 +427,7 @@ PY
 	drydock build --mirror mp -o o2 --sign "$K/ed.pem" "$HELLO" >/dev/null
 	grep -q '"from_cache": true' o2/hello/latest/result.json || t_fail "the cache was not used"
 	expect_out "^verified: " drydock verify --key "$K/ed.pub" --mirror mp o2/hello/latest
-	expect_fail 1 "^FAIL  rebuild: .*rebuilt from the mirror gives $(json o1/hello/latest/result.json 'd["digest"]'), this run holds" \
+	expect_fail 1 "^FAIL  rebuild: .*rebuilt from the recorded inputs gives $(json o1/hello/latest/result.json 'd["digest"]'), this run holds .*; first difference: the image, layer 1 of 2: the same files, but other bytes after the archive's end" \
 		drydock verify --key "$K/ed.pub" --mirror mp --rebuild o2/hello/latest
 }
 
@@ -543,6 +566,22 @@ only_regular_files_are_read() {
 	tampered z7 "^FAIL  blobs: blob sha256:$layer: larger than the [0-9]+ bytes its descriptor says"
 }
 
+rebuild_names_the_first_difference() {
+	# the recorded epoch changed (and signed again): every file's time differs
+	copy_run "$ED" e1 && resign e1 "$K/ed.pem" 'st["predicate"]["buildDefinition"]["externalParameters"]["SOURCE_DATE_EPOCH"] = 1600000000'
+	expect_fail 1 "^FAIL  rebuild: .*first difference: the image, layer 1 of 2: /[^:]*: time 1700000000 in the run, 1600000000 in the rebuild" \
+		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild e1
+	# the recorded job has another cmd: the config says so
+	copy_run "$ED" e2 && resign e2 "$K/ed.pem" 'st["predicate"]["buildDefinition"]["externalParameters"]["job"]["content"] += "cmd: /bin/other\n"'
+	expect_fail 1 "^FAIL  rebuild: .*first difference: the image: config\.config\.Cmd: \(absent\) in the run, \[\"/bin/other\"\] in the rebuild" \
+		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild e2
+	# drydock rebuild says the same
+	expect_fail 1 "NOT the image the provenance names .*first difference: the image, layer 1 of 2: /[^:]*: time 1700000000 in the run, 1600000000 in the rebuild" \
+		drydock rebuild --mirror "$M" -o r1 e1
+	expect_fail 2 "give one run folder" drydock rebuild --mirror "$M" -o r1
+	expect_fail 2 "no output folder" drydock rebuild --mirror "$M" e1
+}
+
 t_run signed_three_ways
 t_run auditor_commands_from_the_docs
 t_run statement_says_what_was_built
@@ -558,5 +597,6 @@ t_run poisoned_layer_cache_caught_by_rebuild
 t_run mirror_trusts_provenance_keys
 t_run bad_signing_keys
 t_run two_architectures_verify
+t_run rebuild_names_the_first_difference
 t_run malformed_digests_are_refused
 t_run only_regular_files_are_read

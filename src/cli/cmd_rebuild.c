@@ -1,0 +1,168 @@
+/*
+ * drydock rebuild: a run's image built again from the inputs its
+ * provenance recorded (src/image/rebuild.h), for whoever wants the image
+ * back, months later, from the mirror alone.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "image/provenance.h"
+#include "image/rebuild.h"
+#include "store/store.h"
+
+static const char rebuild_help[] =
+	"usage: drydock rebuild [--mirror DIR] -o OUT [--sign KEY [--gnupg-home DIR]]\n"
+	"                       [--threads N] [--provenance FILE] [--json] RUN\n\n"
+	"Build the image of RUN (a run folder) again from exactly the inputs its\n"
+	"provenance records: the package blobs of resolvedDependencies, the recorded\n"
+	"entitlement manifest, the job's content and SOURCE_DATE_EPOCH, all taken from\n"
+	"the mirror by digest, whatever was imported since. The new run goes to\n"
+	"OUT/<job>/<run-id>/ as drydock build would write it. Prints whether the image\n"
+	"is the one the provenance names and, when not, the first difference.\n"
+	"rebuild does not check the provenance's signature: run drydock verify first.\n\n"
+	"  -o, --out OUT      where the rebuilt run goes (required)\n"
+	"  -m, --mirror DIR   the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
+	"  -s, --sign KEY     sign the rebuilt run's provenance (as drydock build)\n"
+	"      --gnupg-home DIR  the GnuPG home holding the OpenPGP key\n"
+	"  -j, --threads N    compression threads (the image does not depend on N)\n"
+	"  -p, --provenance FILE  the provenance to rebuild from (default\n"
+	"                     RUN/provenance.intoto.json); then RUN may be omitted\n"
+	"      --json         print the rebuilt run's result.json, with \"same_image\"\n\n"
+	"Exits 0 when the rebuilt image has the recorded digest, 1 when it differs or\n"
+	"an input is missing (the message names the package, its blob and bundle).\n";
+
+struct args {
+	struct dd_rebuild_opts o;
+	const char *run, *provenance;
+	bool json;
+};
+
+static int parse(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "gnupg-home", required_argument, NULL, 'g' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "provenance", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mirror = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:o:s:j:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': mirror = optarg; break;
+		case 'o': a->o.out = optarg; break;
+		case 's': a->o.sign_key = optarg; break;
+		case 'g': a->o.gnupg_home = optarg; break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 256)
+				return dd_cli_usage_error("rebuild: --threads '%s': expected a "
+							  "number from 1 to 256", optarg);
+			a->o.threads = (int)v;
+			break;
+		}
+		case 'p': a->provenance = optarg; break;
+		case 'J': a->json = true; break;
+		case 'h': fputs(rebuild_help, stdout); return -1;
+		default: return DD_EXIT_USAGE;
+		}
+	}
+	if (!a->o.out)
+		return dd_cli_usage_error("rebuild: no output folder given (-o OUT)");
+	if (optind == argc - 1)
+		a->run = argv[optind];
+	else if (optind != argc || !a->provenance)
+		return dd_cli_usage_error("rebuild: give one run folder (see --help)");
+	a->o.mirror = dd_store_default_root(mirror);
+	return 0;
+}
+
+/* The statement of the envelope at path, or NULL (error printed). */
+static json_t *statement_of(const char *path)
+{
+	struct dd_dsse e;
+	json_error_t jerr;
+	json_t *st;
+
+	if (dd_dsse_read(path, &e)) {
+		dd_cli_error();
+		return NULL;
+	}
+	st = json_loadb(e.payload.ptr, e.payload.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!st)
+		fprintf(stderr, "drydock: %s: the payload is not JSON: %s\n", path, jerr.text);
+	dd_dsse_release(&e);
+	return st;
+}
+
+int cmd_rebuild(int argc, char **argv)
+{
+	struct args a = { { NULL, NULL, 0, NULL, NULL }, NULL, NULL, false };
+	struct dd_buf prov = DD_BUF_INIT, why = DD_BUF_INIT, mine = DD_BUF_INIT,
+		      theirs = DD_BUF_INIT;
+	json_t *st = NULL, *result = NULL, *sub;
+	const char *want, *got;
+	char *dir = NULL;
+	int ret = parse(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? DD_EXIT_OK : ret;
+	if (a.provenance)
+		dd_buf_adds(&prov, a.provenance);
+	else
+		dd_buf_addf(&prov, "%s/%s", a.run, DD_PROVENANCE_FILE);
+	ret = DD_EXIT_FAIL;
+	if (!(st = statement_of(prov.ptr)))
+		goto out;
+	sub = json_array_get(json_object_get(st, "subject"), 0);
+	want = json_string_value(json_object_get(json_object_get(sub, "digest"), "sha256"));
+	if (dd_rebuild(&a.o, st, &result, &dir)) {
+		dd_cli_error();
+		if (dir)
+			fprintf(stderr, "drydock: the log is in %s/build.log\n", dir);
+		goto out;
+	}
+	got = json_string_value(json_object_get(result, "digest"));
+	if (want && dd_sha256_hex_ok(want) && got && !strcmp(got + 7, want)) {
+		ret = DD_EXIT_OK;
+	} else if (a.run) {
+		dd_buf_addf(&mine, "%s/image", a.run);
+		dd_buf_addf(&theirs, "%s/image", dir);
+		dd_layout_diff(mine.ptr, theirs.ptr, "the run", "the rebuild", &why);
+	}
+	json_object_set_new(result, "same_image", json_boolean(ret == DD_EXIT_OK));
+	if (a.json) {
+		dd_cli_print_json(json_incref(result));
+	} else if (ret == DD_EXIT_OK) {
+		printf("rebuilt %s %s\n  in %s\n  the same image as the provenance names\n",
+		       json_string_value(json_object_get(result, "tag")), got, dir);
+	} else {
+		printf("rebuilt %s %s\n  in %s\n  NOT the image the provenance names (sha256:%s)%s%s\n",
+		       json_string_value(json_object_get(result, "tag")), got ? got : "?", dir,
+		       want ? want : "?", why.len ? "; first difference: " : "",
+		       why.len ? why.ptr : "");
+	}
+out:
+	json_decref(st);
+	json_decref(result);
+	free(dir);
+	dd_buf_release(&prov);
+	dd_buf_release(&why);
+	dd_buf_release(&mine);
+	dd_buf_release(&theirs);
+	return ret;
+}
