@@ -1291,6 +1291,36 @@ static void keep_failed(struct build *b, const char *tmp, struct dd_buf *fin,
 	free(why);
 }
 
+/* record.intoto.json: build.log, result.json and the provenance, signed
+ * once they are final (image/provenance.h). */
+static int write_record(struct build *b, const char *dir)
+{
+	static const char *const files[] = { "build.log", "result.json", DD_PROVENANCE_FILE };
+	json_t *subjects = json_array(), *st;
+	struct dd_buf path = DD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < 3 && !rc; i++) {
+		char hex[65];
+
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/%s", dir, files[i]);
+		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
+			json_array_append_new(subjects, subject(files[i], hex));
+	}
+	dd_buf_release(&path);
+	if (rc) {
+		json_decref(subjects);
+		return rc;
+	}
+	st = json_pack("{s:s, s:o, s:s, s:{s:s, s:s}}", "_type", DD_INTOTO_STATEMENT, "subject",
+		       subjects, "predicateType", DD_RECORD_TYPE, "predicate", "runId", b->run_id,
+		       "status", "succeeded");
+	rc = dd_dsse_write(dir, DD_RECORD_FILE, st, b->signing ? &b->key : NULL);
+	json_decref(st);
+	return rc;
+}
+
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir)
 {
 	return dd_build_pinned(o, NULL, path, result, run_dir);
@@ -1417,6 +1447,8 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		dd_crash_point("before-publish");
 		if (!rc)
 			rc = write_result(tmp.ptr, b.result);
+		if (!rc)
+			rc = write_record(&b, tmp.ptr);
 		if (!rc && rename(tmp.ptr, fin.ptr))
 			rc = dd_error_errno("cannot rename %s to %s", tmp.ptr, fin.ptr);
 		if (rc) {

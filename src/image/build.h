@@ -9,6 +9,8 @@
  *   sbom.spdx.json, sbom.cdx.json   what is inside (image/sbom.h)
  *   provenance.intoto.json          signed provenance (image/provenance.h)
  *   result.json      status, digests, sizes, timings, warnings, signer
+ *   record.intoto.json  build.log, result.json and the provenance, signed
+ *                    by the same key once they are final
  * then points OUT/<job>/latest at it.  A failed run keeps only its log
  * and result.json, in OUT/<job>/<run-id>-failed/, and leaves latest
  * alone.  A run killed half-way leaves a .tmp- folder that the next run

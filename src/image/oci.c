@@ -1,6 +1,9 @@
 #include "image/oci.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "apk/tar.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 
 void dd_oci_platform(const char *apk_arch, const char **arch, const char **variant)
 {
@@ -271,5 +275,89 @@ int dd_oci_archive(const char *dir, const char *path, int64_t mtime, char sha256
 	free(names);
 	dd_buf_release(&blobs);
 	dd_buf_release(&name);
+	return rc;
+}
+
+/* A member name an oci-archive may hold: 0 folder, 1 file, -1 neither. */
+static int layout_member(const char *name)
+{
+	while (!strncmp(name, "./", 2))
+		name += 2;
+	if (!strcmp(name, "blobs") || !strcmp(name, "blobs/") || !strcmp(name, "blobs/sha256") ||
+	    !strcmp(name, "blobs/sha256/") || !strcmp(name, "") || !strcmp(name, "."))
+		return 0;
+	if (!strcmp(name, "oci-layout") || !strcmp(name, "index.json"))
+		return 1;
+	return !strncmp(name, "blobs/sha256/", 13) && dd_sha256_hex_ok(name + 13) ? 1 : -1;
+}
+
+static int unpack_member(struct archive *a, struct archive_entry *e, const char *dir)
+{
+	const char *name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+	int kind = layout_member(name), fd, rc = 0;
+	struct dd_buf path = DD_BUF_INIT;
+	char buf[1 << 16];
+	la_ssize_t n;
+
+	if (kind < 0 || (kind == 1 && archive_entry_filetype(e) != AE_IFREG) ||
+	    (kind == 0 && archive_entry_filetype(e) != AE_IFDIR))
+		return dd_error(DD_E_UNSAFE_PATH, "member '%.200s' is not part of an OCI image "
+				"layout (oci-layout, index.json, blobs/sha256/<sha256> as files)",
+				name);
+	while (!strncmp(name, "./", 2))
+		name += 2;
+	dd_buf_addf(&path, "%s/%s", dir, name);
+	if (kind == 0) {
+		rc = dd_mkdirs(path.ptr, 0755);
+		dd_buf_release(&path);
+		return rc;
+	}
+	if (!strncmp(name, "blobs/", 6)) {
+		struct dd_buf d = DD_BUF_INIT;
+
+		dd_buf_addf(&d, "%s/blobs/sha256", dir);
+		rc = dd_mkdirs(d.ptr, 0755);
+		dd_buf_release(&d);
+	}
+	fd = rc ? -1 : open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (!rc && fd < 0)
+		rc = errno == EEXIST ? dd_error(DD_E_FORMAT, "member '%s' is in the archive twice",
+						name)
+				     : dd_error_errno("%s", path.ptr);
+	while (!rc && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			rc = dd_error(DD_E_FORMAT, "member '%s': %s", name, archive_error_string(a));
+		else if (write(fd, buf, (size_t)n) != n)
+			rc = dd_error_errno("%s", path.ptr);
+	}
+	if (fd >= 0)
+		close(fd);
+	dd_buf_release(&path);
+	return rc;
+}
+
+int dd_oci_unpack(const char *path, const char *dir)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	uint64_t size;
+	int fd = dd_open_regular(path, UINT64_MAX, &size), rc = 0, r;
+
+	archive_read_support_format_tar(a);
+	if (fd < 0) {
+		rc = fd;
+	} else if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+		rc = dd_error(DD_E_FORMAT, "%s: %s", path, archive_error_string(a));
+	} else {
+		while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
+			rc = unpack_member(a, e, dir);
+		if (!rc && r != ARCHIVE_EOF)
+			rc = dd_error(DD_E_FORMAT, "not a tar archive: %s", archive_error_string(a));
+		if (rc)
+			dd_error_prefix(rc, "%s", path);
+	}
+	archive_read_free(a);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

@@ -42,4 +42,14 @@ int dd_oci_write_layout(const char *dir, json_t *index);
  */
 int dd_oci_archive(const char *dir, const char *path, int64_t mtime, char sha256[65]);
 
+/*
+ * Unpack the oci-archive at path (a regular file: dd_open_regular) into
+ * the empty folder dir.  Only the names a layout has are taken:
+ * oci-layout, index.json, blobs/, blobs/sha256/ and blobs/sha256/<64
+ * lower-case hex>, as regular files and folders; anything else (another
+ * name, a link, a device, a second copy of a name) refuses the archive,
+ * naming the member.  Nothing is written outside dir.
+ */
+int dd_oci_unpack(const char *path, const char *dir);
+
 #endif

@@ -48,6 +48,11 @@ static int b64_decode(const char *s, struct dd_buf *out, const char *what)
 
 int dd_provenance_write(const char *dir, json_t *statement, struct dd_sigkey *key)
 {
+	return dd_dsse_write(dir, DD_PROVENANCE_FILE, statement, key);
+}
+
+int dd_dsse_write(const char *dir, const char *file, json_t *statement, struct dd_sigkey *key)
+{
 	struct dd_buf pae = DD_BUF_INIT, sig = DD_BUF_INIT;
 	char *payload = json_dumps(statement, JSON_COMPACT | JSON_SORT_KEYS), *b64;
 	json_t *env, *sigs = json_array();
@@ -67,7 +72,7 @@ int dd_provenance_write(const char *dir, json_t *statement, struct dd_sigkey *ke
 	env = json_pack("{s:s, s:s, s:o}", "payloadType", DD_INTOTO_PAYLOAD_TYPE, "payload", b64,
 			"signatures", sigs);
 	if (!rc)
-		rc = dd_write_json(dir, DD_PROVENANCE_FILE, env, JSON_INDENT(2));
+		rc = dd_write_json(dir, file, env, JSON_INDENT(2));
 	json_decref(env);
 	free(b64);
 	free(payload);

@@ -25,6 +25,17 @@
 #define DD_BUILD_TYPE "https://drydock.invalid/buildtypes/apk-image/v1"
 #define DD_PROVENANCE_FILE "provenance.intoto.json"
 
+/*
+ * The run's record: a second envelope, signed by the same key when the
+ * run is complete, whose statement has the subjects build.log,
+ * result.json and provenance.intoto.json.  The provenance cannot cover
+ * them itself: the log and result.json are finished after it is signed
+ * (result.json names its signer).  Nothing refers back to the record, so
+ * there is no circle.
+ */
+#define DD_RECORD_FILE "record.intoto.json"
+#define DD_RECORD_TYPE "https://drydock.invalid/run-record/v1"
+
 /* The DSSE pre-authentication encoding of body of the given type. */
 void dd_dsse_pae(const char *type, const void *body, size_t len, struct dd_buf *out);
 
@@ -33,6 +44,9 @@ void dd_dsse_pae(const char *type, const void *body, size_t len, struct dd_buf *
  * (NULL: an envelope without signatures, which verification refuses).
  */
 int dd_provenance_write(const char *dir, json_t *statement, struct dd_sigkey *key);
+
+/* The same, as dir/file (the record uses it). */
+int dd_dsse_write(const char *dir, const char *file, json_t *statement, struct dd_sigkey *key);
 
 /* An envelope read back. */
 struct dd_dsse_sig {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -45,33 +46,50 @@ struct verify {
 	void *ctx;
 	int failed;
 	json_t *st;           /* the statement, when readable */
-	json_t *index;        /* image/index.json */
+	json_t *index;        /* the layout's index.json */
 	struct image *imgs;
 	size_t n_imgs;
+	/* what was found (locate()); NULL: absent */
+	bool run_folder;      /* a run folder: all a run holds must be there */
+	char *layout;         /* the OCI image layout's folder */
+	char *archive;        /* the oci-archive */
+	char *prov, *spdx, *cdx, *log, *result, *record;
+	char *unpacked;       /* a temporary folder the archive was unpacked into */
+	const char *layout_from; /* what the layout is, for messages */
 };
+
+static void outcome(struct verify *v, const char *name, enum dd_verify_state state,
+		   const char *fmt, va_list ap)
+{
+	char *m = dd_xvasprintf(fmt, ap);
+
+	if (state == DD_VERIFY_FAIL)
+		v->failed++;
+	v->report(v->ctx, name, state, m);
+	free(m);
+}
 
 static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...)
 {
-	char *m;
 	va_list ap;
 
 	va_start(ap, fmt);
-	m = dd_xvasprintf(fmt, ap);
+	outcome(v, name, ok ? DD_VERIFY_OK : DD_VERIFY_FAIL, fmt, ap);
 	va_end(ap);
-	if (!ok)
-		v->failed++;
-	v->report(v->ctx, name, ok, m);
-	free(m);
 }
 
-static char *run_path(const struct verify *v, const char *rel)
+/* A check that could not run, and why. */
+static void skip(struct verify *v, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void skip(struct verify *v, const char *name, const char *fmt, ...)
 {
-	struct dd_buf p = DD_BUF_INIT;
+	va_list ap;
 
-	dd_buf_addf(&p, "%s/%s", v->o->run, rel);
-	return dd_buf_detach(&p, NULL);
+	va_start(ap, fmt);
+	outcome(v, name, DD_VERIFY_SKIP, fmt, ap);
+	va_end(ap);
 }
 
 static json_t *load_json(const char *path, struct dd_buf *why)
@@ -97,27 +115,134 @@ static const char *jstr(json_t *o, const char *key)
 	return s ? s : "";
 }
 
-/* ---- the envelope and the statement ----------------------------------------- */
+/* ---- what was given ------------------------------------------------------------ */
+
+static char *join(const char *dir, const char *name)
+{
+	struct dd_buf p = DD_BUF_INIT;
+
+	dd_buf_addf(&p, "%s/%s", dir, name);
+	return dd_buf_detach(&p, NULL);
+}
+
+/* dir/name when it exists (or always, when required), else NULL. */
+static char *beside(const char *dir, const char *name, bool required)
+{
+	char *p = join(dir, name);
+	struct stat sb;
+
+	if (!required && lstat(p, &sb)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static bool is_layout(const char *dir)
+{
+	char *a = join(dir, "oci-layout"), *b = join(dir, "index.json");
+	bool yes = !access(a, F_OK) && !access(b, F_OK);
+
+	free(a);
+	free(b);
+	return yes;
+}
+
+/* Unpack the archive into a temporary folder and take the layout from it. */
+static int unpack(struct verify *v)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct dd_buf dir = DD_BUF_INIT;
+	int rc;
+
+	dd_buf_addf(&dir, "%s/drydock-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir.ptr)) {
+		rc = dd_error_errno("%s", dir.ptr);
+		dd_buf_release(&dir);
+		return rc;
+	}
+	v->unpacked = dd_buf_detach(&dir, NULL);
+	rc = dd_oci_unpack(v->archive, v->unpacked);
+	if (!rc)
+		v->layout = dd_xstrdup(v->unpacked);
+	v->layout_from = "the image in the oci-archive";
+	return rc;
+}
+
+/*
+ * What o->run is: an oci-archive (a file), an OCI image layout (a folder
+ * with oci-layout and index.json), or a run folder (with image/, or only
+ * image.oci.tar).  The provenance and SBOMs are given or found beside it.
+ */
+static void locate(struct verify *v)
+{
+	const char *run = v->o->run;
+	char *base = NULL, *slash;
+	struct stat sb;
+
+	v->layout_from = "the image layout";
+	if (!stat(run, &sb) && S_ISREG(sb.st_mode)) {
+		v->archive = dd_xstrdup(run);
+	} else if (!stat(run, &sb) && S_ISDIR(sb.st_mode) && is_layout(run)) {
+		v->layout = dd_xstrdup(run);
+	} else {
+		v->run_folder = true;
+		base = dd_xstrdup(run);
+		v->archive = beside(base, "image.oci.tar", false);
+		v->layout = join(base, "image");
+		if (stat(v->layout, &sb) && v->archive) {
+			free(v->layout);
+			v->layout = NULL;
+		}
+	}
+	if (!base) {
+		base = dd_xstrdup(run);
+		while ((slash = strrchr(base, '/')) && !slash[1] && slash > base)
+			*slash = 0;
+		slash = strrchr(base, '/');
+		if (slash)
+			slash[slash == base] = 0;
+		else
+			strcpy(base, ".");
+	}
+	if (!v->layout && v->archive && unpack(v)) {
+		/* the layout check says why */
+	}
+	v->prov = v->o->provenance ? dd_xstrdup(v->o->provenance)
+				   : beside(base, DD_PROVENANCE_FILE, v->run_folder);
+	v->spdx = v->o->spdx ? dd_xstrdup(v->o->spdx) : beside(base, "sbom.spdx.json",
+								v->run_folder);
+	v->cdx = v->o->cdx ? dd_xstrdup(v->o->cdx) : beside(base, "sbom.cdx.json", v->run_folder);
+	if (v->run_folder) {
+		v->log = join(base, "build.log");
+		v->result = join(base, "result.json");
+		v->record = join(base, DD_RECORD_FILE);
+	}
+	free(base);
+}
+
+/* ---- signatures ---------------------------------------------------------------- */
 
 /* The envelope's signatures against the keys the mirror trusts for provenance. */
-static void mirror_signature(struct verify *v, const struct dd_dsse *e, const struct dd_buf *pae)
+static bool mirror_signature(struct verify *v, const struct dd_dsse *e, const struct dd_buf *pae,
+			     struct dd_buf *msg)
 {
 	struct dd_store *s = NULL;
 	struct dd_trust t;
-	struct dd_buf why = DD_BUF_INIT;
 	char fpr[41];
+	bool ok = false;
 
 	if (dd_store_open(v->o->mirror, 0, &s) || dd_trustdb_load(s, &t)) {
-		check(v, "signature", false, "%s", dd_error_detail());
+		dd_buf_adds(msg, dd_error_detail());
 		dd_store_close(s);
-		return;
+		return false;
 	}
-	for (size_t i = 0; i < e->n_sigs; i++) {
+	for (size_t i = 0; i < e->n_sigs && !ok; i++) {
 		const struct dd_dsse_sig *g = &e->sigs[i];
 		struct dd_sigkey k;
 		int rc;
 
-		dd_buf_reset(&why);
+		dd_buf_reset(msg);
 		if (!strncmp(g->keyid, "SHA256:", 7)) {
 			enum dd_sigkey_kind kind = DD_KEY_ED25519;
 
@@ -128,81 +253,144 @@ static void mirror_signature(struct verify *v, const struct dd_dsse *e, const st
 				dd_sigkey_close(&k);
 			}
 			if (!rc) {
-				check(v, "signature", true, "good %s signature by %s, a key the mirror "
-				      "trusts for provenance", dd_sigkey_kind_str(kind), g->keyid);
-				goto out;
+				dd_buf_addf(msg, "good %s signature by %s, a key the mirror trusts for "
+					    "provenance", dd_sigkey_kind_str(kind), g->keyid);
+				ok = true;
+				break;
 			}
 		} else {
 			rc = dd_pgp_verify(t.pgp, pae->ptr, pae->len, g->sig.ptr, g->sig.len, fpr);
 			if (!rc && dd_trust_has(&t, DD_ROLE_PROVENANCE, fpr)) {
-				check(v, "signature", true, "good openpgp signature by %s, a key the "
-				      "mirror trusts for provenance", fpr);
-				goto out;
+				dd_buf_addf(msg, "good openpgp signature by %s, a key the mirror "
+					    "trusts for provenance", fpr);
+				ok = true;
+				break;
 			}
 			if (!rc)
 				rc = dd_error(DD_E_SIG_UNKNOWN, "signed by %s, which the mirror does "
 					      "not trust for provenance", fpr);
 		}
-		dd_buf_adds(&why, dd_error_detail());
+		dd_buf_adds(msg, dd_error_detail());
 	}
-	check(v, "signature", false, "%s: %s", DD_PROVENANCE_FILE, why.ptr);
-out:
 	dd_trustdb_unload(&t);
 	dd_store_close(s);
-	dd_buf_release(&why);
+	return ok;
+}
+
+static bool same_id(const char *a, const char *b)
+{
+	return *a && !strcasecmp(a, b);
+}
+
+/*
+ * The envelope's signatures against the given key.  Key ids are compared
+ * when no signature verifies, so that "signed by another key" (the
+ * envelope's keyid, or for OpenPGP the issuer in the signature packet,
+ * differs from the key given) and "BAD signature" (the key is the one
+ * that signed: the data changed) are different answers.
+ */
+static bool key_signature(struct dd_sigkey *key, const struct dd_dsse *e,
+			  const struct dd_buf *pae, struct dd_buf *msg)
+{
+	const char *other = NULL;
+
+	for (size_t i = 0; i < e->n_sigs; i++) {
+		int rc = dd_sigkey_verify(key, pae->ptr, pae->len, e->sigs[i].sig.ptr,
+					  e->sigs[i].sig.len);
+
+		if (!rc) {
+			dd_buf_reset(msg);
+			dd_buf_addf(msg, "good %s signature by %s", dd_sigkey_kind_str(key->kind),
+				    key->fingerprint);
+			return true;
+		}
+		if (same_id(e->sigs[i].keyid, key->fingerprint)) {
+			dd_buf_reset(msg);
+			dd_buf_addf(msg, "BAD signature: the signature by %s does not verify: the "
+				    "signed data changed after signing (%s)", key->fingerprint,
+				    dd_error_detail());
+			return false;
+		}
+		if (!other)
+			other = e->sigs[i].keyid;
+		if (key->kind == DD_KEY_OPENPGP && strstr(dd_error_detail(), "signed by another key")) {
+			dd_buf_reset(msg);
+			dd_buf_addf(msg, "%s (from the signature packet): get that key's public key "
+				    "from a source you trust", dd_error_detail());
+			return false;
+		}
+	}
+	dd_buf_reset(msg);
+	if (other && *other)
+		dd_buf_addf(msg, "signed by another key (%s, as the envelope's keyid says), not by "
+			    "the %s key %s given: get the signer's public key from a source you "
+			    "trust", other, dd_sigkey_kind_str(key->kind), key->fingerprint);
+	else
+		dd_buf_addf(msg, "BAD signature: no signature verifies with %s key %s and none "
+			    "names its signer (%s)", dd_sigkey_kind_str(key->kind), key->fingerprint,
+			    dd_error_detail());
+	return false;
+}
+
+/* The signatures of envelope e (read from file) with --key or the mirror. */
+static bool envelope_signed(struct verify *v, const char *file, const struct dd_dsse *e,
+			    struct dd_buf *msg)
+{
+	struct dd_buf pae = DD_BUF_INIT;
+	struct dd_sigkey key;
+	bool ok = false, name_file = false;
+
+	dd_dsse_pae(e->type, e->payload.ptr, e->payload.len, &pae);
+	if (strcmp(e->type, DD_INTOTO_PAYLOAD_TYPE)) {
+		dd_buf_addf(msg, "%s: payloadType is '%s', not %s", file, e->type,
+			    DD_INTOTO_PAYLOAD_TYPE);
+	} else if (!e->n_sigs) {
+		dd_buf_addf(msg, "%s carries no signature (the run was built without --sign)",
+			    file);
+	} else if (!v->o->key && !v->o->mirror) {
+		dd_buf_adds(msg, "no key to check it with: give --key with the signer's public "
+			    "key, from a source you trust, or --mirror with a mirror that trusts "
+			    "it for provenance");
+	} else if (!v->o->key) {
+		ok = mirror_signature(v, e, &pae, msg);
+		name_file = !ok;
+	} else if (dd_sigkey_open_public(v->o->key, &key)) {
+		dd_buf_adds(msg, dd_error_detail());
+	} else {
+		ok = key_signature(&key, e, &pae, msg);
+		name_file = !ok;
+		dd_sigkey_close(&key);
+	}
+	if (name_file) {
+		char *m = dd_buf_detach(msg, NULL);
+
+		dd_buf_addf(msg, "%s: %s", file, m ? m : "");
+		free(m);
+	}
+	dd_buf_release(&pae);
+	return ok;
 }
 
 static void check_envelope(struct verify *v)
 {
-	char *path = run_path(v, DD_PROVENANCE_FILE);
 	struct dd_dsse e;
-	struct dd_sigkey key;
-	struct dd_buf pae = DD_BUF_INIT;
+	struct dd_buf msg = DD_BUF_INIT;
 	json_error_t jerr;
-	int rc = dd_dsse_read(path, &e);
+	bool ok;
 
-	if (rc) {
-		check(v, "signature", false, "%s", dd_error_detail());
+	if (!v->prov) {
+		check(v, "signature", false, "no %s beside %s: give --provenance FILE",
+		      DD_PROVENANCE_FILE, v->o->run);
 		check(v, "statement", false, "no statement to read");
-		free(path);
 		return;
 	}
-	dd_dsse_pae(e.type, e.payload.ptr, e.payload.len, &pae);
-	if (strcmp(e.type, DD_INTOTO_PAYLOAD_TYPE)) {
-		check(v, "signature", false, "payloadType is '%s', not %s", e.type,
-		      DD_INTOTO_PAYLOAD_TYPE);
-	} else if (!e.n_sigs) {
-		check(v, "signature", false, "%s carries no signature (the run was built without "
-		      "--sign)", DD_PROVENANCE_FILE);
-	} else if (!v->o->key && !v->o->mirror) {
-		check(v, "signature", false, "no key to check it with: give --key with the "
-		      "signer's public key, from a source you trust, or --mirror with a mirror "
-		      "that trusts it for provenance");
-	} else if (!v->o->key) {
-		mirror_signature(v, &e, &pae);
-	} else if (dd_sigkey_open_public(v->o->key, &key)) {
+	if (dd_dsse_read(v->prov, &e)) {
 		check(v, "signature", false, "%s", dd_error_detail());
-	} else {
-		struct dd_buf why = DD_BUF_INIT;
-		bool good = false;
-
-		for (size_t i = 0; i < e.n_sigs && !good; i++) {
-			good = !dd_sigkey_verify(&key, pae.ptr, pae.len, e.sigs[i].sig.ptr,
-						 e.sigs[i].sig.len);
-			if (!good) {
-				dd_buf_reset(&why);
-				dd_buf_adds(&why, dd_error_detail());
-			}
-		}
-		if (good)
-			check(v, "signature", true, "good %s signature by %s",
-			      dd_sigkey_kind_str(key.kind), key.fingerprint);
-		else
-			check(v, "signature", false, "%s: BAD signature: %s", DD_PROVENANCE_FILE,
-			      why.ptr);
-		dd_buf_release(&why);
-		dd_sigkey_close(&key);
+		check(v, "statement", false, "no statement to read");
+		return;
 	}
+	ok = envelope_signed(v, DD_PROVENANCE_FILE, &e, &msg);
+	check(v, "signature", ok, "%s", msg.ptr ? msg.ptr : "");
 	v->st = json_loadb(e.payload.ptr, e.payload.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v->st) {
 		check(v, "statement", false, "the payload is not JSON: %s", jerr.text);
@@ -225,9 +413,8 @@ static void check_envelope(struct verify *v)
 			check(v, "statement", true, "SLSA v1 provenance of job %s (sha256 %.12s...)",
 			      jstr(job, "path"), jstr(job, "sha256"));
 	}
-	dd_buf_release(&pae);
+	dd_buf_release(&msg);
 	dd_dsse_release(&e);
-	free(path);
 }
 
 /* The subject named name (NULL: the first), its sha256 or "". */
@@ -248,7 +435,7 @@ static const char *subject_sha(struct verify *v, const char *name)
 static void blob_path(const struct verify *v, const char *hex, struct dd_buf *path)
 {
 	dd_buf_reset(path);
-	dd_buf_addf(path, "%s/image/blobs/sha256/%s", v->o->run, hex);
+	dd_buf_addf(path, "%s/blobs/sha256/%s", v->layout, hex);
 }
 
 /*
@@ -612,13 +799,22 @@ static void check_subject(struct verify *v, json_t *top, bool index)
 static void check_layout(struct verify *v)
 {
 	struct dd_buf why = DD_BUF_INIT, blob_why = DD_BUF_INIT, diff_why = DD_BUF_INIT;
-	char *path = run_path(v, "image/index.json");
 	json_t *top, *sub = NULL, *d;
 	int n_blobs = 0, n_layers = 0;
 	size_t i;
 
-	v->index = load_json(path, &why);
-	free(path);
+	if (!v->layout) {
+		check(v, "subject", false, "%s: %s", v->archive, dd_error_detail());
+		check(v, "blobs", false, "no layout to check");
+		check(v, "diff_ids", false, "no layout to check");
+		return;
+	}
+	{
+		char *path = join(v->layout, "index.json");
+
+		v->index = load_json(path, &why);
+		free(path);
+	}
 	top = json_array_get(json_object_get(v->index, "manifests"), 0);
 	if (!top) {
 		check(v, "subject", false, "image/index.json: %s", why.len ? why.ptr
@@ -657,28 +853,99 @@ static void check_layout(struct verify *v)
 
 static void check_files(struct verify *v)
 {
-	static const char *const files[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json" };
-	struct dd_buf why = DD_BUF_INIT;
+	const char *names[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json" };
+	const char *paths[] = { v->archive, v->spdx, v->cdx };
+	struct dd_buf why = DD_BUF_INIT, seen = DD_BUF_INIT, absent = DD_BUF_INIT;
 
 	for (size_t i = 0; i < 3 && !why.len; i++) {
-		char *path = run_path(v, files[i]), hex[65];
-		const char *want = v->st ? subject_sha(v, files[i]) : "";
+		const char *want = v->st ? subject_sha(v, names[i]) : "";
+		char hex[65];
 
+		if (!paths[i] && !v->run_folder) {
+			dd_buf_addf(&absent, "%s%s", absent.len ? ", " : "", names[i]);
+			continue;
+		}
 		if (!*want)
-			dd_buf_addf(&why, "%s is not a subject of the statement", files[i]);
-		else if (dd_sha256_regular(path, MAX_FILE, hex, NULL))
+			dd_buf_addf(&why, "%s is not a subject of the statement", names[i]);
+		else if (dd_sha256_regular(paths[i] ? paths[i] : names[i], MAX_FILE, hex, NULL))
 			dd_buf_adds(&why, dd_error_detail());
 		else if (strcmp(hex, want))
 			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the statement says "
-				    "sha256:%s (the file was changed after the build)", files[i], hex,
+				    "sha256:%s (the file was changed after the build)", names[i], hex,
 				    want);
-		free(path);
+		else
+			dd_buf_addf(&seen, "%s%s", seen.len ? ", " : "", names[i]);
 	}
 	if (why.len)
 		check(v, "files", false, "%s", why.ptr);
+	else if (!seen.len)
+		skip(v, "files", "neither image.oci.tar nor the SBOMs are beside %s: give --spdx and --cdx, "
+		     "or check the archive", v->o->run);
 	else
-		check(v, "files", true, "image.oci.tar, sbom.spdx.json and sbom.cdx.json are the "
-		      "ones the statement names");
+		check(v, "files", true, "%s %s the statement names%s%s%s", seen.ptr,
+		      strchr(seen.ptr, ',') ? "are the ones" : "is the one",
+		      absent.len ? " (not present: " : "",
+		      absent.len ? absent.ptr : "", absent.len ? ")" : "");
+	dd_buf_release(&why);
+	dd_buf_release(&seen);
+	dd_buf_release(&absent);
+}
+
+/* record.intoto.json: build.log, result.json and the provenance, signed. */
+static void check_record(struct verify *v)
+{
+	const char *names[] = { "build.log", "result.json", DD_PROVENANCE_FILE };
+	const char *paths[] = { v->log, v->result, v->prov };
+	struct dd_buf why = DD_BUF_INIT;
+	struct dd_dsse e;
+	json_t *st = NULL, *s;
+	size_t i;
+
+	if (!v->record) {
+		skip(v, "record", "a lone image has no build.log, result.json and %s to check",
+		     DD_RECORD_FILE);
+		return;
+	}
+	if (dd_dsse_read(v->record, &e)) {
+		check(v, "record", false, "%s (a run built before drydock signed its log and "
+		      "result has none)", dd_error_detail());
+		return;
+	}
+	if (!envelope_signed(v, DD_RECORD_FILE, &e, &why)) {
+		check(v, "record", false, "%s", why.ptr);
+		goto out;
+	}
+	dd_buf_reset(&why);
+	st = json_loadb(e.payload.ptr, e.payload.len, JSON_REJECT_DUPLICATES, NULL);
+	if (!st || strcmp(jstr(st, "predicateType"), DD_RECORD_TYPE)) {
+		check(v, "record", false, "%s: the signed payload is not a drydock run record (%s)",
+		      DD_RECORD_FILE, DD_RECORD_TYPE);
+		goto out;
+	}
+	for (size_t k = 0; k < 3 && !why.len; k++) {
+		const char *want = NULL;
+		char hex[65];
+
+		json_array_foreach(json_object_get(st, "subject"), i, s)
+			if (!strcmp(jstr(s, "name"), names[k]))
+				want = jstr(json_object_get(s, "digest"), "sha256");
+		if (!want)
+			dd_buf_addf(&why, "%s is not a subject of the signed record", names[k]);
+		else if (dd_sha256_regular(paths[k], MAX_FILE, hex, NULL))
+			dd_buf_adds(&why, dd_error_detail());
+		else if (strcmp(hex, want))
+			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the signed record "
+				    "says sha256:%s (the file was changed after the build)", names[k],
+				    hex, want);
+	}
+	if (why.len)
+		check(v, "record", false, "%s", why.ptr);
+	else
+		check(v, "record", true, "build.log, result.json and %s are the ones the signed "
+		      "record names", DD_PROVENANCE_FILE);
+out:
+	json_decref(st);
+	dd_dsse_release(&e);
 	dd_buf_release(&why);
 }
 
@@ -754,11 +1021,22 @@ static json_t *names_of(json_t *set)
 static void check_contents(struct verify *v)
 {
 	struct dd_buf why = DD_BUF_INIT, key = DD_BUF_INIT;
-	char *sp = run_path(v, "sbom.spdx.json"), *cp = run_path(v, "sbom.cdx.json");
-	json_t *spdx = load_json(sp, &why), *cdx, *s_all = json_object(),
-	       *s_arch = json_object(), *c_arch = json_object(), *deps = json_object(), *x;
+	const char *sp = v->spdx, *cp = v->cdx;
+	json_t *spdx = NULL, *cdx, *s_all = json_object(), *s_arch = json_object(),
+	       *c_arch = json_object(), *deps = json_object(), *x;
 	size_t i;
 
+	if (!sp || !cp) {
+		skip(v, "sboms", "no %s beside %s: give --spdx FILE and --cdx FILE", !sp ? "sbom.spdx.json"
+		     : "sbom.cdx.json", v->o->run);
+		skip(v, "provenance-packages", "no SBOM to compare the provenance with");
+		for (i = 0; i < v->n_imgs; i++) {
+			skip(v, "installed-db", "%s: no SBOM to compare with", v->imgs[i].manifest);
+			skip(v, "image-sbom", "%s: no SBOM to compare with", v->imgs[i].manifest);
+		}
+		goto out;
+	}
+	spdx = load_json(sp, &why);
 	if (!spdx) {
 		check(v, "sboms", false, "%s", why.ptr);
 		goto out;
@@ -866,8 +1144,6 @@ out:
 	json_decref(s_arch);
 	json_decref(c_arch);
 	json_decref(deps);
-	free(sp);
-	free(cp);
 	dd_buf_release(&why);
 	dd_buf_release(&key);
 }
@@ -1098,7 +1374,7 @@ static void check_rebuild(struct verify *v)
 		      "the same sha256:%s", file, got);
 		goto out;
 	}
-	dd_buf_addf(&a, "%s/image", v->o->run);
+	dd_buf_adds(&a, v->layout ? v->layout : "");
 	dd_buf_addf(&b, "%s/image", run_dir);
 	dd_layout_diff(a.ptr, b.ptr, "the run", "the rebuild", &why);
 	check(v, "rebuild", false, "%s rebuilt from the recorded inputs gives %s, this run holds "
@@ -1118,13 +1394,19 @@ int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx
 {
 	struct verify v = { .o = o, .report = report, .ctx = ctx };
 
+	locate(&v);
 	check_envelope(&v);
 	check_layout(&v);
 	check_files(&v);
+	check_record(&v);
 	check_contents(&v);
 	if (o->mirror)
 		check_mirror(&v);
-	if (o->rebuild)
+	if (o->rebuild && !v.st)
+		check(&v, "rebuild", false, "no statement: nothing to rebuild from");
+	else if (o->rebuild && !v.layout)
+		check(&v, "rebuild", false, "no image layout to compare a rebuild with");
+	else if (o->rebuild)
 		check_rebuild(&v);
 	json_decref(v.st);
 	json_decref(v.index);
@@ -1135,5 +1417,16 @@ int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx
 		json_decref(v.imgs[i].sbom);
 	}
 	free(v.imgs);
+	if (v.unpacked)
+		dd_remove_tree(v.unpacked);
+	free(v.unpacked);
+	free(v.layout);
+	free(v.archive);
+	free(v.prov);
+	free(v.spdx);
+	free(v.cdx);
+	free(v.log);
+	free(v.result);
+	free(v.record);
 	return v.failed;
 }

@@ -96,13 +96,13 @@ PY
 
 signed_three_ways() {
 	for k in ed ec; do
-		expect_out "^verified: .*all 10 checks passed" drydock verify --key "$K/$k.pub" "$R/$k/hello/latest"
+		expect_out "^verified: .*all 11 checks passed" drydock verify --key "$K/$k.pub" "$R/$k/hello/latest"
 	done
 	expect_out "^ok    signature: good ed25519 signature by SHA256:" drydock verify --key "$K/ed.pub" "$ED"
 	expect_out "^ok    signature: good ecdsa-p256 signature" drydock verify --key "$K/ec.pub" "$R/ec/hello/latest"
 	fpr=$(gpg --homedir "$S/gnupg" --with-colons --fingerprint provenance@example.invalid | awk -F: '/^fpr/ { print $10; exit }')
 	expect_out "^ok    signature: good openpgp signature by $fpr" drydock verify --key "$S/prov.asc" "$R/pgp/hello/latest"
-	expect_out "^verified: .*all 10 checks passed" drydock verify --key "$S/prov.gpg" "$R/pgp/hello/latest"
+	expect_out "^verified: .*all 11 checks passed" drydock verify --key "$S/prov.gpg" "$R/pgp/hello/latest"
 	# result.json names the signer: kind, fingerprint, public key
 	[ "$(json "$R/pgp/hello/latest/result.json" 'd["provenance"]["key"]["fingerprint"]')" = "$fpr" ] || t_fail "pgp fingerprint"
 	want=SHA256:$(openssl pkey -pubin -in "$K/ed.pub" -outform DER | sha256sum | cut -d' ' -f1)
@@ -115,7 +115,7 @@ signed_three_ways() {
 	expect_out "^verified: " drydock verify --key "$K/ec.pub" env/hello/latest
 	# the verdict as JSON
 	drydock verify --json --key "$K/ed.pub" "$ED" >v.json
-	[ "$(json v.json 'd["verified"], d["checks_failed"], len(d["checks"])')" = "(True, 0, 10)" ] || t_fail "json verdict"
+	[ "$(json v.json 'd["verified"], d["checks_failed"], len(d["checks"])')" = "(True, 0, 11)" ] || t_fail "json verdict"
 }
 
 auditor_commands_from_the_docs() {
@@ -178,7 +178,7 @@ PY
 }
 
 mirror_and_rebuild_agree() {
-	expect_out "^verified: .*all 12 checks passed" drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild "$ED"
+	expect_out "^verified: .*all 13 checks passed" drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild "$ED"
 	grep -q "^ok    mirror: 2 packages, 1 bundle manifest(s) and 1 entitlement manifest(s)" "$T_TMP/.o" || t_fail "mirror line"
 	grep -q "^ok    rebuild: .*hello.yaml rebuilt from the recorded inputs in the mirror gives the same sha256:$(json "$ED/result.json" 'd["digest"][7:]')" "$T_TMP/.o" || t_fail "rebuild line"
 	# the OpenPGP and ECDSA runs are the same image
@@ -216,7 +216,7 @@ body[i] ^= 0x01
 env["payload"] = base64.b64encode(bytes(body)).decode()
 json.dump(env, open(p, "w"))
 PY
-	tampered d "^FAIL  signature: .*BAD signature"
+	tampered d "^FAIL  signature: provenance.intoto.json: BAD signature: the signature by SHA256:[0-9a-f]{64} does not verify: the signed data changed after signing"
 	copy_run "$ED" e && python3 - e/provenance.intoto.json <<'PY'
 import base64, json, sys
 p = sys.argv[1]
@@ -259,13 +259,39 @@ PY
 
 another_key_is_refused() {
 	# the right run, checked against another key
-	expect_fail 1 "^FAIL  signature: .*BAD signature: the signature does not verify with ed25519 key" \
+	# the right run, checked against another key: the signer's id, not "BAD signature"
+	edid=$(json "$ED/result.json" 'd["provenance"]["key"]["fingerprint"]')
+	expect_fail 1 "^FAIL  signature: provenance.intoto.json: signed by another key \($edid, as the envelope's keyid says\), not by the ed25519 key SHA256:[0-9a-f]{64} given" \
 		drydock verify --key "$K/other.pub" "$ED"
-	expect_fail 1 "^FAIL  signature: .*BAD signature" drydock verify --key "$K/ec.pub" "$ED"
-	expect_fail 1 "^FAIL  signature: .*signed by another key" drydock verify --key "$S/other.asc" "$R/pgp/hello/latest"
-	# a run re-signed by another key
+	! grep -q "BAD signature" "$T_TMP/.o" || t_fail "another key called a BAD signature"
+	expect_fail 1 "^FAIL  signature: .*signed by another key \($edid, .*not by the ecdsa-p256 key" drydock verify --key "$K/ec.pub" "$ED"
+	# an OpenPGP key given for an Ed25519 signature, and for another OpenPGP key's
+	expect_fail 1 "^FAIL  signature: .*signed by another key \($edid, .*not by the openpgp key [0-9A-F]{40}" \
+		drydock verify --key "$S/prov.asc" "$ED"
+	pgpid=$(json "$R/pgp/hello/latest/result.json" 'd["provenance"]["key"]["fingerprint"]')
+	expect_fail 1 "^FAIL  signature: .*signed by another key \($pgpid\), not by [0-9A-F]{40} \(from the signature packet\)" \
+		drydock verify --key "$S/other.asc" "$R/pgp/hello/latest"
+	# a PEM key for an OpenPGP signature
+	expect_fail 1 "^FAIL  signature: .*signed by another key \($pgpid, as the envelope's keyid says\)" \
+		drydock verify --key "$K/ed.pub" "$R/pgp/hello/latest"
+	# a flipped signature byte, with the right key: BAD signature, for each kind
+	for k in ec pgp; do
+		copy_run "$R/$k/hello/latest" f$k && python3 - f$k/provenance.intoto.json <<'PY'
+import base64, json, sys
+p = sys.argv[1]
+env = json.load(open(p))
+s = bytearray(base64.b64decode(env["signatures"][0]["sig"]))
+s[-8] ^= 0x01
+env["signatures"][0]["sig"] = base64.b64encode(bytes(s)).decode()
+json.dump(env, open(p, "w"))
+PY
+	done
+	expect_fail 1 "^FAIL  signature: .*BAD signature: the signature by SHA256:[0-9a-f]{64} does not verify: the signed data changed" \
+		drydock verify --key "$K/ec.pub" fec
+	expect_fail 1 "^FAIL  signature: .*BAD signature" drydock verify --key "$S/prov.asc" fpgp
+	# a run re-signed by another key (whose envelope names it "x")
 	copy_run "$ED" g && resign g "$K/other.pem" ''
-	tampered g "^FAIL  signature: .*BAD signature" "^ok    files"
+	tampered g "^FAIL  signature: .*signed by another key \(x, as the envelope's keyid says\)" "^ok    files"
 	# no key, no signature, a private key instead of a public one
 	expect_fail 1 "^FAIL  signature: no key to check it with: give --key" drydock verify "$ED"
 	drydock build --mirror "$M" -o unsigned "$HELLO" >/dev/null
@@ -366,7 +392,7 @@ changed_mirror_is_caught() {
 	expect_out "^ok    rebuild: .*hello.yaml rebuilt from the recorded inputs in the mirror gives the same sha256:$(json "$ED/result.json" 'd["digest"][7:]')" \
 		drydock verify --key "$K/ed.pub" --mirror m2 --rebuild "$ED"
 	grep -q "^ok    mirror: " "$T_TMP/.o" || t_fail "the old packages are still in the mirror"
-	grep -q "^verified: .*all 12 checks passed" "$T_TMP/.o" || t_fail "verdict"
+	grep -q "^verified: .*all 13 checks passed" "$T_TMP/.o" || t_fail "verdict"
 	# while a build of the same job today takes the newer package
 	drydock build --mirror m2 -o today "$HELLO" >/dev/null
 	grep -q '"version": "1.2.4-r0"' today/hello/latest/result.json || t_fail "the new build did not take 1.2.4"
@@ -440,7 +466,7 @@ mirror_trusts_provenance_keys() {
 	expect_out "trusted as a provenance key: [0-9A-F]{40}" drydock trust add --mirror mt --role provenance "$S/prov.asc"
 	expect_out "^ok    signature: good ed25519 signature by SHA256:.*, a key the mirror trusts for provenance" \
 		drydock verify --mirror mt "$ED"
-	expect_out "^verified: .*all 11 checks passed" drydock verify --mirror mt "$R/pgp/hello/latest"
+	expect_out "^verified: .*all 12 checks passed" drydock verify --mirror mt "$R/pgp/hello/latest"
 	grep -Eq "^ok    signature: good openpgp signature by [0-9A-F]{40}, a key the mirror trusts" "$T_TMP/.o" ||
 		t_fail "pgp line"
 	# the bundle key is trusted, but not for provenance
@@ -477,7 +503,7 @@ two_architectures_verify() {
 	apko_mirror "$S" am
 	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64, arm64]\n' >two.yaml
 	drydock build --mirror am -o out --sign "$K/ed.pem" two.yaml >/dev/null
-	expect_out "^verified: .*all 13 checks passed" drydock verify --key "$K/ed.pub" --mirror am out/two/latest
+	expect_out "^verified: .*all 14 checks passed" drydock verify --key "$K/ed.pub" --mirror am out/two/latest
 	grep -q "^ok    installed-db: x86_64: the image's apk database holds the same 2 packages" "$T_TMP/.o" || t_fail "x86_64 db"
 	grep -q "^ok    installed-db: aarch64: " "$T_TMP/.o" || t_fail "aarch64 db"
 	grep -q "^ok    diff_ids: 4 layers" "$T_TMP/.o" || t_fail "layers"
@@ -582,6 +608,61 @@ rebuild_names_the_first_difference() {
 	expect_fail 2 "no output folder" drydock rebuild --mirror "$M" e1
 }
 
+any_image_is_checkable() {
+	# a lone image.oci.tar with its provenance: the checks that can run pass, the others are listed
+	mkdir lone && cp "$ED/image.oci.tar" lone/img.tar
+	expect_out "^verified: lone/img.tar: all [0-9]+ checks that could run passed; [0-9]+ could not run" \
+		drydock verify --key "$K/ed.pub" --provenance "$ED/provenance.intoto.json" lone/img.tar
+	for c in signature statement subject blobs diff_ids; do
+		grep -q "^ok    $c: " "$T_TMP/.o" || { cat "$T_TMP/.o"; t_fail "lone archive: $c"; }
+	done
+	grep -q "^ok    files: image.oci.tar is the one the statement names (not present: sbom.spdx.json, sbom.cdx.json)" "$T_TMP/.o" || t_fail "files line"
+	grep -q "^skip  record: a lone image has no build.log" "$T_TMP/.o" || t_fail "record skip"
+	grep -q "^skip  sboms: no sbom.spdx.json beside lone/img.tar" "$T_TMP/.o" || t_fail "sboms skip"
+	# with its SBOMs given, those run too
+	expect_out "^ok    installed-db: x86_64" drydock verify --key "$K/ed.pub" --provenance "$ED/provenance.intoto.json" \
+		--spdx "$ED/sbom.spdx.json" --cdx "$ED/sbom.cdx.json" lone/img.tar
+	# the archive with its provenance and SBOMs beside it, and a changed archive
+	mkdir side && cp "$ED/image.oci.tar" "$ED/provenance.intoto.json" "$ED/sbom.spdx.json" "$ED/sbom.cdx.json" side/
+	expect_out "^ok    sboms: " drydock verify --key "$K/ed.pub" side/image.oci.tar
+	flip side/image.oci.tar
+	expect_fail 1 "^FAIL  files: image.oci.tar: its content hashes to" drydock verify --key "$K/ed.pub" side/image.oci.tar
+	# an OCI image layout folder (the run's image/, copied elsewhere)
+	mkdir lay && cp -a "$ED/image" lay/image && cp "$ED/provenance.intoto.json" lay/
+	expect_out "^verified: lay/image: all [0-9]+ checks that could run passed" drydock verify --key "$K/ed.pub" lay/image
+	grep -q "^ok    diff_ids: 2 layers" "$T_TMP/.o" || t_fail "layout layers"
+	# a run folder without image/: the layout is read from image.oci.tar
+	copy_run "$ED" noimg && rm -rf noimg/image
+	expect_out "^verified: noimg: all 11 checks passed" drydock verify --key "$K/ed.pub" noimg
+	grep -q "^ok    diff_ids: 2 layers" "$T_TMP/.o" || t_fail "run without image/"
+	# ... and without either
+	copy_run "$ED" none && rm -rf none/image none/image.oci.tar
+	expect_fail 1 "^FAIL  subject: image/index.json: .*none/image/index.json: No such file" drydock verify --key "$K/ed.pub" none
+	# an archive with a member no layout has is refused, naming it
+	mkdir evil && (cd evil && cp "$ED/image/index.json" "$ED/image/oci-layout" . && mkdir -p etc && echo x >etc/passwd &&
+		tar -cf ../evil.tar oci-layout index.json etc/passwd)
+	expect_fail 1 "^FAIL  subject: .*evil.tar: member 'etc/passwd' is not part of an OCI image layout" \
+		drydock verify --key "$K/ed.pub" --provenance "$ED/provenance.intoto.json" evil.tar
+}
+
+log_and_result_are_signed() {
+	copy_run "$ED" l1 && echo "one more line" >>l1/build.log
+	tampered l1 "^FAIL  record: build.log: its content hashes to sha256:[0-9a-f]{64}, the signed record says sha256:[0-9a-f]{64} \(the file was changed after the build\)" "^ok    signature"
+	copy_run "$ED" l2 && sed -i 's/"succeeded"/"succeeded "/' l2/result.json
+	tampered l2 "^FAIL  record: result.json: its content hashes to"
+	# the record of another run, signed by another key
+	copy_run "$ED" l3 && cp "$R/ec/hello/latest/record.intoto.json" l3/
+	tampered l3 "^FAIL  record: record.intoto.json: signed by another key \($(json "$R/ec/hello/latest/result.json" 'd["provenance"]["key"]["fingerprint"]'), as the envelope's keyid says\)"
+	copy_run "$ED" l4 && rm l4/record.intoto.json
+	tampered l4 "^FAIL  record: .*l4/record.intoto.json: No such file"
+	python3 - "$ED/record.intoto.json" <<'PY'
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+assert st["predicateType"] == "https://drydock.invalid/run-record/v1", st
+assert [s["name"] for s in st["subject"]] == ["build.log", "result.json", "provenance.intoto.json"], st
+PY
+}
+
 t_run signed_three_ways
 t_run auditor_commands_from_the_docs
 t_run statement_says_what_was_built
@@ -598,5 +679,7 @@ t_run mirror_trusts_provenance_keys
 t_run bad_signing_keys
 t_run two_architectures_verify
 t_run rebuild_names_the_first_difference
+t_run any_image_is_checkable
+t_run log_and_result_are_signed
 t_run malformed_digests_are_refused
 t_run only_regular_files_are_read
