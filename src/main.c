@@ -22,6 +22,7 @@ static const struct dd_subcommand commands[] = {
 	{ "history", cmd_history, "every run of every job a batch made, with its changes" },
 	{ "verify", cmd_verify, "check a run's signature, image, SBOMs and provenance offline" },
 	{ "rebuild", cmd_rebuild, "build a run's image again from the inputs its provenance records" },
+	{ "report", cmd_report, "write an HTML page about a run for an auditor" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },
