@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -168,20 +169,22 @@ static void member_diff(const struct member *x, const struct member *y, const ch
 			    sb->name);
 }
 
-static struct archive *open_layer(const struct side *s, const char *digest)
+/* A layer as a tar reader; *fd (closed by the caller) read through dd_open_regular(). */
+static struct archive *open_layer(const struct side *s, const char *digest, int *fd)
 {
 	struct dd_buf path = DD_BUF_INIT;
 	struct archive *a = archive_read_new();
+	uint64_t size;
 	char hex[65];
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (dd_digest_parse(digest, hex)) {
-		archive_read_free(a);
-		return NULL;
+	*fd = -1;
+	if (!dd_digest_parse(digest, hex)) {
+		dd_buf_addf(&path, "%s/blobs/sha256/%s", s->dir, hex);
+		*fd = dd_open_regular(path.ptr, UINT64_MAX, &size);
 	}
-	dd_buf_addf(&path, "%s/blobs/sha256/%s", s->dir, hex);
-	if (archive_read_open_filename(a, path.ptr, 1 << 16) != ARCHIVE_OK) {
+	if (*fd < 0 || archive_read_open_fd(a, *fd, 1 << 16) != ARCHIVE_OK) {
 		archive_read_free(a);
 		a = NULL;
 	}
@@ -193,7 +196,8 @@ static struct archive *open_layer(const struct side *s, const char *digest)
 static void layer_diff(const struct side *sa, const struct side *sb, const char *da,
 		       const char *db, const char *layer, struct dd_buf *why)
 {
-	struct archive *a = open_layer(sa, da), *b = open_layer(sb, db);
+	int fa, fb;
+	struct archive *a = open_layer(sa, da, &fa), *b = open_layer(sb, db, &fb);
 	struct member x = { 0 }, y = { 0 };
 
 	if (!a || !b) {
@@ -234,6 +238,10 @@ out:
 		archive_read_free(a);
 	if (b)
 		archive_read_free(b);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
 }
 
 static void manifest_diff(const struct side *sa, const struct side *sb, const char *da,

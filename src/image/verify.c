@@ -55,6 +55,7 @@ struct verify {
 	char *archive;        /* the oci-archive */
 	char *prov, *spdx, *cdx, *log, *result, *record;
 	char *unpacked;       /* a temporary folder the archive was unpacked into */
+	char *unpack_why;     /* why it could not be unpacked */
 	const char *layout_from; /* what the layout is, for messages */
 };
 
@@ -165,6 +166,8 @@ static int unpack(struct verify *v)
 	rc = dd_oci_unpack(v->archive, v->unpacked);
 	if (!rc)
 		v->layout = dd_xstrdup(v->unpacked);
+	else
+		v->unpack_why = dd_xstrdup(dd_error_detail());
 	v->layout_from = "the image in the oci-archive";
 	return rc;
 }
@@ -804,7 +807,7 @@ static void check_layout(struct verify *v)
 	size_t i;
 
 	if (!v->layout) {
-		check(v, "subject", false, "%s: %s", v->archive, dd_error_detail());
+		check(v, "subject", false, "%s", v->unpack_why ? v->unpack_why : "no image layout");
 		check(v, "blobs", false, "no layout to check");
 		check(v, "diff_ids", false, "no layout to check");
 		return;
@@ -865,9 +868,11 @@ static void check_files(struct verify *v)
 			dd_buf_addf(&absent, "%s%s", absent.len ? ", " : "", names[i]);
 			continue;
 		}
-		if (!*want)
+		if (!paths[i])
+			dd_buf_addf(&why, "%s is missing from the run folder", names[i]);
+		else if (!*want)
 			dd_buf_addf(&why, "%s is not a subject of the statement", names[i]);
-		else if (dd_sha256_regular(paths[i] ? paths[i] : names[i], MAX_FILE, hex, NULL))
+		else if (dd_sha256_regular(paths[i], MAX_FILE, hex, NULL))
 			dd_buf_adds(&why, dd_error_detail());
 		else if (strcmp(hex, want))
 			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the statement says "
@@ -1420,6 +1425,7 @@ int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx
 	if (v.unpacked)
 		dd_remove_tree(v.unpacked);
 	free(v.unpacked);
+	free(v.unpack_why);
 	free(v.layout);
 	free(v.archive);
 	free(v.prov);
