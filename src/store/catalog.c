@@ -209,15 +209,19 @@ static int pin_entitlement(struct dd_store *s, struct dd_catalog *c,
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, pin->ent_sha256, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	rc = dd_db_step(s, st, "read the recorded entitlement");
+	if (rc > 0) {
 		c->has_entitlement = true;
 		c->ent_version = sqlite3_column_int64(st, 0);
 		c->organization = dd_xstrdup((const char *)sqlite3_column_text(st, 1));
 		snprintf(c->ent_sha256, sizeof(c->ent_sha256), "%s", pin->ent_sha256);
 		snprintf(c->ent_bundle, sizeof(c->ent_bundle), "%s",
 			 (const char *)sqlite3_column_text(st, 3));
-		rc = dd_time_parse((const char *)sqlite3_column_text(st, 2), &c->ent_expires);
-	} else {
+		rc = sqlite3_column_text(st, 2)
+			     ? dd_time_parse((const char *)sqlite3_column_text(st, 2),
+					     &c->ent_expires)
+			     : dd_db_damaged(s, "the recorded entitlement has no expiry");
+	} else if (!rc) {
 		rc = dd_error(DD_E_NOTFOUND, "the entitlement manifest (blob sha256:%s, %s) is not in "
 			      "the mirror's index: import the bundle that carried it again",
 			      pin->ent_sha256, pin->ent_label ? pin->ent_label : "as recorded");
@@ -229,7 +233,7 @@ static int pin_entitlement(struct dd_store *s, struct dd_catalog *c,
 /* guarded: listed by the pinned entitlement manifest's version. */
 static int pin_guarded(struct dd_store *s, struct dd_catalog *c)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc = dd_db_prepare(s, "SELECT 1 FROM entitled_packages WHERE version = ? AND name = ? "
 			       "AND pkgversion = ?", &st);
 
@@ -238,10 +242,12 @@ static int pin_guarded(struct dd_store *s, struct dd_catalog *c)
 		sqlite3_bind_int64(st, 1, c->ent_version);
 		sqlite3_bind_text(st, 2, c->pkgs[i].name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, c->pkgs[i].version, -1, SQLITE_TRANSIENT);
-		c->info[i].guarded = c->has_entitlement && sqlite3_step(st) == SQLITE_ROW;
+		rc = c->has_entitlement ? dd_db_step(s, st, "read the recorded entitlement's "
+							 "packages") : 0;
+		c->info[i].guarded = rc > 0;
+		rc = rc < 0 ? rc : 0;
 	}
-	if (!rc)
-		sqlite3_finalize(st);
+	sqlite3_finalize(st); /* NULL when the prepare failed: a no-op */
 	return rc;
 }
 
