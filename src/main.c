@@ -21,6 +21,8 @@ static const struct dd_subcommand commands[] = {
 	{ "diff", cmd_diff, "what changed between two runs: packages, layers, config" },
 	{ "history", cmd_history, "every run of every job a batch made, with its changes" },
 	{ "verify", cmd_verify, "check a run's signature, image, SBOMs and provenance offline" },
+	{ "advisories", cmd_advisories, "which advisories apply to a package, run or image, and "
+	  "their fixes" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

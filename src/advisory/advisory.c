@@ -323,3 +323,38 @@ void dd_adv_feed_describe(const struct dd_adv_feed *f, struct dd_buf *out)
 	dd_buf_addf(out, "security database %s of bundle %.16s… (channel %s, sequence %lld, "
 		    "%s)", f->path, f->bundle, f->channel, (long long)f->sequence, when);
 }
+
+void dd_adv_item_describe(const struct dd_catalog *cat, const struct dd_adv_pkg *pkgs,
+			  const struct dd_advisory *a, struct dd_buf *out)
+{
+	const struct dd_adv_pkg *p = &pkgs[a->pkg];
+
+	dd_buf_addf(out, "%s %s-%s", a->id, p->name, p->version);
+	if (p->origin && *p->origin && strcmp(p->origin, p->name))
+		dd_buf_addf(out, " (origin %s)", p->origin);
+	dd_buf_addf(out, ": %s", dd_adv_state_str(a->state));
+	switch (a->state) {
+	case DD_ADV_FIXED:
+		dd_buf_addf(out, " (since %s)", a->fixed_in);
+		break;
+	case DD_ADV_FIX_AVAILABLE:
+		dd_buf_addf(out, ": %s-%s in bundle %.16s… (%s#%lld) fixes it (from %s)",
+			    cat->pkgs[a->avail].name, cat->pkgs[a->avail].version,
+			    cat->info[a->avail].bundle, cat->info[a->avail].channel,
+			    (long long)cat->info[a->avail].sequence, a->fixed_in);
+		break;
+	case DD_ADV_FIX_NOT_HERE:
+		dd_buf_addf(out, ": fixed in %s, which the mirror does not hold", a->fixed_in);
+		break;
+	case DD_ADV_NOT_AFFECTED:
+		break;
+	}
+}
+
+void dd_adv_counts_describe(const struct dd_adv_report *r, struct dd_buf *out)
+{
+	dd_buf_addf(out, "%zu advisories: %zu fixed, %zu fix available, %zu fix not yet here, "
+		    "%zu not affected", r->n, r->count[DD_ADV_FIXED],
+		    r->count[DD_ADV_FIX_AVAILABLE], r->count[DD_ADV_FIX_NOT_HERE],
+		    r->count[DD_ADV_NOT_AFFECTED]);
+}

@@ -115,6 +115,11 @@ json_t *dd_adv_feeds_json(const struct dd_adv_db *db, int64_t now, int max_age_d
 /* One line describing a feed: "security database secdb/main.json of
  * bundle 1a2b3c4d… (channel stable, sequence 3, 2026-11-30T00:00:00Z)". */
 void dd_adv_feed_describe(const struct dd_adv_feed *f, struct dd_buf *out);
+/* "CVE-… libssl3-3.1.4-r0 (origin openssl): fix available: …", appended. */
+void dd_adv_item_describe(const struct dd_catalog *cat, const struct dd_adv_pkg *pkgs,
+			  const struct dd_advisory *a, struct dd_buf *out);
+/* "N advisories: N fixed, N fix available, …", appended. */
+void dd_adv_counts_describe(const struct dd_adv_report *r, struct dd_buf *out);
 /* true when feed f is older than max_age_days at now. */
 bool dd_adv_feed_stale(const struct dd_adv_feed *f, int64_t now, int max_age_days);
 

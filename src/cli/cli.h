@@ -47,5 +47,6 @@ int cmd_batch(int argc, char **argv);
 int cmd_batch_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_advisories(int argc, char **argv);
 
 #endif
