@@ -133,6 +133,18 @@ void dd_adv_db_release(struct dd_adv_db *db)
 
 /* ---- the analysis ---------------------------------------------------------- */
 
+struct dd_adv_pkg *dd_adv_plan_pkgs(const struct dd_catalog *cat, const struct dd_plan *p)
+{
+	struct dd_adv_pkg *v = dd_xcalloc(p->n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct dd_apk_pkg *q = &cat->pkgs[p->pkgs[i].cat];
+
+		v[i] = (struct dd_adv_pkg){ q->name, q->version, q->origin, q->arch };
+	}
+	return v;
+}
+
 static bool at_least(const char *v, const char *fixed)
 {
 	return dd_version_compare(dd_blob_str(v), dd_blob_str(fixed)) != DD_VER_LESS;

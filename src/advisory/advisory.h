@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/map.h"
+#include "job/plan.h"
 #include "store/catalog.h"
 #include "store/store.h"
 
@@ -63,6 +64,10 @@ void dd_adv_db_release(struct dd_adv_db *db);
 struct dd_adv_pkg {
 	const char *name, *version, *origin, *arch;
 };
+
+/* The packages of plan p (pointing into cat), in install order; the
+ * array is the caller's to free. */
+struct dd_adv_pkg *dd_adv_plan_pkgs(const struct dd_catalog *cat, const struct dd_plan *p);
 
 enum dd_adv_state {
 	DD_ADV_FIXED,

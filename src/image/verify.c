@@ -656,13 +656,21 @@ static void check_layout(struct verify *v)
 
 static void check_files(struct verify *v)
 {
-	static const char *const files[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json" };
+	/* the VEX documents (the last two) exist when advisories applied */
+	static const char *const files[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json",
+					     "vex.openvex.json", "vex.cdx.json" };
 	struct dd_buf why = DD_BUF_INIT;
+	bool vex = false;
 
-	for (size_t i = 0; i < 3 && !why.len; i++) {
+	for (size_t i = 0; i < 5 && !why.len; i++) {
 		char *path = run_path(v, files[i]), hex[65];
 		const char *want = v->st ? subject_sha(v, files[i]) : "";
 
+		if (i >= 3 && !*want && access(path, F_OK) != 0) {
+			free(path);
+			continue;
+		}
+		vex = vex || i >= 3;
 		if (!*want)
 			dd_buf_addf(&why, "%s is not a subject of the statement", files[i]);
 		else if (dd_sha256_regular(path, MAX_FILE, hex, NULL))
@@ -676,8 +684,9 @@ static void check_files(struct verify *v)
 	if (why.len)
 		check(v, "files", false, "%s", why.ptr);
 	else
-		check(v, "files", true, "image.oci.tar, sbom.spdx.json and sbom.cdx.json are the "
-		      "ones the statement names");
+		check(v, "files", true, "%s are the ones the statement names",
+		      vex ? "image.oci.tar, sbom.spdx.json, sbom.cdx.json, vex.openvex.json and "
+			    "vex.cdx.json" : "image.oci.tar, sbom.spdx.json and sbom.cdx.json");
 	dd_buf_release(&why);
 }
 

@@ -290,6 +290,113 @@ for s in subs:
 PY
 }
 
+plan_counts_and_list() {
+	expect_out "^  18 advisories: 6 fixed, 5 fix available, 2 fix not yet here, 5 not affected$" \
+		drydock plan --mirror "$M" "$ADV/advised.yaml"
+	grep -q "^advisories from the security database security.json of bundle" "$T_TMP/.o" ||
+		t_fail "plan names no secdb"
+	! grep -q "^    CVE-" "$T_TMP/.o" || t_fail "the list without -v"
+	expect_out "^    CVE-2024-4001 adv-zlib-1.3.1-r9: fix available: adv-zlib-1.3.1-r10 in bundle" \
+		drydock plan -v --mirror "$M" "$ADV/advised.yaml"
+	[ "$(grep -c '^    [A-Z]*-' "$T_TMP/.o")" -eq 18 ] || t_fail "plan -v lists $(grep -c '^    [A-Z]*-' "$T_TMP/.o") advisories"
+	drydock plan --json --mirror "$M" "$ADV/advised.yaml" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)[0]["archs"][0]["advisories"]
+assert a["counts"] == {"fixed": 6, "fix_available": 5, "fix_not_here": 2, "not_affected": 5}, a["counts"]
+assert len(a["items"]) == 18 and a["secdbs"][0]["path"] == "security.json"'
+	# no secdb in the mirror: the plan says nothing of advisories
+	drydock plan --mirror "$M" "$TOP/fixtures/jobs/hello.yaml" >/dev/null
+	mkdir plain-in
+	cp -r "$IN/packages" "$IN/entitlements.json" "$IN/entitlements.json.sig" plain-in/
+	mirror_of "$S" plain-in plain
+	drydock plan --mirror plain "$TOP/fixtures/jobs/hello.yaml" >o.txt
+	! grep -Eq "advisories from|[0-9]+ advisories" o.txt || t_fail "advisories without a secdb"
+}
+
+build_writes_vex() {
+	openssl genpkey -algorithm ed25519 -out ed.pem 2>/dev/null
+	openssl pkey -in ed.pem -pubout -out ed.pub 2>/dev/null
+	drydock build --mirror "$M" -o out --sign ed.pem "$ADV/advised.yaml" >/dev/null
+	run=out/advised/latest
+	grep -Eq "advisories \(x86_64\): 18 advisories: 6 fixed, 5 fix available, 2 fix not yet here, 5 not affected$" \
+		"$run/build.log" || t_fail "log lacks the counts"
+	grep -Eq "  CVE-2024-1003 adv-libcrypto-3.1.4-r0 \(origin adv-ssl\): fix not yet here" "$run/build.log" ||
+		t_fail "log lacks an advisory"
+	grep -Eq "advisories from the security database security.json of bundle [0-9a-f]{16}… \(channel stable, sequence 1, 2023-11-14T22:13:20Z\)" \
+		"$run/build.log" || t_fail "log lacks the secdb"
+	grep -q "VEX: vex.openvex.json (OpenVEX 0.2.0), vex.cdx.json (CycloneDX 1.6), 18 statements" \
+		"$run/build.log" || t_fail "log lacks the VEX documents"
+	python3 - "$run" <<'PY'
+import json, sys, hashlib, base64
+run = sys.argv[1]
+r = json.load(open(run + "/result.json"))
+a = r["advisories"]
+assert a["counts"] == {"fixed": 6, "fix_available": 5, "fix_not_here": 2, "not_affected": 5}, a
+assert a["vex"] == ["vex.openvex.json", "vex.cdx.json"] and a["secdbs"][0]["sequence"] == 1, a
+items = r["archs"][0]["advisories"]["items"]
+assert {(i["id"], i["package"]): i["state"] for i in items}[("CVE-2024-4001", "adv-zlib")] == "fix_available"
+env = json.load(open(run + "/provenance.intoto.json"))
+st = json.loads(base64.b64decode(env["payload"]))
+subj = {s["name"]: s["digest"]["sha256"] for s in st["subject"]}
+for f in ["vex.openvex.json", "vex.cdx.json"]:
+    assert subj[f] == hashlib.sha256(open(run + "/" + f, "rb").read()).hexdigest(), f
+ov = json.load(open(run + "/vex.openvex.json"))
+st = {(s["vulnerability"]["name"], s["products"][0]["subcomponents"][0]["@id"]): s
+      for s in ov["statements"]}
+s = st[("CVE-2024-1003", "pkg:apk/stable/adv-libcrypto@3.1.4-r0?arch=x86_64")]
+assert s["status"] == "affected" and "import a bundle" in s["action_statement"], s
+s = st[("CVE-2024-4001", "pkg:apk/stable/adv-zlib@1.3.1-r9?arch=x86_64")]
+assert s["status"] == "affected" and "adv-zlib-1.3.1-r10" in s["action_statement"], s
+assert st[("XSA-446", "pkg:apk/stable/adv-xen-libs@4.18.0-r10?arch=x86_64")]["status"] == "fixed"
+assert st[("CVE-2019-6001", "pkg:apk/stable/adv-tzdata@2024a-r0?arch=x86_64")]["status"] == "not_affected"
+# the packages are named as the SBOM names them
+sbom = json.load(open(run + "/sbom.cdx.json"))
+refs = {c["bom-ref"] for c in sbom["components"]}
+cdx = json.load(open(run + "/vex.cdx.json"))
+assert all(v["affects"][0]["ref"] in refs for v in cdx["vulnerabilities"])
+assert cdx["metadata"]["component"]["bom-ref"] == r["digest"]
+PY
+	expect_out "^verified: " drydock verify --key ed.pub "$run"
+	grep -q "vex.openvex.json and vex.cdx.json are the ones the statement names" "$T_TMP/.o" ||
+		t_fail "verify did not check the VEX documents"
+	# a VEX document changed after the build is caught like an SBOM
+	sed -i 's/"fixed"/"not_affected"/' "$run/vex.openvex.json"
+	expect_fail 1 "vex.openvex.json: its content hashes to sha256:[0-9a-f]{64}, the statement says" \
+		drydock verify --key ed.pub "$run"
+	rm "$run/vex.cdx.json"
+	expect_fail 1 "vex.openvex.json|vex.cdx.json" drydock verify --key ed.pub "$run"
+}
+
+vex_documents_validate() {
+	drydock build --mirror "$M" -o out "$ADV/advised.yaml" >/dev/null
+	v=$TOP/tests/node/validate-vex.js
+	command -v node >/dev/null || t_skip "node is not installed"
+	[ -d "$TOP/tests/node/node_modules/ajv" ] ||
+		t_skip "tests/node has no node_modules (scripts/install-deps runs npm ci)"
+	schema=$CORPUS/../schemas/openvex-0.2.0.schema.json
+	[ -f "$schema" ] || t_skip "the OpenVEX schema is absent: $schema"
+	run=out/advised/latest
+	expect_out '^valid$' node "$v" "$schema" "$run/vex.openvex.json" "$run/vex.cdx.json"
+	# the checker can fail: a statement that breaks the schema, and a disagreement
+	python3 - "$run/vex.openvex.json" bad.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for s in d["statements"]:
+    if s["status"] == "affected":
+        del s["action_statement"]
+        break
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	expect_fail 1 '^INVALID$' node "$v" "$schema" bad.json "$run/vex.cdx.json"
+	python3 - "$run/vex.cdx.json" bad.cdx.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["vulnerabilities"][0]["analysis"]["state"] = "false_positive"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	expect_fail 1 "disagree" node "$v" "$schema" "$run/vex.openvex.json" bad.cdx.json
+}
+
 t_run secdb_is_a_signed_member
 t_run altered_secdb_is_refused
 t_run malformed_secdb_is_refused
@@ -299,3 +406,6 @@ t_run origin_applies_to_subpackages
 t_run old_feed_warns
 t_run image_not_built_by_drydock
 t_run apko_repository_image
+t_run plan_counts_and_list
+t_run build_writes_vex
+t_run vex_documents_validate
