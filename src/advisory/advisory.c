@@ -58,7 +58,9 @@ static int fix_cmp(const void *pa, const void *pb)
 	if (!a->fixed || !b->fixed)
 		return (a->fixed != NULL) - (b->fixed != NULL);
 	c = dd_version_compare(dd_blob_str(a->fixed), dd_blob_str(b->fixed));
-	return c == DD_VER_LESS ? -1 : c == DD_VER_GREATER ? 1 : (int)(a->feed - b->feed);
+	if (c != DD_VER_EQUAL)
+		return c == DD_VER_LESS ? -1 : 1;
+	return (a->feed > b->feed) - (a->feed < b->feed);
 }
 
 void dd_adv_db_index(struct dd_adv_db *db)
@@ -222,11 +224,14 @@ int dd_adv_analyze(const struct dd_adv_db *db, const struct dd_catalog *cat,
 	for (size_t i = 0; i < n; i++) {
 		const struct dd_adv_pkg *p = &pkgs[i];
 		const char *origin = p->origin && *p->origin ? p->origin : p->name;
-		void **slot = dd_map_get(&db->by_origin, origin);
+		void **slot;
 
-		if (!p->name || !p->version)
+		if (!p->name || !p->version) {
+			dd_adv_report_release(r);
 			return dd_error(DD_E_FORMAT, "an installed package without a name or "
 					"version");
+		}
+		slot = dd_map_get(&db->by_origin, origin);
 		for (size_t k = slot ? (size_t)*slot - 1 : db->n;
 		     k < db->n && !strcmp(db->fixes[k].origin, origin); k++) {
 			struct dd_advisory a = { .pkg = i };
