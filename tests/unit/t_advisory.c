@@ -7,6 +7,7 @@
 #include "advisory/secdb.h"
 #include "bundle/manifest.h"
 #include "core/error.h"
+#include "image/installed.h"
 
 /* Origins as Alpine and Wolfi name them; versions where APK order is not
  * string order: _rc and _beta before the release, _p after it, -r10
@@ -232,6 +233,32 @@ static void mirror_offers_the_highest_fix(void)
 	dd_adv_db_release(&db);
 }
 
+static void installed_db_fields(void)
+{
+	static const char db[] = "C:Q1abc=\nP:libssl3\nV:3.1.4-r0\nA:x86_64\no:openssl\n"
+				 "F:usr/lib\nR:libssl.so.3\nZ:Q1xyz=\n\nP:busybox\nV:1.36.1-r2\n\n\n";
+	struct dd_installed in = { 0 };
+	struct dd_installed_image img = { 0 };
+
+	in.images = &img;
+	CHECK(dd_installed_parse(db, sizeof(db) - 1, &img) == 0);
+	CHECK(img.n == 2);
+	CHECK(t_str_is(img.pkgs[0].name, "libssl3") && t_str_is(img.pkgs[0].origin, "openssl"));
+	CHECK(t_str_is(img.pkgs[0].arch, "x86_64") && t_str_is(img.pkgs[1].version, "1.36.1-r2"));
+	CHECK(img.pkgs[1].origin == NULL);
+	in.n = 1;
+	in.images = dd_xcalloc(1, sizeof(img));
+	in.images[0] = img;
+	dd_installed_release(&in);
+	memset(&img, 0, sizeof(img));
+	CHECK(dd_installed_parse("P:a\nA:x\n\n", 10, &img) == DD_E_FORMAT);
+	CHECK(strstr(dd_error_detail(), "has no V: (version)"));
+	in.images = dd_xcalloc(1, sizeof(img));
+	in.images[0] = img;
+	in.n = 1;
+	dd_installed_release(&in);
+}
+
 void suite_advisory(void)
 {
 	RUN(secdb_parses_every_id);
@@ -241,4 +268,5 @@ void suite_advisory(void)
 	RUN(zero_means_not_affected);
 	RUN(origin_maps_subpackages);
 	RUN(mirror_offers_the_highest_fix);
+	RUN(installed_db_fields);
 }
