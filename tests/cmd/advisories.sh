@@ -290,6 +290,19 @@ for s in subs:
 PY
 }
 
+damaged_secdb_blob_is_named() {
+	cp -r "$M" m2
+	sha=$(sha256sum "$ADV/security.json" | cut -d' ' -f1)
+	[ -f "m2/blobs/sha256/$sha" ] || t_fail "the secdb is not a blob of the mirror"
+	chmod u+w "m2/blobs/sha256/$sha"
+	printf '{"packages": [' >"m2/blobs/sha256/$sha"
+	expect_fail 1 "the mirror's security database security.json of channel 'stable' \(run 'drydock mirror fsck'\)" \
+		drydock advisories --mirror m2 adv-zlib
+	expect_fail 1 "security database security.json of channel 'stable'" \
+		drydock plan --mirror m2 "$ADV/advised.yaml"
+	expect_fail 1 "secdb blob $sha is" drydock mirror fsck --mirror m2
+}
+
 plan_counts_and_list() {
 	expect_out "^  18 advisories: 6 fixed, 5 fix available, 2 fix not yet here, 5 not affected$" \
 		drydock plan --mirror "$M" "$ADV/advised.yaml"
@@ -406,6 +419,7 @@ t_run origin_applies_to_subpackages
 t_run old_feed_warns
 t_run image_not_built_by_drydock
 t_run apko_repository_image
+t_run damaged_secdb_blob_is_named
 t_run plan_counts_and_list
 t_run build_writes_vex
 t_run vex_documents_validate
