@@ -375,3 +375,46 @@ void dd_adv_counts_describe(const struct dd_adv_report *r, struct dd_buf *out)
 		    r->count[DD_ADV_FIX_AVAILABLE], r->count[DD_ADV_FIX_NOT_HERE],
 		    r->count[DD_ADV_NOT_AFFECTED]);
 }
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static json_t *find_item(json_t *items, const char *id, const char *pkg)
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(items, i, x)
+		if (!strcmp(jstr(x, "id"), id) && !strcmp(jstr(x, "package"), pkg))
+			return x;
+	return NULL;
+}
+
+json_t *dd_adv_fixed_between(json_t *before, json_t *after)
+{
+	json_t *fixed = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(before, i, x) {
+		const char *id = json_string_value(json_object_get(x, "id"));
+		const char *pkg = json_string_value(json_object_get(x, "package"));
+		const char *was = json_string_value(json_object_get(x, "state"));
+		json_t *now;
+
+		if (!id || !pkg || !was || !strcmp(was, "fixed") || !strcmp(was, "not_affected"))
+			continue;
+		now = find_item(after, id, pkg);
+		if (!now || strcmp(jstr(now, "state"), "fixed"))
+			continue;
+		json_array_append_new(fixed, json_pack("{s:s, s:s, s:O?, s:O?, s:O?}", "id", id,
+						       "package", pkg, "from",
+						       json_object_get(x, "version"), "to",
+						       json_object_get(now, "version"), "fixed_in",
+						       json_object_get(now, "fixed_in")));
+	}
+	return fixed;
+}

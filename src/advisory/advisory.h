@@ -117,6 +117,14 @@ json_t *dd_adv_items_json(const struct dd_adv_db *db, const struct dd_catalog *c
  * days at now, and "stale" when older than max_age_days. */
 json_t *dd_adv_feeds_json(const struct dd_adv_db *db, int64_t now, int max_age_days);
 
+/*
+ * What a rebuild fixed: the advisories of items list before (as
+ * dd_adv_items_json() gives them, e.g. from an older run's result.json)
+ * that were not fixed there and are fixed in after, matched by id and
+ * package: [{id, package, from, to, fixed_in}].  Never NULL.
+ */
+json_t *dd_adv_fixed_between(json_t *before, json_t *after);
+
 /* One line describing a feed: "security database secdb/main.json of
  * bundle 1a2b3c4d… (channel stable, sequence 3, 2026-11-30T00:00:00Z)". */
 void dd_adv_feed_describe(const struct dd_adv_feed *f, struct dd_buf *out);

@@ -259,6 +259,33 @@ static void installed_db_fields(void)
 	dd_installed_release(&in);
 }
 
+static void fixed_between_runs(void)
+{
+	json_t *before = json_loads(
+		"[{\"id\": \"CVE-1\", \"package\": \"z\", \"version\": \"1-r9\", \"state\": \"fix_available\"},"
+		" {\"id\": \"CVE-2\", \"package\": \"z\", \"version\": \"1-r9\", \"state\": \"fix_not_here\"},"
+		" {\"id\": \"CVE-3\", \"package\": \"z\", \"version\": \"1-r9\", \"state\": \"fixed\"},"
+		" {\"id\": \"CVE-4\", \"package\": \"y\", \"version\": \"2\", \"state\": \"fix_available\"}]",
+		0, NULL);
+	json_t *after = json_loads(
+		"[{\"id\": \"CVE-1\", \"package\": \"z\", \"version\": \"1-r10\", \"state\": \"fixed\","
+		"  \"fixed_in\": \"1-r10\"},"
+		" {\"id\": \"CVE-2\", \"package\": \"z\", \"version\": \"1-r10\", \"state\": \"fix_not_here\"},"
+		" {\"id\": \"CVE-3\", \"package\": \"z\", \"version\": \"1-r10\", \"state\": \"fixed\"}]",
+		0, NULL);
+	json_t *f = dd_adv_fixed_between(before, after);
+
+	CHECK(before && after && json_array_size(f) == 1);
+	CHECK(t_str_is(json_string_value(json_object_get(json_array_get(f, 0), "id")), "CVE-1"));
+	CHECK(t_str_is(json_string_value(json_object_get(json_array_get(f, 0), "to")), "1-r10"));
+	json_decref(f);
+	f = dd_adv_fixed_between(NULL, after);
+	CHECK(f && json_array_size(f) == 0);
+	json_decref(f);
+	json_decref(before);
+	json_decref(after);
+}
+
 void suite_advisory(void)
 {
 	RUN(secdb_parses_every_id);
@@ -269,4 +296,5 @@ void suite_advisory(void)
 	RUN(origin_maps_subpackages);
 	RUN(mirror_offers_the_highest_fix);
 	RUN(installed_db_fields);
+	RUN(fixed_between_runs);
 }
