@@ -8,11 +8,11 @@
 
 static int step_done(struct dd_store *s, sqlite3_stmt *st, const char *what)
 {
-	int r = sqlite3_step(st);
+	int rc = dd_db_step(s, st, what);
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return r == SQLITE_DONE ? 0 : dd_db_error(s, what);
+	return rc < 0 ? rc : 0;
 }
 
 int dd_store_secdb_replace(struct dd_store *s, const char *channel, const char *bundle,
@@ -51,7 +51,7 @@ static int has_table(struct dd_store *s)
 
 	if (rc)
 		return rc;
-	rc = sqlite3_step(st) == SQLITE_ROW;
+	rc = dd_db_step(s, st, "look for the security databases' table");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -71,18 +71,27 @@ int dd_store_secdb_list(struct dd_store *s, struct dd_store_secdb **out, size_t 
 
 	if (rc)
 		return rc;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = dd_db_step(s, st, "list the security databases")) > 0) {
+		const char *txt[6];
 		struct dd_store_secdb *d;
 
+		for (int k = 0; k < 6; k++)
+			txt[k] = (const char *)sqlite3_column_text(st, k);
+		if (!txt[0] || !txt[1] || !txt[2] || !txt[3] || !txt[5]) {
+			rc = dd_db_damaged(s, "a security database row lacks its channel, path, "
+					   "blob or bundle");
+			break;
+		}
 		*out = dd_xrealloc(*out, (*n + 1) * sizeof(**out));
 		d = &(*out)[(*n)++];
 		memset(d, 0, sizeof(*d));
-		d->channel = dd_xstrdup((const char *)sqlite3_column_text(st, 0));
-		d->path = dd_xstrdup((const char *)sqlite3_column_text(st, 1));
-		snprintf(d->sha256, sizeof(d->sha256), "%s", sqlite3_column_text(st, 2));
-		snprintf(d->bundle, sizeof(d->bundle), "%s", sqlite3_column_text(st, 3));
+		d->channel = dd_xstrdup(txt[0]);
+		d->path = dd_xstrdup(txt[1]);
+		snprintf(d->sha256, sizeof(d->sha256), "%s", txt[2]);
+		snprintf(d->bundle, sizeof(d->bundle), "%s", txt[3]);
 		d->sequence = sqlite3_column_int64(st, 4);
-		rc = dd_time_parse((const char *)sqlite3_column_text(st, 5), &d->created);
+		if ((rc = dd_time_parse(txt[5], &d->created)))
+			break;
 	}
 	sqlite3_finalize(st);
 	if (rc) {
