@@ -23,6 +23,8 @@ static const struct dd_subcommand commands[] = {
 	{ "verify", cmd_verify, "check a run's signature, image, SBOMs and provenance offline" },
 	{ "rebuild", cmd_rebuild, "build a run's image again from the inputs its provenance records" },
 	{ "report", cmd_report, "write an HTML page about a run for an auditor" },
+	{ "advisories", cmd_advisories, "which advisories apply to a package, run or image, and "
+	  "their fixes" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "advisory/secdb.h"
 #include "apk/read.h"
 #include "bundle/manifest.h"
 #include "bundle/parts.h"
@@ -22,6 +23,21 @@
 #include "store/store.h"
 #include "trust/pgp.h"
 
+/* A bundle must not carry a security database its receivers would refuse. */
+static int check_secdb(const char *path)
+{
+	struct dd_buf text = DD_BUF_INIT;
+	struct dd_secdb db;
+	int rc = dd_read_file(path, DD_SECDB_MAX, &text);
+
+	if (!rc)
+		rc = dd_secdb_parse(dd_buf_blob(&text), path, &db);
+	if (!rc)
+		dd_secdb_release(&db);
+	dd_buf_release(&text);
+	return rc;
+}
+
 static int describe(const char *dir, const char *rel, const struct dd_create_opts *o,
 		    struct dd_member *m)
 {
@@ -32,7 +48,8 @@ static int describe(const char *dir, const char *rel, const struct dd_create_opt
 	memset(m, 0, sizeof(*m));
 	if (kind < 0 || !strcmp(rel, DD_MANIFEST_NAME) || !strcmp(rel, DD_MANIFEST_SIG_NAME))
 		return dd_error(DD_E_USAGE, "%s/%s: a bundle carries only .apk packages, "
-				"APKINDEX.tar.gz and entitlements.json with its .sig", dir, rel);
+				"APKINDEX.tar.gz, entitlements.json with its .sig and security "
+				"databases (security.json, secdb/NAME.json)", dir, rel);
 	m->path = dd_xstrdup(rel);
 	m->kind = (enum dd_member_kind)kind;
 	dd_buf_addf(&path, "%s/%s", dir, rel);
@@ -50,6 +67,8 @@ static int describe(const char *dir, const char *rel, const struct dd_create_opt
 			m->unsigned_ok = true;
 		dd_apk_file_release(&f);
 	}
+	if (!rc && kind == DD_MEMBER_SECDB)
+		rc = check_secdb(path.ptr);
 out:
 	dd_buf_release(&path);
 	return rc;

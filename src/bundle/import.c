@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advisory/secdb.h"
 #include "apk/tar.h"
 #include "apk/version.h"
 #include "bundle/source.h"
@@ -18,6 +19,7 @@
 #include "core/hash.h"
 #include "core/time.h"
 #include "store/insert.h"
+#include "store/secdb.h"
 
 #define MAX_SIG (64u << 10)
 
@@ -273,6 +275,23 @@ static int check_index(const struct dd_trust *t, struct dd_checked_member *cm)
 	return 0;
 }
 
+/* A secdb must parse: a damaged feed would silently hide advisories. */
+static int check_secdb(struct dd_checked_member *cm)
+{
+	struct dd_buf text = DD_BUF_INIT;
+	struct dd_secdb db;
+	int rc = dd_read_file(cm->staged.path, DD_SECDB_MAX, &text);
+
+	if (!rc)
+		rc = dd_secdb_parse(dd_buf_blob(&text), cm->m->path, &db);
+	if (!rc)
+		dd_secdb_release(&db);
+	dd_buf_release(&text);
+	if (rc)
+		return dd_error_prefix(rc, "security database");
+	return 0;
+}
+
 /* Stage one streamed member after checking it is the one listed. */
 static int take_member(struct dd_bundle_src *src, const char *dir, struct dd_checked *c,
 		       const char *path, char type, uint64_t size)
@@ -325,6 +344,8 @@ static int verify_member(struct verifier *v, size_t i)
 		return check_package(v->t, v->o, cm);
 	if (cm->m->kind == DD_MEMBER_APKINDEX)
 		return check_index(v->t, cm);
+	if (cm->m->kind == DD_MEMBER_SECDB)
+		return check_secdb(cm);
 	return 0;
 }
 
@@ -818,6 +839,26 @@ static int insert_entitlement(struct dd_store *s, const struct dd_checked *c)
 	return rc;
 }
 
+/* The bundle's secdb members become its channel's security databases. */
+static int record_secdbs(struct dd_store *s, const struct dd_checked *c)
+{
+	const char **paths = dd_xcalloc(c->manifest.n_members + 1, sizeof(char *));
+	const char **shas = dd_xcalloc(c->manifest.n_members + 1, sizeof(char *));
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->manifest.n_members; i++)
+		if (c->manifest.members[i].kind == DD_MEMBER_SECDB) {
+			paths[n] = c->manifest.members[i].path;
+			shas[n++] = c->manifest.members[i].sha256;
+		}
+	if (n)
+		rc = dd_store_secdb_replace(s, c->manifest.channel, c->digest, paths, shas, n);
+	free(paths);
+	free(shas);
+	return rc;
+}
+
 static int record(struct dd_store *s, struct dd_checked *c)
 {
 	int rc = insert_bundle(s, c);
@@ -831,6 +872,8 @@ static int record(struct dd_store *s, struct dd_checked *c)
 			rc = insert_package(s, c, &c->members[i]);
 	if (!rc && c->has_entitlement && c->entitlement_is_new)
 		rc = insert_entitlement(s, c);
+	if (!rc)
+		rc = record_secdbs(s, c);
 	return rc;
 }
 

@@ -81,6 +81,10 @@ int dd_member_kind_of(const char *path)
 		return DD_MEMBER_ENTITLEMENT;
 	if (!strcmp(path, DD_ENTITLEMENT_SIG_NAME))
 		return DD_MEMBER_ENTITLEMENT_SIG;
+	if (!strcmp(path, DD_SECDB_NAME) ||
+	    (!strncmp(path, DD_SECDB_DIR, strlen(DD_SECDB_DIR)) && base - path == 6 && n > 11 &&
+	     !strcmp(path + n - 5, ".json")))
+		return DD_MEMBER_SECDB;
 	if (!strcmp(base, "APKINDEX.tar.gz"))
 		return DD_MEMBER_APKINDEX;
 	if (n > 4 && !strcmp(path + n - 4, ".apk"))
@@ -91,7 +95,7 @@ int dd_member_kind_of(const char *path)
 const char *dd_member_kind_str(enum dd_member_kind k)
 {
 	static const char *names[] = { "apk", "apkindex", "entitlements",
-				       "entitlements-signature" };
+				       "entitlements-signature", "secdb" };
 
 	return names[k];
 }
@@ -132,7 +136,8 @@ static int parse_member(json_t *o, size_t i, struct dd_member *m)
 	kind = dd_member_kind_of(m->path);
 	if (kind < 0)
 		return dd_error(DD_E_FORMAT, "manifest member '%s': not a kind of file a "
-				"bundle carries (.apk, APKINDEX.tar.gz, entitlements.json[.sig])",
+				"bundle carries (.apk, APKINDEX.tar.gz, entitlements.json[.sig], "
+				"security.json, secdb/NAME.json)",
 				m->path);
 	m->kind = (enum dd_member_kind)kind;
 	if (json_object_get(o, "kind") &&

@@ -17,6 +17,8 @@
 #define DD_MANIFEST_SIG_NAME "manifest.json.sig"
 #define DD_ENTITLEMENT_NAME "entitlements.json"
 #define DD_ENTITLEMENT_SIG_NAME "entitlements.json.sig"
+#define DD_SECDB_NAME "security.json"
+#define DD_SECDB_DIR "secdb/"
 #define DD_MANIFEST_MAX (16u << 20)
 
 enum dd_member_kind {
@@ -24,6 +26,7 @@ enum dd_member_kind {
 	DD_MEMBER_APKINDEX,        /* the upstream APKINDEX.tar.gz */
 	DD_MEMBER_ENTITLEMENT,     /* entitlements.json */
 	DD_MEMBER_ENTITLEMENT_SIG, /* entitlements.json.sig */
+	DD_MEMBER_SECDB,           /* security.json or secdb/NAME.json: advisories */
 };
 
 struct dd_member {

@@ -49,5 +49,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_advisories(int argc, char **argv);
 
 #endif

@@ -4,20 +4,84 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "advisory/advisory.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "core/error.h"
+#include "core/time.h"
 #include "job/plan.h"
 
 static const char plan_help[] =
-	"usage: drydock plan [--mirror DIR] [--json] JOB.yaml...\n\n"
+	"usage: drydock plan [--mirror DIR] [--json] [-v|--verbose] JOB.yaml...\n\n"
 	"For each job: whether it will build, and for each architecture its packages\n"
 	"(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
-	"delivered each), sizes, warnings and errors. Exits 1 if any job would fail.\n";
+	"delivered each), sizes, warnings and errors; when the mirror holds security\n"
+	"databases, how many advisories are fixed, fix available, fix not yet here and\n"
+	"not affected (with -v, each one). Exits 1 if any job would fail.\n";
 
-static json_t *plan_json(const struct dd_catalog *cat, const struct dd_plan *p)
+/* What plan prints besides the plan: the advisories, and how. */
+struct plan_ctx {
+	const struct dd_adv_db *adv;
+	bool json, verbose;
+};
+
+/* The advisories of plan p: counts (and with items, every one) into o,
+ * and into text when not NULL. */
+static void plan_advisories(const struct plan_ctx *x, const struct dd_catalog *cat,
+			    const struct dd_plan *p, json_t *o)
+{
+	struct dd_adv_pkg *pkgs;
+	struct dd_adv_report r;
+	struct dd_buf line = DD_BUF_INIT;
+
+	if (!x->adv->n_feeds || !p->n)
+		return;
+	pkgs = dd_adv_plan_pkgs(cat, p);
+	if (dd_adv_analyze(x->adv, cat, pkgs, p->n, &r)) {
+		free(pkgs);
+		return;
+	}
+	if (o) {
+		json_object_set_new(o, "advisories", json_pack("{s:o, s:o, s:o}", "secdbs",
+			dd_adv_feeds_json(x->adv, dd_time_now(), 7), "counts",
+			dd_adv_counts_json(&r), "items", dd_adv_items_json(x->adv, cat, pkgs, &r)));
+	} else {
+		dd_adv_counts_describe(&r, &line);
+		printf("  %s\n", line.ptr);
+		for (size_t i = 0; x->verbose && i < r.n; i++) {
+			dd_buf_reset(&line);
+			dd_adv_item_describe(cat, pkgs, &r.items[i], &line);
+			printf("    %s\n", line.ptr);
+		}
+	}
+	dd_buf_release(&line);
+	dd_adv_report_release(&r);
+	free(pkgs);
+}
+
+/* The databases the advisories come from, once per plan. */
+static void plan_feeds(const struct dd_adv_db *db)
+{
+	int64_t now = dd_time_now();
+	struct dd_buf line = DD_BUF_INIT;
+
+	for (size_t i = 0; i < db->n_feeds; i++) {
+		dd_buf_reset(&line);
+		dd_adv_feed_describe(&db->feeds[i], &line);
+		printf("advisories from the %s\n", line.ptr);
+		if (dd_adv_feed_stale(&db->feeds[i], now, 7))
+			printf("warning: %s is %.1f days old: advisories published since are "
+			       "not known here; import a newer bundle\n", db->feeds[i].path,
+			       (double)(now - db->feeds[i].created) / 86400.0);
+	}
+	dd_buf_release(&line);
+}
+
+static json_t *plan_json(const struct plan_ctx *x, const struct dd_catalog *cat,
+			 const struct dd_plan *p)
 {
 	json_t *pkgs = json_array(), *errs = json_array(), *warns = json_array();
 
@@ -42,14 +106,17 @@ static json_t *plan_json(const struct dd_catalog *cat, const struct dd_plan *p)
 		json_array_append_new(errs, json_string(p->errors[i]));
 	for (size_t i = 0; i < p->n_warnings; i++)
 		json_array_append_new(warns, json_string(p->warnings[i]));
-	return json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "arch", p->arch, "will_build",
-			 p->ok, "size", (json_int_t)p->size, "installed_size",
-			 (json_int_t)p->installed_size, "packages", pkgs, "warnings", warns,
-			 "errors", errs);
+	json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "arch", p->arch,
+			      "will_build", p->ok, "size", (json_int_t)p->size, "installed_size",
+			      (json_int_t)p->installed_size, "packages", pkgs, "warnings", warns,
+			      "errors", errs);
+
+	plan_advisories(x, cat, p, o);
+	return o;
 }
 
-static void plan_print(const struct dd_job *job, const struct dd_catalog *cat,
-		       const struct dd_plan *p)
+static void plan_print(const struct plan_ctx *x, const struct dd_job *job,
+		       const struct dd_catalog *cat, const struct dd_plan *p)
 {
 	printf("%s: %s (%s), image '%s'\n", job->file, p->ok ? "will build" : "will NOT build",
 	       p->arch, job->base ? job->base : "(no base)");
@@ -78,11 +145,13 @@ static void plan_print(const struct dd_job *job, const struct dd_catalog *cat,
 		       pkg->name, pkg->version, who, info->guarded ? "guarded" : "UNGUARDED",
 		       info->channel, (long long)info->sequence);
 	}
+	plan_advisories(x, cat, p, NULL);
 }
 
 static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char *file,
-		    bool json, json_t *all)
+		    const struct plan_ctx *x, json_t *all)
 {
+	bool json = x->json;
 	struct dd_job job;
 	json_t *archs = json_array();
 	bool ok = true;
@@ -107,9 +176,9 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 		}
 		ok = ok && p.ok;
 		if (json)
-			json_array_append_new(archs, plan_json(cat, &p));
+			json_array_append_new(archs, plan_json(x, cat, &p));
 		else
-			plan_print(&job, cat, &p);
+			plan_print(x, &job, cat, &p);
 		dd_plan_release(&p);
 	}
 	if (json)
@@ -127,20 +196,24 @@ int cmd_plan(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mirror", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mirror = NULL;
 	struct dd_store *s = NULL;
 	struct dd_catalog cat;
+	struct dd_adv_db adv = { 0 };
+	struct plan_ctx x = { &adv, false, false };
 	json_t *all = json_array();
 	bool json = false;
 	int c, ret = DD_EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:jvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': mirror = optarg; break;
 		case 'j': json = true; break;
+		case 'v': x.verbose = true; break;
 		case 'h': fputs(plan_help, stdout); json_decref(all); return DD_EXIT_OK;
 		default: json_decref(all); return DD_EXIT_USAGE;
 		}
@@ -149,19 +222,30 @@ int cmd_plan(int argc, char **argv)
 		json_decref(all);
 		return dd_cli_usage_error("plan: no job file given");
 	}
+	x.json = json;
 	if (dd_store_open(dd_store_default_root(mirror), 0, &s) || dd_catalog_load(s, &cat)) {
 		dd_cli_error();
 		dd_store_close(s);
 		json_decref(all);
 		return DD_EXIT_FAIL;
 	}
+	if (dd_adv_db_load(s, &adv)) {
+		dd_cli_error();
+		dd_catalog_release(&cat);
+		dd_store_close(s);
+		json_decref(all);
+		return DD_EXIT_FAIL;
+	}
+	if (!json)
+		plan_feeds(&adv);
 	for (int i = optind; i < argc; i++)
-		if (plan_one(s, &cat, argv[i], json, all) != DD_EXIT_OK)
+		if (plan_one(s, &cat, argv[i], &x, all) != DD_EXIT_OK)
 			ret = DD_EXIT_FAIL;
 	if (json)
 		dd_cli_print_json(all);
 	else
 		json_decref(all);
+	dd_adv_db_release(&adv);
 	dd_catalog_release(&cat);
 	dd_store_close(s);
 	return ret;

@@ -25,6 +25,7 @@
 #include "image/provenance.h"
 #include "image/rootfs.h"
 #include "image/sbom.h"
+#include "image/vex.h"
 #include "job/plan.h"
 #include "store/catalog.h"
 #include "store/store.h"
@@ -52,6 +53,9 @@ struct build {
 	int64_t deadline;   /* monotonic ms */
 	json_t *result, *warnings, *archs;
 	struct dd_sbom sbom;
+	struct dd_adv_db adv;  /* the mirror's security databases (none: no advisories) */
+	struct dd_vex vex;
+	size_t adv_count[DD_ADV_N_STATES];
 	bool env_epoch;
 	int64_t epoch;      /* SOURCE_DATE_EPOCH, when set */
 	char run_id[40], started[40];
@@ -790,11 +794,14 @@ static json_t *statement(struct build *b, json_t *subjects)
 	}
 }
 
-/* provenance.intoto.json over the image, its archive and its SBOMs. */
+/* provenance.intoto.json over the image, its archive, its SBOMs and its
+ * VEX documents. */
 static int write_provenance(struct build *b, const struct dd_blob_desc *top,
 			    const struct dd_blob_desc *manifests, const char *archive_sha)
 {
-	static const char *const files[] = { "sbom.spdx.json", "sbom.cdx.json" };
+	static const char *const files[] = { "sbom.spdx.json", "sbom.cdx.json",
+					     DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE };
+	size_t n_files = dd_vex_count(&b->vex) ? 4 : 2;
 	json_t *subjects = json_array(), *st, *signer;
 	struct dd_buf path = DD_BUF_INIT;
 	int rc = 0;
@@ -808,7 +815,7 @@ static int write_provenance(struct build *b, const struct dd_blob_desc *top,
 		}
 	}
 	json_array_append_new(subjects, subject("image.oci.tar", archive_sha));
-	for (size_t i = 0; i < 2 && !rc; i++) {
+	for (size_t i = 0; i < n_files && !rc; i++) {
 		char hex[65];
 
 		dd_buf_reset(&path);
@@ -843,6 +850,82 @@ static int write_provenance(struct build *b, const struct dd_blob_desc *top,
 	return 0;
 }
 
+/* ---- advisories ------------------------------------------------------------- */
+
+/* The security databases the advisories come from, in the log. */
+static int load_advisories(struct build *b)
+{
+	int64_t now = dd_time_now();
+	struct dd_buf line = DD_BUF_INIT;
+	int rc = dd_adv_db_load(b->store, &b->adv);
+
+	if (rc)
+		return rc;
+	if (!b->adv.n_feeds)
+		logf_(b, "advisories: the mirror holds no security database");
+	for (size_t i = 0; i < b->adv.n_feeds; i++) {
+		const struct dd_adv_feed *f = &b->adv.feeds[i];
+
+		dd_buf_reset(&line);
+		dd_adv_feed_describe(f, &line);
+		logf_(b, "advisories from the %s sha256:%s", line.ptr, f->sha256);
+		if (dd_adv_feed_stale(f, now, 7))
+			warn(b, "security database %s of channel %s is %.1f days old: advisories "
+			     "published since are not known here; import a newer bundle", f->path,
+			     f->channel, (double)(now - f->created) / 86400.0);
+	}
+	dd_buf_release(&line);
+	return 0;
+}
+
+/* What the security databases say of the packages of plan p, built for
+ * arch as manifest: into the log and the VEX statements; returns the
+ * arch's {"counts", "items"} for result.json, or NULL without databases. */
+static json_t *advisories(struct build *b, const char *arch, const char *manifest,
+			  const struct dd_plan *p)
+{
+	struct dd_adv_pkg *pkgs;
+	struct dd_adv_report r;
+	struct dd_buf line = DD_BUF_INIT;
+	json_t *out = NULL;
+	char **purls;
+
+	if (!b->adv.n_feeds)
+		return NULL;
+	pkgs = dd_adv_plan_pkgs(&b->cat, p);
+	purls = dd_xcalloc(p->n + 1, sizeof(char *));
+	for (size_t i = 0; i < p->n; i++) {
+		struct dd_buf pu = DD_BUF_INIT;
+
+		dd_purl(&pu, b->cat.info[p->pkgs[i].cat].channel, &b->cat.pkgs[p->pkgs[i].cat],
+			arch);
+		purls[i] = pu.ptr;
+	}
+	if (!dd_adv_analyze(&b->adv, &b->cat, pkgs, p->n, &r)) {
+		json_t *items = dd_adv_items_json(&b->adv, &b->cat, pkgs, &r);
+
+		dd_adv_counts_describe(&r, &line);
+		logf_(b, "advisories (%s): %s", arch, line.ptr);
+		for (size_t i = 0; i < r.n; i++) {
+			dd_buf_reset(&line);
+			dd_adv_item_describe(&b->cat, pkgs, &r.items[i], &line);
+			logf_(b, "  %s", line.ptr);
+		}
+		for (int k = 0; k < DD_ADV_N_STATES; k++)
+			b->adv_count[k] += r.count[k];
+		out = json_pack("{s:o, s:o}", "counts", dd_adv_counts_json(&r), "items", items);
+		dd_vex_add_image(&b->vex, b->job.name, manifest, arch, &b->adv, &b->cat, pkgs,
+				 purls, &r);
+		dd_adv_report_release(&r);
+	}
+	for (size_t i = 0; i < p->n; i++)
+		free(purls[i]);
+	free(purls);
+	free(pkgs);
+	dd_buf_release(&line);
+	return out;
+}
+
 /* Build one architecture: layers, config, manifest. */
 static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
 {
@@ -852,7 +935,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	struct dd_tree tree = { DD_MAP_INIT };
 	struct dd_blob_desc layers[2], cfg;
 	const char *history[2];
-	json_t *jlayers = json_array(), *jpkgs = json_array(), *config = NULL, *m;
+	json_t *jlayers = json_array(), *jpkgs = json_array(), *config = NULL, *m, *adv;
 	enum dd_codec codec = b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 								       : DD_CODEC_GZIP;
 	bool split = b->job.layers == DD_LAYERS_SPLIT;
@@ -969,6 +1052,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		goto out;
 	logf_(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg.digest);
 	dd_sbom_add_image(&b->sbom, b->job.tag, manifest->digest, &b->cat, &p, n_crust, mtime);
+	adv = advisories(b, arch, manifest->digest, &p);
 	json_array_append_new(b->archs,
 			      json_pack("{s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:O, s:O}",
 					"arch", arch, "platform", platform_json(arch),
@@ -977,6 +1061,9 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 					"epoch", (json_int_t)mtime, "installed_size",
 					(json_int_t)p.installed_size, "package_count",
 					(json_int_t)p.n, "layers", jlayers, "packages", jpkgs));
+	if (adv)
+		json_object_set_new(json_array_get(b->archs, json_array_size(b->archs) - 1),
+				    "advisories", adv);
 out:
 	json_decref(jlayers);
 	json_decref(jpkgs);
@@ -1078,6 +1165,32 @@ static void test_hook(const struct build *b)
 
 /* ---- the run ---------------------------------------------------------------- */
 
+/* The advisories in result.json, and the VEX documents beside the SBOMs. */
+static int write_vex(struct build *b, const char *tag, const char *digest)
+{
+	struct dd_adv_report sum = { 0 };
+	json_t *o;
+	int rc;
+
+	if (!b->adv.n_feeds)
+		return 0;
+	memcpy(sum.count, b->adv_count, sizeof(sum.count));
+	o = json_pack("{s:o, s:o}", "secdbs", dd_adv_feeds_json(&b->adv, dd_time_now(), 7),
+		      "counts", dd_adv_counts_json(&sum));
+	json_object_set_new(b->result, "advisories", o);
+	if (!dd_vex_count(&b->vex)) {
+		logf_(b, "VEX: no advisory applies to the image's packages; no VEX documents");
+		return 0;
+	}
+	rc = dd_vex_write(&b->vex, b->dir, b->job.name, tag, digest, b->sbom.created);
+	if (rc)
+		return rc;
+	json_object_set_new(o, "vex", json_pack("[s, s]", DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE));
+	logf_(b, "VEX: %s (OpenVEX 0.2.0), %s (CycloneDX 1.6), %zu statements",
+	      DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE, dd_vex_count(&b->vex));
+	return 0;
+}
+
 static int do_build(struct build *b, const char *path)
 {
 	struct dd_blob_desc *manifests, top;
@@ -1111,6 +1224,8 @@ static int do_build(struct build *b, const char *path)
 	logf_(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", b->store->root,
 	      b->cat.n, (long long)b->cat.ent_version,
 	      b->cat.organization ? b->cat.organization : "(none)");
+	if ((rc = load_advisories(b)))
+		return rc;
 	logf_(b, "drydock %s, %s, %d thread(s)", DD_VERSION,
 	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 									 : DD_CODEC_GZIP),
@@ -1161,6 +1276,8 @@ static int do_build(struct build *b, const char *path)
 	if ((rc = dd_sbom_write(&b->sbom, b->dir, b->job.name, tag, top.digest)))
 		goto out;
 	logf_(b, "SBOMs: sbom.spdx.json (SPDX 2.3), sbom.cdx.json (CycloneDX 1.6)");
+	if ((rc = write_vex(b, tag, top.digest)))
+		goto out;
 	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, tag));
 	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
 			"manifests", desc);
@@ -1251,7 +1368,8 @@ static void run_id(char out[40])
 
 /* What a successful run holds besides build.log and result.json. */
 static const char *const run_outputs[] = {
-	"image", "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json", DD_PROVENANCE_FILE,
+	"image", "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json", DD_VEX_OPENVEX_FILE,
+	DD_VEX_CDX_FILE, DD_PROVENANCE_FILE,
 };
 
 static int write_result(const char *dir, json_t *result)
@@ -1344,6 +1462,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 	b.deps = json_object();
 	b.bundles = json_object();
 	dd_sbom_init(&b.sbom);
+	dd_vex_init(&b.vex);
 	b.threads = o->threads > 0 ? o->threads : dd_ncpus();
 	/* the job name becomes OUT/<name>: checked before anything is made */
 	if ((rc = dd_job_name(path, &name)))
@@ -1485,6 +1604,8 @@ early:
 	if (b.signing)
 		dd_sigkey_close(&b.key);
 	dd_sbom_release(&b.sbom);
+	dd_vex_release(&b.vex);
+	dd_adv_db_release(&b.adv);
 	free(b.blobs);
 	free(name);
 	dd_buf_release(&jobdir);

@@ -54,6 +54,7 @@ struct verify {
 	char *layout;         /* the OCI image layout's folder */
 	char *archive;        /* the oci-archive */
 	char *prov, *spdx, *cdx, *log, *result, *record;
+	char *vex, *vex_cdx;  /* the VEX documents, when the run has them */
 	char *unpacked;       /* a temporary folder the archive was unpacked into */
 	char *unpack_why;     /* why it could not be unpacked */
 	const char *layout_from; /* what the layout is, for messages */
@@ -216,6 +217,8 @@ static void locate(struct verify *v)
 	v->spdx = v->o->spdx ? dd_xstrdup(v->o->spdx) : beside(base, "sbom.spdx.json",
 								v->run_folder);
 	v->cdx = v->o->cdx ? dd_xstrdup(v->o->cdx) : beside(base, "sbom.cdx.json", v->run_folder);
+	v->vex = beside(base, "vex.openvex.json", false);
+	v->vex_cdx = beside(base, "vex.cdx.json", false);
 	if (v->run_folder) {
 		v->log = join(base, "build.log");
 		v->result = join(base, "result.json");
@@ -856,14 +859,18 @@ static void check_layout(struct verify *v)
 
 static void check_files(struct verify *v)
 {
-	const char *names[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json" };
-	const char *paths[] = { v->archive, v->spdx, v->cdx };
+	/* the VEX documents (the last two) exist when advisories applied */
+	const char *names[] = { "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json",
+				"vex.openvex.json", "vex.cdx.json" };
+	const char *paths[] = { v->archive, v->spdx, v->cdx, v->vex, v->vex_cdx };
 	struct dd_buf why = DD_BUF_INIT, seen = DD_BUF_INIT, absent = DD_BUF_INIT;
 
-	for (size_t i = 0; i < 3 && !why.len; i++) {
+	for (size_t i = 0; i < 5 && !why.len; i++) {
 		const char *want = v->st ? subject_sha(v, names[i]) : "";
 		char hex[65];
 
+		if (i >= 3 && !paths[i] && !*want)
+			continue;
 		if (!paths[i] && !v->run_folder) {
 			dd_buf_addf(&absent, "%s%s", absent.len ? ", " : "", names[i]);
 			continue;
@@ -1431,6 +1438,8 @@ int dd_verify(const struct dd_verify_opts *o, dd_verify_report report, void *ctx
 	free(v.prov);
 	free(v.spdx);
 	free(v.cdx);
+	free(v.vex);
+	free(v.vex_cdx);
 	free(v.log);
 	free(v.result);
 	free(v.record);

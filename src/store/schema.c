@@ -59,7 +59,12 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS entitled_packages("
 	"  version INTEGER NOT NULL REFERENCES entitlements(version), image TEXT NOT NULL,"
 	"  name TEXT NOT NULL, pkgversion TEXT, base INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS entitled_by_name ON entitled_packages(name);";
+	"CREATE INDEX IF NOT EXISTS entitled_by_name ON entitled_packages(name);"
+	/* the security databases in use: per channel, the newest bundle's (store/secdb.h) */
+	"CREATE TABLE IF NOT EXISTS secdbs("
+	"  channel TEXT NOT NULL, path TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	"  bundle TEXT NOT NULL REFERENCES bundles(digest), PRIMARY KEY(channel, path));";
 
 /*
  * Schema 2 records each package's number of files rows (packages.nfiles),

@@ -7,7 +7,7 @@
 
 #include "apk/dep.h"
 
-#define SUITES(X) X(pgp) X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) X(provenance)
+#define SUITES(X) X(pgp) X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) X(provenance) X(advisory)
 
 #define DECLARE(name) void suite_##name(void);
 SUITES(DECLARE)
