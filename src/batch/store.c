@@ -136,10 +136,16 @@ static void prune_job(const char *out, const char *job, int keep, json_t *runs)
 		size_t n, kept = 0;
 		char **v = runs_of(dir.ptr, failed, &n);
 
+		/* latest counts as one of the kept runs whatever its place in
+		 * the order (two runs of one second sort by their random part) */
+		for (size_t i = 0; i < n; i++)
+			kept += !strcmp(v[i], latest);
 		for (size_t i = n; i-- > 0;) {
-			bool keep_it = !strcmp(v[i], latest) || kept < (size_t)keep;
+			bool is_latest = !strcmp(v[i], latest);
 
-			if (keep_it) {
+			if (is_latest) {
+				continue;
+			} else if (kept < (size_t)keep) {
 				kept++;
 			} else {
 				dd_buf_reset(&p);

@@ -888,6 +888,15 @@ static void check_files(struct verify *v)
 		else
 			dd_buf_addf(&seen, "%s%s", seen.len ? ", " : "", names[i]);
 	}
+	if (strchr(seen.ptr ? seen.ptr : "", ',')) {
+		/* "a, b and c" */
+		char *last = strrchr(seen.ptr, ',');
+		struct dd_buf t = DD_BUF_INIT;
+
+		dd_buf_addf(&t, "%.*s and %s", (int)(last - seen.ptr), seen.ptr, last + 2);
+		dd_buf_release(&seen);
+		seen = t;
+	}
 	if (why.len)
 		check(v, "files", false, "%s", why.ptr);
 	else if (!seen.len)
@@ -895,7 +904,7 @@ static void check_files(struct verify *v)
 		     "or check the archive", v->o->run);
 	else
 		check(v, "files", true, "%s %s the statement names%s%s%s", seen.ptr,
-		      strchr(seen.ptr, ',') ? "are the ones" : "is the one",
+		      strstr(seen.ptr, " and ") ? "are the ones" : "is the one",
 		      absent.len ? " (not present: " : "",
 		      absent.len ? absent.ptr : "", absent.len ? ")" : "");
 	dd_buf_release(&why);

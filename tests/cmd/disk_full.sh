@@ -35,7 +35,7 @@ build_on_a_full_disk() {
 	cat >sweep.sh <<SH
 set -e
 mkdir -p full
-for kb in 4 8 12 16 20 24 28 32 36 40 44 48 52 56 60 64; do
+for kb in 4 8 12 16 20 24 28 32 36 40 44 48 52 56 60 64 80 96 128; do
 	mount -t tmpfs -o size=\${kb}k tmpfs full
 	set +e
 	"$DRYDOCK" build --mirror "$M" -o full "$HELLO" >out.\$kb 2>&1
@@ -56,7 +56,7 @@ SH
 	unshare -m sh sweep.sh
 	[ ! -s bad ] || { cat bad; t_fail "a message names what does not exist"; }
 	fails=0
-	for kb in 4 8 12 16 20 24 28 32 36 40 44 48 52 56 60 64; do
+	for kb in 4 8 12 16 20 24 28 32 36 40 44 48 52 56 60 64 80 96 128; do
 		check_errors out.$kb
 		if [ "$(cat rc.$kb)" -ne 0 ]; then
 			fails=$((fails + 1))
@@ -65,7 +65,7 @@ SH
 		fi
 	done
 	[ $fails -ge 3 ] || t_fail "only $fails sizes made the build fail: the sweep proves little"
-	[ "$(cat rc.64)" -eq 0 ] || { cat out.64; t_fail "64 KiB is enough for the build"; }
+	[ "$(cat rc.128)" -eq 0 ] || { cat out.128; t_fail "128 KiB is enough for the build"; }
 	# the smallest disk cannot even keep the failed run
 	grep -q "the run's log could not be kept (.*No space left on device): what was written of it is in full/hello/.tmp-" out.4 ||
 		{ cat out.4; t_fail "4 KiB: the lost log is not explained"; }
