@@ -52,7 +52,7 @@ fifos_in_sequence_order() {
 	cat "$T_TMP/b2.tar.zst" >p2 &
 	timeout 30 "$DRYDOCK" mirror import --mirror m p2 p1 >out 2>&1 ||
 		{ cat out; kill %1 %2 2>/dev/null; t_fail "import"; }
-	[ "$(sed -n 1p out | cut -d: -f1)" = p1 ] && [ "$(sed -n 2p out | cut -d: -f1)" = p2 ] ||
+	[ "$(grep -E '^p[12]: ' out | cut -d: -f1 | tr '\n' ' ')" = "p1 p2 " ] ||
 		{ cat out; t_fail "not imported in sequence order"; }
 	expect_out "^stable +2 " drydock mirror bundles --mirror m
 }

@@ -65,7 +65,7 @@ readers() {
 	grep -q "note: the mirror .* is read-only for this build" "$2"/hello/latest/build.log ||
 		t_fail "the build log does not say the layer cache was skipped"
 	! grep -q "warning" "$2"/hello/latest/build.log || t_fail "the build warned"
-	expect_out "^verified: .*all 11 checks passed" drydock verify --mirror "$1" "$2/hello/latest"
+	expect_out "^verified: .*all 12 checks passed" drydock verify --mirror "$1" "$2/hello/latest"
 }
 
 # unchanged M: nothing in M changed since "snapshot M >before; ls -A M >names".
