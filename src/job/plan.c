@@ -416,6 +416,8 @@ out:
 	free(crust);
 	free(ptrs);
 	dd_buf_release(&why);
+	if (rc)
+		dd_plan_release(p);
 	return rc;
 }
 

@@ -40,7 +40,8 @@ struct dd_plan {
 };
 
 /* Plan job for arch against the catalog of store. Returns 0 (plan->ok
- * says whether it will build) or an error reading the mirror. */
+ * says whether it will build) or an error reading the mirror, and then
+ * plan holds nothing (releasing it again is harmless). */
 int dd_plan_make(struct dd_store *s, const struct dd_catalog *cat, const struct dd_job *job,
 		 const char *arch, struct dd_plan *plan);
 void dd_plan_release(struct dd_plan *plan);

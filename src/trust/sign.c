@@ -10,7 +10,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "apk/read.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
