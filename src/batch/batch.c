@@ -18,6 +18,7 @@
 
 #include "core/compress.h"
 #include "core/error.h"
+#include "core/time.h"
 #include "core/file.h"
 #include "core/hash.h"
 #include "image/build.h"
@@ -53,26 +54,6 @@ struct batch {
 	int threads;
 	json_t *warnings;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void wall_str(char out[40])
-{
-	struct timespec ts;
-	struct tm tm;
-	char s[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%.24s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
-}
 
 /* The same shape as a run id (image/build.c), so runs sort by time. */
 static void batch_id(char out[40])
@@ -301,7 +282,7 @@ static void finish_dead_run(struct batch *B, struct job *j, const char *why, jso
 		dd_buf_addf(&p, "%s/%s", tmp.ptr, junk[i]);
 		dd_remove_tree(p.ptr);
 	}
-	wall_str(now);
+	dd_time_wall_ms(now);
 	dd_buf_reset(&p);
 	dd_buf_addf(&p, "%s/build.log", tmp.ptr);
 	if ((log = fopen(p.ptr, "ae"))) {
@@ -431,7 +412,7 @@ static int start(struct batch *B, size_t i, const sigset_t *old)
 	pid_t parent = getpid();
 
 	fflush(NULL);
-	j->started = mono_ms();
+	j->started = dd_time_mono_ms();
 	j->pid = fork();
 	if (j->pid < 0)
 		return dd_error_errno("fork for %s", j->file);
@@ -443,7 +424,7 @@ static int start(struct batch *B, size_t i, const sigset_t *old)
 /* Reap what has ended; kill what outlived its limit. */
 static size_t reap(struct batch *B, size_t *running)
 {
-	int64_t now = mono_ms();
+	int64_t now = dd_time_mono_ms();
 	size_t done = 0;
 
 	for (size_t i = 0; i < B->n; i++) {
@@ -455,7 +436,7 @@ static size_t reap(struct batch *B, size_t *running)
 		if (waitpid(j->pid, &st, WNOHANG) == j->pid) {
 			j->wstatus = st;
 			j->pid = 0;
-			j->finished = mono_ms();
+			j->finished = dd_time_mono_ms();
 			j->entry = collect(B, i);
 			(*running)--;
 			done++;
@@ -506,7 +487,7 @@ static int run_all(struct batch *B)
 			break;
 		finished += reap(B, &running);
 		if (finished < B->n && running) {
-			int64_t wait = next_deadline(B) - mono_ms();
+			int64_t wait = next_deadline(B) - dd_time_mono_ms();
 			struct timespec ts;
 
 			if (wait > 1000)
@@ -641,13 +622,13 @@ static json_t *report_of(struct batch *B, json_t *ent, json_t *pruned, int64_t t
 	char finished[40];
 	json_t *jobs = json_array();
 
-	wall_str(finished);
+	dd_time_wall_ms(finished);
 	for (size_t i = 0; i < B->n; i++)
 		json_array_append(jobs, B->jobs[i].entry);
 	return json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:o, s:O, s:o, s:o, s:O, "
 			 "s:o}",
 			 "format", DD_BATCH_FORMAT, "id", B->id, "started", B->started, "finished",
-			 finished, "seconds", (double)(mono_ms() - t0) / 1000.0, "drydock_version",
+			 finished, "seconds", (double)(dd_time_mono_ms() - t0) / 1000.0, "drydock_version",
 			 DD_VERSION, "mirror", B->o->mirror, "out", B->o->out, "jobdir",
 			 B->o->jobdir, "options", options_json(B->o), "entitlement", ent, "summary",
 			 summary(B), "jobs", jobs, "warnings", B->warnings, "pruned",
@@ -660,7 +641,7 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 	struct dd_buf p = DD_BUF_INIT;
 	json_t *files = NULL, *ent = NULL, *pruned = NULL, *f;
 	struct dd_store *store = NULL;
-	int64_t t0 = mono_ms();
+	int64_t t0 = dd_time_mono_ms();
 	int lock = -1, rc;
 	size_t i;
 
@@ -676,7 +657,7 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 		goto out;
 	clear_stale(o->out);
 	batch_id(B.id);
-	wall_str(B.started);
+	dd_time_wall_ms(B.started);
 	dd_buf_reset(&p);
 	dd_buf_addf(&p, "%s/.tmp-batch-%s", o->out, B.id);
 	if ((rc = dd_mkdirs(p.ptr, 0755)))

@@ -1,5 +1,6 @@
 #include "core/time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,4 +42,24 @@ int64_t dd_time_now(void)
 	if (env && env[0] && dd_time_parse(env, &t) == 0)
 		return t;
 	return (int64_t)time(NULL);
+}
+
+int64_t dd_time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void dd_time_wall_ms(char out[40])
+{
+	struct timespec ts;
+	struct tm tm;
+	char s[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%.24s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
 }

@@ -68,26 +68,6 @@ struct build {
 
 /* ---- time and the log ---------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void wall_str(char out[40])
-{
-	struct timespec ts;
-	struct tm tm;
-	char s[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%.24s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
-}
-
 static void logf_(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(struct build *b, const char *fmt, ...)
 {
@@ -96,7 +76,7 @@ static void logf_(struct build *b, const char *fmt, ...)
 
 	if (!b->log)
 		return;
-	wall_str(now);
+	dd_time_wall_ms(now);
 	fprintf(b->log, "%s ", now);
 	va_start(ap, fmt);
 	vfprintf(b->log, fmt, ap);
@@ -124,7 +104,7 @@ static int check_deadline(void *ctx)
 {
 	struct build *b = ctx;
 
-	if (mono_ms() <= b->deadline)
+	if (dd_time_mono_ms() <= b->deadline)
 		return 0;
 	b->timed_out = true;
 	return dd_error(DD_E_LIMIT, "the build ran longer than its policy.timeout (%lld ms); "
@@ -740,7 +720,7 @@ static json_t *statement(struct build *b, json_t *subjects)
 	char host[256] = "localhost", finished[40];
 	const char *key;
 
-	wall_str(finished);
+	dd_time_wall_ms(finished);
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = 0;
 	content = json_stringn(j->text.ptr ? j->text.ptr : "", j->text.len);
@@ -1203,7 +1183,7 @@ static int do_build(struct build *b, const char *path)
 	if ((rc = dd_job_load(path, &b->job)))
 		return rc;
 	b->job_loaded = true;
-	b->deadline = mono_ms() + b->job.timeout_ms;
+	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
 	tag = b->job.tag;
 	json_object_set_new(b->result, "job", json_pack("{s:s, s:s, s:s}", "file", b->job.file,
 							"name", b->job.name, "sha256",
@@ -1452,7 +1432,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		      logp = DD_BUF_INIT;
 	char *name = NULL, id[40], started[40], finished[40];
 	const char *sde = o->source_date_epoch;
-	int64_t t0 = mono_ms();
+	int64_t t0 = dd_time_mono_ms();
 	int lock = -1, rc;
 
 	*run_dir = NULL;
@@ -1479,7 +1459,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 	/* it names OUT/<job>/<run id>: a given one as much as a made one */
 	if ((rc = dd_name_check("the run id", o->run_id ? o->run_id : id)))
 		goto early;
-	wall_str(started);
+	dd_time_wall_ms(started);
 	snprintf(b.run_id, sizeof(b.run_id), "%s", id);
 	snprintf(b.started, sizeof(b.started), "%s", started);
 	if (o->sign_key) {
@@ -1512,14 +1492,14 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		json_object_set_new(b.result, "status", json_string(DD_BUILD_UP_TO_DATE));
 		json_object_del(b.result, "run_id");
 		json_object_set_new(b.result, "seconds",
-				    json_real((double)(mono_ms() - t0) / 1000.0));
+				    json_real((double)(dd_time_mono_ms() - t0) / 1000.0));
 		fclose(b.log);
 		b.log = NULL;
 		dd_remove_tree(tmp.ptr);
 		rc = 0;
 		goto early;
 	}
-	wall_str(finished);
+	dd_time_wall_ms(finished);
 	json_object_set_new(b.result, "status", json_string(rc ? "failed" : "succeeded"));
 	json_object_set_new(b.result, "drydock_version", json_string(DD_VERSION));
 	json_object_set_new(b.result, "compression",
@@ -1530,7 +1510,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 	json_object_set_new(b.result, "mirror", json_string(o->mirror));
 	json_object_set_new(b.result, "started", json_string(started));
 	json_object_set_new(b.result, "finished", json_string(finished));
-	json_object_set_new(b.result, "seconds", json_real((double)(mono_ms() - t0) / 1000.0));
+	json_object_set_new(b.result, "seconds", json_real((double)(dd_time_mono_ms() - t0) / 1000.0));
 	json_object_set_new(b.result, "archs", json_incref(b.archs));
 	json_object_set_new(b.result, "warnings", json_incref(b.warnings));
 	json_object_set_new(b.result, "errors", rc ? json_pack("[s]", dd_error_detail())
@@ -1542,7 +1522,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		char *err = dd_xstrdup(dd_error_detail());
 
 		logf_(&b, "error: %s", err);
-		logf_(&b, "run %s FAILED after %.3f s", id, (double)(mono_ms() - t0) / 1000.0);
+		logf_(&b, "run %s FAILED after %.3f s", id, (double)(dd_time_mono_ms() - t0) / 1000.0);
 		/* a failed run keeps its log and result.json, nothing else */
 		for (size_t i = 0; i < sizeof(run_outputs) / sizeof(run_outputs[0]); i++) {
 			dd_buf_reset(&junk);
@@ -1556,7 +1536,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		free(err);
 	} else {
 		logf_(&b, "run %s succeeded in %.3f s: %s %s", id,
-		      (double)(mono_ms() - t0) / 1000.0, b.job.tag,
+		      (double)(dd_time_mono_ms() - t0) / 1000.0, b.job.tag,
 		      json_string_value(json_object_get(b.result, "digest")));
 		dd_buf_addf(&fin, "%s/%s", jobdir.ptr, id);
 		if ((fclose(b.log) || b.log_errno) && !rc)
