@@ -133,6 +133,9 @@ void dd_adv_item_describe(const struct dd_catalog *cat, const struct dd_adv_pkg 
 			  const struct dd_advisory *a, struct dd_buf *out);
 /* "N advisories: N fixed, N fix available, …", appended. */
 void dd_adv_counts_describe(const struct dd_adv_report *r, struct dd_buf *out);
+/* How old a security database may be before reports warn (--max-age). */
+#define DD_ADV_MAX_AGE_DAYS 7
+
 /* true when feed f is older than max_age_days at now. */
 bool dd_adv_feed_stale(const struct dd_adv_feed *f, int64_t now, int max_age_days);
 

@@ -195,34 +195,51 @@ static void prepare_job(struct batch *B, struct job *j, const char *file)
 /*
  * Check what every job needs before starting any: the mirror, its
  * entitlement manifest, the signing key.  *store stays open for the
- * batch: its shared lock keeps mirror import and gc out until the end.
+ * batch: its shared lock keeps mirror import and gc out until the end;
+ * *cat (loaded when this returns 0) is what it holds, for every job's
+ * up-to-date test.
  */
 static int check_prerequisites(const struct dd_batch_opts *o, json_t **ent,
-			       struct dd_store **store)
+			       struct dd_store **store, struct dd_catalog *cat)
 {
 	struct dd_store *s = NULL;
-	struct dd_catalog cat;
 	int rc;
 
 	if ((rc = dd_store_open(o->mirror, 0, &s)))
 		return rc;
 	*store = s;
-	if ((rc = dd_catalog_load(s, &cat)))
+	if ((rc = dd_catalog_load(s, cat)))
 		return rc;
-	if (!cat.ent_sha256[0])
+	if (!cat->ent_sha256[0])
 		rc = dd_error(DD_E_NOTFOUND, "mirror %s holds no entitlement manifest: import a "
 			      "bundle that carries one", o->mirror);
 	else
-		*ent = json_pack("{s:I, s:s}", "version", (json_int_t)cat.ent_version, "sha256",
-				 cat.ent_sha256);
-	dd_catalog_release(&cat);
+		*ent = json_pack("{s:I, s:s}", "version", (json_int_t)cat->ent_version, "sha256",
+				 cat->ent_sha256);
+	if (rc)
+		dd_catalog_release(cat);
 	if (!rc && o->sign_key) {
 		struct dd_sigkey k;
 
 		if (!(rc = dd_sigkey_open_signer(o->sign_key, o->gnupg_home, &k)))
 			dd_sigkey_close(&k);
+		else
+			dd_catalog_release(cat);
 	}
 	return rc;
+}
+
+/* How every job of the batch is built. */
+static struct dd_build_opts build_opts(const struct batch *B)
+{
+	const struct dd_batch_opts *o = B->o;
+
+	return (struct dd_build_opts){ .mirror = o->mirror, .out = o->out, .threads = B->threads,
+				       .no_cache = o->no_cache,
+				       .source_date_epoch = o->source_date_epoch,
+				       .sign_key = o->sign_key, .gnupg_home = o->gnupg_home,
+				       .run_id = B->id, .max_age_days = o->max_age_days,
+				       .skip_unchanged = !o->force };
 }
 
 /* ---- a child: one job ------------------------------------------------------- */
@@ -230,11 +247,7 @@ static int check_prerequisites(const struct dd_batch_opts *o, json_t **ent,
 static void child_main(struct batch *B, size_t i, pid_t parent, const sigset_t *mask)
 {
 	const struct dd_batch_opts *o = B->o;
-	struct dd_build_opts bo = { .mirror = o->mirror, .out = o->out, .threads = B->threads,
-				    .no_cache = o->no_cache,
-				    .source_date_epoch = o->source_date_epoch,
-				    .sign_key = o->sign_key, .gnupg_home = o->gnupg_home,
-				    .run_id = B->id, .skip_unchanged = !o->force };
+	struct dd_build_opts bo = build_opts(B);
 	struct dd_buf name = DD_BUF_INIT;
 	json_t *result = NULL, *msg;
 	char *dir = NULL;
@@ -336,6 +349,18 @@ static void add_warnings(struct batch *B, struct job *j, json_t *result, json_t 
 	json_object_set_new(entry, "warnings", w);
 }
 
+/* The report's line for job j with its build's result and run folder. */
+static json_t *entry_of(const struct job *j, const char *status, json_t *result, json_t *run_dir)
+{
+	return json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:f, s:O?, s:O?}", "name", j->name,
+			 "file", j->file, "status", status, "run",
+			 json_object_get(result, !strcmp(status, "up to date") ? "run" : "run_id"),
+			 "run_dir", run_dir, "digest", json_object_get(result, "digest"), "seconds",
+			 (double)(j->finished - j->started) / 1000.0, "inputs",
+			 json_object_get(result, "inputs"), "previous_run",
+			 json_object_get(j->prev, "run_id"));
+}
+
 /* The report's line for a finished child. */
 static json_t *collect(struct batch *B, size_t i)
 {
@@ -352,14 +377,7 @@ static json_t *collect(struct batch *B, size_t i)
 	if (msg)
 		rc = (int)json_integer_value(json_object_get(msg, "rc"));
 	status = status_of(j, result, rc);
-	e = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:f, s:O?, s:O?}", "name", j->name, "file",
-		      j->file, "status", status, "run",
-		      json_object_get(result, !strcmp(status, "up to date") ? "run" : "run_id"),
-		      "run_dir", json_object_get(msg, "run_dir"), "digest",
-		      json_object_get(result, "digest"), "seconds",
-		      (double)(j->finished - j->started) / 1000.0, "inputs",
-		      json_object_get(result, "inputs"), "previous_run",
-		      json_object_get(j->prev, "run_id"));
+	e = entry_of(j, status, result, json_object_get(msg, "run_dir"));
 	if (!msg) {
 		/* the child died before it could say anything */
 		char why[256];
@@ -397,6 +415,34 @@ static json_t *collect(struct batch *B, size_t i)
 							  : json_pack("{s:b}", "first_run", 1));
 	json_decref(msg);
 	return e;
+}
+
+/*
+ * Without --force, a job whose inputs equal those of its last good run
+ * is up to date: decided here, from the catalog loaded once, so an
+ * unchanged night starts no build process.  A job this cannot decide
+ * (it does not load or plan) is left to its build, which says why.
+ */
+static void find_up_to_date(struct batch *B, struct dd_store *store, const struct dd_catalog *cat)
+{
+	struct dd_build_opts bo = build_opts(B);
+
+	if (B->o->force)
+		return;
+	for (size_t i = 0; i < B->n; i++) {
+		struct job *j = &B->jobs[i];
+		json_t *result;
+
+		if (j->entry)
+			continue;
+		j->started = dd_time_mono_ms();
+		if (!dd_build_up_to_date(&bo, store, cat, j->path, &result))
+			continue;
+		j->finished = dd_time_mono_ms();
+		j->entry = entry_of(j, "up to date", result, NULL);
+		add_warnings(B, j, result, j->entry);
+		json_decref(result);
+	}
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -641,6 +687,8 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 	struct dd_buf p = DD_BUF_INIT;
 	json_t *files = NULL, *ent = NULL, *pruned = NULL, *f;
 	struct dd_store *store = NULL;
+	struct dd_catalog cat;
+	bool cat_loaded = false;
 	int64_t t0 = dd_time_mono_ms();
 	int lock = -1, rc;
 	size_t i;
@@ -653,8 +701,9 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 	dd_buf_addf(&p, "%s/batch.lock", o->out);
 	if ((rc = dd_batch_lock(p.ptr, o->wait_seconds, &lock)))
 		goto out;
-	if ((rc = check_prerequisites(o, &ent, &store)))
+	if ((rc = check_prerequisites(o, &ent, &store, &cat)))
 		goto out;
+	cat_loaded = true;
 	clear_stale(o->out);
 	batch_id(B.id);
 	dd_time_wall_ms(B.started);
@@ -671,6 +720,7 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 	json_array_foreach(files, i, f)
 		prepare_job(&B, &B.jobs[i], json_string_value(f));
 	refuse_twins(&B);
+	find_up_to_date(&B, store, &cat);
 	if ((rc = run_all(&B)))
 		goto out;
 	if (o->keep > 0 && (rc = dd_batch_prune(o->out, o->keep, &pruned)))
@@ -689,6 +739,8 @@ out:
 	if (B.tmp)
 		dd_remove_tree(B.tmp);
 	free(B.tmp);
+	if (cat_loaded)
+		dd_catalog_release(&cat);
 	dd_store_close(store);
 	if (lock >= 0)
 		close(lock);

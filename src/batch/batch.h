@@ -45,6 +45,7 @@ struct dd_batch_opts {
 	int wait_seconds;     /* how long to wait for OUT's lock and the mirror's */
 	const char *sign_key, *gnupg_home; /* as struct dd_build_opts */
 	const char *source_date_epoch;
+	int max_age_days;     /* as struct dd_build_opts */
 	int keep;             /* > 0: keep this many good runs per job, prune the rest */
 	unsigned shard_k, shard_n; /* this share (1..n) of the jobs; shard_n == 0: all */
 };
@@ -83,7 +84,8 @@ bool dd_batch_in_shard(const char *name, unsigned k, unsigned n);
  * {digest {from, to}, entitlement {from, to}, config {from, to},
  *  layers {same [], removed [], added []},
  *  packages {added [{name, version}], removed [...],
- *            upgraded [{name, from, to}], downgraded [...]}}
+ *            upgraded [{name, from, to}], downgraded [...]},
+ *  advisories_fixed [{id, package, from, to, fixed_in}]}
  * per architecture where the job has several; keys that did not change
  * are left out.  Never NULL.
  */

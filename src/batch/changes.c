@@ -1,6 +1,7 @@
 /* What changed between two runs of a job, from their result.json (batch/batch.h). */
 #include <string.h>
 
+#include "advisory/advisory.h"
 #include "apk/version.h"
 #include "batch/batch.h"
 #include "core/error.h"
@@ -112,6 +113,27 @@ static void layer_changes(json_t *la, json_t *lb, const char *arch, json_t *set)
 	}
 }
 
+/* The advisories the rebuild fixed on one architecture (advisory.h). */
+static void advisory_changes(json_t *old, json_t *arch_b, const char *arch, json_t *c)
+{
+	json_t *fixed = dd_adv_fixed_between(
+		json_object_get(json_object_get(old, "advisories"), "items"),
+		json_object_get(json_object_get(arch_b, "advisories"), "items"));
+	json_t *x, *l = json_object_get(c, "advisories_fixed");
+	size_t i;
+
+	json_array_foreach(fixed, i, x) {
+		if (!l) {
+			l = json_array();
+			json_object_set_new(c, "advisories_fixed", l);
+		}
+		if (arch)
+			json_object_set_new(x, "arch", json_string(arch));
+		json_array_append(l, x);
+	}
+	json_decref(fixed);
+}
+
 static void from_to(json_t *c, const char *key, json_t *from, json_t *to)
 {
 	if (json_equal(from, to) || (!from && !to))
@@ -139,6 +161,7 @@ json_t *dd_batch_changes(json_t *a, json_t *b)
 				multi ? arch : NULL, pk);
 		layer_changes(json_object_get(old, "layers"), json_object_get(x, "layers"),
 			      multi ? arch : NULL, ly);
+		advisory_changes(old, x, multi ? arch : NULL, c);
 		if (!json_equal(json_object_get(old, "config"), json_object_get(x, "config")))
 			json_array_append_new(cfg, json_pack("{s:s, s:O?, s:O?}", "arch", arch, "from",
 							     json_object_get(old, "config"), "to",
@@ -198,6 +221,12 @@ void dd_batch_changes_text(json_t *changes, const char *indent, struct dd_buf *o
 	json_array_foreach(json_object_get(ly, "added"), i, x)
 		dd_buf_addf(out, "%slayer added %s (%s)\n", indent, str(x, "digest"),
 			    str(x, "holds") ? str(x, "holds") : "-");
+	json_array_foreach(json_object_get(changes, "advisories_fixed"), i, x)
+		dd_buf_addf(out, "%sfixed %s in %s %s -> %s (fixed in %s)%s%s\n", indent,
+			    str(x, "id"), str(x, "package"), str(x, "from") ? str(x, "from") : "-",
+			    str(x, "to") ? str(x, "to") : "-",
+			    str(x, "fixed_in") ? str(x, "fixed_in") : "-", str(x, "arch") ? " on " : "",
+			    str(x, "arch") ? str(x, "arch") : "");
 	json_array_foreach(json_object_get(changes, "config"), i, x)
 		dd_buf_addf(out, "%sconfig %s: %s -> %s\n", indent, str(x, "arch"),
 			    str(x, "from") ? str(x, "from") : "-", str(x, "to") ? str(x, "to") : "-");

@@ -178,7 +178,6 @@ static int parse_opts(int argc, char **argv, const char **mirror, struct opts *o
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
@@ -186,10 +185,8 @@ static int parse_opts(int argc, char **argv, const char **mirror, struct opts *o
 		case 'm': *mirror = optarg; break;
 		case 'j': o->json = true; break;
 		case 'a':
-			o->max_age = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || o->max_age < 0 || o->max_age > 36500)
-				return dd_cli_usage_error("advisories: --max-age takes a number "
-							  "of days, not '%s'", optarg);
+			if (dd_cli_max_age("advisories", optarg, &o->max_age))
+				return DD_EXIT_USAGE;
 			break;
 		case 'h': fputs(advisories_help, stdout); return -1;
 		default: return DD_EXIT_USAGE;
@@ -203,7 +200,7 @@ static int parse_opts(int argc, char **argv, const char **mirror, struct opts *o
 
 int cmd_advisories(int argc, char **argv)
 {
-	struct opts o = { false, 7 };
+	struct opts o = { false, DD_ADV_MAX_AGE_DAYS };
 	const char *mirror = NULL;
 	struct dd_store *s = NULL;
 	struct dd_catalog cat = { 0 };

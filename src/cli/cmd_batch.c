@@ -22,7 +22,8 @@
 static const char batch_help[] =
 	"usage: drydock batch [--mirror DIR] -o OUT [-j N] [--force] [--only GLOB]\n"
 	"                     [--wait SECONDS] [--sign KEY [--gnupg-home DIR]] [--keep N]\n"
-	"                     [--shard K/N] [--threads N] [--no-cache] [--json] JOBDIR\n\n"
+	"                     [--shard K/N] [--threads N] [--no-cache] [--max-age DAYS]\n"
+	"                     [--json] JOBDIR\n\n"
 	"Plan and build every *.yaml and *.yml job in JOBDIR, in sorted order, each in a\n"
 	"process of its own under a supervisor that enforces the job's policy.timeout.\n"
 	"A job whose inputs (job file, packages, entitlement, settings, drydock version)\n"
@@ -42,6 +43,7 @@ static const char batch_help[] =
 	"      --keep N        keep N good runs per job (and the latest), prune the rest\n"
 	"                      and the blobs no run uses any more\n"
 	"      --shard K/N     only the jobs of share K of N (by job name)\n"
+	"      --max-age DAYS  warn when a security database is older (default 7)\n"
 	"      --json          print the report (OUT/batch-<id>.json) instead\n\n"
 	"Exit status: 0 every job built or up to date; 1 some job failed or timed out;\n"
 	"2 usage; 3 the batch could not run (no mirror, no entitlement, unreadable\n"
@@ -156,6 +158,7 @@ int cmd_batch(int argc, char **argv)
 		{ "gnupg-home", required_argument, NULL, 'g' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "shard", required_argument, NULL, 'S' },
+		{ "max-age", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -195,6 +198,10 @@ int cmd_batch(int argc, char **argv)
 			if (parse_shard(optarg, &o.shard_k, &o.shard_n))
 				return dd_cli_usage_error("batch: --shard '%s': expected K/N with "
 							  "1 <= K <= N", optarg);
+			break;
+		case 'a':
+			if (dd_cli_max_age("batch", optarg, &o.max_age_days))
+				return DD_EXIT_USAGE;
 			break;
 		case 'J': json = true; break;
 		case 'h': fputs(batch_help, stdout); return DD_EXIT_OK;

@@ -16,7 +16,8 @@
 
 static const char build_help[] =
 	"usage: drydock build [--mirror DIR] -o OUT [--sign KEY [--gnupg-home DIR]]\n"
-	"                     [--threads N] [--no-cache] [--json] JOB.yaml...\n\n"
+	"                     [--threads N] [--no-cache] [--max-age DAYS] [--json]\n"
+	"                     JOB.yaml...\n\n"
 	"Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
 	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log,\n"
 	"sbom.spdx.json, sbom.cdx.json, provenance.intoto.json and result.json.\n"
@@ -32,6 +33,7 @@ static const char build_help[] =
 	"                     $DRYDOCK_SIGN_KEY; without one the provenance is unsigned)\n"
 	"      --gnupg-home DIR  the GnuPG home holding the OpenPGP key\n"
 	"                     (default $GNUPGHOME, else ~/.gnupg)\n"
+	"      --max-age DAYS warn when a security database is older (default 7)\n"
 	"      --json         print each run's result.json\n\n"
 	"Times in the image are SOURCE_DATE_EPOCH when set, else the newest package's\n"
 	"build date. Exits 1 if any job failed.\n";
@@ -44,6 +46,7 @@ int cmd_build(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "no-cache", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "max-age", required_argument, NULL, 'a' },
 		{ "sign", required_argument, NULL, 's' },
 		{ "gnupg-home", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
@@ -75,6 +78,12 @@ int cmd_build(int argc, char **argv)
 		case 's': o.sign_key = optarg; break;
 		case 'g': o.gnupg_home = optarg; break;
 		case 'J': json = true; break;
+		case 'a':
+			if (dd_cli_max_age("build", optarg, &o.max_age_days)) {
+				json_decref(all);
+				return DD_EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(build_help, stdout); json_decref(all); return DD_EXIT_OK;
 		default: json_decref(all); return DD_EXIT_USAGE;
 		}

@@ -15,16 +15,19 @@
 #include "job/plan.h"
 
 static const char plan_help[] =
-	"usage: drydock plan [--mirror DIR] [--json] [-v|--verbose] JOB.yaml...\n\n"
+	"usage: drydock plan [--mirror DIR] [--json] [-v|--verbose] [--max-age DAYS]\n"
+	"                    JOB.yaml...\n\n"
 	"For each job: whether it will build, and for each architecture its packages\n"
 	"(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
 	"delivered each), sizes, warnings and errors; when the mirror holds security\n"
 	"databases, how many advisories are fixed, fix available, fix not yet here and\n"
-	"not affected (with -v, each one). Exits 1 if any job would fail.\n";
+	"not affected (with -v, each one), with a warning when a database is older\n"
+	"than --max-age days (default 7). Exits 1 if any job would fail.\n";
 
 /* What plan prints besides the plan: the advisories, and how. */
 struct plan_ctx {
 	const struct dd_adv_db *adv;
+	int max_age; /* days */
 	bool json, verbose;
 };
 
@@ -46,7 +49,7 @@ static void plan_advisories(const struct plan_ctx *x, const struct dd_catalog *c
 	}
 	if (o) {
 		json_object_set_new(o, "advisories", json_pack("{s:o, s:o, s:o}", "secdbs",
-			dd_adv_feeds_json(x->adv, dd_time_now(), 7), "counts",
+			dd_adv_feeds_json(x->adv, dd_time_now(), x->max_age), "counts",
 			dd_adv_counts_json(&r), "items", dd_adv_items_json(x->adv, cat, pkgs, &r)));
 	} else {
 		dd_adv_counts_describe(&r, &line);
@@ -63,7 +66,7 @@ static void plan_advisories(const struct plan_ctx *x, const struct dd_catalog *c
 }
 
 /* The databases the advisories come from, once per plan. */
-static void plan_feeds(const struct dd_adv_db *db)
+static void plan_feeds(const struct dd_adv_db *db, int max_age)
 {
 	int64_t now = dd_time_now();
 	struct dd_buf line = DD_BUF_INIT;
@@ -72,10 +75,11 @@ static void plan_feeds(const struct dd_adv_db *db)
 		dd_buf_reset(&line);
 		dd_adv_feed_describe(&db->feeds[i], &line);
 		printf("advisories from the %s\n", line.ptr);
-		if (dd_adv_feed_stale(&db->feeds[i], now, 7))
-			printf("warning: %s is %.1f days old: advisories published since are "
-			       "not known here; import a newer bundle\n", db->feeds[i].path,
-			       (double)(now - db->feeds[i].created) / 86400.0);
+		if (dd_adv_feed_stale(&db->feeds[i], now, max_age))
+			printf("warning: %s is %.1f days old (more than --max-age %d): advisories "
+			       "published since are not known here; import a newer bundle\n",
+			       db->feeds[i].path, (double)(now - db->feeds[i].created) / 86400.0,
+			       max_age);
 	}
 	dd_buf_release(&line);
 }
@@ -197,6 +201,7 @@ int cmd_plan(int argc, char **argv)
 		{ "mirror", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "max-age", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -204,7 +209,7 @@ int cmd_plan(int argc, char **argv)
 	struct dd_store *s = NULL;
 	struct dd_catalog cat;
 	struct dd_adv_db adv = { 0 };
-	struct plan_ctx x = { &adv, false, false };
+	struct plan_ctx x = { &adv, DD_ADV_MAX_AGE_DAYS, false, false };
 	json_t *all = json_array();
 	bool json = false;
 	int c, ret = DD_EXIT_OK;
@@ -214,6 +219,12 @@ int cmd_plan(int argc, char **argv)
 		case 'm': mirror = optarg; break;
 		case 'j': json = true; break;
 		case 'v': x.verbose = true; break;
+		case 'a':
+			if (dd_cli_max_age("plan", optarg, &x.max_age)) {
+				json_decref(all);
+				return DD_EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(plan_help, stdout); json_decref(all); return DD_EXIT_OK;
 		default: json_decref(all); return DD_EXIT_USAGE;
 		}
@@ -237,7 +248,7 @@ int cmd_plan(int argc, char **argv)
 		return DD_EXIT_FAIL;
 	}
 	if (!json)
-		plan_feeds(&adv);
+		plan_feeds(&adv, x.max_age);
 	for (int i = optind; i < argc; i++)
 		if (plan_one(s, &cat, argv[i], &x, all) != DD_EXIT_OK)
 			ret = DD_EXIT_FAIL;

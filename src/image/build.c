@@ -833,6 +833,11 @@ static int write_provenance(struct build *b, const struct dd_blob_desc *top,
 /* ---- advisories ------------------------------------------------------------- */
 
 /* The security databases the advisories come from, in the log. */
+static int max_age(const struct build *b)
+{
+	return b->o->max_age_days > 0 ? b->o->max_age_days : DD_ADV_MAX_AGE_DAYS;
+}
+
 static int load_advisories(struct build *b)
 {
 	int64_t now = dd_time_now();
@@ -849,10 +854,11 @@ static int load_advisories(struct build *b)
 		dd_buf_reset(&line);
 		dd_adv_feed_describe(f, &line);
 		logf_(b, "advisories from the %s sha256:%s", line.ptr, f->sha256);
-		if (dd_adv_feed_stale(f, now, 7))
-			warn(b, "security database %s of channel %s is %.1f days old: advisories "
-			     "published since are not known here; import a newer bundle", f->path,
-			     f->channel, (double)(now - f->created) / 86400.0);
+		if (dd_adv_feed_stale(f, now, max_age(b)))
+			warn(b, "security database %s of channel %s is %.1f days old (more than "
+			     "%d): advisories published since are not known here; import a newer "
+			     "bundle", f->path, f->channel, (double)(now - f->created) / 86400.0,
+			     max_age(b));
 	}
 	dd_buf_release(&line);
 	return 0;
@@ -1063,27 +1069,27 @@ out:
  * The inputs key (build.h), from a plan of every architecture.  A job
  * that will not plan gets no key: it is built (and fails) every time.
  */
-static int inputs_key(struct build *b, char key[65])
+static int inputs_of(const struct dd_build_opts *o, bool env_epoch, struct dd_store *store,
+		     const struct dd_catalog *cat, const struct dd_job *job, char key[65])
 {
 	struct dd_buf s = DD_BUF_INIT;
 	int rc = 0;
 
 	*key = 0;
 	dd_buf_addf(&s, "%s\n%s\njob %s\nentitlement %s\nepoch %s\nsigner %s\n", INPUTS_FORMAT,
-		    DD_VERSION, b->job.sha256, b->cat.ent_sha256,
-		    b->env_epoch ? b->o->source_date_epoch : "-",
-		    b->o->sign_key ? b->o->sign_key : "-");
-	for (size_t a = 0; a < b->job.n_archs && !rc; a++) {
+		    DD_VERSION, job->sha256, cat->ent_sha256,
+		    env_epoch ? o->source_date_epoch : "-", o->sign_key ? o->sign_key : "-");
+	for (size_t a = 0; a < job->n_archs && !rc; a++) {
 		struct dd_plan p;
 		bool ok;
 
-		if ((rc = dd_plan_make(b->store, &b->cat, &b->job, b->job.archs[a], &p)))
+		if ((rc = dd_plan_make(store, cat, job, job->archs[a], &p)))
 			break;
 		ok = p.ok;
-		dd_buf_addf(&s, "arch %s %zu\n", b->job.archs[a], p.n_crust);
+		dd_buf_addf(&s, "arch %s %zu\n", job->archs[a], p.n_crust);
 		for (size_t i = 0; i < p.n; i++)
 			dd_buf_addf(&s, "%s %s\n", dd_plan_role_str(p.pkgs[i].role),
-				    b->cat.info[p.pkgs[i].cat].sha256);
+				    cat->info[p.pkgs[i].cat].sha256);
 		dd_plan_release(&p);
 		if (!ok)
 			goto out;
@@ -1095,16 +1101,21 @@ out:
 	return rc;
 }
 
+static int inputs_key(struct build *b, char key[65])
+{
+	return inputs_of(b->o, b->env_epoch, b->store, &b->cat, &b->job, key);
+}
+
 /* Is OUT/<job>/latest a good run with these inputs?  Then copy what
- * identifies it into the result. */
-static bool unchanged(struct build *b, const char *key)
+ * identifies it into result. */
+static bool unchanged_in(const char *out, const char *name, const char *key, json_t *result)
 {
 	struct dd_buf path = DD_BUF_INIT;
 	json_t *last;
 	const char *st, *in;
 	bool same = false;
 
-	dd_buf_addf(&path, "%s/%s/latest/result.json", b->o->out, b->job.name);
+	dd_buf_addf(&path, "%s/%s/latest/result.json", out, name);
 	last = json_load_file(path.ptr, 0, NULL);
 	st = json_string_value(json_object_get(last, "status"));
 	in = json_string_value(json_object_get(last, "inputs"));
@@ -1113,14 +1124,64 @@ static bool unchanged(struct build *b, const char *key)
 						    "archs", "provenance", "warnings" };
 
 		same = true;
-		json_object_set(b->result, "run", json_object_get(last, "run_id"));
+		json_object_set(result, "run", json_object_get(last, "run_id"));
 		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 			if (json_object_get(last, keep[i]))
-				json_object_set(b->result, keep[i], json_object_get(last, keep[i]));
+				json_object_set(result, keep[i], json_object_get(last, keep[i]));
 	}
 	json_decref(last);
 	dd_buf_release(&path);
 	return same;
+}
+
+static bool unchanged(struct build *b, const char *key)
+{
+	return unchanged_in(b->o->out, b->job.name, key, b->result);
+}
+
+/* The parts of result.json that say what the job is. */
+static void describe_job(json_t *result, const struct dd_job *job, const struct dd_catalog *cat)
+{
+	json_object_set_new(result, "job", json_pack("{s:s, s:s, s:s}", "file", job->file, "name",
+						     job->name, "sha256", job->sha256));
+	json_object_set_new(result, "tag", json_string(job->tag));
+	if (cat)
+		json_object_set_new(result, "entitlement",
+				    json_pack("{s:I, s:s}", "version", (json_int_t)cat->ent_version,
+					      "sha256", cat->ent_sha256));
+}
+
+bool dd_build_up_to_date(const struct dd_build_opts *o, struct dd_store *store,
+			 const struct dd_catalog *cat, const char *path, json_t **result)
+{
+	const char *sde = o->source_date_epoch;
+	int64_t t0 = dd_time_mono_ms(), epoch;
+	struct dd_job job;
+	char key[65];
+	json_t *r;
+	bool same = false;
+
+	*result = NULL;
+	if ((sde && *sde && dd_epoch_parse(sde, &epoch)) || dd_job_load(path, &job)) {
+		dd_error_clear();
+		return false;
+	}
+	r = json_pack("{s:s}", "format", "drydock-result/1");
+	describe_job(r, &job, cat);
+	if (!inputs_of(o, sde && *sde, store, cat, &job, key) && *key) {
+		json_object_set_new(r, "inputs", json_string(key));
+		same = unchanged_in(o->out, job.name, key, r);
+	}
+	dd_error_clear();
+	dd_job_release(&job);
+	if (!same) {
+		json_decref(r);
+		return false;
+	}
+	json_object_set_new(r, "status", json_string(DD_BUILD_UP_TO_DATE));
+	json_object_set_new(r, "seconds", json_real((double)(dd_time_mono_ms() - t0) / 1000.0));
+	*result = r;
+	return true;
 }
 
 /* $DRYDOCK_TEST_HOOK (build.h): jobs that hang or crash, on demand. */
@@ -1155,7 +1216,7 @@ static int write_vex(struct build *b, const char *tag, const char *digest)
 	if (!b->adv.n_feeds)
 		return 0;
 	memcpy(sum.count, b->adv_count, sizeof(sum.count));
-	o = json_pack("{s:o, s:o}", "secdbs", dd_adv_feeds_json(&b->adv, dd_time_now(), 7),
+	o = json_pack("{s:o, s:o}", "secdbs", dd_adv_feeds_json(&b->adv, dd_time_now(), max_age(b)),
 		      "counts", dd_adv_counts_json(&sum));
 	json_object_set_new(b->result, "advisories", o);
 	if (!dd_vex_count(&b->vex)) {
@@ -1185,10 +1246,7 @@ static int do_build(struct build *b, const char *path)
 	b->job_loaded = true;
 	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
 	tag = b->job.tag;
-	json_object_set_new(b->result, "job", json_pack("{s:s, s:s, s:s}", "file", b->job.file,
-							"name", b->job.name, "sha256",
-							b->job.sha256));
-	json_object_set_new(b->result, "tag", json_string(tag));
+	describe_job(b->result, &b->job, NULL);
 	logf_(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
 	if ((rc = dd_store_open(b->o->mirror, 0, &b->store)))
 		return rc;
@@ -1210,9 +1268,7 @@ static int do_build(struct build *b, const char *path)
 	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 									 : DD_CODEC_GZIP),
 	      b->threads);
-	json_object_set_new(b->result, "entitlement",
-			    json_pack("{s:I, s:s}", "version", (json_int_t)b->cat.ent_version,
-				      "sha256", b->cat.ent_sha256));
+	describe_job(b->result, &b->job, &b->cat);
 	{
 		char key[65];
 

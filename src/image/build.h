@@ -31,6 +31,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+struct dd_store;
+struct dd_catalog;
+
 struct dd_catalog_pin;
 
 struct dd_build_opts {
@@ -43,6 +46,8 @@ struct dd_build_opts {
 	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
 	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
 	const char *run_id;     /* the run's id; NULL: the time and random bytes */
+	int max_age_days;       /* warn about security databases older than this
+				   many days; 0: DD_ADV_MAX_AGE_DAYS */
 	bool skip_unchanged;    /* build nothing when the inputs equal those of the last
 				   good run (OUT/<job>/latest): the result's status is
 				   "up to date" and no run folder is left */
@@ -66,6 +71,17 @@ struct dd_build_opts {
  * batch supervisor's timeout), "JOB:abort" makes it abort().
  */
 int dd_build(const struct dd_build_opts *o, const char *path, json_t **result, char **run_dir);
+
+/*
+ * The up-to-date test of dd_build() with skip_unchanged, on a mirror
+ * already open and loaded, making nothing: true when the job at path
+ * plans to the inputs of OUT/<job>/latest, a good run; then *result is
+ * what dd_build() would return for it (status "up to date").  False when
+ * the job must be built, or when it cannot tell (the job does not load
+ * or plan: dd_build() reports why).
+ */
+bool dd_build_up_to_date(const struct dd_build_opts *o, struct dd_store *store,
+			 const struct dd_catalog *cat, const char *path, json_t **result);
 
 /*
  * dd_build() from exactly the inputs pin records (store/catalog.h):

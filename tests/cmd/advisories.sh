@@ -205,6 +205,28 @@ assert f["created"] == "2023-11-14T22:13:20Z" and len(f["bundle"]) == 64, f'
 	drydock advisories --mirror "$M" adv-zlib >o.txt
 	! grep -q warning o.txt || t_fail "a 2-day-old feed warned"
 	expect_fail 2 "--max-age takes a number of days" drydock advisories --mirror "$M" --max-age x adv-zlib
+	# plan, build and batch take the same threshold
+	expect_out "warning: security.json is 1.1 days old \(more than --max-age 1\)" \
+		drydock plan --mirror "$M" --max-age 1 "$ADV/advised.yaml"
+	drydock plan --mirror "$M" "$ADV/advised.yaml" >o.txt
+	! grep -q 'days old' o.txt || t_fail "plan warned of a 2-day-old feed"
+	drydock plan --mirror "$M" --max-age 1 --json "$ADV/advised.yaml" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)[0]["archs"][0]["advisories"]["secdbs"][0]
+assert f["stale"] is True, f'
+	mkdir jobs && cp "$ADV/advised.yaml" jobs/
+	drydock build --mirror "$M" -o out --max-age 1 jobs/advised.yaml >/dev/null
+	grep -q 'warning: security database security.json of channel stable is 1.1 days old (more than 1)' \
+		out/advised/latest/build.log || t_fail "build did not warn of the old feed"
+	drydock batch --mirror "$M" -o out2 jobs >b.txt 2>&1
+	! grep -q 'days old' b.txt || t_fail "batch warned of a 2-day-old feed"
+	drydock batch --mirror "$M" -o out3 --max-age 1 jobs >b.txt 2>&1
+	grep -q 'advised: security database security.json of channel stable is 1.1 days old' b.txt ||
+		t_fail "batch did not warn: $(cat b.txt)"
+	for c in plan "build -o out4" "batch -o out4"; do
+		expect_fail 2 "${c%% *}: --max-age takes a number of days \(1 to 36500\), not '0'" \
+			drydock $c --mirror "$M" --max-age 0 jobs/advised.yaml
+	done
 }
 
 image_not_built_by_drydock() {
@@ -410,6 +432,52 @@ PY
 	expect_fail 1 "disagree" node "$v" "$schema" "$run/vex.openvex.json" bad.cdx.json
 }
 
+# a nightly batch: the night a bundle brings the fixed adv-zlib, the
+# rebuilt job's report (and drydock diff) names the advisory it fixed
+batch_reports_fixed_advisories() {
+	mkdir -p in1/packages in2/packages jobs
+	cp "$IN/packages/base-files.apk" "$IN/packages/hello-drydock.apk" \
+		"$IN/packages/adv-zlib-1.3.1-r9.apk" in1/packages/
+	cp "$IN/entitlements.json" "$IN/entitlements.json.sig" "$IN/security.json" in1/
+	cp "$IN/packages/adv-zlib-1.3.1-r10.apk" in2/packages/
+	cp "$IN/security.json" in2/
+	mirror_of "$S" in1 m
+	printf 'base: hello\ncontents:\n  packages: [adv-zlib]\npolicy:\n  allow-unguarded: true\n' \
+		>jobs/zlib.yaml
+	printf 'base: hello\n' >jobs/plain.yaml
+	drydock batch --mirror m -o out jobs >night1.txt
+	grep -q '^2 built, 0 up to date, 0 failed$' night1.txt || t_fail "night 1: $(cat night1.txt)"
+	first=$(readlink out/zlib/latest)
+	make_bundle "$S" in2 b2.tar 2
+	drydock mirror import --mirror m b2.tar >/dev/null
+	set +e
+	drydock batch --mirror m -o out jobs >night2.txt
+	rc=$?
+	set -e
+	[ $rc -eq 0 ] || t_fail "night 2 exited $rc: $(cat night2.txt)"
+	grep -q '^1 built, 1 up to date, 0 failed$' night2.txt || t_fail "night 2: $(cat night2.txt)"
+	grep -q '^    upgraded adv-zlib 1.3.1-r9 -> 1.3.1-r10$' night2.txt ||
+		t_fail "no upgrade line: $(cat night2.txt)"
+	grep -q '^    fixed CVE-2024-4001 in adv-zlib 1.3.1-r9 -> 1.3.1-r10 (fixed in 1.3.1-r10)$' \
+		night2.txt || t_fail "no fixed advisory line: $(cat night2.txt)"
+	python3 - out <<'PY2'
+import glob, json, sys
+reps = sorted(glob.glob(sys.argv[1] + "/batch-*.json"))
+r = json.load(open(reps[-1]))
+jobs = {j["name"]: j for j in r["jobs"]}
+assert jobs["plain"]["status"] == "up to date", jobs["plain"]
+fx = jobs["zlib"]["changes"]["advisories_fixed"]
+assert fx == [{"id": "CVE-2024-4001", "package": "adv-zlib", "from": "1.3.1-r9",
+               "to": "1.3.1-r10", "fixed_in": "1.3.1-r10"}], fx
+PY2
+	expect_out '^fixed CVE-2024-4001 in adv-zlib 1.3.1-r9 -> 1.3.1-r10' \
+		drydock diff "out/zlib/$first" out/zlib/latest
+	drydock diff --json "out/zlib/$first" out/zlib/latest | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+assert [a["id"] for a in c["advisories_fixed"]] == ["CVE-2024-4001"], c'
+}
+
 t_run secdb_is_a_signed_member
 t_run altered_secdb_is_refused
 t_run malformed_secdb_is_refused
@@ -423,3 +491,4 @@ t_run damaged_secdb_blob_is_named
 t_run plan_counts_and_list
 t_run build_writes_vex
 t_run vex_documents_validate
+t_run batch_reports_fixed_advisories
