@@ -177,7 +177,7 @@ static int restore_bundle(struct dd_store *s, const struct dd_trust *t, json_t *
 	memset(&m, 0, sizeof(m));
 	if (!digest)
 		return dd_error(DD_E_NOTFOUND, "its audit record names no digest");
-	dd_buf_addf(&dir, "%s/tmp/rebuild-%.16s", s->root, digest);
+	dd_buf_addf(&dir, "%s/tmp/rebuild-%.16s", dd_store_root(s), digest);
 	dd_remove_tree(dir.ptr);
 	rc = dd_mkdirs(dir.ptr, 0700);
 	if (!rc)

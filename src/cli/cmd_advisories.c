@@ -219,7 +219,7 @@ int cmd_advisories(int argc, char **argv)
 	}
 	if (!db.n_feeds) {
 		fprintf(stderr, "drydock: the mirror %s holds no security database: import a "
-			"bundle that carries one (security.json or secdb/NAME.json)\n", s->root);
+			"bundle that carries one (security.json or secdb/NAME.json)\n", dd_store_root(s));
 		ret = DD_EXIT_FAIL;
 		goto out;
 	}

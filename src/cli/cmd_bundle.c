@@ -352,7 +352,7 @@ static int bundle_verify(int argc, char **argv)
 		ret = DD_EXIT_USAGE;
 		goto out;
 	}
-	io.space_dir = v.rules ? v.rules->root : NULL;
+	io.space_dir = v.rules ? dd_store_root(v.rules) : NULL;
 	rc = dd_bundle_check(argv[optind], &v.trust, v.rules, v.stage, &io, &chk);
 	if (!rc && v.rules && chk.verdict == DD_VERDICT_OK)
 		rc = dd_changes_compute(v.rules, &chk, &ch);
@@ -378,7 +378,7 @@ static int bundle_verify(int argc, char **argv)
 			dd_cli_print_json(j);
 		} else if (chk.verdict == DD_VERDICT_ALREADY) {
 			printf("%s: valid, and already imported into %s (channel %s sequence %llu)\n",
-			       argv[optind], v.rules->root, chk.manifest.channel,
+			       argv[optind], dd_store_root(v.rules), chk.manifest.channel,
 			       (unsigned long long)chk.manifest.sequence);
 		} else {
 			printf("%s: valid: channel %s sequence %llu, %zu members, signed by %s\n",
@@ -386,7 +386,7 @@ static int bundle_verify(int argc, char **argv)
 			       (unsigned long long)chk.manifest.sequence, chk.manifest.n_members,
 			       chk.signer);
 			if (v.rules) {
-				printf("an import into %s would change:\n", v.rules->root);
+				printf("an import into %s would change:\n", dd_store_root(v.rules));
 				dd_cli_changes_print(&ch);
 			}
 		}

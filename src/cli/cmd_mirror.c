@@ -184,7 +184,7 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	int rc = 0;
 
 	io.progress = !o->json && isatty(2);
-	io.space_dir = s->root;
+	io.space_dir = dd_store_root(s);
 	dd_store_attempt_id(attempt);
 	if (o->dry_run) {
 		rc = dry_stage(&stage);
@@ -237,7 +237,7 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *path,
 		      struct dd_checked *c, const struct common *o, json_t *results)
 {
-	struct dd_import_opts io = { true, true, false, s->root, true };
+	struct dd_import_opts io = { true, true, false, dd_store_root(s), true };
 	struct dd_buf stage = DD_BUF_INIT;
 	struct dd_strs restored = { 0 };
 	char attempt[33];

@@ -144,7 +144,7 @@ static void cache_path(const struct build *b, const char *key, const char *ext,
 		       struct dd_buf *out)
 {
 	dd_buf_reset(out);
-	dd_buf_addf(out, "%s/cache/layers/%s%s", b->store->root, key, ext);
+	dd_buf_addf(out, "%s/cache/layers/%s%s", dd_store_root(b->store), key, ext);
 }
 
 /* Take the cached layer for key into the run, checking its digest. */
@@ -204,10 +204,10 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 	json_t *j;
 	int rc;
 
-	dd_buf_addf(&dir, "%s/cache/layers", b->store->root);
-	if (!mirror_writable(b->store->root, dir.ptr)) {
+	dd_buf_addf(&dir, "%s/cache/layers", dd_store_root(b->store));
+	if (!mirror_writable(dd_store_root(b->store), dir.ptr)) {
 		logf_(b, "note: the mirror %s is read-only for this build (%s): the crust layer "
-		      "is not kept in its layer cache", b->store->root, strerror(errno));
+		      "is not kept in its layer cache", dd_store_root(b->store), strerror(errno));
 		goto out;
 	}
 	rc = dd_mkdirs(dir.ptr, 0755);
@@ -735,7 +735,7 @@ static json_t *statement(struct build *b, json_t *subjects)
 		       "compressor", dd_codec_describe(j->compression == DD_COMPRESS_ZSTD
 							? DD_CODEC_ZSTD : DD_CODEC_GZIP),
 		       "layers", j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
-		       b->threads, "layer_cache", !b->o->no_cache, "mirror", b->store->root);
+		       b->threads, "layer_cache", !b->o->no_cache, "mirror", dd_store_root(b->store));
 	if (b->cat.has_entitlement)
 		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
 			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
@@ -1259,7 +1259,7 @@ static int do_build(struct build *b, const char *path)
 		logf_(b, "pinned to the recorded inputs: %zu package blobs, entitlement manifest "
 		      "sha256:%s", b->cat.n, b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
 	}
-	logf_(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", b->store->root,
+	logf_(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", dd_store_root(b->store),
 	      b->cat.n, (long long)b->cat.ent_version,
 	      b->cat.organization ? b->cat.organization : "(none)");
 	if ((rc = load_advisories(b)))

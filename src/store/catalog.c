@@ -10,6 +10,7 @@
 #include "core/error.h"
 
 #include "core/time.h"
+#include "store/db.h"
 #include "store/schema.h"
 
 /* %s: p.nfiles, or NULL in an index from before it was recorded. */

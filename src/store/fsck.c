@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/time.h"
+#include "store/db.h"
 #include "store/schema.h"
 
 static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

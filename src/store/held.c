@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "store/db.h"
 
 void dd_strs_add(struct dd_strs *l, const char *s)
 {

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #define WAY_OUT "restore index.db (with its index.db-wal, if any) from a backup of this " \

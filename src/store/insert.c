@@ -8,6 +8,7 @@
 #include "apk/version.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "store/db.h"
 
 /* ---- lookups ---------------------------------------------------------- */
 

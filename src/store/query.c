@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "store/db.h"
 
 /* ---- listings ---------------------------------------------------------- */
 

@@ -1,4 +1,5 @@
 #include "core/time.h"
+#include "store/db.h"
 #include "store/receipt.h"
 
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include "store/schema.h"
 
 #include "core/error.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #define SCHEMA_VERSION 2

@@ -1,4 +1,5 @@
 #include "core/time.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -28,6 +29,11 @@ const char *dd_store_default_root(const char *option)
 	if (option && option[0])
 		return option;
 	return env && env[0] ? env : "./mirror";
+}
+
+const char *dd_store_root(const struct dd_store *s)
+{
+	return s->root;
 }
 
 const char *dd_store_path(const struct dd_store *s, const char *rel, struct dd_buf *out)

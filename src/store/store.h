@@ -24,21 +24,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sqlite3.h>
-#include <openssl/evp.h>
 
 #include "core/buf.h"
 
-struct dd_store {
-	char *root;
-	int lock_fd;
-	bool writable;
-	sqlite3 *db;
-	char *private_dir; /* a reader's copy of index.db and its -wal (store.c) */
-	char id[33];       /* the mirror's identity (identity.h), "" until checked */
-	int64_t commits;   /* the index's commit count */
-	int changes_seen;  /* sqlite3_total_changes() when last counted */
-};
+/* An open mirror; its fields are the store's own (store/db.h). */
+struct dd_store;
 
 enum {
 	DD_STORE_WRITE = 1,  /* exclusive lock; create the layout if missing */
@@ -70,6 +60,8 @@ void dd_store_close(struct dd_store *s);
  */
 int dd_store_reset_index(struct dd_store *s, struct dd_buf *aside);
 
+/* The mirror's root directory, as opened. */
+const char *dd_store_root(const struct dd_store *s);
 /* ROOT/rel in out (reset first); returns out->ptr. */
 const char *dd_store_path(const struct dd_store *s, const char *rel, struct dd_buf *out);
 /* ROOT/blobs/sha256/hex in out; returns out->ptr. */
@@ -79,7 +71,7 @@ const char *dd_store_blob_path(const struct dd_store *s, const char *hex, struct
 struct dd_staged {
 	int fd;
 	char *path;
-	EVP_MD_CTX *md;
+	struct evp_md_ctx_st *md; /* OpenSSL's EVP_MD_CTX */
 	uint64_t size;
 	char sha256[65]; /* set by dd_staged_finish */
 };
@@ -110,27 +102,9 @@ int dd_store_audit_at(const char *root, void *json_record);
  * its outcome (32 hex digits). */
 void dd_store_attempt_id(char out[33]);
 
-/* SQL helpers: errors name the statement's purpose. */
-int dd_db_exec(struct dd_store *s, const char *sql);
-int dd_db_prepare(struct dd_store *s, const char *sql, sqlite3_stmt **st);
-/*
- * Step st: 1 with a row, 0 when there are no more rows (or a write is
- * done), or a negative code when SQLite fails (a damaged page, an I/O
- * error, a lock held too long), the error naming the index, what (the
- * purpose: "read the file list of musl") and what to do.  Every query
- * steps through this: an error must never read as "no more rows".
- */
-int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what);
-/* A row that contradicts the index's own promises (a NULL where the
- * schema forbids one, fewer files than recorded): DD_E_FORMAT naming
- * the index, the detail, and what to do. */
-int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* The rowid the last INSERT on this connection gave. */
-int64_t dd_db_last_rowid(struct dd_store *s);
+/* One transaction on the index: what an import commits at once. */
 int dd_db_begin(struct dd_store *s);
 int dd_db_commit(struct dd_store *s);
 void dd_db_rollback(struct dd_store *s);
-int dd_db_error(struct dd_store *s, const char *what);
 
 #endif

@@ -7,6 +7,7 @@
 #include "core/file.h"
 #include "core/gzip.h"
 #include "core/time.h"
+#include "store/db.h"
 
 int dd_trustdb_load(struct dd_store *s, struct dd_trust *t)
 {
