@@ -591,7 +591,7 @@ static int append_history(const struct batch *B)
 	}
 	dd_buf_addf(&path, "%s/history.jsonl", B->o->out);
 	fd = open(path.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text.ptr, text.len) != (ssize_t)text.len || fsync(fd))
+	if (fd < 0 || dd_write_all(fd, text.ptr, text.len) || fsync(fd))
 		rc = dd_error_errno("%s", path.ptr);
 	if (fd >= 0)
 		close(fd);

@@ -101,19 +101,7 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 
 static int write_full(int fd, const void *buf, size_t len, const char *path)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return dd_error_errno("%s", path);
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return dd_write_all(fd, buf, len) ? dd_error_errno("%s", path) : 0;
 }
 
 static void part_name(struct dd_buf *out, const char *prefix, unsigned k)

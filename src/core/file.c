@@ -192,7 +192,7 @@ int dd_read_regular(const char *path, uint64_t max, struct dd_buf *out)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int dd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -216,7 +216,7 @@ int dd_write_file(const char *path, const void *data, size_t len)
 
 	if (rc)
 		return rc;
-	if (write_all(a.fd, data, len))
+	if (dd_write_all(a.fd, data, len))
 		rc = dd_error_errno("%s", path);
 	else
 		rc = dd_atomic_commit(&a);
@@ -237,7 +237,7 @@ int dd_copy_file(const char *src, const char *dst)
 	while (!rc && (n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0)
 			rc = dd_error_errno("%s", src);
-		else if (write_all(a.fd, buf, (size_t)n))
+		else if (dd_write_all(a.fd, buf, (size_t)n))
 			rc = dd_error_errno("%s", dst);
 	}
 	close(in);

@@ -34,6 +34,9 @@ void dd_atomic_abort(struct dd_atomic *a);
 
 /* Write data as the whole of path, atomically (open, write, commit). */
 int dd_write_file(const char *path, const void *data, size_t len);
+/* write(2) all of data to fd, again after a short write or EINTR:
+ * 0, or -1 with errno set (the caller names the file). */
+int dd_write_all(int fd, const void *data, size_t len);
 
 /* Copy src to dst atomically. */
 int dd_copy_file(const char *src, const char *dst);

@@ -157,22 +157,11 @@ ssize_t dd_gz_read_cb(void *gz, void *buf, size_t len)
 int dd_write_fd(void *fdp, const void *data, size_t len)
 {
 	int fd = *(int *)fdp;
-	const char *p = data;
+	char name[4096];
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			char name[4096];
-
-			return dd_error_errno("%s", dd_fd_name(fd, name, sizeof(name)));
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if (!dd_write_all(fd, data, len))
+		return 0;
+	return dd_error_errno("%s", dd_fd_name(fd, name, sizeof(name)));
 }
 
 int dd_write_buf(void *buf, const void *data, size_t len)

@@ -327,7 +327,7 @@ static int unpack_member(struct archive *a, struct archive_entry *e, const char 
 	while (!rc && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
 		if (n < 0)
 			rc = dd_error(DD_E_FORMAT, "member '%s': %s", name, archive_error_string(a));
-		else if (write(fd, buf, (size_t)n) != n)
+		else if (dd_write_all(fd, buf, (size_t)n))
 			rc = dd_error_errno("%s", path.ptr);
 	}
 	if (fd >= 0)

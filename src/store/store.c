@@ -415,21 +415,9 @@ int dd_staged_begin_in(const char *dir, struct dd_staged *f)
 
 int dd_staged_write(struct dd_staged *f, const void *data, size_t len)
 {
-	const char *p = data;
-
 	EVP_DigestUpdate(f->md, data, len);
 	f->size += len;
-	while (len) {
-		ssize_t n = write(f->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return dd_error_errno("%s", f->path);
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return dd_write_all(f->fd, data, len) ? dd_error_errno("%s", f->path) : 0;
 }
 
 int dd_staged_finish(struct dd_staged *f)

@@ -109,21 +109,6 @@ static int new_ctx(const char *home, gpgme_ctx_t *out)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static bool has_line(struct dd_blob text, const char *want)
 {
 	struct dd_blob line;
@@ -157,7 +142,7 @@ static int conf_no_autostart(const char *home)
 	ret = dd_atomic_open(&a, path.ptr);
 	if (ret)
 		goto out;
-	if (write_all(a.fd, conf.ptr, conf.len) < 0)
+	if (dd_write_all(a.fd, conf.ptr, conf.len) < 0)
 		ret = dd_error_errno("%s", a.tmp);
 	else
 		ret = dd_atomic_commit(&a);
