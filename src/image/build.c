@@ -1106,8 +1106,28 @@ static int inputs_key(struct build *b, char key[65])
 	return inputs_of(b->o, b->env_epoch, b->store, &b->cat, &b->job, key);
 }
 
-/* Is OUT/<job>/latest a good run with these inputs?  Then copy what
- * identifies it into result. */
+/* Does the run folder dir still hold what a run delivers?  A run whose
+ * image or evidence was deleted is not up to date, whatever its inputs. */
+static bool run_complete(const char *dir)
+{
+	static const char *const need[] = { "image/index.json", "image.oci.tar",
+					    "sbom.spdx.json", "sbom.cdx.json",
+					    DD_PROVENANCE_FILE };
+	struct dd_buf p = DD_BUF_INIT;
+	struct stat st;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < sizeof(need) / sizeof(need[0]); i++) {
+		dd_buf_reset(&p);
+		dd_buf_addf(&p, "%s/%s", dir, need[i]);
+		ok = !stat(p.ptr, &st) && S_ISREG(st.st_mode);
+	}
+	dd_buf_release(&p);
+	return ok;
+}
+
+/* Is OUT/<job>/latest a good run with these inputs, its outputs all
+ * there?  Then copy what identifies it into result. */
 static bool unchanged_in(const char *out, const char *name, const char *key, json_t *result)
 {
 	struct dd_buf path = DD_BUF_INIT;
@@ -1119,7 +1139,9 @@ static bool unchanged_in(const char *out, const char *name, const char *key, jso
 	last = json_load_file(path.ptr, 0, NULL);
 	st = json_string_value(json_object_get(last, "status"));
 	in = json_string_value(json_object_get(last, "inputs"));
-	if (st && in && !strcmp(st, "succeeded") && !strcmp(in, key)) {
+	dd_buf_reset(&path);
+	dd_buf_addf(&path, "%s/%s/latest", out, name);
+	if (st && in && !strcmp(st, "succeeded") && !strcmp(in, key) && run_complete(path.ptr)) {
 		static const char *const keep[] = { "digest", "media_type", "archive_sha256",
 						    "archs", "provenance", "warnings" };
 

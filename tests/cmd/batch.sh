@@ -177,6 +177,15 @@ same_batch_is_up_to_date() {
 	crust=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["archs"][0]["layers"][0]["digest"][7:])' out/h-hello/latest/result.json)
 	[ "$(stat -c %i out/h-hello/latest/image/blobs/sha256/$crust)" = "$(stat -c %i out/h-plain/latest/image/blobs/sha256/$crust)" ]
 	[ "$(stat -c %i out/h-hello/latest/image.oci.tar)" = "$(stat -c %i out/.blobs/sha256/$(sha256sum out/h-hello/latest/image.oci.tar | cut -c1-64))" ]
+	# a latest run whose image or evidence was deleted is not up to date
+	rm out/h-hello/latest/image.oci.tar
+	rm out/a-env/latest/sbom.cdx.json
+	expect_fail 1 "^2 built, 7 up to date, 5 failed" drydock batch --mirror m -o out jobs
+	for j in h-hello a-env; do
+		[ "$(field "$(report out)" $j status)" = built ] || t_fail "$j was not built again"
+		[ "$(field "$(report out)" $j digest)" = "$(field "$first" $j digest)" ] || t_fail "$j digest"
+	done
+	[ -f out/h-hello/latest/image.oci.tar ] && [ -f out/a-env/latest/sbom.cdx.json ]
 }
 
 upgrade_rebuilds_its_users() {
