@@ -1,6 +1,7 @@
 # drydock — build with `make`, test with `make check`.
 #   make check SANITIZE=1   same tests under AddressSanitizer + UBSan
 #   make CC=clang           any C11 compiler; -Werror is on
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   and make uninstall
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 LIBS_PC := libarchive sqlite3 libcrypto zlib libisal libzstd libdeflate jansson yaml-0.1 gpgme
@@ -81,12 +82,50 @@ bench: drydock bench-floor
 	scripts/bench-batch
 	scripts/bench-job
 
+# Installing: the binary, man pages (from docs/man/*.scd, with scdoc), bash
+# completion, the systemd unit and timer of the nightly batch, and the docs.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/drydock
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SCDOC ?= scdoc
+MAN_SRC := $(wildcard docs/man/*.scd)
+MAN_OUT := $(MAN_SRC:docs/man/%.scd=$(BUILD)/man/%)
+DOCS := README.md INSTALL $(wildcard docs/*.md)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
+
+man: $(MAN_OUT)
+
+install: $(BUILD)/drydock man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/drydock $(DESTDIR)$(BINDIR)/drydock
+	for m in $(MAN_OUT); do \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 scripts/completion/drydock.bash $(DESTDIR)$(COMPLETIONDIR)/drydock
+	for u in scripts/systemd/drydock-batch.service scripts/systemd/drydock-batch.timer; do \
+		sed 's|/usr/local/bin/drydock|$(BINDIR)/drydock|; s|/usr/share/doc/drydock|$(DOCDIR)|' \
+			$$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/drydock $(DESTDIR)$(COMPLETIONDIR)/drydock \
+		$(DESTDIR)$(UNITDIR)/drydock-batch.service $(DESTDIR)$(UNITDIR)/drydock-batch.timer
+	for m in $(MAN_OUT); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	rm -rf $(DESTDIR)$(DOCDIR)
+
 clean:
 	rm -rf build drydock
 
 clean-clang:
 	rm -rf build/clang
 
-.PHONY: all drydock check bench bench-floor fuzz clean clean-clang
+.PHONY: all drydock check bench bench-floor fuzz man install uninstall clean clean-clang
 
 -include $(shell find build -name '*.d' 2>/dev/null)
