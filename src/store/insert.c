@@ -1,5 +1,6 @@
 #include "store/insert.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,73 +110,83 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 	bind_str(st, i, text);
 }
 
-int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size,
-			 const char *kind)
+/*
+ * Bind the values of ap to st's parameters 1, 2, ..., one per character
+ * of types: 's' a string (NULL binds NULL), 'I' an int64_t, 'i' an int,
+ * 't' a time (int64_t, stored as RFC 3339 text), '-' an int that is left
+ * NULL (a field the row does not have).
+ */
+static void bind_values(sqlite3_stmt *st, const char *types, va_list ap)
+{
+	for (int i = 0; types[i]; i++) {
+		switch (types[i]) {
+		case 's': bind_str(st, i + 1, va_arg(ap, const char *)); break;
+		case 'I': sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
+		case 'i': sqlite3_bind_int(st, i + 1, va_arg(ap, int)); break;
+		case 't': bind_time(st, i + 1, va_arg(ap, int64_t)); break;
+		default: (void)va_arg(ap, int); sqlite3_bind_null(st, i + 1); break;
+		}
+	}
+}
+
+/* The next row of a prepared INSERT: bind (as bind_values) and step. */
+static int insert_next(struct dd_store *s, sqlite3_stmt *st, const char *what, const char *types,
+		       ...)
+{
+	va_list ap;
+
+	va_start(ap, types);
+	bind_values(st, types, ap);
+	va_end(ap);
+	return bind_exec(s, st, what);
+}
+
+/* One INSERT of one row: prepare sql, bind (as bind_values), step. */
+static int insert_row(struct dd_store *s, const char *what, const char *sql, const char *types,
+		      ...)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
-			       "VALUES (?, ?, ?)", &st);
+	va_list ap;
+	int rc = dd_db_prepare(s, sql, &st);
 
 	if (rc)
 		return rc;
-	bind_str(st, 1, sha256);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	bind_str(st, 3, kind);
-	rc = bind_exec(s, st, "record a blob");
+	va_start(ap, types);
+	bind_values(st, types, ap);
+	va_end(ap);
+	rc = bind_exec(s, st, what);
 	sqlite3_finalize(st);
 	return rc;
 }
 
+int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size,
+			 const char *kind)
+{
+	return insert_row(s, "record a blob", "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
+			  "VALUES (?, ?, ?)", "sIs", sha256, (int64_t)size, kind);
+}
+
 int dd_index_insert_bundle(struct dd_store *s, const struct dd_index_bundle *b)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO bundles(digest, channel, sequence, created, "
-			       "expires, signer, imported, expired_allowed) "
-			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st);
+	int rc = insert_row(s, "record the bundle", "INSERT INTO bundles(digest, channel, "
+			    "sequence, created, expires, signer, imported, expired_allowed) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssIttsti", b->digest, b->channel,
+			    (int64_t)b->sequence, (int64_t)b->created, (int64_t)b->expires,
+			    b->signer, (int64_t)dd_time_now(), (int)b->expired_allowed);
 
 	if (rc)
 		return rc;
-	bind_str(st, 1, b->digest);
-	bind_str(st, 2, b->channel);
-	sqlite3_bind_int64(st, 3, b->sequence);
-	bind_time(st, 4, b->created);
-	bind_time(st, 5, b->expires);
-	bind_str(st, 6, b->signer);
-	bind_time(st, 7, dd_time_now());
-	sqlite3_bind_int(st, 8, b->expired_allowed);
-	rc = bind_exec(s, st, "record the bundle");
-	sqlite3_finalize(st);
-	if (rc)
-		return rc;
-	rc = dd_db_prepare(s, "INSERT OR REPLACE INTO channels(channel, sequence, digest) "
-			   "VALUES (?, ?, ?)", &st);
-	if (rc)
-		return rc;
-	bind_str(st, 1, b->channel);
-	sqlite3_bind_int64(st, 2, b->sequence);
-	bind_str(st, 3, b->digest);
-	rc = bind_exec(s, st, "record the channel");
-	sqlite3_finalize(st);
-	return rc;
+	return insert_row(s, "record the channel", "INSERT OR REPLACE INTO channels(channel, "
+			  "sequence, digest) VALUES (?, ?, ?)", "sIs", b->channel,
+			  (int64_t)b->sequence, b->digest);
 }
 
 int dd_index_insert_member(struct dd_store *s, const char *bundle, const char *path,
 			   const char *sha256, uint64_t size, const char *kind)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO bundle_members(bundle, path, sha256, size, kind) "
-			       "VALUES (?, ?, ?, ?, ?)", &st);
-
-	if (rc)
-		return rc;
-	bind_str(st, 1, bundle);
-	bind_str(st, 2, path);
-	bind_str(st, 3, sha256);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)size);
-	bind_str(st, 5, kind);
-	rc = bind_exec(s, st, "record a bundle member");
-	sqlite3_finalize(st);
-	return rc;
+	return insert_row(s, "record a bundle member", "INSERT INTO bundle_members(bundle, path, "
+			  "sha256, size, kind) VALUES (?, ?, ?, ?, ?)", "sssIs", bundle, path,
+			  sha256, (int64_t)size, kind);
 }
 
 static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
@@ -189,14 +200,9 @@ static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
 		struct dd_buf text = DD_BUF_INIT;
 
 		dd_dep_format(&d[i], &text);
-		sqlite3_bind_int64(st, 1, id);
-		bind_str(st, 2, kind);
-		bind_str(st, 3, d[i].name);
-		bind_str(st, 4, d[i].version ? dd_version_op_str(d[i].op) : NULL);
-		bind_str(st, 5, d[i].version);
-		sqlite3_bind_int(st, 6, d[i].conflict);
-		bind_str(st, 7, text.ptr);
-		rc = bind_exec(s, st, "record a dependency");
+		rc = insert_next(s, st, "record a dependency", "Issssis", (int64_t)id, kind,
+				 d[i].name, d[i].version ? dd_version_op_str(d[i].op) : NULL,
+				 d[i].version, (int)d[i].conflict, text.ptr);
 		dd_buf_release(&text);
 	}
 	sqlite3_finalize(st);
@@ -212,16 +218,10 @@ static int insert_files(struct dd_store *s, sqlite3_int64 id, const struct dd_ap
 	for (size_t i = 0; !rc && i < f->n_files; i++) {
 		const struct dd_apk_entry *e = &f->files[i];
 
-		sqlite3_bind_int64(st, 1, id);
-		bind_str(st, 2, e->path);
-		bind_str(st, 3, dd_tar_type_name(e->type));
-		sqlite3_bind_int(st, 4, (int)e->mode);
-		sqlite3_bind_int64(st, 5, e->uid);
-		sqlite3_bind_int64(st, 6, e->gid);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)e->size);
-		bind_str(st, 8, e->sha1[0] ? e->sha1 : NULL);
-		bind_str(st, 9, e->link);
-		rc = bind_exec(s, st, "record a file");
+		rc = insert_next(s, st, "record a file", "IssiIIIss", (int64_t)id, e->path,
+				 dd_tar_type_name(e->type), (int)e->mode, (int64_t)e->uid,
+				 (int64_t)e->gid, (int64_t)e->size, e->sha1[0] ? e->sha1 : NULL,
+				 e->link);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -231,38 +231,20 @@ int dd_index_insert_package(struct dd_store *s, const struct dd_index_package *i
 {
 	const struct dd_apk_pkg *p = &ip->apk->pkg;
 	struct dd_buf info = DD_BUF_INIT;
-	sqlite3_stmt *st;
 	sqlite3_int64 id;
 	int rc;
 
 	dd_pkginfo_write(p, &info);
-	rc = dd_db_prepare(s, "INSERT INTO packages(name, version, arch, checksum, sha256, size, "
-			   "installed_size, build_time, origin, license, description, url, "
-			   "maintainer, provider_priority, signer, bundle, pkginfo, nfiles) VALUES "
-			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
-	if (rc)
-		goto out;
-	bind_str(st, 1, p->name);
-	bind_str(st, 2, p->version);
-	bind_str(st, 3, p->arch ? p->arch : "");
-	bind_str(st, 4, ip->apk->checksum);
-	bind_str(st, 5, ip->sha256);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)ip->size);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)p->installed_size);
-	sqlite3_bind_int64(st, 8, p->build_time);
-	bind_str(st, 9, p->origin);
-	bind_str(st, 10, p->license);
-	bind_str(st, 11, p->description);
-	bind_str(st, 12, p->url);
-	bind_str(st, 13, p->maintainer);
-	if (p->has_provider_priority)
-		sqlite3_bind_int(st, 14, p->provider_priority);
-	bind_str(st, 15, ip->signer);
-	bind_str(st, 16, ip->bundle);
-	bind_str(st, 17, info.ptr);
-	sqlite3_bind_int64(st, 18, (sqlite3_int64)ip->apk->n_files);
-	rc = bind_exec(s, st, "record a package");
-	sqlite3_finalize(st);
+	rc = insert_row(s, "record a package", "INSERT INTO packages(name, version, arch, "
+			"checksum, sha256, size, installed_size, build_time, origin, license, "
+			"description, url, maintainer, provider_priority, signer, bundle, pkginfo, "
+			"nfiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			p->has_provider_priority ? "sssssIIIsssssisssI" : "sssssIIIsssss-sssI",
+			p->name, p->version, p->arch ? p->arch : "", ip->apk->checksum, ip->sha256,
+			(int64_t)ip->size, (int64_t)p->installed_size, (int64_t)p->build_time,
+			p->origin, p->license, p->description, p->url, p->maintainer,
+			(int)p->provider_priority, ip->signer, ip->bundle, info.ptr,
+			(int64_t)ip->apk->n_files);
 	if (rc)
 		goto out;
 	id = dd_db_last_rowid(s);
@@ -282,58 +264,29 @@ out:
 
 int dd_index_insert_entitlement(struct dd_store *s, const struct dd_index_entitlement *e)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO entitlements(version, organization, issued, "
-			       "expires, sha256, signer, bundle, imported) "
-			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, e->version);
-	bind_str(st, 2, e->organization);
-	bind_time(st, 3, e->issued);
-	bind_time(st, 4, e->expires);
-	bind_str(st, 5, e->sha256);
-	bind_str(st, 6, e->signer);
-	bind_str(st, 7, e->bundle);
-	bind_time(st, 8, dd_time_now());
-	rc = bind_exec(s, st, "record the entitlement manifest");
-	sqlite3_finalize(st);
-	return rc;
+	return insert_row(s, "record the entitlement manifest", "INSERT INTO entitlements("
+			  "version, organization, issued, expires, sha256, signer, bundle, imported) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "Isttssst", (int64_t)e->version,
+			  e->organization, (int64_t)e->issued, (int64_t)e->expires, e->sha256,
+			  e->signer, e->bundle, (int64_t)dd_time_now());
 }
 
 int dd_index_insert_entitled(struct dd_store *s, int64_t version, const char *image,
 			     const char *name, const char *pkgversion, bool base)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO entitled_packages(version, image, name, "
-			       "pkgversion, base) VALUES (?, ?, ?, ?, ?)", &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, version);
-	bind_str(st, 2, image);
-	bind_str(st, 3, name);
-	bind_str(st, 4, pkgversion);
-	sqlite3_bind_int(st, 5, base);
-	rc = bind_exec(s, st, "record an entitled package");
-	sqlite3_finalize(st);
-	return rc;
+	return insert_row(s, "record an entitled package", "INSERT INTO entitled_packages("
+			  "version, image, name, pkgversion, base) VALUES (?, ?, ?, ?, ?)", "Isssi",
+			  (int64_t)version, image, name, pkgversion, (int)base);
 }
 
 int dd_index_record_signature(struct dd_store *s, const char *digest, const char *sig_sha256)
 {
 	struct dd_buf key = DD_BUF_INIT;
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st);
+	int rc;
 
-	if (rc)
-		return rc;
 	dd_buf_addf(&key, "signature:%s", digest);
-	bind_str(st, 1, key.ptr);
-	bind_str(st, 2, sig_sha256);
-	rc = bind_exec(s, st, "record a bundle's signature");
-	sqlite3_finalize(st);
+	rc = insert_row(s, "record a bundle's signature", "INSERT OR REPLACE INTO meta(key, "
+			"value) VALUES (?, ?)", "ss", key.ptr, sig_sha256);
 	dd_buf_release(&key);
 	return rc;
 }
