@@ -14,13 +14,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/rand.h>
 
 #include "core/compress.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/name.h"
 #include "image/build.h"
 #include "image/oci.h"
 #include "job/job.h"
@@ -54,20 +54,6 @@ struct batch {
 	int threads;
 	json_t *warnings;
 };
-
-/* The same shape as a run id (image/build.c), so runs sort by time. */
-static void batch_id(char out[40])
-{
-	unsigned char r[3] = { 0 };
-	time_t now = time(NULL);
-	struct tm tm;
-	char ts[24];
-
-	RAND_bytes(r, sizeof(r));
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, 40, "%s-%02x%02x%02x", ts, r[0], r[1], r[2]);
-}
 
 /* ---- which jobs ---------------------------------------------------------- */
 
@@ -705,7 +691,7 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 		goto out;
 	cat_loaded = true;
 	clear_stale(o->out);
-	batch_id(B.id);
+	dd_name_run_id(B.id); /* a run id: the batch's runs carry it */
 	dd_time_wall_ms(B.started);
 	dd_buf_reset(&p);
 	dd_buf_addf(&p, "%s/.tmp-batch-%s", o->out, B.id);

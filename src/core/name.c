@@ -1,6 +1,9 @@
 #include "core/name.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <openssl/rand.h>
 
 #include "core/error.h"
 
@@ -36,4 +39,17 @@ int dd_name_check(const char *what, const char *name)
 		return 0;
 	return dd_error(DD_E_FORMAT, "%s '%.*s%s' is not allowed (%s): a name is " DD_NAME_FORM,
 			what, 64, name, strlen(name) > 64 ? "..." : "", why);
+}
+
+void dd_name_run_id(char out[40])
+{
+	unsigned char r[3] = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[24];
+
+	RAND_bytes(r, sizeof(r));
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, 40, "%s-%02x%02x%02x", ts, r[0], r[1], r[2]);
 }

@@ -18,4 +18,11 @@
  */
 int dd_name_check(const char *what, const char *name);
 
+/*
+ * A new run id (builds and batches): the UTC time and 3 random bytes,
+ * "20261202T021804Z-f56d47", so ids sort by time and two of one second
+ * differ.  It follows the rule above.
+ */
+void dd_name_run_id(char out[40]);
+
 #endif

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "apk/read.h"
 #include "core/crash.h"
@@ -1411,19 +1410,6 @@ static int point_latest(const char *jobdir, const char *run_id)
 	return rc;
 }
 
-static void run_id(char out[40])
-{
-	unsigned char r[3] = { 0 };
-	time_t now = time(NULL);
-	struct tm tm;
-	char ts[24];
-
-	RAND_bytes(r, sizeof(r));
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, 40, "%s-%02x%02x%02x", ts, r[0], r[1], r[2]);
-}
-
 /* What a successful run holds besides build.log and result.json. */
 static const char *const run_outputs[] = {
 	"image", "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json", DD_VEX_OPENVEX_FILE,
@@ -1533,7 +1519,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 	if (o->run_id)
 		snprintf(id, sizeof(id), "%s", o->run_id);
 	else
-		run_id(id);
+		dd_name_run_id(id);
 	/* it names OUT/<job>/<run id>: a given one as much as a made one */
 	if ((rc = dd_name_check("the run id", o->run_id ? o->run_id : id)))
 		goto early;
