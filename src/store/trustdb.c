@@ -212,11 +212,26 @@ static int count_rows(struct dd_store *s, const char *sql, const char *a, const 
 	return rc;
 }
 
+/* Delete the row of key id in role; what names the purpose for errors. */
+static int delete_key(struct dd_store *s, enum dd_role role, const char *id, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND "
+			       "role = ?", &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, dd_role_str(role), -1, SQLITE_STATIC);
+	rc = dd_db_step(s, st, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
 {
 	struct dd_buf path = DD_BUF_INIT;
 	struct dd_pgp *pgp = NULL;
-	sqlite3_stmt *st;
 	int rc;
 
 	rc = count_rows(s, "SELECT count(*) FROM trusted_keys WHERE id = ? COLLATE NOCASE "
@@ -226,15 +241,7 @@ int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
 	if (rc == 0)
 		return dd_error(DD_E_NOTFOUND, "no %s key '%s' is trusted (see 'drydock trust "
 				"list')", dd_role_str(role), id);
-	rc = dd_db_prepare(s, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND role = ?",
-			   &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, dd_role_str(role), -1, SQLITE_STATIC);
-	rc = dd_db_step(s, st, "remove the key");
-	sqlite3_finalize(st);
-	if (rc)
+	if ((rc = delete_key(s, role, id, "remove the key")))
 		goto out;
 	if (role == DD_ROLE_APK) {
 		dd_buf_addf(&path, "%s/keys/apk/%s", s->root, id);
@@ -259,18 +266,7 @@ out:
 
 int dd_trustdb_restore(struct dd_store *s, enum dd_role role, const char *id, bool trusted)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (trusted)
 		return insert_key(s, role, id, "");
-	rc = dd_db_prepare(s, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND role = ?",
-			   &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, dd_role_str(role), -1, SQLITE_STATIC);
-	rc = dd_db_step(s, st, "forget the key");
-	sqlite3_finalize(st);
-	return rc;
+	return delete_key(s, role, id, "forget the key");
 }
