@@ -144,3 +144,25 @@ void dd_dsse_release(struct dd_dsse *e)
 	dd_buf_release(&e->payload);
 	memset(e, 0, sizeof(*e));
 }
+
+json_t *dd_provenance_bundle_labels(json_t *statement)
+{
+	json_t *deps = json_object_get(json_object_get(json_object_get(statement, "predicate"),
+					"buildDefinition"), "resolvedDependencies");
+	json_t *labels = json_object(), *x;
+	size_t i;
+
+	json_array_foreach(deps, i, x) {
+		json_t *ann = json_object_get(x, "annotations");
+		const char *kind = json_string_value(json_object_get(ann, "kind"));
+		const char *ch = json_string_value(json_object_get(ann, "channel"));
+		const char *sha = json_string_value(json_object_get(json_object_get(x, "digest"),
+								    "sha256"));
+
+		if (!kind || strcmp(kind, "bundle-manifest") || !sha)
+			continue;
+		json_object_set_new(labels, sha, json_sprintf("%s#%lld", ch ? ch : "",
+				    (long long)json_integer_value(json_object_get(ann, "sequence"))));
+	}
+	return labels;
+}

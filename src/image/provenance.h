@@ -63,6 +63,13 @@ struct dd_dsse {
 
 /* Read and decode the envelope in file (its JSON and base64 only). */
 int dd_dsse_read(const char *file, struct dd_dsse *e);
+
+/*
+ * The bundles a provenance statement names (its resolvedDependencies of
+ * kind "bundle-manifest"): a new object mapping each bundle's sha256 to
+ * its "channel#sequence".
+ */
+json_t *dd_provenance_bundle_labels(json_t *statement);
 void dd_dsse_release(struct dd_dsse *e);
 
 #endif

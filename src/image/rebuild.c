@@ -10,6 +10,7 @@
 #include "core/hash.h"
 #include "core/time.h"
 #include "image/build.h"
+#include "image/provenance.h"
 #include "store/catalog.h"
 #include "store/store.h"
 
@@ -29,24 +30,6 @@ struct inputs {
 	char *ent_label;
 };
 
-static void bundle_labels(json_t *deps, json_t *labels)
-{
-	json_t *x;
-	size_t i;
-
-	json_array_foreach(deps, i, x) {
-		json_t *ann = json_object_get(x, "annotations");
-		char label[256];
-
-		if (strcmp(jstr(ann, "kind"), "bundle-manifest"))
-			continue;
-		snprintf(label, sizeof(label), "%s#%lld", jstr(ann, "channel"),
-			 (long long)json_integer_value(json_object_get(ann, "sequence")));
-		json_object_set_new(labels, jstr(json_object_get(x, "digest"), "sha256"),
-				    json_string(label));
-	}
-}
-
 static int read_inputs(json_t *st, struct inputs *in)
 {
 	json_t *bd = json_object_get(json_object_get(st, "predicate"), "buildDefinition");
@@ -57,10 +40,9 @@ static int read_inputs(json_t *st, struct inputs *in)
 	size_t i;
 
 	memset(in, 0, sizeof(*in));
-	in->labels = json_object();
+	in->labels = dd_provenance_bundle_labels(st);
 	in->pkgs = dd_xcalloc(json_array_size(deps) + 1, sizeof(*in->pkgs));
 	in->pin.pkgs = in->pkgs;
-	bundle_labels(deps, in->labels);
 	json_array_foreach(deps, i, x) {
 		json_t *ann = json_object_get(x, "annotations");
 		const char *kind = jstr(ann, "kind"), *sha = jstr(json_object_get(x, "digest"),

@@ -177,20 +177,9 @@ static json_t *bundles(json_t *st)
 {
 	json_t *deps = json_object_get(json_object_get(json_object_get(st, "predicate"),
 					"buildDefinition"), "resolvedDependencies");
-	json_t *labels = json_object(), *map = json_object(), *d;
+	json_t *labels = dd_provenance_bundle_labels(st), *map = json_object(), *d;
 	size_t i;
 
-	json_array_foreach(deps, i, d) {
-		json_t *ann = json_object_get(d, "annotations");
-		char label[512];
-
-		if (strcmp(jstr(ann, "kind"), "bundle-manifest"))
-			continue;
-		snprintf(label, sizeof(label), "%s#%lld", jstr(ann, "channel"),
-			 (long long)json_integer_value(json_object_get(ann, "sequence")));
-		json_object_set_new(labels, jstr(json_object_get(d, "digest"), "sha256"),
-				    json_string(label));
-	}
 	json_array_foreach(deps, i, d) {
 		json_t *ann = json_object_get(d, "annotations");
 		const char *b = jstr(ann, "bundle"), *l = jstr(labels, b);
