@@ -122,6 +122,9 @@ script_checks() {
 	[ "$(drydock mirror audit --mirror m | grep -c imported)" = 1 ] || t_fail "the bundle was imported more than once"
 }
 
+# why FILE...: the last line of the first FILE that has one
+why() { for f; do [ -s "$f" ] && { tail -n 1 "$f"; return; }; done; echo "no message"; }
+
 # start_cluster: munged, slurmctld and slurmd of a one-node cluster in $C,
 # SLURM_CONF exported; skips when Slurm or munge is missing or the node
 # is not idle within 30 s
@@ -132,10 +135,10 @@ start_cluster() {
 	done
 	[ "$(id -u)" -eq 0 ] || t_skip "needs root: the test cluster's daemons run as root"
 	mkdir -p "$C/state" "$C/spool" && chmod 700 "$C"
-	mungekey -c -k "$C/munge.key" 2>"$C/mungekey.err" || t_skip "mungekey failed: $(cat "$C/mungekey.err")"
+	mungekey -c -k "$C/munge.key" 2>"$C/mungekey.err" || t_skip "mungekey failed: $(why "$C/mungekey.err")"
 	munged -f --socket="$C/munge.sock" --key-file="$C/munge.key" --pid-file="$C/munged.pid" \
 		--log-file="$C/munged.log" --seed-file="$C/munge.seed" 2>"$C/munged.err" ||
-		t_skip "munged did not start: $(tail -n 1 "$C/munged.err")"
+		t_skip "munged did not start: $(why "$C/munged.err" "$C/munged.log")"
 	h=$(hostname -s)
 	# room for the 3 tasks at once, on fewer cores too (config_overrides)
 	cpus=$(nproc)
@@ -176,13 +179,13 @@ PartitionName=test Nodes=$h Default=YES MaxTime=INFINITE State=UP
 EOF
 	SLURM_CONF=$C/slurm.conf
 	export SLURM_CONF
-	slurmctld -f "$SLURM_CONF" -i 2>"$C/slurmctld.err" || t_skip "slurmctld did not start: $(tail -n 1 "$C/slurmctld.err")"
-	slurmd -f "$SLURM_CONF" -N "$h" 2>"$C/slurmd.err" || t_skip "slurmd did not start: $(tail -n 1 "$C/slurmd.err")"
+	slurmctld -f "$SLURM_CONF" -i 2>"$C/slurmctld.err" || t_skip "slurmctld did not start: $(why "$C/slurmctld.err" "$C/slurmctld.log")"
+	slurmd -f "$SLURM_CONF" -N "$h" 2>"$C/slurmd.err" || t_skip "slurmd did not start: $(why "$C/slurmd.err" "$C/slurmd.log")"
 	n=0
-	until [ "$(timeout 5 sinfo -h -n "$h" -o %T 2>/dev/null)" = idle ]; do
+	until st=$(timeout 5 sinfo -h -n "$h" -o %T 2>&1) && [ "$st" = idle ]; do
 		n=$((n + 1))
 		[ $n -lt 60 ] ||
-			t_skip "the Slurm node was not idle within 30 s: $(tail -n 1 "$C/slurmctld.log" 2>/dev/null)"
+			t_skip "the Slurm node was not idle within 30 s (sinfo: ${st:-nothing}; logs in $C)"
 		sleep 0.5
 	done
 }
@@ -242,9 +245,12 @@ PY
 	grep -q "^6 built, 0 up to date, 1 failed$" "slurm-$merge.out" || t_fail "merge log: $(cat "slurm-$merge.out")"
 	[ "$(readlink root/merged.json)" = "merged-$array.json" ]
 	# every job built once, in one shard; the merged report is the whole's
-	for j in $GOOD; do
-		[ "$(ls -d root/shard-*-of-3/$j/latest | wc -l)" = 1 ] || t_fail "$j built in $(ls -d root/shard-*-of-3/$j)"
+	for j in $GOOD x-refused; do
+		[ "$(ls -d root/shard-*-of-3/$j | wc -l)" = 1 ] || t_fail "$j ran in $(ls -d root/shard-*-of-3/$j)"
+		[ "$(ls -d root/shard-*-of-3/$j/2* | wc -l)" = 1 ] ||
+			t_fail "$j has more than one run"
 	done
+	for j in $GOOD; do [ -e root/shard-*-of-3/$j/latest ] || t_fail "$j has no latest"; done
 	[ "$(drydock mirror audit --mirror node | grep -c imported)" = 1 ] || t_fail "the node's mirror imported the bundle more than once"
 	python3 - whole/batch-*.json "root/merged-$array.json" root "$array" <<'PY'
 import json, sys
