@@ -97,7 +97,19 @@ script_checks() {
 	expect_fail 2 "-oroot: give the value as a separate argument" a_task 1 3 7 --mirror m -oroot jobs
 	expect_fail 2 "--submit '0': expected a number of shards, 1 or more" "$SB" --submit 0 --mirror m -o root jobs
 	expect_fail 2 "--merge takes only -o ROOT, not 'jobs'" "$SB" --merge 7 3 -o root jobs
-	mkdir nothing
+	expect_fail 2 "SLURM_ARRAY_TASK_COUNT or SLURM_ARRAY_JOB_ID is not set" \
+		env SLURM_ARRAY_TASK_ID=0 "$SB" --mirror m -o root jobs
+	expect_fail 2 "--merge 'x': expected the array's job id" "$SB" --merge x 3 -o root
+	expect_fail 2 "--bundles needs a value" a_task 1 3 7 --mirror m -o root --bundles
+	expect_fail 3 "--bundles missing: no such folder on node node1" a_task 1 3 7 --mirror m -o root --bundles missing jobs
+	mkdir nothing junk
+	echo "not a bundle" >junk/j.tar
+	expect_fail 3 "junk/j.tar: not a bundle drydock can read" a_task 1 3 7 --mirror m -o root --bundles junk jobs
+	# a node whose mirror does not trust the bundle key imports nothing, builds nothing
+	drydock trust add --mirror untrusting --role apk "$S/apk.rsa.pub" >/dev/null
+	expect_fail 3 "node node1: importing the bundles of .* into untrusting failed \(above\); no job built" \
+		a_task 1 3 7 --mirror untrusting -o root --bundles "$T_TMP/bundles" jobs
+	[ ! -e root/shard-1-of-3 ] || t_fail "a task whose import failed ran its batch"
 	expect_fail 3 "no bundles \(\*.tar, \*.tar.zst\) in nothing" a_task 1 3 7 --mirror m -o root --bundles nothing jobs
 	expect_fail 3 "no mirror at nowhere on node node1: set it up there once" \
 		a_task 1 3 7 --mirror nowhere -o root --bundles "$T_TMP/bundles" jobs
@@ -185,7 +197,7 @@ EOF
 	until st=$(timeout 5 sinfo -h -n "$h" -o %T 2>&1) && [ "$st" = idle ]; do
 		n=$((n + 1))
 		[ $n -lt 60 ] ||
-			t_skip "the Slurm node was not idle within 30 s (sinfo: ${st:-nothing}; logs in $C)"
+			t_skip "the Slurm node was not idle within 30 s (sinfo said: ${st:-nothing})"
 		sleep 0.5
 	done
 }
