@@ -232,7 +232,7 @@ array_matches_unsharded() {
 	expect_fail 1 "^6 built, 0 up to date, 1 failed$" drydock batch --mirror ref -o whole -j 2 jobs
 	# the node's mirror: the array's tasks import the bundle into it
 	node_mirror node
-	timeout 30 "$SB" --submit 3 --mirror "$PWD/node" -o "$PWD/root" --bundles "$T_TMP/bundles" "$PWD/jobs" >submit.txt ||
+	timeout 30 "$SB" --submit 3 --mirror "$PWD/node" -o "$PWD/root" --bundles "$T_TMP/bundles" -j 2 "$PWD/jobs" >submit.txt ||
 		t_fail "submit: $(cat submit.txt)"
 	array=$(sed -n 's/^array \([0-9]*\): 3 shards into .*shard-K-of-3$/\1/p' submit.txt)
 	merge=$(sed -n 's/^merge \([0-9]*\): after every shard, into .*merged-[0-9]*.json$/\1/p' submit.txt)
