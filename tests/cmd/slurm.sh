@@ -203,16 +203,27 @@ EOF
 }
 
 # job_field ID FIELD: FIELD of job ID, one line per array task
-# ("TASK VALUE"), or "- VALUE" for a plain job
+# ("TASK VALUE"), or "- VALUE" for a plain job; scontrol is asked again
+# (5 times at most) when it does not answer, as on a busy machine
 job_field() {
-	timeout 20 scontrol show job -o "$1" | tr ' ' '\n' |
+	i=0
+	until out=$(timeout 20 scontrol show job -o "$1") && [ -n "$out" ]; do
+		i=$((i + 1))
+		[ $i -lt 5 ] || t_fail "scontrol show job $1 did not answer: $out"
+		sleep 1
+	done
+	printf '%s\n' "$out" | tr ' ' '\n' |
 		awk -F= -v f="$2" '$1 == "JobId" { t = "-" } $1 == "ArrayTaskId" { t = $2 } $1 == f { print t, substr($0, length(f) + 2) }'
 }
 
 # wait_done ID SECONDS: until job ID (every task of it) has ended
 wait_done() {
 	n=0
-	while job_field "$1" JobState | grep -Eqv ' (COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)$'; do
+	while :; do
+		st=$(job_field "$1" JobState)
+		[ -n "$st" ] || t_fail "scontrol shows no state for job $1"
+		printf '%s\n' "$st" | grep -Eqv ' (COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)$' ||
+			return 0
 		n=$((n + 1))
 		if [ $n -ge $(($2 * 4)) ]; then
 			timeout 10 scontrol show job "$1" >&2
