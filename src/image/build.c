@@ -25,6 +25,7 @@
 #include "image/provenance.h"
 #include "image/rootfs.h"
 #include "image/sbom.h"
+#include "image/skeleton.h"
 #include "image/vex.h"
 #include "job/plan.h"
 #include "store/catalog.h"
@@ -33,7 +34,7 @@
 #include "trust/sign.h"
 #include "version.h"
 
-#define LAYER_FORMAT "drydock-layer/1"
+#define LAYER_FORMAT "drydock-layer/2" /* 2: with the skeleton (image/skeleton.h) */
 #define MAX_ACCOUNT_FILE (4u << 20)
 #define MAX_REWRITE (256u << 20)
 
@@ -455,7 +456,8 @@ static void world_text(const struct build *b, const struct dd_plan *p, struct dd
 }
 
 static const char *const apk_db_files[] = {
-	"etc/apk/world", "etc/apk/arch", "usr/lib/apk/db/installed",
+	"etc/apk/world", "etc/apk/arch", "usr/lib/apk/db/installed", "usr/lib/apk/db/triggers",
+	"usr/lib/apk/db/scripts.tar",
 };
 
 /* The apk database files closing a layer that holds packages [0, n). */
@@ -482,7 +484,63 @@ static int write_apk_db(struct build *b, struct dd_rootfs *r, const struct dd_pl
 	if (!rc)
 		rc = dd_rootfs_put_file(r, "usr/lib/apk/db/installed", 0644, 0, 0, text.ptr,
 					text.len);
+	dd_buf_reset(&text);
+	if (!rc) {
+		struct dd_buf triggers = DD_BUF_INIT;
+
+		rc = dd_skeleton_apk_scripts(r->ps, (int)n, r->mtime, &text, &triggers);
+		if (!rc)
+			rc = dd_rootfs_put_file(r, "usr/lib/apk/db/triggers", 0644, 0, 0,
+						triggers.ptr ? triggers.ptr : "", triggers.len);
+		if (!rc)
+			rc = dd_rootfs_put_file(r, "usr/lib/apk/db/scripts.tar", 0644, 0, 0,
+						text.ptr, text.len);
+		dd_buf_release(&triggers);
+	}
 	dd_buf_release(&text);
+	return rc;
+}
+
+/* etc/apk/repositories from contents.runtime_repositories ("" without). */
+static void repositories_text(const struct dd_job *j, struct dd_buf *out)
+{
+	for (size_t i = 0; i < j->n_runtime_repos; i++)
+		dd_buf_addf(out, "%s\n", j->runtime_repos[i]);
+}
+
+/*
+ * The skeleton (image/skeleton.h) and the signing keys: written into
+ * the lowest layer after its packages, or, in an upper layer, recorded
+ * as the lower one holds them, and only this layer's keys written.
+ */
+static int skeleton(struct build *b, struct dd_rootfs *r, size_t from, size_t to, bool top)
+{
+	struct dd_buf repos = DD_BUF_INIT, keys = DD_BUF_INIT;
+	int rc = 0;
+
+	if (top)
+		repositories_text(&b->job, &repos);
+	if (from == 0) {
+		rc = dd_skeleton_write(r, repos.ptr,
+				       top && (b->job.n_users || b->job.n_groups));
+	} else {
+		dd_skeleton_note(r);
+		dd_skeleton_note_keys(r, (int)from);
+		if (repos.len)
+			rc = dd_rootfs_put_file(r, "etc/apk/repositories", 0644, 0, 0, repos.ptr,
+						repos.len);
+	}
+	if (!rc)
+		rc = dd_skeleton_keys(r, (int)from, (int)to, &keys);
+	if (!rc && from == 0)
+		logf_(b, "skeleton written%s%s", repos.len ? " with runtime repositories" : "",
+		      keys.len ? "; signing keys in /etc/apk/keys:" : "");
+	for (char *k = keys.ptr, *nl; !rc && k && (nl = strchr(k, '\n')); k = nl + 1) {
+		*nl = 0;
+		logf_(b, "  /etc/apk/keys/%s", k);
+	}
+	dd_buf_release(&repos);
+	dd_buf_release(&keys);
 	return rc;
 }
 
@@ -542,6 +600,8 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 		if (i == lj->from)
 			dd_crash_point("mid-build");
 	}
+	if (!rc)
+		rc = skeleton(b, &r, lj->from, lj->to, lj->top);
 	if (!rc && lj->top)
 		rc = apply_accounts(b, &r);
 	if (!rc && lj->top)
@@ -1059,6 +1119,31 @@ out:
 #define INPUTS_FORMAT "drydock-inputs/1"
 #define UNCHANGED 1 /* do_build: the inputs equal those of the last good run */
 
+/* The keys in etc/apk/keys (image/skeleton.h) are inputs too: "key NAME
+ * SHA256" for each signer's key file in the mirror. */
+static void signing_keys(const struct build *b, const struct dd_plan *p, struct dd_buf *s)
+{
+	struct dd_map seen = DD_MAP_INIT;
+	struct dd_buf path = DD_BUF_INIT;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const char *k = b->cat.info[p->pkgs[i].cat].signer;
+		char hex[65];
+
+		if (!k || !*k || strchr(k, '/') || dd_map_get(&seen, k))
+			continue;
+		*dd_map_put(&seen, k) = (void *)1;
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/keys/apk/%s", b->store->root, k);
+		if (dd_file_sha256(path.ptr, hex, NULL))
+			snprintf(hex, sizeof(hex), "-");
+		dd_buf_addf(s, "key %s %s\n", k, hex);
+	}
+	dd_error_clear();
+	dd_map_release(&seen, NULL);
+	dd_buf_release(&path);
+}
+
 /*
  * The inputs key (build.h), from a plan of every architecture.  A job
  * that will not plan gets no key: it is built (and fails) every time.
@@ -1084,6 +1169,7 @@ static int inputs_key(struct build *b, char key[65])
 		for (size_t i = 0; i < p.n; i++)
 			dd_buf_addf(&s, "%s %s\n", dd_plan_role_str(p.pkgs[i].role),
 				    b->cat.info[p.pkgs[i].cat].sha256);
+		signing_keys(b, &p, &s);
 		dd_plan_release(&p);
 		if (!ok)
 			goto out;

@@ -136,7 +136,13 @@ static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *
 	if (rc)
 		return rc;
 	if (e->type == DD_TAR_DIR) {
-		if (n && n->type != DD_TAR_DIR)
+		if (n && n->type == DD_TAR_DIR && n->owner == DD_OWNER_SKELETON &&
+		    (n->mode != e->mode || n->uid != e->uid || n->gid != e->gid)) {
+			/* a package wins over the skeleton of a lower layer */
+			rc = emit(r, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, 0, NULL);
+			tree_set(r->tree, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, r->pos,
+				 NULL);
+		} else if (n && n->type != DD_TAR_DIR)
 			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is a directory here, but "
 				      "%s in the image already", e->path, dd_tar_type_phrase(n->type));
 		else if (!n && !(rc = ensure_parents(r, e->path))) {
@@ -199,6 +205,21 @@ static void note_parents(struct dd_tree *t, const char *path)
 		*s = '/';
 	}
 	free(p);
+}
+
+void dd_rootfs_note(struct dd_rootfs *r, const char *path, char type, unsigned mode, int owner,
+		    const char *link)
+{
+	note_parents(r->tree, path);
+	tree_set(r->tree, path, type, mode, 0, 0, owner, link);
+}
+
+void dd_rootfs_set_owner(struct dd_rootfs *r, const char *path, int owner)
+{
+	void **v = dd_map_get(&r->tree->paths, path);
+
+	if (v && *v)
+		((struct dd_node *)*v)->owner = owner;
 }
 
 void dd_rootfs_note_file(struct dd_rootfs *r, const char *path)

@@ -258,6 +258,12 @@ static int c_remove(struct ctx *c, yaml_node_t *n)
 	return strings(c, n, "contents.remove", &c->job->remove, &c->job->n_remove);
 }
 
+static int c_runtime_repositories(struct ctx *c, yaml_node_t *n)
+{
+	return strings(c, n, "contents.runtime_repositories", &c->job->runtime_repos,
+		       &c->job->n_runtime_repos);
+}
+
 static int c_repositories(struct ctx *c, yaml_node_t *n)
 {
 	return err(c, n, "package sources cannot be set in a job: the mirror is the only source "
@@ -270,7 +276,7 @@ static const struct key contents_keys[] = {
 	{ "repositories", c_repositories },
 	{ "keyring", c_repositories },
 	{ "build_repositories", c_repositories },
-	{ "runtime_repositories", c_repositories },
+	{ "runtime_repositories", c_runtime_repositories },
 	{ NULL, NULL },
 };
 
@@ -1029,6 +1035,7 @@ void dd_job_release(struct dd_job *j)
 	free(j->base);
 	dd_deps_free(j->packages, j->n_packages);
 	free_strings(j->remove, j->n_remove);
+	free_strings(j->runtime_repos, j->n_runtime_repos);
 	for (size_t i = 0; i < j->n_groups; i++) {
 		free(j->groups[i].name);
 		free_strings(j->groups[i].members, j->groups[i].n_members);

@@ -56,6 +56,8 @@ struct dd_job {
 	size_t n_packages;
 	char **remove;        /* contents.remove: always refused by policy */
 	size_t n_remove;
+	char **runtime_repos; /* contents.runtime_repositories: etc/apk/repositories */
+	size_t n_runtime_repos;
 	struct dd_job_group *groups;
 	size_t n_groups;
 	struct dd_job_user *users;

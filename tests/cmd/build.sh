@@ -18,10 +18,17 @@ for p in dir-x file-x; do
 	printf 'pkgname = %s\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\ndepend = base-files\n' "$p" >"$T_TMP/$p.info"
 	drydock pkg build --info "$T_TMP/$p.info" --sign "$S/apk.rsa" -o "$IN/packages/$p.apk" "$T_TMP/$p" >/dev/null
 done
+# tmp-owner ships /tmp as its own directory (0700), over the skeleton's
+mkdir -p "$T_TMP/tmp-owner/tmp"
+chmod 700 "$T_TMP/tmp-owner/tmp"
+printf 'pkgname = tmp-owner\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\n' >"$T_TMP/tmp-owner.info"
+drydock pkg build --info "$T_TMP/tmp-owner.info" --sign "$S/apk.rsa" -o "$IN/packages/tmp-owner.apk" "$T_TMP/tmp-owner" >/dev/null
 STATIC=yes
 build_static_fixture "$S/apk.rsa" "$IN/packages/hello-static.apk" >/dev/null 2>&1 || STATIC=no
+build_static_fixture "$S/apk.rsa" "$IN/packages/tmp-static.apk" tmp-static >/dev/null 2>&1 || STATIC=no
 entitlement_json 1 2030-01-01T00:00:00Z '[{"name": "base-files", "version": "1.0-r0"},
- {"name": "hello-drydock", "version": "1.2.3-r0"}, {"name": "hello-static", "version": "1.0-r0"}]' \
+ {"name": "hello-drydock", "version": "1.2.3-r0"}, {"name": "hello-static", "version": "1.0-r0"},
+ {"name": "tmp-static", "version": "1.0-r0"}]' \
 	>"$IN/entitlements.json"
 sign_entitlement "$S" "$IN/entitlements.json"
 M=$T_TMP/mirror
@@ -127,6 +134,136 @@ podman_runs_the_image() {
 		--ulimit nproc=1024:1024 drydock.local/hs:latest >run.out 2>&1 || { cat run.out; t_fail "podman run"; }
 	printf 'hello from a drydock image\narg: first\narg: second arg\n' | diff - run.out
 	$P rmi -a -f >/dev/null 2>&1 || true
+}
+
+podman_tmp_works() {
+	command -v podman >/dev/null || t_skip "podman is not installed (scripts/install-deps)"
+	[ $STATIC = yes ] || t_skip "cannot link a static program here (${CC:-cc} -static)"
+	printf 'base: hello\ncontents:\n  packages: [tmp-static]\nentrypoint:\n  command: /usr/bin/tmp-static\n' >ts.yaml
+	drydock build --mirror "$M" -o out ts.yaml >/dev/null
+	P="podman --root $PWD/pr --runroot $PWD/prr --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+	$P load -i out/ts/latest/image.oci.tar >load.out 2>&1 || { cat load.out; t_fail "podman load"; }
+	$P --runtime runc run --rm --network none --ulimit nofile=1024:1024 \
+		--ulimit nproc=1024:1024 drydock.local/ts:latest >run.out 2>&1 || { cat run.out; t_fail "podman run: the program could not write /tmp"; }
+	printf 'written in /tmp\n' | diff - run.out
+	$P rmi -a -f >/dev/null 2>&1 || true
+}
+
+# merged_tree RUN: for each architecture of RUN's image, one line per
+# path of the merged layers (upper layers win): ARCH PATH TYPE MODE
+# UID GID LAYER [TARGET], into tree.txt; file contents under files/ARCH/.
+merged_tree() {
+	python3 - "$1" <<'PY'
+import json, os, sys, tarfile
+run = sys.argv[1]
+blob = lambda d: run + "/image/blobs/sha256/" + d.split(":")[1]
+top = json.load(open(run + "/image/index.json"))["manifests"][0]
+doc = json.load(open(blob(top["digest"])))
+subs = doc["manifests"] if "manifests" in doc else [dict(top, platform={"architecture": "amd64"})]
+out = open("tree.txt", "w")
+for m in subs:
+    arch = m["platform"]["architecture"]
+    tree = {}
+    for i, l in enumerate(json.load(open(blob(m["digest"])))["layers"]):
+        t = tarfile.open(blob(l["digest"]))
+        for e in t:
+            kind = "dir" if e.isdir() else "link" if e.issym() else "file" if e.isfile() else "dev" if (e.ischr() or e.isblk()) else "other"
+            tree[e.name] = (kind, "%04o" % e.mode, e.uid, e.gid, i, e.linkname)
+            if e.isfile():
+                p = "files/%s/%s" % (arch, e.name)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                open(p, "wb").write(t.extractfile(e).read())
+    for name in sorted(tree):
+        k = tree[name]
+        out.write("%s %s %s %s %d %d %d %s\n" % (arch, name, k[0], k[1], k[2], k[3], k[4], k[5]))
+PY
+}
+
+# has ARCH PATH TYPE MODE [LAYER]: tree.txt holds PATH, root-owned.
+has() {
+	grep -q "^$1 $2 $3 $4 0 0 ${5:-[0-9]*} " tree.txt || { grep " $2 " tree.txt >&2; t_fail "$1: /$2 is not a $3 of mode $4${5:+ in layer $5}"; }
+}
+
+apko_skeleton() {
+	need_corpus
+	apko_mirror "$S" am
+	cat >apko.yaml <<'Y'
+base: layout
+contents:
+  packages: [replayout]
+  runtime_repositories:
+    - https://packages.example.invalid/os
+    - https://packages.example.invalid/extras
+entrypoint:
+  command: /bin/sh -l
+archs: [x86_64, arm64]
+Y
+	drydock build --mirror am -o out apko.yaml >/dev/null
+	merged_tree out/apko/latest
+	for a in amd64 arm64; do
+		# the crust layer (0) holds the skeleton, shared by every job of the base
+		has $a tmp dir 1777 0
+		has $a proc dir 0555 0
+		for d in dev opt etc/apk/keys var/cache/apk var/cache/misc usr/lib/apk/db usr/lib/apk/exec; do
+			has $a $d dir 0755 0
+		done
+		has $a lib/apk link 0777 0
+		grep -q "^$a lib/apk link .* \.\./usr/lib/apk$" tree.txt || t_fail "lib/apk target"
+		has $a usr/lib/apk/db/lock file 0600 0
+		has $a etc/passwd file 0644 0
+		has $a etc/group file 0644 0
+		for f in triggers scripts.tar installed; do has $a usr/lib/apk/db/$f file 0644 1; done
+		has $a etc/apk/repositories file 0644 1
+		has $a etc/apk/keys/melange.rsa.pub file 0644 0
+		cmp files/$a/etc/apk/keys/melange.rsa.pub "$CORPUS/apk/apko-testrepo/melange.rsa.pub" || t_fail "key"
+		printf 'https://packages.example.invalid/os\nhttps://packages.example.invalid/extras\n' |
+			cmp - files/$a/etc/apk/repositories || t_fail "repositories"
+		[ ! -s files/$a/etc/passwd ] && [ ! -s files/$a/usr/lib/apk/db/triggers ] || t_fail "not empty"
+		# no install scripts in these packages: an empty archive
+		[ "$(tar -tf files/$a/usr/lib/apk/db/scripts.tar | wc -l)" -eq 0 ] || t_fail "scripts.tar"
+		! grep -q "^$a [^ ]* dev " tree.txt || t_fail "device nodes written"
+	done
+	# another job of the same base shares the crust layer, skeleton included
+	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64]\n' >other.yaml
+	drydock build --mirror am -o out other.yaml >/dev/null
+	python3 - out/apko/latest/result.json out/other/latest/result.json <<'PY'
+import json, sys
+a, b = (json.load(open(f))["archs"][0]["layers"][0] for f in sys.argv[1:])
+assert a["digest"] == b["digest"] and b["from_cache"] is True, (a, b)
+PY
+	grep -q "skeleton written" out/apko/latest/build.log || t_fail "log"
+	grep -q "/etc/apk/keys/melange.rsa.pub" out/apko/latest/build.log || t_fail "log: keys"
+}
+
+scripts_in_the_apk_database() {
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	merged_tree out/hello/latest
+	has amd64 usr/lib/apk/db/scripts.tar file 0644
+	tar -tvf files/amd64/usr/lib/apk/db/scripts.tar >list
+	grep -Eq '^-rwxr-xr-x 0/0 .* hello-drydock-1\.2\.3-r0\.Q1[A-Za-z0-9+/]{27}=\.post-install$' list || { cat list; t_fail "script name"; }
+	[ "$(wc -l <list)" -eq 1 ] || { cat list; t_fail "only the install script"; }
+	# the name holds the base64 checksum, '/' included, as apk-tools names it
+	tar -xOf files/amd64/usr/lib/apk/db/scripts.tar |
+		cmp - "$TOP/fixtures/packages/hello-drydock/scripts/.post-install" || t_fail "script content"
+	sum=$(sed -n 's/^C://p' files/amd64/usr/lib/apk/db/installed | sed -n 2p)
+	grep -q "hello-drydock-1.2.3-r0.$sum.post-install" list || t_fail "not the installed checksum $sum"
+}
+
+package_wins_over_skeleton() {
+	printf 'base: hello\ncontents:\n  packages: [tmp-owner]\npolicy:\n  allow-unguarded: true\n' >tw.yaml
+	drydock build --mirror "$M" -o out tw.yaml >/dev/null
+	merged_tree out/tw/latest
+	has amd64 tmp dir 0700 1
+	printf 'output:\n  layers: single\n' | cat tw.yaml - >tws.yaml
+	drydock build --mirror "$M" -o out tws.yaml >/dev/null
+	merged_tree out/tws/latest
+	has amd64 tmp dir 0700 0
+	[ "$(python3 -c 'import tarfile,sys,json
+r=json.load(open("out/tws/latest/result.json"))
+t=tarfile.open("out/tws/latest/image/blobs/sha256/"+r["archs"][0]["layers"][0]["digest"][7:])
+print(sum(1 for e in t if e.name == "tmp"))')" -eq 1 ] || t_fail "/tmp written twice"
+	# base-files ships /etc/passwd: it is kept, not emptied
+	grep -q '^root:' files/amd64/etc/passwd || t_fail "package's passwd lost"
 }
 
 reproducible() {
@@ -505,6 +642,10 @@ t_run one_build_of_a_job_at_a_time
 t_run sboms_valid_and_complete
 t_run real_tools_accept
 t_run podman_runs_the_image
+t_run podman_tmp_works
+t_run apko_skeleton
+t_run scripts_in_the_apk_database
+t_run package_wins_over_skeleton
 t_run reproducible
 t_run crust_layer_shared_and_cached
 t_run layer_cache_pruned_by_gc
