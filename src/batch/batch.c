@@ -231,7 +231,7 @@ static void child_main(struct batch *B, size_t i, pid_t parent, const sigset_t *
 {
 	const struct dd_batch_opts *o = B->o;
 	struct dd_build_opts bo = { .mirror = o->mirror, .out = o->out, .threads = B->threads,
-				    .no_cache = o->no_cache,
+				    .no_cache = o->no_cache, .strict = o->strict,
 				    .source_date_epoch = o->source_date_epoch,
 				    .sign_key = o->sign_key, .gnupg_home = o->gnupg_home,
 				    .run_id = B->id, .skip_unchanged = !o->force };

@@ -1266,9 +1266,11 @@ static int do_build(struct build *b, const char *path)
 	json_t *idx, *desc;
 	int rc;
 
-	if ((rc = dd_job_load(path, &b->job)))
+	if ((rc = dd_job_load_flags(path, b->o->strict ? DD_JOB_STRICT : 0, &b->job)))
 		return rc;
 	b->job_loaded = true;
+	for (size_t i = 0; i < b->job.n_warnings; i++)
+		warn(b, "%s", b->job.warnings[i]);
 	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
 	tag = b->job.tag;
 	json_object_set_new(b->result, "job", json_pack("{s:s, s:s, s:s}", "file", b->job.file,

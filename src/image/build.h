@@ -43,6 +43,8 @@ struct dd_build_opts {
 	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
 	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
 	const char *run_id;     /* the run's id; NULL: the time and random bytes */
+	bool strict;            /* the apko keys a job may carry ignored (with a warning)
+				   are refused instead (job.h: DD_JOB_STRICT) */
 	bool skip_unchanged;    /* build nothing when the inputs equal those of the last
 				   good run (OUT/<job>/latest): the result's status is
 				   "up to date" and no run folder is left */

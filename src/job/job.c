@@ -24,6 +24,7 @@ struct ctx {
 	const char *file;
 	yaml_document_t doc;
 	struct dd_job *job;
+	int flags;
 };
 
 typedef int (*handler)(struct ctx *c, yaml_node_t *v);
@@ -264,19 +265,72 @@ static int c_runtime_repositories(struct ctx *c, yaml_node_t *n)
 		       &c->job->n_runtime_repos);
 }
 
+/*
+ * An apko key that names package sources or their keys: the mirror is
+ * the only source, so the value is checked for its shape and ignored,
+ * with one warning (an error under DD_JOB_STRICT).
+ */
+static int ignored(struct ctx *c, yaml_node_t *n, const char *what, bool entries)
+{
+	struct dd_job *j = c->job;
+	char msg[512];
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "%s is %s, expected a list", what, type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *x = node(c, *i);
+
+		if (!entries ? x->type != YAML_SCALAR_NODE : x->type != YAML_MAPPING_NODE)
+			return err(c, x, "an item of %s is %s, expected %s", what, type_name(x),
+				   entries ? "a mapping {name, content}" : "a string");
+	}
+	if (c->flags & DD_JOB_STRICT)
+		return err(c, n, "%s is refused under --strict: the mirror is the only source of "
+			   "packages and keys (import bundles with 'drydock mirror import'); "
+			   "remove the key", what);
+	snprintf(msg, sizeof(msg), "%s:%zu:%zu: %s ignored: the mirror is the only source",
+		 c->file, n->start_mark.line + 1, n->start_mark.column + 1, what);
+	j->warnings = dd_xrealloc(j->warnings, (j->n_warnings + 1) * sizeof(char *));
+	j->warnings[j->n_warnings++] = dd_xstrdup(msg);
+	return 0;
+}
+
 static int c_repositories(struct ctx *c, yaml_node_t *n)
 {
-	return err(c, n, "package sources cannot be set in a job: the mirror is the only source "
-		   "(import bundles with 'drydock mirror import'); remove this key");
+	return ignored(c, n, "contents.repositories", false);
+}
+
+static int c_keyring(struct ctx *c, yaml_node_t *n)
+{
+	return ignored(c, n, "contents.keyring", false);
+}
+
+static int c_build_repositories(struct ctx *c, yaml_node_t *n)
+{
+	return ignored(c, n, "contents.build_repositories", false);
+}
+
+static int c_runtime_keyring(struct ctx *c, yaml_node_t *n)
+{
+	return ignored(c, n, "contents.runtime_keyring", true);
+}
+
+static int c_baseimage(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "contents.baseimage (apko's experimental base from an OCI layout) is not "
+		   "supported: give 'base', an image of the entitlement manifest");
 }
 
 static const struct key contents_keys[] = {
 	{ "packages", c_packages },
 	{ "remove", c_remove },
 	{ "repositories", c_repositories },
-	{ "keyring", c_repositories },
-	{ "build_repositories", c_repositories },
+	{ "keyring", c_keyring },
+	{ "build_repositories", c_build_repositories },
 	{ "runtime_repositories", c_runtime_repositories },
+	{ "runtime_keyring", c_runtime_keyring },
+	{ "baseimage", c_baseimage },
 	{ NULL, NULL },
 };
 
@@ -517,9 +571,15 @@ static int e_unsupported(struct ctx *c, yaml_node_t *n)
 		   "entrypoint.command");
 }
 
+static int e_shell_fragment(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "entrypoint.shell-fragment is not supported; give entrypoint.command "
+		   "(and cmd)");
+}
+
 static const struct key entrypoint_keys[] = {
 	{ "command", e_command }, { "type", e_unsupported }, { "services", e_unsupported },
-	{ NULL, NULL },
+	{ "shell-fragment", e_shell_fragment }, { NULL, NULL },
 };
 
 static int k_entrypoint(struct ctx *c, yaml_node_t *n)
@@ -553,6 +613,7 @@ static int k_archs(struct ctx *c, yaml_node_t *n)
 		{ "x86_64", "x86_64" }, { "amd64", "x86_64" }, { "aarch64", "aarch64" },
 		{ "arm64", "aarch64" }, { "armv7", "armv7" }, { "armhf", "armhf" },
 		{ "x86", "x86" }, { "386", "x86" }, { "ppc64le", "ppc64le" },
+		{ "arm/v7", "armv7" }, { "arm/v6", "armhf" },
 		{ "s390x", "s390x" }, { "riscv64", "riscv64" },
 	};
 	struct dd_job *j = c->job;
@@ -586,6 +647,28 @@ static int k_stop_signal(struct ctx *c, yaml_node_t *n)
 static int k_volumes(struct ctx *c, yaml_node_t *n)
 {
 	return strings(c, n, "volumes", &c->job->volumes, &c->job->n_volumes);
+}
+
+static int k_vcs_url(struct ctx *c, yaml_node_t *n)
+{
+	int rc = str(c, n, "vcs-url", &c->job->vcs_url);
+
+	if (!rc && !c->job->vcs_url[0])
+		rc = err(c, n, "vcs-url is empty; expected a URL like "
+			 "https://git.example/team/app@<commit>");
+	return rc;
+}
+
+/* apko's output format: an OCI image is what drydock writes. */
+static int k_format(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "format", &s);
+
+	if (rc || !strcmp(s, "oci"))
+		return rc;
+	return err(c, n, "format is '%s', expected oci: drydock writes OCI images (convert one "
+		   "with 'skopeo copy oci-archive:image.oci.tar docker-archive:image.tar')", s);
 }
 
 /* ---- drydock's own keys ------------------------------------------------ */
@@ -849,6 +932,8 @@ static const struct key top_keys[] = {
 	{ "archs", k_archs },
 	{ "stop-signal", k_stop_signal },
 	{ "volumes", k_volumes },
+	{ "vcs-url", k_vcs_url },
+	{ "format", k_format },
 	{ "policy", k_policy },
 	{ "output", k_output },
 	{ NULL, NULL },
@@ -984,9 +1069,47 @@ static int default_tag(struct dd_job *j)
 	return rc;
 }
 
+/*
+ * vcs-url as apko reads it: "URL@REVISION" gives the annotations
+ * org.opencontainers.image.source and .revision, a URL alone the first;
+ * annotations the job sets itself win.
+ */
+static void vcs_annotations(struct dd_job *j)
+{
+	const char *at = strrchr(j->vcs_url, '@'), *slash = strrchr(j->vcs_url, '/');
+	char *url = dd_xstrdup(j->vcs_url), *rev = NULL;
+	const char *keys[2] = { "org.opencontainers.image.source",
+				"org.opencontainers.image.revision" };
+
+	if (at && at[1] && (!slash || at > slash)) {
+		url[at - j->vcs_url] = 0;
+		rev = dd_xstrdup(at + 1);
+	}
+	for (int k = 0; k < 2; k++) {
+		char *v = k ? rev : url;
+		bool set = false;
+
+		for (size_t i = 0; i < j->n_annotations && !set; i++)
+			set = !strcmp(j->annotations[i].key, keys[k]);
+		if (!v || set) {
+			free(v);
+			continue;
+		}
+		j->annotations = dd_xrealloc(j->annotations,
+					     (j->n_annotations + 1) * sizeof(*j->annotations));
+		j->annotations[j->n_annotations].key = dd_xstrdup(keys[k]);
+		j->annotations[j->n_annotations++].value = v;
+	}
+}
+
 int dd_job_load(const char *path, struct dd_job *job)
 {
-	struct ctx c = { .file = path, .job = job };
+	return dd_job_load_flags(path, 0, job);
+}
+
+int dd_job_load_flags(const char *path, int flags, struct dd_job *job)
+{
+	struct ctx c = { .file = path, .job = job, .flags = flags };
 	int rc;
 
 	memset(job, 0, sizeof(*job));
@@ -1003,6 +1126,8 @@ int dd_job_load(const char *path, struct dd_job *job)
 		dd_job_release(job);
 		return rc;
 	}
+	if (job->vcs_url)
+		vcs_annotations(job);
 	dd_sha256_hex(job->text.ptr, job->text.len, job->sha256);
 	if (!job->n_archs) {
 		job->archs = dd_xcalloc(1, sizeof(char *));
@@ -1062,5 +1187,7 @@ void dd_job_release(struct dd_job *j)
 	free_strings(j->archs, j->n_archs);
 	free_strings(j->volumes, j->n_volumes);
 	free(j->tag);
+	free(j->vcs_url);
+	free_strings(j->warnings, j->n_warnings);
 	memset(j, 0, sizeof(*j));
 }

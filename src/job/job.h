@@ -76,7 +76,15 @@ struct dd_job {
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
 	char *tag; /* output.tag, default "drydock.local/<name>:latest" (the
 		      name in lower case); always a valid reference */
+	char *vcs_url;         /* vcs-url as given (its annotations are added) */
+	char **warnings;       /* "FILE:LINE:COLUMN: ..." for each apko key ignored */
+	size_t n_warnings;
 };
+
+/* dd_job_load_flags(): the keys that are ignored with a warning
+ * (contents.repositories, keyring, build_repositories, runtime_keyring)
+ * are refused instead, at FILE:LINE:COLUMN. */
+#define DD_JOB_STRICT 1
 
 /*
  * The job name of a job file: its file name without directory and
@@ -100,6 +108,7 @@ const char *dd_job_reference_check(const char *ref);
 
 /* Load and check a job file. On error nothing is left to release. */
 int dd_job_load(const char *path, struct dd_job *job);
+int dd_job_load_flags(const char *path, int flags, struct dd_job *job);
 void dd_job_release(struct dd_job *job);
 
 /* Parse a duration like "1h", "90s", "1h30m", "250ms" into milliseconds. */

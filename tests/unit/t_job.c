@@ -128,9 +128,16 @@ static void t_job_errors(void)
 	CHECK(bad("base: a\nbogus: 1\n", ":2:1: unknown key 'bogus' in the job; expected one of: base,"));
 	CHECK(bad("base: a\nbase: b\n", ":2:1: key 'base' given twice"));
 	CHECK(bad("base: a\ncontents:\n  packages:\n    - 'foo>=1.0>2'\n", ":4:7: dependency"));
-	CHECK(bad("base: a\ncontents:\n  repositories: [https://x]\n",
-		  ":3:17: package sources cannot be set in a job: the mirror is the only source"));
-	CHECK(bad("base: a\ncontents:\n  keyring: [k.pub]\n", "the mirror is the only source"));
+	CHECK(bad("base: a\ncontents:\n  repositories: https://x\n",
+		  ":3:17: contents.repositories is a scalar, expected a list"));
+	CHECK(bad("base: a\ncontents:\n  runtime_keyring: [k.pub]\n",
+		  ":3:21: an item of contents.runtime_keyring is a scalar, expected a mapping"));
+	CHECK(bad("base: a\ncontents:\n  baseimage: {image: x}\n", "contents.baseimage"));
+	CHECK(bad("base: a\nformat: docker\n", ":2:9: format is 'docker', expected oci"));
+	CHECK(bad("base: a\nvcs-url: ''\n", ":2:10: vcs-url is empty"));
+	CHECK(bad("base: a\nentrypoint:\n  shell-fragment: x\n", "shell-fragment is not supported"));
+	CHECK(bad("base: a\ncontents:\n  runtime_repositories: x\n",
+		  "contents.runtime_repositories is a scalar, expected a list of strings"));
 	CHECK(bad("base: a\npolicy:\n  allow-unguarded: maybe\n", ":3:20: policy.allow-unguarded is 'maybe', expected true or false"));
 	CHECK(bad("base: a\npolicy:\n  timeout: soon\n", "expected a duration like"));
 	CHECK(bad("base: a\noutput:\n  compression: xz\n", "expected gzip or zstd"));
@@ -332,6 +339,55 @@ static void t_job_apko_config(void)
 	unlink(path);
 }
 
+/* apko's package-source keys: one warning each, refused when strict. */
+static void t_job_ignored_keys(void)
+{
+	struct dd_job j;
+	const char *path = job_file("src.yaml",
+		"contents:\n"
+		"  repositories: [https://dl-cdn.alpinelinux.org/alpine/edge/main]\n"
+		"  keyring: [https://alpinelinux.org/keys/alpine-devel.rsa.pub]\n"
+		"  build_repositories: [https://x]\n"
+		"  runtime_keyring: [{name: k.rsa.pub, content: 'PEM'}]\n"
+		"  runtime_repositories: [https://pkgs.example/os]\n"
+		"  packages: [a]\n"
+		"format: oci\n"
+		"archs: [arm/v7]\n"
+		"vcs-url: https://git.example/team/app@0123abcd\n");
+	static const char *const want[] = {
+		":2:17: contents.repositories ignored: the mirror is the only source",
+		":3:12: contents.keyring ignored: the mirror is the only source",
+		":4:23: contents.build_repositories ignored: the mirror is the only source",
+		":5:20: contents.runtime_keyring ignored: the mirror is the only source",
+	};
+	int rc;
+
+	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
+	CHECK(j.n_warnings == 4);
+	for (size_t i = 0; i < 4 && i < j.n_warnings; i++)
+		CHECK_MSG(strstr(j.warnings[i], path) && strstr(j.warnings[i], want[i]), "%s",
+			  j.warnings[i]);
+	CHECK(j.n_runtime_repos == 1 && !strcmp(j.runtime_repos[0], "https://pkgs.example/os"));
+	CHECK(j.n_archs == 1 && !strcmp(j.archs[0], "armv7"));
+	CHECK(j.n_annotations == 2 &&
+	      !strcmp(j.annotations[0].key, "org.opencontainers.image.source") &&
+	      !strcmp(j.annotations[0].value, "https://git.example/team/app") &&
+	      !strcmp(j.annotations[1].key, "org.opencontainers.image.revision") &&
+	      !strcmp(j.annotations[1].value, "0123abcd"));
+	dd_job_release(&j);
+	rc = dd_job_load_flags(path, DD_JOB_STRICT, &j);
+	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), ":2:17: contents.repositories "
+					      "is refused under --strict"), "%s", dd_error_detail());
+	unlink(path);
+	/* the job's own annotation wins over vcs-url's; a URL alone has no revision */
+	path = job_file("vcs.yaml", "vcs-url: https://git.example/app\nannotations:\n"
+			"  org.opencontainers.image.source: mine\n");
+	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
+	CHECK(j.n_annotations == 1 && !strcmp(j.annotations[0].value, "mine") && !j.n_warnings);
+	dd_job_release(&j);
+	unlink(path);
+}
+
 static void t_duration(void)
 {
 	int64_t s;
@@ -352,6 +408,7 @@ void suite_job(void)
 	RUN(t_job_full);
 	RUN(t_job_defaults);
 	RUN(t_job_apko_config);
+	RUN(t_job_ignored_keys);
 	RUN(t_job_errors);
 	RUN(t_job_names);
 	RUN(t_job_tags);
