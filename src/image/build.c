@@ -788,6 +788,21 @@ static json_t *statement(struct build *b, json_t *subjects)
 	if (content) {
 		json_object_set_new(json_object_get(ext, "job"), "content", content);
 	}
+	if (j->n_includes) {
+		json_t *incs = json_array();
+
+		for (size_t i = 0; i < j->n_includes; i++) {
+			const struct dd_job_include *inc = &j->includes[i];
+			json_t *o = json_pack("{s:s, s:s, s:s}", "include", inc->name, "path",
+					      inc->path, "sha256", inc->sha256);
+
+			json_object_set_new(o, "content",
+					    json_stringn(inc->text.ptr ? inc->text.ptr : "",
+							 inc->text.len));
+			json_array_append_new(incs, o);
+		}
+		json_object_set_new(json_object_get(ext, "job"), "includes", incs);
+	}
 	if (b->env_epoch)
 		json_object_set_new(ext, "SOURCE_DATE_EPOCH", json_integer(b->epoch));
 	in = json_pack("{s:{s:b, s:I}, s:{s:s, s:s, s:i, s:b, s:s}}", "policy", "allow_unguarded",
@@ -1158,6 +1173,8 @@ static int inputs_key(struct build *b, char key[65])
 		    DD_VERSION, b->job.sha256, b->cat.ent_sha256,
 		    b->env_epoch ? b->o->source_date_epoch : "-",
 		    b->o->sign_key ? b->o->sign_key : "-");
+	for (size_t i = 0; i < b->job.n_includes; i++)
+		dd_buf_addf(&s, "include %s\n", b->job.includes[i].sha256);
 	for (size_t a = 0; a < b->job.n_archs && !rc; a++) {
 		struct dd_plan p;
 		bool ok;
@@ -1266,7 +1283,8 @@ static int do_build(struct build *b, const char *path)
 	json_t *idx, *desc;
 	int rc;
 
-	if ((rc = dd_job_load_flags(path, b->o->strict ? DD_JOB_STRICT : 0, &b->job)))
+	if ((rc = dd_job_load_recorded(path, b->o->strict ? DD_JOB_STRICT : 0, b->o->includes,
+				       b->o->n_includes, &b->job)))
 		return rc;
 	b->job_loaded = true;
 	for (size_t i = 0; i < b->job.n_warnings; i++)
@@ -1278,6 +1296,18 @@ static int do_build(struct build *b, const char *path)
 							b->job.sha256));
 	json_object_set_new(b->result, "tag", json_string(tag));
 	logf_(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
+	for (size_t i = 0; i < b->job.n_includes; i++) {
+		const struct dd_job_include *inc = &b->job.includes[i];
+
+		logf_(b, "  includes %s sha256:%s", inc->path, inc->sha256);
+		if (!json_object_get(json_object_get(b->result, "job"), "includes"))
+			json_object_set_new(json_object_get(b->result, "job"), "includes",
+					    json_array());
+		json_array_append_new(json_object_get(json_object_get(b->result, "job"),
+						      "includes"),
+				      json_pack("{s:s, s:s, s:s}", "include", inc->name, "path",
+						inc->path, "sha256", inc->sha256));
+	}
 	if ((rc = dd_store_open(b->o->mirror, 0, &b->store)))
 		return rc;
 	if ((rc = dd_catalog_load(b->store, &b->cat)))

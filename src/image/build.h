@@ -31,6 +31,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "job/job.h"
+
 struct dd_catalog_pin;
 
 struct dd_build_opts {
@@ -43,6 +45,10 @@ struct dd_build_opts {
 	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
 	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
 	const char *run_id;     /* the run's id; NULL: the time and random bytes */
+	const struct dd_job_include *includes; /* the job's included files as a run
+						  recorded them (job.h), read instead
+						  of the disk; NULL: from the disk */
+	size_t n_includes;
 	bool strict;            /* the apko keys a job may carry ignored (with a warning)
 				   are refused instead (job.h: DD_JOB_STRICT) */
 	bool skip_unchanged;    /* build nothing when the inputs equal those of the last
@@ -59,7 +65,7 @@ struct dd_build_opts {
  *
  * result.json's "inputs" is the sha256 of everything the image is made
  * from, decided from the plan before any layer is written: the job
- * file's bytes, every planned package blob (per architecture), the
+ * file's bytes and those of the files it includes, every planned package blob (per architecture), the
  * entitlement manifest, SOURCE_DATE_EPOCH, the signing key as given and
  * drydock's version.  Two runs with equal inputs give the same image.
  *

@@ -25,6 +25,8 @@ struct ctx {
 	yaml_document_t doc;
 	struct dd_job *job;
 	int flags;
+	char *include;            /* the file's include value, if any */
+	size_t include_line, include_col;
 };
 
 typedef int (*handler)(struct ctx *c, yaml_node_t *v);
@@ -841,6 +843,7 @@ int dd_duration_parse(const char *s, int64_t *out)
 
 static int p_allow_unguarded(struct ctx *c, yaml_node_t *n)
 {
+	c->job->set |= DD_JOB_SET_ALLOW_UNGUARDED;
 	return boolean(c, n, "policy.allow-unguarded", &c->job->allow_unguarded);
 }
 
@@ -849,6 +852,7 @@ static int p_timeout(struct ctx *c, yaml_node_t *n)
 	const char *s = NULL;
 	int rc = scalar(c, n, "policy.timeout", &s);
 
+	c->job->set |= DD_JOB_SET_TIMEOUT;
 	if (!rc && (dd_duration_parse(s, &c->job->timeout_ms) || c->job->timeout_ms <= 0))
 		rc = err(c, n, "policy.timeout is '%s', expected a duration like 30m, 1h, 1h30m or 500ms",
 			 s);
@@ -872,6 +876,7 @@ static int o_layers(struct ctx *c, yaml_node_t *n)
 	if (rc)
 		return rc;
 	if (!strcmp(s, "split") || !strcmp(s, "single")) {
+		c->job->set |= DD_JOB_SET_LAYERS;
 		c->job->layers = s[1] == 'p' ? DD_LAYERS_SPLIT : DD_LAYERS_SINGLE;
 		return 0;
 	}
@@ -886,6 +891,7 @@ static int o_compression(struct ctx *c, yaml_node_t *n)
 	if (rc)
 		return rc;
 	if (!strcmp(s, "gzip") || !strcmp(s, "zstd")) {
+		c->job->set |= DD_JOB_SET_COMPRESSION;
 		c->job->compression = s[0] == 'g' ? DD_COMPRESS_GZIP : DD_COMPRESS_ZSTD;
 		return 0;
 	}
@@ -919,6 +925,18 @@ static int k_output(struct ctx *c, yaml_node_t *n)
 	return mapping(c, n, "output", output_keys, NULL, NULL);
 }
 
+static int k_include(struct ctx *c, yaml_node_t *n)
+{
+	int rc = str(c, n, "include", &c->include);
+
+	if (!rc && !c->include[0])
+		rc = err(c, n, "include is empty; expected a file of job settings, relative to "
+			 "this file");
+	c->include_line = n->start_mark.line + 1;
+	c->include_col = n->start_mark.column + 1;
+	return rc;
+}
+
 static const struct key top_keys[] = {
 	{ "base", k_base },
 	{ "contents", k_contents },
@@ -934,6 +952,7 @@ static const struct key top_keys[] = {
 	{ "volumes", k_volumes },
 	{ "vcs-url", k_vcs_url },
 	{ "format", k_format },
+	{ "include", k_include },
 	{ "policy", k_policy },
 	{ "output", k_output },
 	{ NULL, NULL },
@@ -1104,12 +1123,231 @@ static void vcs_annotations(struct dd_job *j)
 
 int dd_job_load(const char *path, struct dd_job *job)
 {
-	return dd_job_load_flags(path, 0, job);
+	return dd_job_load_recorded(path, 0, NULL, 0, job);
 }
 
 int dd_job_load_flags(const char *path, int flags, struct dd_job *job)
 {
-	struct ctx c = { .file = path, .job = job, .flags = flags };
+	return dd_job_load_recorded(path, flags, NULL, 0, job);
+}
+
+/* ---- include ------------------------------------------------------------ */
+
+/* Move *src to *dst when dst holds nothing (pointers and counts). */
+#define TAKE(field) \
+	do { \
+		if (!dst->field) { \
+			dst->field = src->field; \
+			src->field = NULL; \
+		} \
+	} while (0)
+#define TAKE_LIST(field, count) \
+	do { \
+		if (!dst->count) { \
+			void *t_ = dst->field; \
+			dst->field = src->field; \
+			dst->count = src->count; \
+			src->field = t_; \
+			src->count = 0; \
+		} \
+	} while (0)
+
+/* dst's entries, then src's whose key dst does not have. */
+static void merge_kv(struct dd_kv **dst, size_t *nd, struct dd_kv **src, size_t *ns)
+{
+	size_t keep = *nd;
+
+	for (size_t i = 0; i < *ns; i++) {
+		bool have = false;
+
+		for (size_t k = 0; k < keep && !have; k++)
+			have = !strcmp((*dst)[k].key, (*src)[i].key);
+		if (have)
+			continue;
+		*dst = dd_xrealloc(*dst, (*nd + 1) * sizeof(**dst));
+		(*dst)[(*nd)++] = (*src)[i];
+		(*src)[i].key = (*src)[i].value = NULL;
+	}
+}
+
+/* The settings of src (an included file) that dst (the including one)
+ * does not give; what is taken is left NULL in src. */
+static void adopt(struct dd_job *dst, struct dd_job *src)
+{
+	TAKE(base);
+	TAKE_LIST(packages, n_packages);
+	TAKE_LIST(remove, n_remove);
+	TAKE_LIST(runtime_repos, n_runtime_repos);
+	TAKE_LIST(groups, n_groups);
+	TAKE_LIST(users, n_users);
+	TAKE(run_as);
+	TAKE(entrypoint);
+	TAKE(cmd);
+	TAKE(work_dir);
+	TAKE(stop_signal);
+	TAKE_LIST(paths, n_paths);
+	TAKE_LIST(archs, n_archs);
+	TAKE_LIST(volumes, n_volumes);
+	TAKE(tag);
+	TAKE(vcs_url);
+	merge_kv(&dst->environment, &dst->n_environment, &src->environment, &src->n_environment);
+	merge_kv(&dst->annotations, &dst->n_annotations, &src->annotations, &src->n_annotations);
+	unsigned take = src->set & ~dst->set;
+
+	if (take & DD_JOB_SET_ALLOW_UNGUARDED)
+		dst->allow_unguarded = src->allow_unguarded;
+	if (take & DD_JOB_SET_TIMEOUT)
+		dst->timeout_ms = src->timeout_ms;
+	if (take & DD_JOB_SET_LAYERS)
+		dst->layers = src->layers;
+	if (take & DD_JOB_SET_COMPRESSION)
+		dst->compression = src->compression;
+	dst->set |= src->set;
+	/* the included file's warnings first, as it was read first */
+	if (src->n_warnings) {
+		char **w = dd_xcalloc(src->n_warnings + dst->n_warnings + 1, sizeof(char *));
+
+		memcpy(w, src->warnings, src->n_warnings * sizeof(char *));
+		if (dst->n_warnings)
+			memcpy(w + src->n_warnings, dst->warnings, dst->n_warnings * sizeof(char *));
+		free(dst->warnings);
+		dst->warnings = w;
+		dst->n_warnings += src->n_warnings;
+		src->n_warnings = 0;
+	}
+}
+
+/* The including file's folder joined with name (name itself when absolute). */
+static char *include_path(const char *from, const char *name)
+{
+	const char *slash = strrchr(from, '/');
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (name[0] == '/' || !slash)
+		return dd_xstrdup(name);
+	dd_buf_add(&b, from, (size_t)(slash - from) + 1);
+	dd_buf_adds(&b, name);
+	return dd_buf_detach(&b, NULL);
+}
+
+struct chain {
+	const char *job;                    /* the job file */
+	char *real[DD_JOB_MAX_INCLUDES + 1]; /* realpath of each file read */
+	const char *shown[DD_JOB_MAX_INCLUDES + 1]; /* its path, for messages */
+	const struct dd_job_include *rec;   /* recorded includes, or NULL */
+	size_t n_rec;
+};
+
+/* Parse text (read from file) into job: keys only, no defaults. */
+static int parse_text(const char *file, int flags, struct dd_job *job, char **include,
+		      size_t *line, size_t *col)
+{
+	struct ctx c = { .file = file, .job = job, .flags = flags };
+	int rc = parse(&c);
+
+	*include = c.include;
+	*line = c.include_line;
+	*col = c.include_col;
+	return rc;
+}
+
+/* Read include number d (named by `name` at from:line:col) into inc. */
+static int read_include(struct chain *ch, size_t d, const char *from, const char *name,
+			size_t line, size_t col, struct dd_job_include *inc)
+{
+	int rc = 0;
+
+	inc->name = dd_xstrdup(name);
+	if (d >= DD_JOB_MAX_INCLUDES)
+		return dd_error(DD_E_LIMIT, "%s:%zu:%zu: include '%s': more than %d files deep",
+				from, line, col, name, DD_JOB_MAX_INCLUDES);
+	if (ch->rec) {
+		if (d >= ch->n_rec || strcmp(ch->rec[d].name, name))
+			return dd_error(DD_E_FORMAT, "%s:%zu:%zu: include '%s' is not the file the "
+					"run recorded (%s)", from, line, col, name,
+					d < ch->n_rec ? ch->rec[d].name : "none");
+		inc->path = dd_xstrdup(ch->rec[d].path);
+		dd_buf_add(&inc->text, ch->rec[d].text.ptr, ch->rec[d].text.len);
+	} else {
+		char *real;
+
+		inc->path = include_path(from, name);
+		rc = dd_read_file(inc->path, MAX_JOB, &inc->text);
+		if (rc) {
+			char *why = dd_xstrdup(dd_error_detail());
+
+			rc = dd_error(rc, "%s:%zu:%zu: include '%s': %s", from, line, col, name, why);
+			free(why);
+			return rc;
+		}
+		real = realpath(inc->path, NULL);
+		for (size_t k = 0; real && k <= d; k++)
+			if (ch->real[k] && !strcmp(ch->real[k], real)) {
+				struct dd_buf loop = DD_BUF_INIT;
+
+				for (size_t m = k; m <= d; m++)
+					dd_buf_addf(&loop, "%s includes ", ch->shown[m]);
+				rc = dd_error(DD_E_FORMAT, "%s:%zu:%zu: include '%s' makes a cycle: "
+					      "%s%s again", from, line, col, name, loop.ptr,
+					      ch->shown[k]);
+				dd_buf_release(&loop);
+				free(real);
+				return rc;
+			}
+		ch->real[d + 1] = real;
+		ch->shown[d + 1] = inc->path;
+	}
+	dd_sha256_hex(inc->text.ptr, inc->text.len, inc->sha256);
+	return 0;
+}
+
+/* Follow the include chain of job (which named `include` at line:col). */
+static int load_includes(struct chain *ch, int flags, struct dd_job *job, char *include,
+			 size_t line, size_t col)
+{
+	struct dd_job *inc = dd_xcalloc(DD_JOB_MAX_INCLUDES + 1, sizeof(*inc));
+	const char *from = job->file;
+	size_t n = 0;
+	int rc = 0;
+
+	while (include && !rc) {
+		struct dd_job_include *r;
+
+		job->includes = dd_xrealloc(job->includes,
+					    (job->n_includes + 1) * sizeof(*job->includes));
+		r = &job->includes[job->n_includes++];
+		memset(r, 0, sizeof(*r));
+		rc = read_include(ch, n, from, include, line, col, r);
+		free(include);
+		include = NULL;
+		if (rc)
+			break;
+		inc[n].file = dd_xstrdup(r->path);
+		inc[n].text = r->text; /* borrowed for parsing */
+		rc = parse_text(r->path, flags, &inc[n], &include, &line, &col);
+		inc[n].text = (struct dd_buf)DD_BUF_INIT;
+		from = r->path;
+		n++;
+	}
+	free(include);
+	if (!rc && ch->rec && n < ch->n_rec)
+		rc = dd_error(DD_E_FORMAT, "%s: the run recorded %zu included file(s), the job "
+			      "includes %zu", job->file, ch->n_rec, n);
+	/* the deepest file first: each including file wins over what it includes */
+	for (size_t k = n; !rc && k-- > 0;)
+		adopt(k ? &inc[k - 1] : job, &inc[k]);
+	for (size_t k = 0; k < n; k++)
+		dd_job_release(&inc[k]);
+	free(inc);
+	return rc;
+}
+
+int dd_job_load_recorded(const char *path, int flags, const struct dd_job_include *recorded,
+			 size_t n_recorded, struct dd_job *job)
+{
+	struct chain ch = { .job = path, .rec = recorded, .n_rec = n_recorded };
+	char *include = NULL;
+	size_t line = 0, col = 0;
 	int rc;
 
 	memset(job, 0, sizeof(*job));
@@ -1119,7 +1357,19 @@ int dd_job_load_flags(const char *path, int flags, struct dd_job *job)
 	if (!rc)
 		rc = dd_read_file(path, MAX_JOB, &job->text);
 	if (!rc)
-		rc = parse(&c);
+		rc = parse_text(path, flags, job, &include, &line, &col);
+	if (!rc && include) {
+		ch.real[0] = recorded ? NULL : realpath(path, NULL);
+		ch.shown[0] = path;
+		rc = load_includes(&ch, flags, job, include, line, col);
+		include = NULL;
+	} else if (!rc && recorded && n_recorded) {
+		rc = dd_error(DD_E_FORMAT, "%s: the run recorded %zu included file(s), the job "
+			      "includes none", path, n_recorded);
+	}
+	free(include);
+	for (size_t k = 0; k <= DD_JOB_MAX_INCLUDES; k++)
+		free(ch.real[k]);
 	if (!rc && !job->tag)
 		rc = default_tag(job);
 	if (rc) {
@@ -1189,5 +1439,11 @@ void dd_job_release(struct dd_job *j)
 	free(j->tag);
 	free(j->vcs_url);
 	free_strings(j->warnings, j->n_warnings);
+	for (size_t i = 0; i < j->n_includes; i++) {
+		free(j->includes[i].name);
+		free(j->includes[i].path);
+		dd_buf_release(&j->includes[i].text);
+	}
+	free(j->includes);
 	memset(j, 0, sizeof(*j));
 }

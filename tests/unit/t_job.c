@@ -388,6 +388,90 @@ static void t_job_ignored_keys(void)
 	unlink(path);
 }
 
+/* include: the job's keys override the included ones, mappings merge;
+ * cycles, missing files and records that do not match are errors. */
+static void t_job_include(void)
+{
+	char inc[128], job[256], cyc[256], *first;
+	struct dd_job j;
+	int rc;
+
+	snprintf(inc, sizeof(inc), "drydock-t-job-%d-shared.yaml", (int)getpid());
+	job_file("shared.yaml",
+		 "base: shared-base\n"
+		 "contents:\n"
+		 "  packages: [from-shared]\n"
+		 "  runtime_repositories: [https://shared.example/os]\n"
+		 "  repositories: [https://ignored.example]\n"
+		 "environment:\n  A: shared\n  B: shared\n"
+		 "policy:\n  timeout: 5m\n  allow-unguarded: true\n"
+		 "output:\n  compression: zstd\n"
+		 "archs: [x86_64, aarch64]\n");
+	snprintf(job, sizeof(job), "include: %s\ncontents:\n  packages: [mine]\n"
+		 "environment:\n  B: mine\npolicy:\n  timeout: 1m\n", inc);
+	first = dd_xstrdup(job_file("main.yaml", job));
+	rc = dd_job_load(first, &j);
+	CHECK_MSG(rc == 0, "%s", dd_error_detail());
+	if (!rc) {
+		CHECK(!strcmp(j.base, "shared-base"));
+		CHECK(j.n_packages == 1 && !strcmp(j.packages[0].name, "mine"));
+		CHECK(j.n_runtime_repos == 1);
+		CHECK(j.n_environment == 2 && !strcmp(j.environment[0].key, "B") &&
+		      !strcmp(j.environment[0].value, "mine") &&
+		      !strcmp(j.environment[1].key, "A") &&
+		      !strcmp(j.environment[1].value, "shared"));
+		CHECK(j.timeout_ms == 60000 && j.allow_unguarded);
+		CHECK(j.compression == DD_COMPRESS_ZSTD && j.n_archs == 2);
+		CHECK(j.n_includes == 1 && !strcmp(j.includes[0].name, inc) &&
+		      strstr(j.includes[0].path, inc) && j.includes[0].sha256[0]);
+		/* the included file's ignored key warns with its own file and place */
+		CHECK(j.n_warnings == 1 && strstr(j.warnings[0], "shared.yaml:5:17: "
+						  "contents.repositories ignored"));
+		/* a rebuild reads the recorded include, not the disk */
+		{
+			struct dd_job_include rec = j.includes[0];
+			struct dd_job k;
+
+			rec.text = (struct dd_buf)DD_BUF_INIT;
+			dd_buf_adds(&rec.text, "base: recorded\n");
+			rc = dd_job_load_recorded(first, 0, &rec, 1, &k);
+			CHECK_MSG(rc == 0, "%s", dd_error_detail());
+			if (!rc) {
+				CHECK(!strcmp(k.base, "recorded") && k.n_archs == 1);
+				dd_job_release(&k);
+			}
+			rec.name = (char *)"other.yaml";
+			rc = dd_job_load_recorded(first, 0, &rec, 1, &k);
+			CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), ":1:10: include") &&
+				  strstr(dd_error_detail(), "is not the file the run recorded"),
+				  "%s", dd_error_detail());
+			dd_buf_release(&rec.text);
+		}
+		dd_job_release(&j);
+	}
+	/* a cycle: main includes shared, which includes main */
+	snprintf(cyc, sizeof(cyc), "base: x\ninclude: drydock-t-job-%d-main.yaml\n", (int)getpid());
+	job_file("shared.yaml", cyc);
+	rc = dd_job_load(first, &j);
+	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), "shared.yaml:2:10: include") &&
+		  strstr(dd_error_detail(), "makes a cycle"), "%s", dd_error_detail());
+	/* a file that includes itself */
+	snprintf(cyc, sizeof(cyc), "include: drydock-t-job-%d-self.yaml\n", (int)getpid());
+	rc = dd_job_load(job_file("self.yaml", cyc), &j);
+	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), "self.yaml:1:10: include") &&
+		  strstr(dd_error_detail(), "makes a cycle"), "%s", dd_error_detail());
+	unlink(job_file("self.yaml", ""));
+	/* a missing file */
+	rc = dd_job_load(job_file("miss.yaml", "base: a\ninclude: nowhere.yaml\n"), &j);
+	CHECK_MSG(rc && strstr(dd_error_detail(), "miss.yaml:2:10: include 'nowhere.yaml'") &&
+		  strstr(dd_error_detail(), "No such file"), "%s", dd_error_detail());
+	unlink(job_file("miss.yaml", ""));
+	CHECK(bad("base: a\ninclude: ''\n", ":2:10: include is empty"));
+	unlink(first);
+	unlink(job_file("shared.yaml", ""));
+	free(first);
+}
+
 static void t_duration(void)
 {
 	int64_t s;
@@ -409,6 +493,7 @@ void suite_job(void)
 	RUN(t_job_defaults);
 	RUN(t_job_apko_config);
 	RUN(t_job_ignored_keys);
+	RUN(t_job_include);
 	RUN(t_job_errors);
 	RUN(t_job_names);
 	RUN(t_job_tags);
