@@ -419,6 +419,114 @@ static int apply_paths(struct build *b, struct dd_rootfs *r)
 	return 0;
 }
 
+/* ---- certificates ---------------------------------------------------------- */
+
+#define CA_BUNDLE "etc/ssl/certs/ca-certificates.crt"
+#define CA_DIR "usr/local/share/ca-certificates"
+
+/* A symlink's target as a path in the image (no leading '/', no '.' or
+ * '..' components); NULL when it would leave the root. */
+static char *link_target(const char *path, const char *target)
+{
+	struct dd_buf joined = DD_BUF_INIT, out = DD_BUF_INIT;
+	const char *slash = strrchr(path, '/'), *s;
+
+	if (target[0] != '/' && slash)
+		dd_buf_add(&joined, path, (size_t)(slash - path) + 1);
+	dd_buf_adds(&joined, target);
+	for (s = joined.ptr; *s;) {
+		size_t len;
+
+		s += strspn(s, "/");
+		len = strcspn(s, "/");
+		if (len == 2 && !strncmp(s, "..", 2)) {
+			char *up = strrchr(out.ptr ? out.ptr : "", '/');
+
+			if (!out.len) {
+				dd_buf_release(&joined);
+				dd_buf_release(&out);
+				return NULL;
+			}
+			out.len = up ? (size_t)(up - out.ptr) : 0;
+			out.ptr[out.len] = 0;
+		} else if (len && !(len == 1 && s[0] == '.')) {
+			if (out.len)
+				dd_buf_adds(&out, "/");
+			dd_buf_add(&out, s, len);
+		}
+		s += len;
+	}
+	dd_buf_release(&joined);
+	return out.len ? dd_buf_detach(&out, NULL) : (dd_buf_release(&out), NULL);
+}
+
+/* The file the CA bundle path ends at, following the image's symlinks. */
+static char *bundle_path(const struct dd_tree *t)
+{
+	char *path = dd_xstrdup(CA_BUNDLE);
+
+	for (int hop = 0; hop < 8; hop++) {
+		const struct dd_node *n = dd_tree_get(t, path);
+		char *next;
+
+		if (!n || n->type != DD_TAR_SYMLINK || !n->link)
+			return path;
+		next = link_target(path, n->link);
+		free(path);
+		if (!next)
+			return NULL;
+		path = next;
+	}
+	free(path);
+	return NULL;
+}
+
+/*
+ * certificates.additional: each PEM certificate appended to the image's
+ * CA bundle (created when no package ships it) and written as
+ * CA_DIR/<name>.crt.
+ */
+static int apply_certificates(struct build *b, struct dd_rootfs *r)
+{
+	struct dd_buf bundle = DD_BUF_INIT, file = DD_BUF_INIT;
+	const struct dd_node *n;
+	char *path;
+	int rc = 0;
+
+	if (!b->job.n_certs)
+		return 0;
+	if (!(path = bundle_path(r->tree)))
+		return dd_error(DD_E_FORMAT, "certificates: /%s is a symlink that leaves the image "
+				"or loops; the certificates have no bundle to go into", CA_BUNDLE);
+	n = dd_tree_get(r->tree, path);
+	rc = image_file(r, path, &bundle);
+	for (size_t i = 0; !rc && i < b->job.n_certs; i++) {
+		const struct dd_job_cert *ce = &b->job.certs[i];
+		size_t len = strlen(ce->content);
+
+		if (bundle.len && bundle.ptr[bundle.len - 1] != '\n')
+			dd_buf_adds(&bundle, "\n");
+		dd_buf_add(&bundle, ce->content, len);
+		if (len && ce->content[len - 1] != '\n')
+			dd_buf_adds(&bundle, "\n");
+		dd_buf_reset(&file);
+		dd_buf_addf(&file, "%s/%s.crt", CA_DIR, ce->name);
+		rc = dd_rootfs_put_file(r, file.ptr, 0644, 0, 0, ce->content, len);
+		if (!rc)
+			logf_(b, "certificate %s: /%s, appended to /%s", ce->name, file.ptr, path);
+	}
+	if (!rc)
+		rc = dd_rootfs_put_file(r, path, n && n->type == DD_TAR_FILE ? n->mode : 0644,
+					n ? n->uid : 0, n ? n->gid : 0, bundle.ptr ? bundle.ptr : "",
+					bundle.len);
+	if (rc)
+		dd_error_prefix(rc, "%s: certificates", b->job.file);
+	free(path);
+	dd_buf_release(&bundle);
+	dd_buf_release(&file);
+	return rc;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -606,6 +714,8 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 		rc = apply_accounts(b, &r);
 	if (!rc && lj->top)
 		rc = apply_paths(b, &r);
+	if (!rc && lj->top)
+		rc = apply_certificates(b, &r);
 	if (!rc && lj->top)
 		rc = put_sbom(b, &r, p, lj->from, lj->mtime);
 	if (!rc)

@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/map.h"
 #include "core/name.h"
+#include "trust/x509.h"
 
 #define MAX_JOB (4u << 20)
 /* Deeper nesting than any job needs; libyaml's scanner slows down with
@@ -925,6 +926,96 @@ static int k_output(struct ctx *c, yaml_node_t *n)
 	return mapping(c, n, "output", output_keys, NULL, NULL);
 }
 
+/* ---- certificates ------------------------------------------------------ */
+
+static int cert_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
+{
+	struct dd_job_cert *ce = obj;
+
+	if (!strcmp(k, "name"))
+		return str(c, v, "certificates.additional[].name", &ce->name);
+	return str(c, v, "certificates.additional[].content", &ce->content);
+}
+
+static const struct key cert_keys[] = { { "name", NULL }, { "content", NULL }, { NULL, NULL } };
+
+/* A certificate's name becomes a file name: letters, digits, '.', '_', '-'. */
+static bool cert_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 100 || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static int one_cert(struct ctx *c, yaml_node_t *x, struct dd_job_cert *ce)
+{
+	struct dd_buf subject = DD_BUF_INIT;
+	yaml_node_t *content = NULL;
+	int rc = mapping(c, x, "a certificate", cert_keys, ce, cert_item);
+
+	if (rc)
+		return rc;
+	if (!ce->name || !ce->content)
+		return err(c, x, "a certificate needs 'name' and 'content' (one PEM certificate)");
+	if (!cert_name_ok(ce->name))
+		return err(c, x, "certificate name '%s': use letters, digits, '.', '_' and '-' "
+			   "(it names /usr/local/share/ca-certificates/NAME.crt)", ce->name);
+	for (yaml_node_pair_t *p = x->data.mapping.pairs.start; p < x->data.mapping.pairs.top; p++)
+		if (!strcmp((const char *)node(c, p->key)->data.scalar.value, "content"))
+			content = node(c, p->value);
+	rc = dd_x509_pem_check(ce->content, strlen(ce->content), &subject);
+	if (rc) {
+		char *why = dd_xstrdup(dd_error_detail());
+
+		rc = err(c, content ? content : x, "certificate '%s': %s", ce->name, why);
+		free(why);
+	}
+	dd_buf_release(&subject);
+	return rc;
+}
+
+static int ce_additional(struct ctx *c, yaml_node_t *n)
+{
+	struct dd_job *j = c->job;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "certificates.additional is %s, expected a list of {name, "
+			   "content}", type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		struct dd_job_cert *ce;
+		int rc;
+
+		j->certs = dd_xrealloc(j->certs, (j->n_certs + 1) * sizeof(*j->certs));
+		ce = &j->certs[j->n_certs++];
+		memset(ce, 0, sizeof(*ce));
+		if ((rc = one_cert(c, node(c, *i), ce)))
+			return rc;
+		for (size_t k = 0; k + 1 < j->n_certs; k++)
+			if (!strcmp(j->certs[k].name, ce->name))
+				return err(c, node(c, *i), "certificate name '%s' given twice",
+					   ce->name);
+	}
+	return 0;
+}
+
+static int ce_providers(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "certificates.providers is not supported: add the packages that ship "
+		   "the certificates to contents.packages, or give certificates.additional");
+}
+
+static const struct key certificates_keys[] = {
+	{ "additional", ce_additional }, { "providers", ce_providers }, { NULL, NULL },
+};
+
+static int k_certificates(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "certificates", certificates_keys, NULL, NULL);
+}
+
 static int k_include(struct ctx *c, yaml_node_t *n)
 {
 	int rc = str(c, n, "include", &c->include);
@@ -953,6 +1044,7 @@ static const struct key top_keys[] = {
 	{ "vcs-url", k_vcs_url },
 	{ "format", k_format },
 	{ "include", k_include },
+	{ "certificates", k_certificates },
 	{ "policy", k_policy },
 	{ "output", k_output },
 	{ NULL, NULL },
@@ -1190,6 +1282,7 @@ static void adopt(struct dd_job *dst, struct dd_job *src)
 	TAKE_LIST(volumes, n_volumes);
 	TAKE(tag);
 	TAKE(vcs_url);
+	TAKE_LIST(certs, n_certs);
 	merge_kv(&dst->environment, &dst->n_environment, &src->environment, &src->n_environment);
 	merge_kv(&dst->annotations, &dst->n_annotations, &src->annotations, &src->n_annotations);
 	unsigned take = src->set & ~dst->set;
@@ -1438,6 +1531,11 @@ void dd_job_release(struct dd_job *j)
 	free_strings(j->volumes, j->n_volumes);
 	free(j->tag);
 	free(j->vcs_url);
+	for (size_t i = 0; i < j->n_certs; i++) {
+		free(j->certs[i].name);
+		free(j->certs[i].content);
+	}
+	free(j->certs);
 	free_strings(j->warnings, j->n_warnings);
 	for (size_t i = 0; i < j->n_includes; i++) {
 		free(j->includes[i].name);

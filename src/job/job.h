@@ -53,6 +53,12 @@ struct dd_job_include {
 	char sha256[65];
 };
 
+/* certificates.additional: a PEM certificate for the image's CA bundle. */
+struct dd_job_cert {
+	char *name;     /* /usr/local/share/ca-certificates/<name>.crt */
+	char *content;  /* exactly one PEM certificate (checked with OpenSSL) */
+};
+
 enum dd_layers { DD_LAYERS_SPLIT, DD_LAYERS_SINGLE };
 enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
 
@@ -87,6 +93,8 @@ struct dd_job {
 	char *tag; /* output.tag, default "drydock.local/<name>:latest" (the
 		      name in lower case); always a valid reference */
 	char *vcs_url;         /* vcs-url as given (its annotations are added) */
+	struct dd_job_cert *certs; /* certificates.additional */
+	size_t n_certs;
 	struct dd_job_include *includes; /* the include chain, the job's own first */
 	size_t n_includes;
 	unsigned set;          /* DD_JOB_SET_*: scalars the file gave (for include) */

@@ -23,6 +23,13 @@ mkdir -p "$T_TMP/tmp-owner/tmp"
 chmod 700 "$T_TMP/tmp-owner/tmp"
 printf 'pkgname = tmp-owner\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\n' >"$T_TMP/tmp-owner.info"
 drydock pkg build --info "$T_TMP/tmp-owner.info" --sign "$S/apk.rsa" -o "$IN/packages/tmp-owner.apk" "$T_TMP/tmp-owner" >/dev/null
+# ca-bundle ships a CA bundle with another CA, and /etc/ssl/cert.pem as a link to it
+mkdir -p "$T_TMP/ca-bundle/etc/ssl/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/other-ca.key" -subj "/CN=Other CA" \
+	-days 3650 -out "$T_TMP/ca-bundle/etc/ssl/certs/ca-certificates.crt" 2>/dev/null
+ln -s certs/ca-certificates.crt "$T_TMP/ca-bundle/etc/ssl/cert.pem"
+printf 'pkgname = ca-bundle\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\n' >"$T_TMP/ca-bundle.info"
+drydock pkg build --info "$T_TMP/ca-bundle.info" --sign "$S/apk.rsa" -o "$IN/packages/ca-bundle.apk" "$T_TMP/ca-bundle" >/dev/null
 STATIC=yes
 build_static_fixture "$S/apk.rsa" "$IN/packages/hello-static.apk" >/dev/null 2>&1 || STATIC=no
 build_static_fixture "$S/apk.rsa" "$IN/packages/tmp-static.apk" tmp-static >/dev/null 2>&1 || STATIC=no
@@ -264,6 +271,70 @@ t=tarfile.open("out/tws/latest/image/blobs/sha256/"+r["archs"][0]["layers"][0]["
 print(sum(1 for e in t if e.name == "tmp"))')" -eq 1 ] || t_fail "/tmp written twice"
 	# base-files ships /etc/passwd: it is kept, not emptied
 	grep -q '^root:' files/amd64/etc/passwd || t_fail "package's passwd lost"
+}
+
+# cert_job NAME PEM-FILE [PACKAGES]: a job on the hello base adding the
+# certificate in PEM-FILE as certificates.additional 'internal-ca'.
+cert_job() {
+	{
+		printf 'base: hello\ncontents:\n  packages: [%s]\npolicy:\n  allow-unguarded: true\n' "${3:-hello-drydock}"
+		printf 'certificates:\n  additional:\n    - name: internal-ca\n      content: |\n'
+		sed 's/^/        /' "$2"
+	} >"$1.yaml"
+}
+
+certificates_in_the_bundle() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -subj "/CN=Internal CA" \
+		-days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=svc.internal" 2>/dev/null
+	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -out leaf.pem 2>/dev/null
+	# no package ships a bundle: it is created, holding the certificate alone
+	cert_job ca ca.pem
+	drydock build --mirror "$M" -o out ca.yaml >/dev/null
+	merged_tree out/ca/latest
+	has amd64 etc/ssl/certs/ca-certificates.crt file 0644 1
+	has amd64 usr/local/share/ca-certificates/internal-ca.crt file 0644 1
+	cmp ca.pem files/amd64/usr/local/share/ca-certificates/internal-ca.crt || t_fail "the .crt file"
+	openssl verify -CAfile files/amd64/etc/ssl/certs/ca-certificates.crt leaf.pem >v.out 2>&1 || { cat v.out; t_fail "openssl verify"; }
+	grep -q "leaf.pem: OK" v.out || t_fail "verify output"
+	grep -q "certificate internal-ca: /usr/local/share/ca-certificates/internal-ca.crt, appended to /etc/ssl/certs/ca-certificates.crt" out/ca/latest/build.log || t_fail "log"
+	# a package's bundle (reached through its /etc/ssl/cert.pem link too) keeps its CA first
+	cert_job cab ca.pem "hello-drydock, ca-bundle"
+	drydock build --mirror "$M" -o out cab.yaml >/dev/null
+	rm -rf files && merged_tree out/cab/latest
+	b=files/amd64/etc/ssl/certs/ca-certificates.crt
+	head -c "$(wc -c <"$T_TMP/ca-bundle/etc/ssl/certs/ca-certificates.crt")" "$b" |
+		cmp - "$T_TMP/ca-bundle/etc/ssl/certs/ca-certificates.crt" || t_fail "the package's CA first"
+	[ "$(grep -c 'BEGIN CERTIFICATE' "$b")" -eq 2 ] || t_fail "two certificates"
+	openssl verify -CAfile "$b" leaf.pem | grep -q "leaf.pem: OK" || t_fail "verify with the package's bundle"
+	grep -q "^amd64 etc/ssl/cert.pem link " tree.txt || t_fail "the link stays"
+	# without the certificate the leaf does not verify against the package's bundle
+	printf 'base: hello\ncontents:\n  packages: [ca-bundle]\npolicy:\n  allow-unguarded: true\n' >plain.yaml
+	drydock build --mirror "$M" -o out plain.yaml >/dev/null
+	rm -rf files && merged_tree out/plain/latest
+	! openssl verify -CAfile files/amd64/etc/ssl/certs/ca-certificates.crt leaf.pem >/dev/null 2>&1 || t_fail "verifies without the CA"
+}
+
+malformed_certificates_refused() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout a.key -out a.pem -subj "/CN=A" -days 30 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout b.key -out b.pem -subj "/CN=B" -days 30 2>/dev/null
+	sed 's/^M/X/' a.pem >bad.pem
+	cert_job bad bad.pem
+	expect_fail 1 "bad.yaml:9:16: certificate 'internal-ca': not a certificate OpenSSL can read" \
+		drydock plan --mirror "$M" bad.yaml
+	cat a.pem b.pem >two.pem
+	cert_job two two.pem
+	expect_fail 1 "two.yaml:9:16: certificate 'internal-ca': more than one certificate" \
+		drydock plan --mirror "$M" two.yaml
+	printf 'just text\n' >text.pem
+	cert_job text text.pem
+	expect_fail 1 "text.yaml:9:16: certificate 'internal-ca': not a PEM certificate" \
+		drydock plan --mirror "$M" text.yaml
+	expect_fail 1 "text.yaml:9:16: certificate 'internal-ca'" drydock build --mirror "$M" -o out text.yaml
+	printf 'base: hello\ncertificates:\n  additional:\n    - name: ../x\n      content: y\n' >name.yaml
+	expect_fail 1 "name.yaml:4:7: certificate name '../x'" drydock plan --mirror "$M" name.yaml
+	printf 'base: hello\ncertificates:\n  providers: [ca-certificates]\n' >prov.yaml
+	expect_fail 1 "prov.yaml:3:14: certificates.providers is not supported" drydock plan --mirror "$M" prov.yaml
 }
 
 reproducible() {
@@ -646,6 +717,8 @@ t_run podman_tmp_works
 t_run apko_skeleton
 t_run scripts_in_the_apk_database
 t_run package_wins_over_skeleton
+t_run certificates_in_the_bundle
+t_run malformed_certificates_refused
 t_run reproducible
 t_run crust_layer_shared_and_cached
 t_run layer_cache_pruned_by_gc
