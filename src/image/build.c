@@ -65,6 +65,7 @@ struct build {
 	json_t *deps;       /* package blob sha256 -> its resolved dependency, in order */
 	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
 	bool timed_out;     /* check_deadline failed the build */
+	char inputs[65];    /* the inputs key ("" when the job will not plan) */
 };
 
 /* ---- time and the log ---------------------------------------------------- */
@@ -207,7 +208,7 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 
 	dd_buf_addf(&dir, "%s/cache/layers", b->store->root);
 	if (!mirror_writable(b->store->root, dir.ptr)) {
-		logf_(b, "note: the mirror %s is read-only for this build (%s): the crust layer "
+		logf_(b, "note: the mirror %s is read-only for this build (%s): the layer "
 		      "is not kept in its layer cache", b->store->root, strerror(errno));
 		goto out;
 	}
@@ -230,10 +231,10 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 		free(text);
 	}
 	if (rc)
-		warn(b, "could not keep the crust layer in the mirror's cache (%s); the next "
-		     "build will make it again", dd_error_detail());
+		warn(b, "could not keep the layer %s in the mirror's cache (%s); the next "
+		     "build will make it again", d->digest, dd_error_detail());
 	else
-		logf_(b, "crust layer kept in the layer cache as %s", key);
+		logf_(b, "layer %s kept in the layer cache as %s", d->digest, key);
 out:
 	dd_buf_release(&dir);
 	dd_buf_release(&src);
@@ -679,6 +680,10 @@ struct layer_job {
 	bool top;           /* the last layer: job settings, the whole apk db */
 	int64_t mtime;
 	enum dd_codec codec;
+	/* layering by origin, top layer: the packages streamed into it and
+	 * those the layers below hold (instead of from, to) */
+	const int *list, *below;
+	size_t n_list, n_below;
 };
 
 static int write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
@@ -693,6 +698,21 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 		return rc;
 	lw.check = check_deadline;
 	lw.check_ctx = b;
+	if (lj->list) {
+		rc = dd_rootfs_preload_list(&r, lj->below, lj->n_below, false);
+		for (size_t k = 0; k < lj->n_list && !rc; k++) {
+			const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[lj->list[k]].cat];
+
+			rc = dd_rootfs_add_package(&r, lj->list[k]);
+			if (!rc)
+				logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+				      dd_plan_role_str(p->pkgs[lj->list[k]].role),
+				      b->cat.info[p->pkgs[lj->list[k]].cat].sha256);
+		}
+		if (!rc)
+			rc = skeleton(b, &r, 0, p->n, true);
+		goto settings;
+	}
 	if (lj->top && lj->from > 0) {
 		rc = dd_rootfs_preload(&r, 0, (int)lj->from);
 		for (size_t i = 0; i < sizeof(apk_db_files) / sizeof(apk_db_files[0]); i++)
@@ -710,6 +730,7 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 	}
 	if (!rc)
 		rc = skeleton(b, &r, lj->from, lj->to, lj->top);
+settings:
 	if (!rc && lj->top)
 		rc = apply_accounts(b, &r);
 	if (!rc && lj->top)
@@ -919,8 +940,12 @@ static json_t *statement(struct build *b, json_t *subjects)
 		       j->allow_unguarded, "timeout_ms", (json_int_t)j->timeout_ms, "settings",
 		       "compressor", dd_codec_describe(j->compression == DD_COMPRESS_ZSTD
 							? DD_CODEC_ZSTD : DD_CODEC_GZIP),
-		       "layers", j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
+		       "layers", j->layering == DD_LAYERING_ORIGIN ? "origin"
+				 : j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
 		       b->threads, "layer_cache", !b->o->no_cache, "mirror", b->store->root);
+	if (j->layering == DD_LAYERING_ORIGIN)
+		json_object_set_new(json_object_get(in, "settings"), "layer_budget",
+				    json_integer(j->layer_budget));
 	if (b->cat.has_entitlement)
 		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
 			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
@@ -1091,6 +1116,287 @@ static json_t *advisories(struct build *b, const char *arch, const char *manifes
 	return out;
 }
 
+/* ---- layering by origin ------------------------------------------------------ */
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = dd_xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+struct origin_group {
+	const char *origin;  /* the first origin of the group */
+	size_t n_origins;
+	uint64_t size;       /* installed bytes */
+	int *pos;            /* plan positions, in plan order */
+	size_t n;
+};
+
+static const char *origin_of(const struct build *b, const struct dd_plan *p, size_t i)
+{
+	const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[i].cat];
+
+	return pkg->origin && *pkg->origin ? pkg->origin : pkg->name;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct origin_group *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return strcmp(x->origin, y->origin);
+}
+
+static void group_add(struct origin_group *g, const struct build *b, const struct dd_plan *p,
+		      size_t i)
+{
+	g->pos = dd_xrealloc(g->pos, (g->n + 1) * sizeof(*g->pos));
+	g->pos[g->n++] = (int)i;
+	g->size += b->cat.pkgs[p->pkgs[i].cat].installed_size;
+}
+
+static int pos_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The packages of p grouped by origin (a package without one is its own
+ * origin), the groups by installed size, largest first (then by name):
+ * the first budget - 1 groups get a layer each, the rest share the last
+ * one, the top, with the job's settings.  Returns the number of layers;
+ * (*out)[last] is the top's group (perhaps without packages).
+ */
+static size_t origin_groups(const struct build *b, const struct dd_plan *p, unsigned budget,
+			    struct origin_group **out)
+{
+	struct origin_group *g = NULL, *top;
+	struct dd_map by = DD_MAP_INIT;
+	size_t n = 0, alone;
+
+	for (size_t i = 0; i < p->n; i++) {
+		void **slot = dd_map_put(&by, origin_of(b, p, i));
+
+		if (!*slot) {
+			g = dd_xrealloc(g, (n + 1) * sizeof(*g));
+			memset(&g[n], 0, sizeof(*g));
+			g[n].origin = origin_of(b, p, i);
+			g[n].n_origins = 1;
+			*slot = (void *)(uintptr_t)(++n);
+		}
+		group_add(&g[(uintptr_t)*slot - 1], b, p, i);
+	}
+	dd_map_release(&by, NULL);
+	qsort(g, n, sizeof(*g), group_cmp);
+	alone = n < budget - 1 ? n : budget - 1;
+	top = dd_xcalloc(1, sizeof(*top));
+	for (size_t k = alone; k < n; k++) {
+		if (!top->origin)
+			top->origin = g[k].origin;
+		top->n_origins++;
+		top->size += g[k].size;
+		top->pos = dd_xrealloc(top->pos, (top->n + g[k].n) * sizeof(*top->pos));
+		memcpy(top->pos + top->n, g[k].pos, g[k].n * sizeof(*top->pos));
+		top->n += g[k].n;
+		free(g[k].pos);
+	}
+	if (top->n)
+		qsort(top->pos, top->n, sizeof(*top->pos), pos_cmp);
+	g = dd_xrealloc(g, (alone + 1) * sizeof(*g));
+	g[alone] = *top;
+	free(top);
+	*out = g;
+	return alone + 1;
+}
+
+static int64_t epoch_of_list(const struct build *b, const struct dd_plan *p, const int *pos,
+			     size_t n)
+{
+	int64_t t = 0;
+
+	if (b->env_epoch)
+		return b->epoch;
+	for (size_t i = 0; i < n; i++)
+		if (b->cat.pkgs[p->pkgs[pos[i]].cat].build_time > t)
+			t = b->cat.pkgs[p->pkgs[pos[i]].cat].build_time;
+	return t;
+}
+
+/* The cache key of a layer of the packages pos[0..n), written over a
+ * tree whose structure has the digest context. */
+static void origin_key(const struct build *b, const struct dd_plan *p, const int *pos, size_t n,
+		       int64_t mtime, enum dd_codec codec, const char *context, char key[65])
+{
+	struct dd_buf s = DD_BUF_INIT;
+
+	dd_buf_addf(&s, "%s\norigin\n%s\n%s\n%lld\n%s\n", LAYER_FORMAT,
+		    dd_codec_describe(codec), p->arch, (long long)mtime, context);
+	for (size_t i = 0; i < n; i++)
+		dd_buf_addf(&s, "%s\n", b->cat.info[p->pkgs[pos[i]].cat].sha256);
+	dd_sha256_hex(s.ptr, s.len, key);
+	dd_buf_release(&s);
+}
+
+/*
+ * One origin layer: the packages of g alone, written over the
+ * directories and symlinks of the packages below (so its bytes depend on
+ * its own packages and that structure only, and a change elsewhere does
+ * not touch it); taken from the layer cache when it is there.
+ */
+static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struct origin_group *g,
+			const int *below, size_t n_below, enum dd_codec codec,
+			struct dd_blob_desc *out, bool *cached)
+{
+	const struct dd_plan *p = ps->plan;
+	struct dd_tree tree = { DD_MAP_INIT };
+	struct dd_layer_writer lw;
+	int64_t mtime = epoch_of_list(b, p, g->pos, g->n);
+	struct dd_rootfs r = { &tree, &lw, ps, &p->owners, mtime, 0, check_deadline, b, 0 };
+	char context[65], key[65];
+	int rc = dd_rootfs_preload_list(&r, below, n_below, true);
+
+	*cached = false;
+	if (rc)
+		goto out;
+	dd_tree_digest(&tree, context);
+	origin_key(b, p, g->pos, g->n, mtime, codec, context, key);
+	if (!b->o->no_cache && (*cached = cache_get(b, key, out))) {
+		out->media_type = dd_layer_media_type(codec);
+		logf_(b, "layer of origin %s (%zu packages) %s taken from the layer cache (%s)",
+		      g->origin, g->n, out->digest, key);
+		goto out;
+	}
+	if ((rc = dd_layer_begin(&lw, b->blobs, codec, b->threads)))
+		goto out;
+	lw.check = check_deadline;
+	lw.check_ctx = b;
+	for (size_t k = 0; k < g->n && !rc; k++) {
+		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[g->pos[k]].cat];
+
+		rc = dd_rootfs_add_package(&r, g->pos[k]);
+		if (!rc)
+			logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+			      dd_plan_role_str(p->pkgs[g->pos[k]].role),
+			      b->cat.info[p->pkgs[g->pos[k]].cat].sha256);
+	}
+	if (!rc)
+		rc = dd_layer_finish(&lw, b->blobs, out);
+	else
+		dd_layer_abort(&lw);
+	if (rc)
+		goto out;
+	logf_(b, "layer of origin %s (%zu packages) %s: %llu entries, %llu bytes (%llu "
+	      "uncompressed), compressed now", g->origin, g->n, out->digest,
+	      (unsigned long long)r.entries, (unsigned long long)out->size,
+	      (unsigned long long)out->usize);
+	if (!b->o->no_cache)
+		cache_put(b, key, out, g->n);
+out:
+	dd_tree_release(&tree);
+	return rc;
+}
+
+/* The top layer of an image layered by origin: taken from the cache when
+ * the run's inputs (hence every byte of it) are those of a cached one. */
+static int origin_top(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out,
+		      bool *cached)
+{
+	struct dd_buf s = DD_BUF_INIT;
+	char key[65] = "";
+	int rc;
+
+	*cached = false;
+	if (b->inputs[0]) {
+		dd_buf_addf(&s, "%s\ntop\n%s\n%s\n%s\n", LAYER_FORMAT, b->inputs,
+			    lj->ps->plan->arch, dd_codec_describe(lj->codec));
+		dd_sha256_hex(s.ptr, s.len, key);
+		dd_buf_release(&s);
+	}
+	if (*key && !b->o->no_cache && (*cached = cache_get(b, key, out))) {
+		out->media_type = dd_layer_media_type(lj->codec);
+		logf_(b, "top layer %s taken from the layer cache (%s)", out->digest, key);
+		return 0;
+	}
+	rc = write_layer(b, lj, out);
+	if (!rc && *key && !b->o->no_cache)
+		cache_put(b, key, out, lj->n_list);
+	return rc;
+}
+
+static void groups_free(struct origin_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(g[i].pos);
+	free(g);
+}
+
+/*
+ * layering: {strategy: origin, budget: N}: the layers of p into layers[],
+ * their history lines into history[] (caller frees), their result.json
+ * entries into jlayers; *n the number of layers.
+ */
+static int origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_codec codec,
+			 struct dd_blob_desc **layers, char ***history, size_t *n,
+			 json_t *jlayers)
+{
+	const struct dd_plan *p = ps->plan;
+	struct origin_group *g;
+	size_t k = origin_groups(b, p, b->job.layer_budget, &g), n_below = 0;
+	int *below = dd_xcalloc(p->n + 1, sizeof(int));
+	struct dd_tree tree = { DD_MAP_INIT };
+	int rc = 0;
+
+	*layers = dd_xcalloc(k, sizeof(**layers));
+	*history = dd_xcalloc(k, sizeof(char *));
+	*n = 0;
+	logf_(b, "layering by origin, budget %u: %zu layers", b->job.layer_budget, k);
+	for (size_t i = 0; i + 1 < k && !rc; i++) {
+		bool cached;
+		char part[160];
+
+		rc = origin_layer(b, ps, &g[i], below, n_below, codec, &(*layers)[i], &cached);
+		if (rc)
+			break;
+		memcpy(below + n_below, g[i].pos, g[i].n * sizeof(int));
+		n_below += g[i].n;
+		snprintf(part, sizeof(part), "origin %s", g[i].origin);
+		(*history)[i] = xasprintf("drydock build: packages of origin %s (%zu)",
+					     g[i].origin, g[i].n);
+		json_array_append_new(jlayers, layer_json(&(*layers)[i], part, g[i].n, cached));
+		(*n)++;
+	}
+	if (!rc) {
+		struct layer_job lj = { ps, &tree, &p->owners, 0, p->n, true,
+					epoch_of_list(b, p, g[k - 1].pos, g[k - 1].n), codec,
+					g[k - 1].pos, below, g[k - 1].n, n_below };
+		bool cached;
+
+		/* the top's epoch: its own packages', or the image's when it has none */
+		if (!g[k - 1].n)
+			lj.mtime = epoch_of(b, p, p->n);
+		rc = origin_top(b, &lj, &(*layers)[k - 1], &cached);
+		if (!rc) {
+			(*history)[k - 1] = xasprintf("drydock build: %zu origins (%zu packages) "
+							 "and the job's settings",
+							 g[k - 1].n_origins, g[k - 1].n);
+			json_array_append_new(jlayers, layer_json(&(*layers)[k - 1], "top",
+								  g[k - 1].n, cached));
+			(*n)++;
+		}
+	}
+	dd_tree_release(&tree);
+	free(below);
+	groups_free(g, k);
+	return rc;
+}
+
 /* Build one architecture: layers, config, manifest. */
 static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
 {
@@ -1098,15 +1404,14 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	struct dd_pkgset ps = { b->store, &b->cat, &p };
 	struct dd_map crust_win = DD_MAP_INIT;
 	struct dd_tree tree = { DD_MAP_INIT };
-	struct dd_blob_desc layers[2], cfg;
-	const char *history[2];
+	struct dd_blob_desc *layers = dd_xcalloc(2, sizeof(*layers)), cfg;
+	char **history = dd_xcalloc(2, sizeof(char *));
 	json_t *jlayers = json_array(), *jpkgs = json_array(), *config = NULL, *m, *adv;
 	enum dd_codec codec = b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 								       : DD_CODEC_GZIP;
 	bool split = b->job.layers == DD_LAYERS_SPLIT;
 	size_t n_crust, n_layers = 0;
 	int64_t crust_mtime, mtime;
-	char history_buf[2][128];
 	int rc = dd_plan_make(b->store, &b->cat, &b->job, arch, &p);
 
 	if (rc)
@@ -1127,6 +1432,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		dd_buf_release(&why);
 		goto out;
 	}
+	split = split && b->job.layering == DD_LAYERING_NONE;
 	n_crust = split ? p.n_crust : 0;
 	crust_mtime = epoch_of(b, &p, n_crust);
 	mtime = epoch_of(b, &p, p.n);
@@ -1151,9 +1457,19 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	 * (the plan held, so there are no conflicts among them) */
 	if ((rc = dd_plan_owners(b->store, &b->cat, &p, n_crust, &crust_win)))
 		goto out;
+	if (b->job.layering == DD_LAYERING_ORIGIN) {
+		free(layers);
+		free(history);
+		layers = NULL;
+		history = NULL;
+		rc = origin_layers(b, &ps, codec, &layers, &history, &n_layers, jlayers);
+		if (rc)
+			goto out;
+		goto config;
+	}
 	if (split) {
 		struct layer_job lj = { &ps, &tree, &crust_win, 0, n_crust, false, crust_mtime,
-					codec };
+					codec, NULL, NULL, 0, 0 };
 		char key[65];
 		bool cached = false;
 
@@ -1169,31 +1485,30 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 			if (!b->o->no_cache)
 				cache_put(b, key, &layers[0], n_crust);
 		}
-		snprintf(history_buf[0], sizeof(history_buf[0]),
-			 "drydock build: crust (%zu packages of image %s)", n_crust,
-			 b->job.base ? b->job.base : "-");
-		history[n_layers] = history_buf[0];
+		history[n_layers] = xasprintf("drydock build: crust (%zu packages of image %s)",
+						 n_crust, b->job.base ? b->job.base : "-");
 		json_array_append_new(jlayers, layer_json(&layers[0], "crust", n_crust, cached));
 		n_layers++;
 		dd_tree_release(&tree);
 		tree = (struct dd_tree){ DD_MAP_INIT };
 	}
 	{
-		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec };
+		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec,
+					NULL, NULL, 0, 0 };
 
 		rc = write_layer(b, &lj, &layers[n_layers]);
 		if (rc)
 			goto out;
-		snprintf(history_buf[1], sizeof(history_buf[1]),
-			 "drydock build: %s (%zu packages) and the job's settings",
-			 split ? "toppings" : "all packages", p.n - n_crust);
-		history[n_layers] = history_buf[1];
+		history[n_layers] = xasprintf("drydock build: %s (%zu packages) and the job's "
+						 "settings", split ? "toppings" : "all packages",
+						 p.n - n_crust);
 		json_array_append_new(jlayers, layer_json(&layers[n_layers],
 							  split ? "toppings" : "all", p.n - n_crust,
 							  false));
 		n_layers++;
 	}
-	rc = image_config(b, arch, mtime, layers, n_layers, history, &config);
+config:
+	rc = image_config(b, arch, mtime, layers, n_layers, (const char **)history, &config);
 	if (rc)
 		goto out;
 	rc = put_json(b, config, DD_OCI_CONFIG, &cfg);
@@ -1230,6 +1545,10 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		json_object_set_new(json_array_get(b->archs, json_array_size(b->archs) - 1),
 				    "advisories", adv);
 out:
+	for (size_t i = 0; history && i < n_layers; i++)
+		free(history[i]);
+	free(history);
+	free(layers);
 	json_decref(jlayers);
 	json_decref(jpkgs);
 	json_decref(config);
@@ -1446,6 +1765,7 @@ static int do_build(struct build *b, const char *path)
 
 		if ((rc = inputs_key(b, key)))
 			return rc;
+		snprintf(b->inputs, sizeof(b->inputs), "%s", key);
 		if (*key) {
 			json_object_set_new(b->result, "inputs", json_string(key));
 			logf_(b, "inputs sha256:%s", key);

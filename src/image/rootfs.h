@@ -78,6 +78,16 @@ int dd_rootfs_add_package(struct dd_rootfs *r, int pos);
  */
 int dd_rootfs_preload(struct dd_rootfs *r, int from, int to);
 
+/*
+ * The same for the packages at plan positions pos[0..n); with structure,
+ * only their directories and symlinks: what a layer built on its own
+ * needs to know of the layers below it (image/build.c, layering).
+ */
+int dd_rootfs_preload_list(struct dd_rootfs *r, const int *pos, size_t n, bool structure);
+
+/* sha256 of every path of t with its type, mode, owner and link target. */
+void dd_tree_digest(const struct dd_tree *t, char hex[65]);
+
 /* Record a file drydock wrote into a lower layer, parents included. */
 void dd_rootfs_note_file(struct dd_rootfs *r, const char *path);
 

@@ -1016,6 +1016,47 @@ static int k_certificates(struct ctx *c, yaml_node_t *n)
 	return mapping(c, n, "certificates", certificates_keys, NULL, NULL);
 }
 
+/* ---- layering (apko's key) ---------------------------------------------- */
+
+static int l_strategy(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "layering.strategy", &s);
+
+	if (rc)
+		return rc;
+	if (strcmp(s, "origin"))
+		return err(c, n, "layering.strategy is '%s', expected origin (packages grouped by "
+			   "origin, the largest groups in layers of their own)", s);
+	c->job->layering = DD_LAYERING_ORIGIN;
+	return 0;
+}
+
+static int l_budget(struct ctx *c, yaml_node_t *n)
+{
+	uint32_t v = 0;
+	int rc = number(c, n, "layering.budget", DD_JOB_MAX_BUDGET, &v);
+
+	if (!rc && v < 1)
+		rc = err(c, n, "layering.budget is 0, expected 1 to %d layers", DD_JOB_MAX_BUDGET);
+	c->job->layer_budget = v;
+	return rc;
+}
+
+static const struct key layering_keys[] = {
+	{ "strategy", l_strategy }, { "budget", l_budget }, { NULL, NULL },
+};
+
+static int k_layering(struct ctx *c, yaml_node_t *n)
+{
+	int rc = mapping(c, n, "layering", layering_keys, NULL, NULL);
+
+	if (!rc && c->job->layering != DD_LAYERING_ORIGIN)
+		rc = err(c, n, "layering needs strategy: origin");
+	c->job->set |= DD_JOB_SET_LAYERING;
+	return rc;
+}
+
 static int k_include(struct ctx *c, yaml_node_t *n)
 {
 	int rc = str(c, n, "include", &c->include);
@@ -1045,6 +1086,7 @@ static const struct key top_keys[] = {
 	{ "format", k_format },
 	{ "include", k_include },
 	{ "certificates", k_certificates },
+	{ "layering", k_layering },
 	{ "policy", k_policy },
 	{ "output", k_output },
 	{ NULL, NULL },
@@ -1295,6 +1337,10 @@ static void adopt(struct dd_job *dst, struct dd_job *src)
 		dst->layers = src->layers;
 	if (take & DD_JOB_SET_COMPRESSION)
 		dst->compression = src->compression;
+	if (take & DD_JOB_SET_LAYERING) {
+		dst->layering = src->layering;
+		dst->layer_budget = src->layer_budget;
+	}
 	dst->set |= src->set;
 	/* the included file's warnings first, as it was read first */
 	if (src->n_warnings) {
@@ -1472,6 +1518,8 @@ int dd_job_load_recorded(const char *path, int flags, const struct dd_job_includ
 	if (job->vcs_url)
 		vcs_annotations(job);
 	dd_sha256_hex(job->text.ptr, job->text.len, job->sha256);
+	if (job->layering == DD_LAYERING_ORIGIN && !job->layer_budget)
+		job->layer_budget = DD_JOB_DEFAULT_BUDGET;
 	if (!job->n_archs) {
 		job->archs = dd_xcalloc(1, sizeof(char *));
 		job->archs[job->n_archs++] = dd_xstrdup("x86_64");

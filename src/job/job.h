@@ -61,6 +61,7 @@ struct dd_job_cert {
 
 enum dd_layers { DD_LAYERS_SPLIT, DD_LAYERS_SINGLE };
 enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
+enum dd_layering { DD_LAYERING_NONE, DD_LAYERING_ORIGIN };
 
 struct dd_job {
 	char *file;           /* as given */
@@ -90,6 +91,8 @@ struct dd_job {
 	int64_t timeout_ms;    /* policy.timeout in milliseconds, default 1h */
 	enum dd_layers layers; /* output.layers: split (default) or single */
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
+	enum dd_layering layering; /* layering.strategy (apko's key); NONE: output.layers */
+	unsigned layer_budget;     /* layering.budget: at most this many layers */
 	char *tag; /* output.tag, default "drydock.local/<name>:latest" (the
 		      name in lower case); always a valid reference */
 	char *vcs_url;         /* vcs-url as given (its annotations are added) */
@@ -106,6 +109,9 @@ struct dd_job {
 #define DD_JOB_SET_TIMEOUT 2u
 #define DD_JOB_SET_LAYERS 4u
 #define DD_JOB_SET_COMPRESSION 8u
+#define DD_JOB_SET_LAYERING 16u
+#define DD_JOB_DEFAULT_BUDGET 10
+#define DD_JOB_MAX_BUDGET 100
 
 /* dd_job_load_flags(): the keys that are ignored with a warning
  * (contents.repositories, keyring, build_repositories, runtime_keyring)

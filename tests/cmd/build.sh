@@ -337,6 +337,98 @@ malformed_certificates_refused() {
 	expect_fail 1 "prov.yaml:3:14: certificates.providers is not supported" drydock plan --mirror "$M" prov.yaml
 }
 
+# origin_pkg NAME VERSION ORIGIN KB DIR: a package of origin ORIGIN holding KB
+# KiB of random bytes, into DIR.
+origin_pkg() {
+	mkdir -p "tree-$1-$2/usr/share/$1"
+	head -c "$(($4 * 1024))" /dev/urandom >"tree-$1-$2/usr/share/$1/data"
+	printf 'pkgname = %s\npkgver = %s\narch = x86_64\nlicense = MIT\norigin = %s\nsize = %d\n' \
+		"$1" "$2" "$3" "$(($4 * 1024))" >"$1-$2.info"
+	drydock pkg build --info "$1-$2.info" --sign "$S/apk.rsa" -o "$5/$1-$2.apk" "tree-$1-$2" >/dev/null
+}
+
+# layers_of RUN: one line per layer of RUN's image: HOLDS PACKAGES FROM_CACHE DIGEST
+layers_of() {
+	python3 -c '
+import json, sys
+for l in json.load(open(sys.argv[1]))["archs"][0]["layers"]:
+    print(l["holds"], l["packages"], l["from_cache"], l["digest"])' "$1/result.json"
+}
+
+layering_by_origin() {
+	mkdir -p one/packages
+	# six origins: alpha (two packages, the largest), beta, gamma, delta, eps, zeta
+	origin_pkg alpha-1 1.0-r0 alpha 300 one/packages
+	origin_pkg alpha-2 1.0-r0 alpha 300 one/packages
+	origin_pkg beta 1.0-r0 beta 400 one/packages
+	origin_pkg gamma 1.0-r0 gamma 200 one/packages
+	origin_pkg delta 1.0-r0 delta 100 one/packages
+	origin_pkg eps 1.0-r0 eps 50 one/packages
+	origin_pkg zeta 1.0-r0 zeta 10 one/packages
+	cp -r "$M" lm
+	make_bundle "$S" one one.tar 2
+	drydock mirror import --mirror lm one.tar >/dev/null
+	cat >lay.yaml <<'Y'
+contents:
+  packages: [alpha-1, alpha-2, beta, gamma, delta, eps, zeta]
+policy:
+  allow-unguarded: true
+layering:
+  strategy: origin
+  budget: 3
+Y
+	drydock build --mirror lm -o out lay.yaml >/dev/null
+	layers_of out/lay/latest >l1
+	cat l1
+	[ "$(wc -l <l1)" -eq 3 ] || t_fail "3 layers"
+	grep -q "^origin alpha 2 False " l1 && sed -n 1p l1 | grep -q "^origin alpha" || t_fail "alpha alone, first"
+	sed -n 2p l1 | grep -q "^origin beta 1 False " || t_fail "beta alone, second"
+	sed -n 3p l1 | grep -q "^top 4 False " || t_fail "the rest together on top"
+	grep -q "layering by origin, budget 3: 3 layers" out/lay/latest/build.log || t_fail "log"
+	# every path is in the image once the layers are merged, apk database included
+	merged_tree out/lay/latest
+	for f in alpha-1 alpha-2 beta gamma delta eps zeta; do
+		grep -q "^amd64 usr/share/$f/data file " tree.txt || t_fail "$f's data"
+	done
+	has amd64 tmp dir 1777 2
+	grep -c '^P:' files/amd64/usr/lib/apk/db/installed | grep -qx 7 || t_fail "installed db"
+	if command -v umoci >/dev/null; then
+		umoci unpack --rootless --image "out/lay/latest/image:drydock.local/lay:latest" bundle \
+			>umoci.out 2>&1 || { cat umoci.out; t_fail "umoci unpack"; }
+		cmp bundle/rootfs/usr/share/zeta/data tree-zeta-1.0-r0/usr/share/zeta/data || t_fail "umoci: zeta"
+	fi
+	# a second bundle upgrades the topping zeta: only the top layer is compressed again
+	d1=$(result digest out/lay/latest)
+	mkdir -p two/packages
+	origin_pkg zeta 1.0-r1 zeta 10 two/packages
+	make_bundle "$S" two two.tar 3
+	drydock mirror import --mirror lm two.tar >/dev/null
+	drydock build --mirror lm -o out lay.yaml >/dev/null
+	layers_of out/lay/latest >l2
+	cat l2
+	log=out/lay/latest/build.log
+	[ "$(grep -c 'layer of origin .* taken from the layer cache' "$log")" -eq 2 ] || t_fail "two layers from the cache"
+	grep -q "installed zeta-1.0-r1" "$log" || t_fail "zeta upgraded"
+	! grep -q "compressed now" "$log" || t_fail "an origin layer was compressed again"
+	[ "$(sed -n 1p l1 | awk '{print $NF}')" = "$(sed -n 1p l2 | awk '{print $NF}')" ] &&
+		[ "$(sed -n 2p l1 | awk '{print $NF}')" = "$(sed -n 2p l2 | awk '{print $NF}')" ] || t_fail "origin layers changed"
+	sed -n 1,2p l2 | grep -q " True " || t_fail "from_cache"
+	[ "$(sed -n 3p l1 | awk '{print $NF}')" != "$(sed -n 3p l2 | awk '{print $NF}')" ] || t_fail "top unchanged"
+	[ "$(result digest out/lay/latest)" != "$d1" ] || t_fail "image digest unchanged"
+	# the same inputs again: every layer from the cache, the same image
+	d2=$(result digest out/lay/latest)
+	drydock build --mirror lm -o out lay.yaml >/dev/null
+	grep -q "top layer .* taken from the layer cache" out/lay/latest/build.log || t_fail "top from the cache"
+	[ "$(result digest out/lay/latest)" = "$d2" ] || t_fail "cached image differs"
+	# without the cache, the same bytes
+	drydock build --mirror lm -o nc --no-cache lay.yaml >/dev/null
+	[ "$(result digest nc/lay/latest)" = "$d2" ] || t_fail "the cache changed the image"
+	expect_fail 1 "lay2.yaml:2:13: layering.strategy is 'size', expected origin" \
+		sh -c 'printf "layering:\n  strategy: size\n" >lay2.yaml; "$DRYDOCK" plan --mirror lm lay2.yaml'
+	expect_fail 1 "lay3.yaml:3:11: layering.budget is 0" \
+		sh -c 'printf "layering:\n  strategy: origin\n  budget: 0\n" >lay3.yaml; "$DRYDOCK" plan --mirror lm lay3.yaml'
+}
+
 reproducible() {
 	mkdir a b
 	(cd a && drydock build --mirror "$M" -o out --threads 1 "$HELLO" >/dev/null)
@@ -719,6 +811,7 @@ t_run scripts_in_the_apk_database
 t_run package_wins_over_skeleton
 t_run certificates_in_the_bundle
 t_run malformed_certificates_refused
+t_run layering_by_origin
 t_run reproducible
 t_run crust_layer_shared_and_cached
 t_run layer_cache_pruned_by_gc
