@@ -174,14 +174,15 @@ snapshot() {
 	(cd "$1" && find . -type f ! -name audit.log -print0 | sort -z | xargs -0 sha256sum)
 }
 
-# build_static_fixture KEY OUT: the hello-static package, its program
-# compiled now (statically: the image holds nothing else). Fails when
-# the machine cannot link statically.
+# build_static_fixture KEY OUT [NAME]: the package NAME (default
+# hello-static), its program NAME.c compiled now (statically: the image
+# holds nothing else). Fails when the machine cannot link statically.
 build_static_fixture() {
-	src=$TOP/fixtures/packages/hello-static
+	n=${3:-hello-static}
+	src=$TOP/fixtures/packages/$n
 	r=$(mktemp -d "$T_TMP/static.XXXXXX")
 	mkdir -p "$r/usr/bin"
-	${CC:-cc} -static -Os -s -o "$r/usr/bin/hello-static" "$src/hello-static.c" || return 1
+	${CC:-cc} -static -Os -s -o "$r/usr/bin/$n" "$src/$n.c" || return 1
 	drydock pkg build --info "$src/PKGINFO" --set "arch=$(uname -m)" --sign "$1" -o "$2" "$r"
 }
 

@@ -148,7 +148,11 @@ static int control_entry(struct reader *r, struct dd_tar_entry *e)
 		rc = dd_tar_read_all(&r->tar, dst, MAX_INDEX);
 	} else if (e->path[0] == '.' && !strchr(e->path, '/')) {
 		f->scripts = dd_xrealloc(f->scripts, (f->n_scripts + 1) * sizeof(char *));
-		f->scripts[f->n_scripts++] = dd_xstrdup(e->path);
+		f->script_data = dd_xrealloc(f->script_data,
+					     (f->n_scripts + 1) * sizeof(*f->script_data));
+		f->script_data[f->n_scripts] = (struct dd_buf)DD_BUF_INIT;
+		f->scripts[f->n_scripts] = dd_xstrdup(e->path);
+		rc = dd_tar_read_all(&r->tar, &f->script_data[f->n_scripts++], MAX_CONTROL);
 	} else {
 		rc = dd_error(DD_E_FORMAT, "unexpected member '%s' in the control segment",
 			      e->path);
@@ -334,6 +338,8 @@ static int read_all(struct reader *r)
 	end_tar(r);
 	if (rc < 0)
 		return dd_error_prefix(rc, "control segment");
+	if (r->flags & DD_APK_CONTROL_ONLY)
+		return 0;
 	if (r->f->kind == DD_APK_PACKAGE) {
 		rc = read_data(r);
 		end_tar(r);
@@ -423,9 +429,12 @@ void dd_apk_file_release(struct dd_apk_file *f)
 		dd_buf_release(&f->sigs[i].data);
 	}
 	free(f->sigs);
-	for (size_t i = 0; i < f->n_scripts; i++)
+	for (size_t i = 0; i < f->n_scripts; i++) {
 		free(f->scripts[i]);
+		dd_buf_release(&f->script_data[i]);
+	}
 	free(f->scripts);
+	free(f->script_data);
 	for (size_t i = 0; i < f->n_files; i++) {
 		free(f->files[i].path);
 		free(f->files[i].link);

@@ -57,6 +57,7 @@ struct dd_apk_file {
 	char checksum[64];           /* "Q1" + base64(sha1(control)) */
 	struct dd_apk_pkg pkg;       /* packages: the parsed .PKGINFO */
 	char **scripts;              /* packages: other control members */
+	struct dd_buf *script_data;  /* packages: their bytes, parallel to scripts */
 	size_t n_scripts;
 	struct dd_apk_entry *files;  /* packages: the data segment */
 	size_t n_files;
@@ -79,6 +80,13 @@ int dd_apk_read(const char *path, struct dd_apk_file *f);
  * uncompressed content.
  */
 #define DD_APK_TRUST_FILE_SHA1 1
+/*
+ * DD_APK_CONTROL_ONLY: read the signature and control segments (the
+ * metadata and the install scripts) and stop before the data segment.
+ * Nothing checks the data or the whole file: compare f->checksum (the
+ * control segment's own digest) with what the caller trusts.
+ */
+#define DD_APK_CONTROL_ONLY 2
 int dd_apk_read_flags(const char *path, int flags, struct dd_apk_file *f);
 void dd_apk_file_release(struct dd_apk_file *f);
 

@@ -221,7 +221,7 @@ static struct dd_build_opts build_opts(const struct batch *B)
 	const struct dd_batch_opts *o = B->o;
 
 	return (struct dd_build_opts){ .mirror = o->mirror, .out = o->out, .threads = B->threads,
-				       .no_cache = o->no_cache,
+				       .no_cache = o->no_cache, .strict = o->strict,
 				       .source_date_epoch = o->source_date_epoch,
 				       .sign_key = o->sign_key, .gnupg_home = o->gnupg_home,
 				       .run_id = B->id, .max_age_days = o->max_age_days,

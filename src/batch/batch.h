@@ -41,6 +41,7 @@ struct dd_batch_opts {
 	int threads;          /* compression threads per build; < 1: every core / jobs */
 	bool force;           /* build even jobs that are up to date */
 	bool no_cache;        /* neither use nor fill the mirror's crust layer cache */
+	bool strict;          /* as struct dd_build_opts */
 	const char *only;     /* fnmatch(3) pattern on the job name or file name; NULL: all */
 	int wait_seconds;     /* how long to wait for OUT's lock and the mirror's */
 	const char *sign_key, *gnupg_home; /* as struct dd_build_opts */

@@ -23,7 +23,7 @@ static const char batch_help[] =
 	"usage: drydock batch [--mirror DIR] -o OUT [-j N] [--force] [--only GLOB]\n"
 	"                     [--wait SECONDS] [--sign KEY [--gnupg-home DIR]] [--keep N]\n"
 	"                     [--shard K/N] [--threads N] [--no-cache] [--max-age DAYS]\n"
-	"                     [--json] JOBDIR\n\n"
+	"                     [--strict] [--json] JOBDIR\n\n"
 	"Plan and build every *.yaml and *.yml job in JOBDIR, in sorted order, each in a\n"
 	"process of its own under a supervisor that enforces the job's policy.timeout.\n"
 	"A job whose inputs (job file, packages, entitlement, settings, drydock version)\n"
@@ -34,7 +34,8 @@ static const char batch_help[] =
 	"  -j, --jobs N        builds at once (default 1); the results do not depend on it\n"
 	"      --threads N     compression threads per build (default: cores / jobs)\n"
 	"  -f, --force         build every job, up to date or not\n"
-	"      --no-cache      neither use nor fill the mirror's crust layer cache\n"
+	"      --no-cache      neither use nor fill the mirror's layer cache\n"
+	"      --strict        refuse the apko keys otherwise ignored with a warning\n"
 	"      --only GLOB     only jobs whose name or file name matches GLOB\n"
 	"  -w, --wait SECONDS  wait this long for another batch on OUT (default 0)\n"
 	"  -s, --sign KEY      sign the provenance (as drydock build; default\n"
@@ -152,6 +153,7 @@ int cmd_batch(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-cache", no_argument, NULL, 'C' },
+		{ "strict", no_argument, NULL, 'Z' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "sign", required_argument, NULL, 's' },
@@ -183,6 +185,7 @@ int cmd_batch(int argc, char **argv)
 			break;
 		case 'f': o.force = true; break;
 		case 'C': o.no_cache = true; break;
+		case 'Z': o.strict = true; break;
 		case 'O': o.only = optarg; break;
 		case 'w':
 			if (number("--wait", optarg, 0, 7 * 86400, &o.wait_seconds))

@@ -16,8 +16,8 @@
 
 static const char build_help[] =
 	"usage: drydock build [--mirror DIR] -o OUT [--sign KEY [--gnupg-home DIR]]\n"
-	"                     [--threads N] [--no-cache] [--max-age DAYS] [--json]\n"
-	"                     JOB.yaml...\n\n"
+	"                     [--threads N] [--no-cache] [--max-age DAYS] [--strict]\n"
+	"                     [--json] JOB.yaml...\n\n"
 	"Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
 	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log,\n"
 	"sbom.spdx.json, sbom.cdx.json, provenance.intoto.json and result.json.\n"
@@ -27,7 +27,10 @@ static const char build_help[] =
 	"  -m, --mirror DIR   the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
 	"  -j, --threads N    compression threads (default: every core); the image\n"
 	"                     is the same whatever N is\n"
-	"      --no-cache     neither use nor fill the mirror's crust layer cache\n"
+	"      --no-cache     neither use nor fill the mirror's layer cache\n"
+	"      --strict       refuse the apko keys otherwise ignored with a warning\n"
+	"                     (contents.repositories, keyring, build_repositories,\n"
+	"                     runtime_keyring)\n"
 	"  -s, --sign KEY     sign the provenance: a PEM private key file (ECDSA P-256\n"
 	"                     or Ed25519) or an OpenPGP key id (default\n"
 	"                     $DRYDOCK_SIGN_KEY; without one the provenance is unsigned)\n"
@@ -45,6 +48,7 @@ int cmd_build(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "no-cache", no_argument, NULL, 'C' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "sign", required_argument, NULL, 's' },
@@ -75,6 +79,7 @@ int cmd_build(int argc, char **argv)
 			break;
 		}
 		case 'C': o.no_cache = true; break;
+		case 'S': o.strict = true; break;
 		case 's': o.sign_key = optarg; break;
 		case 'g': o.gnupg_home = optarg; break;
 		case 'J': json = true; break;

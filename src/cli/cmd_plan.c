@@ -16,19 +16,22 @@
 
 static const char plan_help[] =
 	"usage: drydock plan [--mirror DIR] [--json] [-v|--verbose] [--max-age DAYS]\n"
-	"                    JOB.yaml...\n\n"
+	"                    [--strict] JOB.yaml...\n\n"
 	"For each job: whether it will build, and for each architecture its packages\n"
 	"(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
 	"delivered each), sizes, warnings and errors; when the mirror holds security\n"
 	"databases, how many advisories are fixed, fix available, fix not yet here and\n"
 	"not affected (with -v, each one), with a warning when a database is older\n"
-	"than --max-age days (default 7). Exits 1 if any job would fail.\n";
+	"than --max-age days (default 7). Exits 1 if any job would fail.\n\n"
+	"      --strict       refuse the apko keys otherwise ignored with a warning\n"
+	"                     (contents.repositories, keyring, build_repositories,\n"
+	"                     runtime_keyring)\n";
 
 /* What plan prints besides the plan: the advisories, and how. */
 struct plan_ctx {
 	const struct dd_adv_db *adv;
 	int max_age; /* days */
-	bool json, verbose;
+	bool json, verbose, strict;
 };
 
 /* The advisories of plan p: counts (and with items, every one) into o,
@@ -160,7 +163,7 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 	json_t *archs = json_array();
 	bool ok = true;
 
-	if (dd_job_load(file, &job)) {
+	if (dd_job_load_flags(file, x->strict ? DD_JOB_STRICT : 0, &job)) {
 		if (json)
 			json_array_append_new(all, json_pack("{s:s, s:b, s:[s]}", "job", file,
 							     "will_build", 0, "errors",
@@ -170,6 +173,9 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 		json_decref(archs);
 		return DD_EXIT_FAIL;
 	}
+	if (!json)
+		for (size_t i = 0; i < job.n_warnings; i++)
+			printf("%s: warning: %s\n", file, job.warnings[i]);
 	for (size_t a = 0; a < job.n_archs; a++) {
 		struct dd_plan p;
 
@@ -185,10 +191,15 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 			plan_print(x, &job, cat, &p);
 		dd_plan_release(&p);
 	}
-	if (json)
-		json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:b, s:o}", "job", file,
-						     "sha256", job.sha256, "base", job.base,
-						     "will_build", ok, "archs", archs));
+	if (json) {
+		json_t *w = json_array();
+
+		for (size_t i = 0; i < job.n_warnings; i++)
+			json_array_append_new(w, json_string(job.warnings[i]));
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:b, s:o, s:o}", "job",
+						     file, "sha256", job.sha256, "base", job.base,
+						     "will_build", ok, "warnings", w, "archs", archs));
+	}
 	else
 		json_decref(archs);
 	dd_job_release(&job);
@@ -202,6 +213,7 @@ int cmd_plan(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "max-age", required_argument, NULL, 'a' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -209,7 +221,7 @@ int cmd_plan(int argc, char **argv)
 	struct dd_store *s = NULL;
 	struct dd_catalog cat;
 	struct dd_adv_db adv = { 0 };
-	struct plan_ctx x = { &adv, DD_ADV_MAX_AGE_DAYS, false, false };
+	struct plan_ctx x = { &adv, DD_ADV_MAX_AGE_DAYS, false, false, false };
 	json_t *all = json_array();
 	bool json = false;
 	int c, ret = DD_EXIT_OK;
@@ -225,6 +237,7 @@ int cmd_plan(int argc, char **argv)
 				return DD_EXIT_USAGE;
 			}
 			break;
+		case 'S': x.strict = true; break;
 		case 'h': fputs(plan_help, stdout); json_decref(all); return DD_EXIT_OK;
 		default: json_decref(all); return DD_EXIT_USAGE;
 		}

@@ -24,6 +24,7 @@
 #include "image/provenance.h"
 #include "image/rootfs.h"
 #include "image/sbom.h"
+#include "image/skeleton.h"
 #include "image/vex.h"
 #include "job/plan.h"
 #include "store/catalog.h"
@@ -32,7 +33,7 @@
 #include "trust/sign.h"
 #include "version.h"
 
-#define LAYER_FORMAT "drydock-layer/1"
+#define LAYER_FORMAT "drydock-layer/2" /* 2: with the skeleton (image/skeleton.h) */
 #define MAX_ACCOUNT_FILE (4u << 20)
 #define MAX_REWRITE (256u << 20)
 
@@ -63,6 +64,7 @@ struct build {
 	json_t *deps;       /* package blob sha256 -> its resolved dependency, in order */
 	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
 	bool timed_out;     /* check_deadline failed the build */
+	char inputs[65];    /* the inputs key ("" when the job will not plan) */
 };
 
 /* ---- time and the log ---------------------------------------------------- */
@@ -205,7 +207,7 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 
 	dd_buf_addf(&dir, "%s/cache/layers", dd_store_root(b->store));
 	if (!mirror_writable(dd_store_root(b->store), dir.ptr)) {
-		logf_(b, "note: the mirror %s is read-only for this build (%s): the crust layer "
+		logf_(b, "note: the mirror %s is read-only for this build (%s): the layer "
 		      "is not kept in its layer cache", dd_store_root(b->store), strerror(errno));
 		goto out;
 	}
@@ -228,10 +230,10 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 		free(text);
 	}
 	if (rc)
-		warn(b, "could not keep the crust layer in the mirror's cache (%s); the next "
-		     "build will make it again", dd_error_detail());
+		warn(b, "could not keep the layer %s in the mirror's cache (%s); the next "
+		     "build will make it again", d->digest, dd_error_detail());
 	else
-		logf_(b, "crust layer kept in the layer cache as %s", key);
+		logf_(b, "layer %s kept in the layer cache as %s", d->digest, key);
 out:
 	dd_buf_release(&dir);
 	dd_buf_release(&src);
@@ -417,6 +419,114 @@ static int apply_paths(struct build *b, struct dd_rootfs *r)
 	return 0;
 }
 
+/* ---- certificates ---------------------------------------------------------- */
+
+#define CA_BUNDLE "etc/ssl/certs/ca-certificates.crt"
+#define CA_DIR "usr/local/share/ca-certificates"
+
+/* A symlink's target as a path in the image (no leading '/', no '.' or
+ * '..' components); NULL when it would leave the root. */
+static char *link_target(const char *path, const char *target)
+{
+	struct dd_buf joined = DD_BUF_INIT, out = DD_BUF_INIT;
+	const char *slash = strrchr(path, '/'), *s;
+
+	if (target[0] != '/' && slash)
+		dd_buf_add(&joined, path, (size_t)(slash - path) + 1);
+	dd_buf_adds(&joined, target);
+	for (s = joined.ptr; *s;) {
+		size_t len;
+
+		s += strspn(s, "/");
+		len = strcspn(s, "/");
+		if (len == 2 && !strncmp(s, "..", 2)) {
+			char *up = strrchr(out.ptr ? out.ptr : "", '/');
+
+			if (!out.len) {
+				dd_buf_release(&joined);
+				dd_buf_release(&out);
+				return NULL;
+			}
+			out.len = up ? (size_t)(up - out.ptr) : 0;
+			out.ptr[out.len] = 0;
+		} else if (len && !(len == 1 && s[0] == '.')) {
+			if (out.len)
+				dd_buf_adds(&out, "/");
+			dd_buf_add(&out, s, len);
+		}
+		s += len;
+	}
+	dd_buf_release(&joined);
+	return out.len ? dd_buf_detach(&out, NULL) : (dd_buf_release(&out), NULL);
+}
+
+/* The file the CA bundle path ends at, following the image's symlinks. */
+static char *bundle_path(const struct dd_tree *t)
+{
+	char *path = dd_xstrdup(CA_BUNDLE);
+
+	for (int hop = 0; hop < 8; hop++) {
+		const struct dd_node *n = dd_tree_get(t, path);
+		char *next;
+
+		if (!n || n->type != DD_TAR_SYMLINK || !n->link)
+			return path;
+		next = link_target(path, n->link);
+		free(path);
+		if (!next)
+			return NULL;
+		path = next;
+	}
+	free(path);
+	return NULL;
+}
+
+/*
+ * certificates.additional: each PEM certificate appended to the image's
+ * CA bundle (created when no package ships it) and written as
+ * CA_DIR/<name>.crt.
+ */
+static int apply_certificates(struct build *b, struct dd_rootfs *r)
+{
+	struct dd_buf bundle = DD_BUF_INIT, file = DD_BUF_INIT;
+	const struct dd_node *n;
+	char *path;
+	int rc = 0;
+
+	if (!b->job.n_certs)
+		return 0;
+	if (!(path = bundle_path(r->tree)))
+		return dd_error(DD_E_FORMAT, "certificates: /%s is a symlink that leaves the image "
+				"or loops; the certificates have no bundle to go into", CA_BUNDLE);
+	n = dd_tree_get(r->tree, path);
+	rc = image_file(r, path, &bundle);
+	for (size_t i = 0; !rc && i < b->job.n_certs; i++) {
+		const struct dd_job_cert *ce = &b->job.certs[i];
+		size_t len = strlen(ce->content);
+
+		if (bundle.len && bundle.ptr[bundle.len - 1] != '\n')
+			dd_buf_adds(&bundle, "\n");
+		dd_buf_add(&bundle, ce->content, len);
+		if (len && ce->content[len - 1] != '\n')
+			dd_buf_adds(&bundle, "\n");
+		dd_buf_reset(&file);
+		dd_buf_addf(&file, "%s/%s.crt", CA_DIR, ce->name);
+		rc = dd_rootfs_put_file(r, file.ptr, 0644, 0, 0, ce->content, len);
+		if (!rc)
+			logf_(b, "certificate %s: /%s, appended to /%s", ce->name, file.ptr, path);
+	}
+	if (!rc)
+		rc = dd_rootfs_put_file(r, path, n && n->type == DD_TAR_FILE ? n->mode : 0644,
+					n ? n->uid : 0, n ? n->gid : 0, bundle.ptr ? bundle.ptr : "",
+					bundle.len);
+	if (rc)
+		dd_error_prefix(rc, "%s: certificates", b->job.file);
+	free(path);
+	dd_buf_release(&bundle);
+	dd_buf_release(&file);
+	return rc;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -454,7 +564,8 @@ static void world_text(const struct build *b, const struct dd_plan *p, struct dd
 }
 
 static const char *const apk_db_files[] = {
-	"etc/apk/world", "etc/apk/arch", "usr/lib/apk/db/installed",
+	"etc/apk/world", "etc/apk/arch", "usr/lib/apk/db/installed", "usr/lib/apk/db/triggers",
+	"usr/lib/apk/db/scripts.tar",
 };
 
 /* The apk database files closing a layer that holds packages [0, n). */
@@ -481,7 +592,63 @@ static int write_apk_db(struct build *b, struct dd_rootfs *r, const struct dd_pl
 	if (!rc)
 		rc = dd_rootfs_put_file(r, "usr/lib/apk/db/installed", 0644, 0, 0, text.ptr,
 					text.len);
+	dd_buf_reset(&text);
+	if (!rc) {
+		struct dd_buf triggers = DD_BUF_INIT;
+
+		rc = dd_skeleton_apk_scripts(r->ps, (int)n, r->mtime, &text, &triggers);
+		if (!rc)
+			rc = dd_rootfs_put_file(r, "usr/lib/apk/db/triggers", 0644, 0, 0,
+						triggers.ptr ? triggers.ptr : "", triggers.len);
+		if (!rc)
+			rc = dd_rootfs_put_file(r, "usr/lib/apk/db/scripts.tar", 0644, 0, 0,
+						text.ptr, text.len);
+		dd_buf_release(&triggers);
+	}
 	dd_buf_release(&text);
+	return rc;
+}
+
+/* etc/apk/repositories from contents.runtime_repositories ("" without). */
+static void repositories_text(const struct dd_job *j, struct dd_buf *out)
+{
+	for (size_t i = 0; i < j->n_runtime_repos; i++)
+		dd_buf_addf(out, "%s\n", j->runtime_repos[i]);
+}
+
+/*
+ * The skeleton (image/skeleton.h) and the signing keys: written into
+ * the lowest layer after its packages, or, in an upper layer, recorded
+ * as the lower one holds them, and only this layer's keys written.
+ */
+static int skeleton(struct build *b, struct dd_rootfs *r, size_t from, size_t to, bool top)
+{
+	struct dd_buf repos = DD_BUF_INIT, keys = DD_BUF_INIT;
+	int rc = 0;
+
+	if (top)
+		repositories_text(&b->job, &repos);
+	if (from == 0) {
+		rc = dd_skeleton_write(r, repos.ptr,
+				       top && (b->job.n_users || b->job.n_groups));
+	} else {
+		dd_skeleton_note(r);
+		dd_skeleton_note_keys(r, (int)from);
+		if (repos.len)
+			rc = dd_rootfs_put_file(r, "etc/apk/repositories", 0644, 0, 0, repos.ptr,
+						repos.len);
+	}
+	if (!rc)
+		rc = dd_skeleton_keys(r, (int)from, (int)to, &keys);
+	if (!rc && from == 0)
+		logf_(b, "skeleton written%s%s", repos.len ? " with runtime repositories" : "",
+		      keys.len ? "; signing keys in /etc/apk/keys:" : "");
+	for (char *k = keys.ptr, *nl; !rc && k && (nl = strchr(k, '\n')); k = nl + 1) {
+		*nl = 0;
+		logf_(b, "  /etc/apk/keys/%s", k);
+	}
+	dd_buf_release(&repos);
+	dd_buf_release(&keys);
 	return rc;
 }
 
@@ -512,6 +679,10 @@ struct layer_job {
 	bool top;           /* the last layer: job settings, the whole apk db */
 	int64_t mtime;
 	enum dd_codec codec;
+	/* layering by origin, top layer: the packages streamed into it and
+	 * those the layers below hold (instead of from, to) */
+	const int *list, *below;
+	size_t n_list, n_below;
 };
 
 static int write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
@@ -526,6 +697,21 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 		return rc;
 	lw.check = check_deadline;
 	lw.check_ctx = b;
+	if (lj->list) {
+		rc = dd_rootfs_preload_list(&r, lj->below, lj->n_below, false);
+		for (size_t k = 0; k < lj->n_list && !rc; k++) {
+			const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[lj->list[k]].cat];
+
+			rc = dd_rootfs_add_package(&r, lj->list[k]);
+			if (!rc)
+				logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+				      dd_plan_role_str(p->pkgs[lj->list[k]].role),
+				      b->cat.info[p->pkgs[lj->list[k]].cat].sha256);
+		}
+		if (!rc)
+			rc = skeleton(b, &r, 0, p->n, true);
+		goto settings;
+	}
 	if (lj->top && lj->from > 0) {
 		rc = dd_rootfs_preload(&r, 0, (int)lj->from);
 		for (size_t i = 0; i < sizeof(apk_db_files) / sizeof(apk_db_files[0]); i++)
@@ -541,10 +727,15 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 		if (i == lj->from)
 			dd_crash_point("mid-build");
 	}
+	if (!rc)
+		rc = skeleton(b, &r, lj->from, lj->to, lj->top);
+settings:
 	if (!rc && lj->top)
 		rc = apply_accounts(b, &r);
 	if (!rc && lj->top)
 		rc = apply_paths(b, &r);
+	if (!rc && lj->top)
+		rc = apply_certificates(b, &r);
 	if (!rc && lj->top)
 		rc = put_sbom(b, &r, p, lj->from, lj->mtime);
 	if (!rc)
@@ -727,14 +918,34 @@ static json_t *statement(struct build *b, json_t *subjects)
 	if (content) {
 		json_object_set_new(json_object_get(ext, "job"), "content", content);
 	}
+	if (j->n_includes) {
+		json_t *incs = json_array();
+
+		for (size_t i = 0; i < j->n_includes; i++) {
+			const struct dd_job_include *inc = &j->includes[i];
+			json_t *o = json_pack("{s:s, s:s, s:s}", "include", inc->name, "path",
+					      inc->path, "sha256", inc->sha256);
+
+			json_object_set_new(o, "content",
+					    json_stringn(inc->text.ptr ? inc->text.ptr : "",
+							 inc->text.len));
+			json_array_append_new(incs, o);
+		}
+		json_object_set_new(json_object_get(ext, "job"), "includes", incs);
+	}
 	if (b->env_epoch)
 		json_object_set_new(ext, "SOURCE_DATE_EPOCH", json_integer(b->epoch));
 	in = json_pack("{s:{s:b, s:I}, s:{s:s, s:s, s:i, s:b, s:s}}", "policy", "allow_unguarded",
 		       j->allow_unguarded, "timeout_ms", (json_int_t)j->timeout_ms, "settings",
 		       "compressor", dd_codec_describe(j->compression == DD_COMPRESS_ZSTD
 							? DD_CODEC_ZSTD : DD_CODEC_GZIP),
-		       "layers", j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
-		       b->threads, "layer_cache", !b->o->no_cache, "mirror", dd_store_root(b->store));
+		       "layers", j->layering == DD_LAYERING_ORIGIN ? "origin"
+				 : j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
+		       b->threads, "layer_cache", !b->o->no_cache, "mirror",
+		       dd_store_root(b->store));
+	if (j->layering == DD_LAYERING_ORIGIN)
+		json_object_set_new(json_object_get(in, "settings"), "layer_budget",
+				    json_integer(j->layer_budget));
 	if (b->cat.has_entitlement)
 		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
 			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
@@ -911,6 +1122,287 @@ static json_t *advisories(struct build *b, const char *arch, const char *manifes
 	return out;
 }
 
+/* ---- layering by origin ------------------------------------------------------ */
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = dd_xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+struct origin_group {
+	const char *origin;  /* the first origin of the group */
+	size_t n_origins;
+	uint64_t size;       /* installed bytes */
+	int *pos;            /* plan positions, in plan order */
+	size_t n;
+};
+
+static const char *origin_of(const struct build *b, const struct dd_plan *p, size_t i)
+{
+	const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[i].cat];
+
+	return pkg->origin && *pkg->origin ? pkg->origin : pkg->name;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct origin_group *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return strcmp(x->origin, y->origin);
+}
+
+static void group_add(struct origin_group *g, const struct build *b, const struct dd_plan *p,
+		      size_t i)
+{
+	g->pos = dd_xrealloc(g->pos, (g->n + 1) * sizeof(*g->pos));
+	g->pos[g->n++] = (int)i;
+	g->size += b->cat.pkgs[p->pkgs[i].cat].installed_size;
+}
+
+static int pos_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The packages of p grouped by origin (a package without one is its own
+ * origin), the groups by installed size, largest first (then by name):
+ * the first budget - 1 groups get a layer each, the rest share the last
+ * one, the top, with the job's settings.  Returns the number of layers;
+ * (*out)[last] is the top's group (perhaps without packages).
+ */
+static size_t origin_groups(const struct build *b, const struct dd_plan *p, unsigned budget,
+			    struct origin_group **out)
+{
+	struct origin_group *g = NULL, *top;
+	struct dd_map by = DD_MAP_INIT;
+	size_t n = 0, alone;
+
+	for (size_t i = 0; i < p->n; i++) {
+		void **slot = dd_map_put(&by, origin_of(b, p, i));
+
+		if (!*slot) {
+			g = dd_xrealloc(g, (n + 1) * sizeof(*g));
+			memset(&g[n], 0, sizeof(*g));
+			g[n].origin = origin_of(b, p, i);
+			g[n].n_origins = 1;
+			*slot = (void *)(uintptr_t)(++n);
+		}
+		group_add(&g[(uintptr_t)*slot - 1], b, p, i);
+	}
+	dd_map_release(&by, NULL);
+	qsort(g, n, sizeof(*g), group_cmp);
+	alone = n < budget - 1 ? n : budget - 1;
+	top = dd_xcalloc(1, sizeof(*top));
+	for (size_t k = alone; k < n; k++) {
+		if (!top->origin)
+			top->origin = g[k].origin;
+		top->n_origins++;
+		top->size += g[k].size;
+		top->pos = dd_xrealloc(top->pos, (top->n + g[k].n) * sizeof(*top->pos));
+		memcpy(top->pos + top->n, g[k].pos, g[k].n * sizeof(*top->pos));
+		top->n += g[k].n;
+		free(g[k].pos);
+	}
+	if (top->n)
+		qsort(top->pos, top->n, sizeof(*top->pos), pos_cmp);
+	g = dd_xrealloc(g, (alone + 1) * sizeof(*g));
+	g[alone] = *top;
+	free(top);
+	*out = g;
+	return alone + 1;
+}
+
+static int64_t epoch_of_list(const struct build *b, const struct dd_plan *p, const int *pos,
+			     size_t n)
+{
+	int64_t t = 0;
+
+	if (b->env_epoch)
+		return b->epoch;
+	for (size_t i = 0; i < n; i++)
+		if (b->cat.pkgs[p->pkgs[pos[i]].cat].build_time > t)
+			t = b->cat.pkgs[p->pkgs[pos[i]].cat].build_time;
+	return t;
+}
+
+/* The cache key of a layer of the packages pos[0..n), written over a
+ * tree whose structure has the digest context. */
+static void origin_key(const struct build *b, const struct dd_plan *p, const int *pos, size_t n,
+		       int64_t mtime, enum dd_codec codec, const char *context, char key[65])
+{
+	struct dd_buf s = DD_BUF_INIT;
+
+	dd_buf_addf(&s, "%s\norigin\n%s\n%s\n%lld\n%s\n", LAYER_FORMAT,
+		    dd_codec_describe(codec), p->arch, (long long)mtime, context);
+	for (size_t i = 0; i < n; i++)
+		dd_buf_addf(&s, "%s\n", b->cat.info[p->pkgs[pos[i]].cat].sha256);
+	dd_sha256_hex(s.ptr, s.len, key);
+	dd_buf_release(&s);
+}
+
+/*
+ * One origin layer: the packages of g alone, written over the
+ * directories and symlinks of the packages below (so its bytes depend on
+ * its own packages and that structure only, and a change elsewhere does
+ * not touch it); taken from the layer cache when it is there.
+ */
+static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struct origin_group *g,
+			const int *below, size_t n_below, enum dd_codec codec,
+			struct dd_blob_desc *out, bool *cached)
+{
+	const struct dd_plan *p = ps->plan;
+	struct dd_tree tree = { DD_MAP_INIT };
+	struct dd_layer_writer lw;
+	int64_t mtime = epoch_of_list(b, p, g->pos, g->n);
+	struct dd_rootfs r = { &tree, &lw, ps, &p->owners, mtime, 0, check_deadline, b, 0 };
+	char context[65], key[65];
+	int rc = dd_rootfs_preload_list(&r, below, n_below, true);
+
+	*cached = false;
+	if (rc)
+		goto out;
+	dd_tree_digest(&tree, context);
+	origin_key(b, p, g->pos, g->n, mtime, codec, context, key);
+	if (!b->o->no_cache && (*cached = cache_get(b, key, out))) {
+		out->media_type = dd_layer_media_type(codec);
+		logf_(b, "layer of origin %s (%zu packages) %s taken from the layer cache (%s)",
+		      g->origin, g->n, out->digest, key);
+		goto out;
+	}
+	if ((rc = dd_layer_begin(&lw, b->blobs, codec, b->threads)))
+		goto out;
+	lw.check = check_deadline;
+	lw.check_ctx = b;
+	for (size_t k = 0; k < g->n && !rc; k++) {
+		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[g->pos[k]].cat];
+
+		rc = dd_rootfs_add_package(&r, g->pos[k]);
+		if (!rc)
+			logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+			      dd_plan_role_str(p->pkgs[g->pos[k]].role),
+			      b->cat.info[p->pkgs[g->pos[k]].cat].sha256);
+	}
+	if (!rc)
+		rc = dd_layer_finish(&lw, b->blobs, out);
+	else
+		dd_layer_abort(&lw);
+	if (rc)
+		goto out;
+	logf_(b, "layer of origin %s (%zu packages) %s: %llu entries, %llu bytes (%llu "
+	      "uncompressed), compressed now", g->origin, g->n, out->digest,
+	      (unsigned long long)r.entries, (unsigned long long)out->size,
+	      (unsigned long long)out->usize);
+	if (!b->o->no_cache)
+		cache_put(b, key, out, g->n);
+out:
+	dd_tree_release(&tree);
+	return rc;
+}
+
+/* The top layer of an image layered by origin: taken from the cache when
+ * the run's inputs (hence every byte of it) are those of a cached one. */
+static int origin_top(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out,
+		      bool *cached)
+{
+	struct dd_buf s = DD_BUF_INIT;
+	char key[65] = "";
+	int rc;
+
+	*cached = false;
+	if (b->inputs[0]) {
+		dd_buf_addf(&s, "%s\ntop\n%s\n%s\n%s\n", LAYER_FORMAT, b->inputs,
+			    lj->ps->plan->arch, dd_codec_describe(lj->codec));
+		dd_sha256_hex(s.ptr, s.len, key);
+		dd_buf_release(&s);
+	}
+	if (*key && !b->o->no_cache && (*cached = cache_get(b, key, out))) {
+		out->media_type = dd_layer_media_type(lj->codec);
+		logf_(b, "top layer %s taken from the layer cache (%s)", out->digest, key);
+		return 0;
+	}
+	rc = write_layer(b, lj, out);
+	if (!rc && *key && !b->o->no_cache)
+		cache_put(b, key, out, lj->n_list);
+	return rc;
+}
+
+static void groups_free(struct origin_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(g[i].pos);
+	free(g);
+}
+
+/*
+ * layering: {strategy: origin, budget: N}: the layers of p into layers[],
+ * their history lines into history[] (caller frees), their result.json
+ * entries into jlayers; *n the number of layers.
+ */
+static int origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_codec codec,
+			 struct dd_blob_desc **layers, char ***history, size_t *n,
+			 json_t *jlayers)
+{
+	const struct dd_plan *p = ps->plan;
+	struct origin_group *g;
+	size_t k = origin_groups(b, p, b->job.layer_budget, &g), n_below = 0;
+	int *below = dd_xcalloc(p->n + 1, sizeof(int));
+	struct dd_tree tree = { DD_MAP_INIT };
+	int rc = 0;
+
+	*layers = dd_xcalloc(k, sizeof(**layers));
+	*history = dd_xcalloc(k, sizeof(char *));
+	*n = 0;
+	logf_(b, "layering by origin, budget %u: %zu layers", b->job.layer_budget, k);
+	for (size_t i = 0; i + 1 < k && !rc; i++) {
+		bool cached;
+		char part[160];
+
+		rc = origin_layer(b, ps, &g[i], below, n_below, codec, &(*layers)[i], &cached);
+		if (rc)
+			break;
+		memcpy(below + n_below, g[i].pos, g[i].n * sizeof(int));
+		n_below += g[i].n;
+		snprintf(part, sizeof(part), "origin %s", g[i].origin);
+		(*history)[i] = xasprintf("drydock build: packages of origin %s (%zu)",
+					     g[i].origin, g[i].n);
+		json_array_append_new(jlayers, layer_json(&(*layers)[i], part, g[i].n, cached));
+		(*n)++;
+	}
+	if (!rc) {
+		struct layer_job lj = { ps, &tree, &p->owners, 0, p->n, true,
+					epoch_of_list(b, p, g[k - 1].pos, g[k - 1].n), codec,
+					g[k - 1].pos, below, g[k - 1].n, n_below };
+		bool cached;
+
+		/* the top's epoch: its own packages', or the image's when it has none */
+		if (!g[k - 1].n)
+			lj.mtime = epoch_of(b, p, p->n);
+		rc = origin_top(b, &lj, &(*layers)[k - 1], &cached);
+		if (!rc) {
+			(*history)[k - 1] = xasprintf("drydock build: %zu origins (%zu packages) "
+							 "and the job's settings",
+							 g[k - 1].n_origins, g[k - 1].n);
+			json_array_append_new(jlayers, layer_json(&(*layers)[k - 1], "top",
+								  g[k - 1].n, cached));
+			(*n)++;
+		}
+	}
+	dd_tree_release(&tree);
+	free(below);
+	groups_free(g, k);
+	return rc;
+}
+
 /* Build one architecture: layers, config, manifest. */
 static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
 {
@@ -918,15 +1410,14 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	struct dd_pkgset ps = { b->store, &b->cat, &p };
 	struct dd_map crust_win = DD_MAP_INIT;
 	struct dd_tree tree = { DD_MAP_INIT };
-	struct dd_blob_desc layers[2], cfg;
-	const char *history[2];
+	struct dd_blob_desc *layers = dd_xcalloc(2, sizeof(*layers)), cfg;
+	char **history = dd_xcalloc(2, sizeof(char *));
 	json_t *jlayers = json_array(), *jpkgs = json_array(), *config = NULL, *m, *adv;
 	enum dd_codec codec = b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 								       : DD_CODEC_GZIP;
 	bool split = b->job.layers == DD_LAYERS_SPLIT;
 	size_t n_crust, n_layers = 0;
 	int64_t crust_mtime, mtime;
-	char history_buf[2][128];
 	int rc = dd_plan_make(b->store, &b->cat, &b->job, arch, &p);
 
 	if (rc)
@@ -947,6 +1438,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		dd_buf_release(&why);
 		goto out;
 	}
+	split = split && b->job.layering == DD_LAYERING_NONE;
 	n_crust = split ? p.n_crust : 0;
 	crust_mtime = epoch_of(b, &p, n_crust);
 	mtime = epoch_of(b, &p, p.n);
@@ -971,9 +1463,19 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	 * (the plan held, so there are no conflicts among them) */
 	if ((rc = dd_plan_owners(b->store, &b->cat, &p, n_crust, &crust_win)))
 		goto out;
+	if (b->job.layering == DD_LAYERING_ORIGIN) {
+		free(layers);
+		free(history);
+		layers = NULL;
+		history = NULL;
+		rc = origin_layers(b, &ps, codec, &layers, &history, &n_layers, jlayers);
+		if (rc)
+			goto out;
+		goto config;
+	}
 	if (split) {
 		struct layer_job lj = { &ps, &tree, &crust_win, 0, n_crust, false, crust_mtime,
-					codec };
+					codec, NULL, NULL, 0, 0 };
 		char key[65];
 		bool cached = false;
 
@@ -989,31 +1491,30 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 			if (!b->o->no_cache)
 				cache_put(b, key, &layers[0], n_crust);
 		}
-		snprintf(history_buf[0], sizeof(history_buf[0]),
-			 "drydock build: crust (%zu packages of image %s)", n_crust,
-			 b->job.base ? b->job.base : "-");
-		history[n_layers] = history_buf[0];
+		history[n_layers] = xasprintf("drydock build: crust (%zu packages of image %s)",
+						 n_crust, b->job.base ? b->job.base : "-");
 		json_array_append_new(jlayers, layer_json(&layers[0], "crust", n_crust, cached));
 		n_layers++;
 		dd_tree_release(&tree);
 		tree = (struct dd_tree){ DD_MAP_INIT };
 	}
 	{
-		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec };
+		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec,
+					NULL, NULL, 0, 0 };
 
 		rc = write_layer(b, &lj, &layers[n_layers]);
 		if (rc)
 			goto out;
-		snprintf(history_buf[1], sizeof(history_buf[1]),
-			 "drydock build: %s (%zu packages) and the job's settings",
-			 split ? "toppings" : "all packages", p.n - n_crust);
-		history[n_layers] = history_buf[1];
+		history[n_layers] = xasprintf("drydock build: %s (%zu packages) and the job's "
+						 "settings", split ? "toppings" : "all packages",
+						 p.n - n_crust);
 		json_array_append_new(jlayers, layer_json(&layers[n_layers],
 							  split ? "toppings" : "all", p.n - n_crust,
 							  false));
 		n_layers++;
 	}
-	rc = image_config(b, arch, mtime, layers, n_layers, history, &config);
+config:
+	rc = image_config(b, arch, mtime, layers, n_layers, (const char **)history, &config);
 	if (rc)
 		goto out;
 	rc = put_json(b, config, DD_OCI_CONFIG, &cfg);
@@ -1050,6 +1551,10 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		json_object_set_new(json_array_get(b->archs, json_array_size(b->archs) - 1),
 				    "advisories", adv);
 out:
+	for (size_t i = 0; history && i < n_layers; i++)
+		free(history[i]);
+	free(history);
+	free(layers);
 	json_decref(jlayers);
 	json_decref(jpkgs);
 	json_decref(config);
@@ -1063,6 +1568,32 @@ out:
 
 #define INPUTS_FORMAT "drydock-inputs/1"
 #define UNCHANGED 1 /* do_build: the inputs equal those of the last good run */
+
+/* The keys in etc/apk/keys (image/skeleton.h) are inputs too: "key NAME
+ * SHA256" for each signer's key file in the mirror. */
+static void signing_keys(struct dd_store *store, const struct dd_catalog *cat,
+			 const struct dd_plan *p, struct dd_buf *s)
+{
+	struct dd_map seen = DD_MAP_INIT;
+	struct dd_buf path = DD_BUF_INIT;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const char *k = cat->info[p->pkgs[i].cat].signer;
+		char hex[65];
+
+		if (!k || !*k || strchr(k, '/') || dd_map_get(&seen, k))
+			continue;
+		*dd_map_put(&seen, k) = (void *)1;
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/keys/apk/%s", dd_store_root(store), k);
+		if (dd_file_sha256(path.ptr, hex, NULL))
+			snprintf(hex, sizeof(hex), "-");
+		dd_buf_addf(s, "key %s %s\n", k, hex);
+	}
+	dd_error_clear();
+	dd_map_release(&seen, NULL);
+	dd_buf_release(&path);
+}
 
 /*
  * The inputs key (build.h), from a plan of every architecture.  A job
@@ -1078,6 +1609,8 @@ static int inputs_of(const struct dd_build_opts *o, bool env_epoch, struct dd_st
 	dd_buf_addf(&s, "%s\n%s\njob %s\nentitlement %s\nepoch %s\nsigner %s\n", INPUTS_FORMAT,
 		    DD_VERSION, job->sha256, cat->ent_sha256,
 		    env_epoch ? o->source_date_epoch : "-", o->sign_key ? o->sign_key : "-");
+	for (size_t i = 0; i < job->n_includes; i++)
+		dd_buf_addf(&s, "include %s\n", job->includes[i].sha256);
 	for (size_t a = 0; a < job->n_archs && !rc; a++) {
 		struct dd_plan p;
 		bool ok;
@@ -1089,6 +1622,7 @@ static int inputs_of(const struct dd_build_opts *o, bool env_epoch, struct dd_st
 		for (size_t i = 0; i < p.n; i++)
 			dd_buf_addf(&s, "%s %s\n", dd_plan_role_str(p.pkgs[i].role),
 				    cat->info[p.pkgs[i].cat].sha256);
+		signing_keys(store, cat, &p, &s);
 		dd_plan_release(&p);
 		if (!ok)
 			goto out;
@@ -1183,7 +1717,8 @@ bool dd_build_up_to_date(const struct dd_build_opts *o, struct dd_store *store,
 	bool same = false;
 
 	*result = NULL;
-	if ((sde && *sde && dd_epoch_parse(sde, &epoch)) || dd_job_load(path, &job)) {
+	if ((sde && *sde && dd_epoch_parse(sde, &epoch)) ||
+	    dd_job_load_flags(path, o->strict ? DD_JOB_STRICT : 0, &job)) {
 		dd_error_clear();
 		return false;
 	}
@@ -1262,13 +1797,28 @@ static int do_build(struct build *b, const char *path)
 	json_t *idx, *desc;
 	int rc;
 
-	if ((rc = dd_job_load(path, &b->job)))
+	if ((rc = dd_job_load_recorded(path, b->o->strict ? DD_JOB_STRICT : 0, b->o->includes,
+				       b->o->n_includes, &b->job)))
 		return rc;
 	b->job_loaded = true;
+	for (size_t i = 0; i < b->job.n_warnings; i++)
+		warn(b, "%s", b->job.warnings[i]);
 	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
 	tag = b->job.tag;
 	describe_job(b->result, &b->job, NULL);
 	logf_(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
+	for (size_t i = 0; i < b->job.n_includes; i++) {
+		const struct dd_job_include *inc = &b->job.includes[i];
+
+		logf_(b, "  includes %s sha256:%s", inc->path, inc->sha256);
+		if (!json_object_get(json_object_get(b->result, "job"), "includes"))
+			json_object_set_new(json_object_get(b->result, "job"), "includes",
+					    json_array());
+		json_array_append_new(json_object_get(json_object_get(b->result, "job"),
+						      "includes"),
+				      json_pack("{s:s, s:s, s:s}", "include", inc->name, "path",
+						inc->path, "sha256", inc->sha256));
+	}
 	if ((rc = dd_store_open(b->o->mirror, 0, &b->store)))
 		return rc;
 	if ((rc = dd_catalog_load(b->store, &b->cat)))
@@ -1295,6 +1845,7 @@ static int do_build(struct build *b, const char *path)
 
 		if ((rc = inputs_key(b, key)))
 			return rc;
+		snprintf(b->inputs, sizeof(b->inputs), "%s", key);
 		if (*key) {
 			json_object_set_new(b->result, "inputs", json_string(key));
 			logf_(b, "inputs sha256:%s", key);

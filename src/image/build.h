@@ -33,6 +33,7 @@
 
 struct dd_store;
 struct dd_catalog;
+#include "job/job.h"
 
 struct dd_catalog_pin;
 
@@ -48,6 +49,12 @@ struct dd_build_opts {
 	const char *run_id;     /* the run's id; NULL: the time and random bytes */
 	int max_age_days;       /* warn about security databases older than this
 				   many days; 0: DD_ADV_MAX_AGE_DAYS */
+	const struct dd_job_include *includes; /* the job's included files as a run
+						  recorded them (job.h), read instead
+						  of the disk; NULL: from the disk */
+	size_t n_includes;
+	bool strict;            /* the apko keys a job may carry ignored (with a warning)
+				   are refused instead (job.h: DD_JOB_STRICT) */
 	bool skip_unchanged;    /* build nothing when the inputs equal those of the last
 				   good run (OUT/<job>/latest): the result's status is
 				   "up to date" and no run folder is left */
@@ -62,7 +69,7 @@ struct dd_build_opts {
  *
  * result.json's "inputs" is the sha256 of everything the image is made
  * from, decided from the plan before any layer is written: the job
- * file's bytes, every planned package blob (per architecture), the
+ * file's bytes and those of the files it includes, every planned package blob (per architecture), the
  * entitlement manifest, SOURCE_DATE_EPOCH, the signing key as given and
  * drydock's version.  Two runs with equal inputs give the same image.
  *

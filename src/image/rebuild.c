@@ -95,6 +95,35 @@ static const char *job_base(const char *file)
 	return *base && strcmp(base, ".") && strcmp(base, "..") ? base : NULL;
 }
 
+/* The job's included files as the provenance holds them (in chain
+ * order); their names and paths point into the statement. */
+static int read_includes(json_t *list, struct dd_job_include **out, size_t *n)
+{
+	size_t i;
+	json_t *x;
+
+	*out = NULL;
+	*n = 0;
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return dd_error(DD_E_FORMAT, "the provenance's job.includes is not a list");
+	*out = dd_xcalloc(json_array_size(list) + 1, sizeof(**out));
+	json_array_foreach(list, i, x) {
+		struct dd_job_include *inc = &(*out)[i];
+		json_t *c = json_object_get(x, "content");
+
+		inc->name = (char *)json_string_value(json_object_get(x, "include"));
+		inc->path = (char *)json_string_value(json_object_get(x, "path"));
+		if (!inc->name || !inc->path || !json_is_string(c))
+			return dd_error(DD_E_FORMAT, "the provenance's job.includes[%zu] lacks its "
+					"include, path or content", i);
+		dd_buf_add(&inc->text, json_string_value(c), json_string_length(c));
+		(*n)++;
+	}
+	return 0;
+}
+
 int dd_rebuild(const struct dd_rebuild_opts *o, json_t *st, json_t **result, char **run_dir)
 {
 	json_t *bd = json_object_get(json_object_get(st, "predicate"), "buildDefinition");
@@ -109,12 +138,18 @@ int dd_rebuild(const struct dd_rebuild_opts *o, json_t *st, json_t **result, cha
 				    .no_cache = true, .source_date_epoch = epoch,
 				    .sign_key = o->sign_key, .gnupg_home = o->gnupg_home };
 	struct inputs in;
+	struct dd_job_include *incs = NULL;
+	size_t n_incs = 0;
 	int rc;
 
 	*result = NULL;
 	*run_dir = NULL;
 	if ((rc = read_inputs(st, &in)))
 		goto out;
+	if ((rc = read_includes(json_object_get(job, "includes"), &incs, &n_incs)))
+		goto out;
+	bo.includes = incs;
+	bo.n_includes = n_incs;
 	if (!content || !*file) {
 		rc = dd_error(DD_E_FORMAT, "the provenance does not hold the job's content");
 		goto out;
@@ -141,6 +176,9 @@ int dd_rebuild(const struct dd_rebuild_opts *o, json_t *st, json_t **result, cha
 	dd_remove_tree(dir.ptr);
 out:
 	release_inputs(&in);
+	for (size_t i = 0; i < n_incs; i++)
+		dd_buf_release(&incs[i].text);
+	free(incs);
 	dd_buf_release(&dir);
 	dd_buf_release(&path);
 	return rc;

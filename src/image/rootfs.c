@@ -6,6 +6,7 @@
 
 #include "apk/read.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "store/files.h"
 #include "store/store.h"
 
@@ -136,7 +137,13 @@ static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *
 	if (rc)
 		return rc;
 	if (e->type == DD_TAR_DIR) {
-		if (n && n->type != DD_TAR_DIR)
+		if (n && n->type == DD_TAR_DIR && n->owner == DD_OWNER_SKELETON &&
+		    (n->mode != e->mode || n->uid != e->uid || n->gid != e->gid)) {
+			/* a package wins over the skeleton of a lower layer */
+			rc = emit(r, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, 0, NULL);
+			tree_set(r->tree, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, r->pos,
+				 NULL);
+		} else if (n && n->type != DD_TAR_DIR)
 			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is a directory here, but "
 				      "%s in the image already", e->path, dd_tar_type_phrase(n->type));
 		else if (!n && !(rc = ensure_parents(r, e->path))) {
@@ -201,6 +208,21 @@ static void note_parents(struct dd_tree *t, const char *path)
 	free(p);
 }
 
+void dd_rootfs_note(struct dd_rootfs *r, const char *path, char type, unsigned mode, int owner,
+		    const char *link)
+{
+	note_parents(r->tree, path);
+	tree_set(r->tree, path, type, mode, 0, 0, owner, link);
+}
+
+void dd_rootfs_set_owner(struct dd_rootfs *r, const char *path, int owner)
+{
+	void **v = dd_map_get(&r->tree->paths, path);
+
+	if (v && *v)
+		((struct dd_node *)*v)->owner = owner;
+}
+
 void dd_rootfs_note_file(struct dd_rootfs *r, const char *path)
 {
 	note_parents(r->tree, path);
@@ -220,14 +242,19 @@ static size_t *plan_which(const struct dd_pkgset *ps, int from, int to)
 struct preload {
 	struct dd_rootfs *r;
 	int from;
+	const int *list;   /* plan positions by row index; NULL: from + k */
+	bool structure;    /* directories and symlinks only */
 };
 
 static int preload_row(void *ctx, size_t k, const struct dd_index_file *f)
 {
 	struct preload *pl = ctx;
 	struct dd_rootfs *r = pl->r;
-	int pos = pl->from + (int)k;
+	int pos = pl->list ? pl->list[k] : pl->from + (int)k;
 	void **w = r->winners ? dd_map_get(r->winners, f->path) : NULL;
+
+	if (pl->structure && f->type != DD_TAR_DIR && f->type != DD_TAR_SYMLINK)
+		return 0;
 
 	note_parents(r->tree, f->path); /* as ensure_parents() made them */
 	if (f->type == DD_TAR_DIR ? dd_tree_get(r->tree, f->path) != NULL
@@ -237,9 +264,52 @@ static int preload_row(void *ctx, size_t k, const struct dd_index_file *f)
 	return 0;
 }
 
+int dd_rootfs_preload_list(struct dd_rootfs *r, const int *pos, size_t n, bool structure)
+{
+	struct preload pl = { r, 0, pos, structure };
+	size_t *which;
+	int rc;
+
+	if (!n)
+		return 0;
+	which = dd_xcalloc(n, sizeof(*which));
+	for (size_t i = 0; i < n; i++)
+		which[i] = r->ps->plan->pkgs[pos[i]].cat;
+	rc = dd_index_files_of(r->ps->store, r->ps->cat, which, n, preload_row, &pl);
+	free(which);
+	return rc;
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void dd_tree_digest(const struct dd_tree *t, char hex[65])
+{
+	const struct dd_map *m = &t->paths;
+	char **keys = dd_xcalloc(m->cap + 1, sizeof(char *));
+	struct dd_buf s = DD_BUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			keys[n++] = m->slots[i].key;
+	qsort(keys, n, sizeof(*keys), node_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct dd_node *x = dd_tree_get(t, keys[i]);
+
+		dd_buf_addf(&s, "%s %c %o %u %u %s\n", keys[i], x->type, x->mode, x->uid, x->gid,
+			    x->link ? x->link : "");
+	}
+	dd_sha256_hex(s.ptr ? s.ptr : "", s.len, hex);
+	dd_buf_release(&s);
+	free(keys);
+}
+
 int dd_rootfs_preload(struct dd_rootfs *r, int from, int to)
 {
-	struct preload pl = { r, from };
+	struct preload pl = { r, from, NULL, false };
 	size_t *which;
 	int rc;
 

@@ -32,10 +32,14 @@ struct dd_node {
 	char type;      /* enum dd_tar_type */
 	unsigned mode;
 	uint32_t uid, gid;
-	int owner;      /* plan position of the package, -1: made by drydock */
+	int owner;      /* plan position of the package, -1: made by drydock,
+			   DD_OWNER_SKELETON: image/skeleton.h */
 	uint64_t size;
 	char *link;     /* symlink target, for lookups */
 };
+
+/* A skeleton path: a package that ships it later wins over it. */
+#define DD_OWNER_SKELETON (-2)
 
 struct dd_tree {
 	struct dd_map paths; /* path -> struct dd_node * */
@@ -74,8 +78,25 @@ int dd_rootfs_add_package(struct dd_rootfs *r, int pos);
  */
 int dd_rootfs_preload(struct dd_rootfs *r, int from, int to);
 
+/*
+ * The same for the packages at plan positions pos[0..n); with structure,
+ * only their directories and symlinks: what a layer built on its own
+ * needs to know of the layers below it (image/build.c, layering).
+ */
+int dd_rootfs_preload_list(struct dd_rootfs *r, const int *pos, size_t n, bool structure);
+
+/* sha256 of every path of t with its type, mode, owner and link target. */
+void dd_tree_digest(const struct dd_tree *t, char hex[65]);
+
 /* Record a file drydock wrote into a lower layer, parents included. */
 void dd_rootfs_note_file(struct dd_rootfs *r, const char *path);
+
+/* Record path (parents included) as a lower layer holds it. */
+void dd_rootfs_note(struct dd_rootfs *r, const char *path, char type, unsigned mode, int owner,
+		    const char *link);
+
+/* Set the owner of a path the tree holds. */
+void dd_rootfs_set_owner(struct dd_rootfs *r, const char *path, int owner);
 
 /* Generated entries (owner -1). A file replaces whatever is there;
  * parents are created as needed. */

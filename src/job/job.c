@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/map.h"
 #include "core/name.h"
+#include "trust/x509.h"
 
 #define MAX_JOB (4u << 20)
 /* Deeper nesting than any job needs; libyaml's scanner slows down with
@@ -24,6 +25,9 @@ struct ctx {
 	const char *file;
 	yaml_document_t doc;
 	struct dd_job *job;
+	int flags;
+	char *include;            /* the file's include value, if any */
+	size_t include_line, include_col;
 };
 
 typedef int (*handler)(struct ctx *c, yaml_node_t *v);
@@ -258,19 +262,78 @@ static int c_remove(struct ctx *c, yaml_node_t *n)
 	return strings(c, n, "contents.remove", &c->job->remove, &c->job->n_remove);
 }
 
+static int c_runtime_repositories(struct ctx *c, yaml_node_t *n)
+{
+	return strings(c, n, "contents.runtime_repositories", &c->job->runtime_repos,
+		       &c->job->n_runtime_repos);
+}
+
+/*
+ * An apko key that names package sources or their keys: the mirror is
+ * the only source, so the value is checked for its shape and ignored,
+ * with one warning (an error under DD_JOB_STRICT).
+ */
+static int ignored(struct ctx *c, yaml_node_t *n, const char *what, bool entries)
+{
+	struct dd_job *j = c->job;
+	char msg[512];
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "%s is %s, expected a list", what, type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *x = node(c, *i);
+
+		if (!entries ? x->type != YAML_SCALAR_NODE : x->type != YAML_MAPPING_NODE)
+			return err(c, x, "an item of %s is %s, expected %s", what, type_name(x),
+				   entries ? "a mapping {name, content}" : "a string");
+	}
+	if (c->flags & DD_JOB_STRICT)
+		return err(c, n, "%s is refused under --strict: the mirror is the only source of "
+			   "packages and keys (import bundles with 'drydock mirror import'); "
+			   "remove the key", what);
+	snprintf(msg, sizeof(msg), "%s:%zu:%zu: %s ignored: the mirror is the only source",
+		 c->file, n->start_mark.line + 1, n->start_mark.column + 1, what);
+	j->warnings = dd_xrealloc(j->warnings, (j->n_warnings + 1) * sizeof(char *));
+	j->warnings[j->n_warnings++] = dd_xstrdup(msg);
+	return 0;
+}
+
 static int c_repositories(struct ctx *c, yaml_node_t *n)
 {
-	return err(c, n, "package sources cannot be set in a job: the mirror is the only source "
-		   "(import bundles with 'drydock mirror import'); remove this key");
+	return ignored(c, n, "contents.repositories", false);
+}
+
+static int c_keyring(struct ctx *c, yaml_node_t *n)
+{
+	return ignored(c, n, "contents.keyring", false);
+}
+
+static int c_build_repositories(struct ctx *c, yaml_node_t *n)
+{
+	return ignored(c, n, "contents.build_repositories", false);
+}
+
+static int c_runtime_keyring(struct ctx *c, yaml_node_t *n)
+{
+	return ignored(c, n, "contents.runtime_keyring", true);
+}
+
+static int c_baseimage(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "contents.baseimage (apko's experimental base from an OCI layout) is not "
+		   "supported: give 'base', an image of the entitlement manifest");
 }
 
 static const struct key contents_keys[] = {
 	{ "packages", c_packages },
 	{ "remove", c_remove },
 	{ "repositories", c_repositories },
-	{ "keyring", c_repositories },
-	{ "build_repositories", c_repositories },
-	{ "runtime_repositories", c_repositories },
+	{ "keyring", c_keyring },
+	{ "build_repositories", c_build_repositories },
+	{ "runtime_repositories", c_runtime_repositories },
+	{ "runtime_keyring", c_runtime_keyring },
+	{ "baseimage", c_baseimage },
 	{ NULL, NULL },
 };
 
@@ -511,9 +574,15 @@ static int e_unsupported(struct ctx *c, yaml_node_t *n)
 		   "entrypoint.command");
 }
 
+static int e_shell_fragment(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "entrypoint.shell-fragment is not supported; give entrypoint.command "
+		   "(and cmd)");
+}
+
 static const struct key entrypoint_keys[] = {
 	{ "command", e_command }, { "type", e_unsupported }, { "services", e_unsupported },
-	{ NULL, NULL },
+	{ "shell-fragment", e_shell_fragment }, { NULL, NULL },
 };
 
 static int k_entrypoint(struct ctx *c, yaml_node_t *n)
@@ -547,6 +616,7 @@ static int k_archs(struct ctx *c, yaml_node_t *n)
 		{ "x86_64", "x86_64" }, { "amd64", "x86_64" }, { "aarch64", "aarch64" },
 		{ "arm64", "aarch64" }, { "armv7", "armv7" }, { "armhf", "armhf" },
 		{ "x86", "x86" }, { "386", "x86" }, { "ppc64le", "ppc64le" },
+		{ "arm/v7", "armv7" }, { "arm/v6", "armhf" },
 		{ "s390x", "s390x" }, { "riscv64", "riscv64" },
 	};
 	struct dd_job *j = c->job;
@@ -580,6 +650,28 @@ static int k_stop_signal(struct ctx *c, yaml_node_t *n)
 static int k_volumes(struct ctx *c, yaml_node_t *n)
 {
 	return strings(c, n, "volumes", &c->job->volumes, &c->job->n_volumes);
+}
+
+static int k_vcs_url(struct ctx *c, yaml_node_t *n)
+{
+	int rc = str(c, n, "vcs-url", &c->job->vcs_url);
+
+	if (!rc && !c->job->vcs_url[0])
+		rc = err(c, n, "vcs-url is empty; expected a URL like "
+			 "https://git.example/team/app@<commit>");
+	return rc;
+}
+
+/* apko's output format: an OCI image is what drydock writes. */
+static int k_format(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "format", &s);
+
+	if (rc || !strcmp(s, "oci"))
+		return rc;
+	return err(c, n, "format is '%s', expected oci: drydock writes OCI images (convert one "
+		   "with 'skopeo copy oci-archive:image.oci.tar docker-archive:image.tar')", s);
 }
 
 /* ---- drydock's own keys ------------------------------------------------ */
@@ -752,6 +844,7 @@ int dd_duration_parse(const char *s, int64_t *out)
 
 static int p_allow_unguarded(struct ctx *c, yaml_node_t *n)
 {
+	c->job->set |= DD_JOB_SET_ALLOW_UNGUARDED;
 	return boolean(c, n, "policy.allow-unguarded", &c->job->allow_unguarded);
 }
 
@@ -760,6 +853,7 @@ static int p_timeout(struct ctx *c, yaml_node_t *n)
 	const char *s = NULL;
 	int rc = scalar(c, n, "policy.timeout", &s);
 
+	c->job->set |= DD_JOB_SET_TIMEOUT;
 	if (!rc && (dd_duration_parse(s, &c->job->timeout_ms) || c->job->timeout_ms <= 0))
 		rc = err(c, n, "policy.timeout is '%s', expected a duration like 30m, 1h, 1h30m or 500ms",
 			 s);
@@ -783,6 +877,7 @@ static int o_layers(struct ctx *c, yaml_node_t *n)
 	if (rc)
 		return rc;
 	if (!strcmp(s, "split") || !strcmp(s, "single")) {
+		c->job->set |= DD_JOB_SET_LAYERS;
 		c->job->layers = s[1] == 'p' ? DD_LAYERS_SPLIT : DD_LAYERS_SINGLE;
 		return 0;
 	}
@@ -797,6 +892,7 @@ static int o_compression(struct ctx *c, yaml_node_t *n)
 	if (rc)
 		return rc;
 	if (!strcmp(s, "gzip") || !strcmp(s, "zstd")) {
+		c->job->set |= DD_JOB_SET_COMPRESSION;
 		c->job->compression = s[0] == 'g' ? DD_COMPRESS_GZIP : DD_COMPRESS_ZSTD;
 		return 0;
 	}
@@ -830,6 +926,149 @@ static int k_output(struct ctx *c, yaml_node_t *n)
 	return mapping(c, n, "output", output_keys, NULL, NULL);
 }
 
+/* ---- certificates ------------------------------------------------------ */
+
+static int cert_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
+{
+	struct dd_job_cert *ce = obj;
+
+	if (!strcmp(k, "name"))
+		return str(c, v, "certificates.additional[].name", &ce->name);
+	return str(c, v, "certificates.additional[].content", &ce->content);
+}
+
+static const struct key cert_keys[] = { { "name", NULL }, { "content", NULL }, { NULL, NULL } };
+
+/* A certificate's name becomes a file name: letters, digits, '.', '_', '-'. */
+static bool cert_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 100 || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static int one_cert(struct ctx *c, yaml_node_t *x, struct dd_job_cert *ce)
+{
+	struct dd_buf subject = DD_BUF_INIT;
+	yaml_node_t *content = NULL;
+	int rc = mapping(c, x, "a certificate", cert_keys, ce, cert_item);
+
+	if (rc)
+		return rc;
+	if (!ce->name || !ce->content)
+		return err(c, x, "a certificate needs 'name' and 'content' (one PEM certificate)");
+	if (!cert_name_ok(ce->name))
+		return err(c, x, "certificate name '%s': use letters, digits, '.', '_' and '-' "
+			   "(it names /usr/local/share/ca-certificates/NAME.crt)", ce->name);
+	for (yaml_node_pair_t *p = x->data.mapping.pairs.start; p < x->data.mapping.pairs.top; p++)
+		if (!strcmp((const char *)node(c, p->key)->data.scalar.value, "content"))
+			content = node(c, p->value);
+	rc = dd_x509_pem_check(ce->content, strlen(ce->content), &subject);
+	if (rc) {
+		char *why = dd_xstrdup(dd_error_detail());
+
+		rc = err(c, content ? content : x, "certificate '%s': %s", ce->name, why);
+		free(why);
+	}
+	dd_buf_release(&subject);
+	return rc;
+}
+
+static int ce_additional(struct ctx *c, yaml_node_t *n)
+{
+	struct dd_job *j = c->job;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return err(c, n, "certificates.additional is %s, expected a list of {name, "
+			   "content}", type_name(n));
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		struct dd_job_cert *ce;
+		int rc;
+
+		j->certs = dd_xrealloc(j->certs, (j->n_certs + 1) * sizeof(*j->certs));
+		ce = &j->certs[j->n_certs++];
+		memset(ce, 0, sizeof(*ce));
+		if ((rc = one_cert(c, node(c, *i), ce)))
+			return rc;
+		for (size_t k = 0; k + 1 < j->n_certs; k++)
+			if (!strcmp(j->certs[k].name, ce->name))
+				return err(c, node(c, *i), "certificate name '%s' given twice",
+					   ce->name);
+	}
+	return 0;
+}
+
+static int ce_providers(struct ctx *c, yaml_node_t *n)
+{
+	return err(c, n, "certificates.providers is not supported: add the packages that ship "
+		   "the certificates to contents.packages, or give certificates.additional");
+}
+
+static const struct key certificates_keys[] = {
+	{ "additional", ce_additional }, { "providers", ce_providers }, { NULL, NULL },
+};
+
+static int k_certificates(struct ctx *c, yaml_node_t *n)
+{
+	return mapping(c, n, "certificates", certificates_keys, NULL, NULL);
+}
+
+/* ---- layering (apko's key) ---------------------------------------------- */
+
+static int l_strategy(struct ctx *c, yaml_node_t *n)
+{
+	const char *s = NULL;
+	int rc = scalar(c, n, "layering.strategy", &s);
+
+	if (rc)
+		return rc;
+	if (strcmp(s, "origin"))
+		return err(c, n, "layering.strategy is '%s', expected origin (packages grouped by "
+			   "origin, the largest groups in layers of their own)", s);
+	c->job->layering = DD_LAYERING_ORIGIN;
+	return 0;
+}
+
+static int l_budget(struct ctx *c, yaml_node_t *n)
+{
+	uint32_t v = 0;
+	int rc = number(c, n, "layering.budget", DD_JOB_MAX_BUDGET, &v);
+
+	if (!rc && v < 1)
+		rc = err(c, n, "layering.budget is 0, expected 1 to %d layers", DD_JOB_MAX_BUDGET);
+	c->job->layer_budget = v;
+	return rc;
+}
+
+static const struct key layering_keys[] = {
+	{ "strategy", l_strategy }, { "budget", l_budget }, { NULL, NULL },
+};
+
+static int k_layering(struct ctx *c, yaml_node_t *n)
+{
+	int rc = mapping(c, n, "layering", layering_keys, NULL, NULL);
+
+	if (!rc && c->job->layering != DD_LAYERING_ORIGIN)
+		rc = err(c, n, "layering needs strategy: origin");
+	c->job->set |= DD_JOB_SET_LAYERING;
+	return rc;
+}
+
+static int k_include(struct ctx *c, yaml_node_t *n)
+{
+	int rc = str(c, n, "include", &c->include);
+
+	if (!rc && !c->include[0])
+		rc = err(c, n, "include is empty; expected a file of job settings, relative to "
+			 "this file");
+	c->include_line = n->start_mark.line + 1;
+	c->include_col = n->start_mark.column + 1;
+	return rc;
+}
+
 static const struct key top_keys[] = {
 	{ "base", k_base },
 	{ "contents", k_contents },
@@ -843,6 +1082,11 @@ static const struct key top_keys[] = {
 	{ "archs", k_archs },
 	{ "stop-signal", k_stop_signal },
 	{ "volumes", k_volumes },
+	{ "vcs-url", k_vcs_url },
+	{ "format", k_format },
+	{ "include", k_include },
+	{ "certificates", k_certificates },
+	{ "layering", k_layering },
 	{ "policy", k_policy },
 	{ "output", k_output },
 	{ NULL, NULL },
@@ -978,9 +1222,271 @@ static int default_tag(struct dd_job *j)
 	return rc;
 }
 
+/*
+ * vcs-url as apko reads it: "URL@REVISION" gives the annotations
+ * org.opencontainers.image.source and .revision, a URL alone the first;
+ * annotations the job sets itself win.
+ */
+static void vcs_annotations(struct dd_job *j)
+{
+	const char *at = strrchr(j->vcs_url, '@'), *slash = strrchr(j->vcs_url, '/');
+	char *url = dd_xstrdup(j->vcs_url), *rev = NULL;
+	const char *keys[2] = { "org.opencontainers.image.source",
+				"org.opencontainers.image.revision" };
+
+	if (at && at[1] && (!slash || at > slash)) {
+		url[at - j->vcs_url] = 0;
+		rev = dd_xstrdup(at + 1);
+	}
+	for (int k = 0; k < 2; k++) {
+		char *v = k ? rev : url;
+		bool set = false;
+
+		for (size_t i = 0; i < j->n_annotations && !set; i++)
+			set = !strcmp(j->annotations[i].key, keys[k]);
+		if (!v || set) {
+			free(v);
+			continue;
+		}
+		j->annotations = dd_xrealloc(j->annotations,
+					     (j->n_annotations + 1) * sizeof(*j->annotations));
+		j->annotations[j->n_annotations].key = dd_xstrdup(keys[k]);
+		j->annotations[j->n_annotations++].value = v;
+	}
+}
+
 int dd_job_load(const char *path, struct dd_job *job)
 {
-	struct ctx c = { .file = path, .job = job };
+	return dd_job_load_recorded(path, 0, NULL, 0, job);
+}
+
+int dd_job_load_flags(const char *path, int flags, struct dd_job *job)
+{
+	return dd_job_load_recorded(path, flags, NULL, 0, job);
+}
+
+/* ---- include ------------------------------------------------------------ */
+
+/* Move *src to *dst when dst holds nothing (pointers and counts). */
+#define TAKE(field) \
+	do { \
+		if (!dst->field) { \
+			dst->field = src->field; \
+			src->field = NULL; \
+		} \
+	} while (0)
+#define TAKE_LIST(field, count) \
+	do { \
+		if (!dst->count) { \
+			void *t_ = dst->field; \
+			dst->field = src->field; \
+			dst->count = src->count; \
+			src->field = t_; \
+			src->count = 0; \
+		} \
+	} while (0)
+
+/* dst's entries, then src's whose key dst does not have. */
+static void merge_kv(struct dd_kv **dst, size_t *nd, struct dd_kv **src, size_t *ns)
+{
+	size_t keep = *nd;
+
+	for (size_t i = 0; i < *ns; i++) {
+		bool have = false;
+
+		for (size_t k = 0; k < keep && !have; k++)
+			have = !strcmp((*dst)[k].key, (*src)[i].key);
+		if (have)
+			continue;
+		*dst = dd_xrealloc(*dst, (*nd + 1) * sizeof(**dst));
+		(*dst)[(*nd)++] = (*src)[i];
+		(*src)[i].key = (*src)[i].value = NULL;
+	}
+}
+
+/* The settings of src (an included file) that dst (the including one)
+ * does not give; what is taken is left NULL in src. */
+static void adopt(struct dd_job *dst, struct dd_job *src)
+{
+	TAKE(base);
+	TAKE_LIST(packages, n_packages);
+	TAKE_LIST(remove, n_remove);
+	TAKE_LIST(runtime_repos, n_runtime_repos);
+	TAKE_LIST(groups, n_groups);
+	TAKE_LIST(users, n_users);
+	TAKE(run_as);
+	TAKE(entrypoint);
+	TAKE(cmd);
+	TAKE(work_dir);
+	TAKE(stop_signal);
+	TAKE_LIST(paths, n_paths);
+	TAKE_LIST(archs, n_archs);
+	TAKE_LIST(volumes, n_volumes);
+	TAKE(tag);
+	TAKE(vcs_url);
+	TAKE_LIST(certs, n_certs);
+	merge_kv(&dst->environment, &dst->n_environment, &src->environment, &src->n_environment);
+	merge_kv(&dst->annotations, &dst->n_annotations, &src->annotations, &src->n_annotations);
+	unsigned take = src->set & ~dst->set;
+
+	if (take & DD_JOB_SET_ALLOW_UNGUARDED)
+		dst->allow_unguarded = src->allow_unguarded;
+	if (take & DD_JOB_SET_TIMEOUT)
+		dst->timeout_ms = src->timeout_ms;
+	if (take & DD_JOB_SET_LAYERS)
+		dst->layers = src->layers;
+	if (take & DD_JOB_SET_COMPRESSION)
+		dst->compression = src->compression;
+	if (take & DD_JOB_SET_LAYERING) {
+		dst->layering = src->layering;
+		dst->layer_budget = src->layer_budget;
+	}
+	dst->set |= src->set;
+	/* the included file's warnings first, as it was read first */
+	if (src->n_warnings) {
+		char **w = dd_xcalloc(src->n_warnings + dst->n_warnings + 1, sizeof(char *));
+
+		memcpy(w, src->warnings, src->n_warnings * sizeof(char *));
+		if (dst->n_warnings)
+			memcpy(w + src->n_warnings, dst->warnings, dst->n_warnings * sizeof(char *));
+		free(dst->warnings);
+		dst->warnings = w;
+		dst->n_warnings += src->n_warnings;
+		src->n_warnings = 0;
+	}
+}
+
+/* The including file's folder joined with name (name itself when absolute). */
+static char *include_path(const char *from, const char *name)
+{
+	const char *slash = strrchr(from, '/');
+	struct dd_buf b = DD_BUF_INIT;
+
+	if (name[0] == '/' || !slash)
+		return dd_xstrdup(name);
+	dd_buf_add(&b, from, (size_t)(slash - from) + 1);
+	dd_buf_adds(&b, name);
+	return dd_buf_detach(&b, NULL);
+}
+
+struct chain {
+	const char *job;                    /* the job file */
+	char *real[DD_JOB_MAX_INCLUDES + 1]; /* realpath of each file read */
+	const char *shown[DD_JOB_MAX_INCLUDES + 1]; /* its path, for messages */
+	const struct dd_job_include *rec;   /* recorded includes, or NULL */
+	size_t n_rec;
+};
+
+/* Parse text (read from file) into job: keys only, no defaults. */
+static int parse_text(const char *file, int flags, struct dd_job *job, char **include,
+		      size_t *line, size_t *col)
+{
+	struct ctx c = { .file = file, .job = job, .flags = flags };
+	int rc = parse(&c);
+
+	*include = c.include;
+	*line = c.include_line;
+	*col = c.include_col;
+	return rc;
+}
+
+/* Read include number d (named by `name` at from:line:col) into inc. */
+static int read_include(struct chain *ch, size_t d, const char *from, const char *name,
+			size_t line, size_t col, struct dd_job_include *inc)
+{
+	int rc = 0;
+
+	inc->name = dd_xstrdup(name);
+	if (d >= DD_JOB_MAX_INCLUDES)
+		return dd_error(DD_E_LIMIT, "%s:%zu:%zu: include '%s': more than %d files deep",
+				from, line, col, name, DD_JOB_MAX_INCLUDES);
+	if (ch->rec) {
+		if (d >= ch->n_rec || strcmp(ch->rec[d].name, name))
+			return dd_error(DD_E_FORMAT, "%s:%zu:%zu: include '%s' is not the file the "
+					"run recorded (%s)", from, line, col, name,
+					d < ch->n_rec ? ch->rec[d].name : "none");
+		inc->path = dd_xstrdup(ch->rec[d].path);
+		dd_buf_add(&inc->text, ch->rec[d].text.ptr, ch->rec[d].text.len);
+	} else {
+		char *real;
+
+		inc->path = include_path(from, name);
+		rc = dd_read_file(inc->path, MAX_JOB, &inc->text);
+		if (rc) {
+			char *why = dd_xstrdup(dd_error_detail());
+
+			rc = dd_error(rc, "%s:%zu:%zu: include '%s': %s", from, line, col, name, why);
+			free(why);
+			return rc;
+		}
+		real = realpath(inc->path, NULL);
+		for (size_t k = 0; real && k <= d; k++)
+			if (ch->real[k] && !strcmp(ch->real[k], real)) {
+				struct dd_buf loop = DD_BUF_INIT;
+
+				for (size_t m = k; m <= d; m++)
+					dd_buf_addf(&loop, "%s includes ", ch->shown[m]);
+				rc = dd_error(DD_E_FORMAT, "%s:%zu:%zu: include '%s' makes a cycle: "
+					      "%s%s again", from, line, col, name, loop.ptr,
+					      ch->shown[k]);
+				dd_buf_release(&loop);
+				free(real);
+				return rc;
+			}
+		ch->real[d + 1] = real;
+		ch->shown[d + 1] = inc->path;
+	}
+	dd_sha256_hex(inc->text.ptr, inc->text.len, inc->sha256);
+	return 0;
+}
+
+/* Follow the include chain of job (which named `include` at line:col). */
+static int load_includes(struct chain *ch, int flags, struct dd_job *job, char *include,
+			 size_t line, size_t col)
+{
+	struct dd_job *inc = dd_xcalloc(DD_JOB_MAX_INCLUDES + 1, sizeof(*inc));
+	const char *from = job->file;
+	size_t n = 0;
+	int rc = 0;
+
+	while (include && !rc) {
+		struct dd_job_include *r;
+
+		job->includes = dd_xrealloc(job->includes,
+					    (job->n_includes + 1) * sizeof(*job->includes));
+		r = &job->includes[job->n_includes++];
+		memset(r, 0, sizeof(*r));
+		rc = read_include(ch, n, from, include, line, col, r);
+		free(include);
+		include = NULL;
+		if (rc)
+			break;
+		inc[n].file = dd_xstrdup(r->path);
+		inc[n].text = r->text; /* borrowed for parsing */
+		rc = parse_text(r->path, flags, &inc[n], &include, &line, &col);
+		inc[n].text = (struct dd_buf)DD_BUF_INIT;
+		from = r->path;
+		n++;
+	}
+	free(include);
+	if (!rc && ch->rec && n < ch->n_rec)
+		rc = dd_error(DD_E_FORMAT, "%s: the run recorded %zu included file(s), the job "
+			      "includes %zu", job->file, ch->n_rec, n);
+	/* the deepest file first: each including file wins over what it includes */
+	for (size_t k = n; !rc && k-- > 0;)
+		adopt(k ? &inc[k - 1] : job, &inc[k]);
+	for (size_t k = 0; k < n; k++)
+		dd_job_release(&inc[k]);
+	free(inc);
+	return rc;
+}
+
+int dd_job_load_recorded(const char *path, int flags, const struct dd_job_include *recorded,
+			 size_t n_recorded, struct dd_job *job)
+{
+	struct chain ch = { .job = path, .rec = recorded, .n_rec = n_recorded };
+	char *include = NULL;
+	size_t line = 0, col = 0;
 	int rc;
 
 	memset(job, 0, sizeof(*job));
@@ -990,14 +1496,30 @@ int dd_job_load(const char *path, struct dd_job *job)
 	if (!rc)
 		rc = dd_read_file(path, MAX_JOB, &job->text);
 	if (!rc)
-		rc = parse(&c);
+		rc = parse_text(path, flags, job, &include, &line, &col);
+	if (!rc && include) {
+		ch.real[0] = recorded ? NULL : realpath(path, NULL);
+		ch.shown[0] = path;
+		rc = load_includes(&ch, flags, job, include, line, col);
+		include = NULL;
+	} else if (!rc && recorded && n_recorded) {
+		rc = dd_error(DD_E_FORMAT, "%s: the run recorded %zu included file(s), the job "
+			      "includes none", path, n_recorded);
+	}
+	free(include);
+	for (size_t k = 0; k <= DD_JOB_MAX_INCLUDES; k++)
+		free(ch.real[k]);
 	if (!rc && !job->tag)
 		rc = default_tag(job);
 	if (rc) {
 		dd_job_release(job);
 		return rc;
 	}
+	if (job->vcs_url)
+		vcs_annotations(job);
 	dd_sha256_hex(job->text.ptr, job->text.len, job->sha256);
+	if (job->layering == DD_LAYERING_ORIGIN && !job->layer_budget)
+		job->layer_budget = DD_JOB_DEFAULT_BUDGET;
 	if (!job->n_archs) {
 		job->archs = dd_xcalloc(1, sizeof(char *));
 		job->archs[job->n_archs++] = dd_xstrdup("x86_64");
@@ -1029,6 +1551,7 @@ void dd_job_release(struct dd_job *j)
 	free(j->base);
 	dd_deps_free(j->packages, j->n_packages);
 	free_strings(j->remove, j->n_remove);
+	free_strings(j->runtime_repos, j->n_runtime_repos);
 	for (size_t i = 0; i < j->n_groups; i++) {
 		free(j->groups[i].name);
 		free_strings(j->groups[i].members, j->groups[i].n_members);
@@ -1055,5 +1578,18 @@ void dd_job_release(struct dd_job *j)
 	free_strings(j->archs, j->n_archs);
 	free_strings(j->volumes, j->n_volumes);
 	free(j->tag);
+	free(j->vcs_url);
+	for (size_t i = 0; i < j->n_certs; i++) {
+		free(j->certs[i].name);
+		free(j->certs[i].content);
+	}
+	free(j->certs);
+	free_strings(j->warnings, j->n_warnings);
+	for (size_t i = 0; i < j->n_includes; i++) {
+		free(j->includes[i].name);
+		free(j->includes[i].path);
+		dd_buf_release(&j->includes[i].text);
+	}
+	free(j->includes);
 	memset(j, 0, sizeof(*j));
 }

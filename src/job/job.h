@@ -43,8 +43,25 @@ struct dd_job_path {
 	bool has_mode, recursive;
 };
 
+/* A file brought in by `include` (apko's key): the first is included by
+ * the job, each next one by the one before. */
+struct dd_job_include {
+	char *name;          /* the include value as written */
+	char *path;          /* the file read: the including file's folder joined
+				with name (for messages) */
+	struct dd_buf text;  /* its bytes */
+	char sha256[65];
+};
+
+/* certificates.additional: a PEM certificate for the image's CA bundle. */
+struct dd_job_cert {
+	char *name;     /* /usr/local/share/ca-certificates/<name>.crt */
+	char *content;  /* exactly one PEM certificate (checked with OpenSSL) */
+};
+
 enum dd_layers { DD_LAYERS_SPLIT, DD_LAYERS_SINGLE };
 enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
+enum dd_layering { DD_LAYERING_NONE, DD_LAYERING_ORIGIN };
 
 struct dd_job {
 	char *file;           /* as given */
@@ -56,6 +73,8 @@ struct dd_job {
 	size_t n_packages;
 	char **remove;        /* contents.remove: always refused by policy */
 	size_t n_remove;
+	char **runtime_repos; /* contents.runtime_repositories: etc/apk/repositories */
+	size_t n_runtime_repos;
 	struct dd_job_group *groups;
 	size_t n_groups;
 	struct dd_job_user *users;
@@ -72,9 +91,32 @@ struct dd_job {
 	int64_t timeout_ms;    /* policy.timeout in milliseconds, default 1h */
 	enum dd_layers layers; /* output.layers: split (default) or single */
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
+	enum dd_layering layering; /* layering.strategy (apko's key); NONE: output.layers */
+	unsigned layer_budget;     /* layering.budget: at most this many layers */
 	char *tag; /* output.tag, default "drydock.local/<name>:latest" (the
 		      name in lower case); always a valid reference */
+	char *vcs_url;         /* vcs-url as given (its annotations are added) */
+	struct dd_job_cert *certs; /* certificates.additional */
+	size_t n_certs;
+	struct dd_job_include *includes; /* the include chain, the job's own first */
+	size_t n_includes;
+	unsigned set;          /* DD_JOB_SET_*: scalars the file gave (for include) */
+	char **warnings;       /* "FILE:LINE:COLUMN: ..." for each apko key ignored */
+	size_t n_warnings;
 };
+
+#define DD_JOB_SET_ALLOW_UNGUARDED 1u
+#define DD_JOB_SET_TIMEOUT 2u
+#define DD_JOB_SET_LAYERS 4u
+#define DD_JOB_SET_COMPRESSION 8u
+#define DD_JOB_SET_LAYERING 16u
+#define DD_JOB_DEFAULT_BUDGET 10
+#define DD_JOB_MAX_BUDGET 100
+
+/* dd_job_load_flags(): the keys that are ignored with a warning
+ * (contents.repositories, keyring, build_repositories, runtime_keyring)
+ * are refused instead, at FILE:LINE:COLUMN. */
+#define DD_JOB_STRICT 1
 
 /*
  * The job name of a job file: its file name without directory and
@@ -98,6 +140,24 @@ const char *dd_job_reference_check(const char *ref);
 
 /* Load and check a job file. On error nothing is left to release. */
 int dd_job_load(const char *path, struct dd_job *job);
+int dd_job_load_flags(const char *path, int flags, struct dd_job *job);
+
+/*
+ * `include: FILE` (apko's key) names a file of job settings, relative to
+ * the including file (at most DD_JOB_MAX_INCLUDES deep).  The including
+ * file's keys override the included ones: a scalar or a list the job
+ * gives replaces the included one, mappings (contents, accounts,
+ * entrypoint, environment, annotations, policy, output, ...) are merged
+ * key by key.  A missing file, or one that includes a file of the chain
+ * again, is an error at the include's FILE:LINE:COLUMN.
+ *
+ * dd_job_load_recorded() takes the included files from recorded (as a
+ * run's provenance holds them, in chain order) instead of the disk: for
+ * a rebuild; an include that does not match the record is an error.
+ */
+#define DD_JOB_MAX_INCLUDES 16
+int dd_job_load_recorded(const char *path, int flags, const struct dd_job_include *recorded,
+			 size_t n_recorded, struct dd_job *job);
 void dd_job_release(struct dd_job *job);
 
 /* Parse a duration like "1h", "90s", "1h30m", "250ms" into milliseconds. */

@@ -18,10 +18,24 @@ for p in dir-x file-x; do
 	printf 'pkgname = %s\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\ndepend = base-files\n' "$p" >"$T_TMP/$p.info"
 	drydock pkg build --info "$T_TMP/$p.info" --sign "$S/apk.rsa" -o "$IN/packages/$p.apk" "$T_TMP/$p" >/dev/null
 done
+# tmp-owner ships /tmp as its own directory (0700), over the skeleton's
+mkdir -p "$T_TMP/tmp-owner/tmp"
+chmod 700 "$T_TMP/tmp-owner/tmp"
+printf 'pkgname = tmp-owner\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\n' >"$T_TMP/tmp-owner.info"
+drydock pkg build --info "$T_TMP/tmp-owner.info" --sign "$S/apk.rsa" -o "$IN/packages/tmp-owner.apk" "$T_TMP/tmp-owner" >/dev/null
+# ca-bundle ships a CA bundle with another CA, and /etc/ssl/cert.pem as a link to it
+mkdir -p "$T_TMP/ca-bundle/etc/ssl/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/other-ca.key" -subj "/CN=Other CA" \
+	-days 3650 -out "$T_TMP/ca-bundle/etc/ssl/certs/ca-certificates.crt" 2>/dev/null
+ln -s certs/ca-certificates.crt "$T_TMP/ca-bundle/etc/ssl/cert.pem"
+printf 'pkgname = ca-bundle\npkgver = 1.0-r0\narch = x86_64\nlicense = MIT\n' >"$T_TMP/ca-bundle.info"
+drydock pkg build --info "$T_TMP/ca-bundle.info" --sign "$S/apk.rsa" -o "$IN/packages/ca-bundle.apk" "$T_TMP/ca-bundle" >/dev/null
 STATIC=yes
 build_static_fixture "$S/apk.rsa" "$IN/packages/hello-static.apk" >/dev/null 2>&1 || STATIC=no
+build_static_fixture "$S/apk.rsa" "$IN/packages/tmp-static.apk" tmp-static >/dev/null 2>&1 || STATIC=no
 entitlement_json 1 2030-01-01T00:00:00Z '[{"name": "base-files", "version": "1.0-r0"},
- {"name": "hello-drydock", "version": "1.2.3-r0"}, {"name": "hello-static", "version": "1.0-r0"}]' \
+ {"name": "hello-drydock", "version": "1.2.3-r0"}, {"name": "hello-static", "version": "1.0-r0"},
+ {"name": "tmp-static", "version": "1.0-r0"}]' \
 	>"$IN/entitlements.json"
 sign_entitlement "$S" "$IN/entitlements.json"
 M=$T_TMP/mirror
@@ -127,6 +141,292 @@ podman_runs_the_image() {
 		--ulimit nproc=1024:1024 drydock.local/hs:latest >run.out 2>&1 || { cat run.out; t_fail "podman run"; }
 	printf 'hello from a drydock image\narg: first\narg: second arg\n' | diff - run.out
 	$P rmi -a -f >/dev/null 2>&1 || true
+}
+
+podman_tmp_works() {
+	command -v podman >/dev/null || t_skip "podman is not installed (scripts/install-deps)"
+	[ $STATIC = yes ] || t_skip "cannot link a static program here (${CC:-cc} -static)"
+	printf 'base: hello\ncontents:\n  packages: [tmp-static]\nentrypoint:\n  command: /usr/bin/tmp-static\n' >ts.yaml
+	drydock build --mirror "$M" -o out ts.yaml >/dev/null
+	P="podman --root $PWD/pr --runroot $PWD/prr --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+	$P load -i out/ts/latest/image.oci.tar >load.out 2>&1 || { cat load.out; t_fail "podman load"; }
+	$P --runtime runc run --rm --network none --ulimit nofile=1024:1024 \
+		--ulimit nproc=1024:1024 drydock.local/ts:latest >run.out 2>&1 || { cat run.out; t_fail "podman run: the program could not write /tmp"; }
+	printf 'written in /tmp\n' | diff - run.out
+	$P rmi -a -f >/dev/null 2>&1 || true
+}
+
+# merged_tree RUN: for each architecture of RUN's image, one line per
+# path of the merged layers (upper layers win): ARCH PATH TYPE MODE
+# UID GID LAYER [TARGET], into tree.txt; file contents under files/ARCH/.
+merged_tree() {
+	python3 - "$1" <<'PY'
+import json, os, sys, tarfile
+run = sys.argv[1]
+blob = lambda d: run + "/image/blobs/sha256/" + d.split(":")[1]
+top = json.load(open(run + "/image/index.json"))["manifests"][0]
+doc = json.load(open(blob(top["digest"])))
+subs = doc["manifests"] if "manifests" in doc else [dict(top, platform={"architecture": "amd64"})]
+out = open("tree.txt", "w")
+for m in subs:
+    arch = m["platform"]["architecture"]
+    tree = {}
+    for i, l in enumerate(json.load(open(blob(m["digest"])))["layers"]):
+        t = tarfile.open(blob(l["digest"]))
+        for e in t:
+            kind = "dir" if e.isdir() else "link" if e.issym() else "file" if e.isfile() else "dev" if (e.ischr() or e.isblk()) else "other"
+            tree[e.name] = (kind, "%04o" % e.mode, e.uid, e.gid, i, e.linkname)
+            if e.isfile():
+                p = "files/%s/%s" % (arch, e.name)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                open(p, "wb").write(t.extractfile(e).read())
+    for name in sorted(tree):
+        k = tree[name]
+        out.write("%s %s %s %s %d %d %d %s\n" % (arch, name, k[0], k[1], k[2], k[3], k[4], k[5]))
+PY
+}
+
+# has ARCH PATH TYPE MODE [LAYER]: tree.txt holds PATH, root-owned.
+has() {
+	grep -q "^$1 $2 $3 $4 0 0 ${5:-[0-9]*} " tree.txt || { grep " $2 " tree.txt >&2; t_fail "$1: /$2 is not a $3 of mode $4${5:+ in layer $5}"; }
+}
+
+apko_skeleton() {
+	need_corpus
+	apko_mirror "$S" am
+	cat >apko.yaml <<'Y'
+base: layout
+contents:
+  packages: [replayout]
+  runtime_repositories:
+    - https://packages.example.invalid/os
+    - https://packages.example.invalid/extras
+entrypoint:
+  command: /bin/sh -l
+archs: [x86_64, arm64]
+Y
+	drydock build --mirror am -o out apko.yaml >/dev/null
+	merged_tree out/apko/latest
+	for a in amd64 arm64; do
+		# the crust layer (0) holds the skeleton, shared by every job of the base
+		has $a tmp dir 1777 0
+		has $a proc dir 0555 0
+		for d in dev opt etc/apk/keys var/cache/apk var/cache/misc usr/lib/apk/db usr/lib/apk/exec; do
+			has $a $d dir 0755 0
+		done
+		has $a lib/apk link 0777 0
+		grep -q "^$a lib/apk link .* \.\./usr/lib/apk$" tree.txt || t_fail "lib/apk target"
+		has $a usr/lib/apk/db/lock file 0600 0
+		has $a etc/passwd file 0644 0
+		has $a etc/group file 0644 0
+		for f in triggers scripts.tar installed; do has $a usr/lib/apk/db/$f file 0644 1; done
+		has $a etc/apk/repositories file 0644 1
+		has $a etc/apk/keys/melange.rsa.pub file 0644 0
+		cmp files/$a/etc/apk/keys/melange.rsa.pub "$CORPUS/apk/apko-testrepo/melange.rsa.pub" || t_fail "key"
+		printf 'https://packages.example.invalid/os\nhttps://packages.example.invalid/extras\n' |
+			cmp - files/$a/etc/apk/repositories || t_fail "repositories"
+		[ ! -s files/$a/etc/passwd ] && [ ! -s files/$a/usr/lib/apk/db/triggers ] || t_fail "not empty"
+		# no install scripts in these packages: an empty archive
+		[ "$(tar -tf files/$a/usr/lib/apk/db/scripts.tar | wc -l)" -eq 0 ] || t_fail "scripts.tar"
+		! grep -q "^$a [^ ]* dev " tree.txt || t_fail "device nodes written"
+	done
+	# another job of the same base shares the crust layer, skeleton included
+	printf 'base: layout\ncontents:\n  packages: [replayout]\narchs: [x86_64]\n' >other.yaml
+	drydock build --mirror am -o out other.yaml >/dev/null
+	python3 - out/apko/latest/result.json out/other/latest/result.json <<'PY'
+import json, sys
+a, b = (json.load(open(f))["archs"][0]["layers"][0] for f in sys.argv[1:])
+assert a["digest"] == b["digest"] and b["from_cache"] is True, (a, b)
+PY
+	grep -q "skeleton written" out/apko/latest/build.log || t_fail "log"
+	grep -q "/etc/apk/keys/melange.rsa.pub" out/apko/latest/build.log || t_fail "log: keys"
+}
+
+scripts_in_the_apk_database() {
+	drydock build --mirror "$M" -o out "$HELLO" >/dev/null
+	merged_tree out/hello/latest
+	has amd64 usr/lib/apk/db/scripts.tar file 0644
+	tar -tvf files/amd64/usr/lib/apk/db/scripts.tar >list
+	grep -Eq '^-rwxr-xr-x 0/0 .* hello-drydock-1\.2\.3-r0\.Q1[A-Za-z0-9+/]{27}=\.post-install$' list || { cat list; t_fail "script name"; }
+	[ "$(wc -l <list)" -eq 1 ] || { cat list; t_fail "only the install script"; }
+	# the name holds the base64 checksum, '/' included, as apk-tools names it
+	tar -xOf files/amd64/usr/lib/apk/db/scripts.tar |
+		cmp - "$TOP/fixtures/packages/hello-drydock/scripts/.post-install" || t_fail "script content"
+	sum=$(sed -n 's/^C://p' files/amd64/usr/lib/apk/db/installed | sed -n 2p)
+	grep -q "hello-drydock-1.2.3-r0.$sum.post-install" list || t_fail "not the installed checksum $sum"
+}
+
+package_wins_over_skeleton() {
+	printf 'base: hello\ncontents:\n  packages: [tmp-owner]\npolicy:\n  allow-unguarded: true\n' >tw.yaml
+	drydock build --mirror "$M" -o out tw.yaml >/dev/null
+	merged_tree out/tw/latest
+	has amd64 tmp dir 0700 1
+	printf 'output:\n  layers: single\n' | cat tw.yaml - >tws.yaml
+	drydock build --mirror "$M" -o out tws.yaml >/dev/null
+	merged_tree out/tws/latest
+	has amd64 tmp dir 0700 0
+	[ "$(python3 -c 'import tarfile,sys,json
+r=json.load(open("out/tws/latest/result.json"))
+t=tarfile.open("out/tws/latest/image/blobs/sha256/"+r["archs"][0]["layers"][0]["digest"][7:])
+print(sum(1 for e in t if e.name == "tmp"))')" -eq 1 ] || t_fail "/tmp written twice"
+	# base-files ships /etc/passwd: it is kept, not emptied
+	grep -q '^root:' files/amd64/etc/passwd || t_fail "package's passwd lost"
+}
+
+# cert_job NAME PEM-FILE [PACKAGES]: a job on the hello base adding the
+# certificate in PEM-FILE as certificates.additional 'internal-ca'.
+cert_job() {
+	{
+		printf 'base: hello\ncontents:\n  packages: [%s]\npolicy:\n  allow-unguarded: true\n' "${3:-hello-drydock}"
+		printf 'certificates:\n  additional:\n    - name: internal-ca\n      content: |\n'
+		sed 's/^/        /' "$2"
+	} >"$1.yaml"
+}
+
+certificates_in_the_bundle() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -subj "/CN=Internal CA" \
+		-days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=svc.internal" 2>/dev/null
+	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -out leaf.pem 2>/dev/null
+	# no package ships a bundle: it is created, holding the certificate alone
+	cert_job ca ca.pem
+	drydock build --mirror "$M" -o out ca.yaml >/dev/null
+	merged_tree out/ca/latest
+	has amd64 etc/ssl/certs/ca-certificates.crt file 0644 1
+	has amd64 usr/local/share/ca-certificates/internal-ca.crt file 0644 1
+	cmp ca.pem files/amd64/usr/local/share/ca-certificates/internal-ca.crt || t_fail "the .crt file"
+	openssl verify -CAfile files/amd64/etc/ssl/certs/ca-certificates.crt leaf.pem >v.out 2>&1 || { cat v.out; t_fail "openssl verify"; }
+	grep -q "leaf.pem: OK" v.out || t_fail "verify output"
+	grep -q "certificate internal-ca: /usr/local/share/ca-certificates/internal-ca.crt, appended to /etc/ssl/certs/ca-certificates.crt" out/ca/latest/build.log || t_fail "log"
+	# a package's bundle (reached through its /etc/ssl/cert.pem link too) keeps its CA first
+	cert_job cab ca.pem "hello-drydock, ca-bundle"
+	drydock build --mirror "$M" -o out cab.yaml >/dev/null
+	rm -rf files && merged_tree out/cab/latest
+	b=files/amd64/etc/ssl/certs/ca-certificates.crt
+	head -c "$(wc -c <"$T_TMP/ca-bundle/etc/ssl/certs/ca-certificates.crt")" "$b" |
+		cmp - "$T_TMP/ca-bundle/etc/ssl/certs/ca-certificates.crt" || t_fail "the package's CA first"
+	[ "$(grep -c 'BEGIN CERTIFICATE' "$b")" -eq 2 ] || t_fail "two certificates"
+	openssl verify -CAfile "$b" leaf.pem | grep -q "leaf.pem: OK" || t_fail "verify with the package's bundle"
+	grep -q "^amd64 etc/ssl/cert.pem link " tree.txt || t_fail "the link stays"
+	# without the certificate the leaf does not verify against the package's bundle
+	printf 'base: hello\ncontents:\n  packages: [ca-bundle]\npolicy:\n  allow-unguarded: true\n' >plain.yaml
+	drydock build --mirror "$M" -o out plain.yaml >/dev/null
+	rm -rf files && merged_tree out/plain/latest
+	! openssl verify -CAfile files/amd64/etc/ssl/certs/ca-certificates.crt leaf.pem >/dev/null 2>&1 || t_fail "verifies without the CA"
+}
+
+malformed_certificates_refused() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout a.key -out a.pem -subj "/CN=A" -days 30 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout b.key -out b.pem -subj "/CN=B" -days 30 2>/dev/null
+	sed 's/^M/X/' a.pem >bad.pem
+	cert_job bad bad.pem
+	expect_fail 1 "bad.yaml:9:16: certificate 'internal-ca': not a certificate OpenSSL can read" \
+		drydock plan --mirror "$M" bad.yaml
+	cat a.pem b.pem >two.pem
+	cert_job two two.pem
+	expect_fail 1 "two.yaml:9:16: certificate 'internal-ca': more than one certificate" \
+		drydock plan --mirror "$M" two.yaml
+	printf 'just text\n' >text.pem
+	cert_job text text.pem
+	expect_fail 1 "text.yaml:9:16: certificate 'internal-ca': not a PEM certificate" \
+		drydock plan --mirror "$M" text.yaml
+	expect_fail 1 "text.yaml:9:16: certificate 'internal-ca'" drydock build --mirror "$M" -o out text.yaml
+	printf 'base: hello\ncertificates:\n  additional:\n    - name: ../x\n      content: y\n' >name.yaml
+	expect_fail 1 "name.yaml:4:7: certificate name '../x'" drydock plan --mirror "$M" name.yaml
+	printf 'base: hello\ncertificates:\n  providers: [ca-certificates]\n' >prov.yaml
+	expect_fail 1 "prov.yaml:3:14: certificates.providers is not supported" drydock plan --mirror "$M" prov.yaml
+}
+
+# origin_pkg NAME VERSION ORIGIN KB DIR: a package of origin ORIGIN holding KB
+# KiB of random bytes, into DIR.
+origin_pkg() {
+	mkdir -p "tree-$1-$2/usr/share/$1"
+	head -c "$(($4 * 1024))" /dev/urandom >"tree-$1-$2/usr/share/$1/data"
+	printf 'pkgname = %s\npkgver = %s\narch = x86_64\nlicense = MIT\norigin = %s\nsize = %d\n' \
+		"$1" "$2" "$3" "$(($4 * 1024))" >"$1-$2.info"
+	drydock pkg build --info "$1-$2.info" --sign "$S/apk.rsa" -o "$5/$1-$2.apk" "tree-$1-$2" >/dev/null
+}
+
+# layers_of RUN: one line per layer of RUN's image: HOLDS PACKAGES FROM_CACHE DIGEST
+layers_of() {
+	python3 -c '
+import json, sys
+for l in json.load(open(sys.argv[1]))["archs"][0]["layers"]:
+    print(l["holds"], l["packages"], l["from_cache"], l["digest"])' "$1/result.json"
+}
+
+layering_by_origin() {
+	mkdir -p one/packages
+	# six origins: alpha (two packages, the largest), beta, gamma, delta, eps, zeta
+	origin_pkg alpha-1 1.0-r0 alpha 300 one/packages
+	origin_pkg alpha-2 1.0-r0 alpha 300 one/packages
+	origin_pkg beta 1.0-r0 beta 400 one/packages
+	origin_pkg gamma 1.0-r0 gamma 200 one/packages
+	origin_pkg delta 1.0-r0 delta 100 one/packages
+	origin_pkg eps 1.0-r0 eps 50 one/packages
+	origin_pkg zeta 1.0-r0 zeta 10 one/packages
+	cp -r "$M" lm
+	make_bundle "$S" one one.tar 2
+	drydock mirror import --mirror lm one.tar >/dev/null
+	cat >lay.yaml <<'Y'
+contents:
+  packages: [alpha-1, alpha-2, beta, gamma, delta, eps, zeta]
+policy:
+  allow-unguarded: true
+layering:
+  strategy: origin
+  budget: 3
+Y
+	drydock build --mirror lm -o out lay.yaml >/dev/null
+	layers_of out/lay/latest >l1
+	cat l1
+	[ "$(wc -l <l1)" -eq 3 ] || t_fail "3 layers"
+	grep -q "^origin alpha 2 False " l1 && sed -n 1p l1 | grep -q "^origin alpha" || t_fail "alpha alone, first"
+	sed -n 2p l1 | grep -q "^origin beta 1 False " || t_fail "beta alone, second"
+	sed -n 3p l1 | grep -q "^top 4 False " || t_fail "the rest together on top"
+	grep -q "layering by origin, budget 3: 3 layers" out/lay/latest/build.log || t_fail "log"
+	# every path is in the image once the layers are merged, apk database included
+	merged_tree out/lay/latest
+	for f in alpha-1 alpha-2 beta gamma delta eps zeta; do
+		grep -q "^amd64 usr/share/$f/data file " tree.txt || t_fail "$f's data"
+	done
+	has amd64 tmp dir 1777 2
+	grep -c '^P:' files/amd64/usr/lib/apk/db/installed | grep -qx 7 || t_fail "installed db"
+	if command -v umoci >/dev/null; then
+		umoci unpack --rootless --image "out/lay/latest/image:drydock.local/lay:latest" bundle \
+			>umoci.out 2>&1 || { cat umoci.out; t_fail "umoci unpack"; }
+		cmp bundle/rootfs/usr/share/zeta/data tree-zeta-1.0-r0/usr/share/zeta/data || t_fail "umoci: zeta"
+	fi
+	# a second bundle upgrades the topping zeta: only the top layer is compressed again
+	d1=$(result digest out/lay/latest)
+	mkdir -p two/packages
+	origin_pkg zeta 1.0-r1 zeta 10 two/packages
+	make_bundle "$S" two two.tar 3
+	drydock mirror import --mirror lm two.tar >/dev/null
+	drydock build --mirror lm -o out lay.yaml >/dev/null
+	layers_of out/lay/latest >l2
+	cat l2
+	log=out/lay/latest/build.log
+	[ "$(grep -c 'layer of origin .* taken from the layer cache' "$log")" -eq 2 ] || t_fail "two layers from the cache"
+	grep -q "installed zeta-1.0-r1" "$log" || t_fail "zeta upgraded"
+	! grep -q "compressed now" "$log" || t_fail "an origin layer was compressed again"
+	[ "$(sed -n 1p l1 | awk '{print $NF}')" = "$(sed -n 1p l2 | awk '{print $NF}')" ] &&
+		[ "$(sed -n 2p l1 | awk '{print $NF}')" = "$(sed -n 2p l2 | awk '{print $NF}')" ] || t_fail "origin layers changed"
+	sed -n 1,2p l2 | grep -q " True " || t_fail "from_cache"
+	[ "$(sed -n 3p l1 | awk '{print $NF}')" != "$(sed -n 3p l2 | awk '{print $NF}')" ] || t_fail "top unchanged"
+	[ "$(result digest out/lay/latest)" != "$d1" ] || t_fail "image digest unchanged"
+	# the same inputs again: every layer from the cache, the same image
+	d2=$(result digest out/lay/latest)
+	drydock build --mirror lm -o out lay.yaml >/dev/null
+	grep -q "top layer .* taken from the layer cache" out/lay/latest/build.log || t_fail "top from the cache"
+	[ "$(result digest out/lay/latest)" = "$d2" ] || t_fail "cached image differs"
+	# without the cache, the same bytes
+	drydock build --mirror lm -o nc --no-cache lay.yaml >/dev/null
+	[ "$(result digest nc/lay/latest)" = "$d2" ] || t_fail "the cache changed the image"
+	expect_fail 1 "lay2.yaml:2:13: layering.strategy is 'size', expected origin" \
+		sh -c 'printf "layering:\n  strategy: size\n" >lay2.yaml; "$DRYDOCK" plan --mirror lm lay2.yaml'
+	expect_fail 1 "lay3.yaml:3:11: layering.budget is 0" \
+		sh -c 'printf "layering:\n  strategy: origin\n  budget: 0\n" >lay3.yaml; "$DRYDOCK" plan --mirror lm lay3.yaml'
 }
 
 reproducible() {
@@ -505,6 +805,13 @@ t_run one_build_of_a_job_at_a_time
 t_run sboms_valid_and_complete
 t_run real_tools_accept
 t_run podman_runs_the_image
+t_run podman_tmp_works
+t_run apko_skeleton
+t_run scripts_in_the_apk_database
+t_run package_wins_over_skeleton
+t_run certificates_in_the_bundle
+t_run malformed_certificates_refused
+t_run layering_by_origin
 t_run reproducible
 t_run crust_layer_shared_and_cached
 t_run layer_cache_pruned_by_gc

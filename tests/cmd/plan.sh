@@ -100,8 +100,8 @@ bad_jobs() {
 	printf 'base: nope\n' >n.yaml
 	expect_fail 1 "no entitled image 'nope' in entitlement manifest version 1" \
 		drydock plan --mirror "$M" n.yaml
-	printf 'base: hello\ncontents:\n  packages: [a]\n  repositories: [x]\n' >r.yaml
-	expect_fail 1 "r.yaml:4:17: package sources cannot be set in a job" drydock plan --mirror "$M" r.yaml
+	printf 'base: hello\ncontents:\n  packages: [a]\n  repositories: x\n' >r.yaml
+	expect_fail 1 "r.yaml:4:17: contents.repositories is a scalar, expected a list" drydock plan --mirror "$M" r.yaml
 	# several jobs: each reported, exit 1 when any fails
 	set +e
 	drydock plan --mirror "$M" "$TOP/fixtures/jobs/hello.yaml" n.yaml >out 2>&1
@@ -110,6 +110,48 @@ bad_jobs() {
 	[ $rc -eq 1 ] || t_fail "exit $rc"
 	grep -q "hello.yaml: will build" out && grep -q "n.yaml: will NOT build" out || t_fail "both"
 	expect_fail 2 "no job file" drydock plan --mirror "$M"
+}
+
+# apko's package-source keys: one warning each with FILE:LINE:COLUMN, in
+# plan, build and batch; refused by --strict.
+ignored_apko_keys() {
+	mkdir jobs
+	cat "$TOP/fixtures/jobs/hello.yaml" >jobs/src.yaml
+	cat >>jobs/src.yaml <<'Y'
+vcs-url: https://git.example.invalid/team/hello@0123456789abcdef
+format: oci
+Y
+	python3 - jobs/src.yaml <<'PY'
+import sys
+p = sys.argv[1]
+t = open(p).read().replace("contents:\n", "contents:\n  repositories: [https://dl-cdn.alpinelinux.org/alpine/edge/main]\n"
+    "  keyring: [https://alpinelinux.org/keys/a.rsa.pub]\n  build_repositories: [https://x.invalid]\n"
+    "  runtime_keyring:\n    - {name: k.rsa.pub, content: PEM}\n", 1)
+open(p, "w").write(t)
+PY
+	drydock plan --mirror "$M" jobs/src.yaml >plan.out
+	grep -q "src.yaml: will build" plan.out || { cat plan.out; t_fail "will build"; }
+	for k in repositories keyring build_repositories runtime_keyring; do
+		[ "$(grep -c "warning: jobs/src.yaml:[0-9]*:[0-9]*: contents.$k ignored: the mirror is the only source" plan.out)" -eq 1 ] ||
+			{ cat plan.out; t_fail "one warning for $k"; }
+	done
+	drydock plan --json --mirror "$M" jobs/src.yaml | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+assert len(d["warnings"]) == 4 and d["will_build"], d["warnings"]'
+	expect_fail 1 "src.yaml:4:17: contents.repositories is refused under --strict" \
+		drydock plan --strict --mirror "$M" jobs/src.yaml
+	drydock build --mirror "$M" -o out jobs/src.yaml >/dev/null
+	[ "$(grep -c 'warning: .*ignored: the mirror is the only source' out/src/latest/build.log)" -eq 4 ] || t_fail "build log"
+	grep -Eq '"org.opencontainers.image.revision": ?"0123456789abcdef"' out/src/latest/image/blobs/sha256/* ||
+		t_fail "vcs-url revision annotation"
+	python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["warnings"]; assert sum("ignored" in x for x in w) == 4, w' \
+		out/src/latest/result.json
+	expect_fail 1 "refused under --strict" drydock build --strict --mirror "$M" -o out2 jobs/src.yaml
+	set +e
+	drydock batch --strict --mirror "$M" -o out3 jobs >b.out 2>&1
+	set -e
+	grep -q "refused under --strict" out3/src/*-failed/build.log || { cat b.out; t_fail "batch --strict"; }
 }
 
 no_base_image() {
@@ -148,3 +190,4 @@ t_run file_conflict
 t_run identical_content_is_no_conflict
 t_run expired_entitlement
 t_run bad_jobs
+t_run ignored_apko_keys

@@ -663,10 +663,47 @@ assert [s["name"] for s in st["subject"]] == ["build.log", "result.json", "prove
 PY
 }
 
+# A job that includes a shared settings file: the provenance holds both
+# files, and verify --rebuild builds from the recorded ones even after the
+# shared file changed on disk.
+included_settings_recorded_and_rebuilt() {
+	mkdir -p jobs shared
+	printf 'base: hello\naccounts:\n  run-as: hello\nenvironment:\n  FROM: shared\n' >shared/base.yaml
+	printf 'include: ../shared/base.yaml\ncontents:\n  packages: [hello-drydock]\nenvironment:\n  FROM: job\n' >jobs/inc.yaml
+	drydock build --mirror "$M" -o out --sign "$K/ed.pem" jobs/inc.yaml >/dev/null
+	run=out/inc/latest
+	grep -q "includes jobs/../shared/base.yaml sha256:$(sha256sum shared/base.yaml | cut -d' ' -f1)" "$run/build.log" || t_fail "log"
+	python3 - "$run" <<'PY'
+import base64, json, sys
+run = sys.argv[1]
+env = json.load(open(run + "/provenance.intoto.json"))
+st = json.loads(base64.b64decode(env["payload"]))
+job = st["predicate"]["buildDefinition"]["externalParameters"]["job"]
+inc = job["includes"]
+assert len(inc) == 1 and inc[0]["include"] == "../shared/base.yaml", inc
+assert inc[0]["content"] == open("shared/base.yaml").read(), inc
+r = json.load(open(run + "/result.json"))
+assert r["job"]["includes"][0]["sha256"] == inc[0]["sha256"], r["job"]
+PY
+	layout_manifest "$run/image" >m.json
+	python3 - "$run" <<'PY'
+import json, sys
+run = sys.argv[1]
+m = json.load(open("m.json"))
+c = json.load(open(run + "/image/blobs/sha256/" + m["config"]["digest"][7:]))["config"]
+assert "FROM=job" in c["Env"] and c["User"] == "hello", c
+PY
+	# the shared file changes: a new build differs, the recorded run still rebuilds
+	printf 'base: hello\naccounts:\n  run-as: root\n' >shared/base.yaml
+	expect_out "^ok    rebuild: .*inc.yaml rebuilt from the recorded inputs" \
+		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild "$run"
+}
+
 t_run signed_three_ways
 t_run auditor_commands_from_the_docs
 t_run statement_says_what_was_built
 t_run mirror_and_rebuild_agree
+t_run included_settings_recorded_and_rebuilt
 t_run tampered_bytes_are_caught
 t_run layer_against_its_diff_id
 t_run another_key_is_refused

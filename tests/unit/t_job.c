@@ -128,9 +128,16 @@ static void t_job_errors(void)
 	CHECK(bad("base: a\nbogus: 1\n", ":2:1: unknown key 'bogus' in the job; expected one of: base,"));
 	CHECK(bad("base: a\nbase: b\n", ":2:1: key 'base' given twice"));
 	CHECK(bad("base: a\ncontents:\n  packages:\n    - 'foo>=1.0>2'\n", ":4:7: dependency"));
-	CHECK(bad("base: a\ncontents:\n  repositories: [https://x]\n",
-		  ":3:17: package sources cannot be set in a job: the mirror is the only source"));
-	CHECK(bad("base: a\ncontents:\n  keyring: [k.pub]\n", "the mirror is the only source"));
+	CHECK(bad("base: a\ncontents:\n  repositories: https://x\n",
+		  ":3:17: contents.repositories is a scalar, expected a list"));
+	CHECK(bad("base: a\ncontents:\n  runtime_keyring: [k.pub]\n",
+		  ":3:21: an item of contents.runtime_keyring is a scalar, expected a mapping"));
+	CHECK(bad("base: a\ncontents:\n  baseimage: {image: x}\n", "contents.baseimage"));
+	CHECK(bad("base: a\nformat: docker\n", ":2:9: format is 'docker', expected oci"));
+	CHECK(bad("base: a\nvcs-url: ''\n", ":2:10: vcs-url is empty"));
+	CHECK(bad("base: a\nentrypoint:\n  shell-fragment: x\n", "shell-fragment is not supported"));
+	CHECK(bad("base: a\ncontents:\n  runtime_repositories: x\n",
+		  "contents.runtime_repositories is a scalar, expected a list of strings"));
 	CHECK(bad("base: a\npolicy:\n  allow-unguarded: maybe\n", ":3:20: policy.allow-unguarded is 'maybe', expected true or false"));
 	CHECK(bad("base: a\npolicy:\n  timeout: soon\n", "expected a duration like"));
 	CHECK(bad("base: a\noutput:\n  compression: xz\n", "expected gzip or zstd"));
@@ -332,6 +339,139 @@ static void t_job_apko_config(void)
 	unlink(path);
 }
 
+/* apko's package-source keys: one warning each, refused when strict. */
+static void t_job_ignored_keys(void)
+{
+	struct dd_job j;
+	const char *path = job_file("src.yaml",
+		"contents:\n"
+		"  repositories: [https://dl-cdn.alpinelinux.org/alpine/edge/main]\n"
+		"  keyring: [https://alpinelinux.org/keys/alpine-devel.rsa.pub]\n"
+		"  build_repositories: [https://x]\n"
+		"  runtime_keyring: [{name: k.rsa.pub, content: 'PEM'}]\n"
+		"  runtime_repositories: [https://pkgs.example/os]\n"
+		"  packages: [a]\n"
+		"format: oci\n"
+		"archs: [arm/v7]\n"
+		"vcs-url: https://git.example/team/app@0123abcd\n");
+	static const char *const want[] = {
+		":2:17: contents.repositories ignored: the mirror is the only source",
+		":3:12: contents.keyring ignored: the mirror is the only source",
+		":4:23: contents.build_repositories ignored: the mirror is the only source",
+		":5:20: contents.runtime_keyring ignored: the mirror is the only source",
+	};
+	int rc;
+
+	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
+	CHECK(j.n_warnings == 4);
+	for (size_t i = 0; i < 4 && i < j.n_warnings; i++)
+		CHECK_MSG(strstr(j.warnings[i], path) && strstr(j.warnings[i], want[i]), "%s",
+			  j.warnings[i]);
+	CHECK(j.n_runtime_repos == 1 && !strcmp(j.runtime_repos[0], "https://pkgs.example/os"));
+	CHECK(j.n_archs == 1 && !strcmp(j.archs[0], "armv7"));
+	CHECK(j.n_annotations == 2 &&
+	      !strcmp(j.annotations[0].key, "org.opencontainers.image.source") &&
+	      !strcmp(j.annotations[0].value, "https://git.example/team/app") &&
+	      !strcmp(j.annotations[1].key, "org.opencontainers.image.revision") &&
+	      !strcmp(j.annotations[1].value, "0123abcd"));
+	dd_job_release(&j);
+	rc = dd_job_load_flags(path, DD_JOB_STRICT, &j);
+	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), ":2:17: contents.repositories "
+					      "is refused under --strict"), "%s", dd_error_detail());
+	unlink(path);
+	/* the job's own annotation wins over vcs-url's; a URL alone has no revision */
+	path = job_file("vcs.yaml", "vcs-url: https://git.example/app\nannotations:\n"
+			"  org.opencontainers.image.source: mine\n");
+	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
+	CHECK(j.n_annotations == 1 && !strcmp(j.annotations[0].value, "mine") && !j.n_warnings);
+	dd_job_release(&j);
+	unlink(path);
+}
+
+/* include: the job's keys override the included ones, mappings merge;
+ * cycles, missing files and records that do not match are errors. */
+static void t_job_include(void)
+{
+	char inc[128], job[256], cyc[256], *first;
+	struct dd_job j;
+	int rc;
+
+	snprintf(inc, sizeof(inc), "drydock-t-job-%d-shared.yaml", (int)getpid());
+	job_file("shared.yaml",
+		 "base: shared-base\n"
+		 "contents:\n"
+		 "  packages: [from-shared]\n"
+		 "  runtime_repositories: [https://shared.example/os]\n"
+		 "  repositories: [https://ignored.example]\n"
+		 "environment:\n  A: shared\n  B: shared\n"
+		 "policy:\n  timeout: 5m\n  allow-unguarded: true\n"
+		 "output:\n  compression: zstd\n"
+		 "archs: [x86_64, aarch64]\n");
+	snprintf(job, sizeof(job), "include: %s\ncontents:\n  packages: [mine]\n"
+		 "environment:\n  B: mine\npolicy:\n  timeout: 1m\n", inc);
+	first = dd_xstrdup(job_file("main.yaml", job));
+	rc = dd_job_load(first, &j);
+	CHECK_MSG(rc == 0, "%s", dd_error_detail());
+	if (!rc) {
+		CHECK(!strcmp(j.base, "shared-base"));
+		CHECK(j.n_packages == 1 && !strcmp(j.packages[0].name, "mine"));
+		CHECK(j.n_runtime_repos == 1);
+		CHECK(j.n_environment == 2 && !strcmp(j.environment[0].key, "B") &&
+		      !strcmp(j.environment[0].value, "mine") &&
+		      !strcmp(j.environment[1].key, "A") &&
+		      !strcmp(j.environment[1].value, "shared"));
+		CHECK(j.timeout_ms == 60000 && j.allow_unguarded);
+		CHECK(j.compression == DD_COMPRESS_ZSTD && j.n_archs == 2);
+		CHECK(j.n_includes == 1 && !strcmp(j.includes[0].name, inc) &&
+		      strstr(j.includes[0].path, inc) && j.includes[0].sha256[0]);
+		/* the included file's ignored key warns with its own file and place */
+		CHECK(j.n_warnings == 1 && strstr(j.warnings[0], "shared.yaml:5:17: "
+						  "contents.repositories ignored"));
+		/* a rebuild reads the recorded include, not the disk */
+		{
+			struct dd_job_include rec = j.includes[0];
+			struct dd_job k;
+
+			rec.text = (struct dd_buf)DD_BUF_INIT;
+			dd_buf_adds(&rec.text, "base: recorded\n");
+			rc = dd_job_load_recorded(first, 0, &rec, 1, &k);
+			CHECK_MSG(rc == 0, "%s", dd_error_detail());
+			if (!rc) {
+				CHECK(!strcmp(k.base, "recorded") && k.n_archs == 1);
+				dd_job_release(&k);
+			}
+			rec.name = (char *)"other.yaml";
+			rc = dd_job_load_recorded(first, 0, &rec, 1, &k);
+			CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), ":1:10: include") &&
+				  strstr(dd_error_detail(), "is not the file the run recorded"),
+				  "%s", dd_error_detail());
+			dd_buf_release(&rec.text);
+		}
+		dd_job_release(&j);
+	}
+	/* a cycle: main includes shared, which includes main */
+	snprintf(cyc, sizeof(cyc), "base: x\ninclude: drydock-t-job-%d-main.yaml\n", (int)getpid());
+	job_file("shared.yaml", cyc);
+	rc = dd_job_load(first, &j);
+	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), "shared.yaml:2:10: include") &&
+		  strstr(dd_error_detail(), "makes a cycle"), "%s", dd_error_detail());
+	/* a file that includes itself */
+	snprintf(cyc, sizeof(cyc), "include: drydock-t-job-%d-self.yaml\n", (int)getpid());
+	rc = dd_job_load(job_file("self.yaml", cyc), &j);
+	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), "self.yaml:1:10: include") &&
+		  strstr(dd_error_detail(), "makes a cycle"), "%s", dd_error_detail());
+	unlink(job_file("self.yaml", ""));
+	/* a missing file */
+	rc = dd_job_load(job_file("miss.yaml", "base: a\ninclude: nowhere.yaml\n"), &j);
+	CHECK_MSG(rc && strstr(dd_error_detail(), "miss.yaml:2:10: include 'nowhere.yaml'") &&
+		  strstr(dd_error_detail(), "No such file"), "%s", dd_error_detail());
+	unlink(job_file("miss.yaml", ""));
+	CHECK(bad("base: a\ninclude: ''\n", ":2:10: include is empty"));
+	unlink(first);
+	unlink(job_file("shared.yaml", ""));
+	free(first);
+}
+
 static void t_duration(void)
 {
 	int64_t s;
@@ -352,6 +492,8 @@ void suite_job(void)
 	RUN(t_job_full);
 	RUN(t_job_defaults);
 	RUN(t_job_apko_config);
+	RUN(t_job_ignored_keys);
+	RUN(t_job_include);
 	RUN(t_job_errors);
 	RUN(t_job_names);
 	RUN(t_job_tags);
