@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 
@@ -50,6 +51,14 @@ bool dd_cli_wants_help(int argc, char **argv)
 int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
 		    char **argv, const char *usage)
 {
+	if (dd_cli_dump_options) {
+		for (const struct dd_subcommand *c = table; c->name; c++) {
+			char *sub[] = { (char *)c->name, "--help", NULL };
+
+			c->fn(2, sub);
+		}
+		return DD_EXIT_OK;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		FILE *out = argc < 2 ? stderr : stdout;

@@ -1,9 +1,17 @@
 /*
- * Commands.  To add one: write src/cli/cmd_<name>.c with
- * int cmd_<name>(int argc, char **argv), declare it here, and add a
- * line to commands[] in src/main.c.  A command parses its options,
- * calls library code, prints, and returns an exit code below.  Library
- * code never prints; commands print errors with dd_cli_error().
+ * Commands.  To add one:
+ *  1. write src/cli/cmd_<name>.c with int cmd_<name>(int argc, char **argv);
+ *  2. declare its options in one table and its usage in a struct
+ *     dd_cmd_spec, and parse with dd_cli_parse() (src/cli/options.h):
+ *     that gives it --help, usage errors that exit 2, and the mirror
+ *     opened when the spec sets .store; never call getopt;
+ *  3. a short flag means one thing in the whole program: use one from the
+ *     list in src/cli/options.c, or add it there and to README;
+ *  4. declare cmd_<name> here and add a line to commands[] in src/main.c
+ *     (a command with subcommands hands them to dd_cli_dispatch).
+ * A command calls library code, prints, and returns an exit code below.
+ * Library code never prints; commands print errors with dd_cli_error(),
+ * or return dd_cli_fail(rc), which maps DD_E_USAGE to exit 2.
  */
 #ifndef DD_CLI_H
 #define DD_CLI_H
