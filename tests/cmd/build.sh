@@ -310,7 +310,7 @@ PY
 }
 
 usage_errors() {
-	expect_fail 2 "no output folder given" drydock build --mirror "$M" "$HELLO"
+	expect_fail 2 "missing --out OUT" drydock build --mirror "$M" "$HELLO"
 	expect_fail 2 "no job file given" drydock build --mirror "$M" -o out
 	expect_fail 2 "--threads 'x'" drydock build --mirror "$M" -o out --threads x "$HELLO"
 	expect_fail 1 "nope.yaml" drydock build --mirror "$M" -o out nope.yaml
