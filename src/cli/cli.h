@@ -16,7 +16,6 @@
 #ifndef DD_CLI_H
 #define DD_CLI_H
 
-#include <stdbool.h>
 
 /* Exit codes, documented in README and `drydock help`. */
 enum {
@@ -37,11 +36,6 @@ struct dd_subcommand {
 void dd_cli_error(void);
 /* Print "drydock: msg" and return DD_EXIT_USAGE. */
 int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* --max-age DAYS of command cmd into *days (1 to 36500); else a usage
- * error (DD_EXIT_USAGE) naming the option and the value. */
-int dd_cli_max_age(const char *cmd, const char *arg, int *days);
-/* true when argv holds -h or --help before any "--". */
-bool dd_cli_wants_help(int argc, char **argv);
 /* Run the subcommand argv[1] of group (argv[0]) from table. */
 int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
 		    char **argv, const char *usage);
