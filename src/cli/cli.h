@@ -16,7 +16,6 @@
 #ifndef DD_CLI_H
 #define DD_CLI_H
 
-
 /* Exit codes, documented in README and `drydock help`. */
 enum {
 	DD_EXIT_OK = 0,     /* success */

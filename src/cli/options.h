@@ -31,7 +31,7 @@
  *	}
  *
  * The parser takes GNU-style options anywhere among the operands:
- * `-m DIR`, `-mDIR`, bundled short flags (`-xu`), `--mirror DIR`,
+ * `-m DIR`, `-mDIR`, bundled short flags (`-vm DIR`), `--mirror DIR`,
  * `--mirror=DIR`, an unambiguous prefix of a long name (`--mirr`), and `--`
  * to end the options.  `-h`/`--help` is implicit in every table.
  *
