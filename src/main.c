@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "version.h"
 
 static int cmd_help(int argc, char **argv);
@@ -39,10 +40,22 @@ static void usage(FILE *out)
 	      "Run 'drydock COMMAND --help' for a command's options.\n", out);
 }
 
+/*
+ * `drydock help --options-dump` (not shown in any help) prints every
+ * command's option table, one option a line, for tests/cmd/options.sh.
+ */
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && !strcmp(argv[1], "--options-dump")) {
+		dd_cli_dump_options = true;
+		for (const struct dd_subcommand *c = commands; c->name; c++) {
+			char *sub[] = { (char *)c->name, "--help", NULL };
+
+			if (c->fn != cmd_help)
+				c->fn(2, sub);
+		}
+		return DD_EXIT_OK;
+	}
 	usage(stdout);
 	return DD_EXIT_OK;
 }

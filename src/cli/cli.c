@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 
@@ -24,32 +25,17 @@ int dd_cli_usage_error(const char *fmt, ...)
 	return DD_EXIT_USAGE;
 }
 
-int dd_cli_max_age(const char *cmd, const char *arg, int *days)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (*end || end == arg || v < 1 || v > 36500)
-		return dd_cli_usage_error("%s: --max-age takes a number of days (1 to 36500), "
-					  "not '%s'", cmd, arg);
-	*days = (int)v;
-	return DD_EXIT_OK;
-}
-
-bool dd_cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	}
-	return false;
-}
-
 int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
 		    char **argv, const char *usage)
 {
+	if (dd_cli_dump_options) {
+		for (const struct dd_subcommand *c = table; c->name; c++) {
+			char *sub[] = { (char *)c->name, "--help", NULL };
+
+			c->fn(2, sub);
+		}
+		return DD_EXIT_OK;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		FILE *out = argc < 2 ? stderr : stdout;

@@ -1,14 +1,20 @@
 /*
- * Commands.  To add one: write src/cli/cmd_<name>.c with
- * int cmd_<name>(int argc, char **argv), declare it here, and add a
- * line to commands[] in src/main.c.  A command parses its options,
- * calls library code, prints, and returns an exit code below.  Library
- * code never prints; commands print errors with dd_cli_error().
+ * Commands.  To add one:
+ *  1. write src/cli/cmd_<name>.c with int cmd_<name>(int argc, char **argv);
+ *  2. declare its options in one table and its usage in a struct
+ *     dd_cmd_spec, and parse with dd_cli_parse() (src/cli/options.h):
+ *     that gives it --help, usage errors that exit 2, and the mirror
+ *     opened when the spec sets .store; never call getopt;
+ *  3. a short flag means one thing in the whole program: use one from the
+ *     list in src/cli/options.c, or add it there and to README;
+ *  4. declare cmd_<name> here and add a line to commands[] in src/main.c
+ *     (a command with subcommands hands them to dd_cli_dispatch).
+ * A command calls library code, prints, and returns an exit code below.
+ * Library code never prints; commands print errors with dd_cli_error(),
+ * or return dd_cli_fail(rc), which maps DD_E_USAGE to exit 2.
  */
 #ifndef DD_CLI_H
 #define DD_CLI_H
-
-#include <stdbool.h>
 
 /* Exit codes, documented in README and `drydock help`. */
 enum {
@@ -29,11 +35,6 @@ struct dd_subcommand {
 void dd_cli_error(void);
 /* Print "drydock: msg" and return DD_EXIT_USAGE. */
 int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* --max-age DAYS of command cmd into *days (1 to 36500); else a usage
- * error (DD_EXIT_USAGE) naming the option and the value. */
-int dd_cli_max_age(const char *cmd, const char *arg, int *days);
-/* true when argv holds -h or --help before any "--". */
-bool dd_cli_wants_help(int argc, char **argv);
 /* Run the subcommand argv[1] of group (argv[0]) from table. */
 int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
 		    char **argv, const char *usage);

@@ -4,7 +4,6 @@
  * whether each is fixed, fixable from the mirror, not fixable yet, or
  * not affecting it.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +11,20 @@
 
 #include "advisory/advisory.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "image/installed.h"
 #include "store/store.h"
 
-static const char advisories_help[] =
-	"usage: drydock advisories [--mirror DIR] [--json] [--max-age DAYS]\n"
-	"                          PKG[=VERSION]|RUN|IMAGE.oci.tar|LAYOUT...\n\n"
+static const struct dd_cmd_spec advisories_spec = {
+	.name = "advisories",
+	.operands = "PKG[=VERSION]|RUN|IMAGE.oci.tar|LAYOUT...",
+	.min_operands = 1,
+	.missing_operands = "nothing to check: give a package, a run folder or an image",
+	.store = DD_CMD_STORE_READ,
+	.about =
 	"The advisories of the mirror's security databases (secdb members of the bundles\n"
 	"it imported) that apply to a package (every version the mirror holds, or the\n"
 	"one given), a run folder, or any APK-based OCI image (an oci-archive or a\n"
@@ -29,8 +33,10 @@ static const char advisories_help[] =
 	"fix: a rebuild picks it up), fix not yet here (no version in the mirror has\n"
 	"it), or not affected (\"0\"). Every report names the databases used (bundle,\n"
 	"channel, sequence, date) and warns when one is older than --max-age days\n"
-	"(default 7). Exits 1 when the mirror has no security database or a target\n"
-	"cannot be read.\n";
+	"(default 7).\n",
+	.footer =
+	"Exits 1 when the mirror has no security database or a target cannot be read.\n",
+};
 
 struct opts {
 	bool json;
@@ -169,76 +175,61 @@ static void feeds_print(const struct dd_adv_db *db, const struct opts *o, int64_
 	dd_buf_release(&line);
 }
 
-static int parse_opts(int argc, char **argv, const char **mirror, struct opts *o)
+/* Each target into targets (and printed unless JSON); the exit code. */
+static int check_targets(const struct dd_adv_db *db, const struct dd_catalog *cat,
+			 const struct opts *o, char **args, int n, json_t *targets)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "max-age", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int ret = DD_EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': *mirror = optarg; break;
-		case 'j': o->json = true; break;
-		case 'a':
-			if (dd_cli_max_age("advisories", optarg, &o->max_age))
-				return DD_EXIT_USAGE;
-			break;
-		case 'h': fputs(advisories_help, stdout); return -1;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc)
-		return dd_cli_usage_error("advisories: nothing to check: give a package, a "
-					  "run folder or an image");
-	return 0;
-}
-
-int cmd_advisories(int argc, char **argv)
-{
-	struct opts o = { false, DD_ADV_MAX_AGE_DAYS };
-	const char *mirror = NULL;
-	struct dd_store *s = NULL;
-	struct dd_catalog cat = { 0 };
-	struct dd_adv_db db = { 0 };
-	json_t *targets = json_array();
-	int64_t now = dd_time_now();
-	int ret = parse_opts(argc, argv, &mirror, &o);
-
-	if (ret)
-		goto out;
-	if (dd_store_open(dd_store_default_root(mirror), 0, &s) || dd_catalog_load(s, &cat) ||
-	    dd_adv_db_load(s, &db)) {
-		ret = DD_EXIT_FAIL;
-		dd_cli_error();
-		goto out;
-	}
-	if (!db.n_feeds) {
-		fprintf(stderr, "drydock: the mirror %s holds no security database: import a "
-			"bundle that carries one (security.json or secdb/NAME.json)\n", dd_store_root(s));
-		ret = DD_EXIT_FAIL;
-		goto out;
-	}
-	if (!o.json)
-		feeds_print(&db, &o, now);
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < n; i++) {
 		struct stat st;
 		json_t *subjects = json_array();
-		int rc = stat(argv[i], &st) == 0 ? check_image(&db, &cat, &o, argv[i], subjects)
-						 : check_package(&db, &cat, &o, argv[i], subjects);
+		int rc = stat(args[i], &st) == 0 ? check_image(db, cat, o, args[i], subjects)
+						 : check_package(db, cat, o, args[i], subjects);
 
 		if (rc) {
 			dd_cli_error();
 			ret = DD_EXIT_FAIL;
 		}
-		json_array_append_new(targets, json_pack("{s:s, s:o, s:s?}", "target", argv[i],
+		json_array_append_new(targets, json_pack("{s:s, s:o, s:s?}", "target", args[i],
 							 "subjects", subjects, "error",
 							 rc ? dd_error_detail() : NULL));
 	}
+	return ret;
+}
+
+int cmd_advisories(int argc, char **argv)
+{
+	struct dd_cli cli = DD_CLI_INIT;
+	struct opts o = { false, DD_ADV_MAX_AGE_DAYS };
+	struct dd_catalog cat = { 0 };
+	struct dd_adv_db db = { 0 };
+	json_t *targets = json_array();
+	int64_t now = dd_time_now();
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_JSON(&o.json),
+		DD_OPT_MAX_AGE(&o.max_age),
+		DD_OPT_END,
+	};
+
+	if (dd_cli_parse(&advisories_spec, opts, argc, argv, &cli))
+		goto out;
+	if (dd_catalog_load(cli.store, &cat) || dd_adv_db_load(cli.store, &db)) {
+		cli.exit = dd_cli_fail(-1);
+		goto out;
+	}
+	if (!db.n_feeds) {
+		fprintf(stderr, "drydock: the mirror %s holds no security database: import a "
+			"bundle that carries one (security.json or secdb/NAME.json)\n",
+			dd_store_root(cli.store));
+		cli.exit = DD_EXIT_FAIL;
+		goto out;
+	}
+	if (!o.json)
+		feeds_print(&db, &o, now);
+	cli.exit = check_targets(&db, &cat, &o, cli.args, cli.n_args, targets);
 	if (o.json)
 		dd_cli_print_json(json_pack("{s:o, s:i, s:O}", "secdbs",
 					    dd_adv_feeds_json(&db, now, o.max_age), "max_age_days",
@@ -247,6 +238,7 @@ out:
 	json_decref(targets);
 	dd_adv_db_release(&db);
 	dd_catalog_release(&cat);
-	dd_store_close(s);
-	return ret < 0 ? DD_EXIT_OK : ret;
+	ret = cli.exit;
+	dd_cli_release(&cli);
+	return ret;
 }

@@ -3,7 +3,6 @@
  * docs/operations.md); drydock batch-report: a report again, or the
  * reports of several shards as one.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,48 +12,42 @@
 
 #include "batch/batch.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "image/oci.h"
 #include "store/store.h"
 
-static const char batch_help[] =
-	"usage: drydock batch [--mirror DIR] -o OUT [-j N] [--force] [--only GLOB]\n"
-	"                     [--wait SECONDS] [--sign KEY [--gnupg-home DIR]] [--keep N]\n"
-	"                     [--shard K/N] [--threads N] [--no-cache] [--max-age DAYS]\n"
-	"                     [--strict] [--json] JOBDIR\n\n"
+static const struct dd_cmd_spec batch_spec = {
+	.name = "batch",
+	.operands = "JOBDIR",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "give exactly one job folder (JOBDIR)",
+	.about =
 	"Plan and build every *.yaml and *.yml job in JOBDIR, in sorted order, each in a\n"
 	"process of its own under a supervisor that enforces the job's policy.timeout.\n"
 	"A job whose inputs (job file, packages, entitlement, settings, drydock version)\n"
 	"equal those of its last good run is up to date and not built again. Prints one\n"
-	"line per job and a summary; writes OUT/batch-<id>.json and OUT/history.jsonl.\n\n"
-	"  -o, --out OUT       where runs and reports go (required)\n"
-	"  -m, --mirror DIR    the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
-	"  -j, --jobs N        builds at once (default 1); the results do not depend on it\n"
-	"      --threads N     compression threads per build (default: cores / jobs)\n"
-	"  -f, --force         build every job, up to date or not\n"
-	"      --no-cache      neither use nor fill the mirror's layer cache\n"
-	"      --strict        refuse the apko keys otherwise ignored with a warning\n"
-	"      --only GLOB     only jobs whose name or file name matches GLOB\n"
-	"  -w, --wait SECONDS  wait this long for another batch on OUT (default 0)\n"
-	"  -s, --sign KEY      sign the provenance (as drydock build; default\n"
-	"                      $DRYDOCK_SIGN_KEY)\n"
-	"      --gnupg-home DIR  the GnuPG home holding an OpenPGP key\n"
-	"      --keep N        keep N good runs per job (and the latest), prune the rest\n"
-	"                      and the blobs no run uses any more\n"
-	"      --shard K/N     only the jobs of share K of N (by job name)\n"
-	"      --max-age DAYS  warn when a security database is older (default 7)\n"
-	"      --json          print the report (OUT/batch-<id>.json) instead\n\n"
+	"line per job and a summary; writes OUT/batch-<id>.json and OUT/history.jsonl.\n",
+	.footer =
 	"Exit status: 0 every job built or up to date; 1 some job failed or timed out;\n"
 	"2 usage; 3 the batch could not run (no mirror, no entitlement, unreadable\n"
-	"JOBDIR, OUT not writable, bad signing key); 4 another batch holds OUT's lock.\n";
+	"JOBDIR, OUT not writable, bad signing key); 4 another batch holds OUT's lock.\n",
+};
 
-static const char report_help[] =
-	"usage: drydock batch-report [--json] [-o FILE] REPORT.json|OUT...\n\n"
+static const struct dd_cmd_spec report_spec = {
+	.name = "batch-report",
+	.operands = "REPORT.json|OUT...",
+	.min_operands = 1,
+	.missing_operands = "give a report or an OUT folder",
+	.about =
 	"Print a batch report as drydock batch does: a report file, or the newest one\n"
 	"in each OUT. Several (the shards of one batch) are merged into one report of\n"
-	"the same shape, written to FILE with -o. Exits 1 when a job in it failed.\n";
+	"the same shape, written to FILE with -o.\n",
+	.footer = "Exits 1 when a job in it failed.\n",
+};
 
 static const char *str(json_t *o, const char *key)
 {
@@ -116,124 +109,98 @@ static int exit_of(json_t *r)
 		       : DD_EXIT_OK;
 }
 
-static int parse_shard(const char *s, unsigned *k, unsigned *n)
+/* --shard K/N into the struct dd_batch_opts that opt->value points to. */
+static int parse_shard(const struct dd_option *opt, const char *s)
 {
+	struct dd_batch_opts *o = opt->value;
+	const char *arg = s;
 	char *end;
 	unsigned long a = strtoul(s, &end, 10), b;
 
 	if (end == s || *end != '/')
-		return -1;
+		goto bad;
 	s = end + 1;
 	b = strtoul(s, &end, 10);
 	if (end == s || *end || !b || b > 100000 || !a || a > b)
-		return -1;
-	*k = (unsigned)a;
-	*n = (unsigned)b;
+		goto bad;
+	o->shard_k = (unsigned)a;
+	o->shard_n = (unsigned)b;
 	return 0;
+bad:
+	return dd_error(DD_E_USAGE, "batch: --shard '%s': expected K/N with 1 <= K <= N", arg);
 }
 
-static int number(const char *opt, const char *arg, long lo, long hi, int *out)
+/* Print the batch's report (or JSON); the exit code. */
+static int batch_print(const struct dd_batch_opts *o, json_t *report, bool json)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (end == arg || *end || v < lo || v > hi)
-		return dd_cli_usage_error("batch: %s '%s': expected a number from %ld to %ld", opt,
-					  arg, lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
-int cmd_batch(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "no-cache", no_argument, NULL, 'C' },
-		{ "strict", no_argument, NULL, 'Z' },
-		{ "only", required_argument, NULL, 'O' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "sign", required_argument, NULL, 's' },
-		{ "gnupg-home", required_argument, NULL, 'g' },
-		{ "keep", required_argument, NULL, 'k' },
-		{ "shard", required_argument, NULL, 'S' },
-		{ "max-age", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct dd_batch_opts o = { .jobs = 1, .source_date_epoch = getenv("SOURCE_DATE_EPOCH") };
-	const char *mirror = NULL;
-	json_t *report = NULL;
-	bool json = false;
-	int c, rc;
-
-	while ((c = getopt_long(argc, argv, "m:o:j:fw:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': mirror = optarg; break;
-		case 'o': o.out = optarg; break;
-		case 'j':
-			if (number("--jobs", optarg, 1, 256, &o.jobs))
-				return DD_EXIT_USAGE;
-			break;
-		case 'T':
-			if (number("--threads", optarg, 1, 256, &o.threads))
-				return DD_EXIT_USAGE;
-			break;
-		case 'f': o.force = true; break;
-		case 'C': o.no_cache = true; break;
-		case 'Z': o.strict = true; break;
-		case 'O': o.only = optarg; break;
-		case 'w':
-			if (number("--wait", optarg, 0, 7 * 86400, &o.wait_seconds))
-				return DD_EXIT_USAGE;
-			break;
-		case 's': o.sign_key = optarg; break;
-		case 'g': o.gnupg_home = optarg; break;
-		case 'k':
-			if (number("--keep", optarg, 1, 1000000, &o.keep))
-				return DD_EXIT_USAGE;
-			break;
-		case 'S':
-			if (parse_shard(optarg, &o.shard_k, &o.shard_n))
-				return dd_cli_usage_error("batch: --shard '%s': expected K/N with "
-							  "1 <= K <= N", optarg);
-			break;
-		case 'a':
-			if (dd_cli_max_age("batch", optarg, &o.max_age_days))
-				return DD_EXIT_USAGE;
-			break;
-		case 'J': json = true; break;
-		case 'h': fputs(batch_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (!o.out)
-		return dd_cli_usage_error("batch: no output folder given (-o OUT)");
-	if (optind != argc - 1)
-		return dd_cli_usage_error("batch: give exactly one job folder (JOBDIR)");
-	o.jobdir = argv[optind];
-	o.mirror = dd_store_default_root(mirror);
-	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
-		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
-	rc = dd_batch_run(&o, &report);
-	if (rc) {
-		dd_cli_error();
-		return rc == DD_E_BUSY ? DD_EXIT_LOCKED : DD_EXIT_NOT_RUN;
-	}
 	print_warnings(report);
 	if (json) {
 		dd_cli_print_json(json_incref(report));
 	} else {
 		print_report(report);
-		printf("report: %s/batch-%s.json\nimages and evidence: %s/<job>/latest/\n", o.out,
-		       str(report, "id"), o.out);
+		printf("report: %s/batch-%s.json\nimages and evidence: %s/<job>/latest/\n", o->out,
+		       str(report, "id"), o->out);
 	}
-	rc = exit_of(report);
+	return exit_of(report);
+}
+
+int cmd_batch(int argc, char **argv)
+{
+	struct dd_cli cli = DD_CLI_INIT;
+	struct dd_batch_opts o = { .jobs = 1, .source_date_epoch = getenv("SOURCE_DATE_EPOCH") };
+	json_t *report = NULL;
+	bool json = false;
+	int rc;
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &o.out,
+		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "where runs and reports go" },
+		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_INT('j', "jobs", &o.jobs, "N", 1, 256,
+			   "builds at once (default 1); the results do not depend on it"),
+		DD_OPT_INT(0, "threads", &o.threads, "N", 1, 256,
+			   "compression threads per build (default: cores / jobs)"),
+		DD_OPT_BOOL('f', "force", &o.force, "build every job, up to date or not"),
+		DD_OPT_BOOL(0, "no-cache", &o.no_cache,
+			    "neither use nor fill the mirror's layer cache"),
+		DD_OPT_STRING(0, "only", &o.only, "GLOB",
+			      "only jobs whose name or file name matches GLOB"),
+		DD_OPT_INT('w', "wait", &o.wait_seconds, "SECONDS", 0, 7 * 86400,
+			   "wait this long for another batch on OUT (default 0)"),
+		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
+		  .value = &o.sign_key, .argh = "KEY", .env = "DRYDOCK_SIGN_KEY",
+		  .help = "sign the provenance (as drydock build; default $DRYDOCK_SIGN_KEY)" },
+		DD_OPT_STRING(0, "gnupg-home", &o.gnupg_home, "DIR",
+			      "the GnuPG home holding an OpenPGP key"),
+		DD_OPT_INT(0, "keep", &o.keep, "N", 1, 1000000,
+			   "keep N good runs per job (and the latest), prune the rest and the "
+			   "blobs no run uses any more"),
+		DD_OPT_CALLBACK(0, "shard", &o, "K/N", parse_shard,
+				"only the jobs of share K of N (by job name)"),
+		DD_OPT_MAX_AGE(&o.max_age_days),
+		DD_OPT_BOOL(0, "strict", &o.strict, "refuse the apko keys otherwise ignored with a "
+			    "warning (contents.repositories, keyring, build_repositories, "
+			    "runtime_keyring)"),
+		DD_OPT_BOOL(0, "json", &json, "print the report (OUT/batch-<id>.json) instead"),
+		DD_OPT_END,
+	};
+
+	if (dd_cli_parse(&batch_spec, opts, argc, argv, &cli))
+		goto out;
+	o.jobdir = cli.args[0];
+	o.mirror = dd_store_default_root(cli.mirror);
+	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
+		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
+	rc = dd_batch_run(&o, &report);
+	if (rc) {
+		dd_cli_error();
+		cli.exit = rc == DD_E_BUSY ? DD_EXIT_LOCKED : DD_EXIT_NOT_RUN;
+		goto out;
+	}
+	cli.exit = batch_print(&o, report, json);
+out:
 	json_decref(report);
+	rc = cli.exit;
+	dd_cli_release(&cli);
 	return rc;
 }
 
@@ -288,63 +255,57 @@ static json_t *load_report(const char *arg)
 	return r;
 }
 
+/* Write the merged report to path, indented as batch writes it. */
+static int write_report(const char *path, json_t *merged)
+{
+	char *s = json_dumps(merged, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	size_t len = strlen(s);
+	int rc;
+
+	s = dd_xrealloc(s, len + 2);
+	s[len++] = '\n';
+	rc = dd_write_file(path, s, len);
+	free(s);
+	return rc;
+}
+
 int cmd_batch_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct dd_cli cli = DD_CLI_INIT;
 	const char *out = NULL;
-	json_t **v, *merged = NULL;
+	json_t **v = NULL, *merged = NULL;
 	bool json = false;
-	int c, n, ret = DD_EXIT_FAIL;
+	int n = 0, ret;
+	const struct dd_option opts[] = {
+		DD_OPT_JSON(&json),
+		DD_OPT_STRING('o', "out", &out, "FILE", "write the merged report to FILE"),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J': json = true; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(report_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc)
-		return dd_cli_usage_error("batch-report: give a report or an OUT folder");
-	n = argc - optind;
+	if (dd_cli_parse(&report_spec, opts, argc, argv, &cli))
+		goto out;
+	cli.exit = DD_EXIT_FAIL;
+	n = cli.n_args;
 	v = dd_xcalloc((size_t)n, sizeof(*v));
 	for (int i = 0; i < n; i++)
-		if (!(v[i] = load_report(argv[optind + i])))
+		if (!(v[i] = load_report(cli.args[i])))
 			goto out;
-	if (dd_batch_merge(v, (size_t)n, &merged)) {
+	if (dd_batch_merge(v, (size_t)n, &merged) || (out && write_report(out, merged))) {
 		dd_cli_error();
 		goto out;
-	}
-	if (out) {
-		char *s = json_dumps(merged, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-						     JSON_REAL_PRECISION(6));
-		size_t len = strlen(s);
-		int rc;
-
-		s = dd_xrealloc(s, len + 2);
-		s[len++] = '\n';
-		rc = dd_write_file(out, s, len);
-		free(s);
-		if (rc) {
-			dd_cli_error();
-			goto out;
-		}
 	}
 	print_warnings(merged);
 	if (json)
 		dd_cli_print_json(json_incref(merged));
 	else
 		print_report(merged);
-	ret = exit_of(merged);
+	cli.exit = exit_of(merged);
 out:
 	for (int i = 0; i < n; i++)
 		json_decref(v[i]);
 	free(v);
 	json_decref(merged);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }

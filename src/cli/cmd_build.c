@@ -2,127 +2,57 @@
  * drydock build: jobs become OCI images, each run in its own folder
  * (src/image/build.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/epoch.h"
 #include "core/error.h"
 #include "image/build.h"
 #include "store/store.h"
 
-static const char build_help[] =
-	"usage: drydock build [--mirror DIR] -o OUT [--sign KEY [--gnupg-home DIR]]\n"
-	"                     [--threads N] [--no-cache] [--max-age DAYS] [--strict]\n"
-	"                     [--json] JOB.yaml...\n\n"
+static const struct dd_cmd_spec build_spec = {
+	.name = "build",
+	.operands = "JOB.yaml...",
+	.min_operands = 1,
+	.missing_operands = "no job file given",
+	.about =
 	"Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
 	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log,\n"
 	"sbom.spdx.json, sbom.cdx.json, provenance.intoto.json and result.json.\n"
 	"OUT/<job>/latest points at the newest successful run; a failed run keeps its\n"
-	"log and result.json in OUT/<job>/<run-id>-failed/.\n\n"
-	"  -o, --out OUT      where run folders go (required)\n"
-	"  -m, --mirror DIR   the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
-	"  -j, --threads N    compression threads (default: every core); the image\n"
-	"                     is the same whatever N is\n"
-	"      --no-cache     neither use nor fill the mirror's layer cache\n"
-	"      --strict       refuse the apko keys otherwise ignored with a warning\n"
-	"                     (contents.repositories, keyring, build_repositories,\n"
-	"                     runtime_keyring)\n"
-	"  -s, --sign KEY     sign the provenance: a PEM private key file (ECDSA P-256\n"
-	"                     or Ed25519) or an OpenPGP key id (default\n"
-	"                     $DRYDOCK_SIGN_KEY; without one the provenance is unsigned)\n"
-	"      --gnupg-home DIR  the GnuPG home holding the OpenPGP key\n"
-	"                     (default $GNUPGHOME, else ~/.gnupg)\n"
-	"      --max-age DAYS warn when a security database is older (default 7)\n"
-	"      --json         print each run's result.json\n\n"
+	"log and result.json in OUT/<job>/<run-id>-failed/.\n",
+	.footer =
 	"Times in the image are SOURCE_DATE_EPOCH when set, else the newest package's\n"
-	"build date. Exits 1 if any job failed.\n";
+	"build date. Exits 1 if any job failed.\n",
+};
 
-int cmd_build(int argc, char **argv)
+static void print_result(const char *job, json_t *result, const char *dir)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "no-cache", no_argument, NULL, 'C' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "max-age", required_argument, NULL, 'a' },
-		{ "sign", required_argument, NULL, 's' },
-		{ "gnupg-home", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct dd_build_opts o = { .source_date_epoch = getenv("SOURCE_DATE_EPOCH") };
-	const char *mirror = NULL;
+	printf("%s: built %s %s\n  in %s\n", job, json_string_value(json_object_get(result, "tag")),
+	       json_string_value(json_object_get(result, "digest")), dir);
+}
+
+/* Build each job in turn; the exit code. */
+static int build_all(const struct dd_build_opts *o, char **jobs, int n, bool json)
+{
 	json_t *all = json_array();
-	bool json = false;
-	int c, ret = DD_EXIT_OK;
+	int ret = DD_EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "m:o:j:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': mirror = optarg; break;
-		case 'o': o.out = optarg; break;
-		case 'j': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 1 || v > 256) {
-				json_decref(all);
-				return dd_cli_usage_error("build: --threads '%s': expected a "
-							  "number from 1 to 256", optarg);
-			}
-			o.threads = (int)v;
-			break;
-		}
-		case 'C': o.no_cache = true; break;
-		case 'S': o.strict = true; break;
-		case 's': o.sign_key = optarg; break;
-		case 'g': o.gnupg_home = optarg; break;
-		case 'J': json = true; break;
-		case 'a':
-			if (dd_cli_max_age("build", optarg, &o.max_age_days)) {
-				json_decref(all);
-				return DD_EXIT_USAGE;
-			}
-			break;
-		case 'h': fputs(build_help, stdout); json_decref(all); return DD_EXIT_OK;
-		default: json_decref(all); return DD_EXIT_USAGE;
-		}
-	}
-	if (!o.out) {
-		json_decref(all);
-		return dd_cli_usage_error("build: no output folder given (-o OUT)");
-	}
-	if (optind >= argc) {
-		json_decref(all);
-		return dd_cli_usage_error("build: no job file given");
-	}
-	if (dd_epoch_from_env(&(int64_t){0}) < 0) { /* dd_build parses it again, the same way */
-		dd_cli_error();
-		json_decref(all);
-		return DD_EXIT_USAGE;
-	}
-	o.mirror = dd_store_default_root(mirror);
-	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
-		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < n; i++) {
 		json_t *result;
 		char *dir;
-		int rc = dd_build(&o, argv[i], &result, &dir);
 
-		if (rc) {
+		if (dd_build(o, jobs[i], &result, &dir)) {
 			ret = DD_EXIT_FAIL;
 			dd_cli_error();
 			if (dir)
 				fprintf(stderr, "drydock: the log is in %s/build.log\n", dir);
 		} else if (!json) {
-			printf("%s: built %s %s\n  in %s\n", argv[i],
-			       json_string_value(json_object_get(result, "tag")),
-			       json_string_value(json_object_get(result, "digest")), dir);
+			print_result(jobs[i], result, dir);
 		}
 		json_array_append_new(all, result);
 		free(dir);
@@ -131,5 +61,53 @@ int cmd_build(int argc, char **argv)
 		dd_cli_print_json(json_array_size(all) == 1 ? json_incref(json_array_get(all, 0))
 							   : json_incref(all));
 	json_decref(all);
+	return ret;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	struct dd_cli cli = DD_CLI_INIT;
+	struct dd_build_opts o = { .source_date_epoch = getenv("SOURCE_DATE_EPOCH") };
+	bool json = false;
+	int ret;
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &o.out,
+		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "where run folders go" },
+		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_INT('j', "threads", &o.threads, "N", 1, 256,
+			   "compression threads (default: every core); the image is the same "
+			   "whatever N is"),
+		DD_OPT_BOOL(0, "no-cache", &o.no_cache,
+			    "neither use nor fill the mirror's layer cache"),
+		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
+		  .value = &o.sign_key, .argh = "KEY", .env = "DRYDOCK_SIGN_KEY",
+		  .help = "sign the provenance: a PEM private key file (ECDSA P-256 or Ed25519) "
+			  "or an OpenPGP key id (default $DRYDOCK_SIGN_KEY; without one the "
+			  "provenance is unsigned)" },
+		{ .kind = DD_OPTK_STRING, .long_name = "gnupg-home", .value = &o.gnupg_home,
+		  .argh = "DIR", .env = "GNUPGHOME",
+		  .help = "the GnuPG home holding the OpenPGP key (default $GNUPGHOME, else "
+			  "~/.gnupg)" },
+		DD_OPT_MAX_AGE(&o.max_age_days),
+		DD_OPT_BOOL(0, "strict", &o.strict, "refuse the apko keys otherwise ignored with a "
+			    "warning (contents.repositories, keyring, build_repositories, "
+			    "runtime_keyring)"),
+		DD_OPT_BOOL(0, "json", &json, "print each run's result.json"),
+		DD_OPT_END,
+	};
+
+	if (dd_cli_parse(&build_spec, opts, argc, argv, &cli))
+		goto out;
+	if (dd_epoch_from_env(&(int64_t){0}) < 0) { /* dd_build parses it again, the same way */
+		cli.exit = dd_cli_fail(DD_E_USAGE);
+		goto out;
+	}
+	o.mirror = dd_store_default_root(cli.mirror);
+	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
+		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
+	cli.exit = build_all(&o, cli.args, cli.n_args, json);
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }

@@ -2,7 +2,6 @@
  * drydock bundle: make bundles on the connected side; inspect and verify
  * them anywhere.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "bundle/parts.h"
 #include "bundle/source.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "cli/report.h"
 #include "core/epoch.h"
@@ -25,23 +25,28 @@
 
 static const char bundle_usage[] = "usage: drydock bundle COMMAND [OPTIONS] BUNDLE\n";
 
-static const char create_help[] =
-	"usage: drydock bundle create --channel C --sequence N --expires DATE --sign KEYID\n"
-	"                             [--gnupg-home DIR] [--mark-unsigned] [--split SIZE]\n"
-	"                             [--since RECEIPT [--receipt-key SITE-KEY]] -o OUT DIR\n\n"
+static const struct dd_cmd_spec create_spec = {
+	.name = "bundle create",
+	.operands = "DIR",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "no directory given",
+	.about =
 	"Bundle every file of DIR (*.apk, APKINDEX.tar.gz, entitlements.json and its .sig,\n"
 	"security databases in the secdb format: security.json, secdb/NAME.json):\n"
 	"a manifest lists each with size and sha256 and is signed with the OpenPGP key\n"
 	"KEYID. OUT is a tar file, tar+zstd when it ends in .zst, or a directory when it\n"
 	"ends in '/'. DATE is 2026-12-31 or 2026-12-31T00:00:00Z (UTC). The creation\n"
 	"time is SOURCE_DATE_EPOCH when set. Unsigned packages are refused unless\n"
-	"--mark-unsigned lists them as such.\n"
+	"--mark-unsigned lists them as such.\n",
+	.footer =
 	"--split SIZE writes OUT.part-001, OUT.part-002, ... each below SIZE (4G for FAT32,\n"
 	"4480M for a DVD; K, M, G, T are powers of 1024), the signed manifest in the first;\n"
 	"'drydock mirror import OUT.part-001' (or the folder holding them) reads them in order.\n"
 	"--since RECEIPT (from 'drydock mirror receipt' at the site) leaves out the packages\n"
 	"the site holds, and the entitlement manifest when it has that one: a delta bundle.\n"
-	"With --receipt-key, RECEIPT.sig must be a good signature by that site key.\n";
+	"With --receipt-key, RECEIPT.sig must be a good signature by that site key.\n",
+};
 
 /* Check RECEIPT.sig against the site's public key in a throwaway GnuPG home. */
 static int check_receipt_sig(const char *path, const char *keyfile, const struct dd_buf *text)
@@ -93,90 +98,104 @@ static int load_receipt(const char *path, const char *keyfile, struct dd_receipt
 	return rc;
 }
 
-static int bundle_create(int argc, char **argv)
+static int parse_sequence(const struct dd_option *opt, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ "sequence", required_argument, NULL, 'n' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ "sign", required_argument, NULL, 's' },
-		{ "gnupg-home", required_argument, NULL, 'g' },
-		{ "mark-unsigned", no_argument, NULL, 'u' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "split", required_argument, NULL, 'S' },
-		{ "since", required_argument, NULL, 'R' },
-		{ "receipt-key", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct dd_create_opts o = { 0 };
-	struct dd_receipt receipt;
-	const char *since = NULL, *receipt_key = NULL;
-	const char *out = NULL, *expires = NULL, *seq = NULL;
-	int ret;
-	int c, rc;
+	if (!dd_blob_to_u64(dd_blob_str(arg), opt->value))
+		return dd_error(DD_E_USAGE, "--sequence '%s' is not a non-negative number", arg);
+	return 0;
+}
 
-	while ((c = getopt_long(argc, argv, "c:n:e:s:g:uo:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			if (dd_parts_parse_size(optarg, &o.split)) {
-				dd_cli_error();
-				return DD_EXIT_USAGE;
-			}
-			break;
-		case 'R': since = optarg; break;
-		case 'K': receipt_key = optarg; break;
-		case 'c': o.channel = optarg; break;
-		case 'n': seq = optarg; break;
-		case 'e': expires = optarg; break;
-		case 's': o.sign_key = optarg; break;
-		case 'g': o.gnupg_home = optarg; break;
-		case 'u': o.mark_unsigned = true; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(create_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (!o.channel || !seq || !expires || !o.sign_key || !out || optind != argc - 1)
-		return dd_cli_usage_error("bundle create: need --channel, --sequence, --expires, "
-					  "--sign, -o OUT and one directory (see --help)");
-	if (!dd_blob_to_u64(dd_blob_str(seq), &o.sequence))
-		return dd_cli_usage_error("--sequence '%s' is not a non-negative number", seq);
-	if (dd_time_parse(expires, &o.expires)) {
-		dd_cli_error();
-		return DD_EXIT_USAGE;
-	}
+static int parse_expires(const struct dd_option *opt, const char *arg)
+{
+	return dd_time_parse(arg, opt->value) ? DD_E_USAGE : 0;
+}
+
+static int parse_split(const struct dd_option *opt, const char *arg)
+{
+	return dd_parts_parse_size(arg, opt->value) ? DD_E_USAGE : 0;
+}
+
+static void print_created(const struct dd_create_opts *o, const char *out, const char *since)
+{
+	if (o->split)
+		printf("%s.part-001 … %s.part-%03u: bundle for channel %s, sequence %llu, in "
+		       "%u part%s\n", out, out, o->n_parts, o->channel,
+		       (unsigned long long)o->sequence, o->n_parts, o->n_parts == 1 ? "" : "s");
+	else
+		printf("%s: bundle for channel %s, sequence %llu\n", out, o->channel,
+		       (unsigned long long)o->sequence);
+	if (since)
+		printf("  delta since %s: %zu file%s the site holds left out\n", since,
+		       o->n_left_out, o->n_left_out == 1 ? "" : "s");
+}
+
+/* Everything after the options: the creation time, the receipt, the bundle. */
+static int create(struct dd_create_opts *o, const char *dir, const char *out, const char *since,
+		  const char *receipt_key)
+{
+	struct dd_receipt receipt;
+	int rc;
+
 	if (receipt_key && !since)
 		return dd_cli_usage_error("bundle create: --receipt-key goes with --since RECEIPT");
-	if ((rc = dd_epoch_from_env(&o.created)) < 0) {
-		dd_cli_error();
-		return DD_EXIT_USAGE;
-	}
+	if ((rc = dd_epoch_from_env(&o->created)) < 0)
+		return dd_cli_fail(DD_E_USAGE);
 	if (!rc)
-		o.created = dd_time_now();
+		o->created = dd_time_now();
 	memset(&receipt, 0, sizeof(receipt));
-	if (since && load_receipt(since, receipt_key, &receipt)) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
-	}
-	o.since = since ? &receipt : NULL;
-	ret = dd_bundle_create(argv[optind], &o, out);
+	if (since && load_receipt(since, receipt_key, &receipt))
+		return dd_cli_fail(-1);
+	o->since = since ? &receipt : NULL;
+	rc = dd_bundle_create(dir, o, out);
 	dd_receipt_release(&receipt);
-	if (ret) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
-	}
-	if (o.split)
-		printf("%s.part-001 … %s.part-%03u: bundle for channel %s, sequence %llu, in "
-		       "%u part%s\n", out, out, o.n_parts, o.channel,
-		       (unsigned long long)o.sequence, o.n_parts, o.n_parts == 1 ? "" : "s");
-	else
-		printf("%s: bundle for channel %s, sequence %llu\n", out, o.channel,
-		       (unsigned long long)o.sequence);
-	if (since)
-		printf("  delta since %s: %zu file%s the site holds left out\n", since, o.n_left_out,
-		       o.n_left_out == 1 ? "" : "s");
+	if (rc)
+		return dd_cli_fail(-1);
+	print_created(o, out, since);
 	return DD_EXIT_OK;
+}
+
+static int bundle_create(int argc, char **argv)
+{
+	struct dd_cli cli = DD_CLI_INIT;
+	struct dd_create_opts o = { 0 };
+	const char *since = NULL, *receipt_key = NULL, *out = NULL;
+	int ret;
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_STRING, .short_name = 'c', .long_name = "channel",
+		  .value = &o.channel, .argh = "C", .flags = DD_OPT_REQUIRED,
+		  .help = "the channel the bundle belongs to" },
+		{ .kind = DD_OPTK_CALLBACK, .long_name = "sequence", .value = &o.sequence,
+		  .argh = "N", .cb = parse_sequence, .flags = DD_OPT_REQUIRED,
+		  .help = "its place in the channel: a mirror takes only a higher one" },
+		{ .kind = DD_OPTK_CALLBACK, .short_name = 'e', .long_name = "expires",
+		  .value = &o.expires, .argh = "DATE", .cb = parse_expires,
+		  .flags = DD_OPT_REQUIRED,
+		  .help = "2026-12-31 or 2026-12-31T00:00:00Z (UTC); a mirror refuses it after" },
+		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
+		  .value = &o.sign_key, .argh = "KEYID", .flags = DD_OPT_REQUIRED,
+		  .help = "the OpenPGP key that signs the manifest" },
+		DD_OPT_STRING('g', "gnupg-home", &o.gnupg_home, "DIR",
+			      "the GnuPG home holding the key (default $GNUPGHOME, else ~/.gnupg)"),
+		DD_OPT_BOOL(0, "mark-unsigned", &o.mark_unsigned,
+			    "list unsigned packages as such (without it they are refused)"),
+		DD_OPT_CALLBACK(0, "split", &o.split, "SIZE", parse_split,
+				"write parts of OUT each below SIZE (see below)"),
+		DD_OPT_STRING(0, "since", &since, "RECEIPT",
+			      "a delta bundle: leave out what the site's receipt lists"),
+		DD_OPT_STRING(0, "receipt-key", &receipt_key, "SITE-KEY",
+			      "the site's OpenPGP public key that must have signed RECEIPT"),
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
+		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "the bundle to write" },
+		DD_OPT_END,
+	};
+
+	if (dd_cli_parse(&create_spec, opts, argc, argv, &cli))
+		goto out;
+	cli.exit = create(&o, cli.args[0], out, since, receipt_key);
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
+	return ret;
 }
 
 static json_t *manifest_json(const struct dd_manifest *m, const char *digest)
@@ -215,30 +234,42 @@ static void print_manifest(const char *path, const struct dd_manifest *m, const 
 		       m->members[i].path, m->members[i].unsigned_ok ? " (unsigned)" : "");
 }
 
+static const struct dd_cmd_spec inspect_spec = {
+	.name = "bundle inspect",
+	.operands = "BUNDLE",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "need one bundle",
+	.about = "Show a bundle's manifest without checking its signature (see 'bundle verify').\n",
+};
+
 static int bundle_inspect(int argc, char **argv)
 {
+	struct dd_cli cli = DD_CLI_INIT;
 	struct dd_manifest m;
 	char digest[65];
-	int json = argc == 3 && !strcmp(argv[1], "--json");
-	const char *path = argv[argc - 1];
+	bool json = false;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_JSON(&json),
+		DD_OPT_END,
+	};
 
-	if (dd_cli_wants_help(argc, argv)) {
-		printf("usage: drydock bundle inspect [--json] BUNDLE\n\nShow a bundle's manifest "
-		       "without checking its signature (see 'bundle verify').\n");
-		return DD_EXIT_OK;
-	}
-	if (argc != 2 + json)
-		return dd_cli_usage_error("bundle inspect: need one bundle");
-	if (dd_bundle_peek(path, &m, digest)) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
+	if (dd_cli_parse(&inspect_spec, opts, argc, argv, &cli))
+		goto out;
+	if (dd_bundle_peek(cli.args[0], &m, digest)) {
+		cli.exit = dd_cli_fail(-1);
+		goto out;
 	}
 	if (json)
 		dd_cli_print_json(manifest_json(&m, digest));
 	else
-		print_manifest(path, &m, digest);
+		print_manifest(cli.args[0], &m, digest);
 	dd_manifest_release(&m);
-	return DD_EXIT_OK;
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
+	return ret;
 }
 
 struct verify_ctx {
@@ -248,15 +279,15 @@ struct verify_ctx {
 	struct dd_store *rules; /* --mirror: the mirror whose rules apply (maybe store) */
 };
 
-static int add_keys(struct verify_ctx *v, enum dd_role role, char **files, size_t n)
+static int add_keys(struct verify_ctx *v, enum dd_role role, const struct dd_strlist *files)
 {
 	struct dd_buf uid = DD_BUF_INIT;
 	char fpr[41];
 	int rc = 0;
 
-	for (size_t i = 0; i < n && !rc; i++) {
-		rc = role == DD_ROLE_APK ? dd_keyring_add_file(&v->trust.apk, files[i])
-					 : dd_pgp_import(v->trust.pgp, files[i], fpr, &uid);
+	for (size_t i = 0; i < files->n && !rc; i++) {
+		rc = role == DD_ROLE_APK ? dd_keyring_add_file(&v->trust.apk, files->v[i])
+					 : dd_pgp_import(v->trust.pgp, files->v[i], fpr, &uid);
 		if (!rc && role != DD_ROLE_APK)
 			dd_trust_add_fpr(&v->trust, role, fpr);
 	}
@@ -264,150 +295,168 @@ static int add_keys(struct verify_ctx *v, enum dd_role role, char **files, size_
 	return rc;
 }
 
-static const char verify_help[] =
-	"usage: drydock bundle verify [--key BUNDLE-KEY]... [--entitlement-key KEY]...\n"
-	"                             [--apk-key KEY.rsa.pub]... [--mirror DIR]\n"
-	"                             [--allow-expired] [--allow-unsigned-packages] [--json] BUNDLE\n\n"
+static const struct dd_cmd_spec verify_spec = {
+	.name = "bundle verify",
+	.operands = "BUNDLE",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "need one bundle",
+	.about =
 	"Check a bundle without importing it: the manifest signature, every member's\n"
 	"size and sha256, each package's signature, datahash and files, the index and\n"
 	"the entitlement manifest. Keys come from the options, or (with none given)\n"
 	"from the mirror's trust. With --mirror, also every check an import into that\n"
 	"mirror would make (rollback, equivocation, the entitlement version, packages\n"
 	"held with other content, free space), with the import's verdict, and what the\n"
-	"import would change; nothing is written.\n";
+	"import would change; nothing is written.\n",
+};
 
-static int bundle_verify(int argc, char **argv)
+/* The keys: from the options into a GnuPG home in v->stage, else the mirror's
+ * trust; and the mirror whose rules apply.  The detail is set on failure. */
+static int load_trust(struct verify_ctx *v, const struct dd_strlist keys[3], const char *mirror)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "entitlement-key", required_argument, NULL, 'E' },
-		{ "apk-key", required_argument, NULL, 'a' },
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "allow-expired", no_argument, NULL, 'x' },
-		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char **keys[3] = { NULL, NULL, NULL };
-	size_t nkeys[3] = { 0, 0, 0 };
-	struct dd_import_opts io = { 0 };
-	struct verify_ctx v;
-	struct dd_checked chk;
-	struct dd_changes ch = { 0 };
-	const char *mirror = NULL;
-	bool json = false;
-	int c, rc, ret = DD_EXIT_FAIL;
+	int rc;
 
-	memset(&v, 0, sizeof(v));
-	while ((c = getopt_long(argc, argv, "k:E:a:m:xujh", opts, NULL)) != -1) {
-		int r = c == 'k' ? DD_ROLE_BUNDLE : c == 'E' ? DD_ROLE_ENTITLEMENT : DD_ROLE_APK;
-
-		switch (c) {
-		case 'k': case 'E': case 'a':
-			keys[r] = dd_xrealloc(keys[r], (nkeys[r] + 1) * sizeof(char *));
-			keys[r][nkeys[r]++] = optarg;
-			break;
-		case 'm': mirror = optarg; break;
-		case 'x': io.allow_expired = true; break;
-		case 'u': io.allow_unsigned_packages = true; break;
-		case 'j': json = true; break;
-		case 'h': fputs(verify_help, stdout); ret = DD_EXIT_OK; goto out;
-		default: ret = DD_EXIT_USAGE; goto out;
-		}
-	}
-	if (optind != argc - 1) {
-		ret = dd_cli_usage_error("bundle verify: need one bundle");
-		goto out;
-	}
-	snprintf(v.stage, sizeof(v.stage), "%s/drydock-verify.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(v.stage)) {
-		dd_error_errno("cannot create a temporary directory");
-		dd_cli_error();
-		goto out;
-	}
-	if (nkeys[0] + nkeys[1] + nkeys[2]) {
-		snprintf(v.home, sizeof(v.home), "%s/gnupg", v.stage);
-		rc = dd_pgp_open(v.home, &v.trust.pgp);
+	if (keys[0].n + keys[1].n + keys[2].n) {
+		snprintf(v->home, sizeof(v->home), "%s/gnupg", v->stage);
+		rc = dd_pgp_open(v->home, &v->trust.pgp);
 		for (int r = 0; r < 3 && !rc; r++)
-			rc = add_keys(&v, (enum dd_role)r, keys[r], nkeys[r]);
+			rc = add_keys(v, (enum dd_role)r, &keys[r]);
 	} else {
-		rc = dd_store_open(dd_store_default_root(mirror), 0, &v.store);
+		rc = dd_store_open(dd_store_default_root(mirror), 0, &v->store);
 		if (rc)
 			dd_error_prefix(rc, "no keys given (--key, --entitlement-key, --apk-key) "
 					"and no mirror to take them from");
 		if (!rc)
-			rc = dd_trustdb_load(v.store, &v.trust);
+			rc = dd_trustdb_load(v->store, &v->trust);
 	}
-	if (!rc && mirror && !v.store) {
-		rc = dd_store_open(mirror, 0, &v.rules);
+	if (!rc && mirror && !v->store) {
+		rc = dd_store_open(mirror, 0, &v->rules);
 		if (rc)
 			dd_error_prefix(rc, "--mirror");
 	} else if (mirror) {
-		v.rules = v.store;
+		v->rules = v->store;
 	}
-	if (rc) {
-		dd_cli_error();
-		ret = DD_EXIT_USAGE;
-		goto out;
+	return rc;
+}
+
+static void print_valid(const struct verify_ctx *v, const char *path, struct dd_checked *chk,
+			const struct dd_changes *ch, bool json)
+{
+	if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "bundle", path, "verdict",
+				      chk->verdict == DD_VERDICT_ALREADY ? "already-imported"
+									  : "valid",
+				      "signer", chk->signer, "manifest",
+				      manifest_json(&chk->manifest, chk->digest));
+
+		if (v->rules && chk->verdict == DD_VERDICT_OK)
+			json_object_set_new(j, "changes", dd_cli_changes_json(ch));
+		dd_cli_print_json(j);
+	} else if (chk->verdict == DD_VERDICT_ALREADY) {
+		printf("%s: valid, and already imported into %s (channel %s sequence %llu)\n",
+		       path, dd_store_root(v->rules), chk->manifest.channel,
+		       (unsigned long long)chk->manifest.sequence);
+	} else {
+		printf("%s: valid: channel %s sequence %llu, %zu members, signed by %s\n", path,
+		       chk->manifest.channel, (unsigned long long)chk->manifest.sequence,
+		       chk->manifest.n_members, chk->signer);
+		if (v->rules) {
+			printf("an import into %s would change:\n", dd_store_root(v->rules));
+			dd_cli_changes_print(ch);
+		}
 	}
-	io.space_dir = v.rules ? dd_store_root(v.rules) : NULL;
-	rc = dd_bundle_check(argv[optind], &v.trust, v.rules, v.stage, &io, &chk);
-	if (!rc && v.rules && chk.verdict == DD_VERDICT_OK)
-		rc = dd_changes_compute(v.rules, &chk, &ch);
+}
+
+/* Check the bundle at path with v's trust; the exit code. */
+static int check_bundle(struct verify_ctx *v, const char *path, struct dd_import_opts *io,
+			bool json)
+{
+	struct dd_checked chk;
+	struct dd_changes ch = { 0 };
+	int rc;
+
+	io->space_dir = v->rules ? dd_store_root(v->rules) : NULL;
+	rc = dd_bundle_check(path, &v->trust, v->rules, v->stage, io, &chk);
+	if (!rc && v->rules && chk.verdict == DD_VERDICT_OK)
+		rc = dd_changes_compute(v->rules, &chk, &ch);
 	if (rc) {
-		dd_error_prefix(rc, "%s: refused", argv[optind]);
+		dd_error_prefix(rc, "%s: refused", path);
 		if (json)
-			dd_cli_print_json(json_pack("{s:s, s:s, s:s}", "bundle", argv[optind],
-						    "verdict", "refused", "reason",
-						    dd_error_detail()));
+			dd_cli_print_json(json_pack("{s:s, s:s, s:s}", "bundle", path, "verdict",
+						    "refused", "reason", dd_error_detail()));
 		else
 			dd_cli_error();
 	} else {
-		const char *verdict = chk.verdict == DD_VERDICT_ALREADY ? "already-imported"
-									: "valid";
-
-		if (json) {
-			json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "bundle", argv[optind],
-					      "verdict", verdict, "signer", chk.signer, "manifest",
-					      manifest_json(&chk.manifest, chk.digest));
-
-			if (v.rules && chk.verdict == DD_VERDICT_OK)
-				json_object_set_new(j, "changes", dd_cli_changes_json(&ch));
-			dd_cli_print_json(j);
-		} else if (chk.verdict == DD_VERDICT_ALREADY) {
-			printf("%s: valid, and already imported into %s (channel %s sequence %llu)\n",
-			       argv[optind], dd_store_root(v.rules), chk.manifest.channel,
-			       (unsigned long long)chk.manifest.sequence);
-		} else {
-			printf("%s: valid: channel %s sequence %llu, %zu members, signed by %s\n",
-			       argv[optind], chk.manifest.channel,
-			       (unsigned long long)chk.manifest.sequence, chk.manifest.n_members,
-			       chk.signer);
-			if (v.rules) {
-				printf("an import into %s would change:\n", dd_store_root(v.rules));
-				dd_cli_changes_print(&ch);
-			}
-		}
-		ret = DD_EXIT_OK;
+		print_valid(v, path, &chk, &ch, json);
 	}
 	dd_changes_release(&ch);
 	dd_checked_release(&chk);
-out:
-	if (v.rules && v.rules != v.store)
-		dd_store_close(v.rules);
-	if (v.store) {
-		dd_trustdb_unload(&v.trust);
-		dd_store_close(v.store);
+	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+}
+
+static void verify_ctx_release(struct verify_ctx *v)
+{
+	if (v->rules && v->rules != v->store)
+		dd_store_close(v->rules);
+	if (v->store) {
+		dd_trustdb_unload(&v->trust);
+		dd_store_close(v->store);
 	} else {
-		dd_trust_release(&v.trust);
-		dd_pgp_close(v.trust.pgp);
+		dd_trust_release(&v->trust);
+		dd_pgp_close(v->trust.pgp);
 	}
-	if (v.stage[0])
-		dd_remove_tree(v.stage);
-	for (int r = 0; r < 3; r++)
-		free(keys[r]);
+	if (v->stage[0])
+		dd_remove_tree(v->stage);
+}
+
+static int bundle_verify(int argc, char **argv)
+{
+	struct dd_cli cli = DD_CLI_INIT;
+	struct dd_strlist keys[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	struct dd_import_opts io = { 0 };
+	struct verify_ctx v;
+	const char *mirror = NULL;
+	bool json = false;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_LIST('k', "key", &keys[DD_ROLE_BUNDLE], "BUNDLE-KEY",
+			    "an OpenPGP public key that may sign bundles"),
+		DD_OPT_LIST('E', "entitlement-key", &keys[DD_ROLE_ENTITLEMENT], "KEY",
+			    "an OpenPGP public key that may sign the entitlement manifest"),
+		DD_OPT_LIST(0, "apk-key", &keys[DD_ROLE_APK], "KEY.rsa.pub",
+			    "an APK RSA public key that may sign packages and the index"),
+		DD_OPT_STRING('m', "mirror", &mirror, "DIR",
+			      "also make every check an import into this mirror would make, and "
+			      "show what it would change (the keys too come from it when none "
+			      "is given; default $DRYDOCK_MIRROR, else ./mirror)"),
+		DD_OPT_BOOL('x', "allow-expired", &io.allow_expired,
+			    "accept a bundle past its expiry date"),
+		DD_OPT_BOOL(0, "allow-unsigned-packages", &io.allow_unsigned_packages,
+			    "accept packages the manifest marks unsigned"),
+		DD_OPT_JSON(&json),
+		DD_OPT_END,
+	};
+
+	memset(&v, 0, sizeof(v));
+	if (dd_cli_parse(&verify_spec, opts, argc, argv, &cli))
+		goto out;
+	snprintf(v.stage, sizeof(v.stage), "%s/drydock-verify.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(v.stage)) {
+		v.stage[0] = '\0';
+		cli.exit = dd_cli_fail(dd_error_errno("cannot create a temporary directory"));
+		goto out;
+	}
+	if (load_trust(&v, keys, mirror)) {
+		cli.exit = dd_cli_fail(DD_E_USAGE);
+		goto out;
+	}
+	cli.exit = check_bundle(&v, cli.args[0], &io, json);
+out:
+	verify_ctx_release(&v);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }
 

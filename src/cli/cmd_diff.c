@@ -1,19 +1,26 @@
 /* drydock diff: what changed between two runs (src/batch/batch.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "batch/batch.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/buf.h"
 
-static const char diff_help[] =
-	"usage: drydock diff [--json] RUN_A RUN_B\n\n"
+static const struct dd_cmd_spec diff_spec = {
+	.name = "diff",
+	.operands = "RUN_A RUN_B",
+	.min_operands = 2,
+	.max_operands = 2,
+	.missing_operands = "give two run folders (RUN_A RUN_B)",
+	.about =
 	"What changed from run A to run B (run folders, e.g. OUT/<job>/<run-id> or\n"
 	"OUT/<job>/latest): the image digest, the entitlement version, packages added,\n"
 	"removed, upgraded and downgraded (old -> new version), packages of the same\n"
-	"version from other blobs, layers and image configs. Exits 0 either way.\n";
+	"version from other blobs, layers and image configs.\n",
+	.footer = "Exits 0 either way.\n",
+};
 
 static json_t *load_result(const char *run)
 {
@@ -30,47 +37,46 @@ static json_t *load_result(const char *run)
 	return r;
 }
 
+static void print_changes(json_t *c, json_t *a, json_t *b, char **runs, bool json)
+{
+	struct dd_buf text = DD_BUF_INIT;
+
+	if (json) {
+		json_object_set_new(c, "from", json_pack("{s:s, s:O?}", "run", runs[0], "run_id",
+							 json_object_get(a, "run_id")));
+		json_object_set_new(c, "to", json_pack("{s:s, s:O?}", "run", runs[1], "run_id",
+						       json_object_get(b, "run_id")));
+		dd_cli_print_json(c);
+		return;
+	}
+	dd_batch_changes_text(c, "", &text);
+	fputs(text.len ? text.ptr : "no changes: the same image from the same inputs\n", stdout);
+	dd_buf_release(&text);
+	json_decref(c);
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	json_t *a = NULL, *b = NULL, *c;
+	struct dd_cli cli = DD_CLI_INIT;
+	json_t *a = NULL, *b = NULL;
 	bool json = false;
-	int ch, ret = DD_EXIT_FAIL;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_JSON(&json),
+		DD_OPT_END,
+	};
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'J': json = true; break;
-		case 'h': fputs(diff_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 2)
-		return dd_cli_usage_error("diff: give two run folders (RUN_A RUN_B)");
-	if (!(a = load_result(argv[optind])) || !(b = load_result(argv[optind + 1])))
+	if (dd_cli_parse(&diff_spec, opts, argc, argv, &cli))
 		goto out;
-	c = dd_batch_changes(a, b);
-	if (json) {
-		json_object_set_new(c, "from", json_pack("{s:s, s:O?}", "run", argv[optind], "run_id",
-							 json_object_get(a, "run_id")));
-		json_object_set_new(c, "to", json_pack("{s:s, s:O?}", "run", argv[optind + 1],
-						       "run_id", json_object_get(b, "run_id")));
-		dd_cli_print_json(c);
-	} else {
-		struct dd_buf text = DD_BUF_INIT;
-
-		dd_batch_changes_text(c, "", &text);
-		fputs(text.len ? text.ptr : "no changes: the same image from the same inputs\n",
-		      stdout);
-		dd_buf_release(&text);
-		json_decref(c);
-	}
-	ret = DD_EXIT_OK;
+	cli.exit = DD_EXIT_FAIL;
+	if (!(a = load_result(cli.args[0])) || !(b = load_result(cli.args[1])))
+		goto out;
+	print_changes(dd_batch_changes(a, b), a, b, cli.args, json);
+	cli.exit = DD_EXIT_OK;
 out:
 	json_decref(a);
 	json_decref(b);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }

@@ -2,7 +2,6 @@
  * drydock mirror: import bundles, and look at and look after the mirror.
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "bundle/rebuild.h"
 #include "bundle/repair.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "cli/report.h"
 #include "core/error.h"
@@ -28,66 +28,32 @@
 
 static const char mirror_usage[] = "usage: drydock mirror COMMAND [--mirror DIR] [--json] ...\n";
 
-/* Options every mirror command takes; returns the index of the first operand or -1. */
+/* What a mirror command was asked; each declares only the options it takes. */
 struct common {
-	const char *mirror, *keep_layers;
+	struct dd_cli cli;
+	int keep_layers;
 	bool json, deep, allow_expired, allow_unsigned, dry_run, repair, rebuild;
 };
+#define COMMON_INIT { DD_CLI_INIT, 30, false, false, false, false, false, false, false }
 
-static int parse_common(int argc, char **argv, struct common *c, const char *help)
+/* The rows every mirror command has. */
+#define COMMON_OPTIONS(o) DD_OPT_MIRROR(&(o)->cli.mirror), DD_OPT_JSON(&(o)->json)
+
+/* The exit code, after releasing what parse set up. */
+static int finish(struct common *o, int ret)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "deep", no_argument, NULL, 'd' },
-		{ "allow-expired", no_argument, NULL, 'x' },
-		{ "allow-unsigned-packages", no_argument, NULL, 'u' },
-		{ "keep-layers", required_argument, NULL, 'K' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "repair", no_argument, NULL, 'R' },
-		{ "rebuild-index", no_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	memset(c, 0, sizeof(*c));
-	while ((ch = getopt_long(argc, argv, "m:jdxuh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'm': c->mirror = optarg; break;
-		case 'j': c->json = true; break;
-		case 'd': c->deep = true; break;
-		case 'x': c->allow_expired = true; break;
-		case 'u': c->allow_unsigned = true; break;
-		case 'K': c->keep_layers = optarg; break;
-		case 'n': c->dry_run = true; break;
-		case 'R': c->repair = true; break;
-		case 'I': c->rebuild = true; break;
-		case 'h': fputs(help, stdout); return -2;
-		default: return -1;
-		}
-	}
-	if ((c->dry_run || c->repair) && strncmp(help, "usage: drydock mirror import ", 29)) {
-		dd_cli_usage_error("--%s is an option of 'mirror import' only",
-				   c->dry_run ? "dry-run" : "repair");
-		return -1;
-	}
-	return optind;
+	dd_cli_release(&o->cli);
+	return ret;
 }
-
-#define PARSE(help) \
-	struct common o; \
-	int first = parse_common(argc, argv, &o, help); \
-	if (first == -2) \
-		return DD_EXIT_OK; \
-	if (first < 0) \
-		return DD_EXIT_USAGE
 
 /* ---- import ----------------------------------------------------------- */
 
-static const char import_help[] =
-	"usage: drydock mirror import [--mirror DIR] [--allow-expired] [--dry-run | --repair]\n"
-	"                             [--allow-unsigned-packages] [--json] BUNDLE...\n\n"
+static const struct dd_cmd_spec import_spec = {
+	.name = "mirror import",
+	.operands = "BUNDLE...",
+	.min_operands = 1,
+	.missing_operands = "no bundle given",
+	.about =
 	"Verify each bundle completely and add it to the mirror, all or nothing. The\n"
 	"manifest must be signed by a trusted bundle key, every member must match it,\n"
 	"every package must be signed by a trusted apk key (or marked unsigned by the\n"
@@ -97,12 +63,14 @@ static const char import_help[] =
 	"so it may be a pipe; - reads one from standard input. Every attempt goes to\n"
 	"the audit log. The report says what changed: packages new, upgraded (old -> new) or\n"
 	"already held, the entitlement version, images added or removed, package\n"
-	"versions that became guarded or unguarded, and when the bundle expires.\n"
+	"versions that became guarded or unguarded, and when the bundle expires.\n",
+	.footer =
 	"--dry-run makes every check an import would make, against this mirror, and\n"
 	"reports what would change; it writes nothing but its line in the audit log.\n"
 	"--repair checks a bundle the mirror imported before, in full, and puts back\n"
 	"every blob of it the mirror lacks or holds damaged ('mirror fsck' names the\n"
-	"bundles that can); nothing else changes.\n";
+	"bundles that can); nothing else changes.\n",
+};
 
 static json_t *audit_record(const char *action, const char *attempt, const char *path,
 			    const struct dd_checked *c,
@@ -350,87 +318,85 @@ static void audit_unopened(const char *root, char **paths, int n)
 	free(why);
 }
 
-static int mirror_import(int argc, char **argv)
+/* Import (or repair) every bundle into the open mirror s; the exit code. */
+static int import_all(struct dd_store *s, const struct dd_trust *t, char **paths, int n,
+		      const struct common *o, json_t *results)
 {
-	struct dd_store *s = NULL;
-	struct dd_trust t;
-	struct queued *q;
-	json_t *results = json_array();
+	struct queued *q = order_bundles(paths, n);
 	int ret = DD_EXIT_OK;
 
-	PARSE(import_help);
-	if (o.repair && o.dry_run) {
-		json_decref(results);
-		return dd_cli_usage_error("mirror import: --repair or --dry-run, not both");
-	}
-	if (first >= argc) {
-		json_decref(results);
-		return dd_cli_usage_error("mirror import: no bundle given");
-	}
-	if (dd_store_open(dd_store_default_root(o.mirror), o.dry_run ? 0 : DD_STORE_WRITE, &s) ||
-	    dd_trustdb_load(s, &t)) {
-		audit_unopened(dd_store_default_root(o.mirror), argv + first, argc - first);
-		dd_cli_error();
-		dd_store_close(s);
-		json_decref(results);
-		return DD_EXIT_FAIL;
-	}
-	q = order_bundles(argv + first, argc - first);
-	for (int i = 0; i < argc - first; i++) {
-		if ((o.repair ? repair_one : import_one)(s, &t, q[i].path, &q[i].c, &o, results))
+	for (int i = 0; i < n; i++) {
+		if ((o->repair ? repair_one : import_one)(s, t, q[i].path, &q[i].c, o, results))
 			ret = DD_EXIT_FAIL;
 		free(q[i].channel);
 	}
 	free(q);
+	return ret;
+}
+
+static int mirror_import(int argc, char **argv)
+{
+	struct common o = COMMON_INIT;
+	struct dd_store *s = NULL;
+	struct dd_trust t;
+	json_t *results = NULL;
+	const struct dd_option opts[] = {
+		COMMON_OPTIONS(&o),
+		DD_OPT_BOOL('x', "allow-expired", &o.allow_expired,
+			    "accept a bundle past its expiry date (the audit log says so)"),
+		DD_OPT_BOOL(0, "allow-unsigned-packages", &o.allow_unsigned,
+			    "store packages the bundle marks unsigned, unguarded"),
+		DD_OPT_BOOL(0, "dry-run", &o.dry_run,
+			    "make every check and report what would change; write nothing"),
+		DD_OPT_BOOL(0, "repair", &o.repair,
+			    "put back the blobs of an imported bundle the mirror lacks"),
+		DD_OPT_END,
+	};
+
+	if (dd_cli_parse(&import_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	if (o.repair && o.dry_run)
+		return finish(&o, dd_cli_usage_error("mirror import: --repair or --dry-run, "
+						     "not both"));
+	if (dd_store_open(dd_store_default_root(o.cli.mirror), o.dry_run ? 0 : DD_STORE_WRITE,
+			  &s) ||
+	    dd_trustdb_load(s, &t)) {
+		audit_unopened(dd_store_default_root(o.cli.mirror), o.cli.args, o.cli.n_args);
+		dd_cli_error();
+		dd_store_close(s);
+		return finish(&o, DD_EXIT_FAIL);
+	}
+	results = json_array();
+	o.cli.exit = import_all(s, &t, o.cli.args, o.cli.n_args, &o, results);
 	dd_trustdb_unload(&t);
 	dd_store_close(s);
 	if (o.json)
 		dd_cli_print_json(results);
 	else
 		json_decref(results);
-	return ret;
+	return finish(&o, o.cli.exit);
 }
 
 /* ---- receipt ---------------------------------------------------------- */
 
-static const char receipt_help[] =
-	"usage: drydock mirror receipt [--mirror DIR] -o FILE [--sign KEYID [--gnupg-home DIR]]\n\n"
+static const struct dd_cmd_spec receipt_spec = {
+	.name = "mirror receipt",
+	.about =
 	"Write what the mirror holds (channels and their sequences, the entitlement\n"
 	"version, every package's name, version, arch and sha256) to FILE, as JSON, for\n"
 	"the vendor: 'drydock bundle create --since FILE' leaves out what the site\n"
 	"already holds. With --sign, FILE.sig is a detached OpenPGP signature by the\n"
-	"site's key KEYID (from --gnupg-home, else the default GnuPG home).\n";
+	"site's key KEYID (from --gnupg-home, else the default GnuPG home).\n",
+};
 
-static int mirror_receipt(int argc, char **argv)
+/* The receipt (and its signature with key) of the mirror at root, written to out. */
+static int write_receipt(const char *root, const char *out, const char *key, const char *home,
+			 struct dd_buf *sigpath)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "sign", required_argument, NULL, 's' },
-		{ "gnupg-home", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *mirror = NULL, *out = NULL, *key = NULL, *home = NULL;
-	struct dd_buf text = DD_BUF_INIT, sig = DD_BUF_INIT, sigpath = DD_BUF_INIT;
+	struct dd_buf text = DD_BUF_INIT, sig = DD_BUF_INIT;
 	struct dd_store *s = NULL;
-	int ch, rc;
+	int rc = dd_store_open(root, 0, &s);
 
-	while ((ch = getopt_long(argc, argv, "m:o:s:g:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'm': mirror = optarg; break;
-		case 'o': out = optarg; break;
-		case 's': key = optarg; break;
-		case 'g': home = optarg; break;
-		case 'h': fputs(receipt_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (!out || optind != argc)
-		return dd_cli_usage_error("mirror receipt: need -o FILE and nothing else (see --help)");
-	if (home && !key)
-		return dd_cli_usage_error("mirror receipt: --gnupg-home without --sign");
-	rc = dd_store_open(dd_store_default_root(mirror), 0, &s);
 	if (!rc)
 		rc = dd_receipt_make(s, &text);
 	dd_store_close(s);
@@ -438,30 +404,45 @@ static int mirror_receipt(int argc, char **argv)
 		rc = dd_pgp_sign(home, key, text.ptr, text.len, &sig);
 	if (!rc)
 		rc = dd_write_file(out, text.ptr, text.len);
-	dd_buf_addf(&sigpath, "%s.sig", out);
+	dd_buf_addf(sigpath, "%s.sig", out);
 	if (!rc && key)
-		rc = dd_write_file(sigpath.ptr, sig.ptr, sig.len);
-	if (rc)
-		dd_cli_error();
-	else
-		printf("%s: receipt of %s%s%s\n", out, dd_store_default_root(mirror),
-		       key ? ", signed: " : "", key ? sigpath.ptr : "");
+		rc = dd_write_file(sigpath->ptr, sig.ptr, sig.len);
 	dd_buf_release(&text);
 	dd_buf_release(&sig);
+	return rc;
+}
+
+static int mirror_receipt(int argc, char **argv)
+{
+	struct common o = COMMON_INIT;
+	const char *out = NULL, *key = NULL, *home = NULL;
+	struct dd_buf sigpath = DD_BUF_INIT;
+	const struct dd_option opts[] = {
+		DD_OPT_MIRROR(&o.cli.mirror),
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
+		  .argh = "FILE", .flags = DD_OPT_REQUIRED, .help = "where the receipt goes" },
+		DD_OPT_STRING('s', "sign", &key, "KEYID",
+			      "sign it (FILE.sig) with the site's OpenPGP key"),
+		DD_OPT_STRING('g', "gnupg-home", &home, "DIR", "the GnuPG home holding KEYID"),
+		DD_OPT_END,
+	};
+
+	if (dd_cli_parse(&receipt_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	if (home && !key)
+		return finish(&o, dd_cli_usage_error("mirror receipt: --gnupg-home without --sign"));
+	if (write_receipt(dd_store_default_root(o.cli.mirror), out, key, home, &sigpath)) {
+		dd_cli_error();
+		o.cli.exit = DD_EXIT_FAIL;
+	} else {
+		printf("%s: receipt of %s%s%s\n", out, dd_store_default_root(o.cli.mirror),
+		       key ? ", signed: " : "", key ? sigpath.ptr : "");
+	}
 	dd_buf_release(&sigpath);
-	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+	return finish(&o, o.cli.exit);
 }
 
 /* ---- queries ---------------------------------------------------------- */
-
-static int open_ro(const struct common *o, struct dd_store **s)
-{
-	if (dd_store_open(dd_store_default_root(o->mirror), 0, s)) {
-		dd_cli_error();
-		return -1;
-	}
-	return 0;
-}
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -497,22 +478,25 @@ static void print_pkg_row(json_t *r)
 	       json_is_null(json_object_get(r, "signer")) ? " (unsigned)" : "");
 }
 
+static const struct dd_cmd_spec list_spec = {
+	.name = "mirror list",
+	.operands = "[GLOB]",
+	.max_operands = 1,
+	.store = DD_CMD_STORE_READ,
+	.about = "Packages in the mirror whose name matches GLOB (default: all).\n",
+};
+
 static int mirror_list(int argc, char **argv)
 {
-	struct dd_store *s;
-	const char *glob;
+	struct common o = COMMON_INIT;
 	json_t *rows;
-	int rc, ret;
+	int rc;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
 
-	PARSE("usage: drydock mirror list [--mirror DIR] [--json] [GLOB]\n\n"
-	      "Packages in the mirror whose name matches GLOB (default: all).\n");
-	glob = first < argc ? argv[first] : "*";
-	if (open_ro(&o, &s))
-		return DD_EXIT_FAIL;
-	rc = dd_index_list_packages(s, glob, &rows);
-	ret = print_rows(&o, rc, rows, print_pkg_row);
-	dd_store_close(s);
-	return ret;
+	if (dd_cli_parse(&list_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	rc = dd_index_list_packages(o.cli.store, o.cli.n_args ? o.cli.args[0] : "*", &rows);
+	return finish(&o, print_rows(&o, rc, rows, print_pkg_row));
 }
 
 static void print_show(json_t *r)
@@ -536,42 +520,22 @@ static void print_show(json_t *r)
 	       (long long)json_integer_value(json_object_get(r, "installed_size")));
 }
 
-static int mirror_show(int argc, char **argv)
-{
-	struct dd_store *s;
-	char *name, *version;
-	json_t *rows, *row, *deps;
-	size_t i;
-	int rc;
+static const struct dd_cmd_spec show_spec = {
+	.name = "mirror show",
+	.operands = "PKG[=VERSION]",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "need one PKG[=VERSION]",
+	.store = DD_CMD_STORE_READ,
+	.about = "One package (every version, or the one given): metadata, relations, the\n"
+		 "number of files, and the bundle that brought it.\n",
+};
 
-	PARSE("usage: drydock mirror show [--mirror DIR] [--json] PKG[=VERSION]\n");
-	if (first != argc - 1)
-		return dd_cli_usage_error("mirror show: need one PKG[=VERSION]");
-	name = dd_xstrdup(argv[first]);
-	version = strchr(name, '='); /* NULL: any version */
-	if (version)
-		*version++ = 0;
-	if (open_ro(&o, &s)) {
-		free(name);
-		return DD_EXIT_FAIL;
-	}
-	rc = dd_index_show_package(s, name, version, &rows);
-	dd_store_close(s);
-	free(name);
-	if (rc) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
-	}
-	if (!json_array_size(rows)) {
-		fprintf(stderr, "drydock: %s is not in the mirror (see 'drydock mirror list')\n",
-			argv[first]);
-		json_decref(rows);
-		return DD_EXIT_FAIL;
-	}
-	if (o.json) {
-		dd_cli_print_json(rows);
-		return DD_EXIT_OK;
-	}
+static void print_shown(json_t *rows)
+{
+	json_t *row, *deps;
+	size_t i;
+
 	json_array_foreach(rows, i, row) {
 		deps = json_object_get(row, "relations");
 		printf("%s-%s:\n", jstr(row, "name"), jstr(row, "version"));
@@ -581,8 +545,39 @@ static int mirror_show(int argc, char **argv)
 			       jstr(json_array_get(deps, k), "text"));
 		printf("  %-14s %zu\n", "files", json_array_size(json_object_get(row, "files")));
 	}
+}
+
+static int mirror_show(int argc, char **argv)
+{
+	struct common o = COMMON_INIT;
+	char *name, *version;
+	json_t *rows;
+	int rc;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
+
+	if (dd_cli_parse(&show_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	name = dd_xstrdup(o.cli.args[0]);
+	version = strchr(name, '='); /* NULL: any version */
+	if (version)
+		*version++ = 0;
+	rc = dd_index_show_package(o.cli.store, name, version, &rows);
+	free(name);
+	if (rc)
+		return finish(&o, dd_cli_fail(rc));
+	if (!json_array_size(rows)) {
+		fprintf(stderr, "drydock: %s is not in the mirror (see 'drydock mirror list')\n",
+			o.cli.args[0]);
+		json_decref(rows);
+		return finish(&o, DD_EXIT_FAIL);
+	}
+	if (o.json) {
+		dd_cli_print_json(rows);
+		return finish(&o, DD_EXIT_OK);
+	}
+	print_shown(rows);
 	json_decref(rows);
-	return DD_EXIT_OK;
+	return finish(&o, DD_EXIT_OK);
 }
 
 static void print_owner(json_t *r)
@@ -591,26 +586,31 @@ static void print_owner(json_t *r)
 	       jstr(r, "type"));
 }
 
+static const struct dd_cmd_spec owner_spec = {
+	.name = "mirror owner",
+	.operands = "PATH",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "need one PATH",
+	.store = DD_CMD_STORE_READ,
+	.about = "Which packages in the mirror ship PATH.\n",
+};
+
 static int mirror_owner(int argc, char **argv)
 {
-	struct dd_store *s;
+	struct common o = COMMON_INIT;
 	const char *path;
 	json_t *rows;
-	int rc, ret;
+	int rc;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
 
-	PARSE("usage: drydock mirror owner [--mirror DIR] [--json] PATH\n\n"
-	      "Which packages in the mirror ship PATH.\n");
-	if (first != argc - 1)
-		return dd_cli_usage_error("mirror owner: need one PATH");
-	path = argv[first];
+	if (dd_cli_parse(&owner_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	path = o.cli.args[0];
 	while (*path == '/')
 		path++;
-	if (open_ro(&o, &s))
-		return DD_EXIT_FAIL;
-	rc = dd_index_owners(s, path, &rows);
-	ret = print_rows(&o, rc, rows, print_owner);
-	dd_store_close(s);
-	return ret;
+	rc = dd_index_owners(o.cli.store, path, &rows);
+	return finish(&o, print_rows(&o, rc, rows, print_owner));
 }
 
 static void print_bundle(json_t *r)
@@ -621,20 +621,24 @@ static void print_bundle(json_t *r)
 	       json_integer_value(json_object_get(r, "expired_allowed")) ? " (was expired)" : "");
 }
 
+static const struct dd_cmd_spec bundles_spec = {
+	.name = "mirror bundles",
+	.store = DD_CMD_STORE_READ,
+	.about = "The bundles the mirror imported, by channel and sequence: digest, signer and\n"
+		 "when.\n",
+};
+
 static int mirror_bundles(int argc, char **argv)
 {
-	struct dd_store *s;
+	struct common o = COMMON_INIT;
 	json_t *rows;
-	int rc, ret;
+	int rc;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
 
-	PARSE("usage: drydock mirror bundles [--mirror DIR] [--json]\n");
-	(void)first;
-	if (open_ro(&o, &s))
-		return DD_EXIT_FAIL;
-	rc = dd_index_bundles(s, &rows);
-	ret = print_rows(&o, rc, rows, print_bundle);
-	dd_store_close(s);
-	return ret;
+	if (dd_cli_parse(&bundles_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	rc = dd_index_bundles(o.cli.store, &rows);
+	return finish(&o, print_rows(&o, rc, rows, print_bundle));
 }
 
 static void print_entitled(json_t *r)
@@ -646,26 +650,21 @@ static void print_entitled(json_t *r)
 	       jstr(r, "pkgversion"));
 }
 
-static int mirror_entitlements(int argc, char **argv)
+static const struct dd_cmd_spec entitlements_spec = {
+	.name = "mirror entitlements",
+	.store = DD_CMD_STORE_READ,
+	.about = "Every entitlement manifest the mirror imported, newest first, and the images\n"
+		 "and packages the current one entitles.\n",
+};
+
+static void print_entitlements(json_t *ents)
 {
-	struct dd_store *s;
-	json_t *ents, *e;
+	json_t *e;
 	size_t i;
 
-	PARSE("usage: drydock mirror entitlements [--mirror DIR] [--json]\n");
-	(void)first;
-	if (open_ro(&o, &s))
-		return DD_EXIT_FAIL;
-	if (dd_index_entitlements(s, &ents)) {
-		dd_cli_error();
-		dd_store_close(s);
-		return DD_EXIT_FAIL;
-	}
 	json_array_foreach(ents, i, e) {
 		long long v = (long long)json_integer_value(json_object_get(e, "version"));
 
-		if (o.json)
-			continue;
 		printf("version %lld%s: %s, issued %s, expires %s, signed by %s\n", v,
 		       i == 0 ? " (current)" : "", jstr(e, "organization"), jstr(e, "issued"),
 		       jstr(e, "expires"), jstr(e, "signer"));
@@ -673,52 +672,71 @@ static int mirror_entitlements(int argc, char **argv)
 			for (size_t k = 0; k < json_array_size(json_object_get(e, "packages")); k++)
 				print_entitled(json_array_get(json_object_get(e, "packages"), k));
 	}
-	if (o.json)
+}
+
+static int mirror_entitlements(int argc, char **argv)
+{
+	struct common o = COMMON_INIT;
+	json_t *ents;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
+
+	if (dd_cli_parse(&entitlements_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	if (dd_index_entitlements(o.cli.store, &ents))
+		return finish(&o, dd_cli_fail(-1));
+	if (o.json) {
 		dd_cli_print_json(ents);
-	else
+	} else {
+		print_entitlements(ents);
 		json_decref(ents);
-	dd_store_close(s);
-	return DD_EXIT_OK;
+	}
+	return finish(&o, DD_EXIT_OK);
+}
+
+static const struct dd_cmd_spec audit_spec = {
+	.name = "mirror audit",
+	.store = DD_CMD_STORE_READ,
+	.about = "Every import (refusals included) and trust change, oldest first.\n",
+};
+
+static void print_audit_line(json_t *j)
+{
+	printf("%s %-16s %s%s%s%s%s\n", jstr(j, "time"),
+	       json_object_get(j, "verdict") ? jstr(j, "verdict") : jstr(j, "action"),
+	       json_object_get(j, "bundle") ? jstr(j, "bundle") : jstr(j, "key"),
+	       json_object_get(j, "channel") ? " channel " : "", jstr(j, "channel"),
+	       json_object_get(j, "reason") ? ": " : "", jstr(j, "reason"));
 }
 
 static int mirror_audit(int argc, char **argv)
 {
-	struct dd_store *s;
+	struct common o = COMMON_INIT;
 	struct dd_buf path = DD_BUF_INIT, text = DD_BUF_INIT;
 	struct dd_blob rest, line;
-	json_t *arr = json_array();
-	int ret = DD_EXIT_OK;
+	json_t *arr;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
 
-	PARSE("usage: drydock mirror audit [--mirror DIR] [--json]\n\n"
-	      "Every import (refusals included) and trust change, oldest first.\n");
-	(void)first;
-	if (open_ro(&o, &s)) {
-		json_decref(arr);
-		return DD_EXIT_FAIL;
-	}
-	if (access(dd_store_path(s, "audit.log", &path), F_OK) == 0 &&
+	if (dd_cli_parse(&audit_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	if (access(dd_store_path(o.cli.store, "audit.log", &path), F_OK) == 0 &&
 	    dd_read_file(path.ptr, UINT64_MAX, &text)) {
 		dd_cli_error();
-		ret = DD_EXIT_FAIL;
+		o.cli.exit = DD_EXIT_FAIL;
 	}
+	arr = json_array();
 	rest = dd_buf_blob(&text);
 	while (rest.len) {
 		json_t *j;
 
 		dd_blob_split(&rest, '\n', &line);
 		j = json_loadb(line.ptr, line.len, 0, NULL);
-
 		if (!j)
 			continue;
 		if (o.json) {
 			json_array_append_new(arr, j);
 			continue;
 		}
-		printf("%s %-16s %s%s%s%s%s\n", jstr(j, "time"),
-		       json_object_get(j, "verdict") ? jstr(j, "verdict") : jstr(j, "action"),
-		       json_object_get(j, "bundle") ? jstr(j, "bundle") : jstr(j, "key"),
-		       json_object_get(j, "channel") ? " channel " : "", jstr(j, "channel"),
-		       json_object_get(j, "reason") ? ": " : "", jstr(j, "reason"));
+		print_audit_line(j);
 		json_decref(j);
 	}
 	if (o.json)
@@ -727,8 +745,7 @@ static int mirror_audit(int argc, char **argv)
 		json_decref(arr);
 	dd_buf_release(&path);
 	dd_buf_release(&text);
-	dd_store_close(s);
-	return ret;
+	return finish(&o, o.cli.exit);
 }
 
 /* ---- fsck and gc ------------------------------------------------------ */
@@ -746,7 +763,7 @@ static void print_list(const char *label, json_t *arr)
 static int rebuild_index(const struct common *o)
 {
 	json_t *rep, *v;
-	int rc = dd_bundle_rebuild_index(dd_store_default_root(o->mirror), &rep);
+	int rc = dd_bundle_rebuild_index(dd_store_default_root(o->cli.mirror), &rep);
 	size_t i;
 
 	if (rc && rc != DD_E_NOTFOUND) {
@@ -773,76 +790,92 @@ static int rebuild_index(const struct common *o)
 	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
 }
 
+/* fsck opens the mirror itself: --rebuild-index must not (the index may be lost). */
+static const struct dd_cmd_spec fsck_spec = {
+	.name = "mirror fsck",
+	.about =
+	"Check the index and that every blob it names is there with its size;\n"
+	"--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n"
+	"--rebuild-index moves a lost or damaged index aside and rebuilds it from\n"
+	"the blobs and the audit log (trusted keys, bundles, packages, files).\n",
+};
+
+static void print_fsck(const struct common *o, const struct dd_fsck *r)
+{
+	if (o->json) {
+		dd_cli_print_json(json_pack("{s:b, s:I, s:I, s:b, s:O, s:O}", "clean",
+					    !json_array_size(r->problems), "blobs", r->blobs,
+					    "bytes", r->bytes, "deep", o->deep, "problems",
+					    r->problems, "notes", r->notes));
+		return;
+	}
+	print_list("PROBLEM", r->problems);
+	print_list("note", r->notes);
+	printf("%s: %lld blobs, %.1f MB %s; %s\n", dd_store_default_root(o->cli.mirror),
+	       (long long)r->blobs, (double)r->bytes / 1e6, o->deep ? "re-hashed" :
+	       "checked by size", json_array_size(r->problems) ? "NOT CLEAN" : "clean");
+}
+
 static int mirror_fsck(int argc, char **argv)
 {
-	struct dd_store *s;
+	struct common o = COMMON_INIT;
+	struct dd_store *s = NULL;
 	struct dd_fsck r;
 	int rc;
+	const struct dd_option opts[] = {
+		COMMON_OPTIONS(&o),
+		DD_OPT_BOOL(0, "deep", &o.deep, "re-hash every blob"),
+		DD_OPT_BOOL(0, "rebuild-index", &o.rebuild,
+			    "move the index aside and rebuild it from the blobs and the audit "
+			    "log"),
+		DD_OPT_END,
+	};
 
-	PARSE("usage: drydock mirror fsck [--mirror DIR] [--deep] [--json] [--rebuild-index]\n\n"
-	      "Check the index and that every blob it names is there with its size;\n"
-	      "--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n"
-	      "--rebuild-index moves a lost or damaged index aside and rebuilds it from\n"
-	      "the blobs and the audit log (trusted keys, bundles, packages, files).\n");
-	(void)first;
+	if (dd_cli_parse(&fsck_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
 	if (o.rebuild)
-		return rebuild_index(&o);
-	if (open_ro(&o, &s))
-		return DD_EXIT_FAIL;
+		return finish(&o, rebuild_index(&o));
+	if (dd_store_open(dd_store_default_root(o.cli.mirror), 0, &s))
+		return finish(&o, dd_cli_fail(-1));
 	rc = dd_store_fsck(s, o.deep, &r);
 	dd_store_close(s);
-	if (rc) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
-	}
-	if (o.json) {
-		dd_cli_print_json(json_pack("{s:b, s:I, s:I, s:b, s:O, s:O}", "clean",
-					    !json_array_size(r.problems), "blobs", r.blobs,
-					    "bytes", r.bytes, "deep", o.deep, "problems",
-					    r.problems, "notes", r.notes));
-	} else {
-		print_list("PROBLEM", r.problems);
-		print_list("note", r.notes);
-		printf("%s: %lld blobs, %.1f MB %s; %s\n", dd_store_default_root(o.mirror),
-		       (long long)r.blobs, (double)r.bytes / 1e6, o.deep ? "re-hashed" :
-		       "checked by size", json_array_size(r.problems) ? "NOT CLEAN" : "clean");
-	}
+	if (rc)
+		return finish(&o, dd_cli_fail(rc));
+	print_fsck(&o, &r);
 	rc = json_array_size(r.problems) ? DD_EXIT_FAIL : DD_EXIT_OK;
 	dd_fsck_release(&r);
-	return rc;
+	return finish(&o, rc);
 }
+
+static const struct dd_cmd_spec gc_spec = {
+	.name = "mirror gc",
+	.store = DD_CMD_STORE_WRITE,
+	.about =
+	"Record killed imports as interrupted in the audit log, remove blobs the\n"
+	"index does not refer to (left by interrupted imports),\n"
+	"stale staging files, and crust layers in the layer cache that no build\n"
+	"has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
+	"mirror's lock, so it never runs during an import or a build; an\n"
+	"interrupted import restarts from its bundle, and a pruned layer is made\n"
+	"again by the next build that needs it.\n",
+};
 
 static int mirror_gc(int argc, char **argv)
 {
-	struct dd_store *s = NULL;
+	struct common o = COMMON_INIT;
 	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0, ended = 0;
-	long days = 30;
+	const struct dd_option opts[] = {
+		COMMON_OPTIONS(&o),
+		DD_OPT_INT(0, "keep-layers", &o.keep_layers, "DAYS", 0, 36500,
+			   "prune cached crust layers no build used for DAYS days (default 30)"),
+		DD_OPT_END,
+	};
 
-	PARSE("usage: drydock mirror gc [--mirror DIR] [--keep-layers DAYS] [--json]\n\n"
-	      "Record killed imports as interrupted in the audit log, remove blobs the\n"
-	      "index does not refer to (left by interrupted imports),\n"
-	      "stale staging files, and crust layers in the layer cache that no build\n"
-	      "has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
-	      "mirror's lock, so it never runs during an import or a build; an\n"
-	      "interrupted import restarts from its bundle, and a pruned layer is made\n"
-	      "again by the next build that needs it.\n");
-	(void)first;
-	if (o.keep_layers) {
-		char *end;
-
-		days = strtol(o.keep_layers, &end, 10);
-		if (*end || end == o.keep_layers || days < 0 || days > 36500)
-			return dd_cli_usage_error("mirror gc: --keep-layers '%s': expected a number "
-						  "of days", o.keep_layers);
-	}
-	if (dd_store_open(dd_store_default_root(o.mirror), DD_STORE_WRITE, &s) ||
-	    dd_store_end_attempts(s, &ended) || dd_store_gc(s, &files, &bytes) ||
-	    dd_store_gc_layers(s, (int64_t)days * 86400, &lfiles, &lbytes)) {
-		dd_cli_error();
-		dd_store_close(s);
-		return DD_EXIT_FAIL;
-	}
-	dd_store_close(s);
+	if (dd_cli_parse(&gc_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	if (dd_store_end_attempts(o.cli.store, &ended) || dd_store_gc(o.cli.store, &files, &bytes) ||
+	    dd_store_gc_layers(o.cli.store, (int64_t)o.keep_layers * 86400, &lfiles, &lbytes))
+		return finish(&o, dd_cli_fail(-1));
 	if (o.json)
 		dd_cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "removed_blobs", files,
 					    "removed_bytes", bytes, "removed_cache_files", lfiles,
@@ -851,7 +884,7 @@ static int mirror_gc(int argc, char **argv)
 		printf("removed %lld unreferenced blobs (%.1f MB) and %lld layer cache files "
 		       "(%.1f MB)\n", (long long)files, (double)bytes / 1e6, (long long)lfiles,
 		       (double)lbytes / 1e6);
-	return DD_EXIT_OK;
+	return finish(&o, DD_EXIT_OK);
 }
 
 static const struct dd_subcommand mirror_commands[] = {

@@ -1,7 +1,6 @@
 /*
  * drydock pkg: APK packages and indexes on their own, without a mirror.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "apk/version.h"
 #include "apk/write.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/epoch.h"
 #include "core/error.h"
@@ -309,61 +309,66 @@ static int load(const char *path, struct loaded *l)
 }
 
 
+static const struct dd_cmd_spec inspect_spec = {
+	.name = "pkg inspect",
+	.operands = "FILE.apk|APKINDEX...",
+	.min_operands = 1,
+	.missing_operands = "no file given",
+	.about = "Show a package's metadata, signatures and files, or an index's\n"
+		 "packages. Checks structure, datahash and file checksums, not trust.\n",
+};
+
+/* Inspect one file into all (JSON) or to standard output; the exit code. */
+static int inspect_one(const char *path, bool json, json_t *all)
+{
+	struct loaded l;
+	int ret = DD_EXIT_OK;
+
+	if (load(path, &l)) {
+		dd_cli_error();
+		ret = DD_EXIT_FAIL;
+	} else if (json) {
+		json_array_append_new(all, l.plain || l.file.kind == DD_APK_INDEX ?
+			json_index(path, l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs) :
+			json_package(path, &l.file));
+	} else if (l.plain || l.file.kind == DD_APK_INDEX) {
+		print_index(path, l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs);
+	} else {
+		print_package(path, &l.file);
+	}
+	if (!l.plain && dd_apk_check(&l.file, path)) {
+		dd_cli_error();
+		ret = DD_EXIT_FAIL;
+	}
+	unload(&l);
+	return ret;
+}
+
 static int pkg_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct dd_cli cli = DD_CLI_INIT;
 	bool json = false;
-	int ret = DD_EXIT_OK, c;
-	json_t *all = json_array();
+	json_t *all = NULL;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_JSON(&json),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h') {
-			printf("usage: drydock pkg inspect [--json] FILE.apk|APKINDEX...\n\n"
-			       "Show a package's metadata, signatures and files, or an index's\n"
-			       "packages. Checks structure, datahash and file checksums, not trust.\n");
-			json_decref(all);
-			return DD_EXIT_OK;
-		} else {
-			json_decref(all);
-			return DD_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		json_decref(all);
-		return dd_cli_usage_error("pkg inspect: no file given");
-	}
-	for (int i = optind; i < argc; i++) {
-		struct loaded l;
-
-		if (load(argv[i], &l)) {
-			dd_cli_error();
-			ret = DD_EXIT_FAIL;
-		} else if (json) {
-			json_array_append_new(all, l.plain || l.file.kind == DD_APK_INDEX ?
-				json_index(argv[i], l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs) :
-				json_package(argv[i], &l.file));
-		} else if (l.plain || l.file.kind == DD_APK_INDEX) {
-			print_index(argv[i], l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs);
-		} else {
-			print_package(argv[i], &l.file);
-		}
-		if (!l.plain && dd_apk_check(&l.file, argv[i])) {
-			dd_cli_error();
-			ret = DD_EXIT_FAIL;
-		}
-		unload(&l);
-	}
+	if (dd_cli_parse(&inspect_spec, opts, argc, argv, &cli))
+		goto out;
+	all = json_array();
+	for (int i = 0; i < cli.n_args; i++)
+		if (inspect_one(cli.args[i], json, all) != DD_EXIT_OK)
+			cli.exit = DD_EXIT_FAIL;
 	if (json) {
 		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	}
+out:
 	json_decref(all);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }
 
@@ -446,49 +451,44 @@ static int verify_one(const char *path, const struct dd_keyring *kr, json_t *jso
 	return st == DD_SIG_VALID ? DD_EXIT_OK : DD_EXIT_FAIL;
 }
 
+static const struct dd_cmd_spec verify_spec = {
+	.name = "pkg verify",
+	.operands = "FILE...",
+	.min_operands = 1,
+	.missing_operands = "no file given",
+	.about = "Check each package's or index's signature against the given RSA\n"
+		 "public keys, plus its structure, datahash and file checksums.\n"
+		 "Prints valid, signed by an unknown key, BAD signature or unsigned;\n"
+		 "exits 0 only when every file is valid.\n",
+};
+
+/* --key: a public key that cannot be read is a usage error (exit 2). */
+static int add_key(const struct dd_option *opt, const char *arg)
+{
+	return dd_keyring_add_file(opt->value, arg) ? DD_E_USAGE : 0;
+}
+
 static int pkg_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct dd_cli cli = DD_CLI_INIT;
 	struct dd_keyring kr = { NULL, 0 };
 	json_t *json = NULL;
-	int ret = DD_EXIT_OK, c;
+	bool want_json = false;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_CALLBACK_MANY('k', "key", &kr, "KEY.rsa.pub", add_key,
+				     "an RSA public key to check signatures with"),
+		DD_OPT_JSON(&want_json),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "k:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (dd_keyring_add_file(&kr, optarg)) {
-				dd_cli_error();
-				ret = DD_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'j':
-			json = json ? json : json_array();
-			break;
-		case 'h':
-			printf("usage: drydock pkg verify [--json] --key KEY.rsa.pub... FILE...\n\n"
-			       "Check each package's or index's signature against the given RSA\n"
-			       "public keys, plus its structure, datahash and file checksums.\n"
-			       "Prints valid, signed by an unknown key, BAD signature or unsigned;\n"
-			       "exits 0 only when every file is valid.\n");
-			goto out;
-		default:
-			ret = DD_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (optind >= argc) {
-		ret = dd_cli_usage_error("pkg verify: no file given");
+	if (dd_cli_parse(&verify_spec, opts, argc, argv, &cli))
 		goto out;
-	}
-	for (int i = optind; i < argc; i++)
-		if (verify_one(argv[i], &kr, json) != DD_EXIT_OK)
-			ret = DD_EXIT_FAIL;
+	if (want_json)
+		json = json_array();
+	for (int i = 0; i < cli.n_args; i++)
+		if (verify_one(cli.args[i], &kr, json) != DD_EXIT_OK)
+			cli.exit = DD_EXIT_FAIL;
 	if (json) {
 		json_dumpf(json, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
@@ -496,6 +496,8 @@ static int pkg_verify(int argc, char **argv)
 out:
 	json_decref(json);
 	dd_keyring_release(&kr);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }
 
@@ -551,100 +553,104 @@ static void release_signer(struct sign_opts *s)
 	dd_buf_release(&s->name);
 }
 
-static const char build_help[] =
-	"usage: drydock pkg build [--info FILE] [--set KEY=VALUE]... [--script FILE]...\n"
-	"                         [--sign KEY.rsa [--key-name NAME] [--digest ALG]]\n"
-	"                         -o OUT.apk DIR\n\n"
+static const char *const digests[] = { "sha256", "sha1", "sha512", NULL };
+
+/* The signing rows pkg build and pkg index share. */
+#define SIGN_OPTIONS(so) \
+	DD_OPT_STRING('s', "sign", &(so)->key_path, "KEY.rsa", \
+		      "sign with this RSA private key"), \
+	DD_OPT_STRING(0, "key-name", &(so)->key_name, "NAME", \
+		      "the key's name in the signature (default: KEY.rsa's file name plus " \
+		      ".pub)"), \
+	DD_OPT_CHOICE(0, "digest", &(so)->digest, digests, \
+		      "the signature's digest (default sha256)")
+
+static const struct dd_cmd_spec build_spec = {
+	.name = "pkg build",
+	.operands = "DIR",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "no directory given",
+	.about =
 	"Write an APK v2 package of the tree DIR. Metadata comes from --info (.PKGINFO\n"
 	"syntax: 'key = value' lines) and --set; pkgname and pkgver are required; size,\n"
 	"datahash and builddate are computed. Files are owned by root; times are\n"
 	"clamped to SOURCE_DATE_EPOCH (default: now). --sign signs with an RSA private\n"
 	"key, recorded as NAME (default: the key's file name plus .pub) with digest\n"
-	"sha256 (default), sha1 or sha512.\n";
+	"sha256 (default), sha1 or sha512.\n",
+};
+
+/* --info FILE: its lines join the metadata, in command-line order with --set. */
+static int add_info_file(const struct dd_option *opt, const char *arg)
+{
+	struct dd_buf file = DD_BUF_INIT;
+	int rc = dd_read_file(arg, 1 << 20, &file);
+
+	if (!rc)
+		dd_buf_addf(opt->value, "%s\n", file.ptr);
+	dd_buf_release(&file);
+	return rc;
+}
+
+/* --set KEY=VALUE: one metadata line. */
+static int add_info_line(const struct dd_option *opt, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq)
+		return dd_error(DD_E_USAGE, "--set wants KEY=VALUE, not '%s'", arg);
+	dd_buf_addf(opt->value, "%.*s = %s\n", (int)(eq - arg), arg, eq + 1);
+	return 0;
+}
 
 static int pkg_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "info", required_argument, NULL, 'i' },
-		{ "set", required_argument, NULL, 's' },
-		{ "script", required_argument, NULL, 'S' },
-		{ "sign", required_argument, NULL, 'k' },
-		{ "key-name", required_argument, NULL, 'n' },
-		{ "digest", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct dd_buf info = DD_BUF_INIT, file = DD_BUF_INIT;
+	struct dd_cli cli = DD_CLI_INIT;
+	struct dd_buf info = DD_BUF_INIT;
 	struct sign_opts so = { 0 };
 	struct dd_apk_pkg pkg = { 0 };
-	char **scripts = NULL;
-	size_t n_scripts = 0;
+	struct dd_strlist scripts = { NULL, 0 };
 	const char *out = NULL;
 	struct stat st;
 	int64_t epoch;
-	int ret = DD_EXIT_FAIL, c;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_CALLBACK_MANY('i', "info", &info, "FILE", add_info_file,
+				     "metadata in .PKGINFO syntax ('key = value' lines)"),
+		DD_OPT_CALLBACK_MANY(0, "set", &info, "KEY=VALUE", add_info_line,
+				     "one metadata line"),
+		DD_OPT_LIST('S', "script", &scripts, "FILE",
+			    "an install script (.pre-install, .post-install, ...), named by its "
+			    "file name"),
+		SIGN_OPTIONS(&so),
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
+		  .argh = "OUT.apk", .flags = DD_OPT_REQUIRED, .help = "the package to write" },
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "i:s:S:k:n:d:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (dd_read_file(optarg, 1 << 20, &file)) {
-				dd_cli_error();
-				goto out;
-			}
-			dd_buf_addf(&info, "%s\n", file.ptr);
-			break;
-		case 's':
-			if (!strchr(optarg, '=')) {
-				ret = dd_cli_usage_error("--set wants KEY=VALUE, not '%s'", optarg);
-				goto out;
-			}
-			*strchr(optarg, '=') = 0;
-			dd_buf_addf(&info, "%s = %s\n", optarg, optarg + strlen(optarg) + 1);
-			break;
-		case 'S':
-			scripts = dd_xrealloc(scripts, (n_scripts + 1) * sizeof(char *));
-			scripts[n_scripts++] = optarg;
-			break;
-		case 'k': so.key_path = optarg; break;
-		case 'n': so.key_name = optarg; break;
-		case 'd': so.digest = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h':
-			fputs(build_help, stdout);
-			ret = DD_EXIT_OK;
-			goto out;
-		default:
-			ret = DD_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (optind != argc - 1 || !out) {
-		ret = dd_cli_usage_error("pkg build: need -o OUT.apk and one directory");
+	if (dd_cli_parse(&build_spec, opts, argc, argv, &cli))
 		goto out;
-	}
-	if (stat(argv[optind], &st) || !S_ISDIR(st.st_mode)) {
-		ret = dd_cli_usage_error("pkg build: %s is not a directory", argv[optind]);
+	if (stat(cli.args[0], &st) || !S_ISDIR(st.st_mode)) {
+		cli.exit = dd_cli_usage_error("pkg build: %s is not a directory", cli.args[0]);
 		goto out;
 	}
 	if (build_epoch(&epoch)) {
-		dd_cli_error();
-		ret = DD_EXIT_USAGE;
+		cli.exit = dd_cli_fail(DD_E_USAGE);
 		goto out;
 	}
 	if (dd_pkginfo_parse(dd_buf_blob(&info), &pkg) || setup_signer(&so) ||
-	    dd_apk_build(argv[optind], &pkg, scripts, n_scripts, &so.signer, epoch, out)) {
-		dd_cli_error();
+	    dd_apk_build(cli.args[0], &pkg, (char *const *)scripts.v, scripts.n, &so.signer,
+			 epoch, out)) {
+		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
 	printf("%s: %s-%s\n", out, pkg.name, pkg.version);
-	ret = DD_EXIT_OK;
 out:
 	release_signer(&so);
 	dd_apk_pkg_release(&pkg);
 	dd_buf_release(&info);
-	dd_buf_release(&file);
-	free(scripts);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }
 
@@ -655,113 +661,126 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static const char index_help[] =
-	"usage: drydock pkg index -o OUT [--text] [--description TEXT]\n"
-	"                         [--sign KEY.rsa [--key-name NAME] [--digest ALG]] FILE.apk...\n\n"
+static const struct dd_cmd_spec index_spec = {
+	.name = "pkg index",
+	.operands = "FILE.apk...",
+	.min_operands = 1,
+	.missing_operands = "no package given",
+	.about =
 	"Write an index of the given packages: APKINDEX.tar.gz (signed with --sign), or\n"
 	"plain APKINDEX text with --text or when OUT does not end in .tar.gz. Each\n"
-	"package is read and checked first; checksums (C:) are computed.\n";
+	"package is read and checked first; checksums (C:) are computed.\n",
+};
+
+/* Read and check each package; n counts those to release, even on failure. */
+static int read_packages(char **paths, int n_paths, struct dd_apk_file *files, size_t *n)
+{
+	for (int i = 0; i < n_paths; i++) {
+		int rc = dd_apk_read(paths[i], &files[*n]);
+
+		(*n)++;
+		if (rc || dd_apk_check(&files[*n - 1], paths[i]))
+			return dd_cli_fail(-1);
+		if (files[*n - 1].kind != DD_APK_PACKAGE) {
+			fprintf(stderr, "drydock: %s: an index, not a package\n", paths[i]);
+			return DD_EXIT_FAIL;
+		}
+	}
+	return DD_EXIT_OK;
+}
 
 static int pkg_index(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "text", no_argument, NULL, 't' },
-		{ "description", required_argument, NULL, 'D' },
-		{ "sign", required_argument, NULL, 'k' },
-		{ "key-name", required_argument, NULL, 'n' },
-		{ "digest", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct dd_cli cli = DD_CLI_INIT;
 	struct sign_opts so = { 0 };
 	struct dd_apk_file *files = NULL;
 	size_t n = 0;
 	const char *out = NULL, *desc = NULL;
 	bool text = false;
 	int64_t epoch;
-	int ret = DD_EXIT_FAIL, c;
+	int ret;
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
+		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "the index to write" },
+		DD_OPT_BOOL('t', "text", &text, "write plain APKINDEX text, unsigned"),
+		DD_OPT_STRING('D', "description", &desc, "TEXT",
+			      "the index's description (its D: line)"),
+		SIGN_OPTIONS(&so),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "o:tD:k:n:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 't': text = true; break;
-		case 'D': desc = optarg; break;
-		case 'k': so.key_path = optarg; break;
-		case 'n': so.key_name = optarg; break;
-		case 'd': so.digest = optarg; break;
-		case 'h':
-			fputs(index_help, stdout);
-			return DD_EXIT_OK;
-		default:
-			return DD_EXIT_USAGE;
-		}
-	}
-	if (!out || optind >= argc)
-		return dd_cli_usage_error("pkg index: need -o OUT and at least one package");
+	if (dd_cli_parse(&index_spec, opts, argc, argv, &cli))
+		goto out;
 	text = text || !ends_with(out, ".tar.gz");
-	if (text && so.key_path)
-		return dd_cli_usage_error("pkg index: plain APKINDEX text cannot be signed");
-	files = dd_xcalloc((size_t)(argc - optind), sizeof(*files));
-	for (int i = optind; i < argc; i++, n++) {
-		if (dd_apk_read(argv[i], &files[n]) || dd_apk_check(&files[n], argv[i])) {
-			n++;
-			dd_cli_error();
-			goto out;
-		}
-		if (files[n].kind != DD_APK_PACKAGE) {
-			n++;
-			fprintf(stderr, "drydock: %s: an index, not a package\n", argv[i]);
-			goto out;
-		}
+	if (text && so.key_path) {
+		cli.exit = dd_cli_usage_error("pkg index: plain APKINDEX text cannot be signed");
+		goto out;
 	}
+	files = dd_xcalloc((size_t)cli.n_args, sizeof(*files));
+	if ((cli.exit = read_packages(cli.args, cli.n_args, files, &n)))
+		goto out;
 	if (build_epoch(&epoch)) {
-		dd_cli_error();
-		ret = DD_EXIT_USAGE;
+		cli.exit = dd_cli_fail(DD_E_USAGE);
 		goto out;
 	}
 	if (setup_signer(&so) ||
 	    dd_apk_index_write(files, n, desc, &so.signer, epoch, text, out)) {
-		dd_cli_error();
+		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
 	printf("%s: %zu packages\n", out, n);
-	ret = DD_EXIT_OK;
 out:
 	for (size_t i = 0; i < n; i++)
 		dd_apk_file_release(&files[i]);
 	free(files);
 	release_signer(&so);
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }
 
 /* ---- version ---------------------------------------------------------- */
 
+static const struct dd_cmd_spec version_spec = {
+	.name = "pkg version",
+	.operands = "A B | --check V...",
+	.about = "Compare two versions: prints <, = or >. With --check, exit 1 if any V is\n"
+		 "invalid.\n",
+};
+
 static int pkg_version(int argc, char **argv)
 {
-	if (dd_cli_wants_help(argc, argv)) {
-		printf("usage: drydock pkg version A B    compare two versions: prints <, = or >\n"
-		       "       drydock pkg version --check V...   exit 1 if any V is invalid\n");
-		return DD_EXIT_OK;
-	}
-	if (argc >= 2 && !strcmp(argv[1], "--check")) {
-		int ret = DD_EXIT_OK;
+	struct dd_cli cli = DD_CLI_INIT;
+	bool check = false;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_BOOL(0, "check", &check, "check that each operand is a valid version"),
+		DD_OPT_END,
+	};
 
-		for (int i = 2; i < argc; i++)
-			if (!dd_version_valid(dd_blob_str(argv[i]))) {
-				printf("%s: invalid version\n", argv[i]);
-				ret = DD_EXIT_FAIL;
+	if (dd_cli_parse(&version_spec, opts, argc, argv, &cli))
+		goto out;
+	if (check) {
+		for (int i = 0; i < cli.n_args; i++)
+			if (!dd_version_valid(dd_blob_str(cli.args[i]))) {
+				printf("%s: invalid version\n", cli.args[i]);
+				cli.exit = DD_EXIT_FAIL;
 			}
-		return ret;
+		goto out;
 	}
-	if (argc != 3)
-		return dd_cli_usage_error("pkg version: need two versions (see --help)");
-	switch (dd_version_compare(dd_blob_str(argv[1]), dd_blob_str(argv[2]))) {
+	if (cli.n_args != 2) {
+		cli.exit = dd_cli_usage_error("pkg version: need two versions (see --help)");
+		goto out;
+	}
+	switch (dd_version_compare(dd_blob_str(cli.args[0]), dd_blob_str(cli.args[1]))) {
 	case DD_VER_LESS: puts("<"); break;
 	case DD_VER_GREATER: puts(">"); break;
 	default: puts("="); break;
 	}
-	return DD_EXIT_OK;
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
+	return ret;
 }
 
 static const struct dd_subcommand pkg_commands[] = {

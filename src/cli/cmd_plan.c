@@ -2,30 +2,33 @@
  * drydock plan: before any build, whether each job will build, what it
  * will contain and why.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "advisory/advisory.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "job/plan.h"
 
-static const char plan_help[] =
-	"usage: drydock plan [--mirror DIR] [--json] [-v|--verbose] [--max-age DAYS]\n"
-	"                    [--strict] JOB.yaml...\n\n"
+static const struct dd_cmd_spec plan_spec = {
+	.name = "plan",
+	.operands = "JOB.yaml...",
+	.min_operands = 1,
+	.missing_operands = "no job file given",
+	.store = DD_CMD_STORE_READ,
+	.about =
 	"For each job: whether it will build, and for each architecture its packages\n"
 	"(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
 	"delivered each), sizes, warnings and errors; when the mirror holds security\n"
 	"databases, how many advisories are fixed, fix available, fix not yet here and\n"
 	"not affected (with -v, each one), with a warning when a database is older\n"
-	"than --max-age days (default 7). Exits 1 if any job would fail.\n\n"
-	"      --strict       refuse the apko keys otherwise ignored with a warning\n"
-	"                     (contents.repositories, keyring, build_repositories,\n"
-	"                     runtime_keyring)\n";
+	"than --max-age days (default 7).\n",
+	.footer = "Exits 1 if any job would fail.\n",
+};
 
 /* What plan prints besides the plan: the advisories, and how. */
 struct plan_ctx {
@@ -199,8 +202,7 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 		json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:b, s:o, s:o}", "job",
 						     file, "sha256", job.sha256, "base", job.base,
 						     "will_build", ok, "warnings", w, "archs", archs));
-	}
-	else
+	} else
 		json_decref(archs);
 	dd_job_release(&job);
 	return ok ? DD_EXIT_OK : DD_EXIT_FAIL;
@@ -208,69 +210,49 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 
 int cmd_plan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "max-age", required_argument, NULL, 'a' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *mirror = NULL;
-	struct dd_store *s = NULL;
+	struct dd_cli cli = DD_CLI_INIT;
 	struct dd_catalog cat;
 	struct dd_adv_db adv = { 0 };
 	struct plan_ctx x = { &adv, DD_ADV_MAX_AGE_DAYS, false, false, false };
-	json_t *all = json_array();
-	bool json = false;
-	int c, ret = DD_EXIT_OK;
+	json_t *all;
+	int ret = DD_EXIT_OK;
+	const struct dd_option opts[] = {
+		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_JSON(&x.json),
+		DD_OPT_VERBOSE(&x.verbose),
+		DD_OPT_MAX_AGE(&x.max_age),
+		DD_OPT_BOOL(0, "strict", &x.strict, "refuse the apko keys otherwise ignored with a "
+			    "warning (contents.repositories, keyring, build_repositories, "
+			    "runtime_keyring)"),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "m:jvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': mirror = optarg; break;
-		case 'j': json = true; break;
-		case 'v': x.verbose = true; break;
-		case 'a':
-			if (dd_cli_max_age("plan", optarg, &x.max_age)) {
-				json_decref(all);
-				return DD_EXIT_USAGE;
-			}
-			break;
-		case 'S': x.strict = true; break;
-		case 'h': fputs(plan_help, stdout); json_decref(all); return DD_EXIT_OK;
-		default: json_decref(all); return DD_EXIT_USAGE;
-		}
+	if (dd_cli_parse(&plan_spec, opts, argc, argv, &cli))
+		goto out;
+	if (dd_catalog_load(cli.store, &cat)) {
+		cli.exit = dd_cli_fail(-1);
+		goto out;
 	}
-	if (optind >= argc) {
-		json_decref(all);
-		return dd_cli_usage_error("plan: no job file given");
-	}
-	x.json = json;
-	if (dd_store_open(dd_store_default_root(mirror), 0, &s) || dd_catalog_load(s, &cat)) {
-		dd_cli_error();
-		dd_store_close(s);
-		json_decref(all);
-		return DD_EXIT_FAIL;
-	}
-	if (dd_adv_db_load(s, &adv)) {
-		dd_cli_error();
+	if (dd_adv_db_load(cli.store, &adv)) {
+		cli.exit = dd_cli_fail(-1);
 		dd_catalog_release(&cat);
-		dd_store_close(s);
-		json_decref(all);
-		return DD_EXIT_FAIL;
+		goto out;
 	}
-	if (!json)
+	if (!x.json)
 		plan_feeds(&adv, x.max_age);
-	for (int i = optind; i < argc; i++)
-		if (plan_one(s, &cat, argv[i], &x, all) != DD_EXIT_OK)
+	all = json_array();
+	for (int i = 0; i < cli.n_args; i++)
+		if (plan_one(cli.store, &cat, cli.args[i], &x, all) != DD_EXIT_OK)
 			ret = DD_EXIT_FAIL;
-	if (json)
+	if (x.json)
 		dd_cli_print_json(all);
 	else
 		json_decref(all);
 	dd_adv_db_release(&adv);
 	dd_catalog_release(&cat);
-	dd_store_close(s);
+	cli.exit = ret;
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	return ret;
 }

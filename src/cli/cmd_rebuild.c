@@ -3,12 +3,12 @@
  * provenance recorded (src/image/rebuild.h), for whoever wants the image
  * back, months later, from the mirror alone.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -16,26 +16,22 @@
 #include "image/rebuild.h"
 #include "store/store.h"
 
-static const char rebuild_help[] =
-	"usage: drydock rebuild [--mirror DIR] -o OUT [--sign KEY [--gnupg-home DIR]]\n"
-	"                       [--threads N] [--provenance FILE] [--json] RUN\n\n"
+static const struct dd_cmd_spec rebuild_spec = {
+	.name = "rebuild",
+	.operands = "[RUN]",
+	.max_operands = 1,
+	.about =
 	"Build the image of RUN (a run folder) again from exactly the inputs its\n"
 	"provenance records: the package blobs of resolvedDependencies, the recorded\n"
 	"entitlement manifest, the job's content and SOURCE_DATE_EPOCH, all taken from\n"
 	"the mirror by digest, whatever was imported since. The new run goes to\n"
 	"OUT/<job>/<run-id>/ as drydock build would write it. Prints whether the image\n"
 	"is the one the provenance names and, when not, the first difference.\n"
-	"rebuild does not check the provenance's signature: run drydock verify first.\n\n"
-	"  -o, --out OUT      where the rebuilt run goes (required)\n"
-	"  -m, --mirror DIR   the mirror (default $DRYDOCK_MIRROR, else ./mirror)\n"
-	"  -s, --sign KEY     sign the rebuilt run's provenance (as drydock build)\n"
-	"      --gnupg-home DIR  the GnuPG home holding the OpenPGP key\n"
-	"  -j, --threads N    compression threads (the image does not depend on N)\n"
-	"  -p, --provenance FILE  the provenance to rebuild from (default\n"
-	"                     RUN/provenance.intoto.json); then RUN may be omitted\n"
-	"      --json         print the rebuilt run's result.json, with \"same_image\"\n\n"
+	"rebuild does not check the provenance's signature: run drydock verify first.\n",
+	.footer =
 	"Exits 0 when the rebuilt image has the recorded digest, 1 when it differs or\n"
-	"an input is missing (the message names the package, its blob and bundle).\n";
+	"an input is missing (the message names the package, its blob and bundle).\n",
+};
 
 struct args {
 	struct dd_rebuild_opts o;
@@ -43,51 +39,37 @@ struct args {
 	bool json;
 };
 
-static int parse(int argc, char **argv, struct args *a)
+/* Parse the command line into a; 0, or -1 with cli->exit set. */
+static int parse(int argc, char **argv, struct dd_cli *cli, struct args *a)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "sign", required_argument, NULL, 's' },
-		{ "gnupg-home", required_argument, NULL, 'g' },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "provenance", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out",
+		  .value = &a->o.out, .argh = "OUT", .flags = DD_OPT_REQUIRED,
+		  .help = "where the rebuilt run goes" },
+		DD_OPT_MIRROR(&cli->mirror),
+		DD_OPT_STRING('s', "sign", &a->o.sign_key, "KEY",
+			      "sign the rebuilt run's provenance (as drydock build)"),
+		DD_OPT_STRING(0, "gnupg-home", &a->o.gnupg_home, "DIR",
+			      "the GnuPG home holding the OpenPGP key"),
+		DD_OPT_INT('j', "threads", &a->o.threads, "N", 1, 256,
+			   "compression threads (the image does not depend on N)"),
+		DD_OPT_STRING('p', "provenance", &a->provenance, "FILE",
+			      "the provenance to rebuild from (default "
+			      "RUN/provenance.intoto.json); then RUN may be omitted"),
+		DD_OPT_BOOL(0, "json", &a->json,
+			    "print the rebuilt run's result.json, with \"same_image\""),
+		DD_OPT_END,
 	};
-	const char *mirror = NULL;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "m:o:s:j:p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': mirror = optarg; break;
-		case 'o': a->o.out = optarg; break;
-		case 's': a->o.sign_key = optarg; break;
-		case 'g': a->o.gnupg_home = optarg; break;
-		case 'j': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 1 || v > 256)
-				return dd_cli_usage_error("rebuild: --threads '%s': expected a "
-							  "number from 1 to 256", optarg);
-			a->o.threads = (int)v;
-			break;
-		}
-		case 'p': a->provenance = optarg; break;
-		case 'J': a->json = true; break;
-		case 'h': fputs(rebuild_help, stdout); return -1;
-		default: return DD_EXIT_USAGE;
-		}
+	if (dd_cli_parse(&rebuild_spec, opts, argc, argv, cli))
+		return -1;
+	if (cli->n_args == 1) {
+		a->run = cli->args[0];
+	} else if (!a->provenance) {
+		cli->exit = dd_cli_usage_error("rebuild: give one run folder (see --help)");
+		return -1;
 	}
-	if (!a->o.out)
-		return dd_cli_usage_error("rebuild: no output folder given (-o OUT)");
-	if (optind == argc - 1)
-		a->run = argv[optind];
-	else if (optind != argc || !a->provenance)
-		return dd_cli_usage_error("rebuild: give one run folder (see --help)");
-	a->o.mirror = dd_store_default_root(mirror);
+	a->o.mirror = dd_store_default_root(cli->mirror);
 	return 0;
 }
 
@@ -116,11 +98,14 @@ int cmd_rebuild(int argc, char **argv)
 		      theirs = DD_BUF_INIT;
 	json_t *st = NULL, *result = NULL, *sub;
 	const char *want, *got;
+	struct dd_cli cli = DD_CLI_INIT;
 	char *dir = NULL;
-	int ret = parse(argc, argv, &a);
+	int ret;
 
-	if (ret)
-		return ret < 0 ? DD_EXIT_OK : ret;
+	if (parse(argc, argv, &cli, &a)) {
+		ret = cli.exit;
+		goto out;
+	}
 	if (a.provenance)
 		dd_buf_adds(&prov, a.provenance);
 	else
@@ -164,5 +149,6 @@ out:
 	dd_buf_release(&why);
 	dd_buf_release(&mine);
 	dd_buf_release(&theirs);
+	dd_cli_release(&cli);
 	return ret;
 }

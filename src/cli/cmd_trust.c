@@ -1,11 +1,11 @@
 /*
  * drydock trust: which keys the mirror trusts, and for what.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/time.h"
@@ -32,19 +32,32 @@ static int audit_trust(struct dd_store *s, const char *action, const char *role,
 	return rc;
 }
 
-static const char add_help[] =
-	"usage: drydock trust add --role bundle|entitlement|apk|provenance [--mirror DIR]\n"
-	"                         KEYFILE...\n\n"
+static const char *const roles[] = { "bundle", "entitlement", "apk", "provenance", NULL };
+
+static const struct dd_cmd_spec add_spec = {
+	.name = "trust add",
+	.operands = "KEYFILE...",
+	.min_operands = 1,
+	.missing_operands = "no key file given",
+	.store = DD_CMD_STORE_WRITE,
+	.about =
 	"Trust each key for one role: OpenPGP public keys (armored or binary)\n"
 	"sign bundles or entitlement manifests; APK RSA public keys (PEM, named\n"
 	"as the packages name them, e.g. builder.rsa.pub) sign packages and indexes;\n"
 	"OpenPGP or PEM (ECDSA P-256, Ed25519) public keys sign provenance, which\n"
-	"'drydock verify --mirror' then accepts without --key.\n";
+	"'drydock verify --mirror' then accepts without --key.\n",
+};
 
-static const char remove_help[] =
-	"usage: drydock trust remove --role ROLE [--mirror DIR] ID...\n\n"
+static const struct dd_cmd_spec remove_spec = {
+	.name = "trust remove",
+	.operands = "ID...",
+	.min_operands = 1,
+	.missing_operands = "no key id given",
+	.store = DD_CMD_STORE_WRITE,
+	.about =
 	"Stop trusting keys: ID is the fingerprint (OpenPGP, or SHA256:... for a PEM\n"
-	"provenance key) or the key file name (apk), as 'drydock trust list' shows them.\n";
+	"provenance key) or the key file name (apk), as 'drydock trust list' shows them.\n",
+};
 
 /* trust add and trust remove: the same options, one key or id per operand. */
 static const char *article(const char *word)
@@ -54,55 +67,47 @@ static const char *article(const char *word)
 
 static int trust_change(int argc, char **argv, bool add)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *mirror = NULL, *role_s = NULL;
+	struct dd_cli cli = DD_CLI_INIT;
 	struct dd_buf id = DD_BUF_INIT, label = DD_BUF_INIT;
-	struct dd_store *s = NULL;
+	const char *role_s = NULL;
 	enum dd_role role;
-	int c, ret = DD_EXIT_OK;
+	int ret;
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_CHOICE, .long_name = "role", .value = &role_s,
+		  .choices = roles, .flags = DD_OPT_REQUIRED,
+		  .help = add ? "what the keys are trusted to sign"
+			      : "the role to stop trusting them for" },
+		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': role_s = optarg; break;
-		case 'm': mirror = optarg; break;
-		case 'h': fputs(add ? add_help : remove_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (!role_s || optind >= argc)
-		return dd_cli_usage_error("trust %s: need --role ROLE and a %s", argv[0],
-					  add ? "key file" : "key id");
+	if (dd_cli_parse(add ? &add_spec : &remove_spec, opts, argc, argv, &cli))
+		goto out;
 	if (dd_role_parse(role_s, &role)) {
-		dd_cli_error();
-		return DD_EXIT_USAGE;
+		cli.exit = dd_cli_fail(DD_E_USAGE);
+		goto out;
 	}
-	if (dd_store_open(dd_store_default_root(mirror), DD_STORE_WRITE, &s)) {
-		dd_cli_error();
-		return DD_EXIT_FAIL;
-	}
-	for (int i = optind; i < argc; i++) {
-		int rc = add ? dd_trustdb_add(s, role, argv[i], &id, &label)
-			     : dd_trustdb_remove(s, role, argv[i]);
+	for (int i = 0; i < cli.n_args; i++) {
+		const char *arg = cli.args[i];
+		int rc = add ? dd_trustdb_add(cli.store, role, arg, &id, &label)
+			     : dd_trustdb_remove(cli.store, role, arg);
 
 		if (rc) {
 			dd_cli_error();
-			ret = DD_EXIT_FAIL;
+			cli.exit = DD_EXIT_FAIL;
 			continue;
 		}
-		audit_trust(s, add ? "trust-add" : "trust-remove", role_s,
-			    add ? id.ptr : argv[i], add ? argv[i] : NULL);
+		audit_trust(cli.store, add ? "trust-add" : "trust-remove", role_s,
+			    add ? id.ptr : arg, add ? arg : NULL);
 		if (add)
-			printf("%s: trusted as %s %s key: %s%s%s\n", argv[i], article(role_s), role_s,
+			printf("%s: trusted as %s %s key: %s%s%s\n", arg, article(role_s), role_s,
 			       id.ptr, label.len ? " " : "", label.len ? label.ptr : "");
 		else
-			printf("%s: no longer trusted as %s %s key\n", argv[i], article(role_s), role_s);
+			printf("%s: no longer trusted as %s %s key\n", arg, article(role_s), role_s);
 	}
-	dd_store_close(s);
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
 	dd_buf_release(&id);
 	dd_buf_release(&label);
 	return ret;
@@ -135,66 +140,67 @@ static void apk_fingerprint(struct dd_store *s, const char *name, char fpr[72])
 	dd_buf_release(&rel);
 }
 
+static const struct dd_cmd_spec list_spec = {
+	.name = "trust list",
+	.store = DD_CMD_STORE_READ,
+	.about = "Show the keys the mirror trusts: role, id (fingerprint or key file name), for\n"
+		 "an apk key its fingerprint, and label.\n",
+};
+
+static void list_row(struct dd_store *s, json_t *row, json_t *arr)
+{
+	const char *v[4] = { json_string_value(json_object_get(row, "role")),
+			     json_string_value(json_object_get(row, "id")),
+			     json_string_value(json_object_get(row, "label")),
+			     json_string_value(json_object_get(row, "added")) };
+	char fpr[72] = "";
+
+	if (!strcmp(v[0], "apk"))
+		apk_fingerprint(s, v[1], fpr);
+	if (arr) {
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "role", v[0], "id", v[1], "label",
+				      v[2] ? v[2] : "", "added", v[3]);
+
+		if (fpr[0])
+			json_object_set_new(e, "fingerprint", json_string(fpr));
+		json_array_append_new(arr, e);
+	} else {
+		printf("%-12s %s%s%s%s%s\n", v[0], v[1], fpr[0] ? " " : "", fpr,
+		       v[2] && v[2][0] ? " " : "", v[2] ? v[2] : "");
+	}
+}
+
 static int trust_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *mirror = NULL;
-	struct dd_store *s = NULL;
-	json_t *arr = json_array(), *rows = NULL, *row;
+	struct dd_cli cli = DD_CLI_INIT;
+	json_t *arr = NULL, *rows = NULL, *row;
+	bool json = false;
 	size_t i;
-	int c, json = 0;
+	int ret;
+	const struct dd_option opts[] = {
+		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_JSON(&json),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': mirror = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: drydock trust list [--mirror DIR] [--json]\n");
-			json_decref(arr);
-			return DD_EXIT_OK;
-		default: json_decref(arr); return DD_EXIT_USAGE;
-		}
+	if (dd_cli_parse(&list_spec, opts, argc, argv, &cli))
+		goto out;
+	if (dd_index_trusted_keys(cli.store, &rows)) {
+		cli.exit = dd_cli_fail(-1);
+		goto out;
 	}
-	if (dd_store_open(dd_store_default_root(mirror), 0, &s) ||
-	    dd_index_trusted_keys(s, &rows)) {
-		dd_cli_error();
-		dd_store_close(s);
-		json_decref(arr);
-		return DD_EXIT_FAIL;
-	}
-	json_array_foreach(rows, i, row) {
-		const char *v[4] = { json_string_value(json_object_get(row, "role")),
-				     json_string_value(json_object_get(row, "id")),
-				     json_string_value(json_object_get(row, "label")),
-				     json_string_value(json_object_get(row, "added")) };
-		char fpr[72] = "";
-
-		if (!strcmp(v[0], "apk"))
-			apk_fingerprint(s, v[1], fpr);
-		if (json) {
-			json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "role", v[0], "id", v[1],
-					      "label", v[2] ? v[2] : "", "added", v[3]);
-
-			if (fpr[0])
-				json_object_set_new(e, "fingerprint", json_string(fpr));
-			json_array_append_new(arr, e);
-		} else {
-			printf("%-12s %s%s%s%s%s\n", v[0], v[1], fpr[0] ? " " : "", fpr,
-			       v[2] && v[2][0] ? " " : "", v[2] ? v[2] : "");
-		}
-	}
-	dd_store_close(s);
-	json_decref(rows);
 	if (json)
-		dd_cli_print_json(arr);
-	else
-		json_decref(arr);
-	return DD_EXIT_OK;
+		arr = json_array();
+	json_array_foreach(rows, i, row)
+		list_row(cli.store, row, arr);
+	if (json)
+		dd_cli_print_json(json_incref(arr));
+out:
+	json_decref(rows);
+	json_decref(arr);
+	ret = cli.exit;
+	dd_cli_release(&cli);
+	return ret;
 }
 
 static const struct dd_subcommand trust_commands[] = {

@@ -2,11 +2,11 @@
  * drydock verify: check a run folder offline, as an auditor would
  * (src/image/verify.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "image/verify.h"
@@ -14,9 +14,13 @@
 
 #include <jansson.h>
 
-static const char verify_help[] =
-	"usage: drydock verify [--key PUBKEY] [--mirror DIR] [--rebuild] [--json]\n"
-	"                      [--provenance FILE] [--spdx FILE] [--cdx FILE] RUN|LAYOUT|ARCHIVE\n\n"
+static const struct dd_cmd_spec verify_spec = {
+	.name = "verify",
+	.operands = "RUN|LAYOUT|ARCHIVE",
+	.min_operands = 1,
+	.max_operands = 1,
+	.missing_operands = "give one run folder, image layout or oci-archive",
+	.about =
 	"Check a run folder (OUT/<job>/<run-id>, or OUT/<job>/latest), an OCI image\n"
 	"layout folder or an oci-archive (image.oci.tar) offline:\n"
 	"the provenance signature against PUBKEY, the statement's subject against\n"
@@ -25,21 +29,9 @@ static const char verify_help[] =
 	"name the same packages and hashes, and that build.log and result.json are\n"
 	"the ones the signed record names. Prints one line per check and a verdict.\n"
 	"For a layout or an archive, the provenance and SBOMs are taken from beside\n"
-	"it unless given; checks that cannot run are listed as skipped, with why.\n\n"
-	"  -k, --key PUBKEY   the signer's public key: PEM (ECDSA P-256, Ed25519) or\n"
-	"                     OpenPGP (armored or binary); take it from a source you\n"
-	"                     trust, not from the run folder\n"
-	"  -m, --mirror DIR   also check every package, bundle and the entitlement\n"
-	"                     manifest against this mirror and the signatures that\n"
-	"                     brought them\n"
-	"      --rebuild      rebuild the job from exactly the inputs the provenance\n"
-	"                     records, taken from the mirror (--mirror, else\n"
-	"                     $DRYDOCK_MIRROR, else ./mirror), into a temporary\n"
-	"                     folder and compare the image digest\n"
-	"  -p, --provenance FILE  the provenance envelope (default: beside RUN)\n"
-	"      --spdx FILE, --cdx FILE  the SBOMs (default: beside RUN)\n"
-	"      --json         print the checks and the verdict as JSON\n\n"
-	"Exits 0 when every check that could run passed, 1 when any failed.\n";
+	"it unless given; checks that cannot run are listed as skipped, with why.\n",
+	.footer = "Exits 0 when every check that could run passed, 1 when any failed.\n",
+};
 
 struct out {
 	bool json;
@@ -65,58 +57,62 @@ static void report(void *ctx, const char *check, enum dd_verify_state state, con
 	fflush(stdout);
 }
 
+static void print_verdict(const struct out *out, const char *run, int failed)
+{
+	if (out->json) {
+		dd_cli_print_json(json_pack("{s:s, s:b, s:i, s:i, s:i, s:O}", "run", run,
+					    "verified", !failed, "checks_passed", out->n - failed,
+					    "checks_failed", failed, "checks_skipped", out->skipped,
+					    "checks", out->checks));
+	} else if (failed) {
+		printf("NOT VERIFIED: %s: %d of %d checks failed\n", run, failed, out->n);
+	} else if (out->skipped) {
+		printf("verified: %s: all %d checks that could run passed; %d could not "
+		       "run (skip lines above)\n", run, out->n, out->skipped);
+	} else {
+		printf("verified: %s: all %d checks passed\n", run, out->n);
+	}
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "mirror", required_argument, NULL, 'm' },
-		{ "rebuild", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "provenance", required_argument, NULL, 'p' },
-		{ "spdx", required_argument, NULL, 'S' },
-		{ "cdx", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct dd_cli cli = DD_CLI_INIT;
 	struct dd_verify_opts o = { NULL, NULL, NULL, false, NULL, NULL, NULL };
 	struct out out = { false, NULL, 0, 0 };
-	int c, failed;
+	int failed, ret;
+	const struct dd_option opts[] = {
+		DD_OPT_STRING('k', "key", &o.key, "PUBKEY",
+			      "the signer's public key: PEM (ECDSA P-256, Ed25519) or OpenPGP "
+			      "(armored or binary); take it from a source you trust, not from the "
+			      "run folder"),
+		DD_OPT_STRING('m', "mirror", &o.mirror, "DIR",
+			      "also check every package, bundle and the entitlement manifest "
+			      "against this mirror and the signatures that brought them"),
+		DD_OPT_BOOL(0, "rebuild", &o.rebuild,
+			    "rebuild the job from exactly the inputs the provenance records, taken "
+			    "from the mirror (--mirror, else $DRYDOCK_MIRROR, else ./mirror), into "
+			    "a temporary folder and compare the image digest"),
+		DD_OPT_STRING('p', "provenance", &o.provenance, "FILE",
+			      "the provenance envelope (default: beside RUN)"),
+		DD_OPT_STRING(0, "spdx", &o.spdx, "FILE", "the SPDX SBOM (default: beside RUN)"),
+		DD_OPT_STRING(0, "cdx", &o.cdx, "FILE",
+			      "the CycloneDX SBOM (default: beside RUN)"),
+		DD_OPT_BOOL(0, "json", &out.json, "print the checks and the verdict as JSON"),
+		DD_OPT_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "k:m:p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': o.key = optarg; break;
-		case 'm': o.mirror = optarg; break;
-		case 'r': o.rebuild = true; break;
-		case 'J': out.json = true; break;
-		case 'p': o.provenance = optarg; break;
-		case 'S': o.spdx = optarg; break;
-		case 'C': o.cdx = optarg; break;
-		case 'h': fputs(verify_help, stdout); return DD_EXIT_OK;
-		default: return DD_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return dd_cli_usage_error("verify: give one run folder, image layout or "
-					  "oci-archive (see --help)");
-	o.run = argv[optind];
+	if (dd_cli_parse(&verify_spec, opts, argc, argv, &cli))
+		goto out;
+	o.run = cli.args[0];
 	if (o.rebuild && !o.mirror)
 		o.mirror = dd_store_default_root(NULL);
 	out.checks = json_array();
 	failed = dd_verify(&o, report, &out);
-	if (out.json) {
-		dd_cli_print_json(json_pack("{s:s, s:b, s:i, s:i, s:i, s:o}", "run", o.run,
-					    "verified", !failed, "checks_passed", out.n - failed,
-					    "checks_failed", failed, "checks_skipped", out.skipped,
-					    "checks", out.checks));
-	} else {
-		json_decref(out.checks);
-		if (failed)
-			printf("NOT VERIFIED: %s: %d of %d checks failed\n", o.run, failed, out.n);
-		else if (out.skipped)
-			printf("verified: %s: all %d checks that could run passed; %d could not "
-			       "run (skip lines above)\n", o.run, out.n, out.skipped);
-		else
-			printf("verified: %s: all %d checks passed\n", o.run, out.n);
-	}
-	return failed ? DD_EXIT_FAIL : DD_EXIT_OK;
+	print_verdict(&out, o.run, failed);
+	json_decref(out.checks);
+	cli.exit = failed ? DD_EXIT_FAIL : DD_EXIT_OK;
+out:
+	ret = cli.exit;
+	dd_cli_release(&cli);
+	return ret;
 }

@@ -2,84 +2,43 @@
  * drydock pkg resolve: the resolver on plain index files, without a
  * mirror, for debugging what a job would install.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "solve/solver.h"
 
 /* Wired into `drydock pkg` as "resolve". */
 
-static const char resolve_usage[] =
-	"usage: drydock pkg resolve --repo FILE [--repo FILE]... [--arch ARCH] [--json]\n"
-	"                           [--force-broken-world] DEP...\n"
-	"\n"
+static const struct dd_cmd_spec resolve_spec = {
+	.name = "pkg resolve",
+	.operands = "DEP...",
+	.min_operands = 1,
+	.missing_operands = "nothing to resolve",
+	.about =
 	"Resolve DEPs (name, name<op>version or !name) against APKINDEX files\n"
 	"(APKINDEX.tar.gz or plain text; earlier --repo files are preferred) the\n"
 	"way apk-tools does for a fresh install, and print the chosen packages as\n"
-	"name-version, one per line, in install order.  --arch: the architecture\n"
-	"installed (default x86_64; \"noarch\" packages always qualify; \"any\"\n"
-	"turns the check off).  On failure, apk-tools' explanation (exit 1).\n";
-
-struct resolve_opts {
-	const char **repos;
-	size_t n_repos;
-	const char *arch;
-	bool json;
-	unsigned flags;
+	"name-version, one per line, in install order.\n",
+	.footer = "On failure, apk-tools' explanation (exit 1).\n",
 };
 
-static int parse_opts(int argc, char **argv, struct resolve_opts *o)
-{
-	static const struct option opts[] = {
-		{ "repo", required_argument, NULL, 'r' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "force-broken-world", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+struct resolve_opts {
+	struct dd_strlist repos;
+	const char *arch;
+	bool json, force_broken_world;
+};
 
-	while ((c = getopt_long(argc, argv, "r:a:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			o->repos = dd_xrealloc(o->repos, (o->n_repos + 1) * sizeof(*o->repos));
-			o->repos[o->n_repos++] = optarg;
-			break;
-		case 'a':
-			o->arch = strcmp(optarg, "any") ? optarg : NULL;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'F':
-			o->flags |= DD_SOLVE_FORCE_BROKEN_WORLD;
-			break;
-		case 'h':
-			fputs(resolve_usage, stdout);
-			return -1;
-		default:
-			return DD_EXIT_USAGE;
-		}
-	}
-	if (!o->n_repos)
-		return dd_cli_usage_error("pkg resolve: no --repo given (see --help)");
-	if (optind >= argc)
-		return dd_cli_usage_error("pkg resolve: nothing to resolve (see --help)");
-	return 0;
-}
-
-static int parse_world(int argc, char **argv, struct dd_dep **world, size_t *n)
+static int parse_world(char **args, int n_args, struct dd_dep **world, size_t *n)
 {
-	*world = dd_xcalloc((size_t)(argc - optind), sizeof(**world));
-	for (int i = optind; i < argc; i++) {
-		if (dd_solve_world_dep(argv[i], &(*world)[*n]) < 0)
+	*world = dd_xcalloc((size_t)n_args, sizeof(**world));
+	for (int i = 0; i < n_args; i++) {
+		if (dd_solve_world_dep(args[i], &(*world)[*n]) < 0)
 			return -1;
 		(*n)++;
 	}
@@ -136,17 +95,18 @@ static int resolve(const struct resolve_opts *o, const struct dd_dep *world, siz
 	struct dd_repo repo;
 	int ret = DD_EXIT_OK;
 
-	for (size_t i = 0; i < o->n_repos; i++) {
-		if (dd_solve_index_add_file(&ix, o->repos[i]) < 0) {
+	for (size_t i = 0; i < o->repos.n; i++) {
+		if (dd_solve_index_add_file(&ix, o->repos.v[i]) < 0) {
 			dd_cli_error();
 			dd_solve_index_release(&ix);
 			return DD_EXIT_FAIL;
 		}
 	}
-	dd_solve_index_repo(&ix, o->arch, &repo);
+	dd_solve_index_repo(&ix, strcmp(o->arch, "any") ? o->arch : NULL, &repo);
 	for (size_t i = 0; i < ix.n_warnings; i++)
 		fprintf(stderr, "drydock: warning: %s\n", ix.warnings[i]);
-	if (dd_solve_flags(&repo, world, n_world, o->flags, &sol, &why) < 0) {
+	if (dd_solve_flags(&repo, world, n_world,
+			   o->force_broken_world ? DD_SOLVE_FORCE_BROKEN_WORLD : 0, &sol, &why) < 0) {
 		fprintf(stderr, "drydock: %s", why.ptr ? why.ptr : dd_error_detail());
 		if (o->json)
 			dd_cli_print_json(json_pack("{s:s}", "error", why.ptr ? why.ptr : ""));
@@ -165,22 +125,35 @@ static int resolve(const struct resolve_opts *o, const struct dd_dep *world, siz
 
 int dd_cli_pkg_resolve(int argc, char **argv)
 {
+	struct dd_cli cli = DD_CLI_INIT;
 	struct resolve_opts o = { .arch = "x86_64" };
 	struct dd_dep *world = NULL;
 	size_t n_world = 0;
-	int ret = parse_opts(argc, argv, &o);
+	int ret;
+	const struct dd_option opts[] = {
+		{ .kind = DD_OPTK_LIST, .long_name = "repo", .value = &o.repos, .argh = "FILE",
+		  .flags = DD_OPT_REQUIRED,
+		  .help = "an index: APKINDEX.tar.gz or plain APKINDEX text (repeatable; "
+			  "earlier ones are preferred)" },
+		DD_OPT_STRING(0, "arch", &o.arch, "ARCH",
+			      "the architecture installed (default x86_64; \"noarch\" packages "
+			      "always qualify; \"any\" turns the check off)"),
+		DD_OPT_JSON(&o.json),
+		DD_OPT_BOOL(0, "force-broken-world", &o.force_broken_world,
+			    "install what can be installed when the world cannot be satisfied, "
+			    "as apk's --force-broken-world"),
+		DD_OPT_END,
+	};
 
-	if (ret) {
-		free(o.repos);
-		return ret < 0 ? DD_EXIT_OK : ret;
-	}
-	if (parse_world(argc, argv, &world, &n_world) < 0) {
+	if (dd_cli_parse(&resolve_spec, opts, argc, argv, &cli)) {
+		ret = cli.exit;
+	} else if (parse_world(cli.args, cli.n_args, &world, &n_world) < 0) {
 		dd_cli_error();
 		ret = DD_EXIT_FAIL;
 	} else {
 		ret = resolve(&o, world, n_world);
 	}
 	dd_deps_free(world, n_world);
-	free(o.repos);
+	dd_cli_release(&cli);
 	return ret;
 }

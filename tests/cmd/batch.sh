@@ -378,8 +378,9 @@ batch_cannot_run() {
 		drydock batch --mirror bare -o out jobs
 	expect_fail 3 "no-such-key" drydock batch --mirror m -o out --sign no-such-key.pem jobs
 	expect_fail 2 "--shard '4/3': expected K/N" drydock batch --mirror m -o out --shard 4/3 jobs
-	expect_fail 2 "no output folder given" drydock batch --mirror m jobs
-	expect_fail 2 "exactly one job folder" drydock batch --mirror m -o out jobs jobs
+	expect_fail 2 "missing --out OUT" drydock batch --mirror m jobs
+	expect_fail 2 "exactly one job folder" drydock batch --mirror m -o out
+	expect_fail 2 "too many operands \('jobs'\): expected JOBDIR" drydock batch --mirror m -o out jobs jobs
 	expect_fail 2 "--jobs '0'" drydock batch --mirror m -o out -j 0 jobs
 	# an empty folder is a batch of nothing
 	mkdir empty

@@ -22,7 +22,7 @@ usage_errors() {
 	expect_fail 2 "no file given" drydock pkg inspect
 	expect_fail 2 "no file given" drydock pkg verify
 	expect_fail 2 "unrecognized option" drydock pkg inspect --bogus x
-	expect_fail 2 "need -o OUT" drydock pkg index
+	expect_fail 2 "missing --output OUT" drydock pkg index
 	expect_fail 2 "need two versions" drydock pkg version 1
 }
 

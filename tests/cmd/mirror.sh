@@ -91,7 +91,7 @@ PY
 	expect_out "no longer trusted" drydock trust remove --mirror m --role bundle "$fpr"
 	expect_fail 1 "no bundle key" drydock trust remove --mirror m --role bundle "$fpr"
 	expect_fail 1 "not a trusted bundle key" drydock mirror import --mirror m "$T_TMP/b1.tar"
-	expect_fail 2 "role 'admin' is not" drydock trust add --mirror m --role admin "$S/bundle.asc"
+	expect_fail 2 "--role 'admin': expected one of bundle\|entitlement\|apk\|provenance" drydock trust add --mirror m --role admin "$S/bundle.asc"
 	expect_fail 1 "bundle.asc.*not a PEM public key" \
 		drydock trust add --mirror m --role apk "$S/bundle.asc"
 	# no agent runs for the mirror's own GnuPG home

@@ -163,7 +163,7 @@ build_refusals() {
 	mkdir tree
 	expect_fail 1 "has no package name" drydock pkg build --set pkgver=1 -o x.apk tree
 	expect_fail 1 "line 1 is not 'key = value'" drydock pkg build --info /dev/null --set "bad key=1" -o x.apk tree
-	expect_fail 2 "need -o" drydock pkg build tree
+	expect_fail 2 "missing --output OUT.apk" drydock pkg build tree
 	expect_fail 2 "not a directory" drydock pkg build --set pkgname=a --set pkgver=1 -o x.apk missing
 	expect_fail 1 "not a PEM private key" drydock pkg build --set pkgname=a --set pkgver=1 --sign test.rsa.pub -o x.apk tree
 	mkfifo tree/fifo

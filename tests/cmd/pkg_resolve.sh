@@ -129,7 +129,7 @@ EOF
 usage_errors() {
 	need_resolve
 	small_repo
-	expect_fail 2 "no --repo" drydock pkg resolve app
+	expect_fail 2 "missing --repo FILE" drydock pkg resolve app
 	expect_fail 2 "nothing to resolve" drydock pkg resolve --repo repo.txt
 	expect_fail 2 "" drydock pkg resolve --no-such-option --repo repo.txt app
 	expect_out "^usage: drydock pkg resolve" drydock pkg resolve --help

@@ -605,7 +605,7 @@ rebuild_names_the_first_difference() {
 	expect_fail 1 "NOT the image the provenance names .*first difference: the image, layer 1 of 2: /[^:]*: time 1700000000 in the run, 1600000000 in the rebuild" \
 		drydock rebuild --mirror "$M" -o r1 e1
 	expect_fail 2 "give one run folder" drydock rebuild --mirror "$M" -o r1
-	expect_fail 2 "no output folder" drydock rebuild --mirror "$M" e1
+	expect_fail 2 "missing --out OUT" drydock rebuild --mirror "$M" e1
 }
 
 any_image_is_checkable() {
