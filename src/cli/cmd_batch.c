@@ -206,7 +206,8 @@ int cmd_batch(int argc, char **argv)
 	if (optind != argc - 1)
 		return dd_cli_usage_error("batch: give exactly one job folder (JOBDIR)");
 	o.jobdir = argv[optind];
-	o.mirror = dd_store_default_root(mirror);
+	if (!(o.mirror = dd_cli_mirror(mirror))) /* before OUT is made */
+		return DD_EXIT_NOT_RUN;
 	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
 		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	rc = dd_batch_run(&o, &report);

@@ -92,7 +92,10 @@ int cmd_build(int argc, char **argv)
 		json_decref(all);
 		return DD_EXIT_USAGE;
 	}
-	o.mirror = dd_store_default_root(mirror);
+	if (!(o.mirror = dd_cli_mirror(mirror))) { /* before any run folder is made */
+		json_decref(all);
+		return DD_EXIT_NOT_RUN;
+	}
 	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
 		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	for (int i = optind; i < argc; i++) {

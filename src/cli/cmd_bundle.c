@@ -341,7 +341,7 @@ static int bundle_verify(int argc, char **argv)
 			rc = dd_trustdb_load(v.store, &v.trust);
 	}
 	if (!rc && mirror && !v.store) {
-		rc = dd_store_open(mirror, 0, &v.rules);
+		rc = dd_store_open(dd_store_default_root(mirror), 0, &v.rules);
 		if (rc)
 			dd_error_prefix(rc, "--mirror");
 	} else if (mirror) {

@@ -87,7 +87,8 @@ static int parse(int argc, char **argv, struct args *a)
 		a->run = argv[optind];
 	else if (optind != argc || !a->provenance)
 		return dd_cli_usage_error("rebuild: give one run folder (see --help)");
-	a->o.mirror = dd_store_default_root(mirror);
+	if (!(a->o.mirror = dd_cli_mirror(mirror)))
+		return DD_EXIT_NOT_RUN;
 	return 0;
 }
 

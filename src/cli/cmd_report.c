@@ -56,6 +56,8 @@ int cmd_report(int argc, char **argv)
 	if (optind != argc - 1)
 		return dd_cli_usage_error("report: give one run folder (see --help)");
 	o.run = argv[optind];
+	if (o.mirror && !(o.mirror = dd_cli_mirror(o.mirror)))
+		return DD_EXIT_NOT_RUN;
 	if (dd_report_html(&o, &html, &failed) || dd_write_file(path, html.ptr, html.len)) {
 		dd_cli_error();
 		goto out;

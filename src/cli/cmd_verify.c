@@ -99,8 +99,8 @@ int cmd_verify(int argc, char **argv)
 		return dd_cli_usage_error("verify: give one run folder, image layout or "
 					  "oci-archive (see --help)");
 	o.run = argv[optind];
-	if (o.rebuild && !o.mirror)
-		o.mirror = dd_store_default_root(NULL);
+	if ((o.mirror || o.rebuild) && !(o.mirror = dd_cli_mirror(o.mirror)))
+		return DD_EXIT_NOT_RUN;
 	out.checks = json_array();
 	failed = dd_verify(&o, report, &out);
 	if (out.json) {
