@@ -295,7 +295,24 @@ busy_mirror() {
 	kill $holder
 }
 
+# A good bundle's signatures (manifest and entitlement manifest) are
+# checked by gpgv alone: no gpg, no gpgconf, no engine probes.
+import_starts_gpgv_only() {
+	command -v strace >/dev/null || t_skip "strace is not installed"
+	fresh
+	strace -f -qq -e trace=execve -e signal=none -o trace \
+		"$DRYDOCK" mirror import --mirror m "$T_TMP/b1.tar" >out 2>&1 || { cat out; t_fail "import"; }
+	grep -q "imported channel stable sequence 1" out || t_fail "not imported"
+	started=$(grep 'execve(' trace | grep -v ' = -1 ' | sed 1d | sed 's/.*execve("\([^"]*\)".*/\1/' |
+		sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }')
+	case $started in
+	"/usr/bin/gpgv x"[12] | *"/gpgv x"[12]) ;;
+	*) t_fail "the import started: $started" ;;
+	esac
+}
+
 t_run import_and_list
+t_run import_starts_gpgv_only
 t_run directory_and_zstd_bundles
 t_run show_matches_exactly
 t_run bundle_verify_anywhere
