@@ -583,7 +583,7 @@ void dd_staged_discard(struct dd_staged *f)
 
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 {
-	struct dd_buf dst = DD_BUF_INIT, dir = DD_BUF_INIT;
+	struct dd_buf dst = DD_BUF_INIT;
 	char have[65];
 	int rc = 0;
 
@@ -601,11 +601,17 @@ int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 	free(f->path);
 	f->path = NULL;
 	dd_staged_discard(f);
-	dd_fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
 out:
 	dd_buf_release(&dst);
-	dd_buf_release(&dir);
 	return rc;
+}
+
+void dd_store_sync_blobs(struct dd_store *s)
+{
+	struct dd_buf dir = DD_BUF_INIT;
+
+	dd_fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
+	dd_buf_release(&dir);
 }
 
 int dd_store_audit(struct dd_store *s, void *json_record)

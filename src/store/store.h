@@ -119,9 +119,13 @@ void dd_staged_discard(struct dd_staged *f);
  * Move a finished staged file into blobs/ under its sha256.  When the
  * blob already exists it is re-hashed, never trusted by its size: a
  * matching blob is kept and the staged copy removed, a damaged one is
- * replaced.  f is released either way.
+ * replaced.  f is released either way.  The rename is durable only
+ * after dd_store_sync_blobs, which must run before the index names the
+ * blob (one directory sync for all the blobs of an import).
  */
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f);
+/* fsync blobs/sha256: every dd_store_commit_blob before it is durable. */
+void dd_store_sync_blobs(struct dd_store *s);
 
 /* Append one JSON line (a jansson json_t *) to audit.log, fsynced. */
 int dd_store_audit(struct dd_store *s, void *json_record);
