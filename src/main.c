@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/error.h"
 #include "version.h"
 
 static int cmd_help(int argc, char **argv);
@@ -36,7 +37,9 @@ static void usage(FILE *out)
 	fputs("usage: drydock [--version] [--help] COMMAND [ARGS]\n\nCommands:\n", out);
 	for (const struct dd_subcommand *c = commands; c->name; c++)
 		fprintf(out, "  %-12s %s\n", c->name, c->summary);
-	fputs("\nExit codes: 0 success, 1 the operation failed, 2 usage error.\n"
+	fputs("\nExit codes: 0 success, 1 the operation failed, 2 usage error, 3 could not\n"
+	      "run (no mirror where it looked; batch: see 'drydock batch --help'), 4 batch:\n"
+	      "another batch holds OUT's lock.\n"
 	      "Run 'drydock COMMAND --help' for a command's options.\n", out);
 }
 
@@ -72,9 +75,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(argc - 1, argv + 1);
-	for (const struct dd_subcommand *c = commands; c->name; c++)
-		if (!strcmp(c->name, argv[1]))
-			return c->fn(argc - 1, argv + 1);
+	for (const struct dd_subcommand *c = commands; c->name; c++) {
+		int ret;
+
+		if (strcmp(c->name, argv[1]))
+			continue;
+		ret = c->fn(argc - 1, argv + 1);
+		/* a command that failed for want of a mirror could not run at all */
+		return ret != DD_EXIT_OK && dd_error_code() == DD_E_NO_MIRROR ? DD_EXIT_NOT_RUN
+									      : ret;
+	}
 	fprintf(stderr, "drydock: '%s' is not a command; see 'drydock --help'\n", argv[1]);
 	return DD_EXIT_USAGE;
 }

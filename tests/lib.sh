@@ -137,9 +137,10 @@ make_bundle() {
 		--sign "$key@example.invalid" --gnupg-home "$s/gnupg" "$@" -o "$out" "$dir" >/dev/null
 }
 
-# trusted_mirror SIGNERS MIRROR: a mirror trusting the bundle, entitlement
-# and apk keys of SIGNERS for their roles.
+# trusted_mirror SIGNERS MIRROR: a mirror (made when missing) trusting the
+# bundle, entitlement and apk keys of SIGNERS for their roles.
 trusted_mirror() {
+	drydock mirror init "$2" >/dev/null
 	drydock trust add --mirror "$2" --role bundle "$1/bundle.asc" >/dev/null
 	drydock trust add --mirror "$2" --role entitlement "$1/entitlement.asc" >/dev/null
 	drydock trust add --mirror "$2" --role apk "$1/apk.rsa.pub" >/dev/null

@@ -907,6 +907,8 @@ int dd_bundle_commit(struct dd_store *s, struct dd_checked *c)
 		if (i == 0)
 			dd_crash_point("after-first-blob");
 	}
+	if (!rc)
+		dd_store_sync_blobs(s); /* every blob durable before the index names it */
 	dd_crash_point("before-commit");
 	if (!rc)
 		rc = dd_db_begin(s);

@@ -67,6 +67,8 @@ int dd_bundle_repair(struct dd_store *s, struct dd_checked *c, struct dd_strs *r
 		rc = restore_bytes(s, &c->manifest_text, "manifest.json", restored);
 	if (!rc)
 		rc = restore_bytes(s, &c->manifest_sig, "manifest.json.sig", restored);
+	if (restored->n)
+		dd_store_sync_blobs(s);
 	dd_buf_release(&name);
 	return rc;
 }

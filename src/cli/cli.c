@@ -7,10 +7,22 @@
 #include "cli/options.h"
 #include "cli/opts.h"
 #include "core/error.h"
+#include "store/store.h"
 
 void dd_cli_error(void)
 {
 	fprintf(stderr, "drydock: %s\n", dd_error_detail());
+}
+
+const char *dd_cli_mirror(const char *option)
+{
+	const char *root = dd_store_default_root(option);
+
+	if (dd_store_check_exists(root)) {
+		dd_cli_error();
+		return NULL;
+	}
+	return root;
 }
 
 int dd_cli_usage_error(const char *fmt, ...)

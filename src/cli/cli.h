@@ -21,7 +21,9 @@ enum {
 	DD_EXIT_OK = 0,     /* success */
 	DD_EXIT_FAIL = 1,   /* the operation failed (a check failed, bad input) */
 	DD_EXIT_USAGE = 2,  /* the command line is wrong */
-	DD_EXIT_NOT_RUN = 3, /* batch: the batch itself could not run */
+	DD_EXIT_NOT_RUN = 3, /* could not run: no mirror where the command looked (main.c
+			      * maps any failure whose last error is DD_E_NO_MIRROR to it);
+			      * batch: the batch itself could not run */
 	DD_EXIT_LOCKED = 4, /* batch: another batch holds OUT's lock */
 };
 
@@ -33,6 +35,10 @@ struct dd_subcommand {
 
 /* Print "drydock: <detail>" for the last library error. */
 void dd_cli_error(void);
+/* The mirror to use (dd_store_default_root(option)), or NULL after
+ * printing why there is no mirror there (dd_store_check_exists): for
+ * commands that would write output before they open the mirror. */
+const char *dd_cli_mirror(const char *option);
 /* Print "drydock: msg" and return DD_EXIT_USAGE. */
 int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run the subcommand argv[1] of group (argv[0]) from table. */

@@ -187,7 +187,10 @@ int cmd_batch(int argc, char **argv)
 	if (dd_cli_parse(&batch_spec, opts, argc, argv, &cli))
 		goto out;
 	o.jobdir = cli.args[0];
-	o.mirror = dd_store_default_root(cli.mirror);
+	if (!(o.mirror = dd_cli_mirror(cli.mirror))) { /* before OUT is made */
+		cli.exit = DD_EXIT_NOT_RUN;
+		goto out;
+	}
 	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
 		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	rc = dd_batch_run(&o, &report);

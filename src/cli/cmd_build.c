@@ -102,7 +102,10 @@ int cmd_build(int argc, char **argv)
 		cli.exit = dd_cli_fail(DD_E_USAGE);
 		goto out;
 	}
-	o.mirror = dd_store_default_root(cli.mirror);
+	if (!(o.mirror = dd_cli_mirror(cli.mirror))) { /* before any run folder is made */
+		cli.exit = DD_EXIT_NOT_RUN;
+		goto out;
+	}
 	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
 		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	cli.exit = build_all(&o, cli.args, cli.n_args, json);

@@ -331,7 +331,7 @@ static int load_trust(struct verify_ctx *v, const struct dd_strlist keys[3], con
 			rc = dd_trustdb_load(v->store, &v->trust);
 	}
 	if (!rc && mirror && !v->store) {
-		rc = dd_store_open(mirror, 0, &v->rules);
+		rc = dd_store_open(dd_store_default_root(mirror), 0, &v->rules);
 		if (rc)
 			dd_error_prefix(rc, "--mirror");
 	} else if (mirror) {

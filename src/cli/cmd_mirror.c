@@ -21,6 +21,7 @@
 #include "core/hash.h"
 #include "core/time.h"
 #include "store/fsck.h"
+#include "store/identity.h"
 #include "store/query.h"
 #include "store/receipt.h"
 #include "trust/pgp.h"
@@ -44,6 +45,76 @@ static int finish(struct common *o, int ret)
 {
 	dd_cli_release(&o->cli);
 	return ret;
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+static const struct dd_cmd_spec init_spec = {
+	.name = "mirror init",
+	.operands = "[DIR]",
+	.max_operands = 1,
+	.about = "Make a new, empty mirror in DIR (default: --mirror DIR, else $DRYDOCK_MIRROR,\n"
+		 "else ./mirror): its folders, its index and its identity. DIR must be new or an\n"
+		 "empty directory; a mirror already there is left as it is (exit 0), anything\n"
+		 "else is refused. No other command makes a mirror: each refuses a missing one,\n"
+		 "naming the path it looked at and how it chose it. Next, trust the vendor's\n"
+		 "keys ('drydock trust add') and import a bundle ('drydock mirror import').\n",
+};
+
+/* The audit log's first line: when and where the mirror was made. */
+static int audit_init(struct dd_store *s, const char *where)
+{
+	char now[32];
+	json_t *j;
+	int rc;
+
+	dd_time_format(dd_time_now(), now);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", "mirror-init", "mirror",
+		      where, "id", dd_identity_id(s));
+	rc = dd_store_audit(s, j);
+	json_decref(j);
+	return rc;
+}
+
+static int mirror_init(int argc, char **argv)
+{
+	struct common o = COMMON_INIT;
+	struct dd_buf abs = DD_BUF_INIT;
+	struct dd_store *s = NULL;
+	const char *root;
+	bool made;
+	int rc;
+	const struct dd_option opts[] = { COMMON_OPTIONS(&o), DD_OPT_END };
+
+	if (dd_cli_parse(&init_spec, opts, argc, argv, &o.cli))
+		return finish(&o, o.cli.exit);
+	if (o.cli.n_args && o.cli.mirror)
+		return finish(&o, dd_cli_usage_error("mirror init: give one DIR, or --mirror DIR, "
+						     "not both"));
+	root = dd_store_default_root(o.cli.n_args ? o.cli.args[0] : o.cli.mirror);
+	dd_path_absolute(root, &abs);
+	rc = dd_store_init(root, &made, &s);
+	if (!rc && made)
+		rc = audit_init(s, abs.ptr);
+	if (rc) {
+		dd_cli_error();
+	} else if (o.json) {
+		dd_cli_print_json(json_pack("{s:s, s:s, s:b}", "mirror", abs.ptr, "id",
+					    dd_identity_id(s), "created", made));
+	} else if (!made) {
+		printf("%s is already a mirror (id %s): nothing changed\n", abs.ptr,
+		       dd_identity_id(s)[0] ? dd_identity_id(s) : "none yet");
+	} else {
+		printf("created mirror %s (id %s): index.db, mirror-id, index-commits, "
+		       "audit.log, blobs/sha256/, tmp/, keys/apk/, gnupg/\n", abs.ptr,
+		       dd_identity_id(s));
+		printf("next: trust the vendor's keys, e.g. 'drydock trust add --mirror %s --role "
+		       "bundle VENDOR.asc' (and --role entitlement, apk), then 'drydock mirror "
+		       "import --mirror %s BUNDLE'\n", abs.ptr, abs.ptr);
+	}
+	dd_store_close(s);
+	dd_buf_release(&abs);
+	return finish(&o, rc ? DD_EXIT_FAIL : DD_EXIT_OK);
 }
 
 /* ---- import ----------------------------------------------------------- */
@@ -301,7 +372,12 @@ static struct queued *order_bundles(char **paths, int n)
 static void audit_unopened(const char *root, char **paths, int n)
 {
 	char *why = dd_xstrdup(dd_error_detail());
+	int code = dd_error_code();
 
+	if (code == DD_E_NO_MIRROR) { /* no audit log to write, and none to start */
+		free(why);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		char attempt[33];
 		json_t *rec;
@@ -314,7 +390,7 @@ static void audit_unopened(const char *root, char **paths, int n)
 		dd_store_audit_at(root, rec);
 		json_decref(rec);
 	}
-	dd_error(DD_E_IO, "%s", why);
+	dd_error(code, "%s", why);
 	free(why);
 }
 
@@ -703,7 +779,8 @@ static void print_audit_line(json_t *j)
 {
 	printf("%s %-16s %s%s%s%s%s\n", jstr(j, "time"),
 	       json_object_get(j, "verdict") ? jstr(j, "verdict") : jstr(j, "action"),
-	       json_object_get(j, "bundle") ? jstr(j, "bundle") : jstr(j, "key"),
+	       json_object_get(j, "bundle") ? jstr(j, "bundle") :
+	       json_object_get(j, "key") ? jstr(j, "key") : jstr(j, "mirror"),
 	       json_object_get(j, "channel") ? " channel " : "", jstr(j, "channel"),
 	       json_object_get(j, "reason") ? ": " : "", jstr(j, "reason"));
 }
@@ -888,6 +965,7 @@ static int mirror_gc(int argc, char **argv)
 }
 
 static const struct dd_subcommand mirror_commands[] = {
+	{ "init", mirror_init, "make a new, empty mirror (nothing else makes one)" },
 	{ "import", mirror_import, "verify bundles and add them to the mirror" },
 	{ "receipt", mirror_receipt, "what the mirror holds, for delta bundles" },
 	{ "list", mirror_list, "packages in the mirror" },

@@ -69,7 +69,10 @@ static int parse(int argc, char **argv, struct dd_cli *cli, struct args *a)
 		cli->exit = dd_cli_usage_error("rebuild: give one run folder (see --help)");
 		return -1;
 	}
-	a->o.mirror = dd_store_default_root(cli->mirror);
+	if (!(a->o.mirror = dd_cli_mirror(cli->mirror))) {
+		cli->exit = DD_EXIT_NOT_RUN;
+		return -1;
+	}
 	return 0;
 }
 

@@ -50,6 +50,10 @@ int cmd_report(int argc, char **argv)
 	if (dd_cli_parse(&report_spec, opts, argc, argv, &cli))
 		goto out;
 	o.run = cli.args[0];
+	if (o.mirror && !(o.mirror = dd_cli_mirror(o.mirror))) {
+		cli.exit = DD_EXIT_NOT_RUN;
+		goto out;
+	}
 	cli.exit = DD_EXIT_FAIL;
 	if (dd_report_html(&o, &html, &failed) || dd_write_file(path, html.ptr, html.len)) {
 		dd_cli_error();

@@ -104,8 +104,10 @@ int cmd_verify(int argc, char **argv)
 	if (dd_cli_parse(&verify_spec, opts, argc, argv, &cli))
 		goto out;
 	o.run = cli.args[0];
-	if (o.rebuild && !o.mirror)
-		o.mirror = dd_store_default_root(NULL);
+	if ((o.mirror || o.rebuild) && !(o.mirror = dd_cli_mirror(o.mirror))) {
+		cli.exit = DD_EXIT_NOT_RUN;
+		goto out;
+	}
 	out.checks = json_array();
 	failed = dd_verify(&o, report, &out);
 	print_verdict(&out, o.run, failed);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 static _Thread_local char detail[2048];
+static _Thread_local int last_code;
 
 const char *dd_strerror(int code)
 {
@@ -25,6 +26,7 @@ const char *dd_strerror(int code)
 	case DD_E_USAGE: return "usage error";
 	case DD_E_NOTFOUND: return "not found";
 	case DD_E_BUSY: return "held by another process";
+	case DD_E_NO_MIRROR: return "no mirror";
 	default: return "internal error";
 	}
 }
@@ -36,6 +38,7 @@ int dd_error(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	last_code = code;
 	return code;
 }
 
@@ -50,7 +53,8 @@ int dd_error_errno(const char *fmt, ...)
 	va_end(ap);
 	n = strlen(detail);
 	snprintf(detail + n, sizeof(detail) - n, ": %s", strerror(saved));
-	return saved == ENOMEM ? DD_E_NOMEM : DD_E_IO;
+	last_code = saved == ENOMEM ? DD_E_NOMEM : DD_E_IO;
+	return last_code;
 }
 
 int dd_error_prefix(int code, const char *fmt, ...)
@@ -65,6 +69,7 @@ int dd_error_prefix(int code, const char *fmt, ...)
 	if (!old[0])
 		snprintf(old, sizeof(old), "%s", dd_strerror(code));
 	snprintf(detail, sizeof(detail), "%.1000s: %.1000s", prefix, old);
+	last_code = code;
 	return code;
 }
 
@@ -73,7 +78,13 @@ const char *dd_error_detail(void)
 	return detail;
 }
 
+int dd_error_code(void)
+{
+	return last_code;
+}
+
 void dd_error_clear(void)
 {
 	detail[0] = 0;
+	last_code = 0;
 }

@@ -28,6 +28,7 @@ enum dd_errcode {
 	DD_E_NOTFOUND = -13,   /* named thing does not exist */
 	DD_E_INTERNAL = -14,
 	DD_E_BUSY = -15,       /* a lock is held by another process */
+	DD_E_NO_MIRROR = -16,  /* no mirror where the command looked */
 };
 
 /* Short fixed description of a code ("bad signature"). */
@@ -46,6 +47,10 @@ int dd_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prefix the current detail with "prefix: "; returns code unchanged. */
 int dd_error_prefix(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The code of the last recorded error (dd_error_prefix records its
+ * code too); 0 when none, or after dd_error_clear(). */
+int dd_error_code(void);
 
 /* The detail of the last recorded error; never NULL. */
 const char *dd_error_detail(void);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,23 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	(void)ftw;
 	remove(path);
 	return 0;
+}
+
+void dd_path_absolute(const char *path, struct dd_buf *out)
+{
+	char cwd[PATH_MAX];
+
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; *path == '/'; path++)
+			;
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd))) {
+		dd_buf_adds(out, path[0] ? path : ".");
+		return;
+	}
+	if (!path[0] || !strcmp(path, "."))
+		dd_buf_adds(out, cwd);
+	else
+		dd_buf_addf(out, "%s/%s", strcmp(cwd, "/") ? cwd : "", path);
 }
 
 void dd_remove_tree(const char *path)

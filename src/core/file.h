@@ -47,6 +47,10 @@ int dd_mkdirs(const char *path, mode_t mode);
 /* fsync a directory, so that renames in it are durable (best effort). */
 void dd_fsync_dir(const char *dir);
 
+/* path made absolute against the current directory, appended to out
+ * (leading "./" dropped), without resolving links: it may not exist. */
+void dd_path_absolute(const char *path, struct dd_buf *out);
+
 /* Remove a directory tree (best effort; errors are ignored). */
 void dd_remove_tree(const char *path);
 

@@ -22,13 +22,107 @@
 #include "store/identity.h"
 #include "store/schema.h"
 
+/* How dd_store_default_root chose the mirror, for dd_store_check_exists. */
+static struct {
+	const char *root;
+	enum { CHOSEN_BY_OPTION, CHOSEN_BY_ENV, CHOSEN_BY_DEFAULT } by;
+} chosen;
+
 const char *dd_store_default_root(const char *option)
 {
 	const char *env = getenv("DRYDOCK_MIRROR");
 
-	if (option && option[0])
-		return option;
-	return env && env[0] ? env : "./mirror";
+	if (option && option[0]) {
+		chosen.root = option;
+		chosen.by = CHOSEN_BY_OPTION;
+	} else if (env && env[0]) {
+		chosen.root = env;
+		chosen.by = CHOSEN_BY_ENV;
+	} else {
+		chosen.root = "./mirror";
+		chosen.by = CHOSEN_BY_DEFAULT;
+	}
+	return chosen.root;
+}
+
+/* " (how root was chosen)", or nothing when dd_store_default_root did not choose it. */
+static void describe_choice(const char *root, struct dd_buf *out)
+{
+	if (!chosen.root || strcmp(chosen.root, root))
+		return;
+	switch (chosen.by) {
+	case CHOSEN_BY_OPTION:
+		dd_buf_adds(out, " (given by --mirror)");
+		break;
+	case CHOSEN_BY_ENV:
+		dd_buf_addf(out, " (set by DRYDOCK_MIRROR=%s)", root);
+		break;
+	case CHOSEN_BY_DEFAULT:
+		dd_buf_adds(out, " (the default, ./mirror; choose another with --mirror DIR or "
+			    "DRYDOCK_MIRROR)");
+		break;
+	}
+}
+
+/* What only a mirror holds: its index, its identity or its blobs. */
+static bool holds_mirror(const char *root)
+{
+	static const char *const marks[] = { "index.db", "mirror-id", "blobs/sha256" };
+	struct dd_buf path = DD_BUF_INIT;
+	struct stat st;
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]) && !found; i++) {
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/%s", root, marks[i]);
+		found = stat(path.ptr, &st) == 0;
+	}
+	dd_buf_release(&path);
+	return found;
+}
+
+/* path as a shell word: quoted when it holds anything but plain characters. */
+static void shell_word(const char *path, struct dd_buf *out)
+{
+	if (path[strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789/._-+,:@%=")] == 0) {
+		dd_buf_adds(out, path);
+		return;
+	}
+	dd_buf_adds(out, "\"");
+	for (; *path; path++) {
+		if (strchr("\"$`\\", *path))
+			dd_buf_add(out, "\\", 1);
+		dd_buf_add(out, path, 1);
+	}
+	dd_buf_adds(out, "\"");
+}
+
+int dd_store_check_exists(const char *root)
+{
+	struct dd_buf abs = DD_BUF_INIT, how = DD_BUF_INIT, word = DD_BUF_INIT;
+	struct stat st;
+	bool there;
+	int rc;
+
+	if (holds_mirror(root))
+		return 0;
+	dd_path_absolute(root, &abs);
+	describe_choice(root, &how);
+	shell_word(abs.ptr, &word);
+	there = stat(root, &st) == 0;
+	if (there && !S_ISDIR(st.st_mode))
+		rc = dd_error(DD_E_NO_MIRROR, "no mirror at %s%s: it is a file, not a directory; "
+			      "give the mirror's directory", abs.ptr, how.ptr ? how.ptr : "");
+	else
+		rc = dd_error(DD_E_NO_MIRROR, "no mirror at %s%s%s: create one with 'drydock "
+			      "mirror init %s'", abs.ptr, how.ptr ? how.ptr : "",
+			      there ? ", a directory that holds no index.db, mirror-id or blobs/" : "",
+			      word.ptr);
+	dd_buf_release(&abs);
+	dd_buf_release(&how);
+	dd_buf_release(&word);
+	return rc;
 }
 
 const char *dd_store_root(const struct dd_store *s)
@@ -296,8 +390,10 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 
 	s->root = dd_xstrdup(root);
 	s->lock_fd = -1;
-	s->writable = flags & DD_STORE_WRITE;
-	if (s->writable) {
+	s->writable = flags & (DD_STORE_WRITE | DD_STORE_CREATE);
+	if (!(flags & DD_STORE_CREATE) && (rc = dd_store_check_exists(root))) {
+		/* only 'drydock mirror init' makes a mirror */
+	} else if (s->writable) {
 		rc = create_layout(s);
 		if (!rc)
 			rc = take_lock(s);
@@ -306,8 +402,9 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 	} else if (!(flags & DD_STORE_ANY_INDEX) && (rc = dd_identity_precheck(s))) {
 		/* an index lost from a mirror with an identity: say so */
 	} else if (stat(dd_store_path(s, "index.db", &path), &st) < 0) {
-		rc = dd_error(DD_E_NOTFOUND, "no mirror at %s: import a bundle or trust a key "
-			      "first (drydock trust add ...), or give --mirror DIR", root);
+		rc = dd_error(DD_E_NOTFOUND, "mirror %s: its index %s is missing; rebuild it from "
+			      "the blobs and the audit log with 'drydock mirror fsck "
+			      "--rebuild-index --mirror %s'", root, path.ptr, root);
 	} else {
 		take_shared_lock(s);
 	}
@@ -326,6 +423,37 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 	}
 	*out = s;
 	return 0;
+}
+
+int dd_store_init(const char *root, bool *made, struct dd_store **out)
+{
+	struct dd_buf abs = DD_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
+
+	*made = false;
+	if (holds_mirror(root))
+		return dd_store_open(root, 0, out);
+	dd_path_absolute(root, &abs);
+	if (stat(root, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		rc = dd_error(DD_E_USAGE, "%s is a file: a mirror needs a new or empty directory",
+			      abs.ptr);
+	} else if ((d = opendir(root))) {
+		while ((de = readdir(d)) && (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")))
+			;
+		if (de)
+			rc = dd_error(DD_E_USAGE, "%s is not empty (it holds '%s', and no mirror): "
+				      "refusing to make a mirror among other files; give a new or "
+				      "empty directory", abs.ptr, de->d_name);
+		closedir(d);
+	}
+	dd_buf_release(&abs);
+	if (rc)
+		return rc;
+	*made = true;
+	return dd_store_open(root, DD_STORE_CREATE, out);
 }
 
 int dd_store_reset_index(struct dd_store *s, struct dd_buf *aside)
@@ -449,7 +577,7 @@ void dd_staged_discard(struct dd_staged *f)
 
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 {
-	struct dd_buf dst = DD_BUF_INIT, dir = DD_BUF_INIT;
+	struct dd_buf dst = DD_BUF_INIT;
 	char have[65];
 	int rc = 0;
 
@@ -467,11 +595,17 @@ int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f)
 	free(f->path);
 	f->path = NULL;
 	dd_staged_discard(f);
-	dd_fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
 out:
 	dd_buf_release(&dst);
-	dd_buf_release(&dir);
 	return rc;
+}
+
+void dd_store_sync_blobs(struct dd_store *s)
+{
+	struct dd_buf dir = DD_BUF_INIT;
+
+	dd_fsync_dir(dd_store_path(s, "blobs/sha256", &dir));
+	dd_buf_release(&dir);
 }
 
 int dd_store_audit(struct dd_store *s, void *json_record)

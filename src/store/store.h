@@ -31,26 +31,48 @@
 struct dd_store;
 
 enum {
-	DD_STORE_WRITE = 1,  /* exclusive lock; create the layout if missing */
+	DD_STORE_WRITE = 1,  /* exclusive lock; a missing folder of the layout is made */
 	DD_STORE_ANY_INDEX = 2, /* skip the identity check: the index is being rebuilt */
+	DD_STORE_CREATE = 4, /* dd_store_init only: a writer that may make the mirror */
 };
 
 /*
- * The mirror directory: --mirror DIR, else $DRYDOCK_MIRROR, else
- * "./mirror".  Returns a static or environment string.
+ * The mirror directory: --mirror DIR (option), else $DRYDOCK_MIRROR, else
+ * "./mirror".  Returns option, the environment's string or a static one,
+ * and remembers how it chose, so that a refusal of a missing mirror at
+ * that path says so (dd_store_check_exists).
  */
 const char *dd_store_default_root(const char *option);
 
 /*
- * Open the mirror at root.  With DD_STORE_WRITE, create it if needed and
- * take the exclusive lock (failing at once, naming the holder, when
- * another process has it) and clear stale staging files; without it,
- * the mirror must exist, no lock is taken and nothing in the mirror is
- * written: the index is opened read-only when this process cannot write
- * it (another user's copy, a read-only mount), with SQLite's immutable
- * mode when no WAL is left to read (see store.c).
+ * 0 when root holds a mirror (its index.db, mirror-id or blobs/sha256),
+ * else DD_E_NO_MIRROR with a message naming root made absolute, how it
+ * was chosen (when dd_store_default_root chose it) and how to make one
+ * ('drydock mirror init').  Creates nothing.
+ */
+int dd_store_check_exists(const char *root);
+
+/*
+ * Open the mirror at root; a missing mirror is refused with
+ * dd_store_check_exists's error, and nothing is created.  With
+ * DD_STORE_WRITE, take the exclusive lock (failing at once, naming the
+ * holder, when another process has it), make any missing folder of the
+ * layout and clear stale staging files; without it, no lock is taken
+ * and nothing in the mirror is written: the index is opened read-only
+ * when this process cannot write it (another user's copy, a read-only
+ * mount), with SQLite's immutable mode when no WAL is left to read (see
+ * store.c).
  */
 int dd_store_open(const char *root, int flags, struct dd_store **out);
+
+/*
+ * Make a mirror at root (and any missing parent): the layout, an empty
+ * index and the mirror's identity, opened for writing in *out, *made
+ * set.  When root already holds a mirror it is opened for reading
+ * (checked, nothing changed) and *made is false.  A file, or a
+ * non-empty directory that holds no mirror, is refused (DD_E_USAGE).
+ */
+int dd_store_init(const char *root, bool *made, struct dd_store **out);
 void dd_store_close(struct dd_store *s);
 
 /*
@@ -89,9 +111,13 @@ void dd_staged_discard(struct dd_staged *f);
  * Move a finished staged file into blobs/ under its sha256.  When the
  * blob already exists it is re-hashed, never trusted by its size: a
  * matching blob is kept and the staged copy removed, a damaged one is
- * replaced.  f is released either way.
+ * replaced.  f is released either way.  The rename is durable only
+ * after dd_store_sync_blobs, which must run before the index names the
+ * blob (one directory sync for all the blobs of an import).
  */
 int dd_store_commit_blob(struct dd_store *s, struct dd_staged *f);
+/* fsync blobs/sha256: every dd_store_commit_blob before it is durable. */
+void dd_store_sync_blobs(struct dd_store *s);
 
 /* Append one JSON line (a jansson json_t *) to audit.log, fsynced. */
 int dd_store_audit(struct dd_store *s, void *json_record);

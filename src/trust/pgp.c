@@ -2,12 +2,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <gpgme.h>
@@ -30,7 +34,7 @@ struct validsig {
 
 struct dd_pgp {
 	char *home; /* absolute path */
-	gpgme_ctx_t ctx;
+	gpgme_ctx_t ctx; /* made at the first gpgme operation (ensure_ctx) */
 	struct validsig vs[VALIDSIG_MAX]; /* of the verification in progress */
 	size_t n_vs;
 };
@@ -208,11 +212,6 @@ int dd_pgp_open(const char *dir, struct dd_pgp **out)
 		goto fail;
 	p = dd_xcalloc(1, sizeof(*p));
 	p->home = home;
-	ret = new_ctx(home, &p->ctx);
-	if (ret)
-		goto fail;
-	if (gpgme_set_ctx_flag(p->ctx, "full-status", "1") == 0)
-		gpgme_set_status_cb(p->ctx, on_status, p);
 	*out = p;
 	return 0;
 fail:
@@ -221,11 +220,30 @@ fail:
 	return ret;
 }
 
+/*
+ * The home's gpgme context, made when first needed: making one starts
+ * "gpg --version" twice (gpgme asks the engine its version for the
+ * process and again for a context bound to a home), which a good
+ * signature checked by gpgv (verify_gpgv) never needs.
+ */
+static int ensure_ctx(struct dd_pgp *p)
+{
+	int ret;
+
+	if (p->ctx)
+		return 0;
+	ret = new_ctx(p->home, &p->ctx);
+	if (!ret && gpgme_set_ctx_flag(p->ctx, "full-status", "1") == 0)
+		gpgme_set_status_cb(p->ctx, on_status, p);
+	return ret;
+}
+
 void dd_pgp_close(struct dd_pgp *p)
 {
 	if (!p)
 		return;
-	gpgme_release(p->ctx);
+	if (p->ctx)
+		gpgme_release(p->ctx);
 	free(p->home);
 	free(p);
 }
@@ -361,7 +379,9 @@ int dd_pgp_import(struct dd_pgp *p, const char *keyfile, char fpr[41], struct dd
 	int ret;
 
 	fpr[0] = 0;
-	ret = dd_read_file(keyfile, KEYFILE_MAX, &raw);
+	ret = ensure_ctx(p);
+	if (!ret)
+		ret = dd_read_file(keyfile, KEYFILE_MAX, &raw);
 	if (!ret)
 		ret = list_one_key(p, keyfile, &raw, &key);
 	if (!ret)
@@ -412,6 +432,8 @@ int dd_pgp_delete(struct dd_pgp *p, const char *fpr)
 
 	if (!is_fpr(fpr))
 		return dd_error(DD_E_USAGE, "'%s' is not a 40-hex-digit key fingerprint", fpr);
+	if ((ret = ensure_ctx(p)))
+		return ret;
 	err = gpgme_get_key(p->ctx, fpr, &key, 0);
 	if (gpgme_err_code(err) == GPG_ERR_EOF)
 		return dd_error(DD_E_NOTFOUND, "key %s is not in %s", fpr, p->home);
@@ -563,6 +585,214 @@ static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
 	return ret;
 }
 
+/*
+ * The quick check of a signature: gpgv (GnuPG's verify-only tool, one
+ * process and no engine probes) against the home's keybox.  It settles
+ * only the plain case: every signature in sig good (GOODSIG and
+ * VALIDSIG), nothing else reported, exit 0; fpr is then the first
+ * one's primary key.  Anything else (a bad, unknown, expired or revoked
+ * signature, a status line not known here, gpgv missing) returns 1,
+ * and gpgme judges the signature as before, so every refusal reads the
+ * same whichever way it was found.
+ */
+#define GPGV_SIG_MAX (64u << 10)
+#define GPGV_STATUS_MAX (64u << 10)
+
+static bool status_known(struct dd_blob kw)
+{
+	static const char *const ok[] = { "NEWSIG", "KEY_CONSIDERED", "SIG_ID", "GOODSIG",
+					  "VALIDSIG", "TRUST_UNDEFINED", "NOTATION_NAME",
+					  "NOTATION_FLAGS", "NOTATION_DATA", "POLICY_URL" };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (dd_blob_eq(kw, ok[i]))
+			return true;
+	return false;
+}
+
+/* 0 with fpr set when status (gpgv's status lines) says every signature is good, else 1. */
+static int judge_gpgv(struct dd_blob status, char fpr[41])
+{
+	struct dd_blob line, kw, field;
+	size_t news = 0, goods = 0, valids = 0;
+	char primary[41];
+
+	fpr[0] = 0;
+	while (status.len) {
+		dd_blob_split(&status, '\n', &line);
+		if (!dd_blob_starts(line, "[GNUPG:] "))
+			return 1;
+		line.ptr += 9;
+		line.len -= 9;
+		dd_blob_split(&line, ' ', &kw);
+		if (!status_known(kw))
+			return 1;
+		news += dd_blob_eq(kw, "NEWSIG");
+		goods += dd_blob_eq(kw, "GOODSIG");
+		if (!dd_blob_eq(kw, "VALIDSIG"))
+			continue;
+		valids++;
+		for (int i = 0; i < 10; i++) /* the 10th field is the primary key */
+			dd_blob_split(&line, ' ', &field);
+		if (field.len != 40)
+			return 1;
+		memcpy(primary, field.ptr, 40);
+		primary[40] = 0;
+		if (!is_fpr(primary))
+			return 1;
+		if (!fpr[0])
+			copy_upper(fpr, primary);
+	}
+	if (!news || goods != news || valids != news) {
+		fpr[0] = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Write all of buf to fd `to` (non-blocking; closed here) while reading
+ * fd `from` into out, until both are done. */
+static int pump(int to, const void *buf, size_t len, int from, struct dd_buf *out)
+{
+	const char *p = buf;
+	int rc = 0;
+
+	while (from >= 0 && !rc) {
+		struct pollfd pf[2] = { { from, POLLIN, 0 }, { to, POLLOUT, 0 } };
+		char chunk[4096];
+		ssize_t n;
+
+		if (poll(pf, to >= 0 ? 2 : 1, 30000) <= 0) {
+			rc = -1;
+			break;
+		}
+		if (to >= 0 && pf[1].revents) {
+			n = write(to, p, len);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				rc = -1;
+			if (n > 0) {
+				p += n;
+				len -= (size_t)n;
+			}
+			if (!len) {
+				close(to);
+				to = -1;
+			}
+		}
+		if (pf[0].revents) {
+			n = read(from, chunk, sizeof(chunk));
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) || out->len > GPGV_STATUS_MAX)
+				rc = -1;
+			if (n == 0)
+				from = -1;
+			if (n > 0)
+				dd_buf_add(out, chunk, (size_t)n);
+		}
+	}
+	if (to >= 0) { /* gpgv stopped before it read all the data */
+		close(to);
+		rc = -1;
+	}
+	return rc;
+}
+
+static pthread_once_t gpgv_once = PTHREAD_ONCE_INIT;
+static char gpgv_path[4096] = "gpgv";
+
+/* gpgv beside the gpg gpgme runs (found without starting a process). */
+static void find_gpgv(void)
+{
+	const char *gpg = gpgme_get_dirinfo("gpg-name");
+	const char *slash = gpg ? strrchr(gpg, '/') : NULL;
+
+	if (slash && (size_t)(slash - gpg) + 6 < sizeof(gpgv_path))
+		snprintf(gpgv_path, sizeof(gpgv_path), "%.*s/gpgv", (int)(slash - gpg), gpg);
+}
+
+/* A pipe whose ends are at fd 10 or above (clear of 0-4 in the child), close-on-exec. */
+static int high_pipe(int fds[2])
+{
+	int raw[2];
+
+	if (pipe2(raw, O_CLOEXEC) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fds[i] = fcntl(raw[i], F_DUPFD_CLOEXEC, 10);
+		close(raw[i]);
+	}
+	if (fds[0] >= 0 && fds[1] >= 0)
+		return 0;
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return -1;
+}
+
+static int verify_gpgv(struct dd_pgp *p, const void *data, size_t len, const void *sig,
+		       size_t siglen, char fpr[41])
+{
+	int sigp[2] = { -1, -1 }, datap[2] = { -1, -1 }, statp[2] = { -1, -1 };
+	struct dd_buf keybox = DD_BUF_INIT, status = DD_BUF_INIT;
+	posix_spawn_file_actions_t fa;
+	pid_t pid = -1;
+	int wst, ret = 1;
+	char *argv[] = { "gpgv", "--homedir", p->home, "--keyring", NULL, "--status-fd", "1",
+			 "--enable-special-filenames", "--", "-&3", "-&4", NULL };
+
+	dd_buf_addf(&keybox, "%s/pubring.kbx", p->home);
+	argv[4] = keybox.ptr;
+	pthread_once(&init_once, pgp_init); /* SIGPIPE ignored: gpgv may stop reading */
+	pthread_once(&gpgv_once, find_gpgv);
+	if (siglen > GPGV_SIG_MAX || access(keybox.ptr, R_OK) < 0 || high_pipe(sigp) ||
+	    high_pipe(datap) || high_pipe(statp))
+		goto out;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, statp[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, sigp[0], 3);
+	posix_spawn_file_actions_adddup2(&fa, datap[0], 4);
+	if (posix_spawn(&pid, gpgv_path, &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(sigp[0]);
+	close(datap[0]);
+	close(statp[1]);
+	sigp[0] = datap[0] = statp[1] = -1;
+	if (pid < 0)
+		goto out;
+	/* the signature is read first and is small: it fits the pipe */
+	if (write(sigp[1], sig, siglen) == (ssize_t)siglen) {
+		close(sigp[1]);
+		sigp[1] = -1;
+		fcntl(datap[1], F_SETFL, O_NONBLOCK);
+		if (pump(datap[1], data, len, statp[0], &status) == 0)
+			ret = 0;
+		datap[1] = -1; /* closed by pump once written */
+	}
+	if (ret != 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	if (!ret && (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0))
+		ret = 1;
+	if (!ret)
+		ret = judge_gpgv(dd_buf_blob(&status), fpr);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (sigp[i] >= 0)
+			close(sigp[i]);
+		if (datap[i] >= 0)
+			close(datap[i]);
+		if (statp[i] >= 0)
+			close(statp[i]);
+	}
+	dd_buf_release(&keybox);
+	dd_buf_release(&status);
+	return ret;
+}
+
 int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,
 		  size_t siglen, char fpr[41])
 {
@@ -574,7 +804,12 @@ int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *si
 	fpr[0] = 0;
 	if (!siglen)
 		return dd_error(DD_E_FORMAT, "the signature is empty");
-	ret = mem_data(&dsig, sig, siglen);
+	if (verify_gpgv(p, data, len, sig, siglen, fpr) == 0)
+		return 0;
+	fpr[0] = 0;
+	ret = ensure_ctx(p);
+	if (!ret)
+		ret = mem_data(&dsig, sig, siglen);
 	if (!ret)
 		ret = mem_data(&dtext, data, len);
 	if (ret)

@@ -8,7 +8,14 @@
  * for a role is decided by the caller from the fingerprint returned
  * here, never by GnuPG's web of trust.
  *
- * One struct dd_pgp per thread (it holds one gpgme context).  The first
+ * A signature that is plainly good (every signature in it good, nothing
+ * else reported) is settled by one gpgv process against the home's
+ * keybox; gpgme, whose set-up alone starts gpg twice, is started only
+ * to change keys and to judge any other signature, so refusals read the
+ * same either way.
+ *
+ * One struct dd_pgp per thread (it holds one gpgme context, made when
+ * first needed).  The first
  * use sets SIGPIPE to ignored for the whole process (gpgme does), so a
  * write to a closed pipe returns EPIPE instead of killing drydock.
  */

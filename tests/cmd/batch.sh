@@ -370,7 +370,9 @@ PY
 
 batch_cannot_run() {
 	jobs jobs
-	expect_fail 3 "no mirror at nowhere" drydock batch --mirror nowhere -o out jobs
+	expect_fail 3 "no mirror at $PWD/nowhere \(given by --mirror\): create one with 'drydock mirror init $PWD/nowhere'" \
+		drydock batch --mirror nowhere -o out jobs
+	[ ! -e out ] && [ ! -e nowhere ] || t_fail "a batch with no mirror made out/ or a mirror"
 	fresh_mirror m
 	expect_fail 3 "job folder missing: No such file or directory" drydock batch --mirror m -o out missing
 	trusted_mirror "$S" bare

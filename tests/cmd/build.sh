@@ -615,7 +615,9 @@ usage_errors() {
 	expect_fail 2 "--threads 'x'" drydock build --mirror "$M" -o out --threads x "$HELLO"
 	expect_fail 1 "nope.yaml" drydock build --mirror "$M" -o out nope.yaml
 	failed_run nope "nope.yaml"
-	expect_fail 1 "no-mirror" drydock build --mirror no-mirror -o out "$HELLO"
+	expect_fail 3 "no mirror at $PWD/no-mirror \(given by --mirror\)" \
+		drydock build --mirror no-mirror -o out "$HELLO"
+	[ ! -e out/hello ] && [ ! -e no-mirror ] || t_fail "a build with no mirror made a run or a mirror"
 }
 
 sboms_valid_and_complete() {

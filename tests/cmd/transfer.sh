@@ -168,6 +168,7 @@ assert [x["path"] for x in m["members"]] == ["packages/newcomer-1.0-r0.apk"], m'
 t_run delta_against_receipt
 
 wording_and_apk_fingerprints() {
+	drydock mirror init m >/dev/null
 	expect_out "trusted as an entitlement key: [0-9A-F]{40}" \
 		drydock trust add --mirror m --role entitlement "$S/entitlement.asc"
 	expect_out "trusted as a bundle key" drydock trust add --mirror m --role bundle "$S/bundle.asc"

@@ -429,6 +429,7 @@ changed_mirror_is_caught() {
 	expect_fail 1 "^FAIL  mirror: hello-drydock-1.2.3-r0.apk: the mirror's blob .*$sha is damaged" \
 		drydock verify --key "$K/ed.pub" --mirror m2 "$ED"
 	# a mirror that never saw these packages
+	drydock mirror init m3 >/dev/null
 	drydock trust add --mirror m3 --role bundle "$S/bundle.asc" >/dev/null
 	expect_fail 1 "^FAIL  mirror: base-files-1.0-r0.apk \(sha256:[0-9a-f]{64}\) is not in the mirror" \
 		drydock verify --key "$K/ed.pub" --mirror m3 "$ED"
