@@ -7,6 +7,7 @@
 #ifndef DD_STORE_DB_H
 #define DD_STORE_DB_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sqlite3.h>
@@ -40,6 +41,20 @@ int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what);
  * the index, the detail, and what to do. */
 int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Bind values to st's parameters 1, 2, ..., one per character of types:
+ * 's' a string (NULL binds NULL), 'I' an int64_t, 'i' an int, 't' a time
+ * (int64_t, stored as RFC 3339 text), '-' an int that is left NULL (a
+ * field the row does not have).  The caller passes exactly those types.
+ */
+void dd_db_bind(sqlite3_stmt *st, const char *types, ...);
+void dd_db_bindv(sqlite3_stmt *st, const char *types, va_list ap);
+/* Run sql once with values bound as dd_db_bind: a write, or a query
+ * whose rows do not matter.  0, or the error naming what. */
+int dd_db_run(struct dd_store *s, const char *what, const char *sql, const char *types, ...);
+/* Whether sql, with values bound as dd_db_bind, gives a row. */
+int dd_db_exists(struct dd_store *s, const char *what, bool *found, const char *sql,
+		 const char *types, ...);
 /* The rowid the last INSERT on this connection gave. */
 int64_t dd_db_last_rowid(struct dd_store *s);
 int dd_db_error(struct dd_store *s, const char *what);

@@ -70,32 +70,14 @@ int dd_held_versions(struct dd_store *s, const char *name, const char *arch, str
 
 int dd_held_package(struct dd_store *s, const char *name, const char *version, bool *held)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT 1 FROM packages WHERE name = ? AND version = ? LIMIT 1",
-			       &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_TRANSIENT);
-	rc = dd_db_step(s, st, "look up a package");
-	*held = rc > 0;
-	sqlite3_finalize(st);
-	return rc < 0 ? rc : 0;
+	return dd_db_exists(s, "look up a package", held, "SELECT 1 FROM packages WHERE name = ? "
+			    "AND version = ? LIMIT 1", "ss", name, version);
 }
 
 int dd_held_bundle(struct dd_store *s, const char *digest, bool *held)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT 1 FROM bundles WHERE digest = ?", &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
-	rc = dd_db_step(s, st, "look up a bundle");
-	*held = rc > 0;
-	sqlite3_finalize(st);
-	return rc < 0 ? rc : 0;
+	return dd_db_exists(s, "look up a bundle", held, "SELECT 1 FROM bundles WHERE digest = ?",
+			    "s", digest);
 }
 
 int dd_held_entitlement(struct dd_store *s, struct dd_held_entitlement *e)

@@ -70,9 +70,7 @@ int dd_index_package_blob(struct dd_store *s, const char *name, const char *vers
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, arch, -1, SQLITE_TRANSIENT);
+	dd_db_bind(st, "sss", name, version, arch);
 	rc = dd_db_step(s, st, "look up a package");
 	if (rc > 0 && !sqlite3_column_text(st, 0))
 		rc = dd_db_damaged(s, "package %s-%s has no blob", name, version);
@@ -94,81 +92,29 @@ static int bind_exec(struct dd_store *s, sqlite3_stmt *st, const char *what)
 	return r < 0 ? r : 0;
 }
 
-static void bind_str(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bind_time(sqlite3_stmt *st, int i, int64_t t)
-{
-	char text[32];
-
-	dd_time_format(t, text);
-	bind_str(st, i, text);
-}
-
-/*
- * Bind the values of ap to st's parameters 1, 2, ..., one per character
- * of types: 's' a string (NULL binds NULL), 'I' an int64_t, 'i' an int,
- * 't' a time (int64_t, stored as RFC 3339 text), '-' an int that is left
- * NULL (a field the row does not have).
- */
-static void bind_values(sqlite3_stmt *st, const char *types, va_list ap)
-{
-	for (int i = 0; types[i]; i++) {
-		switch (types[i]) {
-		case 's': bind_str(st, i + 1, va_arg(ap, const char *)); break;
-		case 'I': sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
-		case 'i': sqlite3_bind_int(st, i + 1, va_arg(ap, int)); break;
-		case 't': bind_time(st, i + 1, va_arg(ap, int64_t)); break;
-		default: (void)va_arg(ap, int); sqlite3_bind_null(st, i + 1); break;
-		}
-	}
-}
-
-/* The next row of a prepared INSERT: bind (as bind_values) and step. */
+/* The next row of a prepared INSERT: bind (as dd_db_bind) and step. */
 static int insert_next(struct dd_store *s, sqlite3_stmt *st, const char *what, const char *types,
 		       ...)
 {
 	va_list ap;
 
 	va_start(ap, types);
-	bind_values(st, types, ap);
+	dd_db_bindv(st, types, ap);
 	va_end(ap);
 	return bind_exec(s, st, what);
 }
 
-/* One INSERT of one row: prepare sql, bind (as bind_values), step. */
-static int insert_row(struct dd_store *s, const char *what, const char *sql, const char *types,
-		      ...)
-{
-	sqlite3_stmt *st;
-	va_list ap;
-	int rc = dd_db_prepare(s, sql, &st);
-
-	if (rc)
-		return rc;
-	va_start(ap, types);
-	bind_values(st, types, ap);
-	va_end(ap);
-	rc = bind_exec(s, st, what);
-	sqlite3_finalize(st);
-	return rc;
-}
 
 int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size,
 			 const char *kind)
 {
-	return insert_row(s, "record a blob", "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
+	return dd_db_run(s, "record a blob", "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
 			  "VALUES (?, ?, ?)", "sIs", sha256, (int64_t)size, kind);
 }
 
 int dd_index_insert_bundle(struct dd_store *s, const struct dd_index_bundle *b)
 {
-	int rc = insert_row(s, "record the bundle", "INSERT INTO bundles(digest, channel, "
+	int rc = dd_db_run(s, "record the bundle", "INSERT INTO bundles(digest, channel, "
 			    "sequence, created, expires, signer, imported, expired_allowed) "
 			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssIttsti", b->digest, b->channel,
 			    (int64_t)b->sequence, (int64_t)b->created, (int64_t)b->expires,
@@ -176,7 +122,7 @@ int dd_index_insert_bundle(struct dd_store *s, const struct dd_index_bundle *b)
 
 	if (rc)
 		return rc;
-	return insert_row(s, "record the channel", "INSERT OR REPLACE INTO channels(channel, "
+	return dd_db_run(s, "record the channel", "INSERT OR REPLACE INTO channels(channel, "
 			  "sequence, digest) VALUES (?, ?, ?)", "sIs", b->channel,
 			  (int64_t)b->sequence, b->digest);
 }
@@ -184,7 +130,7 @@ int dd_index_insert_bundle(struct dd_store *s, const struct dd_index_bundle *b)
 int dd_index_insert_member(struct dd_store *s, const char *bundle, const char *path,
 			   const char *sha256, uint64_t size, const char *kind)
 {
-	return insert_row(s, "record a bundle member", "INSERT INTO bundle_members(bundle, path, "
+	return dd_db_run(s, "record a bundle member", "INSERT INTO bundle_members(bundle, path, "
 			  "sha256, size, kind) VALUES (?, ?, ?, ?, ?)", "sssIs", bundle, path,
 			  sha256, (int64_t)size, kind);
 }
@@ -235,7 +181,7 @@ int dd_index_insert_package(struct dd_store *s, const struct dd_index_package *i
 	int rc;
 
 	dd_pkginfo_write(p, &info);
-	rc = insert_row(s, "record a package", "INSERT INTO packages(name, version, arch, "
+	rc = dd_db_run(s, "record a package", "INSERT INTO packages(name, version, arch, "
 			"checksum, sha256, size, installed_size, build_time, origin, license, "
 			"description, url, maintainer, provider_priority, signer, bundle, pkginfo, "
 			"nfiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -264,7 +210,7 @@ out:
 
 int dd_index_insert_entitlement(struct dd_store *s, const struct dd_index_entitlement *e)
 {
-	return insert_row(s, "record the entitlement manifest", "INSERT INTO entitlements("
+	return dd_db_run(s, "record the entitlement manifest", "INSERT INTO entitlements("
 			  "version, organization, issued, expires, sha256, signer, bundle, imported) "
 			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "Isttssst", (int64_t)e->version,
 			  e->organization, (int64_t)e->issued, (int64_t)e->expires, e->sha256,
@@ -274,7 +220,7 @@ int dd_index_insert_entitlement(struct dd_store *s, const struct dd_index_entitl
 int dd_index_insert_entitled(struct dd_store *s, int64_t version, const char *image,
 			     const char *name, const char *pkgversion, bool base)
 {
-	return insert_row(s, "record an entitled package", "INSERT INTO entitled_packages("
+	return dd_db_run(s, "record an entitled package", "INSERT INTO entitled_packages("
 			  "version, image, name, pkgversion, base) VALUES (?, ?, ?, ?, ?)", "Isssi",
 			  (int64_t)version, image, name, pkgversion, (int)base);
 }
@@ -285,7 +231,7 @@ int dd_index_record_signature(struct dd_store *s, const char *digest, const char
 	int rc;
 
 	dd_buf_addf(&key, "signature:%s", digest);
-	rc = insert_row(s, "record a bundle's signature", "INSERT OR REPLACE INTO meta(key, "
+	rc = dd_db_run(s, "record a bundle's signature", "INSERT OR REPLACE INTO meta(key, "
 			"value) VALUES (?, ?)", "ss", key.ptr, sig_sha256);
 	dd_buf_release(&key);
 	return rc;

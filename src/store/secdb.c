@@ -21,22 +21,15 @@ int dd_store_secdb_replace(struct dd_store *s, const char *channel, const char *
 			   const char *const *paths, const char *const *sha256s, size_t n)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "DELETE FROM secdbs WHERE channel = ?", &st);
+	int rc = dd_db_run(s, "drop the channel's older security database",
+			   "DELETE FROM secdbs WHERE channel = ?", "s", channel);
 
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, channel, -1, SQLITE_TRANSIENT);
-	rc = step_done(s, st, "drop the channel's older security database");
-	sqlite3_finalize(st);
 	if (rc)
 		return rc;
 	rc = dd_db_prepare(s, "INSERT INTO secdbs(channel, path, sha256, bundle) "
 			   "VALUES (?, ?, ?, ?)", &st);
 	for (size_t i = 0; !rc && i < n; i++) {
-		sqlite3_bind_text(st, 1, channel, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, paths[i], -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, sha256s[i], -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 4, bundle, -1, SQLITE_TRANSIENT);
+		dd_db_bind(st, "ssss", channel, paths[i], sha256s[i], bundle);
 		rc = step_done(s, st, "record a security database");
 	}
 	sqlite3_finalize(st);

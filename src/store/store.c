@@ -703,6 +703,79 @@ int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what)
 	return dd_db_error(s, what);
 }
 
+void dd_db_bindv(sqlite3_stmt *st, const char *types, va_list ap)
+{
+	for (int i = 0; types[i]; i++) {
+		const char *text;
+		char when[32];
+
+		switch (types[i]) {
+		case 's':
+			text = va_arg(ap, const char *);
+			if (text)
+				sqlite3_bind_text(st, i + 1, text, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+			break;
+		case 'I': sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
+		case 'i': sqlite3_bind_int(st, i + 1, va_arg(ap, int)); break;
+		case 't':
+			dd_time_format(va_arg(ap, int64_t), when);
+			sqlite3_bind_text(st, i + 1, when, -1, SQLITE_TRANSIENT);
+			break;
+		default: (void)va_arg(ap, int); sqlite3_bind_null(st, i + 1); break;
+		}
+	}
+}
+
+void dd_db_bind(sqlite3_stmt *st, const char *types, ...)
+{
+	va_list ap;
+
+	va_start(ap, types);
+	dd_db_bindv(st, types, ap);
+	va_end(ap);
+}
+
+/* Prepare sql, bind ap, step once: 1 with a row, 0 done, or an error. */
+static int run_once(struct dd_store *s, const char *what, const char *sql, const char *types,
+		    va_list ap)
+{
+	sqlite3_stmt *st;
+	int rc = dd_db_prepare(s, sql, &st);
+
+	if (rc)
+		return rc;
+	dd_db_bindv(st, types, ap);
+	rc = dd_db_step(s, st, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int dd_db_run(struct dd_store *s, const char *what, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = run_once(s, what, sql, types, ap);
+	va_end(ap);
+	return rc < 0 ? rc : 0;
+}
+
+int dd_db_exists(struct dd_store *s, const char *what, bool *found, const char *sql,
+		 const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = run_once(s, what, sql, types, ap);
+	va_end(ap);
+	*found = rc > 0;
+	return rc < 0 ? rc : 0;
+}
+
 int dd_db_exec(struct dd_store *s, const char *sql)
 {
 	char *msg = NULL;

@@ -215,17 +215,8 @@ static int count_rows(struct dd_store *s, const char *sql, const char *a, const 
 /* Delete the row of key id in role; what names the purpose for errors. */
 static int delete_key(struct dd_store *s, enum dd_role role, const char *id, const char *what)
 {
-	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND "
-			       "role = ?", &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, dd_role_str(role), -1, SQLITE_STATIC);
-	rc = dd_db_step(s, st, what);
-	sqlite3_finalize(st);
-	return rc;
+	return dd_db_run(s, what, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND "
+			 "role = ?", "ss", id, dd_role_str(role));
 }
 
 int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
