@@ -679,7 +679,7 @@ static int open_secret_key(const char *dir, const char *keyid, gpgme_ctx_t *ctx,
 
 	*ctx = NULL;
 	*key = NULL;
-	if (strlen(keyid) < 8) /* gpgme_get_key() wants at least a short key id */
+	if (strlen(keyid) < 8) /* at least a short key id, as gpgme_get_key() wants */
 		return dd_error(DD_E_USAGE,
 				"'%s' is too short to name a key; give its fingerprint", keyid);
 	ret = new_ctx(dir, ctx);
