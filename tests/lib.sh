@@ -18,14 +18,36 @@ t_fail() { echo "  $*" >&2; exit 1; }
 t_skip() { echo "$*" >"$T_TMP/.skip"; exit 77; }
 
 # t_run NAME: run the function NAME in a subshell, in a fresh directory.
+# Under tests/run's sanitizer-report collection ($DD_SAN_DIR), the
+# reports of the drydock processes NAME starts go to a folder of NAME's
+# own, and any report fails NAME (a leak on an error path included).
 t_run() {
 	name=$1
 	dir="$T_TMP/$name"
 	mkdir -p "$dir"
 	rm -f "$T_TMP/.skip"
-	( cd "$dir" && set -e && "$name" ) >"$dir/.out" 2>&1
+	san=
+	if [ -n "${DD_SAN_DIR:-}" ]; then
+		san=$DD_SAN_DIR/$SUITE.$name
+		rm -rf "$san"
+		mkdir -p "$san"
+	fi
+	(
+		if [ -n "$san" ]; then
+			export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$san/asan"
+			export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$san/ubsan"
+		fi
+		cd "$dir" && set -e && "$name"
+	) >"$dir/.out" 2>&1
 	rc=$?
-	if [ $rc -eq 0 ]; then
+	reports=
+	[ -z "$san" ] || reports=$(cd "$san" && ls)
+	if [ -n "$reports" ]; then
+		echo "FAIL: $SUITE/$name (sanitizer report:" $reports")"
+		for r in "$san"/*; do
+			sed 's/^/    /' "$r" | head -n 60
+		done
+	elif [ $rc -eq 0 ]; then
 		echo "PASS: $SUITE/$name"
 	elif [ $rc -eq 77 ]; then
 		echo "SKIP: $SUITE/$name: $(cat "$T_TMP/.skip")"

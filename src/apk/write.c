@@ -226,6 +226,7 @@ static int write_segment(struct dd_buf *out, EVP_MD_CTX *md, const char *const *
 		rc = dd_tar_write_end(&tar);
 	if (!rc)
 		rc = dd_gzw_end(&gz);
+	dd_gzw_release(&gz);
 	return rc;
 }
 
@@ -295,6 +296,7 @@ static int build_data(struct builder *b, const char *root, int fd, char datahash
 		rc = dd_tar_write_end(&b->tar);
 	if (!rc)
 		rc = dd_gzw_end(&b->gz);
+	dd_gzw_release(&b->gz);
 	EVP_DigestFinal_ex(md, d, NULL);
 	EVP_MD_CTX_free(md);
 	dd_hex(d, 32, datahash);

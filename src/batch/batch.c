@@ -20,6 +20,7 @@
 #include "core/time.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/leak.h"
 #include "core/name.h"
 #include "image/build.h"
 #include "image/oci.h"
@@ -255,6 +256,10 @@ static void child_main(struct batch *B, size_t i, pid_t parent, const sigset_t *
 	json_object_set_new(msg, "result", result);
 	dd_buf_addf(&name, "%zu.json", i);
 	rc = dd_write_json(B->tmp, name.ptr, msg, JSON_COMPACT);
+	json_decref(msg);
+	free(dir);
+	dd_buf_release(&name);
+	dd_leak_check();
 	_exit(rc ? 2 : 0);
 }
 

@@ -186,8 +186,10 @@ int dd_read_regular(const char *path, uint64_t max, struct dd_buf *out)
 	dd_buf_grow(out, (size_t)size + 1);
 	n = dd_read_full(fd, out->ptr, (size_t)size);
 	close(fd);
-	if (n < 0)
+	if (n < 0) {
+		dd_buf_release(out); /* as dd_read_file: nothing to free on failure */
 		return dd_error_prefix((int)n, "%s", path);
+	}
 	out->len = (size_t)n;
 	out->ptr[out->len] = 0;
 	return 0;

@@ -69,7 +69,8 @@ int dd_read_file(const char *path, uint64_t max, struct dd_buf *out);
  */
 int dd_open_regular(const char *path, uint64_t max, uint64_t *size);
 
-/* dd_read_file() through dd_open_regular(): at most max bytes. */
+/* dd_read_file() through dd_open_regular(): at most max bytes; on
+ * failure out is released, holding nothing to free. */
 int dd_read_regular(const char *path, uint64_t max, struct dd_buf *out);
 
 /*

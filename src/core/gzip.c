@@ -228,6 +228,12 @@ int dd_gzw_end(struct dd_gzw *w)
 	return r;
 }
 
+void dd_gzw_release(struct dd_gzw *w)
+{
+	/* zlib ignores a stream whose state is gone (ended or never made). */
+	deflateEnd(&w->zs);
+}
+
 int dd_gzw_write_cb(void *w, const void *data, size_t len)
 {
 	return dd_gzw_write(w, data, len);

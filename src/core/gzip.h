@@ -85,7 +85,14 @@ struct dd_gzw {
 
 int dd_gzw_begin(struct dd_gzw *w, dd_write_fn out, void *ctx, EVP_MD_CTX *md);
 int dd_gzw_write(struct dd_gzw *w, const void *data, size_t len);
+/* Finish the member (its trailer written to out) and release zlib's state. */
 int dd_gzw_end(struct dd_gzw *w);
+/*
+ * Release zlib's state of a member given up on the way (a failed write);
+ * nothing after dd_gzw_end() or a failed dd_gzw_begin(), so callers may
+ * call it on every path.
+ */
+void dd_gzw_release(struct dd_gzw *w);
 /* Write callback adapter for struct dd_tar_writer. */
 int dd_gzw_write_cb(void *w, const void *data, size_t len);
 

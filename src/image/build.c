@@ -1794,7 +1794,7 @@ static int do_build(struct build *b, const char *path)
 	struct dd_buf image = DD_BUF_INIT, archive = DD_BUF_INIT;
 	const char *tag;
 	char sha[65];
-	json_t *idx, *desc;
+	json_t *idx, *desc = NULL;
 	int rc;
 
 	if ((rc = dd_job_load_recorded(path, b->o->strict ? DD_JOB_STRICT : 0, b->o->includes,
@@ -1889,6 +1889,7 @@ static int do_build(struct build *b, const char *path)
 	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, tag));
 	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
 			"manifests", desc);
+	desc = NULL;
 	if ((rc = dd_oci_write_layout(image.ptr, idx)))
 		goto out;
 	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
@@ -1900,6 +1901,7 @@ static int do_build(struct build *b, const char *path)
 	json_object_set_new(b->result, "archive_sha256", json_string(sha));
 	rc = write_provenance(b, &top, manifests, sha);
 out:
+	json_decref(desc);
 	free(manifests);
 	dd_buf_release(&image);
 	dd_buf_release(&archive);

@@ -845,29 +845,50 @@ static int take_data(gpgme_data_t d, struct dd_buf *out)
 	return 0;
 }
 
+/*
+ * The one secret key keyid names in ctx's home.  The listing is read to
+ * its end rather than through gpgme_get_key(), which gives up at a
+ * second match: gpgme (1.18) then releases the keys still queued but
+ * not their queue entries, a leak on every ambiguous name.
+ */
 static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
 			  gpgme_key_t *key)
 {
-	gpgme_error_t err = gpgme_get_key(ctx, keyid, key, 1);
+	gpgme_key_t k;
+	gpgme_error_t err;
+	int others = 0, ret = 0;
 
-	if (gpgme_err_code(err) == GPG_ERR_EOF)
-		return dd_error(DD_E_NOTFOUND, "no secret key %s in %s", keyid, where);
-	if (gpgme_err_code(err) == GPG_ERR_AMBIGUOUS_NAME)
-		return dd_error(DD_E_USAGE,
-				"%s names more than one secret key in %s; give a fingerprint",
-				keyid, where);
-	if (err)
-		return dd_error(DD_E_CRYPTO, "looking up secret key %s in %s: %s", keyid, where,
-				gpgme_strerror(err));
-	if (!(*key)->can_sign) {
+	*key = NULL;
+	err = gpgme_op_keylist_start(ctx, keyid, 1);
+	while (!err && !(err = gpgme_op_keylist_next(ctx, &k))) {
+		if (!*key)
+			*key = k;
+		else if (!(*key)->subkeys || !k->subkeys || !(*key)->subkeys->fpr ||
+			 !k->subkeys->fpr || strcmp((*key)->subkeys->fpr, k->subkeys->fpr))
+			others++, gpgme_key_unref(k);
+		else
+			gpgme_key_unref(k); /* the same key twice (a damaged keyring) */
+	}
+	gpgme_op_keylist_end(ctx);
+	if (gpgme_err_code(err) != GPG_ERR_EOF)
+		ret = dd_error(DD_E_CRYPTO, "looking up secret key %s in %s: %s", keyid, where,
+			       gpgme_strerror(err));
+	else if (!*key)
+		ret = dd_error(DD_E_NOTFOUND, "no secret key %s in %s", keyid, where);
+	else if (others)
+		ret = dd_error(DD_E_USAGE,
+			       "%s names more than one secret key in %s; give a fingerprint",
+			       keyid, where);
+	else if (!(*key)->can_sign)
+		ret = dd_error(DD_E_CRYPTO,
+			       "key %s in %s cannot sign (expired, revoked or "
+			       "without a signing subkey)",
+			       keyid, where);
+	if (ret) {
 		gpgme_key_unref(*key);
 		*key = NULL;
-		return dd_error(DD_E_CRYPTO,
-				"key %s in %s cannot sign (expired, revoked or "
-				"without a signing subkey)",
-				keyid, where);
 	}
-	return 0;
+	return ret;
 }
 
 /* A context on dir and the secret key keyid in it, able to sign. */
@@ -878,7 +899,7 @@ static int open_secret_key(const char *dir, const char *keyid, gpgme_ctx_t *ctx,
 
 	*ctx = NULL;
 	*key = NULL;
-	if (strlen(keyid) < 8) /* gpgme_get_key() wants at least a short key id */
+	if (strlen(keyid) < 8) /* at least a short key id, as gpgme_get_key() wants */
 		return dd_error(DD_E_USAGE,
 				"'%s' is too short to name a key; give its fingerprint", keyid);
 	ret = new_ctx(dir, ctx);

@@ -700,6 +700,31 @@ PY
 		drydock verify --key "$K/ed.pub" --mirror "$M" --rebuild "$run"
 }
 
+# Records that cannot be read are refused by name, and their error paths
+# release what they took: under `make check SANITIZE=1` a leak on any of
+# them fails this test (tests/lib.sh).
+unreadable_records_are_refused() {
+	# an envelope over its 64 MiB limit (sparse: refused before a byte is read)
+	copy_run "$ED" u1 && truncate -s 67108865 u1/provenance.intoto.json
+	tampered u1 "^FAIL  signature: .*provenance.intoto.json: 67108865 bytes, larger than the 67108864 allowed" \
+		"^FAIL  statement: no statement to read"
+	expect_fail 1 "NOT VERIFIED" drydock report --key "$K/ed.pub" -o u1.html u1
+	grep -q "provenance.intoto.json: 67108865 bytes, larger than the 67108864 allowed" u1.html ||
+		t_fail "the report does not say why the envelope was refused"
+	# a second signature that is not base64, after one that decoded
+	copy_run "$ED" u2 && python3 - u2/provenance.intoto.json <<'PY'
+import json, sys
+env = json.load(open(sys.argv[1]))
+env["signatures"].append({"keyid": "x", "sig": "not base64!"})
+json.dump(env, open(sys.argv[1], "w"))
+PY
+	tampered u2 "^FAIL  signature: .*provenance.intoto.json: a signature is not base64"
+	# result.json and the signed record that are not JSON
+	copy_run "$ED" u3 && echo '{"status":' >u3/result.json && echo '[' >u3/record.intoto.json
+	tampered u3 "^FAIL  record: .*record.intoto.json: line [0-9]+: not JSON"
+	expect_fail 1 "result.json: missing or not JSON" drydock report -o u3.html u3
+}
+
 t_run signed_three_ways
 t_run auditor_commands_from_the_docs
 t_run statement_says_what_was_built
@@ -721,3 +746,4 @@ t_run any_image_is_checkable
 t_run log_and_result_are_signed
 t_run malformed_digests_are_refused
 t_run only_regular_files_are_read
+t_run unreadable_records_are_refused
