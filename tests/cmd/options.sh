@@ -164,16 +164,16 @@ arguments_are_checked() {
 # GNU forms: --opt=value, a unique prefix, options after operands, "--",
 # bundled short flags.
 parser_forms() {
-	expect_fail 1 "no mirror at nowhere" drydock plan --mirror=nowhere job.yaml
-	expect_fail 1 "no mirror at nowhere" drydock plan --mirr nowhere job.yaml
-	expect_fail 1 "no mirror at nowhere" drydock plan job.yaml -mnowhere
-	expect_fail 1 "no mirror at nowhere" drydock plan -vmnowhere job.yaml
+	expect_fail 3 "no mirror at [^ ]*/nowhere \(given by --mirror\)" drydock plan --mirror=nowhere job.yaml
+	expect_fail 3 "no mirror at [^ ]*/nowhere \(given by --mirror\)" drydock plan --mirr nowhere job.yaml
+	expect_fail 3 "no mirror at [^ ]*/nowhere \(given by --mirror\)" drydock plan job.yaml -mnowhere
+	expect_fail 3 "no mirror at [^ ]*/nowhere \(given by --mirror\)" drydock plan -vmnowhere job.yaml
 	expect_fail 2 "option '--allow' is ambiguous" drydock mirror import --allow b.tar
 	expect_fail 2 "mirror fsck: unrecognized option '--allow-expired'" \
 		drydock mirror fsck --allow-expired
 	expect_fail 2 "mirror list: unrecognized option '--deep'" drydock mirror list --deep
 	expect_fail 2 "takes no operands \('--json'\)" drydock trust list -m nowhere -- --json
-	expect_fail 1 "no mirror at nowhere" drydock plan -m nowhere -- --json
+	expect_fail 3 "no mirror at [^ ]*/nowhere \(given by --mirror\)" drydock plan -m nowhere -- --json
 	expect_out "^usage: drydock plan " drydock plan job.yaml -h
 	expect_out "^usage: drydock mirror gc " drydock mirror gc --hel
 }
