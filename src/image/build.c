@@ -1695,15 +1695,19 @@ static bool unchanged(struct build *b, const char *key)
 }
 
 /* The parts of result.json that say what the job is. */
-static void describe_job(json_t *result, const struct dd_job *job, const struct dd_catalog *cat)
+static void describe_job(json_t *result, const struct dd_job *job)
 {
 	json_object_set_new(result, "job", json_pack("{s:s, s:s, s:s}", "file", job->file, "name",
 						     job->name, "sha256", job->sha256));
 	json_object_set_new(result, "tag", json_string(job->tag));
-	if (cat)
-		json_object_set_new(result, "entitlement",
-				    json_pack("{s:I, s:s}", "version", (json_int_t)cat->ent_version,
-					      "sha256", cat->ent_sha256));
+}
+
+/* ... and which entitlement manifest it is built under. */
+static void describe_entitlement(json_t *result, const struct dd_catalog *cat)
+{
+	json_object_set_new(result, "entitlement",
+			    json_pack("{s:I, s:s}", "version", (json_int_t)cat->ent_version,
+				      "sha256", cat->ent_sha256));
 }
 
 bool dd_build_up_to_date(const struct dd_build_opts *o, struct dd_store *store,
@@ -1723,7 +1727,8 @@ bool dd_build_up_to_date(const struct dd_build_opts *o, struct dd_store *store,
 		return false;
 	}
 	r = json_pack("{s:s}", "format", "drydock-result/1");
-	describe_job(r, &job, cat);
+	describe_job(r, &job);
+	describe_entitlement(r, cat);
 	if (!inputs_of(o, sde && *sde, store, cat, &job, key) && *key) {
 		json_object_set_new(r, "inputs", json_string(key));
 		same = unchanged_in(o->out, job.name, key, r);
@@ -1805,7 +1810,7 @@ static int do_build(struct build *b, const char *path)
 		warn(b, "%s", b->job.warnings[i]);
 	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
 	tag = b->job.tag;
-	describe_job(b->result, &b->job, NULL);
+	describe_job(b->result, &b->job);
 	logf_(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
 	for (size_t i = 0; i < b->job.n_includes; i++) {
 		const struct dd_job_include *inc = &b->job.includes[i];
@@ -1839,7 +1844,7 @@ static int do_build(struct build *b, const char *path)
 	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 									 : DD_CODEC_GZIP),
 	      b->threads);
-	describe_job(b->result, &b->job, &b->cat);
+	describe_entitlement(b->result, &b->cat);
 	{
 		char key[65];
 

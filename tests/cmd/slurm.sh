@@ -106,6 +106,7 @@ script_checks() {
 	echo "not a bundle" >junk/j.tar
 	expect_fail 3 "junk/j.tar: not a bundle drydock can read" a_task 1 3 7 --mirror m -o root --bundles junk jobs
 	# a node whose mirror does not trust the bundle key imports nothing, builds nothing
+	drydock mirror init untrusting >/dev/null
 	drydock trust add --mirror untrusting --role apk "$S/apk.rsa.pub" >/dev/null
 	expect_fail 3 "node node1: importing the bundles of .* into untrusting failed \(above\); no job built" \
 		a_task 1 3 7 --mirror untrusting -o root --bundles "$T_TMP/bundles" jobs
