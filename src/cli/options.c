@@ -155,13 +155,21 @@ static int apply(const struct dd_cmd_spec *spec, struct dd_cli *cli, const struc
 		return apply_choice(spec, cli, o, arg);
 	case DD_OPTK_LIST: {
 		struct dd_strlist *l = o->value;
-		const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+		const char **v;
 
-		if (!v) {
+		if (!l->v && cli->n_lists == DD_CLI_MAX_LISTS) {
+			fprintf(stderr, "drydock: internal error: %s: more than %d repeatable "
+				"options\n", spec->name, DD_CLI_MAX_LISTS);
+			cli->exit = DD_EXIT_USAGE;
+			return -1;
+		}
+		if (!(v = realloc(l->v, (l->n + 1) * sizeof(*v)))) {
 			fprintf(stderr, "drydock: out of memory\n");
 			cli->exit = DD_EXIT_FAIL;
 			return -1;
 		}
+		if (!l->v)
+			cli->lists[cli->n_lists++] = l;
 		v[l->n++] = arg;
 		l->v = v;
 		return 0;
@@ -344,7 +352,6 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 	bool seen[DD_CLI_MAX_OPTIONS] = { false }, options_done = false;
 	int n = 0;
 
-	cli->opts = opts;
 	cli->args = argv + 1;
 	if (check_table(spec, opts, cli))
 		return -1;
@@ -377,15 +384,11 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 
 void dd_cli_release(struct dd_cli *cli)
 {
-	if (cli->opts)
-		for (const struct dd_option *o = cli->opts; o->kind; o++)
-			if (o->kind == DD_OPTK_LIST) {
-				struct dd_strlist *l = o->value;
-
-				free(l->v);
-				l->v = NULL;
-				l->n = 0;
-			}
+	for (int i = 0; i < cli->n_lists; i++) {
+		free(cli->lists[i]->v);
+		cli->lists[i]->v = NULL;
+		cli->lists[i]->n = 0;
+	}
 	dd_store_close(cli->store);
 	*cli = (struct dd_cli)DD_CLI_INIT;
 }

@@ -144,15 +144,20 @@ struct dd_cmd_spec {
 };
 
 /* The parsed command line, and what dd_cli_parse set up for the command. */
+#define DD_CLI_MAX_LISTS 8
+
 struct dd_cli {
 	char **args;             /* the operands, in order (points into argv) */
 	int n_args;
 	const char *mirror;      /* for DD_OPT_MIRROR(&cli.mirror); NULL: the default */
 	struct dd_store *store;  /* opened when the spec asks for it */
 	int exit;                /* the exit code when dd_cli_parse returned non-zero */
-	const struct dd_option *opts; /* the table, for dd_cli_release */
+	struct dd_strlist *lists[DD_CLI_MAX_LISTS]; /* the lists parsing filled, for
+						      dd_cli_release (the table may be
+						      gone by then; the lists may not) */
+	int n_lists;
 };
-#define DD_CLI_INIT { NULL, 0, NULL, NULL, 0, NULL }
+#define DD_CLI_INIT { NULL, 0, NULL, NULL, 0, { NULL }, 0 }
 
 /*
  * Parse argv (argv[0] is the command's own name) against opts.  Returns 0
