@@ -270,8 +270,13 @@ static void immutable_uri(const char *path, struct dd_buf *out)
 	dd_buf_adds(out, "?immutable=1");
 }
 
+/* Read the schema once, waiting (as every later statement does) while
+ * another connection holds the index for a moment: a reader that closes
+ * last folds the WAL into index.db, and a reader opening then must wait,
+ * not fail. */
 static int probe(sqlite3 *db)
 {
+	sqlite3_busy_timeout(db, 10000);
 	return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 }
 
