@@ -55,8 +55,9 @@ static const struct dd_cmd_spec init_spec = {
 	.max_operands = 1,
 	.about = "Make a new, empty mirror in DIR (default: --mirror DIR, else $DRYDOCK_MIRROR,\n"
 		 "else ./mirror): its folders, its index and its identity. DIR must be new or an\n"
-		 "empty directory; a mirror already there is left as it is (exit 0), anything\n"
-		 "else is refused. No other command makes a mirror: each refuses a missing one,\n"
+		 "empty directory (hidden files and a README, such as a checkout's mirror/\n"
+		 "holds, may be there); a mirror already there is left as it is (exit 0),\n"
+		 "anything else is refused. No other command makes a mirror: each refuses a missing one,\n"
 		 "naming the path it looked at and how it chose it. Next, trust the vendor's\n"
 		 "keys ('drydock trust add') and import a bundle ('drydock mirror import').\n",
 };

@@ -446,7 +446,10 @@ int dd_store_init(const char *root, bool *made, struct dd_store **out)
 		rc = dd_error(DD_E_USAGE, "%s is a file: a mirror needs a new or empty directory",
 			      abs.ptr);
 	} else if ((d = opendir(root))) {
-		while ((de = readdir(d)) && (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")))
+		/* hidden files and a README are a placeholder (a checkout's mirror/), not
+		 * "other files" */
+		while ((de = readdir(d)) && (de->d_name[0] == '.' || !strcmp(de->d_name, "README") ||
+					     !strncmp(de->d_name, "README.", 7)))
 			;
 		if (de)
 			rc = dd_error(DD_E_USAGE, "%s is not empty (it holds '%s', and no mirror): "

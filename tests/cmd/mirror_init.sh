@@ -135,6 +135,13 @@ init_not_empty() {
 	expect_fail 1 "$PWD/notes is not empty \(it holds 'todo.txt', and no mirror\): refusing to make a mirror among other files; give a new or empty directory" \
 		drydock mirror init notes
 	[ "$(ls -A notes)" = todo.txt ] || t_fail "init wrote into a non-empty folder"
+	# a checkout's placeholder (README, .gitignore) is not "other files"
+	mkdir placeholder
+	echo "the default mirror" >placeholder/README
+	echo '*' >placeholder/.gitignore
+	expect_out "^created mirror $PWD/placeholder " drydock mirror init placeholder
+	[ "$(cat placeholder/README)" = "the default mirror" ] || t_fail "init changed the README"
+	drydock mirror list --mirror placeholder >/dev/null
 }
 
 # trust add does not make a mirror either: a mistyped --mirror must not
