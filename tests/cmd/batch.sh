@@ -76,7 +76,7 @@ for j in json.load(open(sys.argv[1]))["jobs"]:
         if not isinstance(v, (dict, list)): print("%s\t%s\t%s" % (j["name"], k, str(v).replace("\n", " ")))' "$1" >"$1.fields"
 	awk -F '\t' -v n="$2" -v k="$3" '$1 == n && $2 == k { print $3; f = 1 } END { if (!f) print "None" }' "$1.fields"
 }
-report() { ls "$1"/batch-*.json | tail -n 1; }
+report() { ls -t "$1"/batch-*.json | head -n 1; } # the newest (two batches of one second sort by their random part)
 # statuses REPORT: "name status" per job
 statuses() {
 	python3 -c 'import json,sys
