@@ -685,6 +685,18 @@ struct layer_job {
 	size_t n_list, n_below;
 };
 
+/* Add the plan's package at pos to the layer r writes, and log it. */
+static int install(struct build *b, struct dd_rootfs *r, const struct dd_plan *p, size_t pos)
+{
+	const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[pos].cat];
+	int rc = dd_rootfs_add_package(r, (int)pos);
+
+	if (!rc)
+		logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+		      dd_plan_role_str(p->pkgs[pos].role), b->cat.info[p->pkgs[pos].cat].sha256);
+	return rc;
+}
+
 static int write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
 {
 	struct dd_layer_writer lw;
@@ -699,15 +711,8 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 	lw.check_ctx = b;
 	if (lj->list) {
 		rc = dd_rootfs_preload_list(&r, lj->below, lj->n_below, false);
-		for (size_t k = 0; k < lj->n_list && !rc; k++) {
-			const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[lj->list[k]].cat];
-
-			rc = dd_rootfs_add_package(&r, lj->list[k]);
-			if (!rc)
-				logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
-				      dd_plan_role_str(p->pkgs[lj->list[k]].role),
-				      b->cat.info[p->pkgs[lj->list[k]].cat].sha256);
-		}
+		for (size_t k = 0; k < lj->n_list && !rc; k++)
+			rc = install(b, &r, p, (size_t)lj->list[k]);
 		if (!rc)
 			rc = skeleton(b, &r, 0, p->n, true);
 		goto settings;
@@ -718,12 +723,7 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 			dd_rootfs_note_file(&r, apk_db_files[i]);
 	}
 	for (size_t i = lj->from; i < lj->to && !rc; i++) {
-		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[i].cat];
-
-		rc = dd_rootfs_add_package(&r, (int)i);
-		if (!rc)
-			logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
-			      dd_plan_role_str(p->pkgs[i].role), b->cat.info[p->pkgs[i].cat].sha256);
+		rc = install(b, &r, p, i);
 		if (i == lj->from)
 			dd_crash_point("mid-build");
 	}
@@ -1283,15 +1283,8 @@ static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struc
 		goto out;
 	lw.check = check_deadline;
 	lw.check_ctx = b;
-	for (size_t k = 0; k < g->n && !rc; k++) {
-		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[g->pos[k]].cat];
-
-		rc = dd_rootfs_add_package(&r, g->pos[k]);
-		if (!rc)
-			logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
-			      dd_plan_role_str(p->pkgs[g->pos[k]].role),
-			      b->cat.info[p->pkgs[g->pos[k]].cat].sha256);
-	}
+	for (size_t k = 0; k < g->n && !rc; k++)
+		rc = install(b, &r, p, (size_t)g->pos[k]);
 	if (!rc)
 		rc = dd_layer_finish(&lw, b->blobs, out);
 	else
