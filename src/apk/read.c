@@ -22,7 +22,7 @@
 #define DATA_PER_ENTRY    2048u
 
 struct reader {
-	struct dd_gz gz;
+	struct dd_gz *gz;
 	struct dd_tar_reader tar;
 	struct dd_apk_file *f;
 	EVP_MD_CTX *md[3]; /* sha1, sha256, sha512 of the current member */
@@ -48,7 +48,7 @@ void dd_apk_checksum_str(const unsigned char sha1[20], char out[64])
 static int begin_member(struct reader *r, int mask)
 {
 	static const char *names[3] = { "SHA1", "SHA256", "SHA512" };
-	int rc = dd_gz_next(&r->gz);
+	int rc = dd_gz_next(r->gz);
 
 	if (rc <= 0)
 		return rc;
@@ -56,11 +56,11 @@ static int begin_member(struct reader *r, int mask)
 		if (!(mask & (1 << i)))
 			continue;
 		EVP_DigestInit_ex(r->md[i], EVP_get_digestbyname(names[i]), NULL);
-		dd_gz_add_digest(&r->gz, r->md[i]);
+		dd_gz_add_digest(r->gz, r->md[i]);
 	}
 	if (r->whole)
-		dd_gz_add_digest(&r->gz, r->whole);
-	dd_tar_reader_init(&r->tar, dd_gz_read_cb, &r->gz);
+		dd_gz_add_digest(r->gz, r->whole);
+	dd_tar_reader_init(&r->tar, dd_gz_read_cb, r->gz);
 	return 1;
 }
 
@@ -104,7 +104,7 @@ static int read_signatures(struct reader *r, bool *is_control)
 	struct dd_tar_entry *e;
 	int rc;
 
-	r->gz.limit = MAX_SIG_SEGMENT;
+	dd_gz_set_limit(r->gz, MAX_SIG_SEGMENT);
 	rc = dd_tar_next(&r->tar, &e);
 	if (rc < 0)
 		return rc;
@@ -125,7 +125,7 @@ static int read_signatures(struct reader *r, bool *is_control)
 	} while ((rc = dd_tar_next(&r->tar, &e)) > 0);
 	if (rc < 0)
 		return rc;
-	return dd_gz_skip_member(&r->gz);
+	return dd_gz_skip_member(r->gz);
 }
 
 static int control_entry(struct reader *r, struct dd_tar_entry *e)
@@ -144,7 +144,7 @@ static int control_entry(struct reader *r, struct dd_tar_entry *e)
 		struct dd_buf *dst = e->path[0] == 'A' ? &f->index_text : &f->description;
 
 		f->kind = DD_APK_INDEX;
-		r->gz.limit = MAX_INDEX;
+		dd_gz_set_limit(r->gz, MAX_INDEX);
 		rc = dd_tar_read_all(&r->tar, dst, MAX_INDEX);
 	} else if (e->path[0] == '.' && !strchr(e->path, '/')) {
 		f->scripts = dd_xrealloc(f->scripts, (f->n_scripts + 1) * sizeof(char *));
@@ -171,13 +171,13 @@ static int read_control(struct reader *r, bool already_open)
 		rc = begin_member(r, MD_ALL);
 		if (rc <= 0)
 			return rc ? rc : dd_error(DD_E_TRUNCATED, "signature but no control segment");
-		r->gz.limit = MAX_CONTROL;
+		dd_gz_set_limit(r->gz, MAX_CONTROL);
 		rc = dd_tar_next(&r->tar, &e);
 		if (rc <= 0)
 			return rc ? rc : dd_error(DD_E_FORMAT, "empty control segment");
 	} else {
 		e = &r->tar.e;
-		r->gz.limit = MAX_CONTROL;
+		dd_gz_set_limit(r->gz, MAX_CONTROL);
 	}
 	do {
 		rc = control_entry(r, e);
@@ -186,7 +186,7 @@ static int read_control(struct reader *r, bool already_open)
 	} while ((rc = dd_tar_next(&r->tar, &e)) > 0);
 	if (rc < 0)
 		return rc;
-	rc = dd_gz_skip_member(&r->gz);
+	rc = dd_gz_skip_member(r->gz);
 	if (rc < 0)
 		return rc;
 	if (f->kind == DD_APK_PACKAGE && !f->pkg.name)
@@ -283,10 +283,10 @@ static int read_data(struct reader *r)
 
 	if (rc <= 0)
 		return rc ? rc : dd_error(DD_E_TRUNCATED, "no data segment (file truncated?)");
-	r->gz.limit = declared + DATA_SLACK;
+	dd_gz_set_limit(r->gz, declared + DATA_SLACK);
 	while ((rc = dd_tar_next(&r->tar, &e)) > 0) {
 		entries++;
-		r->gz.limit = declared + DATA_SLACK + entries * DATA_PER_ENTRY;
+		dd_gz_set_limit(r->gz, declared + DATA_SLACK + entries * DATA_PER_ENTRY);
 		if (e->size > declared)
 			return dd_error(DD_E_LIMIT, "member '%s' (%llu bytes) is larger than "
 					"the package's declared size (%llu bytes)", e->path,
@@ -307,8 +307,8 @@ static int read_data(struct reader *r)
 	if (rc < 0)
 		return rc;
 	/* what follows the end blocks is padding; keep it bounded */
-	r->gz.limit = r->gz.out_bytes + DATA_SLACK;
-	rc = dd_gz_skip_member(&r->gz);
+	dd_gz_set_limit(r->gz, dd_gz_out_bytes(r->gz) + DATA_SLACK);
+	rc = dd_gz_skip_member(r->gz);
 	if (rc < 0)
 		return rc;
 	EVP_DigestFinal_ex(r->md[1], d, NULL);
@@ -346,10 +346,10 @@ static int read_all(struct reader *r)
 		if (rc < 0)
 			return dd_error_prefix(rc, "data segment");
 	}
-	rc = dd_gz_next(&r->gz);
+	rc = dd_gz_next(r->gz);
 	if (rc > 0)
 		return dd_error(DD_E_FORMAT, "unexpected gzip member %d after the %s segment",
-				r->gz.member + 1,
+				dd_gz_member(r->gz),
 				r->f->kind == DD_APK_PACKAGE ? "data" : "index");
 	return rc;
 }
@@ -409,9 +409,9 @@ static int read_file(const char *path, struct reader *proto, struct dd_apk_file 
 	r.f = f;
 	for (int i = 0; i < 3; i++)
 		r.md[i] = EVP_MD_CTX_new();
-	dd_gz_init(&r.gz, fd);
+	r.gz = dd_gz_open(fd);
 	rc = read_all(&r);
-	dd_gz_release(&r.gz);
+	dd_gz_close(r.gz);
 	for (int i = 0; i < 3; i++)
 		EVP_MD_CTX_free(r.md[i]);
 	close(fd);

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
-#include "core/gzip.h"
+#include "core/file.h"
 
 typedef ssize_t (*dd_read_fn)(void *ctx, void *buf, size_t len);
 

@@ -22,7 +22,7 @@ struct inode {
 
 struct builder {
 	struct dd_tar_writer tar;
-	struct dd_gzw gz;
+	struct dd_gzw *gz;
 	int64_t epoch;
 	uint64_t installed;
 	struct inode *inodes; /* regular files seen, for hard links */
@@ -205,11 +205,11 @@ static int write_segment(struct dd_buf *out, EVP_MD_CTX *md, const char *const *
 			 const struct dd_buf *const *data, size_t n, int64_t epoch,
 			 bool end_blocks)
 {
-	struct dd_gzw gz;
+	struct dd_gzw *gz;
 	struct dd_tar_writer tar;
 	int rc = dd_gzw_begin(&gz, dd_write_buf, out, md);
 
-	dd_tar_writer_init(&tar, dd_gzw_write_cb, &gz);
+	dd_tar_writer_init(&tar, dd_gzw_write_cb, gz);
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct dd_tar_entry e = { 0 };
 
@@ -225,8 +225,8 @@ static int write_segment(struct dd_buf *out, EVP_MD_CTX *md, const char *const *
 	if (!rc && end_blocks)
 		rc = dd_tar_write_end(&tar);
 	if (!rc)
-		rc = dd_gzw_end(&gz);
-	dd_gzw_release(&gz);
+		rc = dd_gzw_end(gz);
+	dd_gzw_free(gz);
 	return rc;
 }
 
@@ -289,14 +289,15 @@ static int build_data(struct builder *b, const char *root, int fd, char datahash
 
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	rc = dd_gzw_begin(&b->gz, dd_write_fd, &fd, md);
-	dd_tar_writer_init(&b->tar, dd_gzw_write_cb, &b->gz);
+	dd_tar_writer_init(&b->tar, dd_gzw_write_cb, b->gz);
 	if (!rc)
 		rc = add_tree(b, root, "");
 	if (!rc)
 		rc = dd_tar_write_end(&b->tar);
 	if (!rc)
-		rc = dd_gzw_end(&b->gz);
-	dd_gzw_release(&b->gz);
+		rc = dd_gzw_end(b->gz);
+	dd_gzw_free(b->gz);
+	b->gz = NULL;
 	EVP_DigestFinal_ex(md, d, NULL);
 	EVP_MD_CTX_free(md);
 	dd_hex(d, 32, datahash);

@@ -17,7 +17,6 @@
 #include "bundle/source.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "core/gzip.h"
 #include "core/hash.h"
 #include "core/time.h"
 #include "store/store.h"

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "core/gzip.h"
+#include "core/file.h"
 
 enum dd_codec { DD_CODEC_GZIP, DD_CODEC_ZSTD };
 

@@ -301,3 +301,19 @@ void dd_remove_tree(const char *path)
 {
 	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+int dd_write_fd(void *fdp, const void *data, size_t len)
+{
+	int fd = *(int *)fdp;
+	char name[4096];
+
+	if (!dd_write_all(fd, data, len))
+		return 0;
+	return dd_error_errno("%s", dd_fd_name(fd, name, sizeof(name)));
+}
+
+int dd_write_buf(void *buf, const void *data, size_t len)
+{
+	dd_buf_add(buf, data, len);
+	return 0;
+}

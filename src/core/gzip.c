@@ -1,26 +1,69 @@
 #include "core/gzip.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
 
-void dd_gz_init(struct dd_gz *gz, int fd)
+#define MAX_DIGESTS 4
+
+struct dd_gz {
+	int fd;
+	struct inflate_state st;
+	int member;           /* index of the current member, 0-based */
+	int in_member;        /* inside a member, end not yet reached */
+	uint64_t out_bytes;   /* decompressed bytes of this member */
+	uint64_t limit;       /* bound on out_bytes */
+	EVP_MD_CTX *md[MAX_DIGESTS];
+	int nmd;
+	unsigned char in[65536];
+};
+
+struct dd_gzw {
+	z_stream zs;
+	dd_write_fn out;
+	void *out_ctx;
+	EVP_MD_CTX *md;
+	gz_header header; /* zlib keeps a pointer to it until the end */
+	unsigned char buf[65536];
+};
+
+struct dd_gz *dd_gz_open(int fd)
 {
-	memset(gz, 0, sizeof(*gz));
+	struct dd_gz *gz = dd_xcalloc(1, sizeof(*gz));
+
 	gz->fd = fd;
 	gz->member = -1;
 	gz->limit = UINT64_MAX;
 	isal_inflate_init(&gz->st);
 	gz->st.next_in = gz->in;
+	return gz;
 }
 
-void dd_gz_release(struct dd_gz *gz)
+void dd_gz_close(struct dd_gz *gz)
 {
-	(void)gz; /* ISA-L's state holds no allocations */
+	free(gz); /* ISA-L's state holds no allocations */
+}
+
+void dd_gz_set_limit(struct dd_gz *gz, uint64_t limit)
+{
+	gz->limit = limit;
+}
+
+uint64_t dd_gz_out_bytes(const struct dd_gz *gz)
+{
+	return gz->out_bytes;
+}
+
+int dd_gz_member(const struct dd_gz *gz)
+{
+	return gz->member + 1;
 }
 
 static ssize_t fill(struct dd_gz *gz)
@@ -68,7 +111,7 @@ int dd_gz_next(struct dd_gz *gz)
 	}
 	gz->member++;
 	gz->in_member = 1;
-	gz->in_bytes = gz->out_bytes = 0;
+	gz->out_bytes = 0;
 	gz->limit = UINT64_MAX;
 	gz->nmd = 0;
 	return 1;
@@ -76,7 +119,7 @@ int dd_gz_next(struct dd_gz *gz)
 
 void dd_gz_add_digest(struct dd_gz *gz, EVP_MD_CTX *md)
 {
-	if (gz->nmd < DD_GZ_MAX_DIGESTS)
+	if (gz->nmd < MAX_DIGESTS)
 		gz->md[gz->nmd++] = md;
 }
 
@@ -84,7 +127,6 @@ static void digest(struct dd_gz *gz, const unsigned char *p, size_t n)
 {
 	for (int i = 0; i < gz->nmd; i++)
 		EVP_DigestUpdate(gz->md[i], p, n);
-	gz->in_bytes += n;
 }
 
 static int inflate_error(const struct dd_gz *gz, int rc)
@@ -154,34 +196,21 @@ ssize_t dd_gz_read_cb(void *gz, void *buf, size_t len)
 	return dd_gz_read(gz, buf, len);
 }
 
-int dd_write_fd(void *fdp, const void *data, size_t len)
+int dd_gzw_begin(struct dd_gzw **wp, dd_write_fn out, void *ctx, EVP_MD_CTX *md)
 {
-	int fd = *(int *)fdp;
-	char name[4096];
+	struct dd_gzw *w = dd_xcalloc(1, sizeof(*w));
 
-	if (!dd_write_all(fd, data, len))
-		return 0;
-	return dd_error_errno("%s", dd_fd_name(fd, name, sizeof(name)));
-}
-
-int dd_write_buf(void *buf, const void *data, size_t len)
-{
-	dd_buf_add(buf, data, len);
-	return 0;
-}
-
-int dd_gzw_begin(struct dd_gzw *w, dd_write_fn out, void *ctx, EVP_MD_CTX *md)
-{
-	memset(&w->zs, 0, sizeof(w->zs));
+	*wp = NULL;
 	w->out = out;
 	w->out_ctx = ctx;
 	w->md = md;
-	w->in_bytes = w->out_bytes = 0;
-	if (deflateInit2(&w->zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&w->zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(w);
 		return dd_error(DD_E_NOMEM, "deflateInit failed");
-	memset(&w->header, 0, sizeof(w->header));
+	}
 	w->header.os = 3; /* unix, whatever the build host */
 	deflateSetHeader(&w->zs, &w->header);
+	*wp = w;
 	return 0;
 }
 
@@ -201,7 +230,6 @@ static int pump(struct dd_gzw *w, int flush)
 		n = sizeof(w->buf) - w->zs.avail_out;
 		if (w->md)
 			EVP_DigestUpdate(w->md, w->buf, n);
-		w->out_bytes += n;
 		r = n ? w->out(w->out_ctx, w->buf, n) : 0;
 		if (r < 0)
 			return r;
@@ -213,7 +241,6 @@ int dd_gzw_write(struct dd_gzw *w, const void *data, size_t len)
 {
 	w->zs.next_in = (Bytef *)data;
 	w->zs.avail_in = (uInt)len;
-	w->in_bytes += len;
 	return pump(w, Z_NO_FLUSH);
 }
 
@@ -228,10 +255,13 @@ int dd_gzw_end(struct dd_gzw *w)
 	return r;
 }
 
-void dd_gzw_release(struct dd_gzw *w)
+void dd_gzw_free(struct dd_gzw *w)
 {
-	/* zlib ignores a stream whose state is gone (ended or never made). */
+	if (!w)
+		return;
+	/* zlib ignores a stream whose state is gone (ended already). */
 	deflateEnd(&w->zs);
+	free(w);
 }
 
 int dd_gzw_write_cb(void *w, const void *data, size_t len)

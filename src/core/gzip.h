@@ -19,28 +19,17 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include <zlib.h>
-#include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 
-#define DD_GZ_MAX_DIGESTS 4
+#include "core/file.h"
 
-struct dd_gz {
-	int fd;
-	struct inflate_state st;
-	int member;           /* index of the current member, 0-based */
-	int in_member;        /* inside a member, end not yet reached */
-	uint64_t in_bytes;    /* compressed bytes consumed of this member */
-	uint64_t out_bytes;   /* decompressed bytes of this member */
-	uint64_t limit;       /* bound on out_bytes */
-	EVP_MD_CTX *md[DD_GZ_MAX_DIGESTS];
-	int nmd;
-	unsigned char in[65536];
-};
+/* Both states are opaque: ISA-L's and zlib's types stay in gzip.c. */
+struct dd_gz;
+struct dd_gzw;
 
-/* Start reading fd (not owned) at its current offset. */
-void dd_gz_init(struct dd_gz *gz, int fd);
-void dd_gz_release(struct dd_gz *gz);
+/* A reader of fd (not owned) from its current offset; never NULL. */
+struct dd_gz *dd_gz_open(int fd);
+void dd_gz_close(struct dd_gz *gz);
 
 /*
  * Move to the next member: returns 1 when one starts, 0 at a clean end
@@ -50,8 +39,17 @@ void dd_gz_release(struct dd_gz *gz);
  */
 int dd_gz_next(struct dd_gz *gz);
 
-/* Feed this member's compressed bytes, from its first byte, to md. */
+/* Feed this member's compressed bytes, from its first byte, to md (at
+ * most four digests per member). */
 void dd_gz_add_digest(struct dd_gz *gz, EVP_MD_CTX *md);
+
+/* Bound this member's decompressed size: a read past it fails with
+ * DD_E_LIMIT (a decompression bomb). */
+void dd_gz_set_limit(struct dd_gz *gz, uint64_t limit);
+/* Decompressed bytes read so far of the current member. */
+uint64_t dd_gz_out_bytes(const struct dd_gz *gz);
+/* The current member's number, from 1 (0 before the first). */
+int dd_gz_member(const struct dd_gz *gz);
 
 /* Read decompressed bytes of the current member: returns the count, 0
  * at the member's end, or a negative code. */
@@ -63,36 +61,16 @@ int dd_gz_skip_member(struct dd_gz *gz);
 /* Read callback for struct dd_tar_reader. */
 ssize_t dd_gz_read_cb(void *gz, void *buf, size_t len);
 
-/* Output sink: returns 0 or a negative code. */
-typedef int (*dd_write_fn)(void *ctx, const void *data, size_t len);
-int dd_write_fd(void *fdp, const void *data, size_t len); /* ctx: int * */
-int dd_write_buf(void *buf, const void *data, size_t len); /* ctx: dd_buf */
-
 /*
- * Gzip writer: one member per begin/end pair, deterministic bytes (no
- * name, mtime 0, OS unix).  Compressed output goes to out, and through
- * md when set.
+ * Gzip writer of one member: deterministic bytes (no name, mtime 0, OS
+ * unix).  Compressed output goes to out, and through md when set.
+ * dd_gzw_begin() makes *w (NULL when it fails); dd_gzw_end() writes the
+ * trailer; dd_gzw_free() frees *w on every path, ended or not.
  */
-struct dd_gzw {
-	z_stream zs;
-	dd_write_fn out;
-	void *out_ctx;
-	EVP_MD_CTX *md;
-	uint64_t in_bytes, out_bytes;
-	gz_header header; /* zlib keeps a pointer to it until the end */
-	unsigned char buf[65536];
-};
-
-int dd_gzw_begin(struct dd_gzw *w, dd_write_fn out, void *ctx, EVP_MD_CTX *md);
+int dd_gzw_begin(struct dd_gzw **w, dd_write_fn out, void *ctx, EVP_MD_CTX *md);
 int dd_gzw_write(struct dd_gzw *w, const void *data, size_t len);
-/* Finish the member (its trailer written to out) and release zlib's state. */
 int dd_gzw_end(struct dd_gzw *w);
-/*
- * Release zlib's state of a member given up on the way (a failed write);
- * nothing after dd_gzw_end() or a failed dd_gzw_begin(), so callers may
- * call it on every path.
- */
-void dd_gzw_release(struct dd_gzw *w);
+void dd_gzw_free(struct dd_gzw *w);
 /* Write callback adapter for struct dd_tar_writer. */
 int dd_gzw_write_cb(void *w, const void *data, size_t len);
 

@@ -5,7 +5,6 @@
 
 #include "core/error.h"
 #include "core/file.h"
-#include "core/gzip.h"
 #include "core/time.h"
 #include "store/db.h"
 

@@ -35,19 +35,19 @@ static int out_write(void *ctx, const void *data, size_t len)
 static int pkg(const char *path, struct dd_zw *zw, EVP_MD_CTX *diff)
 {
 	static unsigned char buf[1 << 17];
-	struct dd_gz gz;
+	struct dd_gz *gz;
 	int fd = open(path, O_RDONLY), rc = 0;
 	ssize_t n = 0;
 
 	if (fd < 0)
 		return dd_error_errno("%s", path);
 	/* signature and control segments: a few kB, skipped; then the data */
-	dd_gz_init(&gz, fd);
+	gz = dd_gz_open(fd);
 	for (int i = 0; rc >= 0 && i < 2; i++)
-		if ((rc = dd_gz_next(&gz)) > 0)
-			rc = dd_gz_skip_member(&gz);
-	if (rc >= 0 && (rc = dd_gz_next(&gz)) > 0) {
-		while ((n = dd_gz_read(&gz, buf, sizeof(buf))) > 0) {
+		if ((rc = dd_gz_next(gz)) > 0)
+			rc = dd_gz_skip_member(gz);
+	if (rc >= 0 && (rc = dd_gz_next(gz)) > 0) {
+		while ((n = dd_gz_read(gz, buf, sizeof(buf))) > 0) {
 			EVP_DigestUpdate(diff, buf, (size_t)n);
 			if ((rc = dd_zw_write(zw, buf, (size_t)n)))
 				break;
@@ -57,9 +57,9 @@ static int pkg(const char *path, struct dd_zw *zw, EVP_MD_CTX *diff)
 	} else if (rc == 0) {
 		rc = dd_error(DD_E_FORMAT, "%s: not a signed package (three gzip members)", path);
 	}
-	if (rc >= 0 && dd_gz_next(&gz) > 0)
+	if (rc >= 0 && dd_gz_next(gz) > 0)
 		rc = dd_error(DD_E_FORMAT, "%s: more than three gzip members", path);
-	dd_gz_release(&gz);
+	dd_gz_close(gz);
 	close(fd);
 	return rc < 0 ? rc : 0;
 }

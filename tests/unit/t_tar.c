@@ -9,7 +9,7 @@
 #include "apk/tar.h"
 #include "core/buf.h"
 #include "core/error.h"
-#include "core/gzip.h"
+#include "core/file.h"
 #include "core/file.h"
 #include "image/layer.h"
 
