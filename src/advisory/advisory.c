@@ -21,7 +21,7 @@ int dd_adv_db_add(struct dd_adv_db *db, const struct dd_adv_feed *feed, struct d
 
 	if (rc)
 		return rc;
-	db->feeds = dd_xrealloc(db->feeds, (db->n_feeds + 1) * sizeof(*db->feeds));
+	DD_GROW(db->feeds, db->n_feeds);
 	f = &db->feeds[db->n_feeds];
 	*f = *feed;
 	f->channel = dd_xstrdup(feed->channel);

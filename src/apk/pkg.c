@@ -98,7 +98,7 @@ static int add_triggers(struct dd_apk_pkg *p, struct dd_blob v)
 		if (!v.len)
 			break;
 		dd_blob_split(&v, ' ', &t);
-		p->triggers = dd_xrealloc(p->triggers, (p->n_triggers + 1) * sizeof(char *));
+		DD_GROW(p->triggers, p->n_triggers);
 		p->triggers[p->n_triggers++] = dd_blob_dup(dd_blob_trim(t));
 	}
 	return 0;
@@ -170,7 +170,7 @@ static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
 
 static void add_extra(struct dd_apk_pkg *p, struct dd_blob k, struct dd_blob v)
 {
-	p->extra = dd_xrealloc(p->extra, (p->n_extra + 1) * sizeof(*p->extra));
+	DD_GROW(p->extra, p->n_extra);
 	p->extra[p->n_extra].key = dd_blob_dup(k);
 	p->extra[p->n_extra].value = dd_blob_dup(v);
 	p->n_extra++;
@@ -325,7 +325,7 @@ int dd_apkindex_parse(struct dd_blob text, struct dd_apk_pkg **pkgs, size_t *n)
 			continue;
 		}
 		if (!cur) {
-			arr = dd_xrealloc(arr, (cnt + 1) * sizeof(*arr));
+			DD_GROW(arr, cnt);
 			cur = &arr[cnt++];
 			memset(cur, 0, sizeof(*cur));
 			start = lineno;

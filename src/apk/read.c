@@ -86,7 +86,7 @@ static int add_sig(struct dd_apk_file *f, const char *name, struct dd_tar_reader
 
 		if (strncmp(name, algs[i].prefix, plen) || !name[plen])
 			continue;
-		f->sigs = dd_xrealloc(f->sigs, (f->n_sigs + 1) * sizeof(*f->sigs));
+		DD_GROW(f->sigs, f->n_sigs);
 		s = &f->sigs[f->n_sigs++];
 		memset(s, 0, sizeof(*s));
 		s->keyname = dd_xstrdup(name + plen);
@@ -147,9 +147,8 @@ static int control_entry(struct reader *r, struct dd_tar_entry *e)
 		dd_gz_set_limit(r->gz, MAX_INDEX);
 		rc = dd_tar_read_all(&r->tar, dst, MAX_INDEX);
 	} else if (e->path[0] == '.' && !strchr(e->path, '/')) {
-		f->scripts = dd_xrealloc(f->scripts, (f->n_scripts + 1) * sizeof(char *));
-		f->script_data = dd_xrealloc(f->script_data,
-					     (f->n_scripts + 1) * sizeof(*f->script_data));
+		DD_GROW(f->scripts, f->n_scripts);
+		DD_GROW(f->script_data, f->n_scripts);
 		f->script_data[f->n_scripts] = (struct dd_buf)DD_BUF_INIT;
 		f->scripts[f->n_scripts] = dd_xstrdup(e->path);
 		rc = dd_tar_read_all(&r->tar, &f->script_data[f->n_scripts++], MAX_CONTROL);
@@ -213,7 +212,7 @@ static void add_problem(struct dd_apk_file *f, const char *fmt, ...)
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	dd_buf_adds(&b, tmp);
-	f->problems = dd_xrealloc(f->problems, (f->n_problems + 1) * sizeof(char *));
+	DD_GROW(f->problems, f->n_problems);
 	f->problems[f->n_problems++] = dd_buf_detach(&b, NULL);
 }
 
@@ -258,7 +257,7 @@ static void record_entry(struct dd_apk_file *f, const struct dd_tar_entry *e)
 {
 	struct dd_apk_entry *x;
 
-	f->files = dd_xrealloc(f->files, (f->n_files + 1) * sizeof(*f->files));
+	DD_GROW(f->files, f->n_files);
 	x = &f->files[f->n_files++];
 	x->path = dd_xstrdup(e->path);
 	x->link = e->link ? dd_xstrdup(e->link) : NULL;

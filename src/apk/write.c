@@ -48,7 +48,7 @@ static int list_dir(const char *path, char ***names, size_t *n)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		*names = dd_xrealloc(*names, (*n + 1) * sizeof(char *));
+		DD_GROW(*names, *n);
 		(*names)[(*n)++] = dd_xstrdup(de->d_name);
 	}
 	closedir(d);
@@ -127,7 +127,7 @@ static const char *hardlink_target(struct builder *b, const struct stat *st,
 	for (size_t i = 0; i < b->n_inodes; i++)
 		if (b->inodes[i].dev == st->st_dev && b->inodes[i].ino == st->st_ino)
 			return b->inodes[i].path;
-	b->inodes = dd_xrealloc(b->inodes, (b->n_inodes + 1) * sizeof(*b->inodes));
+	DD_GROW(b->inodes, b->n_inodes);
 	b->inodes[b->n_inodes++] = (struct inode){ st->st_dev, st->st_ino, dd_xstrdup(rel) };
 	return NULL;
 }

@@ -120,7 +120,7 @@ int dd_batch_list(const struct dd_batch_opts *o, json_t **files)
 		free(name);
 		if (!take)
 			continue;
-		v = dd_xrealloc(v, (n + 1) * sizeof(*v));
+		DD_GROW(v, n);
 		v[n++] = dd_xstrdup(de->d_name);
 	}
 	closedir(d);

@@ -112,7 +112,7 @@ static char **runs_of(const char *jobdir, bool failed, size_t *n)
 
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "latest") || f != failed)
 			continue;
-		v = dd_xrealloc(v, (*n + 1) * sizeof(*v));
+		DD_GROW(v, *n);
 		v[(*n)++] = dd_xstrdup(de->d_name);
 	}
 	if (d)

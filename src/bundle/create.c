@@ -89,7 +89,7 @@ static int collect(const char *dir, const struct dd_create_opts *o, struct dd_ma
 				      dir, rel);
 			break;
 		}
-		m->members = dd_xrealloc(m->members, (m->n_members + 1) * sizeof(*m->members));
+		DD_GROW(m->members, m->n_members);
 		rc = describe(dir, rel, o, &m->members[m->n_members]);
 		m->n_members++;
 	}

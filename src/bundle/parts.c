@@ -203,7 +203,7 @@ static int part_start(struct dd_parts_writer *w)
 	if (w->n == MAX_PARTS)
 		return dd_error(DD_E_LIMIT, "%s: more than %u parts; give a larger --split size",
 				w->base, MAX_PARTS);
-	w->parts = dd_xrealloc(w->parts, (w->n + 1) * sizeof(*w->parts));
+	DD_GROW(w->parts, w->n);
 	p = &w->parts[w->n];
 	memset(p, 0, sizeof(*p));
 	p->f.fd = -1;

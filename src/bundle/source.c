@@ -17,8 +17,8 @@
 
 static void add_name(struct dd_bundle_src *s, const char *rel, char type)
 {
-	s->names = dd_xrealloc(s->names, (s->n + 1) * sizeof(char *));
-	s->types = dd_xrealloc(s->types, s->n + 1);
+	DD_GROW(s->names, s->n);
+	DD_GROW(s->types, s->n);
 	s->names[s->n] = dd_xstrdup(rel);
 	s->types[s->n++] = type;
 }

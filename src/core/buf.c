@@ -1,6 +1,7 @@
 #include "core/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,17 @@ void *dd_xrealloc(void *p, size_t n)
 	if (!p)
 		oom();
 	return p;
+}
+
+void *dd_grow(void *v, size_t n, size_t size)
+{
+	size_t cap = n ? 2 * n : 1;
+
+	if (n & (n - 1))
+		return v;
+	if (cap < n || cap > SIZE_MAX / size)
+		oom();
+	return dd_xrealloc(v, cap * size);
 }
 
 char *dd_xstrdup(const char *s)

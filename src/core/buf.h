@@ -63,6 +63,16 @@ static inline struct dd_blob dd_buf_blob(const struct dd_buf *b)
 void *dd_xmalloc(size_t n);
 void *dd_xcalloc(size_t n, size_t size);
 void *dd_xrealloc(void *p, size_t n);
+/*
+ * Room for element n of an array that holds n elements of size bytes:
+ * `DD_GROW(v, n); v[n++] = x;`.  The capacity is implied, the next power
+ * of two at or above n, so the array is reallocated only when n is 0 or a
+ * power of two: log n reallocations for n appends, and no capacity field.
+ * So an array grown this way must only ever grow this way, from NULL (or
+ * from an allocation of a power-of-two count).
+ */
+void *dd_grow(void *v, size_t n, size_t size);
+#define DD_GROW(v, n) ((v) = dd_grow((v), (n), sizeof(*(v))))
 char *dd_xstrdup(const char *s);
 /* vasprintf that cannot fail (aborts when out of memory, as the above). */
 char *dd_xvasprintf(const char *fmt, va_list ap);

@@ -40,7 +40,7 @@ static int end_block(struct dd_installed_image *img, struct dd_installed_pkg *p,
 		return dd_error(DD_E_FORMAT, "the entry ending at line %u has no %s", line,
 				lacks);
 	}
-	img->pkgs = dd_xrealloc(img->pkgs, (img->n + 1) * sizeof(*img->pkgs));
+	DD_GROW(img->pkgs, img->n);
 	img->pkgs[img->n++] = *p;
 	memset(p, 0, sizeof(*p));
 	return 0;
@@ -382,7 +382,7 @@ static int add_manifest(struct layout *l, json_t *desc, struct found **f, size_t
 			      l->dir ? l->dir : l->tar, digest);
 		goto out;
 	}
-	*f = dd_xrealloc(*f, (*n + 1) * sizeof(**f));
+	DD_GROW(*f, *n);
 	img = &(*f)[(*n)++];
 	memset(img, 0, sizeof(*img));
 	img->manifest = dd_xstrdup(digest);
@@ -495,7 +495,7 @@ int dd_installed_read(const char *path, struct dd_installed *out)
 	for (size_t a = 0; !rc && a < n_f; a++)
 		for (size_t k = 0; k < f[a].n_layers; k++)
 			if (!find_want(w, n_w, f[a].layers[k])) {
-				w = dd_xrealloc(w, (n_w + 1) * sizeof(*w));
+				DD_GROW(w, n_w);
 				memset(&w[n_w], 0, sizeof(*w));
 				memcpy(w[n_w].hex, f[a].layers[k], 65);
 				w[n_w++].db_rank = -1;

@@ -239,7 +239,7 @@ int dd_oci_archive(const char *dir, const char *path, int64_t mtime, char sha256
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.')
 			continue;
-		names = dd_xrealloc(names, (n + 1) * sizeof(*names));
+		DD_GROW(names, n);
 		names[n++] = dd_xstrdup(de->d_name);
 	}
 	closedir(dh);

@@ -499,7 +499,7 @@ static int dbfile_row(void *ctx, size_t k, const struct dd_index_file *e)
 	(void)k;
 	if (e->type != DD_TAR_DIR && w && (uintptr_t)*w != (uintptr_t)d->pos + 1)
 		return 0;
-	d->f = dd_xrealloc(d->f, (d->n + 1) * sizeof(*d->f));
+	DD_GROW(d->f, d->n);
 	f = &d->f[d->n++];
 	f->type = e->type;
 	if (e->type == DD_TAR_DIR) {

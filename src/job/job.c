@@ -1452,8 +1452,7 @@ static int load_includes(struct chain *ch, int flags, struct dd_job *job, char *
 	while (include && !rc) {
 		struct dd_job_include *r;
 
-		job->includes = dd_xrealloc(job->includes,
-					    (job->n_includes + 1) * sizeof(*job->includes));
+		DD_GROW(job->includes, job->n_includes);
 		r = &job->includes[job->n_includes++];
 		memset(r, 0, sizeof(*r));
 		rc = read_include(ch, n, from, include, line, col, r);

@@ -31,7 +31,7 @@ static void note(char ***arr, size_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	*arr = dd_xrealloc(*arr, (*n + 1) * sizeof(char *));
+	DD_GROW(*arr, *n);
 	(*arr)[(*n)++] = dd_xstrdup(msg);
 }
 
@@ -336,7 +336,7 @@ static int owner_row(void *ctx, size_t k, const struct dd_index_file *f)
 
 	if (w->n && strcmp(f->path, w->last.ptr))
 		decide_last(w);
-	w->o = dd_xrealloc(w->o, (w->n + 1) * sizeof(*w->o));
+	DD_GROW(w->o, w->n);
 	o = &w->o[w->n++];
 	o->pos = k;
 	o->type = f->type;

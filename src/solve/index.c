@@ -369,7 +369,7 @@ static void append(struct dd_solve_index *ix, struct dd_apk_pkg *pkgs, size_t n,
 
 static void keep_block(struct dd_solve_index *ix, void *block)
 {
-	ix->blocks = dd_xrealloc(ix->blocks, (ix->n_blocks + 1) * sizeof(*ix->blocks));
+	DD_GROW(ix->blocks, ix->n_blocks);
 	ix->blocks[ix->n_blocks++] = block;
 }
 

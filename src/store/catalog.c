@@ -152,7 +152,7 @@ int dd_catalog_image_base(struct dd_store *s, const struct dd_catalog *c, const 
 					   image);
 			break;
 		}
-		*names = dd_xrealloc(*names, (*n + 1) * sizeof(char *));
+		DD_GROW(*names, *n);
 		(*names)[(*n)++] = dd_xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);

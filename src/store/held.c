@@ -10,7 +10,7 @@ void dd_strs_add(struct dd_strs *l, const char *s)
 {
 	if (dd_strs_has(l, s))
 		return;
-	l->v = dd_xrealloc(l->v, (l->n + 1) * sizeof(char *));
+	DD_GROW(l->v, l->n);
 	l->v[l->n++] = dd_xstrdup(s);
 }
 

@@ -77,7 +77,7 @@ int dd_store_secdb_list(struct dd_store *s, struct dd_store_secdb **out, size_t 
 					   "blob or bundle");
 			break;
 		}
-		*out = dd_xrealloc(*out, (*n + 1) * sizeof(**out));
+		DD_GROW(*out, *n);
 		d = &(*out)[(*n)++];
 		memset(d, 0, sizeof(*d));
 		d->channel = dd_xstrdup(txt[0]);

@@ -39,7 +39,7 @@ int dd_keyring_add_file(struct dd_keyring *kr, const char *path)
 		EVP_PKEY_free(pkey);
 		return dd_error(DD_E_CRYPTO, "%s: not an RSA key", path);
 	}
-	kr->keys = dd_xrealloc(kr->keys, (kr->n + 1) * sizeof(*kr->keys));
+	DD_GROW(kr->keys, kr->n);
 	kr->keys[kr->n].name = dd_xstrdup(base ? base + 1 : path);
 	kr->keys[kr->n].pkey = pkey;
 	kr->n++;

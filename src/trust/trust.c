@@ -28,7 +28,7 @@ int dd_role_parse(const char *s, enum dd_role *r)
 
 void dd_trust_add_fpr(struct dd_trust *t, enum dd_role r, const char *fpr)
 {
-	t->fprs[r] = dd_xrealloc(t->fprs[r], (t->n_fprs[r] + 1) * sizeof(*t->fprs[r]));
+	DD_GROW(t->fprs[r], t->n_fprs[r]);
 	snprintf(t->fprs[r][t->n_fprs[r]++], 41, "%s", fpr);
 }
 
