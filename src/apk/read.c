@@ -12,6 +12,7 @@
 #include "apk/tar.h"
 #include "core/error.h"
 #include "core/gzip.h"
+#include "core/hash.h"
 
 /* Bounds on what a well-formed file can need (decompression bombs). */
 #define MAX_SIG_SEGMENT   (64u << 10)

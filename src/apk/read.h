@@ -24,7 +24,6 @@
 
 #include "apk/pkg.h"
 #include "core/buf.h"
-#include "core/hash.h"
 #include "trust/rsa.h"
 
 struct dd_apk_sig {

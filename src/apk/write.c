@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gzip.h"
+#include "core/hash.h"
 
 struct inode {
 	dev_t dev;

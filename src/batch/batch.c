@@ -19,7 +19,6 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "core/file.h"
-#include "core/hash.h"
 #include "core/leak.h"
 #include "core/name.h"
 #include "image/build.h"

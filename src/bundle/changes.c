@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "apk/version.h"
-#include "core/error.h"
 
 static void key(struct dd_buf *b, const char *name, const char *version)
 {

@@ -18,8 +18,6 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
-#include "core/time.h"
-#include "store/store.h"
 #include "trust/pgp.h"
 
 /* A bundle must not carry a security database its receivers would refuse. */

@@ -10,7 +10,6 @@
 
 #include "advisory/secdb.h"
 #include "apk/tar.h"
-#include "apk/version.h"
 #include "bundle/source.h"
 #include "core/compress.h"
 #include "core/crash.h"

@@ -16,8 +16,6 @@
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "image/oci.h"
-#include "store/store.h"
 
 static const struct dd_cmd_spec batch_spec = {
 	.name = "batch",

@@ -12,7 +12,6 @@
 #include "core/epoch.h"
 #include "core/error.h"
 #include "image/build.h"
-#include "store/store.h"
 
 static const struct dd_cmd_spec build_spec = {
 	.name = "build",

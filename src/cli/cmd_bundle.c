@@ -10,7 +10,6 @@
 #include "bundle/create.h"
 #include "bundle/import.h"
 #include "bundle/parts.h"
-#include "bundle/source.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/opts.h"

@@ -10,11 +10,9 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/opts.h"
-#include "core/error.h"
 #include "core/hash.h"
 #include "image/provenance.h"
 #include "image/rebuild.h"
-#include "store/store.h"
 
 static const struct dd_cmd_spec rebuild_spec = {
 	.name = "rebuild",

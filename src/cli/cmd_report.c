@@ -7,7 +7,6 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/error.h"
 #include "core/file.h"
 #include "image/report.h"
 

@@ -8,9 +8,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/opts.h"
-#include "core/error.h"
 #include "image/verify.h"
-#include "store/store.h"
 
 #include <jansson.h>
 

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "core/time.h"
-#include "store/store.h"
 
 static const char *arch_of(const struct dd_change_pkg *p)
 {

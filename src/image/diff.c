@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
 

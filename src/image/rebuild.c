@@ -12,7 +12,6 @@
 #include "image/build.h"
 #include "image/provenance.h"
 #include "store/catalog.h"
-#include "store/store.h"
 
 static const char *jstr(json_t *o, const char *key)
 {

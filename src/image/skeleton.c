@@ -8,7 +8,6 @@
 #include "apk/read.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "store/catalog.h"
 #include "store/store.h"
 
 #define MAX_KEY_FILE (64u << 10)

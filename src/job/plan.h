@@ -12,7 +12,6 @@
 
 #include <stdbool.h>
 
-#include "core/buf.h"
 #include "core/map.h"
 #include "job/job.h"
 #include "store/catalog.h"

@@ -5,7 +5,6 @@
 
 #include "apk/tar.h"
 #include "core/buf.h"
-#include "core/error.h"
 #include "store/db.h"
 
 #define FILE_COLUMNS "pkg, path, type, mode, uid, gid, size, sha1, link"

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
 #include "store/db.h"
 
 void dd_strs_add(struct dd_strs *l, const char *s)

@@ -7,7 +7,6 @@
 #include "apk/dep.h"
 #include "apk/tar.h"
 #include "apk/version.h"
-#include "core/error.h"
 #include "core/time.h"
 #include "store/db.h"
 

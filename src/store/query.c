@@ -2,7 +2,6 @@
 
 #include <stdio.h>
 
-#include "core/error.h"
 #include "store/db.h"
 
 /* ---- listings ---------------------------------------------------------- */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
 
 static int step_done(struct dd_store *s, sqlite3_stmt *st, const char *what)
 {

@@ -10,7 +10,9 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "image/layer.h"
 
 /* Input for the reader: a memory blob handed out at most chunk bytes a
