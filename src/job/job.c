@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,50 +382,68 @@ static const struct key user_keys[] = {
 	{ "homedir", NULL }, { NULL, NULL },
 };
 
+/*
+ * A list of named mappings (accounts.groups, accounts.users): each item
+ * becomes a zeroed element of l->size bytes appended to v (grown as
+ * DD_GROW grows), read by l->item; its name (a char * at l->name_at) must
+ * be set, by the key l->name_key.  Returns v, grown; *rc is 0 or the
+ * error.
+ */
+struct named_list {
+	const char *what, *one, *name_key;
+	size_t size, name_at;
+	const struct key *keys;
+	int (*item)(struct ctx *, void *, const char *, yaml_node_t *);
+};
+
+static void *named_list(struct ctx *c, yaml_node_t *n, const struct named_list *l, void *v,
+			size_t *cnt, int *rc)
+{
+	*rc = 0;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		*rc = err(c, n, "%s is %s, expected a list", l->what, type_name(n));
+		return v;
+	}
+	for (yaml_node_item_t *i = n->data.sequence.items.start;
+	     !*rc && i < n->data.sequence.items.top; i++) {
+		char *e;
+
+		v = dd_grow(v, *cnt, l->size);
+		e = (char *)v + (*cnt)++ * l->size;
+		memset(e, 0, l->size);
+		*rc = mapping(c, node(c, *i), l->one, l->keys, e, l->item);
+		if (!*rc && !*(char **)(e + l->name_at))
+			*rc = err(c, node(c, *i), "%s without %s", l->one, l->name_key);
+	}
+	return v;
+}
+
 static int a_groups(struct ctx *c, yaml_node_t *n)
 {
-	struct dd_job *j = c->job;
+	static const struct named_list groups = {
+		.what = "accounts.groups", .one = "a group", .name_key = "groupname",
+		.size = sizeof(struct dd_job_group),
+		.name_at = offsetof(struct dd_job_group, name),
+		.keys = group_keys, .item = group_item,
+	};
+	int rc;
 
-	if (n->type != YAML_SEQUENCE_NODE)
-		return err(c, n, "accounts.groups is %s, expected a list", type_name(n));
-	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
-	     i++) {
-		struct dd_job_group *g;
-		int rc;
-
-		j->groups = dd_xrealloc(j->groups, (j->n_groups + 1) * sizeof(*j->groups));
-		g = &j->groups[j->n_groups++];
-		memset(g, 0, sizeof(*g));
-		rc = mapping(c, node(c, *i), "a group", group_keys, g, group_item);
-		if (!rc && !g->name)
-			rc = err(c, node(c, *i), "a group without groupname");
-		if (rc)
-			return rc;
-	}
-	return 0;
+	c->job->groups = named_list(c, n, &groups, c->job->groups, &c->job->n_groups, &rc);
+	return rc;
 }
 
 static int a_users(struct ctx *c, yaml_node_t *n)
 {
-	struct dd_job *j = c->job;
+	static const struct named_list users = {
+		.what = "accounts.users", .one = "a user", .name_key = "username",
+		.size = sizeof(struct dd_job_user),
+		.name_at = offsetof(struct dd_job_user, name),
+		.keys = user_keys, .item = user_item,
+	};
+	int rc;
 
-	if (n->type != YAML_SEQUENCE_NODE)
-		return err(c, n, "accounts.users is %s, expected a list", type_name(n));
-	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
-	     i++) {
-		struct dd_job_user *u;
-		int rc;
-
-		j->users = dd_xrealloc(j->users, (j->n_users + 1) * sizeof(*j->users));
-		u = &j->users[j->n_users++];
-		memset(u, 0, sizeof(*u));
-		rc = mapping(c, node(c, *i), "a user", user_keys, u, user_item);
-		if (!rc && !u->name)
-			rc = err(c, node(c, *i), "a user without username");
-		if (rc)
-			return rc;
-	}
-	return 0;
+	c->job->users = named_list(c, n, &users, c->job->users, &c->job->n_users, &rc);
+	return rc;
 }
 
 static int a_run_as(struct ctx *c, yaml_node_t *n)
