@@ -78,6 +78,7 @@ printf "%s\n" "${COMPREPLY[@]}"' sh "$TOP/scripts/completion/drydock.bash" "$@"
 	}
 	complete_words ./drydock mi | grep -qx mirror || t_fail "no 'mirror' for 'mi'"
 	complete_words ./drydock mirror im | grep -qx import || t_fail "no 'import' for 'mirror im'"
+	complete_words ./drydock help mi | grep -qx mirror || t_fail "no 'mirror' for 'help mi'"
 	complete_words ./drydock plan --mi | grep -qx -- --mirror || t_fail "no --mirror for plan"
 	complete_words ./drydock batch --sh | grep -qx -- --shard || t_fail "no --shard for batch"
 	complete_words ./drydock plan jobs/ >got
