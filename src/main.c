@@ -40,10 +40,12 @@ static void usage(FILE *out)
 	fputs("\nExit codes: 0 success, 1 the operation failed, 2 usage error, 3 could not\n"
 	      "run (no mirror where it looked; batch: see 'drydock batch --help'), 4 batch:\n"
 	      "another batch holds OUT's lock.\n"
-	      "Run 'drydock COMMAND --help' for a command's options.\n", out);
+	      "Run 'drydock COMMAND --help' for a command's options, 'drydock help COMMAND'\n"
+	      "for its manual page.\n", out);
 }
 
 /*
+ * `drydock help COMMAND` shows the command's manual page (src/cli/cmd_help.c).
  * `drydock help --options-dump` (not shown in any help) prints every
  * command's option table, one option a line, for tests/cmd/options.sh.
  */
@@ -59,6 +61,8 @@ static int cmd_help(int argc, char **argv)
 		}
 		return DD_EXIT_OK;
 	}
+	if (argc > 1 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help"))
+		return dd_cli_help_topic(commands, argc, argv);
 	usage(stdout);
 	return DD_EXIT_OK;
 }

@@ -38,6 +38,7 @@ _drydock() {
 		return
 	fi
 	case $cmd in
+	help) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "$("$dd" --help 2>/dev/null | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')" -- "$cur")); return; } ;;
 	trust) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "add list remove" -- "$cur")); return; } ;;
 	bundle) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "create inspect verify" -- "$cur")); return; } ;;
 	mirror) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "init import list show owner bundles entitlements audit receipt fsck gc" -- "$cur")); return; } ;;

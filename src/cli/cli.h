@@ -45,6 +45,13 @@ int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
 		    char **argv, const char *usage);
 
+/*
+ * `drydock help COMMAND [SUBCOMMAND]` (argv[0] is "help"): man's
+ * drydock-COMMAND(1) when man finds it, else the command's --help; exit 2
+ * naming an unknown command.  commands is main's table.
+ */
+int dd_cli_help_topic(const struct dd_subcommand *commands, int argc, char **argv);
+
 int cmd_pkg(int argc, char **argv);
 int dd_cli_pkg_resolve(int argc, char **argv); /* drydock pkg resolve */
 int cmd_trust(int argc, char **argv);

@@ -21,6 +21,11 @@ install_and_uninstall() {
 		lib/systemd/system/drydock-batch.timer share/doc/drydock/operations.md; do
 		[ -f "$d/opt/dd/$f" ] || t_fail "make install did not install $f"
 	done
+	# every page of docs/man, drydock-COMMAND(1) included, in its section
+	for m in "$TOP"/docs/man/*.scd; do
+		m=${m##*/} && m=${m%.scd}
+		[ -f "$d/opt/dd/share/man/man${m##*.}/$m" ] || t_fail "make install did not install $m"
+	done
 	[ -x "$d/opt/dd/bin/drydock" ]
 	"$d/opt/dd/bin/drydock" --version | grep -q '^drydock ' || t_fail "the installed binary does not run"
 	grep -q '^ExecStart=/opt/dd/bin/drydock batch ' "$d/opt/dd/lib/systemd/system/drydock-batch.service" ||
@@ -73,6 +78,7 @@ printf "%s\n" "${COMPREPLY[@]}"' sh "$TOP/scripts/completion/drydock.bash" "$@"
 	}
 	complete_words ./drydock mi | grep -qx mirror || t_fail "no 'mirror' for 'mi'"
 	complete_words ./drydock mirror im | grep -qx import || t_fail "no 'import' for 'mirror im'"
+	complete_words ./drydock help mi | grep -qx mirror || t_fail "no 'mirror' for 'help mi'"
 	complete_words ./drydock plan --mi | grep -qx -- --mirror || t_fail "no --mirror for plan"
 	complete_words ./drydock batch --sh | grep -qx -- --shard || t_fail "no --shard for batch"
 	complete_words ./drydock plan jobs/ >got
@@ -101,6 +107,10 @@ deb_installs_into_a_clean_root() {
 		{ cat dpkg.out; t_fail "dpkg --root -i failed"; }
 	[ -x "$r/usr/bin/drydock" ] && [ -f "$r/usr/share/man/man1/drydock.1.gz" ] &&
 		[ -f "$r/lib/systemd/system/drydock-batch.timer" ] || t_fail "files missing from the root"
+	for m in "$TOP"/docs/man/*.scd; do
+		m=${m##*/} && m=${m%.scd}
+		[ -f "$r/usr/share/man/man${m##*.}/$m.gz" ] || t_fail "the package lacks the man page $m"
+	done
 	# the quick start, against the installed binary only
 	DRYDOCK="$r/usr/bin/drydock" QUICKSTART_OUT="$PWD/qs" "$TOP/scripts/quickstart" >qs.out 2>&1 ||
 		{ tail -n 30 qs.out; t_fail "the quick start failed with the installed drydock"; }
