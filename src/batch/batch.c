@@ -21,6 +21,7 @@
 #include "core/file.h"
 #include "core/leak.h"
 #include "core/name.h"
+#include "core/progress.h"
 #include "image/build.h"
 #include "image/oci.h"
 #include "job/job.h"
@@ -501,6 +502,7 @@ static int run_all(struct batch *B)
 	struct sigaction sa = { .sa_handler = on_sigchld }, old_sa;
 	sigset_t chld, old;
 	size_t next = 0, running = 0, finished = 0;
+	struct dd_progress p;
 	int rc = 0;
 
 	sigemptyset(&chld);
@@ -509,7 +511,8 @@ static int run_all(struct batch *B)
 	sigprocmask(SIG_BLOCK, &chld, &old);
 	for (size_t i = 0; i < B->n; i++)
 		if (B->jobs[i].entry)
-			finished++; /* refused before it started */
+			finished++; /* refused or up to date before it started */
+	dd_progress_begin(&p, B->o->progress, "jobs", 0, (double)B->n);
 	while (finished < B->n) {
 		while (!rc && running < (size_t)width) {
 			while (next < B->n && B->jobs[next].entry)
@@ -522,6 +525,7 @@ static int run_all(struct batch *B)
 		if (rc && !running)
 			break;
 		finished += reap(B, &running);
+		dd_progress_show(&p, "batch", (double)finished);
 		if (finished < B->n && running) {
 			int64_t wait = next_deadline(B) - dd_time_mono_ms();
 			struct timespec ts;
@@ -535,6 +539,7 @@ static int run_all(struct batch *B)
 			sigtimedwait(&chld, NULL, &ts);
 		}
 	}
+	dd_progress_end(&p, "batch", (double)finished);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sigaction(SIGCHLD, &old_sa, NULL);
 	return rc;

@@ -49,6 +49,7 @@ struct dd_batch_opts {
 	int max_age_days;     /* as struct dd_build_opts */
 	int keep;             /* > 0: keep this many good runs per job, prune the rest */
 	unsigned shard_k, shard_n; /* this share (1..n) of the jobs; shard_n == 0: all */
+	bool progress;        /* jobs done and time left on stderr, when it is a terminal */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/progress.h"
 #include "core/time.h"
 #include "store/insert.h"
 #include "store/secdb.h"
@@ -170,19 +171,15 @@ static int check_space(const char *dir, const struct dd_manifest *m)
 
 /* ---- members ---------------------------------------------------------- */
 
-static void progress(const struct dd_import_opts *o, const struct dd_checked *c,
-		     size_t done, const struct timespec *t0, bool last)
+static void progress(struct dd_progress *p, const struct dd_checked *c, size_t done, bool last)
 {
-	struct timespec t1;
-	double secs;
+	char label[64];
 
-	if (!o->progress)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-	fprintf(stderr, "\r  %zu/%zu members, %.1f MB, %.1f MB/s%s", done,
-		c->manifest.n_members, (double)c->bytes / 1e6,
-		secs > 0 ? (double)c->bytes / 1e6 / secs : 0.0, last ? "\n" : "");
+	snprintf(label, sizeof(label), "%zu/%zu members", done, c->manifest.n_members);
+	if (last)
+		dd_progress_end(p, label, (double)c->bytes / 1e6);
+	else
+		dd_progress_show(p, label, (double)c->bytes / 1e6);
 }
 
 static int stage_member(struct dd_bundle_src *src, const char *dir,
@@ -634,7 +631,8 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 			const char *dir, const struct dd_import_opts *o, struct dd_checked *c)
 {
 	struct verifier v;
-	struct timespec t0;
+	struct dd_progress p;
+	uint64_t total = 0;
 	const char *path;
 	char type;
 	uint64_t size;
@@ -643,21 +641,23 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 
 	if (rc)
 		return rc;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < c->manifest.n_members; i++)
+		total += c->manifest.members[i].size;
+	dd_progress_begin(&p, o->progress, "MB", 1, (double)total / 1e6);
 	while ((rc = dd_bundle_src_next(src, &path, &type, &size)) > 0) {
 		rc = take_member(src, dir, c, path, type, size);
 		if (rc)
 			break;
 		verifier_push(&v, (size_t)(dd_manifest_find(&c->manifest, path) -
 					   c->manifest.members));
-		progress(o, c, ++done, &t0, false);
+		progress(&p, c, ++done, false);
 		if (done == 1)
 			dd_crash_point("mid-stream");
 		if (verifier_failed(&v))
 			break;
 	}
 	rc = verifier_finish(&v, rc, done);
-	progress(o, c, done, &t0, true);
+	progress(&p, c, done, true);
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
 		if (!c->members[i].m)
 			rc = dd_error(DD_E_TRUNCATED, "member '%s' is listed in the manifest but "

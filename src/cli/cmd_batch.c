@@ -191,6 +191,7 @@ int cmd_batch(int argc, char **argv)
 	}
 	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
 		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
+	o.progress = !json;
 	rc = dd_batch_run(&o, &report);
 	if (rc) {
 		dd_cli_error();
