@@ -63,14 +63,14 @@ struct build {
 	bool signing;
 	json_t *deps;       /* package blob sha256 -> its resolved dependency, in order */
 	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
-	bool timed_out;     /* check_deadline failed the build */
+	bool timed_out;     /* build_check_deadline failed the build */
 	char inputs[65];    /* the inputs key ("" when the job will not plan) */
 };
 
 /* ---- time and the log ---------------------------------------------------- */
 
-static void logf_(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct build *b, const char *fmt, ...)
+static void build_log(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void build_log(struct build *b, const char *fmt, ...)
 {
 	char now[40];
 	va_list ap;
@@ -87,8 +87,8 @@ static void logf_(struct build *b, const char *fmt, ...)
 		b->log_errno = errno ? errno : EIO;
 }
 
-static void warn(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct build *b, const char *fmt, ...)
+static void build_warn(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void build_warn(struct build *b, const char *fmt, ...)
 {
 	char *m;
 	va_list ap;
@@ -96,12 +96,12 @@ static void warn(struct build *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	m = dd_xvasprintf(fmt, ap);
 	va_end(ap);
-	logf_(b, "warning: %s", m);
+	build_log(b, "warning: %s", m);
 	json_array_append_new(b->warnings, json_string(m));
 	free(m);
 }
 
-static int check_deadline(void *ctx)
+static int build_check_deadline(void *ctx)
 {
 	struct build *b = ctx;
 
@@ -114,7 +114,7 @@ static int check_deadline(void *ctx)
 
 /* ---- the crust and the install order -------------------------------------- */
 
-static int64_t epoch_of(const struct build *b, const struct dd_plan *p, size_t n)
+static int64_t build_epoch_of(const struct build *b, const struct dd_plan *p, size_t n)
 {
 	int64_t t = 0;
 
@@ -128,7 +128,7 @@ static int64_t epoch_of(const struct build *b, const struct dd_plan *p, size_t n
 
 /* ---- the crust layer cache ------------------------------------------------- */
 
-static void cache_key(const struct build *b, const struct dd_plan *p, size_t n, int64_t mtime,
+static void build_cache_key(const struct build *b, const struct dd_plan *p, size_t n, int64_t mtime,
 		      enum dd_codec codec, char key[65])
 {
 	struct dd_buf s = DD_BUF_INIT;
@@ -149,7 +149,7 @@ static void cache_path(const struct build *b, const char *key, const char *ext,
 }
 
 /* Take the cached layer for key into the run, checking its digest. */
-static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out)
+static bool build_cache_get(struct build *b, const char *key, struct dd_blob_desc *out)
 {
 	struct dd_buf path = DD_BUF_INIT;
 	json_t *j;
@@ -164,12 +164,12 @@ static bool cache_get(struct build *b, const char *key, struct dd_blob_desc *out
 	if (json_unpack(j, "{s:s, s:s, s:I, s:I}", "digest", &digest, "diff_id", &diff_id,
 			"size", &size, "uncompressed_size", &usize) ||
 	    strlen(digest) != 71 || strlen(diff_id) != 71) {
-		warn(b, "layer cache entry %s is unreadable; rebuilding the layer", path.ptr);
+		build_warn(b, "layer cache entry %s is unreadable; rebuilding the layer", path.ptr);
 		goto out;
 	}
 	cache_path(b, key, ".layer", &path);
 	if (dd_blob_link_in(b->blobs, path.ptr, digest)) {
-		warn(b, "layer cache: %s; rebuilding the layer", dd_error_detail());
+		build_warn(b, "layer cache: %s; rebuilding the layer", dd_error_detail());
 		unlink(path.ptr);
 		goto out;
 	}
@@ -198,7 +198,7 @@ static bool mirror_writable(const char *root, const char *cache)
 	return false;
 }
 
-static void cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
+static void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
 		      size_t n_pkgs)
 {
 	struct dd_buf dir = DD_BUF_INIT, src = DD_BUF_INIT, dst = DD_BUF_INIT;
@@ -207,7 +207,7 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 
 	dd_buf_addf(&dir, "%s/cache/layers", dd_store_root(b->store));
 	if (!mirror_writable(dd_store_root(b->store), dir.ptr)) {
-		logf_(b, "note: the mirror %s is read-only for this build (%s): the layer "
+		build_log(b, "note: the mirror %s is read-only for this build (%s): the layer "
 		      "is not kept in its layer cache", dd_store_root(b->store), strerror(errno));
 		goto out;
 	}
@@ -230,10 +230,10 @@ static void cache_put(struct build *b, const char *key, const struct dd_blob_des
 		free(text);
 	}
 	if (rc)
-		warn(b, "could not keep the layer %s in the mirror's cache (%s); the next "
+		build_warn(b, "could not keep the layer %s in the mirror's cache (%s); the next "
 		     "build will make it again", d->digest, dd_error_detail());
 	else
-		logf_(b, "layer %s kept in the layer cache as %s", d->digest, key);
+		build_log(b, "layer %s kept in the layer cache as %s", d->digest, key);
 out:
 	dd_buf_release(&dir);
 	dd_buf_release(&src);
@@ -324,7 +324,7 @@ static int apply_accounts(struct build *b, struct dd_rootfs *r)
 	if (!rc)
 		rc = dd_rootfs_put_file(r, "etc/passwd", 0644, 0, 0, passwd.ptr, passwd.len);
 	if (!rc)
-		logf_(b, "accounts: %zu group(s), %zu user(s) written to /etc/group and "
+		build_log(b, "accounts: %zu group(s), %zu user(s) written to /etc/group and "
 		      "/etc/passwd", j->n_groups, j->n_users);
 	dd_buf_release(&passwd);
 	dd_buf_release(&group);
@@ -414,7 +414,7 @@ static int apply_paths(struct build *b, struct dd_rootfs *r)
 		}
 		if (rc)
 			return dd_error_prefix(rc, "%s: paths[%zu]", b->job.file, i);
-		logf_(b, "paths: /%s", path);
+		build_log(b, "paths: /%s", path);
 	}
 	return 0;
 }
@@ -513,7 +513,7 @@ static int apply_certificates(struct build *b, struct dd_rootfs *r)
 		dd_buf_addf(&file, "%s/%s.crt", CA_DIR, ce->name);
 		rc = dd_rootfs_put_file(r, file.ptr, 0644, 0, 0, ce->content, len);
 		if (!rc)
-			logf_(b, "certificate %s: /%s, appended to /%s", ce->name, file.ptr, path);
+			build_log(b, "certificate %s: /%s, appended to /%s", ce->name, file.ptr, path);
 	}
 	if (!rc)
 		rc = dd_rootfs_put_file(r, path, n && n->type == DD_TAR_FILE ? n->mode : 0644,
@@ -641,11 +641,11 @@ static int skeleton(struct build *b, struct dd_rootfs *r, size_t from, size_t to
 	if (!rc)
 		rc = dd_skeleton_keys(r, (int)from, (int)to, &keys);
 	if (!rc && from == 0)
-		logf_(b, "skeleton written%s%s", repos.len ? " with runtime repositories" : "",
+		build_log(b, "skeleton written%s%s", repos.len ? " with runtime repositories" : "",
 		      keys.len ? "; signing keys in /etc/apk/keys:" : "");
 	for (char *k = keys.ptr, *nl; !rc && k && (nl = strchr(k, '\n')); k = nl + 1) {
 		*nl = 0;
-		logf_(b, "  /etc/apk/keys/%s", k);
+		build_log(b, "  /etc/apk/keys/%s", k);
 	}
 	dd_buf_release(&repos);
 	dd_buf_release(&keys);
@@ -663,7 +663,7 @@ static int put_sbom(struct build *b, struct dd_rootfs *r, const struct dd_plan *
 	if (!rc)
 		rc = dd_rootfs_put_file(r, path.ptr, 0644, 0, 0, text.ptr, text.len);
 	if (!rc)
-		logf_(b, "SBOM inside the image (%s): /%s", p->arch, path.ptr);
+		build_log(b, "SBOM inside the image (%s): /%s", p->arch, path.ptr);
 	dd_buf_release(&text);
 	dd_buf_release(&path);
 	return rc;
@@ -686,33 +686,33 @@ struct layer_job {
 };
 
 /* Add the plan's package at pos to the layer r writes, and log it. */
-static int install(struct build *b, struct dd_rootfs *r, const struct dd_plan *p, size_t pos)
+static int build_install(struct build *b, struct dd_rootfs *r, const struct dd_plan *p, size_t pos)
 {
 	const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[pos].cat];
 	int rc = dd_rootfs_add_package(r, (int)pos);
 
 	if (!rc)
-		logf_(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
+		build_log(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
 		      dd_plan_role_str(p->pkgs[pos].role), b->cat.info[p->pkgs[pos].cat].sha256);
 	return rc;
 }
 
-static int write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
+static int build_write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
 {
 	struct dd_layer_writer lw;
 	struct dd_rootfs r = { lj->tree, &lw, lj->ps, lj->winners, lj->mtime, 0,
-			       check_deadline, b, 0 };
+			       build_check_deadline, b, 0 };
 	const struct dd_plan *p = lj->ps->plan;
 	int rc = dd_layer_begin(&lw, b->blobs, lj->codec, b->threads);
 
 	if (rc)
 		return rc;
-	lw.check = check_deadline;
+	lw.check = build_check_deadline;
 	lw.check_ctx = b;
 	if (lj->list) {
 		rc = dd_rootfs_preload_list(&r, lj->below, lj->n_below, false);
 		for (size_t k = 0; k < lj->n_list && !rc; k++)
-			rc = install(b, &r, p, (size_t)lj->list[k]);
+			rc = build_install(b, &r, p, (size_t)lj->list[k]);
 		if (!rc)
 			rc = skeleton(b, &r, 0, p->n, true);
 		goto settings;
@@ -723,7 +723,7 @@ static int write_layer(struct build *b, const struct layer_job *lj, struct dd_bl
 			dd_rootfs_note_file(&r, apk_db_files[i]);
 	}
 	for (size_t i = lj->from; i < lj->to && !rc; i++) {
-		rc = install(b, &r, p, i);
+		rc = build_install(b, &r, p, i);
 		if (i == lj->from)
 			dd_crash_point("mid-build");
 	}
@@ -745,13 +745,13 @@ settings:
 	else
 		dd_layer_abort(&lw);
 	if (!rc)
-		logf_(b, "layer %s: %llu entries, %llu bytes (%llu uncompressed), diff_id %s",
+		build_log(b, "layer %s: %llu entries, %llu bytes (%llu uncompressed), diff_id %s",
 		      out->digest, (unsigned long long)r.entries, (unsigned long long)out->size,
 		      (unsigned long long)out->usize, out->diff_id);
 	return rc;
 }
 
-static json_t *layer_json(const struct dd_blob_desc *d, const char *part, size_t n_pkgs,
+static json_t *build_layer_json(const struct dd_blob_desc *d, const char *part, size_t n_pkgs,
 			  bool cached)
 {
 	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "digest", d->digest,
@@ -869,7 +869,7 @@ static json_t *platform_json(const char *arch)
 /* ---- provenance ---------------------------------------------------------------- */
 
 /* A package blob, and the bundle that brought it, as resolved dependencies. */
-static void add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
+static void build_add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
 			   const struct dd_catalog_pkg *info, const char *arch)
 {
 	struct dd_buf purl = DD_BUF_INIT, name = DD_BUF_INIT;
@@ -896,7 +896,7 @@ static void add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
 	dd_buf_release(&name);
 }
 
-static json_t *subject(const char *name, const char *digest)
+static json_t *build_subject(const char *name, const char *digest)
 {
 	return json_pack("{s:s, s:{s:s}}", "name", name, "digest", "sha256",
 			 digest + (strncmp(digest, "sha256:", 7) ? 0 : 7));
@@ -986,7 +986,7 @@ static json_t *statement(struct build *b, json_t *subjects)
 
 /* provenance.intoto.json over the image, its archive, its SBOMs and its
  * VEX documents. */
-static int write_provenance(struct build *b, const struct dd_blob_desc *top,
+static int build_write_provenance(struct build *b, const struct dd_blob_desc *top,
 			    const struct dd_blob_desc *manifests, const char *archive_sha)
 {
 	static const char *const files[] = { "sbom.spdx.json", "sbom.cdx.json",
@@ -996,22 +996,22 @@ static int write_provenance(struct build *b, const struct dd_blob_desc *top,
 	struct dd_buf path = DD_BUF_INIT;
 	int rc = 0;
 
-	json_array_append_new(subjects, subject(b->job.tag, top->digest));
+	json_array_append_new(subjects, build_subject(b->job.tag, top->digest));
 	if (b->job.n_archs > 1) {
 		for (size_t a = 0; a < b->job.n_archs; a++) {
 			dd_buf_reset(&path);
 			dd_buf_addf(&path, "%s %s", b->job.tag, b->job.archs[a]);
-			json_array_append_new(subjects, subject(path.ptr, manifests[a].digest));
+			json_array_append_new(subjects, build_subject(path.ptr, manifests[a].digest));
 		}
 	}
-	json_array_append_new(subjects, subject("image.oci.tar", archive_sha));
+	json_array_append_new(subjects, build_subject("image.oci.tar", archive_sha));
 	for (size_t i = 0; i < n_files && !rc; i++) {
 		char hex[65];
 
 		dd_buf_reset(&path);
 		dd_buf_addf(&path, "%s/%s", b->dir, files[i]);
 		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
-			json_array_append_new(subjects, subject(files[i], hex));
+			json_array_append_new(subjects, build_subject(files[i], hex));
 	}
 	dd_buf_release(&path);
 	if (rc) {
@@ -1030,10 +1030,10 @@ static int write_provenance(struct build *b, const struct dd_blob_desc *top,
 							     "fingerprint", b->key.fingerprint,
 							     "public_key", b->key.public_key.ptr,
 							     b->key.public_key.len));
-		logf_(b, "provenance: %s signed by %s key %s", DD_PROVENANCE_FILE,
+		build_log(b, "provenance: %s signed by %s key %s", DD_PROVENANCE_FILE,
 		      dd_sigkey_kind_str(b->key.kind), b->key.fingerprint);
 	} else {
-		warn(b, "the provenance is not signed (no --sign key given); drydock verify "
+		build_warn(b, "the provenance is not signed (no --sign key given); drydock verify "
 		     "will refuse it");
 	}
 	json_object_set_new(b->result, "provenance", signer);
@@ -1057,15 +1057,15 @@ static int load_advisories(struct build *b)
 	if (rc)
 		return rc;
 	if (!b->adv.n_feeds)
-		logf_(b, "advisories: the mirror holds no security database");
+		build_log(b, "advisories: the mirror holds no security database");
 	for (size_t i = 0; i < b->adv.n_feeds; i++) {
 		const struct dd_adv_feed *f = &b->adv.feeds[i];
 
 		dd_buf_reset(&line);
 		dd_adv_feed_describe(f, &line);
-		logf_(b, "advisories from the %s sha256:%s", line.ptr, f->sha256);
+		build_log(b, "advisories from the %s sha256:%s", line.ptr, f->sha256);
 		if (dd_adv_feed_stale(f, now, max_age(b)))
-			warn(b, "security database %s of channel %s is %.1f days old (more than "
+			build_warn(b, "security database %s of channel %s is %.1f days old (more than "
 			     "%d): advisories published since are not known here; import a newer "
 			     "bundle", f->path, f->channel, (double)(now - f->created) / 86400.0,
 			     max_age(b));
@@ -1101,11 +1101,11 @@ static json_t *advisories(struct build *b, const char *arch, const char *manifes
 		json_t *items = dd_adv_items_json(&b->adv, &b->cat, pkgs, &r);
 
 		dd_adv_counts_describe(&r, &line);
-		logf_(b, "advisories (%s): %s", arch, line.ptr);
+		build_log(b, "advisories (%s): %s", arch, line.ptr);
 		for (size_t i = 0; i < r.n; i++) {
 			dd_buf_reset(&line);
 			dd_adv_item_describe(&b->cat, pkgs, &r.items[i], &line);
-			logf_(b, "  %s", line.ptr);
+			build_log(b, "  %s", line.ptr);
 		}
 		for (int k = 0; k < DD_ADV_N_STATES; k++)
 			b->adv_count[k] += r.count[k];
@@ -1124,8 +1124,8 @@ static json_t *advisories(struct build *b, const char *arch, const char *manifes
 
 /* ---- layering by origin ------------------------------------------------------ */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+static char *build_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *build_xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -1264,7 +1264,7 @@ static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struc
 	struct dd_tree tree = { DD_MAP_INIT };
 	struct dd_layer_writer lw;
 	int64_t mtime = epoch_of_list(b, p, g->pos, g->n);
-	struct dd_rootfs r = { &tree, &lw, ps, &p->owners, mtime, 0, check_deadline, b, 0 };
+	struct dd_rootfs r = { &tree, &lw, ps, &p->owners, mtime, 0, build_check_deadline, b, 0 };
 	char context[65], key[65];
 	int rc = dd_rootfs_preload_list(&r, below, n_below, true);
 
@@ -1273,30 +1273,30 @@ static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struc
 		goto out;
 	dd_tree_digest(&tree, context);
 	origin_key(b, p, g->pos, g->n, mtime, codec, context, key);
-	if (!b->o->no_cache && (*cached = cache_get(b, key, out))) {
+	if (!b->o->no_cache && (*cached = build_cache_get(b, key, out))) {
 		out->media_type = dd_layer_media_type(codec);
-		logf_(b, "layer of origin %s (%zu packages) %s taken from the layer cache (%s)",
+		build_log(b, "layer of origin %s (%zu packages) %s taken from the layer cache (%s)",
 		      g->origin, g->n, out->digest, key);
 		goto out;
 	}
 	if ((rc = dd_layer_begin(&lw, b->blobs, codec, b->threads)))
 		goto out;
-	lw.check = check_deadline;
+	lw.check = build_check_deadline;
 	lw.check_ctx = b;
 	for (size_t k = 0; k < g->n && !rc; k++)
-		rc = install(b, &r, p, (size_t)g->pos[k]);
+		rc = build_install(b, &r, p, (size_t)g->pos[k]);
 	if (!rc)
 		rc = dd_layer_finish(&lw, b->blobs, out);
 	else
 		dd_layer_abort(&lw);
 	if (rc)
 		goto out;
-	logf_(b, "layer of origin %s (%zu packages) %s: %llu entries, %llu bytes (%llu "
+	build_log(b, "layer of origin %s (%zu packages) %s: %llu entries, %llu bytes (%llu "
 	      "uncompressed), compressed now", g->origin, g->n, out->digest,
 	      (unsigned long long)r.entries, (unsigned long long)out->size,
 	      (unsigned long long)out->usize);
 	if (!b->o->no_cache)
-		cache_put(b, key, out, g->n);
+		build_cache_put(b, key, out, g->n);
 out:
 	dd_tree_release(&tree);
 	return rc;
@@ -1318,14 +1318,14 @@ static int origin_top(struct build *b, const struct layer_job *lj, struct dd_blo
 		dd_sha256_hex(s.ptr, s.len, key);
 		dd_buf_release(&s);
 	}
-	if (*key && !b->o->no_cache && (*cached = cache_get(b, key, out))) {
+	if (*key && !b->o->no_cache && (*cached = build_cache_get(b, key, out))) {
 		out->media_type = dd_layer_media_type(lj->codec);
-		logf_(b, "top layer %s taken from the layer cache (%s)", out->digest, key);
+		build_log(b, "top layer %s taken from the layer cache (%s)", out->digest, key);
 		return 0;
 	}
-	rc = write_layer(b, lj, out);
+	rc = build_write_layer(b, lj, out);
 	if (!rc && *key && !b->o->no_cache)
-		cache_put(b, key, out, lj->n_list);
+		build_cache_put(b, key, out, lj->n_list);
 	return rc;
 }
 
@@ -1341,7 +1341,7 @@ static void groups_free(struct origin_group *g, size_t n)
  * their history lines into history[] (caller frees), their result.json
  * entries into jlayers; *n the number of layers.
  */
-static int origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_codec codec,
+static int build_origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_codec codec,
 			 struct dd_blob_desc **layers, char ***history, size_t *n,
 			 json_t *jlayers)
 {
@@ -1355,7 +1355,7 @@ static int origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_co
 	*layers = dd_xcalloc(k, sizeof(**layers));
 	*history = dd_xcalloc(k, sizeof(char *));
 	*n = 0;
-	logf_(b, "layering by origin, budget %u: %zu layers", b->job.layer_budget, k);
+	build_log(b, "layering by origin, budget %u: %zu layers", b->job.layer_budget, k);
 	for (size_t i = 0; i + 1 < k && !rc; i++) {
 		bool cached;
 		char part[160];
@@ -1366,9 +1366,9 @@ static int origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_co
 		memcpy(below + n_below, g[i].pos, g[i].n * sizeof(int));
 		n_below += g[i].n;
 		snprintf(part, sizeof(part), "origin %s", g[i].origin);
-		(*history)[i] = xasprintf("drydock build: packages of origin %s (%zu)",
+		(*history)[i] = build_xasprintf("drydock build: packages of origin %s (%zu)",
 					     g[i].origin, g[i].n);
-		json_array_append_new(jlayers, layer_json(&(*layers)[i], part, g[i].n, cached));
+		json_array_append_new(jlayers, build_layer_json(&(*layers)[i], part, g[i].n, cached));
 		(*n)++;
 	}
 	if (!rc) {
@@ -1379,13 +1379,13 @@ static int origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_co
 
 		/* the top's epoch: its own packages', or the image's when it has none */
 		if (!g[k - 1].n)
-			lj.mtime = epoch_of(b, p, p->n);
+			lj.mtime = build_epoch_of(b, p, p->n);
 		rc = origin_top(b, &lj, &(*layers)[k - 1], &cached);
 		if (!rc) {
-			(*history)[k - 1] = xasprintf("drydock build: %zu origins (%zu packages) "
+			(*history)[k - 1] = build_xasprintf("drydock build: %zu origins (%zu packages) "
 							 "and the job's settings",
 							 g[k - 1].n_origins, g[k - 1].n);
-			json_array_append_new(jlayers, layer_json(&(*layers)[k - 1], "top",
+			json_array_append_new(jlayers, build_layer_json(&(*layers)[k - 1], "top",
 								  g[k - 1].n, cached));
 			(*n)++;
 		}
@@ -1416,12 +1416,12 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < p.n_warnings; i++)
-		warn(b, "%s: %s", arch, p.warnings[i]);
+		build_warn(b, "%s: %s", arch, p.warnings[i]);
 	if (!p.ok) {
 		struct dd_buf why = DD_BUF_INIT;
 
 		for (size_t i = 0; i < p.n_errors; i++) {
-			logf_(b, "plan error (%s): %s", arch, p.errors[i]);
+			build_log(b, "plan error (%s): %s", arch, p.errors[i]);
 			dd_buf_addf(&why, "%s%s", i ? "; " : "", p.errors[i]);
 		}
 		while (why.len && why.ptr[why.len - 1] == '\n')
@@ -1433,19 +1433,19 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 	}
 	split = split && b->job.layering == DD_LAYERING_NONE;
 	n_crust = split ? p.n_crust : 0;
-	crust_mtime = epoch_of(b, &p, n_crust);
-	mtime = epoch_of(b, &p, p.n);
-	logf_(b, "plan (%s): %zu packages, %zu in the crust layer, epoch %lld", arch, p.n,
+	crust_mtime = build_epoch_of(b, &p, n_crust);
+	mtime = build_epoch_of(b, &p, p.n);
+	build_log(b, "plan (%s): %zu packages, %zu in the crust layer, epoch %lld", arch, p.n,
 	      n_crust, (long long)mtime);
 	for (size_t i = 0; i < p.n; i++) {
 		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p.pkgs[i].cat];
 		const struct dd_catalog_pkg *info = &b->cat.info[p.pkgs[i].cat];
 
-		logf_(b, "  %s %s-%s sha256:%s from %s#%lld %s%s%s", dd_plan_role_str(p.pkgs[i].role),
+		build_log(b, "  %s %s-%s sha256:%s from %s#%lld %s%s%s", dd_plan_role_str(p.pkgs[i].role),
 		      pkg->name, pkg->version, info->sha256, info->channel, (long long)info->sequence,
 		      info->guarded ? "guarded" : "UNGUARDED", p.pkgs[i].by ? " by " : "",
 		      p.pkgs[i].by ? p.pkgs[i].by : "");
-		add_dependency(b, pkg, info, arch);
+		build_add_dependency(b, pkg, info, arch);
 		json_array_append_new(jpkgs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name",
 						       pkg->name, "version", pkg->version, "role",
 						       dd_plan_role_str(p.pkgs[i].role), "sha256",
@@ -1461,7 +1461,7 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		free(history);
 		layers = NULL;
 		history = NULL;
-		rc = origin_layers(b, &ps, codec, &layers, &history, &n_layers, jlayers);
+		rc = build_origin_layers(b, &ps, codec, &layers, &history, &n_layers, jlayers);
 		if (rc)
 			goto out;
 		goto config;
@@ -1472,21 +1472,21 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		char key[65];
 		bool cached = false;
 
-		cache_key(b, &p, n_crust, crust_mtime, codec, key);
-		if (!b->o->no_cache && (cached = cache_get(b, key, &layers[0]))) {
+		build_cache_key(b, &p, n_crust, crust_mtime, codec, key);
+		if (!b->o->no_cache && (cached = build_cache_get(b, key, &layers[0]))) {
 			layers[0].media_type = dd_layer_media_type(codec);
-			logf_(b, "crust layer %s taken from the layer cache (%s)", layers[0].digest,
+			build_log(b, "crust layer %s taken from the layer cache (%s)", layers[0].digest,
 			      key);
 		} else {
-			rc = write_layer(b, &lj, &layers[0]);
+			rc = build_write_layer(b, &lj, &layers[0]);
 			if (rc)
 				goto out;
 			if (!b->o->no_cache)
-				cache_put(b, key, &layers[0], n_crust);
+				build_cache_put(b, key, &layers[0], n_crust);
 		}
-		history[n_layers] = xasprintf("drydock build: crust (%zu packages of image %s)",
+		history[n_layers] = build_xasprintf("drydock build: crust (%zu packages of image %s)",
 						 n_crust, b->job.base ? b->job.base : "-");
-		json_array_append_new(jlayers, layer_json(&layers[0], "crust", n_crust, cached));
+		json_array_append_new(jlayers, build_layer_json(&layers[0], "crust", n_crust, cached));
 		n_layers++;
 		dd_tree_release(&tree);
 		tree = (struct dd_tree){ DD_MAP_INIT };
@@ -1495,13 +1495,13 @@ static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *ma
 		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec,
 					NULL, NULL, 0, 0 };
 
-		rc = write_layer(b, &lj, &layers[n_layers]);
+		rc = build_write_layer(b, &lj, &layers[n_layers]);
 		if (rc)
 			goto out;
-		history[n_layers] = xasprintf("drydock build: %s (%zu packages) and the job's "
+		history[n_layers] = build_xasprintf("drydock build: %s (%zu packages) and the job's "
 						 "settings", split ? "toppings" : "all packages",
 						 p.n - n_crust);
-		json_array_append_new(jlayers, layer_json(&layers[n_layers],
+		json_array_append_new(jlayers, build_layer_json(&layers[n_layers],
 							  split ? "toppings" : "all", p.n - n_crust,
 							  false));
 		n_layers++;
@@ -1529,7 +1529,7 @@ config:
 	rc = put_json(b, m, DD_OCI_MANIFEST, manifest);
 	if (rc)
 		goto out;
-	logf_(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg.digest);
+	build_log(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg.digest);
 	dd_sbom_add_image(&b->sbom, b->job.tag, manifest->digest, &b->cat, &p, n_crust, mtime);
 	adv = advisories(b, arch, manifest->digest, &p);
 	json_array_append_new(b->archs,
@@ -1560,7 +1560,7 @@ out:
 /* ---- inputs: what decides the image ------------------------------------------ */
 
 #define INPUTS_FORMAT "drydock-inputs/1"
-#define UNCHANGED 1 /* do_build: the inputs equal those of the last good run */
+#define BUILD_UNCHANGED 1 /* build_image: the inputs equal those of the last good run */
 
 /* The keys in etc/apk/keys (image/skeleton.h) are inputs too: "key NAME
  * SHA256" for each signer's key file in the mirror. */
@@ -1627,7 +1627,7 @@ out:
 	return rc;
 }
 
-static int inputs_key(struct build *b, char key[65])
+static int build_inputs_key(struct build *b, char key[65])
 {
 	return inputs_of(b->o, b->env_epoch, b->store, &b->cat, &b->job, key);
 }
@@ -1682,13 +1682,13 @@ static bool unchanged_in(const char *out, const char *name, const char *key, jso
 	return same;
 }
 
-static bool unchanged(struct build *b, const char *key)
+static bool build_unchanged(struct build *b, const char *key)
 {
 	return unchanged_in(b->o->out, b->job.name, key, b->result);
 }
 
 /* The parts of result.json that say what the job is. */
-static void describe_job(json_t *result, const struct dd_job *job)
+static void build_describe_job(json_t *result, const struct dd_job *job)
 {
 	json_object_set_new(result, "job", json_pack("{s:s, s:s, s:s}", "file", job->file, "name",
 						     job->name, "sha256", job->sha256));
@@ -1696,7 +1696,7 @@ static void describe_job(json_t *result, const struct dd_job *job)
 }
 
 /* ... and which entitlement manifest it is built under. */
-static void describe_entitlement(json_t *result, const struct dd_catalog *cat)
+static void build_describe_entitlement(json_t *result, const struct dd_catalog *cat)
 {
 	json_object_set_new(result, "entitlement",
 			    json_pack("{s:I, s:s}", "version", (json_int_t)cat->ent_version,
@@ -1720,8 +1720,8 @@ bool dd_build_up_to_date(const struct dd_build_opts *o, struct dd_store *store,
 		return false;
 	}
 	r = json_pack("{s:s}", "format", "drydock-result/1");
-	describe_job(r, &job);
-	describe_entitlement(r, cat);
+	build_describe_job(r, &job);
+	build_describe_entitlement(r, cat);
 	if (!inputs_of(o, sde && *sde, store, cat, &job, key) && *key) {
 		json_object_set_new(r, "inputs", json_string(key));
 		same = unchanged_in(o->out, job.name, key, r);
@@ -1774,19 +1774,19 @@ static int write_vex(struct build *b, const char *tag, const char *digest)
 		      "counts", dd_adv_counts_json(&sum));
 	json_object_set_new(b->result, "advisories", o);
 	if (!dd_vex_count(&b->vex)) {
-		logf_(b, "VEX: no advisory applies to the image's packages; no VEX documents");
+		build_log(b, "VEX: no advisory applies to the image's packages; no VEX documents");
 		return 0;
 	}
 	rc = dd_vex_write(&b->vex, b->dir, b->job.name, tag, digest, b->sbom.created);
 	if (rc)
 		return rc;
 	json_object_set_new(o, "vex", json_pack("[s, s]", DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE));
-	logf_(b, "VEX: %s (OpenVEX 0.2.0), %s (CycloneDX 1.6), %zu statements",
+	build_log(b, "VEX: %s (OpenVEX 0.2.0), %s (CycloneDX 1.6), %zu statements",
 	      DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE, dd_vex_count(&b->vex));
 	return 0;
 }
 
-static int do_build(struct build *b, const char *path)
+static int build_image(struct build *b, const char *path)
 {
 	struct dd_blob_desc *manifests, top;
 	struct dd_buf image = DD_BUF_INIT, archive = DD_BUF_INIT;
@@ -1800,15 +1800,15 @@ static int do_build(struct build *b, const char *path)
 		return rc;
 	b->job_loaded = true;
 	for (size_t i = 0; i < b->job.n_warnings; i++)
-		warn(b, "%s", b->job.warnings[i]);
+		build_warn(b, "%s", b->job.warnings[i]);
 	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
 	tag = b->job.tag;
-	describe_job(b->result, &b->job);
-	logf_(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
+	build_describe_job(b->result, &b->job);
+	build_log(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
 	for (size_t i = 0; i < b->job.n_includes; i++) {
 		const struct dd_job_include *inc = &b->job.includes[i];
 
-		logf_(b, "  includes %s sha256:%s", inc->path, inc->sha256);
+		build_log(b, "  includes %s sha256:%s", inc->path, inc->sha256);
 		if (!json_object_get(json_object_get(b->result, "job"), "includes"))
 			json_object_set_new(json_object_get(b->result, "job"), "includes",
 					    json_array());
@@ -1825,30 +1825,30 @@ static int do_build(struct build *b, const char *path)
 	if (b->pin) {
 		if ((rc = dd_catalog_pin(b->store, &b->cat, b->pin)))
 			return rc;
-		logf_(b, "pinned to the recorded inputs: %zu package blobs, entitlement manifest "
+		build_log(b, "pinned to the recorded inputs: %zu package blobs, entitlement manifest "
 		      "sha256:%s", b->cat.n, b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
 	}
-	logf_(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", dd_store_root(b->store),
+	build_log(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", dd_store_root(b->store),
 	      b->cat.n, (long long)b->cat.ent_version,
 	      b->cat.organization ? b->cat.organization : "(none)");
 	if ((rc = load_advisories(b)))
 		return rc;
-	logf_(b, "drydock %s, %s, %d thread(s)", DD_VERSION,
+	build_log(b, "drydock %s, %s, %d thread(s)", DD_VERSION,
 	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
 									 : DD_CODEC_GZIP),
 	      b->threads);
-	describe_entitlement(b->result, &b->cat);
+	build_describe_entitlement(b->result, &b->cat);
 	{
 		char key[65];
 
-		if ((rc = inputs_key(b, key)))
+		if ((rc = build_inputs_key(b, key)))
 			return rc;
 		snprintf(b->inputs, sizeof(b->inputs), "%s", key);
 		if (*key) {
 			json_object_set_new(b->result, "inputs", json_string(key));
-			logf_(b, "inputs sha256:%s", key);
-			if (b->o->skip_unchanged && unchanged(b, key))
-				return UNCHANGED;
+			build_log(b, "inputs sha256:%s", key);
+			if (b->o->skip_unchanged && build_unchanged(b, key))
+				return BUILD_UNCHANGED;
 		}
 	}
 	test_hook(b);
@@ -1877,11 +1877,11 @@ static int do_build(struct build *b, const char *path)
 		if (rc)
 			goto out;
 		desc = dd_oci_descriptor(&top);
-		logf_(b, "image index %s for %zu architectures", top.digest, b->job.n_archs);
+		build_log(b, "image index %s for %zu architectures", top.digest, b->job.n_archs);
 	}
 	if ((rc = dd_sbom_write(&b->sbom, b->dir, b->job.name, tag, top.digest)))
 		goto out;
-	logf_(b, "SBOMs: sbom.spdx.json (SPDX 2.3), sbom.cdx.json (CycloneDX 1.6)");
+	build_log(b, "SBOMs: sbom.spdx.json (SPDX 2.3), sbom.cdx.json (CycloneDX 1.6)");
 	if ((rc = write_vex(b, tag, top.digest)))
 		goto out;
 	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, tag));
@@ -1891,13 +1891,13 @@ static int do_build(struct build *b, const char *path)
 	if ((rc = dd_oci_write_layout(image.ptr, idx)))
 		goto out;
 	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
-	if ((rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)) || (rc = check_deadline(b)))
+	if ((rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)) || (rc = build_check_deadline(b)))
 		goto out;
-	logf_(b, "oci-archive image.oci.tar sha256:%s", sha);
+	build_log(b, "oci-archive image.oci.tar sha256:%s", sha);
 	json_object_set_new(b->result, "digest", json_string(top.digest));
 	json_object_set_new(b->result, "media_type", json_string(top.media_type));
 	json_object_set_new(b->result, "archive_sha256", json_string(sha));
-	rc = write_provenance(b, &top, manifests, sha);
+	rc = build_write_provenance(b, &top, manifests, sha);
 out:
 	json_decref(desc);
 	free(manifests);
@@ -2019,7 +2019,7 @@ static int write_record(struct build *b, const char *dir)
 		dd_buf_reset(&path);
 		dd_buf_addf(&path, "%s/%s", dir, files[i]);
 		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
-			json_array_append_new(subjects, subject(files[i], hex));
+			json_array_append_new(subjects, build_subject(files[i], hex));
 	}
 	dd_buf_release(&path);
 	if (rc) {
@@ -2100,9 +2100,9 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		rc = dd_error_errno("%s", logp.ptr);
 		goto early;
 	}
-	logf_(&b, "run %s of %s started", id, path);
-	rc = do_build(&b, path);
-	if (rc == UNCHANGED) {
+	build_log(&b, "run %s of %s started", id, path);
+	rc = build_image(&b, path);
+	if (rc == BUILD_UNCHANGED) {
 		/* nothing was written: the run folder goes, latest stays */
 		json_object_set_new(b.result, "status", json_string(DD_BUILD_UP_TO_DATE));
 		json_object_del(b.result, "run_id");
@@ -2136,8 +2136,8 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		struct dd_buf junk = DD_BUF_INIT;
 		char *err = dd_xstrdup(dd_error_detail());
 
-		logf_(&b, "error: %s", err);
-		logf_(&b, "run %s FAILED after %.3f s", id, (double)(dd_time_mono_ms() - t0) / 1000.0);
+		build_log(&b, "error: %s", err);
+		build_log(&b, "run %s FAILED after %.3f s", id, (double)(dd_time_mono_ms() - t0) / 1000.0);
 		/* a failed run keeps its log and result.json, nothing else */
 		for (size_t i = 0; i < sizeof(run_outputs) / sizeof(run_outputs[0]); i++) {
 			dd_buf_reset(&junk);
@@ -2150,7 +2150,7 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		dd_fsync_dir(jobdir.ptr);
 		free(err);
 	} else {
-		logf_(&b, "run %s succeeded in %.3f s: %s %s", id,
+		build_log(&b, "run %s succeeded in %.3f s: %s %s", id,
 		      (double)(dd_time_mono_ms() - t0) / 1000.0, b.job.tag,
 		      json_string_value(json_object_get(b.result, "digest")));
 		dd_buf_addf(&fin, "%s/%s", jobdir.ptr, id);
