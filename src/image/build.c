@@ -41,20 +41,32 @@ json_t *build_layer_json(const struct dd_blob_desc *d, const char *part, size_t 
 
 /* ---- image documents ------------------------------------------------------- */
 
-static int image_config(struct build *b, const char *arch, int64_t created,
-			const struct dd_blob_desc *layers, size_t n_layers,
-			const char **history, json_t **out)
+/* The config's Env: the job's environment, and PATH when it sets none. */
+static json_t *config_env(const struct dd_job *j)
 {
-	const struct dd_job *j = &b->job;
-	const char *goarch, *variant;
-	json_t *cfg = json_object(), *env = json_array(), *diff = json_array(),
-	       *hist = json_array(), *words;
-	char when[32];
+	json_t *env = json_array();
 	bool has_path = false;
+
+	for (size_t i = 0; i < j->n_environment; i++) {
+		struct dd_buf kv = DD_BUF_INIT;
+
+		has_path |= !strcmp(j->environment[i].key, "PATH");
+		dd_buf_addf(&kv, "%s=%s", j->environment[i].key, j->environment[i].value);
+		json_array_append_new(env, json_string(kv.ptr));
+		dd_buf_release(&kv);
+	}
+	if (!has_path)
+		json_array_append_new(env, json_string("PATH=/usr/local/sbin:/usr/local/bin:"
+							"/usr/sbin:/usr/bin:/sbin:/bin"));
+	return env;
+}
+
+/* The image config's "config": what runs in the image, and how. */
+static int config_of(const struct dd_job *j, json_t **out)
+{
+	json_t *cfg = json_object(), *words;
 	int rc;
 
-	dd_oci_platform(arch, &goarch, &variant);
-	dd_time_format(created, when);
 	if (j->entrypoint) {
 		if ((rc = dd_split_words(j->entrypoint, &words))) {
 			dd_error_prefix(rc, "%s: entrypoint.command", j->file);
@@ -69,19 +81,7 @@ static int image_config(struct build *b, const char *arch, int64_t created,
 		}
 		json_object_set_new(cfg, "Cmd", words);
 	}
-	for (size_t i = 0; i < j->n_environment; i++) {
-		struct dd_buf kv = DD_BUF_INIT;
-
-		has_path |= !strcmp(j->environment[i].key, "PATH");
-		dd_buf_addf(&kv, "%s=%s", j->environment[i].key, j->environment[i].value);
-		json_array_append_new(env, json_string(kv.ptr));
-		dd_buf_release(&kv);
-	}
-	if (!has_path)
-		json_array_append_new(env, json_string("PATH=/usr/local/sbin:/usr/local/bin:"
-							"/usr/sbin:/usr/bin:/sbin:/bin"));
-	json_object_set_new(cfg, "Env", env);
-	env = NULL;
+	json_object_set_new(cfg, "Env", config_env(j));
 	if (j->run_as)
 		json_object_set_new(cfg, "User", json_string(j->run_as));
 	if (j->work_dir)
@@ -103,6 +103,28 @@ static int image_config(struct build *b, const char *arch, int64_t created,
 			json_object_set_new(v, j->volumes[i], json_object());
 		json_object_set_new(cfg, "Volumes", v);
 	}
+	*out = cfg;
+	return 0;
+fail:
+	json_decref(cfg);
+	return rc;
+}
+
+static int image_config(struct build *b, const char *arch, int64_t created,
+			const struct dd_blob_desc *layers, size_t n_layers,
+			const char **history, json_t **out)
+{
+	const char *goarch, *variant;
+	json_t *cfg, *diff, *hist;
+	char when[32];
+	int rc = config_of(&b->job, &cfg);
+
+	if (rc)
+		return rc;
+	dd_oci_platform(arch, &goarch, &variant);
+	dd_time_format(created, when);
+	diff = json_array();
+	hist = json_array();
 	for (size_t i = 0; i < n_layers; i++) {
 		json_array_append_new(diff, json_string(layers[i].diff_id));
 		json_array_append_new(hist, json_pack("{s:s, s:s, s:s}", "created", when,
@@ -115,12 +137,6 @@ static int image_config(struct build *b, const char *arch, int64_t created,
 	if (variant)
 		json_object_set_new(*out, "variant", json_string(variant));
 	return 0;
-fail:
-	json_decref(cfg);
-	json_decref(env);
-	json_decref(diff);
-	json_decref(hist);
-	return rc;
 }
 
 static int put_json(struct build *b, json_t *j, const char *media_type, struct dd_blob_desc *d)
