@@ -254,128 +254,179 @@ char *build_xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/* Build one architecture: layers, config, manifest. */
-static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
+/* The layers of one architecture's image, bottom first. */
+struct arch_layers {
+	struct dd_blob_desc *d;
+	char **history;     /* the config's history line of each */
+	size_t n;
+	json_t *json;       /* their result.json entries */
+};
+
+static void arch_layers_release(struct arch_layers *al)
 {
-	struct dd_plan p;
-	struct dd_pkgset ps = { b->store, &b->cat, &p };
-	struct dd_map crust_win = DD_MAP_INIT;
-	struct dd_tree tree = { DD_MAP_INIT };
-	struct dd_blob_desc *layers = dd_xcalloc(2, sizeof(*layers)), cfg;
-	char **history = dd_xcalloc(2, sizeof(char *));
-	json_t *jlayers = json_array(), *jpkgs = json_array(), *config = NULL, *m, *adv;
-	enum dd_codec codec = b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
-								       : DD_CODEC_GZIP;
-	bool split = b->job.layers == DD_LAYERS_SPLIT;
-	size_t n_crust, n_layers = 0;
-	int64_t crust_mtime, mtime;
-	int rc = dd_plan_make(b->store, &b->cat, &b->job, arch, &p);
+	for (size_t i = 0; al->history && i < al->n; i++)
+		free(al->history[i]);
+	free(al->history);
+	free(al->d);
+	json_decref(al->json);
+}
+
+/* Plan the job for arch; a plan that fails is the build's error. */
+static int plan_arch(struct build *b, const char *arch, struct dd_plan *p)
+{
+	struct dd_buf why = DD_BUF_INIT;
+	int rc = dd_plan_make(b->store, &b->cat, &b->job, arch, p);
 
 	if (rc)
-		goto out;
-	for (size_t i = 0; i < p.n_warnings; i++)
-		build_warn(b, "%s: %s", arch, p.warnings[i]);
-	if (!p.ok) {
-		struct dd_buf why = DD_BUF_INIT;
-
-		for (size_t i = 0; i < p.n_errors; i++) {
-			build_log(b, "plan error (%s): %s", arch, p.errors[i]);
-			dd_buf_addf(&why, "%s%s", i ? "; " : "", p.errors[i]);
-		}
-		while (why.len && why.ptr[why.len - 1] == '\n')
-			why.ptr[--why.len] = 0;
-		rc = dd_error(DD_E_FORMAT, "%s will not build for %s: %s", b->job.file, arch,
-			      why.ptr ? why.ptr : "the plan failed");
-		dd_buf_release(&why);
-		goto out;
+		return rc;
+	for (size_t i = 0; i < p->n_warnings; i++)
+		build_warn(b, "%s: %s", arch, p->warnings[i]);
+	if (p->ok)
+		return 0;
+	for (size_t i = 0; i < p->n_errors; i++) {
+		build_log(b, "plan error (%s): %s", arch, p->errors[i]);
+		dd_buf_addf(&why, "%s%s", i ? "; " : "", p->errors[i]);
 	}
-	split = split && b->job.layering == DD_LAYERING_NONE;
-	n_crust = split ? p.n_crust : 0;
-	crust_mtime = build_epoch_of(b, &p, n_crust);
-	mtime = build_epoch_of(b, &p, p.n);
-	build_log(b, "plan (%s): %zu packages, %zu in the crust layer, epoch %lld", arch, p.n,
-	      n_crust, (long long)mtime);
-	for (size_t i = 0; i < p.n; i++) {
-		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p.pkgs[i].cat];
-		const struct dd_catalog_pkg *info = &b->cat.info[p.pkgs[i].cat];
+	while (why.len && why.ptr[why.len - 1] == '\n')
+		why.ptr[--why.len] = 0;
+	rc = dd_error(DD_E_FORMAT, "%s will not build for %s: %s", b->job.file, arch,
+		      why.ptr ? why.ptr : "the plan failed");
+	dd_buf_release(&why);
+	return rc;
+}
 
-		build_log(b, "  %s %s-%s sha256:%s from %s#%lld %s%s%s", dd_plan_role_str(p.pkgs[i].role),
-		      pkg->name, pkg->version, info->sha256, info->channel, (long long)info->sequence,
-		      info->guarded ? "guarded" : "UNGUARDED", p.pkgs[i].by ? " by " : "",
-		      p.pkgs[i].by ? p.pkgs[i].by : "");
+/* The plan in the log and as the provenance's dependencies; returns
+ * result.json's "packages" of arch. */
+static json_t *plan_packages(struct build *b, const char *arch, const struct dd_plan *p,
+			     size_t n_crust, int64_t mtime)
+{
+	json_t *jpkgs = json_array();
+
+	build_log(b, "plan (%s): %zu packages, %zu in the crust layer, epoch %lld", arch, p->n,
+		  n_crust, (long long)mtime);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct dd_apk_pkg *pkg = &b->cat.pkgs[p->pkgs[i].cat];
+		const struct dd_catalog_pkg *info = &b->cat.info[p->pkgs[i].cat];
+		const char *role = dd_plan_role_str(p->pkgs[i].role);
+
+		build_log(b, "  %s %s-%s sha256:%s from %s#%lld %s%s%s", role, pkg->name,
+			  pkg->version, info->sha256, info->channel, (long long)info->sequence,
+			  info->guarded ? "guarded" : "UNGUARDED", p->pkgs[i].by ? " by " : "",
+			  p->pkgs[i].by ? p->pkgs[i].by : "");
 		build_add_dependency(b, pkg, info, arch);
 		json_array_append_new(jpkgs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name",
 						       pkg->name, "version", pkg->version, "role",
-						       dd_plan_role_str(p.pkgs[i].role), "sha256",
-						       info->sha256, "guarded", info->guarded,
-						       "crust_layer", i < n_crust));
+						       role, "sha256", info->sha256, "guarded",
+						       info->guarded, "crust_layer", i < n_crust));
 	}
+	return jpkgs;
+}
+
+static enum dd_codec job_codec(const struct build *b)
+{
+	return b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD : DD_CODEC_GZIP;
+}
+
+/* The crust layer (build.h), from the layer cache when it is there. */
+static int crust_layer(struct build *b, const struct dd_pkgset *ps, const struct dd_map *owners,
+		       size_t n_crust, struct arch_layers *al)
+{
+	struct dd_tree tree = { DD_MAP_INIT };
+	int64_t mtime = build_epoch_of(b, ps->plan, n_crust);
+	struct layer_job lj = { ps, &tree, owners, 0, n_crust, false, mtime, job_codec(b),
+				NULL, NULL, 0, 0 };
+	struct dd_blob_desc *d = &al->d[al->n];
+	char key[65];
+	bool cached = false;
+	int rc = 0;
+
+	build_cache_key(b, ps->plan, n_crust, mtime, lj.codec, key);
+	if (!b->o->no_cache && (cached = build_cache_get(b, key, d))) {
+		d->media_type = dd_layer_media_type(lj.codec);
+		build_log(b, "crust layer %s taken from the layer cache (%s)", d->digest, key);
+	} else {
+		rc = build_write_layer(b, &lj, d);
+		if (!rc && !b->o->no_cache)
+			build_cache_put(b, key, d, n_crust);
+	}
+	if (!rc) {
+		al->history[al->n] = build_xasprintf("drydock build: crust (%zu packages of image "
+						     "%s)", n_crust, b->job.base ? b->job.base : "-");
+		json_array_append_new(al->json, build_layer_json(d, "crust", n_crust, cached));
+		al->n++;
+	}
+	dd_tree_release(&tree);
+	return rc;
+}
+
+/* The layer above the crust (or the only one): the other packages and
+ * the job's settings. */
+static int top_layer(struct build *b, const struct dd_pkgset *ps, size_t n_crust, bool split,
+		     struct arch_layers *al)
+{
+	const struct dd_plan *p = ps->plan;
+	struct dd_tree tree = { DD_MAP_INIT };
+	struct layer_job lj = { ps, &tree, &p->owners, n_crust, p->n, true,
+				build_epoch_of(b, p, p->n), job_codec(b), NULL, NULL, 0, 0 };
+	int rc = build_write_layer(b, &lj, &al->d[al->n]);
+
+	if (!rc) {
+		al->history[al->n] = build_xasprintf("drydock build: %s (%zu packages) and the "
+						     "job's settings",
+						     split ? "toppings" : "all packages",
+						     p->n - n_crust);
+		json_array_append_new(al->json, build_layer_json(&al->d[al->n],
+								 split ? "toppings" : "all",
+								 p->n - n_crust, false));
+		al->n++;
+	}
+	dd_tree_release(&tree);
+	return rc;
+}
+
+/* The layers of the plan: by origin, or the crust and the rest, or one. */
+static int arch_layers(struct build *b, struct dd_plan *p, size_t n_crust, bool split,
+		       struct arch_layers *al)
+{
+	struct dd_pkgset ps = { b->store, &b->cat, p };
+	struct dd_map crust_win = DD_MAP_INIT;
+	int rc;
+
 	/* the crust layer is made as if the crust were all: its own owners
 	 * (the plan held, so there are no conflicts among them) */
-	if ((rc = dd_plan_owners(b->store, &b->cat, &p, n_crust, &crust_win)))
+	if ((rc = dd_plan_owners(b->store, &b->cat, p, n_crust, &crust_win)))
 		goto out;
 	if (b->job.layering == DD_LAYERING_ORIGIN) {
-		free(layers);
-		free(history);
-		layers = NULL;
-		history = NULL;
-		rc = build_origin_layers(b, &ps, codec, &layers, &history, &n_layers, jlayers);
-		if (rc)
-			goto out;
-		goto config;
-	}
-	if (split) {
-		struct layer_job lj = { &ps, &tree, &crust_win, 0, n_crust, false, crust_mtime,
-					codec, NULL, NULL, 0, 0 };
-		char key[65];
-		bool cached = false;
-
-		build_cache_key(b, &p, n_crust, crust_mtime, codec, key);
-		if (!b->o->no_cache && (cached = build_cache_get(b, key, &layers[0]))) {
-			layers[0].media_type = dd_layer_media_type(codec);
-			build_log(b, "crust layer %s taken from the layer cache (%s)", layers[0].digest,
-			      key);
-		} else {
-			rc = build_write_layer(b, &lj, &layers[0]);
-			if (rc)
-				goto out;
-			if (!b->o->no_cache)
-				build_cache_put(b, key, &layers[0], n_crust);
-		}
-		history[n_layers] = build_xasprintf("drydock build: crust (%zu packages of image %s)",
-						 n_crust, b->job.base ? b->job.base : "-");
-		json_array_append_new(jlayers, build_layer_json(&layers[0], "crust", n_crust, cached));
-		n_layers++;
-		dd_tree_release(&tree);
-		tree = (struct dd_tree){ DD_MAP_INIT };
-	}
-	{
-		struct layer_job lj = { &ps, &tree, &p.owners, n_crust, p.n, true, mtime, codec,
-					NULL, NULL, 0, 0 };
-
-		rc = build_write_layer(b, &lj, &layers[n_layers]);
-		if (rc)
-			goto out;
-		history[n_layers] = build_xasprintf("drydock build: %s (%zu packages) and the job's "
-						 "settings", split ? "toppings" : "all packages",
-						 p.n - n_crust);
-		json_array_append_new(jlayers, build_layer_json(&layers[n_layers],
-							  split ? "toppings" : "all", p.n - n_crust,
-							  false));
-		n_layers++;
-	}
-config:
-	rc = image_config(b, arch, mtime, layers, n_layers, (const char **)history, &config);
-	if (rc)
+		rc = build_origin_layers(b, &ps, job_codec(b), &al->d, &al->history, &al->n,
+					 al->json);
 		goto out;
-	rc = put_json(b, config, DD_OCI_CONFIG, &cfg);
-	config = NULL;
-	if (rc)
-		goto out;
+	}
+	al->d = dd_xcalloc(2, sizeof(*al->d));
+	al->history = dd_xcalloc(2, sizeof(char *));
+	if (split)
+		rc = crust_layer(b, &ps, &crust_win, n_crust, al);
+	if (!rc)
+		rc = top_layer(b, &ps, n_crust, split, al);
+out:
+	dd_map_release(&crust_win, NULL);
+	return rc;
+}
+
+/* The image config and manifest over the layers; the manifest's
+ * descriptor into manifest, the config's into cfg. */
+static int arch_manifest(struct build *b, const char *arch, int64_t mtime,
+			 const struct arch_layers *al, struct dd_blob_desc *cfg,
+			 struct dd_blob_desc *manifest)
+{
+	json_t *config, *m;
+	int rc = image_config(b, arch, mtime, al->d, al->n, (const char **)al->history, &config);
+
+	if (rc || (rc = put_json(b, config, DD_OCI_CONFIG, cfg)))
+		return rc;
 	m = json_pack("{s:i, s:s, s:o, s:[]}", "schemaVersion", 2, "mediaType", DD_OCI_MANIFEST,
-		      "config", dd_oci_descriptor(&cfg), "layers");
-	for (size_t i = 0; i < n_layers; i++)
-		json_array_append_new(json_object_get(m, "layers"), dd_oci_descriptor(&layers[i]));
+		      "config", dd_oci_descriptor(cfg), "layers");
+	for (size_t i = 0; i < al->n; i++)
+		json_array_append_new(json_object_get(m, "layers"), dd_oci_descriptor(&al->d[i]));
 	if (b->job.n_annotations) {
 		json_t *a = json_object();
 
@@ -384,33 +435,60 @@ config:
 					    json_string(b->job.annotations[i].value));
 		json_object_set_new(m, "annotations", a);
 	}
-	rc = put_json(b, m, DD_OCI_MANIFEST, manifest);
-	if (rc)
-		goto out;
-	build_log(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg.digest);
-	dd_sbom_add_image(&b->sbom, b->job.tag, manifest->digest, &b->cat, &p, n_crust, mtime);
-	adv = advisories(b, arch, manifest->digest, &p);
+	if ((rc = put_json(b, m, DD_OCI_MANIFEST, manifest)))
+		return rc;
+	build_log(b, "image (%s): manifest %s, config %s", arch, manifest->digest, cfg->digest);
+	return 0;
+}
+
+/* The architecture built: into the SBOMs, the advisories and
+ * result.json's "archs". */
+static void arch_done(struct build *b, const char *arch, const struct dd_plan *p,
+		      size_t n_crust, int64_t mtime, const struct dd_blob_desc *manifest,
+		      const struct dd_blob_desc *cfg, json_t *jlayers, json_t *jpkgs)
+{
+	json_t *adv;
+
+	dd_sbom_add_image(&b->sbom, b->job.tag, manifest->digest, &b->cat, p, n_crust, mtime);
+	adv = advisories(b, arch, manifest->digest, p);
 	json_array_append_new(b->archs,
 			      json_pack("{s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:O, s:O}",
 					"arch", arch, "platform", platform_json(arch),
 					"manifest", manifest->digest, "manifest_size",
-					(json_int_t)manifest->size, "config", cfg.digest,
+					(json_int_t)manifest->size, "config", cfg->digest,
 					"epoch", (json_int_t)mtime, "installed_size",
-					(json_int_t)p.installed_size, "package_count",
-					(json_int_t)p.n, "layers", jlayers, "packages", jpkgs));
+					(json_int_t)p->installed_size, "package_count",
+					(json_int_t)p->n, "layers", jlayers, "packages", jpkgs));
 	if (adv)
 		json_object_set_new(json_array_get(b->archs, json_array_size(b->archs) - 1),
 				    "advisories", adv);
+}
+
+/* Build one architecture: plan -> layers -> config -> manifest. */
+static int build_arch(struct build *b, const char *arch, struct dd_blob_desc *manifest)
+{
+	struct dd_plan p;
+	struct arch_layers al = { NULL, NULL, 0, json_array() };
+	struct dd_blob_desc cfg;
+	bool split = b->job.layers == DD_LAYERS_SPLIT && b->job.layering == DD_LAYERING_NONE;
+	json_t *jpkgs = NULL;
+	size_t n_crust;
+	int64_t mtime;
+	int rc = plan_arch(b, arch, &p);
+
+	if (rc)
+		goto out;
+	n_crust = split ? p.n_crust : 0;
+	mtime = build_epoch_of(b, &p, p.n);
+	jpkgs = plan_packages(b, arch, &p, n_crust, mtime);
+	if ((rc = arch_layers(b, &p, n_crust, split, &al)))
+		goto out;
+	if ((rc = arch_manifest(b, arch, mtime, &al, &cfg, manifest)))
+		goto out;
+	arch_done(b, arch, &p, n_crust, mtime, manifest, &cfg, al.json, jpkgs);
 out:
-	for (size_t i = 0; history && i < n_layers; i++)
-		free(history[i]);
-	free(history);
-	free(layers);
-	json_decref(jlayers);
+	arch_layers_release(&al);
 	json_decref(jpkgs);
-	json_decref(config);
-	dd_tree_release(&tree);
-	dd_map_release(&crust_win, NULL);
 	dd_plan_release(&p);
 	return rc;
 }
