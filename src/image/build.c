@@ -254,6 +254,8 @@ char *build_xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* ---- one architecture: plan -> layers -> config -> manifest ---------------- */
+
 /* The layers of one architecture's image, bottom first. */
 struct arch_layers {
 	struct dd_blob_desc *d;
@@ -513,7 +515,7 @@ static void test_hook(const struct build *b)
 	}
 }
 
-/* ---- the run ---------------------------------------------------------------- */
+/* ---- the image and its evidence ---------------------------------------------- */
 
 /* The advisories in result.json, and the VEX documents beside the SBOMs. */
 static int write_vex(struct build *b, const char *tag, const char *digest)
@@ -541,37 +543,42 @@ static int write_vex(struct build *b, const char *tag, const char *digest)
 	return 0;
 }
 
-int build_image(struct build *b, const char *path)
+/* Load the job at path; its name, sha256 and includes into the log and
+ * result.json. */
+static int load_job(struct build *b, const char *path)
 {
-	struct dd_blob_desc *manifests, top;
-	struct dd_buf image = DD_BUF_INIT, archive = DD_BUF_INIT;
-	const char *tag;
-	char sha[65];
-	json_t *idx, *desc = NULL;
-	int rc;
+	json_t *job;
+	int rc = dd_job_load_recorded(path, b->o->strict ? DD_JOB_STRICT : 0, b->o->includes,
+				      b->o->n_includes, &b->job);
 
-	if ((rc = dd_job_load_recorded(path, b->o->strict ? DD_JOB_STRICT : 0, b->o->includes,
-				       b->o->n_includes, &b->job)))
+	if (rc)
 		return rc;
 	b->job_loaded = true;
 	for (size_t i = 0; i < b->job.n_warnings; i++)
 		build_warn(b, "%s", b->job.warnings[i]);
 	b->deadline = dd_time_mono_ms() + b->job.timeout_ms;
-	tag = b->job.tag;
 	build_describe_job(b->result, &b->job);
-	build_log(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, tag);
+	build_log(b, "job %s sha256:%s, tag %s", b->job.file, b->job.sha256, b->job.tag);
+	job = json_object_get(b->result, "job");
 	for (size_t i = 0; i < b->job.n_includes; i++) {
 		const struct dd_job_include *inc = &b->job.includes[i];
 
 		build_log(b, "  includes %s sha256:%s", inc->path, inc->sha256);
-		if (!json_object_get(json_object_get(b->result, "job"), "includes"))
-			json_object_set_new(json_object_get(b->result, "job"), "includes",
-					    json_array());
-		json_array_append_new(json_object_get(json_object_get(b->result, "job"),
-						      "includes"),
+		if (!json_object_get(job, "includes"))
+			json_object_set_new(job, "includes", json_array());
+		json_array_append_new(json_object_get(job, "includes"),
 				      json_pack("{s:s, s:s, s:s}", "include", inc->name, "path",
 						inc->path, "sha256", inc->sha256));
 	}
+	return 0;
+}
+
+/* Open the mirror and load its catalog (narrowed to the pin, if any)
+ * and its security databases. */
+static int open_mirror(struct build *b)
+{
+	int rc;
+
 	if ((rc = dd_store_open(b->o->mirror, 0, &b->store)))
 		return rc;
 	if ((rc = dd_catalog_load(b->store, &b->cat)))
@@ -580,83 +587,133 @@ int build_image(struct build *b, const char *path)
 	if (b->pin) {
 		if ((rc = dd_catalog_pin(b->store, &b->cat, b->pin)))
 			return rc;
-		build_log(b, "pinned to the recorded inputs: %zu package blobs, entitlement manifest "
-		      "sha256:%s", b->cat.n, b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
+		build_log(b, "pinned to the recorded inputs: %zu package blobs, entitlement "
+			  "manifest sha256:%s", b->cat.n,
+			  b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
 	}
-	build_log(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s", dd_store_root(b->store),
-	      b->cat.n, (long long)b->cat.ent_version,
-	      b->cat.organization ? b->cat.organization : "(none)");
+	build_log(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s",
+		  dd_store_root(b->store), b->cat.n, (long long)b->cat.ent_version,
+		  b->cat.organization ? b->cat.organization : "(none)");
 	if ((rc = load_advisories(b)))
 		return rc;
 	build_log(b, "drydock %s, %s, %d thread(s)", DD_VERSION,
-	      dd_codec_describe(b->job.compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
-									 : DD_CODEC_GZIP),
-	      b->threads);
+		  dd_codec_describe(job_codec(b)), b->threads);
 	build_describe_entitlement(b->result, &b->cat);
-	{
-		char key[65];
+	return 0;
+}
 
-		if ((rc = build_inputs_key(b, key)))
-			return rc;
-		snprintf(b->inputs, sizeof(b->inputs), "%s", key);
-		if (*key) {
-			json_object_set_new(b->result, "inputs", json_string(key));
-			build_log(b, "inputs sha256:%s", key);
-			if (b->o->skip_unchanged && build_unchanged(b, key))
-				return BUILD_UNCHANGED;
-		}
+/* The run's inputs key into result.json; BUILD_UNCHANGED when
+ * skip_unchanged finds them equal to those of the last good run. */
+static int decide_inputs(struct build *b)
+{
+	char key[65];
+	int rc = build_inputs_key(b, key);
+
+	if (rc)
+		return rc;
+	snprintf(b->inputs, sizeof(b->inputs), "%s", key);
+	if (!*key)
+		return 0;
+	json_object_set_new(b->result, "inputs", json_string(key));
+	build_log(b, "inputs sha256:%s", key);
+	return b->o->skip_unchanged && build_unchanged(b, key) ? BUILD_UNCHANGED : 0;
+}
+
+/* What the image's index.json points at: the one manifest, or an image
+ * index of every architecture's; its descriptor into *desc. */
+static int image_top(struct build *b, const struct dd_blob_desc *manifests,
+		     struct dd_blob_desc *top, json_t **desc)
+{
+	json_t *list;
+	int rc;
+
+	if (b->job.n_archs == 1) {
+		*top = manifests[0];
+		*desc = dd_oci_descriptor(top);
+		json_object_set_new(*desc, "platform", platform_json(b->job.archs[0]));
+		return 0;
 	}
-	test_hook(b);
+	list = json_array();
+	for (size_t a = 0; a < b->job.n_archs; a++) {
+		json_t *d = dd_oci_descriptor(&manifests[a]);
+
+		json_object_set_new(d, "platform", platform_json(b->job.archs[a]));
+		json_array_append_new(list, d);
+	}
+	rc = put_json(b, json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType",
+				   DD_OCI_INDEX, "manifests", list),
+		      DD_OCI_INDEX, top);
+	if (rc)
+		return rc;
+	*desc = dd_oci_descriptor(top);
+	build_log(b, "image index %s for %zu architectures", top->digest, b->job.n_archs);
+	return 0;
+}
+
+/* The SBOMs and the VEX documents of the image top. */
+static int write_evidence(struct build *b, const struct dd_blob_desc *top)
+{
+	int rc = dd_sbom_write(&b->sbom, b->dir, b->job.name, b->job.tag, top->digest);
+
+	if (rc)
+		return rc;
+	build_log(b, "SBOMs: sbom.spdx.json (SPDX 2.3), sbom.cdx.json (CycloneDX 1.6)");
+	return write_vex(b, b->job.tag, top->digest);
+}
+
+/* image/ (the OCI layout, tagged) and image.oci.tar, whose sha256 goes
+ * into sha; desc is taken. */
+static int write_image(struct build *b, const struct dd_blob_desc *top, json_t *desc,
+		       char sha[65])
+{
+	struct dd_buf image = DD_BUF_INIT, archive = DD_BUF_INIT;
+	json_t *idx;
+	int rc;
+
 	dd_buf_addf(&image, "%s/image", b->dir);
+	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
+	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, b->job.tag));
+	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
+			"manifests", desc);
+	if (!(rc = dd_oci_write_layout(image.ptr, idx)) &&
+	    !(rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)) &&
+	    !(rc = build_check_deadline(b))) {
+		build_log(b, "oci-archive image.oci.tar sha256:%s", sha);
+		json_object_set_new(b->result, "digest", json_string(top->digest));
+		json_object_set_new(b->result, "media_type", json_string(top->media_type));
+		json_object_set_new(b->result, "archive_sha256", json_string(sha));
+	}
+	dd_buf_release(&image);
+	dd_buf_release(&archive);
+	return rc;
+}
+
+/* The job at path built into b->dir: the image, its SBOMs, VEX and
+ * provenance (result.json and the log are the run's, build_run.c). */
+int build_image(struct build *b, const char *path)
+{
+	struct dd_blob_desc *manifests, top;
+	json_t *desc = NULL;
+	char sha[65];
+	int rc;
+
+	if ((rc = load_job(b, path)) || (rc = open_mirror(b)) || (rc = decide_inputs(b)))
+		return rc;
+	test_hook(b);
 	manifests = dd_xcalloc(b->job.n_archs, sizeof(*manifests));
 	for (size_t a = 0; a < b->job.n_archs && !rc; a++)
 		rc = build_arch(b, b->job.archs[a], &manifests[a]);
-	if (rc)
-		goto out;
-	if (b->job.n_archs == 1) {
-		top = manifests[0];
-		desc = dd_oci_descriptor(&top);
-		json_object_set_new(desc, "platform", platform_json(b->job.archs[0]));
-	} else {
-		json_t *list = json_array();
-
-		for (size_t a = 0; a < b->job.n_archs; a++) {
-			json_t *d = dd_oci_descriptor(&manifests[a]);
-
-			json_object_set_new(d, "platform", platform_json(b->job.archs[a]));
-			json_array_append_new(list, d);
-		}
-		rc = put_json(b, json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType",
-					   DD_OCI_INDEX, "manifests", list),
-			      DD_OCI_INDEX, &top);
-		if (rc)
-			goto out;
-		desc = dd_oci_descriptor(&top);
-		build_log(b, "image index %s for %zu architectures", top.digest, b->job.n_archs);
+	if (!rc)
+		rc = image_top(b, manifests, &top, &desc);
+	if (!rc)
+		rc = write_evidence(b, &top);
+	if (!rc) {
+		rc = write_image(b, &top, desc, sha);
+		desc = NULL;
 	}
-	if ((rc = dd_sbom_write(&b->sbom, b->dir, b->job.name, tag, top.digest)))
-		goto out;
-	build_log(b, "SBOMs: sbom.spdx.json (SPDX 2.3), sbom.cdx.json (CycloneDX 1.6)");
-	if ((rc = write_vex(b, tag, top.digest)))
-		goto out;
-	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, tag));
-	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
-			"manifests", desc);
-	desc = NULL;
-	if ((rc = dd_oci_write_layout(image.ptr, idx)))
-		goto out;
-	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
-	if ((rc = dd_oci_archive(image.ptr, archive.ptr, 0, sha)) || (rc = build_check_deadline(b)))
-		goto out;
-	build_log(b, "oci-archive image.oci.tar sha256:%s", sha);
-	json_object_set_new(b->result, "digest", json_string(top.digest));
-	json_object_set_new(b->result, "media_type", json_string(top.media_type));
-	json_object_set_new(b->result, "archive_sha256", json_string(sha));
-	rc = build_write_provenance(b, &top, manifests, sha);
-out:
+	if (!rc)
+		rc = build_write_provenance(b, &top, manifests, sha);
 	json_decref(desc);
 	free(manifests);
-	dd_buf_release(&image);
-	dd_buf_release(&archive);
 	return rc;
 }
