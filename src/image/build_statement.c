@@ -49,17 +49,13 @@ json_t *build_subject(const char *name, const char *digest)
 			 digest + (strncmp(digest, "sha256:", 7) ? 0 : 7));
 }
 
-/* The in-toto statement of this run, for subjects. */
-static json_t *statement(struct build *b, json_t *subjects)
+/* The statement's externalParameters: the job, as written, with the
+ * files it includes, and SOURCE_DATE_EPOCH when it was set. */
+static json_t *external_parameters(const struct build *b)
 {
 	const struct dd_job *j = &b->job;
-	json_t *ext, *in, *deps = json_array(), *content, *v;
-	char host[256] = "localhost", finished[40];
-	const char *key;
+	json_t *ext, *content;
 
-	dd_time_wall_ms(finished);
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = 0;
 	content = json_stringn(j->text.ptr ? j->text.ptr : "", j->text.len);
 	ext = json_pack("{s:{s:s, s:s}}", "job", "path", j->file, "sha256", j->sha256);
 	if (content) {
@@ -82,6 +78,16 @@ static json_t *statement(struct build *b, json_t *subjects)
 	}
 	if (b->env_epoch)
 		json_object_set_new(ext, "SOURCE_DATE_EPOCH", json_integer(b->epoch));
+	return ext;
+}
+
+/* The statement's internalParameters: the policy and the settings the
+ * image was built with. */
+static json_t *internal_parameters(const struct build *b)
+{
+	const struct dd_job *j = &b->job;
+	json_t *in;
+
 	in = json_pack("{s:{s:b, s:I}, s:{s:s, s:s, s:i, s:b, s:s}}", "policy", "allow_unguarded",
 		       j->allow_unguarded, "timeout_ms", (json_int_t)j->timeout_ms, "settings",
 		       "compressor", dd_codec_describe(j->compression == DD_COMPRESS_ZSTD
@@ -97,6 +103,16 @@ static json_t *statement(struct build *b, json_t *subjects)
 		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
 			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
 			(json_int_t)b->cat.ent_version, "sha256", b->cat.ent_sha256));
+	return in;
+}
+
+/* The statement's resolvedDependencies: the package blobs, the bundles
+ * that brought them and the entitlement manifest. */
+static json_t *resolved_dependencies(const struct build *b)
+{
+	json_t *deps = json_array(), *v;
+	const char *key;
+
 	json_object_foreach(b->deps, key, v)
 		json_array_append(deps, v);
 	json_object_foreach(b->bundles, key, v)
@@ -113,22 +129,31 @@ static json_t *statement(struct build *b, json_t *subjects)
 						      "organization", b->cat.organization, "bundle",
 						      b->cat.ent_bundle));
 	}
-	{
-		struct dd_buf id = DD_BUF_INIT;
-		json_t *st;
+	return deps;
+}
 
-		dd_buf_addf(&id, "urn:drydock:builder:%s", host);
-		st = json_pack("{s:s, s:o, s:s, s:{s:{s:s, s:o, s:o, s:o}, s:{s:{s:s, s:{s:s}}, "
-			       "s:{s:s, s:s, s:s}}}}", "_type", DD_INTOTO_STATEMENT, "subject",
-			       subjects, "predicateType", DD_SLSA_PROVENANCE, "predicate",
-			       "buildDefinition", "buildType", DD_BUILD_TYPE, "externalParameters",
-			       ext, "internalParameters", in, "resolvedDependencies", deps,
-			       "runDetails", "builder", "id", id.ptr, "version", "drydock",
-			       DD_VERSION, "metadata", "invocationId", b->run_id, "startedOn", b->started,
-			       "finishedOn", finished);
-		dd_buf_release(&id);
-		return st;
-	}
+/* The in-toto statement of this run, for subjects. */
+static json_t *statement(struct build *b, json_t *subjects)
+{
+	char host[256] = "localhost", finished[40];
+	struct dd_buf id = DD_BUF_INIT;
+	json_t *st;
+
+	dd_time_wall_ms(finished);
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = 0;
+	dd_buf_addf(&id, "urn:drydock:builder:%s", host);
+	st = json_pack("{s:s, s:o, s:s, s:{s:{s:s, s:o, s:o, s:o}, s:{s:{s:s, s:{s:s}}, "
+		       "s:{s:s, s:s, s:s}}}}", "_type", DD_INTOTO_STATEMENT, "subject",
+		       subjects, "predicateType", DD_SLSA_PROVENANCE, "predicate",
+		       "buildDefinition", "buildType", DD_BUILD_TYPE, "externalParameters",
+		       external_parameters(b), "internalParameters", internal_parameters(b),
+		       "resolvedDependencies", resolved_dependencies(b), "runDetails",
+		       "builder", "id", id.ptr, "version", "drydock", DD_VERSION, "metadata",
+		       "invocationId", b->run_id, "startedOn", b->started, "finishedOn",
+		       finished);
+	dd_buf_release(&id);
+	return st;
 }
 
 /* provenance.intoto.json over the image, its archive, its SBOMs and its
