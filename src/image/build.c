@@ -319,7 +319,8 @@ static json_t *plan_packages(struct build *b, const char *arch, const struct dd_
 		json_array_append_new(jpkgs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name",
 						       pkg->name, "version", pkg->version, "role",
 						       role, "sha256", info->sha256, "guarded",
-						       info->guarded, "crust_layer", i < n_crust));
+						       info->guarded, "crust_layer",
+						       i < n_crust));
 	}
 	return jpkgs;
 }
@@ -352,8 +353,9 @@ static int crust_layer(struct build *b, const struct dd_pkgset *ps, const struct
 			build_cache_put(b, key, d, n_crust);
 	}
 	if (!rc) {
-		al->history[al->n] = build_xasprintf("drydock build: crust (%zu packages of image "
-						     "%s)", n_crust, b->job.base ? b->job.base : "-");
+		al->history[al->n] = build_xasprintf("drydock build: crust (%zu packages of "
+						     "image %s)", n_crust,
+						     b->job.base ? b->job.base : "-");
 		json_array_append_new(al->json, build_layer_json(d, "crust", n_crust, cached));
 		al->n++;
 	}
@@ -421,14 +423,16 @@ static int arch_manifest(struct build *b, const char *arch, int64_t mtime,
 			 struct dd_blob_desc *manifest)
 {
 	json_t *config, *m;
-	int rc = image_config(b, arch, mtime, al->d, al->n, (const char **)al->history, &config);
+	int rc = image_config(b, arch, mtime, al->d, al->n, (const char **)al->history,
+			      &config);
 
 	if (rc || (rc = put_json(b, config, DD_OCI_CONFIG, cfg)))
 		return rc;
 	m = json_pack("{s:i, s:s, s:o, s:[]}", "schemaVersion", 2, "mediaType", DD_OCI_MANIFEST,
 		      "config", dd_oci_descriptor(cfg), "layers");
 	for (size_t i = 0; i < al->n; i++)
-		json_array_append_new(json_object_get(m, "layers"), dd_oci_descriptor(&al->d[i]));
+		json_array_append_new(json_object_get(m, "layers"),
+				      dd_oci_descriptor(&al->d[i]));
 	if (b->job.n_annotations) {
 		json_t *a = json_object();
 
@@ -460,7 +464,8 @@ static void arch_done(struct build *b, const char *arch, const struct dd_plan *p
 					(json_int_t)manifest->size, "config", cfg->digest,
 					"epoch", (json_int_t)mtime, "installed_size",
 					(json_int_t)p->installed_size, "package_count",
-					(json_int_t)p->n, "layers", jlayers, "packages", jpkgs));
+					(json_int_t)p->n, "layers", jlayers, "packages",
+					jpkgs));
 	if (adv)
 		json_object_set_new(json_array_get(b->archs, json_array_size(b->archs) - 1),
 				    "advisories", adv);
@@ -672,7 +677,8 @@ static int write_image(struct build *b, const struct dd_blob_desc *top, json_t *
 
 	dd_buf_addf(&image, "%s/image", b->dir);
 	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
-	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, b->job.tag));
+	json_object_set_new(desc, "annotations",
+			    json_pack("{s:s}", DD_OCI_REF_NAME, b->job.tag));
 	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
 			"manifests", desc);
 	if (!(rc = dd_oci_write_layout(image.ptr, idx)) &&
