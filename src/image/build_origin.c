@@ -40,7 +40,7 @@ static int group_cmp(const void *a, const void *b)
 static void group_add(struct origin_group *g, const struct build *b, const struct dd_plan *p,
 		      size_t i)
 {
-	g->pos = dd_xrealloc(g->pos, (g->n + 1) * sizeof(*g->pos));
+	DD_GROW(g->pos, g->n);
 	g->pos[g->n++] = (int)i;
 	g->size += b->cat.pkgs[p->pkgs[i].cat].installed_size;
 }
@@ -68,7 +68,7 @@ static size_t origin_groups(const struct build *b, const struct dd_plan *p, unsi
 		void **slot = dd_map_put(&by, origin_of(b, p, i));
 
 		if (!*slot) {
-			g = dd_xrealloc(g, (n + 1) * sizeof(*g));
+			DD_GROW(g, n);
 			memset(&g[n], 0, sizeof(*g));
 			g[n].origin = origin_of(b, p, i);
 			g[n].n_origins = 1;

@@ -173,7 +173,7 @@ static int apply_paths(struct build *b, struct dd_rootfs *r)
 					const char *k = m->slots[s].key;
 
 					if (k && !strncmp(k, path, plen) && k[plen] == '/') {
-						below = dd_xrealloc(below, (n + 1) * sizeof(*below));
+						DD_GROW(below, n);
 						below[n++] = dd_xstrdup(k);
 					}
 				}

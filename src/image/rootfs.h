@@ -81,7 +81,7 @@ int dd_rootfs_preload(struct dd_rootfs *r, int from, int to);
 /*
  * The same for the packages at plan positions pos[0..n); with structure,
  * only their directories and symlinks: what a layer built on its own
- * needs to know of the layers below it (image/build.c, layering).
+ * needs to know of the layers below it (image/build_origin.c, layering).
  */
 int dd_rootfs_preload_list(struct dd_rootfs *r, const int *pos, size_t n, bool structure);
 
