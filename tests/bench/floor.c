@@ -8,11 +8,22 @@
  * work, no image documents.
  *
  *   bench-floor [-z] OUT PKG.apk...
+ *
+ * With -i, the floor for scripts/bench-import instead: read a bundle (a
+ * plain tar) through libarchive, hash every byte with SHA-256 (the
+ * manifest's digests) and inflate every gzip member of every .apk in it
+ * (an import reads each package's file list from its data segment), with
+ * ISA-L's inflater as drydock does; nothing is written.
+ *
+ *   bench-floor -i BUNDLE.tar
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 
 #include "core/compress.h"
@@ -64,6 +75,82 @@ static int pkg(const char *path, struct dd_zw *zw, EVP_MD_CTX *diff)
 	return rc < 0 ? rc : 0;
 }
 
+/* Inflate len bytes of a stream of gzip members; 0, or -1 on bad data. */
+static int inflate_some(struct inflate_state *st, const void *data, size_t len)
+{
+	static unsigned char out[1 << 17];
+
+	st->next_in = (uint8_t *)data;
+	st->avail_in = (uint32_t)len;
+	while (st->avail_in) {
+		st->next_out = out;
+		st->avail_out = sizeof(out);
+		if (isal_inflate(st) < 0)
+			return -1;
+		if (st->block_state == ISAL_BLOCK_FINISH) {
+			uint8_t *next = st->next_in;
+			uint32_t avail = st->avail_in;
+
+			isal_inflate_reset(st);
+			st->crc_flag = ISAL_GZIP;
+			st->next_in = next;
+			st->avail_in = avail;
+		}
+	}
+	return 0;
+}
+
+static int import_floor(const char *bundle)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct inflate_state st;
+	unsigned long long bytes = 0, inflated_pkgs = 0;
+	unsigned char d[32];
+	int rc = 0;
+
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, bundle, 1 << 17) != ARCHIVE_OK) {
+		fprintf(stderr, "bench-floor: %s: %s\n", bundle, archive_error_string(a));
+		return 1;
+	}
+	while (!rc && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		size_t nl = strlen(name);
+		int apk = nl > 4 && !strcmp(name + nl - 4, ".apk");
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int r;
+
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		isal_inflate_init(&st);
+		st.crc_flag = ISAL_GZIP;
+		while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+			EVP_DigestUpdate(md, buf, len);
+			bytes += len;
+			if (apk && inflate_some(&st, buf, len)) {
+				fprintf(stderr, "bench-floor: %s: bad gzip data\n", name);
+				rc = 1;
+				break;
+			}
+		}
+		if (r != ARCHIVE_EOF && !rc) {
+			fprintf(stderr, "bench-floor: %s: %s\n", name, archive_error_string(a));
+			rc = 1;
+		}
+		EVP_DigestFinal_ex(md, d, NULL);
+		inflated_pkgs += apk;
+	}
+	archive_read_free(a);
+	EVP_MD_CTX_free(md);
+	if (!rc)
+		fprintf(stderr, "bench-floor: %llu bytes hashed, %llu packages inflated\n", bytes,
+			inflated_pkgs);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum dd_codec codec = DD_CODEC_GZIP;
@@ -73,12 +160,15 @@ int main(int argc, char **argv)
 	unsigned char d[32];
 	int i = 1, rc = 0;
 
+	if (argc == 3 && !strcmp(argv[1], "-i"))
+		return import_floor(argv[2]);
 	if (argc > 1 && !strcmp(argv[1], "-z")) {
 		codec = DD_CODEC_ZSTD;
 		i++;
 	}
 	if (argc - i < 2) {
-		fputs("usage: bench-floor [-z] OUT PKG.apk...\n", stderr);
+		fputs("usage: bench-floor [-z] OUT PKG.apk...\n       bench-floor -i BUNDLE.tar\n",
+		      stderr);
 		return 2;
 	}
 	s.fd = open(argv[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
