@@ -286,13 +286,101 @@ static int check_entry(struct dd_tar_reader *r)
 	return 0;
 }
 
+/* What extended headers (pax 'x', GNU 'L' and 'K') said of the member
+ * that follows them. */
+struct ext {
+	struct dd_buf buf;
+	bool has_path, has_link, has_size;
+	uint64_t size;
+};
+
+/*
+ * The next header block, checked, and its size field: 1, or 0 at the end
+ * of the archive (a clean end of input or the zero block), or an error.
+ * pending: an extended header waits for its member, so no end is clean.
+ */
+static int read_header(struct dd_tar_reader *r, struct header *h, bool pending, uint64_t *size)
+{
+	size_t got = 0;
+	int rc = read_full(r, h, BLOCK, &got);
+
+	if (rc < 0)
+		return rc;
+	if (got == 0 && !pending)
+		return 0; /* clean end at a header boundary */
+	if (got < BLOCK)
+		return dd_error(DD_E_TRUNCATED, "archive ends inside a header");
+	if (all_zero(h, BLOCK)) {
+		r->end = true;
+		return pending ? dd_error(DD_E_FORMAT, "extended header without a member") : 0;
+	}
+	if (!checksum_ok(h))
+		return dd_error(DD_E_FORMAT, "tar header checksum mismatch (corrupt archive)");
+	if (!parse_num(h->size, sizeof(h->size), size))
+		return dd_error(DD_E_FORMAT, "bad size field");
+	return 1;
+}
+
+/* An extended header, read into x: 1; 0 when h is a member's own header. */
+static int read_extension(struct dd_tar_reader *r, const struct header *h, uint64_t size,
+			  struct ext *x)
+{
+	int rc;
+
+	if (!strchr("xgLK", h->typeflag) || !h->typeflag)
+		return 0;
+	rc = read_ext(r, size, &x->buf);
+	if (rc < 0)
+		return rc;
+	if (h->typeflag == 'x')
+		rc = apply_pax(r, dd_buf_blob(&x->buf), &x->has_path, &x->has_link, &x->size,
+			       &x->has_size);
+	else if (h->typeflag == 'L' || h->typeflag == 'K')
+		set_field(h->typeflag == 'L' ? &r->path : &r->link, x->buf.ptr, x->buf.len);
+	if (h->typeflag == 'L')
+		x->has_path = true;
+	if (h->typeflag == 'K')
+		x->has_link = true;
+	return rc < 0 ? rc : 1;
+}
+
+/* The member of header h (and of the extended headers before it): r->e. */
+static int take_member(struct dd_tar_reader *r, const struct header *h, uint64_t size,
+		       const struct ext *x)
+{
+	int rc;
+
+	if (!x->has_path) {
+		dd_buf_reset(&r->path);
+		if (h->prefix[0] && !memcmp(h->magic, "ustar\0", 6)) {
+			dd_buf_add(&r->path, h->prefix, strnlen(h->prefix, sizeof(h->prefix)));
+			dd_buf_add(&r->path, "/", 1);
+		}
+		dd_buf_add(&r->path, h->name, strnlen(h->name, sizeof(h->name)));
+	}
+	if (!x->has_link)
+		set_field(&r->link, h->linkname, sizeof(h->linkname));
+	rc = fill_entry(r, h);
+	if (rc < 0)
+		return rc;
+	r->e.size = x->has_size ? x->size : size;
+	rc = check_entry(r);
+	if (rc < 0)
+		return rc;
+	r->remaining = r->e.size;
+	/* hard links and others may still declare data; honour it */
+	if (r->e.type != DD_TAR_FILE)
+		r->remaining = x->has_size ? x->size : size;
+	r->pad = (BLOCK - r->remaining % BLOCK) % BLOCK;
+	return 0;
+}
+
 int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 {
 	struct header h;
-	struct dd_buf ext = DD_BUF_INIT;
-	bool has_path = false, has_link = false, has_size = false, named = false;
-	bool pending = false; /* an extended header waits for its member */
-	uint64_t pax_size = 0, start;
+	struct ext x = { .buf = DD_BUF_INIT };
+	bool pending = false, named = false;
+	uint64_t size, start;
 	int rc;
 
 	if (r->end)
@@ -304,85 +392,25 @@ int dd_tar_next(struct dd_tar_reader *r, struct dd_tar_entry **out)
 	r->e.sha1[0] = 0;
 	start = r->offset;
 	for (;;) {
-		size_t got = 0;
-		uint64_t size;
-
-		rc = read_full(r, &h, BLOCK, &got);
+		rc = read_header(r, &h, pending, &size);
+		if (rc <= 0)
+			break; /* the end, or an error */
+		rc = read_extension(r, &h, size, &x);
 		if (rc < 0)
-			goto out;
-		if (got == 0 && !pending) {
-			rc = 0; /* clean end at a header boundary */
-			goto out;
-		}
-		if (got < BLOCK) {
-			rc = dd_error(DD_E_TRUNCATED, "archive ends inside a header");
-			goto out;
-		}
-		if (all_zero(&h, BLOCK)) {
-			r->end = true;
-			rc = pending ? dd_error(DD_E_FORMAT, "extended header without a member") : 0;
-			goto out;
-		}
-		if (!checksum_ok(&h)) {
-			rc = dd_error(DD_E_FORMAT, "tar header checksum mismatch (corrupt archive)");
-			goto out;
-		}
-		if (!parse_num(h.size, sizeof(h.size), &size)) {
-			rc = dd_error(DD_E_FORMAT, "bad size field");
-			goto out;
-		}
-		pending = strchr("xgLK", h.typeflag) != NULL;
-		switch (h.typeflag) {
-		case 'x':
-		case 'g':
-			rc = read_ext(r, size, &ext);
-			if (rc < 0)
-				goto out;
-			if (h.typeflag == 'x') {
-				rc = apply_pax(r, dd_buf_blob(&ext), &has_path, &has_link,
-					       &pax_size, &has_size);
-				if (rc < 0)
-					goto out;
-			}
-			continue;
-		case 'L':
-		case 'K':
-			rc = read_ext(r, size, &ext);
-			if (rc < 0)
-				goto out;
-			set_field(h.typeflag == 'L' ? &r->path : &r->link, ext.ptr, ext.len);
-			*(h.typeflag == 'L' ? &has_path : &has_link) = true;
+			break;
+		if (rc > 0) {
+			pending = true;
 			continue;
 		}
-		if (!has_path) {
-			dd_buf_reset(&r->path);
-			if (h.prefix[0] && !memcmp(h.magic, "ustar\0", 6)) {
-				dd_buf_add(&r->path, h.prefix, strnlen(h.prefix, sizeof(h.prefix)));
-				dd_buf_add(&r->path, "/", 1);
-			}
-			dd_buf_add(&r->path, h.name, strnlen(h.name, sizeof(h.name)));
-		}
-		if (!has_link)
-			set_field(&r->link, h.linkname, sizeof(h.linkname));
 		named = true;
-		rc = fill_entry(r, &h);
-		if (rc < 0)
-			goto out;
-		r->e.size = has_size ? pax_size : size;
-		rc = check_entry(r);
-		if (rc < 0)
-			goto out;
-		r->remaining = r->e.size;
-		/* hard links and others may still declare data; honour it */
-		if (r->e.type != DD_TAR_FILE)
-			r->remaining = has_size ? pax_size : size;
-		r->pad = (BLOCK - r->remaining % BLOCK) % BLOCK;
-		*out = &r->e;
-		rc = 1;
-		goto out;
+		rc = take_member(r, &h, size, &x);
+		if (!rc) {
+			*out = &r->e;
+			rc = 1;
+		}
+		break;
 	}
-out:
-	dd_buf_release(&ext);
+	dd_buf_release(&x.buf);
 	if (rc < 0 && named)
 		dd_error_prefix(rc, "member '%s'", r->path.ptr ? r->path.ptr : "");
 	else if (rc < 0)

@@ -171,15 +171,17 @@ static int check_space(const char *dir, const struct dd_manifest *m)
 
 /* ---- members ---------------------------------------------------------- */
 
+/* Members and bytes read: kB for a bundle under 10 MB, else MB. */
 static void progress(struct dd_progress *p, const struct dd_checked *c, size_t done, bool last)
 {
+	double amount = (double)c->bytes / (strcmp(p->unit, "kB") ? 1e6 : 1e3);
 	char label[64];
 
 	snprintf(label, sizeof(label), "%zu/%zu members", done, c->manifest.n_members);
 	if (last)
-		dd_progress_end(p, label, (double)c->bytes / 1e6);
+		dd_progress_end(p, label, amount);
 	else
-		dd_progress_show(p, label, (double)c->bytes / 1e6);
+		dd_progress_show(p, label, amount);
 }
 
 static int stage_member(struct dd_bundle_src *src, const char *dir,
@@ -643,7 +645,10 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 		return rc;
 	for (size_t i = 0; i < c->manifest.n_members; i++)
 		total += c->manifest.members[i].size;
-	dd_progress_begin(&p, o->progress, "MB", 1, (double)total / 1e6);
+	if (total < 10000000)
+		dd_progress_begin(&p, o->progress, "kB", 1, (double)total / 1e3);
+	else
+		dd_progress_begin(&p, o->progress, "MB", 1, (double)total / 1e6);
 	while ((rc = dd_bundle_src_next(src, &path, &type, &size)) > 0) {
 		rc = take_member(src, dir, c, path, type, size);
 		if (rc)

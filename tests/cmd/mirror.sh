@@ -247,9 +247,11 @@ progress_and_json() {
 	fresh
 	# on a terminal: progress on stderr; not on one: none
 	script -qec "$DRYDOCK mirror import --mirror m $T_TMP/b1.tar" /dev/null >tty.out
-	grep -Eq "[0-9]+/5 members, [0-9.]+ MB, [0-9.]+ MB/s" tty.out || { cat tty.out; t_fail "no progress"; }
+	# members and kB read (MB from 10 MB on), the rate, the time in all
+	grep -Eq "5/5 members: [0-9.]+/[0-9.]+ kB, [0-9.]+ kB/s, [0-9hms]+ in all" tty.out ||
+		{ cat -v tty.out; t_fail "no progress"; }
 	drydock mirror import --mirror m "$T_TMP/b1.tar" >plain.out 2>&1
-	! grep -q "members," plain.out || t_fail "progress when not on a terminal"
+	! grep -q "members:" plain.out || t_fail "progress when not on a terminal"
 	rm -rf m && fresh
 	drydock mirror import --json --mirror m "$T_TMP/b1.tar" >r.json
 	python3 - r.json <<'PY'
