@@ -60,5 +60,6 @@ int cmd_history(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_advisories(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif
