@@ -126,7 +126,8 @@ struct dd_option {
 #define DD_OPT_MIRROR(v) \
 	{ .kind = DD_OPTK_STRING, .short_name = 'm', .long_name = "mirror", .value = (v), \
 	  .argh = "DIR", .env = "DRYDOCK_MIRROR", .flags = DD_OPT_CONFIG, \
-	  .help = "the mirror (default $DRYDOCK_MIRROR, else ./mirror)" }
+	  .help = "the mirror (default $DRYDOCK_MIRROR, else drydock.conf's mirror, else " \
+		  "./mirror)" }
 #define DD_OPT_JSON(v) DD_OPT_BOOL(0, "json", (v), "print the result as JSON on standard output")
 #define DD_OPT_VERBOSE(v) DD_OPT_BOOL('v', "verbose", (v), "print more")
 #define DD_OPT_MAX_AGE(v) \
