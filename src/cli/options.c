@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "cli/config.h"
-#include "core/buf.h"
 #include "core/error.h"
 #include "store/store.h"
 
