@@ -107,6 +107,28 @@ out_follows_the_same_order() {
 	expect_fail 3 "no mirror at $PWD/nowhere" drydock batch -m nowhere jobs
 	rm etc/drydock/drydock.conf
 	expect_fail 2 "batch: missing --out OUT" drydock batch -m nowhere jobs
+	# DRYDOCK_OUT is build's and batch's --out too
+	DRYDOCK_OUT=o-env expect_fail 3 "no mirror at $PWD/nowhere" drydock batch -m nowhere jobs
+	DRYDOCK_OUT=o-env expect_fail 3 "no mirror at $PWD/nowhere" drydock build -m nowhere j.yaml
+}
+
+# The signing key and --strict reach the commands that take them, in the
+# same order: build opens the key it was given before any job, plan refuses
+# an apko repository under strict.
+settings_reach_commands() {
+	layers
+	drydock mirror init -m m >/dev/null
+	printf 'sign = keys/site.pem\nstrict = true\n' >etc/drydock/drydock.conf
+	expect_fail 1 "$PWD/etc/drydock/keys/site.pem: no such key file" drydock build -o out -m m j.yaml
+	DRYDOCK_SIGN_KEY=env.pem expect_fail 1 "env.pem: no such key file" drydock build -o out -m m j.yaml
+	DRYDOCK_SIGN_KEY=env.pem expect_fail 1 "cli.pem: no such key file" \
+		drydock build -o out -m m --sign cli.pem j.yaml
+	printf 'contents:\n  repositories: [https://example.org]\n  packages: [busybox]\n' >j.yaml
+	expect_fail 1 "contents.repositories is refused under --strict" drydock plan -m m j.yaml
+	printf 'strict = false\n' >home/.config/drydock/drydock.conf
+	expect_fail 1 "contents.repositories ignored: the mirror is the only source" \
+		drydock plan -m m j.yaml
+	expect_fail 1 "contents.repositories is refused under --strict" drydock plan -m m --strict j.yaml
 }
 
 # Relative paths are relative to the file's directory; a key id stays as it is,
@@ -213,6 +235,7 @@ t_run no_files_means_defaults
 t_run show_names_each_source
 t_run precedence_in_a_real_command
 t_run out_follows_the_same_order
+t_run settings_reach_commands
 t_run values
 t_run refusals
 t_run keys_are_options_and_documented
