@@ -24,8 +24,8 @@ static const char *config_arg;
 static const struct dd_option config_row = {
 	.kind = DD_OPTK_STRING, .long_name = "config", .value = &config_arg, .argh = "FILE",
 	.env = "DRYDOCK_CONFIG",
-	.help = "read settings from FILE too, over /etc/drydock/drydock.conf and "
-		"~/.config/drydock/drydock.conf (see 'drydock config show')",
+	.help = "read settings from FILE too, over the system's and the user's "
+		"drydock.conf (see 'drydock config show')",
 };
 
 /*
