@@ -25,6 +25,11 @@ LIB_SRC := $(wildcard src/core/*.c src/apk/*.c src/trust/*.c src/store/*.c src/b
 CLI_SRC := $(wildcard src/cli/*.c) src/main.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
+# The system's configuration file is $(SYSCONFDIR)/drydock/drydock.conf
+# (docs/man/drydock-config.1.scd); DRYDOCK_SYSCONFDIR overrides it at run time.
+SYSCONFDIR ?= /etc
+$(BUILD)/src/cli/config.o: ALL_CFLAGS += -DDD_SYSCONFDIR='"$(SYSCONFDIR)"'
+
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
@@ -83,7 +88,9 @@ bench: drydock bench-floor
 	scripts/bench-job
 
 # Installing: the binary, man pages (from docs/man/*.scd, with scdoc), bash
-# completion, the systemd unit and timer of the nightly batch, and the docs.
+# completion, the systemd unit and timer of the nightly batch, the docs, and
+# an example of the site configuration (every key, commented) for a site to
+# copy to $(SYSCONFDIR)/drydock/drydock.conf.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -103,11 +110,12 @@ man: $(MAN_OUT)
 
 install: $(BUILD)/drydock man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/drydock $(DESTDIR)$(BINDIR)/drydock
 	for m in $(MAN_OUT); do \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 scripts/drydock.conf.example $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 scripts/completion/drydock.bash $(DESTDIR)$(COMPLETIONDIR)/drydock
 	for u in scripts/systemd/drydock-batch.service scripts/systemd/drydock-batch.timer; do \
 		sed 's|/usr/local/bin/drydock|$(BINDIR)/drydock|; s|/usr/share/doc/drydock|$(DOCDIR)|' \

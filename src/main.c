@@ -28,6 +28,7 @@ static const struct dd_subcommand commands[] = {
 	{ "advisories", cmd_advisories, "which advisories apply to a package, run or image, and "
 	  "their fixes" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
+	{ "config", cmd_config, "show the site configuration: each setting and where it came from" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },
 };

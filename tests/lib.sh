@@ -11,6 +11,9 @@ SUITE=$(basename "$0" .sh)
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/drydock-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
+# no site configuration but the one a test writes (drydock-config(1))
+export DRYDOCK_SYSCONFDIR="$T_TMP/no-sysconfdir"
+unset DRYDOCK_CONFIG
 
 drydock() { "$DRYDOCK" "$@"; }
 

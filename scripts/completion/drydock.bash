@@ -43,12 +43,13 @@ _drydock() {
 	bundle) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "create inspect verify" -- "$cur")); return; } ;;
 	mirror) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "init import list show owner bundles entitlements audit receipt fsck gc" -- "$cur")); return; } ;;
 	pkg) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "inspect verify build index version resolve" -- "$cur")); return; } ;;
+	config) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W "show" -- "$cur")); return; } ;;
 	*) sub= ;;
 	esac
 	case $prev in
 	--mirror | -m | --out | -o | --gnupg-home)
 		COMPREPLY=($(compgen -d -- "$cur")); return ;;
-	--sign | -s | --key | -k | --info)
+	--sign | -s | --key | -k | --info | --config)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then

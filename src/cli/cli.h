@@ -6,7 +6,9 @@
  *     that gives it --help, usage errors that exit 2, and the mirror
  *     opened when the spec sets .store; never call getopt;
  *  3. a short flag means one thing in the whole program: use one from the
- *     list in src/cli/options.c, or add it there and to README;
+ *     list in src/cli/options.c, or add it there and to README; mark
+ *     DD_OPT_CONFIG an option whose drydock.conf key (src/cli/config.c)
+ *     means the same thing for it;
  *  4. declare cmd_<name> here and add a line to commands[] in src/main.c
  *     (a command with subcommands hands them to dd_cli_dispatch).
  * A command calls library code, prints, and returns an exit code below.
@@ -67,5 +69,6 @@ int cmd_history(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_advisories(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

@@ -151,33 +151,32 @@ int cmd_batch(int argc, char **argv)
 	int rc;
 	const struct dd_option opts[] = {
 		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &o.out,
-		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "where runs and reports go" },
+		  .argh = "OUT", .env = "DRYDOCK_OUT", .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
+		  .help = "where runs and reports go (default $DRYDOCK_OUT)" },
 		DD_OPT_MIRROR(&cli.mirror),
-		DD_OPT_INT('j', "jobs", &o.jobs, "N", 1, 256,
-			   "builds at once (default 1); the results do not depend on it"),
-		DD_OPT_INT(0, "threads", &o.threads, "N", 1, 256,
-			   "compression threads per build (default: cores / jobs)"),
+		DD_OPT_CONF_INT('j', "jobs", &o.jobs, "N", 1, 256,
+				"builds at once (default 1); the results do not depend on it"),
+		DD_OPT_CONF_INT(0, "threads", &o.threads, "N", 1, 256,
+				"compression threads per build (default: cores / jobs)"),
 		DD_OPT_BOOL('f', "force", &o.force, "build every job, up to date or not"),
 		DD_OPT_BOOL(0, "no-cache", &o.no_cache,
 			    "neither use nor fill the mirror's layer cache"),
 		DD_OPT_STRING(0, "only", &o.only, "GLOB",
 			      "only jobs whose name or file name matches GLOB"),
-		DD_OPT_INT('w', "wait", &o.wait_seconds, "SECONDS", 0, 7 * 86400,
-			   "wait this long for another batch on OUT (default 0)"),
+		DD_OPT_CONF_INT('w', "wait", &o.wait_seconds, "SECONDS", 0, 7 * 86400,
+				"wait this long for another batch on OUT (default 0)"),
 		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
 		  .value = &o.sign_key, .argh = "KEY", .env = "DRYDOCK_SIGN_KEY",
+		  .flags = DD_OPT_CONFIG,
 		  .help = "sign the provenance (as drydock build; default $DRYDOCK_SIGN_KEY)" },
-		DD_OPT_STRING(0, "gnupg-home", &o.gnupg_home, "DIR",
-			      "the GnuPG home holding an OpenPGP key"),
-		DD_OPT_INT(0, "keep", &o.keep, "N", 1, 1000000,
-			   "keep N good runs per job (and the latest), prune the rest and the "
-			   "blobs no run uses any more"),
+		DD_OPT_GNUPG_HOME(0, &o.gnupg_home, "the GnuPG home holding an OpenPGP key"),
+		DD_OPT_CONF_INT(0, "keep", &o.keep, "N", 1, 1000000,
+				"keep N good runs per job (and the latest), prune the rest and "
+				"the blobs no run uses any more"),
 		DD_OPT_CALLBACK(0, "shard", &o, "K/N", parse_shard,
 				"only the jobs of share K of N (by job name)"),
 		DD_OPT_MAX_AGE(&o.max_age_days),
-		DD_OPT_BOOL(0, "strict", &o.strict, "refuse the apko keys otherwise ignored with a "
-			    "warning (contents.repositories, keyring, build_repositories, "
-			    "runtime_keyring)"),
+		DD_OPT_STRICT(&o.strict),
 		DD_OPT_BOOL(0, "json", &json, "print the report (OUT/batch-<id>.json) instead"),
 		DD_OPT_END,
 	};
@@ -189,8 +188,6 @@ int cmd_batch(int argc, char **argv)
 		cli.exit = DD_EXIT_NOT_RUN;
 		goto out;
 	}
-	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
-		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	o.progress = !json;
 	rc = dd_batch_run(&o, &report);
 	if (rc) {

@@ -71,26 +71,24 @@ int cmd_build(int argc, char **argv)
 	int ret;
 	const struct dd_option opts[] = {
 		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &o.out,
-		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "where run folders go" },
+		  .argh = "OUT", .env = "DRYDOCK_OUT", .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
+		  .help = "where run folders go (default $DRYDOCK_OUT)" },
 		DD_OPT_MIRROR(&cli.mirror),
-		DD_OPT_INT('j', "threads", &o.threads, "N", 1, 256,
-			   "compression threads (default: every core); the image is the same "
-			   "whatever N is"),
+		DD_OPT_CONF_INT('j', "threads", &o.threads, "N", 1, 256,
+				"compression threads (default: every core); the image is the "
+				"same whatever N is"),
 		DD_OPT_BOOL(0, "no-cache", &o.no_cache,
 			    "neither use nor fill the mirror's layer cache"),
 		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
 		  .value = &o.sign_key, .argh = "KEY", .env = "DRYDOCK_SIGN_KEY",
+		  .flags = DD_OPT_CONFIG,
 		  .help = "sign the provenance: a PEM private key file (ECDSA P-256 or Ed25519) "
 			  "or an OpenPGP key id (default $DRYDOCK_SIGN_KEY; without one the "
 			  "provenance is unsigned)" },
-		{ .kind = DD_OPTK_STRING, .long_name = "gnupg-home", .value = &o.gnupg_home,
-		  .argh = "DIR", .env = "GNUPGHOME",
-		  .help = "the GnuPG home holding the OpenPGP key (default $GNUPGHOME, else "
-			  "~/.gnupg)" },
+		DD_OPT_GNUPG_HOME(0, &o.gnupg_home, "the GnuPG home holding the OpenPGP key "
+				  "(default $GNUPGHOME, else ~/.gnupg)"),
 		DD_OPT_MAX_AGE(&o.max_age_days),
-		DD_OPT_BOOL(0, "strict", &o.strict, "refuse the apko keys otherwise ignored with a "
-			    "warning (contents.repositories, keyring, build_repositories, "
-			    "runtime_keyring)"),
+		DD_OPT_STRICT(&o.strict),
 		DD_OPT_BOOL(0, "json", &json, "print each run's result.json"),
 		DD_OPT_END,
 	};
@@ -105,8 +103,6 @@ int cmd_build(int argc, char **argv)
 		cli.exit = DD_EXIT_NOT_RUN;
 		goto out;
 	}
-	if (!o.sign_key && getenv("DRYDOCK_SIGN_KEY") && *getenv("DRYDOCK_SIGN_KEY"))
-		o.sign_key = getenv("DRYDOCK_SIGN_KEY");
 	cli.exit = build_all(&o, cli.args, cli.n_args, json);
 out:
 	ret = cli.exit;

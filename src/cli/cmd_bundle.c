@@ -173,8 +173,8 @@ static int bundle_create(int argc, char **argv)
 		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
 		  .value = &o.sign_key, .argh = "KEYID", .flags = DD_OPT_REQUIRED,
 		  .help = "the OpenPGP key that signs the manifest" },
-		DD_OPT_STRING('g', "gnupg-home", &o.gnupg_home, "DIR",
-			      "the GnuPG home holding the key (default $GNUPGHOME, else ~/.gnupg)"),
+		DD_OPT_GNUPG_HOME('g', &o.gnupg_home, "the GnuPG home holding the key (default "
+				  "$GNUPGHOME, else ~/.gnupg)"),
 		DD_OPT_BOOL(0, "mark-unsigned", &o.mark_unsigned,
 			    "list unsigned packages as such (without it they are refused)"),
 		DD_OPT_CALLBACK(0, "split", &o.split, "SIZE", parse_split,

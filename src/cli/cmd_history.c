@@ -78,13 +78,13 @@ static int load_history(const char *out, const char *job, json_t *all)
 int cmd_history(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
-	const char *out = getenv("DRYDOCK_OUT");
+	const char *out = NULL;
 	json_t *all = NULL;
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
 		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &out,
-		  .argh = "OUT", .env = "DRYDOCK_OUT",
+		  .argh = "OUT", .env = "DRYDOCK_OUT", .flags = DD_OPT_CONFIG,
 		  .help = "the batch's output folder (default $DRYDOCK_OUT, else ./out)" },
 		DD_OPT_JSON(&json),
 		DD_OPT_END,

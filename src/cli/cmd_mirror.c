@@ -944,8 +944,9 @@ static int mirror_gc(int argc, char **argv)
 	int64_t files = 0, bytes = 0, lfiles = 0, lbytes = 0, ended = 0;
 	const struct dd_option opts[] = {
 		COMMON_OPTIONS(&o),
-		DD_OPT_INT(0, "keep-layers", &o.keep_layers, "DAYS", 0, 36500,
-			   "prune cached crust layers no build used for DAYS days (default 30)"),
+		DD_OPT_CONF_INT(0, "keep-layers", &o.keep_layers, "DAYS", 0, 36500,
+				"prune cached crust layers no build used for DAYS days (default "
+				"30)"),
 		DD_OPT_END,
 	};
 

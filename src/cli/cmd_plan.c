@@ -221,9 +221,7 @@ int cmd_plan(int argc, char **argv)
 		DD_OPT_JSON(&x.json),
 		DD_OPT_VERBOSE(&x.verbose),
 		DD_OPT_MAX_AGE(&x.max_age),
-		DD_OPT_BOOL(0, "strict", &x.strict, "refuse the apko keys otherwise ignored with a "
-			    "warning (contents.repositories, keyring, build_repositories, "
-			    "runtime_keyring)"),
+		DD_OPT_STRICT(&x.strict),
 		DD_OPT_END,
 	};
 

@@ -47,10 +47,9 @@ static int parse(int argc, char **argv, struct dd_cli *cli, struct args *a)
 		DD_OPT_MIRROR(&cli->mirror),
 		DD_OPT_STRING('s', "sign", &a->o.sign_key, "KEY",
 			      "sign the rebuilt run's provenance (as drydock build)"),
-		DD_OPT_STRING(0, "gnupg-home", &a->o.gnupg_home, "DIR",
-			      "the GnuPG home holding the OpenPGP key"),
-		DD_OPT_INT('j', "threads", &a->o.threads, "N", 1, 256,
-			   "compression threads (the image does not depend on N)"),
+		DD_OPT_GNUPG_HOME(0, &a->o.gnupg_home, "the GnuPG home holding the OpenPGP key"),
+		DD_OPT_CONF_INT('j', "threads", &a->o.threads, "N", 1, 256,
+				"compression threads (the image does not depend on N)"),
 		DD_OPT_STRING('p', "provenance", &a->provenance, "FILE",
 			      "the provenance to rebuild from (default "
 			      "RUN/provenance.intoto.json); then RUN may be omitted"),

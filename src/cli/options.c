@@ -11,12 +11,22 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "core/error.h"
 #include "store/store.h"
 
 bool dd_cli_dump_options;
 
 #define DD_CLI_MAX_OPTIONS 64
+
+/* --config FILE, implicit in every table like --help (src/cli/config.h). */
+static const char *config_arg;
+static const struct dd_option config_row = {
+	.kind = DD_OPTK_STRING, .long_name = "config", .value = &config_arg, .argh = "FILE",
+	.env = "DRYDOCK_CONFIG",
+	.help = "read settings from FILE too, over the system's and the user's "
+		"drydock.conf (see 'drydock config show')",
+};
 
 /*
  * The short flags of the whole program and the long names they stand for.
@@ -182,6 +192,30 @@ static int apply(const struct dd_cmd_spec *spec, struct dd_cli *cli, const struc
 	return 0;
 }
 
+/* apply() for an option the command line gives, recorded for config show. */
+static int given(const struct dd_cmd_spec *spec, struct dd_cli *cli, const struct dd_option *o,
+		 const char *arg)
+{
+	if (apply(spec, cli, o, arg))
+		return -1;
+	if (o->flags & DD_OPT_CONFIG)
+		dd_conf_set_command_line(dd_conf_key(o->long_name), arg ? arg : "true");
+	return 0;
+}
+
+/* Whether o is --name; else count it in *n_prefix when name is a prefix. */
+static bool match_long(const struct dd_option *o, const char *name, size_t len,
+		       const struct dd_option **found, int *n_prefix)
+{
+	if (strncmp(o->long_name, name, len))
+		return false;
+	if (!o->long_name[len])
+		return true;
+	*found = o;
+	++*n_prefix;
+	return false;
+}
+
 /* Find --name or an unambiguous prefix of one; NULL after a usage error. */
 static const struct dd_option *find_long(const struct dd_cmd_spec *spec, struct dd_cli *cli,
 					 const struct dd_option *opts, const char *name,
@@ -190,14 +224,11 @@ static const struct dd_option *find_long(const struct dd_cmd_spec *spec, struct 
 	const struct dd_option *found = NULL;
 	int n_prefix = 0;
 
-	for (const struct dd_option *o = opts; o->kind; o++) {
-		if (strncmp(o->long_name, name, len))
-			continue;
-		if (!o->long_name[len])
+	for (const struct dd_option *o = opts; o->kind; o++)
+		if (match_long(o, name, len, &found, &n_prefix))
 			return o;
-		found = o;
-		n_prefix++;
-	}
+	if (match_long(&config_row, name, len, &found, &n_prefix))
+		return &config_row;
 	if (n_prefix == 1)
 		return found;
 	if (n_prefix > 1)
@@ -233,13 +264,13 @@ static int parse_long(const struct dd_cmd_spec *spec, const struct dd_option *op
 		if (eq)
 			return usage_error(spec, cli, "option '--%s' takes no argument",
 					   o->long_name);
-		return apply(spec, cli, o, NULL);
+		return given(spec, cli, o, NULL);
 	}
 	if (eq)
-		return apply(spec, cli, o, eq + 1);
+		return given(spec, cli, o, eq + 1);
 	if (*i + 1 >= argc)
 		return usage_error(spec, cli, "option '--%s' needs an argument", o->long_name);
-	return apply(spec, cli, o, argv[++*i]);
+	return given(spec, cli, o, argv[++*i]);
 }
 
 /* One "-abc" cluster at argv[*i]; may consume argv[*i + 1]. */
@@ -261,17 +292,37 @@ static int parse_short(const struct dd_cmd_spec *spec, const struct dd_option *o
 			return usage_error(spec, cli, "unknown option '-%c'", *c);
 		seen[o - opts] = true;
 		if (!takes_arg(o)) {
-			if (apply(spec, cli, o, NULL))
+			if (given(spec, cli, o, NULL))
 				return -1;
 			continue;
 		}
 		if (c[1])
-			return apply(spec, cli, o, c + 1);
+			return given(spec, cli, o, c + 1);
 		if (*i + 1 >= argc)
 			return usage_error(spec, cli, "option '-%c' needs an argument", *c);
-		return apply(spec, cli, o, argv[++*i]);
+		return given(spec, cli, o, argv[++*i]);
 	}
 	return 0;
+}
+
+/* Why the DD_OPT_CONFIG row o is not what its key says, or NULL. */
+static const char *config_mismatch(const struct dd_option *o)
+{
+	static const enum dd_opt_kind kinds[] = {
+		[DD_CONF_PATH] = DD_OPTK_STRING, [DD_CONF_KEY] = DD_OPTK_STRING,
+		[DD_CONF_INT] = DD_OPTK_INT, [DD_CONF_BOOL] = DD_OPTK_BOOL,
+	};
+	const struct dd_conf_key *k = dd_conf_key(o->long_name);
+
+	if (!k)
+		return "no key of that name in src/cli/config.c";
+	if (o->kind != kinds[k->type])
+		return "its kind is not its key's";
+	if (k->type == DD_CONF_INT && (o->min != k->min || o->max != k->max))
+		return "its bounds are not its key's";
+	if ((o->env || k->env) && (!o->env || !k->env || strcmp(o->env, k->env)))
+		return "its environment variable is not its key's";
+	return NULL;
 }
 
 static int check_table(const struct dd_cmd_spec *spec, const struct dd_option *opts,
@@ -291,26 +342,67 @@ static int check_table(const struct dd_cmd_spec *spec, const struct dd_option *o
 			cli->exit = DD_EXIT_USAGE;
 			return -1;
 		}
+		if ((o->flags & DD_OPT_CONFIG) && config_mismatch(o)) {
+			fprintf(stderr, "drydock: internal error: %s: --%s is marked DD_OPT_CONFIG "
+				"but %s\n", spec->name, o->long_name, config_mismatch(o));
+			cli->exit = DD_EXIT_USAGE;
+			return -1;
+		}
 	}
 	return 0;
 }
 
-static void dump(const struct dd_cmd_spec *spec, const struct dd_option *opts)
+static void dump_row(const struct dd_cmd_spec *spec, const struct dd_option *o)
 {
 	static const char *kinds[] = { "end", "bool", "string", "int", "choice", "list",
 				       "callback" };
+	char arg[256];
 
-	for (const struct dd_option *o = opts; o->kind; o++) {
-		char arg[256];
+	arg_name(o, arg, sizeof(arg));
+	printf("%s\t%s%c\t--%s\t%s\t%s\t%s%s%s\t%s\t%s\n", spec->name,
+	       o->short_name ? "-" : "", o->short_name ? o->short_name : '-', o->long_name, arg,
+	       kinds[o->kind], o->flags & DD_OPT_REQUIRED ? "required" : "optional",
+	       o->kind == DD_OPTK_LIST || (o->flags & DD_OPT_MANY) ? ",many" : "",
+	       o->flags & DD_OPT_CONFIG ? ",config" : "", o->env ? o->env : "", o->help);
+}
 
-		arg_name(o, arg, sizeof(arg));
-		printf("%s\t%s%c\t--%s\t%s\t%s\t%s%s\t%s\t%s\n", spec->name,
-		       o->short_name ? "-" : "", o->short_name ? o->short_name : '-', o->long_name,
-		       arg, kinds[o->kind], o->flags & DD_OPT_REQUIRED ? "required" : "optional",
-		       o->kind == DD_OPTK_LIST || (o->flags & DD_OPT_MANY) ? ",many" : "",
-		       o->env ? o->env : "", o->help);
-	}
+static void dump(const struct dd_cmd_spec *spec, const struct dd_option *opts)
+{
+	for (const struct dd_option *o = opts; o->kind; o++)
+		dump_row(spec, o);
+	dump_row(spec, &config_row);
 	printf("%s\t-h\t--help\t\tbool\toptional\t\tshow this help and exit\n", spec->name);
+}
+
+/*
+ * Read the configuration files (config.h) and give every DD_OPT_CONFIG
+ * row the command line left its setting there.  The mirror is the
+ * store's to resolve (dd_store_default_root), which takes $DRYDOCK_MIRROR
+ * first and then the configured one.
+ */
+static int configure(const struct dd_cmd_spec *spec, const struct dd_option *opts,
+		     struct dd_cli *cli, bool *seen)
+{
+	if (dd_conf_load(config_arg)) {
+		dd_cli_error();
+		cli->exit = DD_EXIT_USAGE;
+		return -1;
+	}
+	for (const struct dd_option *o = opts; o->kind; o++) {
+		const struct dd_conf_setting *s;
+
+		if (!(o->flags & DD_OPT_CONFIG) || seen[o - opts] || !strcmp(o->long_name, "mirror"))
+			continue;
+		s = dd_conf_get(dd_conf_key(o->long_name));
+		if (!s->value)
+			continue;
+		if (o->kind == DD_OPTK_BOOL)
+			*(bool *)o->value = !strcmp(s->value, "true");
+		else if (apply(spec, cli, o, s->value))
+			return -1;
+		seen[o - opts] = true;
+	}
+	return 0;
 }
 
 static int finish(const struct dd_cmd_spec *spec, const struct dd_option *opts,
@@ -360,6 +452,8 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 		cli->exit = DD_EXIT_OK;
 		return -1;
 	}
+	config_arg = NULL;
+	dd_conf_forget_command_line();
 	for (int i = 1; i < argc; i++) {
 		const struct dd_option *o = NULL;
 		const char *a = argv[i];
@@ -375,10 +469,12 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 		if (a[1] == '-' ? parse_long(spec, opts, argc, argv, &i, cli, &o)
 				: parse_short(spec, opts, argc, argv, &i, cli, seen))
 			return -1;
-		if (o)
+		if (o && o != &config_row)
 			seen[o - opts] = true;
 	}
 	cli->n_args = n;
+	if (configure(spec, opts, cli, seen))
+		return -1;
 	return finish(spec, opts, cli, seen);
 }
 
@@ -482,6 +578,7 @@ void dd_cli_help(const struct dd_cmd_spec *spec, const struct dd_option *opts, v
 	fputs("\nOptions:\n", out);
 	for (const struct dd_option *o = opts; o->kind; o++)
 		option_line(out, o);
+	option_line(out, &config_row);
 	option_line(out, &help_row);
 	if (spec->footer)
 		fprintf(out, "\n%s", spec->footer);

@@ -33,7 +33,14 @@
  * The parser takes GNU-style options anywhere among the operands:
  * `-m DIR`, `-mDIR`, bundled short flags (`-vm DIR`), `--mirror DIR`,
  * `--mirror=DIR`, an unambiguous prefix of a long name (`--mirr`), and `--`
- * to end the options.  `-h`/`--help` is implicit in every table.
+ * to end the options.  `-h`/`--help` and `--config FILE` are implicit in
+ * every table.
+ *
+ * A row marked DD_OPT_CONFIG takes its value, when the command line gives
+ * none, from the environment variable of its key, else from the site
+ * configuration files (src/cli/config.h: the key is the long name, and
+ * --config names one more file); the row's kind, bounds and env must be
+ * its key's.  Mark a row only where the key means the same thing.
  *
  * A short flag means one thing in the whole program: dd_cli_parse refuses
  * (as a usage error naming the table, which the option test catches) a
@@ -85,11 +92,12 @@ struct dd_option {
 	const char *const *choices; /* DD_OPTK_CHOICE: NULL-terminated */
 	dd_opt_cb cb;               /* DD_OPTK_CALLBACK */
 	const char *env;            /* an environment variable that gives the default, for docs */
-	unsigned flags;             /* DD_OPT_REQUIRED, DD_OPT_MANY */
+	unsigned flags;             /* DD_OPT_REQUIRED, DD_OPT_MANY, DD_OPT_CONFIG */
 };
 
 #define DD_OPT_REQUIRED 1u /* the command refuses to run without it (shown without []) */
 #define DD_OPT_MANY 2u     /* may be given more than once (shown with ...; LIST always is) */
+#define DD_OPT_CONFIG 4u   /* drydock.conf and the key's env may set it (see above) */
 
 #define DD_OPT_BOOL(s, l, v, h) \
 	{ .kind = DD_OPTK_BOOL, .short_name = (s), .long_name = (l), .value = (v), .help = (h) }
@@ -117,13 +125,27 @@ struct dd_option {
 /* Rows every command that has the option spells the same way. */
 #define DD_OPT_MIRROR(v) \
 	{ .kind = DD_OPTK_STRING, .short_name = 'm', .long_name = "mirror", .value = (v), \
-	  .argh = "DIR", .env = "DRYDOCK_MIRROR", \
-	  .help = "the mirror (default $DRYDOCK_MIRROR, else ./mirror)" }
+	  .argh = "DIR", .env = "DRYDOCK_MIRROR", .flags = DD_OPT_CONFIG, \
+	  .help = "the mirror (default $DRYDOCK_MIRROR, else drydock.conf's mirror, else " \
+		  "./mirror)" }
 #define DD_OPT_JSON(v) DD_OPT_BOOL(0, "json", (v), "print the result as JSON on standard output")
 #define DD_OPT_VERBOSE(v) DD_OPT_BOOL('v', "verbose", (v), "print more")
 #define DD_OPT_MAX_AGE(v) \
-	DD_OPT_INT(0, "max-age", (v), "DAYS", 1, 36500, \
-		   "warn when a security database is older than DAYS days (default 7)")
+	{ .kind = DD_OPTK_INT, .long_name = "max-age", .value = (v), .argh = "DAYS", \
+	  .min = 1, .max = 36500, .flags = DD_OPT_CONFIG, \
+	  .help = "warn when a security database is older than DAYS days (default 7)" }
+#define DD_OPT_STRICT(v) \
+	{ .kind = DD_OPTK_BOOL, .long_name = "strict", .value = (v), .flags = DD_OPT_CONFIG, \
+	  .help = "refuse the apko keys otherwise ignored with a warning " \
+		  "(contents.repositories, keyring, build_repositories, runtime_keyring)" }
+
+/* Rows a configuration file may set (DD_OPT_CONFIG), as their key says. */
+#define DD_OPT_CONF_INT(s, l, v, a, lo, hi, h) \
+	{ .kind = DD_OPTK_INT, .short_name = (s), .long_name = (l), .value = (v), \
+	  .argh = (a), .help = (h), .min = (lo), .max = (hi), .flags = DD_OPT_CONFIG }
+#define DD_OPT_GNUPG_HOME(s, v, h) \
+	{ .kind = DD_OPTK_STRING, .short_name = (s), .long_name = "gnupg-home", .value = (v), \
+	  .argh = "DIR", .env = "GNUPGHOME", .flags = DD_OPT_CONFIG, .help = (h) }
 
 enum dd_cmd_store {
 	DD_CMD_NO_STORE = 0,
@@ -180,7 +202,8 @@ void dd_cli_help(const struct dd_cmd_spec *spec, const struct dd_option *opts, v
 /*
  * When set (by `drydock help --options-dump`), dd_cli_parse prints the
  * table as tab-separated lines instead of parsing (command, short, long,
- * argument, kind, flags, help) and returns -1 with exit 0, and
+ * argument, kind, flags (required|optional, then ",many", ",config"),
+ * environment, help) and returns -1 with exit 0, and
  * dd_cli_dispatch walks every subcommand.
  */
 extern bool dd_cli_dump_options;

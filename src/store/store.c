@@ -25,8 +25,19 @@
 /* How dd_store_default_root chose the mirror, for dd_store_check_exists. */
 static struct {
 	const char *root;
-	enum { CHOSEN_BY_OPTION, CHOSEN_BY_ENV, CHOSEN_BY_DEFAULT } by;
+	enum { CHOSEN_BY_OPTION, CHOSEN_BY_ENV, CHOSEN_BY_CONFIG, CHOSEN_BY_DEFAULT } by;
 } chosen;
+
+/* The mirror a configuration file names (dd_store_set_configured_root). */
+static struct {
+	const char *root, *where;
+} configured;
+
+void dd_store_set_configured_root(const char *root, const char *where)
+{
+	configured.root = root;
+	configured.where = where;
+}
 
 const char *dd_store_default_root(const char *option)
 {
@@ -38,6 +49,9 @@ const char *dd_store_default_root(const char *option)
 	} else if (env && env[0]) {
 		chosen.root = env;
 		chosen.by = CHOSEN_BY_ENV;
+	} else if (configured.root && configured.root[0]) {
+		chosen.root = configured.root;
+		chosen.by = CHOSEN_BY_CONFIG;
 	} else {
 		chosen.root = "./mirror";
 		chosen.by = CHOSEN_BY_DEFAULT;
@@ -56,6 +70,9 @@ static void describe_choice(const char *root, struct dd_buf *out)
 		break;
 	case CHOSEN_BY_ENV:
 		dd_buf_addf(out, " (set by DRYDOCK_MIRROR=%s)", root);
+		break;
+	case CHOSEN_BY_CONFIG:
+		dd_buf_addf(out, " (set in %s)", configured.where);
 		break;
 	case CHOSEN_BY_DEFAULT:
 		dd_buf_adds(out, " (the default, ./mirror; choose another with --mirror DIR or "

@@ -38,11 +38,20 @@ enum {
 
 /*
  * The mirror directory: --mirror DIR (option), else $DRYDOCK_MIRROR, else
- * "./mirror".  Returns option, the environment's string or a static one,
- * and remembers how it chose, so that a refusal of a missing mirror at
- * that path says so (dd_store_check_exists).
+ * the mirror a configuration file names (dd_store_set_configured_root),
+ * else "./mirror".  Returns option, the environment's string, the
+ * configured one or a static one, and remembers how it chose, so that a
+ * refusal of a missing mirror at that path says so (dd_store_check_exists).
  */
 const char *dd_store_default_root(const char *option);
+
+/*
+ * The mirror a site configuration file names, and where it says so
+ * ("/etc/drydock/drydock.conf:3"), for dd_store_default_root and its
+ * errors.  Both strings must live until the next call; a NULL root
+ * forgets them.
+ */
+void dd_store_set_configured_root(const char *root, const char *where);
 
 /*
  * 0 when root holds a mirror (its index.db, mirror-id or blobs/sha256),

@@ -18,7 +18,8 @@ install_and_uninstall() {
 	for f in bin/drydock share/man/man1/drydock.1 share/man/man5/drydock-job.5 \
 		share/man/man5/drydock-bundle.5 share/man/man5/drydock-entitlements.5 \
 		share/bash-completion/completions/drydock lib/systemd/system/drydock-batch.service \
-		lib/systemd/system/drydock-batch.timer share/doc/drydock/operations.md; do
+		lib/systemd/system/drydock-batch.timer share/doc/drydock/operations.md \
+		share/doc/drydock/examples/drydock.conf.example share/man/man1/drydock-config.1; do
 		[ -f "$d/opt/dd/$f" ] || t_fail "make install did not install $f"
 	done
 	# every page of docs/man, drydock-COMMAND(1) included, in its section
@@ -49,7 +50,8 @@ man_pages_name_every_command() {
 		grep -q "^\\\\fB$c\\\\fR" "$man1" || t_fail "drydock(1) has no entry for '$c'"
 	done <commands
 	# and every exit status and environment variable drydock reads
-	for v in DRYDOCK_MIRROR DRYDOCK_OUT DRYDOCK_SIGN_KEY SOURCE_DATE_EPOCH TMPDIR; do
+	for v in DRYDOCK_MIRROR DRYDOCK_OUT DRYDOCK_SIGN_KEY DRYDOCK_CONFIG DRYDOCK_SYSCONFDIR \
+		SOURCE_DATE_EPOCH TMPDIR; do
 		grep -q "$v" "$man1" || t_fail "drydock(1) does not document $v"
 	done
 	for s in 0 1 2 3 4; do
@@ -106,11 +108,16 @@ deb_installs_into_a_clean_root() {
 	dpkg --root="$r" --force-depends --force-not-root --log=/dev/null -i "$deb" >dpkg.out 2>&1 ||
 		{ cat dpkg.out; t_fail "dpkg --root -i failed"; }
 	[ -x "$r/usr/bin/drydock" ] && [ -f "$r/usr/share/man/man1/drydock.1.gz" ] &&
+		[ -f "$r/usr/share/man/man1/drydock-config.1.gz" ] &&
+		[ -f "$r/usr/share/doc/drydock/examples/drydock.conf.example" ] &&
 		[ -f "$r/lib/systemd/system/drydock-batch.timer" ] || t_fail "files missing from the root"
 	for m in "$TOP"/docs/man/*.scd; do
 		m=${m##*/} && m=${m%.scd}
 		[ -f "$r/usr/share/man/man${m##*.}/$m.gz" ] || t_fail "the package lacks the man page $m"
 	done
+	# the installed example: every key, commented, so all defaults
+	"$r/usr/bin/drydock" config show --config "$r/usr/share/doc/drydock/examples/drydock.conf.example" >show.out 2>&1 ||
+		{ cat show.out; t_fail "the installed example is refused"; }
 	# the quick start, against the installed binary only
 	DRYDOCK="$r/usr/bin/drydock" QUICKSTART_OUT="$PWD/qs" "$TOP/scripts/quickstart" >qs.out 2>&1 ||
 		{ tail -n 30 qs.out; t_fail "the quick start failed with the installed drydock"; }
