@@ -603,6 +603,18 @@ static int add_info_line(const struct dd_option *opt, const char *arg)
 	return 0;
 }
 
+/* The package written: a line, or with json one object. */
+static void print_built(const char *out, const struct dd_apk_pkg *pkg, const struct sign_opts *so,
+			bool json)
+{
+	if (json)
+		dd_cli_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s?}", "file", out, "name",
+					    pkg->name, "version", pkg->version, "signed",
+					    so->key != NULL, "key", so->name.ptr));
+	else
+		printf("%s: %s-%s\n", out, pkg->name, pkg->version);
+}
+
 static int pkg_build(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
@@ -646,12 +658,7 @@ static int pkg_build(int argc, char **argv)
 		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
-	if (json)
-		dd_cli_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s?}", "file", out, "name",
-					    pkg.name, "version", pkg.version, "signed",
-					    so.key != NULL, "key", so.name.ptr));
-	else
-		printf("%s: %s-%s\n", out, pkg.name, pkg.version);
+	print_built(out, &pkg, &so, json);
 out:
 	release_signer(&so);
 	dd_apk_pkg_release(&pkg);
@@ -696,19 +703,25 @@ static int read_packages(char **paths, int n_paths, struct dd_apk_file *files, s
 	return DD_EXIT_OK;
 }
 
-/* pkg index --json: the index written and, for each operand, the package in it. */
-static json_t *json_index_written(const char *out, bool text, const struct sign_opts *so,
-				  char **paths, const struct dd_apk_file *files, size_t n)
+/* The index written: a line, or with json one object that names, for each
+ * operand, the package it added. */
+static void print_indexed(const char *out, bool text, const struct sign_opts *so, char **paths,
+			  const struct dd_apk_file *files, size_t n, bool json)
 {
-	json_t *pkgs = json_array();
+	json_t *pkgs;
 
+	if (!json) {
+		printf("%s: %zu packages\n", out, n);
+		return;
+	}
+	pkgs = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(pkgs, json_pack("{s:s, s:s, s:s}", "file", paths[i], "name",
 						      files[i].pkg.name, "version",
 						      files[i].pkg.version));
-	return json_pack("{s:s, s:s, s:b, s:s?, s:o}", "file", out, "format",
-			 text ? "text" : "tar.gz", "signed", so->key != NULL, "key", so->name.ptr,
-			 "packages", pkgs);
+	dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:s?, s:o}", "file", out, "format",
+				    text ? "text" : "tar.gz", "signed", so->key != NULL, "key",
+				    so->name.ptr, "packages", pkgs));
 }
 
 static int pkg_index(int argc, char **argv)
@@ -751,10 +764,7 @@ static int pkg_index(int argc, char **argv)
 		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
-	if (json)
-		dd_cli_print_json(json_index_written(out, text, &so, cli.args, files, n));
-	else
-		printf("%s: %zu packages\n", out, n);
+	print_indexed(out, text, &so, cli.args, files, n, json);
 out:
 	for (size_t i = 0; i < n; i++)
 		dd_apk_file_release(&files[i]);

@@ -30,6 +30,18 @@ static const struct dd_cmd_spec report_spec = {
 	"a run folder.\n",
 };
 
+/* The page written and its verdict: a line, or with json one object. */
+static void print_verdict(const char *path, const char *run, int failed, bool json)
+{
+	if (json)
+		dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:i}", "file", path, "run", run,
+					    "verified", !failed, "checks_failed", failed));
+	else if (failed)
+		printf("%s: NOT VERIFIED: %d checks failed (the page says which)\n", path, failed);
+	else
+		printf("%s: verified\n", path);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
@@ -61,13 +73,7 @@ int cmd_report(int argc, char **argv)
 		dd_cli_error();
 		goto out;
 	}
-	if (json)
-		dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:i}", "file", path, "run", o.run,
-					    "verified", !failed, "checks_failed", failed));
-	else if (failed)
-		printf("%s: NOT VERIFIED: %d checks failed (the page says which)\n", path, failed);
-	else
-		printf("%s: verified\n", path);
+	print_verdict(path, o.run, failed, json);
 	if (!failed)
 		cli.exit = DD_EXIT_OK;
 out:
