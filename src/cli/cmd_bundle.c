@@ -128,9 +128,31 @@ static void print_created(const struct dd_create_opts *o, const char *out, const
 		       o->n_left_out, o->n_left_out == 1 ? "" : "s");
 }
 
+/* bundle create --json: what print_created says, with every file written. */
+static json_t *created_json(const struct dd_create_opts *o, const char *out, const char *since)
+{
+	char created[32], expires[32];
+	json_t *files = json_array(), *j;
+
+	dd_time_format(o->created, created);
+	dd_time_format(o->expires, expires);
+	for (unsigned i = 1; o->split && i <= o->n_parts; i++)
+		json_array_append_new(files, json_sprintf("%s.part-%03u", out, i));
+	if (!o->split)
+		json_array_append_new(files, json_string(out));
+	j = json_pack("{s:s, s:s, s:I, s:s, s:s, s:b, s:I, s:o}", "bundle", out, "channel",
+		      o->channel, "sequence", (json_int_t)o->sequence, "created", created,
+		      "expires", expires, "split", o->split != 0, "parts", (json_int_t)json_array_size(files),
+		      "files", files);
+	if (since)
+		json_object_update_new(j, json_pack("{s:s, s:I}", "since", since, "left_out",
+						    (json_int_t)o->n_left_out));
+	return j;
+}
+
 /* Everything after the options: the creation time, the receipt, the bundle. */
 static int create(struct dd_create_opts *o, const char *dir, const char *out, const char *since,
-		  const char *receipt_key)
+		  const char *receipt_key, bool json)
 {
 	struct dd_receipt receipt;
 	int rc;
@@ -149,7 +171,10 @@ static int create(struct dd_create_opts *o, const char *dir, const char *out, co
 	dd_receipt_release(&receipt);
 	if (rc)
 		return dd_cli_fail(-1);
-	print_created(o, out, since);
+	if (json)
+		dd_cli_print_json(created_json(o, out, since));
+	else
+		print_created(o, out, since);
 	return DD_EXIT_OK;
 }
 
@@ -158,6 +183,7 @@ static int bundle_create(int argc, char **argv)
 	struct dd_cli cli = DD_CLI_INIT;
 	struct dd_create_opts o = { 0 };
 	const char *since = NULL, *receipt_key = NULL, *out = NULL;
+	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
 		{ .kind = DD_OPTK_STRING, .short_name = 'c', .long_name = "channel",
@@ -185,12 +211,13 @@ static int bundle_create(int argc, char **argv)
 			      "the site's OpenPGP public key that must have signed RECEIPT"),
 		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
 		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "the bundle to write" },
+		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
 
 	if (dd_cli_parse(&create_spec, opts, argc, argv, &cli))
 		goto out;
-	cli.exit = create(&o, cli.args[0], out, since, receipt_key);
+	cli.exit = create(&o, cli.args[0], out, since, receipt_key, json);
 out:
 	ret = cli.exit;
 	dd_cli_release(&cli);

@@ -495,7 +495,7 @@ static int mirror_receipt(int argc, char **argv)
 	const char *out = NULL, *key = NULL, *home = NULL;
 	struct dd_buf sigpath = DD_BUF_INIT;
 	const struct dd_option opts[] = {
-		DD_OPT_MIRROR(&o.cli.mirror),
+		COMMON_OPTIONS(&o),
 		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
 		  .argh = "FILE", .flags = DD_OPT_REQUIRED, .help = "where the receipt goes" },
 		DD_OPT_STRING('s', "sign", &key, "KEYID",
@@ -511,6 +511,10 @@ static int mirror_receipt(int argc, char **argv)
 	if (write_receipt(dd_store_default_root(o.cli.mirror), out, key, home, &sigpath)) {
 		dd_cli_error();
 		o.cli.exit = DD_EXIT_FAIL;
+	} else if (o.json) {
+		dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:s?}", "file", out, "mirror",
+					    dd_store_default_root(o.cli.mirror), "signed", key != NULL,
+					    "signature", key ? sigpath.ptr : NULL));
 	} else {
 		printf("%s: receipt of %s%s%s\n", out, dd_store_default_root(o.cli.mirror),
 		       key ? ", signed: " : "", key ? sigpath.ptr : "");

@@ -603,6 +603,18 @@ static int add_info_line(const struct dd_option *opt, const char *arg)
 	return 0;
 }
 
+/* The package written: a line, or with json one object. */
+static void print_built(const char *out, const struct dd_apk_pkg *pkg, const struct sign_opts *so,
+			bool json)
+{
+	if (json)
+		dd_cli_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s?}", "file", out, "name",
+					    pkg->name, "version", pkg->version, "signed",
+					    so->key != NULL, "key", so->name.ptr));
+	else
+		printf("%s: %s-%s\n", out, pkg->name, pkg->version);
+}
+
 static int pkg_build(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
@@ -613,6 +625,7 @@ static int pkg_build(int argc, char **argv)
 	const char *out = NULL;
 	struct stat st;
 	int64_t epoch;
+	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
 		DD_OPT_CALLBACK_MANY('i', "info", &info, "FILE", add_info_file,
@@ -625,6 +638,7 @@ static int pkg_build(int argc, char **argv)
 		SIGN_OPTIONS(&so),
 		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
 		  .argh = "OUT.apk", .flags = DD_OPT_REQUIRED, .help = "the package to write" },
+		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
 
@@ -644,7 +658,7 @@ static int pkg_build(int argc, char **argv)
 		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
-	printf("%s: %s-%s\n", out, pkg.name, pkg.version);
+	print_built(out, &pkg, &so, json);
 out:
 	release_signer(&so);
 	dd_apk_pkg_release(&pkg);
@@ -689,6 +703,27 @@ static int read_packages(char **paths, int n_paths, struct dd_apk_file *files, s
 	return DD_EXIT_OK;
 }
 
+/* The index written: a line, or with json one object that names, for each
+ * operand, the package it added. */
+static void print_indexed(const char *out, bool text, const struct sign_opts *so, char **paths,
+			  const struct dd_apk_file *files, size_t n, bool json)
+{
+	json_t *pkgs;
+
+	if (!json) {
+		printf("%s: %zu packages\n", out, n);
+		return;
+	}
+	pkgs = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(pkgs, json_pack("{s:s, s:s, s:s}", "file", paths[i], "name",
+						      files[i].pkg.name, "version",
+						      files[i].pkg.version));
+	dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:s?, s:o}", "file", out, "format",
+				    text ? "text" : "tar.gz", "signed", so->key != NULL, "key",
+				    so->name.ptr, "packages", pkgs));
+}
+
 static int pkg_index(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
@@ -696,7 +731,7 @@ static int pkg_index(int argc, char **argv)
 	struct dd_apk_file *files = NULL;
 	size_t n = 0;
 	const char *out = NULL, *desc = NULL;
-	bool text = false;
+	bool text = false, json = false;
 	int64_t epoch;
 	int ret;
 	const struct dd_option opts[] = {
@@ -706,6 +741,7 @@ static int pkg_index(int argc, char **argv)
 		DD_OPT_STRING('D', "description", &desc, "TEXT",
 			      "the index's description (its D: line)"),
 		SIGN_OPTIONS(&so),
+		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
 
@@ -728,7 +764,7 @@ static int pkg_index(int argc, char **argv)
 		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
-	printf("%s: %zu packages\n", out, n);
+	print_indexed(out, text, &so, cli.args, files, n, json);
 out:
 	for (size_t i = 0; i < n; i++)
 		dd_apk_file_release(&files[i]);
@@ -748,24 +784,45 @@ static const struct dd_cmd_spec version_spec = {
 		 "invalid.\n",
 };
 
+/* --check: each operand's verdict, or with json its record {"version", "valid"}. */
+static int check_versions(char **v, int n, json_t *json)
+{
+	int ret = DD_EXIT_OK;
+
+	for (int i = 0; i < n; i++) {
+		bool valid = dd_version_valid(dd_blob_str(v[i]));
+
+		if (json)
+			json_array_append_new(json, json_pack("{s:s, s:b}", "version", v[i], "valid",
+							      valid));
+		else if (!valid)
+			printf("%s: invalid version\n", v[i]);
+		if (!valid)
+			ret = DD_EXIT_FAIL;
+	}
+	return ret;
+}
+
 static int pkg_version(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
-	bool check = false;
+	bool check = false, json = false;
+	const char *result;
+	json_t *checked = NULL;
 	int ret;
 	const struct dd_option opts[] = {
 		DD_OPT_BOOL(0, "check", &check, "check that each operand is a valid version"),
+		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
 
 	if (dd_cli_parse(&version_spec, opts, argc, argv, &cli))
 		goto out;
 	if (check) {
-		for (int i = 0; i < cli.n_args; i++)
-			if (!dd_version_valid(dd_blob_str(cli.args[i]))) {
-				printf("%s: invalid version\n", cli.args[i]);
-				cli.exit = DD_EXIT_FAIL;
-			}
+		checked = json ? json_array() : NULL;
+		cli.exit = check_versions(cli.args, cli.n_args, checked);
+		if (json)
+			dd_cli_print_json(json_incref(checked));
 		goto out;
 	}
 	if (cli.n_args != 2) {
@@ -773,11 +830,17 @@ static int pkg_version(int argc, char **argv)
 		goto out;
 	}
 	switch (dd_version_compare(dd_blob_str(cli.args[0]), dd_blob_str(cli.args[1]))) {
-	case DD_VER_LESS: puts("<"); break;
-	case DD_VER_GREATER: puts(">"); break;
-	default: puts("="); break;
+	case DD_VER_LESS: result = "<"; break;
+	case DD_VER_GREATER: result = ">"; break;
+	default: result = "="; break;
 	}
+	if (json)
+		dd_cli_print_json(json_pack("{s:s, s:s, s:s}", "a", cli.args[0], "b", cli.args[1],
+					    "result", result));
+	else
+		puts(result);
 out:
+	json_decref(checked);
 	ret = cli.exit;
 	dd_cli_release(&cli);
 	return ret;

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/opts.h"
 #include "core/file.h"
 #include "image/report.h"
 
@@ -29,6 +30,18 @@ static const struct dd_cmd_spec report_spec = {
 	"a run folder.\n",
 };
 
+/* The page written and its verdict: a line, or with json one object. */
+static void print_verdict(const char *path, const char *run, int failed, bool json)
+{
+	if (json)
+		dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:i}", "file", path, "run", run,
+					    "verified", !failed, "checks_failed", failed));
+	else if (failed)
+		printf("%s: NOT VERIFIED: %d checks failed (the page says which)\n", path, failed);
+	else
+		printf("%s: verified\n", path);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct dd_cli cli = DD_CLI_INIT;
@@ -36,6 +49,7 @@ int cmd_report(int argc, char **argv)
 	struct dd_buf html = DD_BUF_INIT;
 	const char *path = "report.html";
 	int failed = 0, ret;
+	bool json = false;
 	const struct dd_option opts[] = {
 		DD_OPT_STRING('o', "out", &path, "FILE", "where to write it (default report.html)"),
 		DD_OPT_STRING('k', "key", &o.key, "PUBKEY",
@@ -43,6 +57,7 @@ int cmd_report(int argc, char **argv)
 		DD_OPT_STRING('m', "mirror", &o.mirror, "DIR", "also check the run against this mirror"),
 		DD_OPT_STRING(0, "against", &o.against, "OTHER_RUN",
 			      "compare with another run of the job"),
+		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
 
@@ -58,12 +73,9 @@ int cmd_report(int argc, char **argv)
 		dd_cli_error();
 		goto out;
 	}
-	if (failed) {
-		printf("%s: NOT VERIFIED: %d checks failed (the page says which)\n", path, failed);
-	} else {
-		printf("%s: verified\n", path);
+	print_verdict(path, o.run, failed, json);
+	if (!failed)
 		cli.exit = DD_EXIT_OK;
-	}
 out:
 	ret = cli.exit;
 	dd_buf_release(&html);

@@ -65,12 +65,49 @@ static const char *article(const char *word)
 	return strchr("aeiou", word[0]) ? "an" : "a";
 }
 
+/*
+ * Trust (add) or stop trusting arg for role; print the outcome, or append
+ * its record to results (--json): {"file", "role", "id", "label"} for add,
+ * {"id", "role"} for remove, with "error" in place of the outcome when it
+ * failed.  The exit code.
+ */
+static int trust_one(struct dd_store *s, bool add, enum dd_role role, const char *role_s,
+		     const char *arg, json_t *results)
+{
+	struct dd_buf id = DD_BUF_INIT, label = DD_BUF_INIT;
+	int rc = add ? dd_trustdb_add(s, role, arg, &id, &label) : dd_trustdb_remove(s, role, arg);
+	const char *who = label.len ? label.ptr : "";
+	json_t *rec = json_pack("{s:s, s:s}", add ? "file" : "id", arg, "role", role_s);
+
+	if (rc) {
+		dd_cli_error();
+		json_object_set_new(rec, "error", json_string(dd_error_detail()));
+	} else {
+		audit_trust(s, add ? "trust-add" : "trust-remove", role_s, add ? id.ptr : arg,
+			    add ? arg : NULL);
+		if (add)
+			json_object_update_new(rec, json_pack("{s:s, s:s}", "id", id.ptr, "label", who));
+	}
+	if (results)
+		json_array_append_new(results, json_incref(rec));
+	else if (!rc && add)
+		printf("%s: trusted as %s %s key: %s%s%s\n", arg, article(role_s), role_s, id.ptr,
+		       who[0] ? " " : "", who);
+	else if (!rc)
+		printf("%s: no longer trusted as %s %s key\n", arg, article(role_s), role_s);
+	json_decref(rec);
+	dd_buf_release(&id);
+	dd_buf_release(&label);
+	return rc ? DD_EXIT_FAIL : DD_EXIT_OK;
+}
+
 static int trust_change(int argc, char **argv, bool add)
 {
 	struct dd_cli cli = DD_CLI_INIT;
-	struct dd_buf id = DD_BUF_INIT, label = DD_BUF_INIT;
 	const char *role_s = NULL;
 	enum dd_role role;
+	json_t *results = NULL;
+	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
 		{ .kind = DD_OPTK_CHOICE, .long_name = "role", .value = &role_s,
@@ -78,6 +115,7 @@ static int trust_change(int argc, char **argv, bool add)
 		  .help = add ? "what the keys are trusted to sign"
 			      : "the role to stop trusting them for" },
 		DD_OPT_MIRROR(&cli.mirror),
+		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
 
@@ -87,29 +125,17 @@ static int trust_change(int argc, char **argv, bool add)
 		cli.exit = dd_cli_fail(DD_E_USAGE);
 		goto out;
 	}
-	for (int i = 0; i < cli.n_args; i++) {
-		const char *arg = cli.args[i];
-		int rc = add ? dd_trustdb_add(cli.store, role, arg, &id, &label)
-			     : dd_trustdb_remove(cli.store, role, arg);
-
-		if (rc) {
-			dd_cli_error();
+	if (json)
+		results = json_array();
+	for (int i = 0; i < cli.n_args; i++)
+		if (trust_one(cli.store, add, role, role_s, cli.args[i], results))
 			cli.exit = DD_EXIT_FAIL;
-			continue;
-		}
-		audit_trust(cli.store, add ? "trust-add" : "trust-remove", role_s,
-			    add ? id.ptr : arg, add ? arg : NULL);
-		if (add)
-			printf("%s: trusted as %s %s key: %s%s%s\n", arg, article(role_s), role_s,
-			       id.ptr, label.len ? " " : "", label.len ? label.ptr : "");
-		else
-			printf("%s: no longer trusted as %s %s key\n", arg, article(role_s), role_s);
-	}
+	if (json)
+		dd_cli_print_json(json_incref(results));
 out:
+	json_decref(results);
 	ret = cli.exit;
 	dd_cli_release(&cli);
-	dd_buf_release(&id);
-	dd_buf_release(&label);
 	return ret;
 }
 

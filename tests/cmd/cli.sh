@@ -33,7 +33,28 @@ version_compare() {
 	expect_fail 1 "1.0bc: invalid version" drydock pkg version --check 1.0 1.0bc
 }
 
+# --json: the comparison as one object; with --check, one record per
+# operand, an invalid one still exiting 1.
+version_compare_json() {
+	drydock pkg version --json 1.0-r1 1.0_rc1-r9 >cmp.json
+	python3 - cmp.json <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j == {"a": "1.0-r1", "b": "1.0_rc1-r9", "result": ">"}, j
+PY
+	rc=0
+	drydock pkg version --check --json 1.0 1.0bc >check.json || rc=$?
+	[ "$rc" = 1 ] || t_fail "--check --json with an invalid version exited $rc, not 1"
+	python3 - check.json <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j == [{"version": "1.0", "valid": True}, {"version": "1.0bc", "valid": False}], j
+PY
+	expect_fail 2 "need two versions" drydock pkg version --json 1.0
+}
+
 t_run version
 t_run help_everywhere
 t_run usage_errors
 t_run version_compare
+t_run version_compare_json

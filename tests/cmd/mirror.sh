@@ -99,6 +99,41 @@ PY
 	! pgrep -f "homedir $PWD/m/gnupg" >/dev/null || t_fail "gpg-agent left running"
 }
 
+# --json: one record per operand, in order; a failed one names its key file
+# or id and carries the error, which still goes to standard error too.
+trust_add_remove_json() {
+	drydock mirror init m >/dev/null
+	echo "not a key" >x.asc
+	fpr=$(gpg --homedir "$S/gnupg" --with-colons --fingerprint bundle@example.invalid |
+		awk -F: '/^fpr/ { print $10; exit }')
+	rc=0
+	drydock trust add --json --mirror m --role bundle "$S/bundle.asc" x.asc >add.json 2>add.err ||
+		rc=$?
+	[ "$rc" = 1 ] || t_fail "trust add --json with a bad key exited $rc, not 1"
+	grep -q "x.asc" add.err || t_fail "the failure is not on standard error: $(cat add.err)"
+	drydock trust add --json --mirror m --role apk "$S/apk.rsa.pub" >apk.json
+	rc=0
+	drydock trust remove --json --mirror m --role bundle "$fpr" "$fpr" >rm.json 2>rm.err || rc=$?
+	[ "$rc" = 1 ] || t_fail "trust remove --json of a key no longer trusted exited $rc, not 1"
+	python3 - "$S/bundle.asc" "$S/apk.rsa.pub" "$fpr" <<'PY'
+import json, sys
+asc, pub, fpr = sys.argv[1:]
+ok, bad = json.load(open("add.json"))
+assert ok == {"file": asc, "role": "bundle", "id": fpr,
+              "label": "bundle signer <bundle@example.invalid>"}, ok
+assert sorted(bad) == ["error", "file", "role"] and bad["file"] == "x.asc", bad
+assert "x.asc" in bad["error"], bad
+j = json.load(open("apk.json"))
+assert j == [{"file": pub, "role": "apk", "id": "apk.rsa.pub", "label": ""}], j
+gone, again = json.load(open("rm.json"))
+assert gone == {"id": fpr, "role": "bundle"}, gone
+assert sorted(again) == ["error", "id", "role"] and again["id"] == fpr, again
+assert "no bundle key" in again["error"], again
+PY
+	[ "$(drydock trust list --mirror m | awk '{ print $1 }')" = apk ] ||
+		t_fail "trust list after --json add and remove: $(drydock trust list --mirror m)"
+}
+
 # refuse PATTERN BUNDLE [OPTIONS]: the import fails naming the problem,
 # leaves the mirror as it was, and the audit log records the refusal.
 # refuse PATTERN BUNDLE [OPTIONS]: the import refuses BUNDLE saying PATTERN,
@@ -321,6 +356,7 @@ t_run directory_and_zstd_bundles
 t_run show_matches_exactly
 t_run bundle_verify_anywhere
 t_run trust_list_remove
+t_run trust_add_remove_json
 t_run refuse_untrusted_key
 t_run refuse_wrong_role
 t_run refuse_damage

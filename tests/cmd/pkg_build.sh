@@ -173,6 +173,43 @@ build_refusals() {
 	[ -z "$(ls | grep 'x.apk.')" ] || t_fail "a failed build left temporary files"
 }
 
+# --json: what was written, as one object; a failure prints no document.
+build_and_index_json() {
+	make_key test
+	b=$TOP/fixtures/packages/base-files h=$TOP/fixtures/packages/hello-drydock
+	drydock pkg build --json --info "$b/PKGINFO" --sign test.rsa -o b.apk "$b/root" >b.json
+	drydock pkg build --json --info "$h/PKGINFO" -o h.apk "$h/root" >h.json
+	drydock pkg index --json --sign test.rsa -o APKINDEX.tar.gz b.apk >signed.json
+	drydock pkg index --json -o APKINDEX h.apk b.apk >text.json
+	python3 - <<'PY'
+import json
+def load(f): return json.load(open(f))
+j = load("b.json")
+assert j == {"file": "b.apk", "name": "base-files", "version": "1.0-r0", "signed": True,
+             "key": "test.rsa.pub"}, j
+j = load("h.json")
+assert j == {"file": "h.apk", "name": "hello-drydock", "version": "1.2.3-r0", "signed": False,
+             "key": None}, j
+j = load("signed.json")
+assert j == {"file": "APKINDEX.tar.gz", "format": "tar.gz", "signed": True, "key": "test.rsa.pub",
+             "packages": [{"file": "b.apk", "name": "base-files", "version": "1.0-r0"}]}, j
+j = load("text.json")
+assert j["format"] == "text" and j["signed"] is False and j["key"] is None, j
+assert [(p["file"], p["name"]) for p in j["packages"]] == [("h.apk", "hello-drydock"),
+                                                          ("b.apk", "base-files")], j
+PY
+	expect_out "valid" drydock pkg verify --key test.rsa.pub b.apk APKINDEX.tar.gz
+	mkdir tree
+	rc=0
+	drydock pkg build --json --set pkgver=1 -o x.apk tree >out 2>err || rc=$?
+	[ "$rc" = 1 ] && [ ! -s out ] && grep -q "has no package name" err ||
+		t_fail "a failed build --json: exit $rc, stdout '$(cat out)'"
+	rc=0
+	drydock pkg index --json -o APKINDEX2 b.apk APKINDEX.tar.gz >out 2>err || rc=$?
+	[ "$rc" = 1 ] && [ ! -s out ] && grep -q "APKINDEX.tar.gz: an index, not a package" err ||
+		t_fail "a failed index --json: exit $rc, stdout '$(cat out)'"
+}
+
 t_run build_sign_verify
 t_run renamed_key_file
 t_run each_digest
@@ -183,6 +220,7 @@ t_run reproducible
 t_run index_signed_and_text
 t_run unsigned_package
 t_run build_refusals
+t_run build_and_index_json
 
 # Same layout as packages melange writes (apko's test repository): three
 # gzip members, signature and control tars without end blocks, the data

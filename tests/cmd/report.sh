@@ -82,6 +82,34 @@ report_against_another_run() {
 	expect_fail 2 "give one run folder" drydock report
 }
 
+# --json: the page written, the verdict and how many checks failed, with
+# the exit status the lines give; no document when there is no page.
+report_json() {
+	drydock report --json --key "$K/ed.pub" -o good.html "$RUN" >good.json
+	cp -a "$(cd "$RUN" && pwd -P)" bad
+	python3 - bad/result.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["warnings"].append("edited after signing")
+json.dump(r, open(sys.argv[1], "w"))
+PY
+	rc=0
+	drydock report --json --key "$K/ed.pub" -o bad.html bad >bad.json || rc=$?
+	[ "$rc" = 1 ] || t_fail "a failed check with --json exited $rc, not 1"
+	python3 - good.json bad.json "$RUN" <<'PY'
+import json, sys
+good, bad = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert good == {"file": "good.html", "run": sys.argv[3], "verified": True, "checks_failed": 0}, good
+assert bad == {"file": "bad.html", "run": "bad", "verified": False, "checks_failed": 1}, bad
+PY
+	[ -s good.html ] && [ -s bad.html ] || t_fail "--json wrote no page"
+	rc=0
+	drydock report --json -o none.html . >none.json 2>none.err || rc=$?
+	[ "$rc" = 1 ] && [ ! -s none.json ] && [ -s none.err ] ||
+		t_fail "report --json of a non-run: exit $rc, stdout '$(cat none.json)'"
+}
+
 t_run report_of_a_good_run
 t_run report_of_a_tampered_run
 t_run report_against_another_run
+t_run report_json

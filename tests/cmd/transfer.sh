@@ -167,6 +167,62 @@ assert [x["path"] for x in m["members"]] == ["packages/newcomer-1.0-r0.apk"], m'
 
 t_run delta_against_receipt
 
+# --json: what bundle create and mirror receipt wrote, as one object each;
+# a failure prints no document.
+create_and_receipt_json() {
+	big in
+	drydock bundle create --json --channel stable --sequence 1 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --split 64K -o b.tar in >split.json
+	python3 - split.json <<'PY'
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+n = j["parts"]
+assert n >= 3 and j["files"] == ["b.tar.part-%03d" % i for i in range(1, n + 1)], j
+assert all(os.path.isfile(f) for f in j["files"]), j
+del j["parts"], j["files"]
+assert j == {"bundle": "b.tar", "channel": "stable", "sequence": 1,
+             "created": "2023-11-14T22:13:20Z", "expires": "2030-01-01T00:00:00Z",
+             "split": True}, j
+PY
+	trusted_mirror "$S" m
+	drydock mirror import --mirror m b.tar.part-001 >/dev/null
+	drydock mirror receipt --json --mirror m -o r.json --sign other@example.invalid \
+		--gnupg-home "$S/gnupg" >signed.json
+	drydock mirror receipt --json --mirror m -o plain.json >plain.out
+	python3 - <<'PY'
+import json
+j = json.load(open("signed.json"))
+assert j == {"file": "r.json", "mirror": "m", "signed": True, "signature": "r.json.sig"}, j
+j = json.load(open("plain.out"))
+assert j == {"file": "plain.json", "mirror": "m", "signed": False, "signature": None}, j
+assert json.load(open("r.json"))["format"] == "drydock-receipt/1"
+PY
+	[ -s r.json.sig ] && [ ! -e plain.json.sig ] || t_fail "receipt signatures"
+	printf 'pkgname = newcomer\npkgver = 1.0-r0\narch = noarch\nlicense = MIT\n' >new.PKGINFO
+	mkdir -p new/etc && echo hi >new/etc/newcomer.conf
+	drydock pkg build --info new.PKGINFO --sign "$S/apk.rsa" -o in/packages/newcomer-1.0-r0.apk \
+		new >/dev/null
+	drydock bundle create --json --channel stable --sequence 2 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home "$S/gnupg" --since r.json -o d.tar in >delta.json
+	python3 - <<'PY'
+import json
+j = json.load(open("delta.json"))
+assert j["split"] is False and j["parts"] == 1 and j["files"] == ["d.tar"], j
+assert j["sequence"] == 2 and j["since"] == "r.json" and j["left_out"] == 6, j
+PY
+	for c in "bundle create --json --channel stable --sequence 3 --expires 2030-01-01 \
+		--sign bundle@example.invalid --gnupg-home $S/gnupg --since r.json \
+		--receipt-key $S/bundle.asc -o d3.tar in" "mirror receipt --json --mirror nowhere -o x.json"; do
+		rc=0
+		# shellcheck disable=SC2086
+		drydock $c >out 2>err || rc=$?
+		[ "$rc" != 0 ] && [ ! -s out ] && [ -s err ] ||
+			t_fail "a failed '$c': exit $rc, stdout '$(cat out)'"
+	done
+}
+
+t_run create_and_receipt_json
+
 wording_and_apk_fingerprints() {
 	drydock mirror init m >/dev/null
 	expect_out "trusted as an entitlement key: [0-9A-F]{40}" \
