@@ -188,7 +188,7 @@ int cmd_batch(int argc, char **argv)
 		cli.exit = DD_EXIT_NOT_RUN;
 		goto out;
 	}
-	o.progress = !json;
+	o.progress = !json && !cli.quiet;
 	rc = dd_batch_run(&o, &report);
 	if (rc) {
 		dd_cli_error();

@@ -223,7 +223,7 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 	json_t *rec;
 	int rc = 0;
 
-	io.progress = !o->json && isatty(2);
+	io.progress = !o->json && !o->cli.quiet && isatty(2);
 	io.space_dir = dd_store_root(s);
 	dd_store_attempt_id(attempt);
 	if (o->dry_run) {
@@ -284,7 +284,7 @@ static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *
 	json_t *rec, *list = json_array();
 	int rc;
 
-	io.progress = !o->json && isatty(2);
+	io.progress = !o->json && !o->cli.quiet && isatty(2);
 	dd_store_attempt_id(attempt);
 	rc = dd_bundle_check_open(t, NULL, dd_store_path(s, "tmp", &stage), &io, c);
 	if (!rc)

@@ -5,10 +5,12 @@
 #include "cli/options.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/config.h"
@@ -27,6 +29,19 @@ static const struct dd_option config_row = {
 	.help = "read settings from FILE too, over the system's and the user's "
 		"drydock.conf (see 'drydock config show')",
 };
+
+/*
+ * -q, --quiet, implicit in every table too: standard output carries only
+ * what --json asks for (nothing else: no lines, no progress); errors and
+ * warnings still go to standard error, and the exit status is the same.
+ * For cron, scripts and the systemd unit, whose mail or journal should
+ * hold only what went wrong.
+ */
+static bool quiet_arg;
+static const struct dd_option quiet_row =
+	DD_OPT_BOOL('q', "quiet", &quiet_arg,
+		    "print nothing on standard output but what --json asks for (errors "
+		    "still go to standard error)");
 
 /*
  * The short flags of the whole program and the long names they stand for.
@@ -48,6 +63,7 @@ static const struct {
 	{ 'k', { "key" } },                     /* a public key to check with */
 	{ 'm', { "mirror" } },
 	{ 'o', { "out", "output" } },           /* where the result goes */
+	{ 'q', { "quiet" } },                   /* implicit in every table */
 	{ 'p', { "provenance" } },              /* a provenance envelope to read */
 	{ 's', { "sign" } },                    /* a private key to sign with */
 	{ 'S', { "script" } },
@@ -229,6 +245,8 @@ static const struct dd_option *find_long(const struct dd_cmd_spec *spec, struct 
 			return o;
 	if (match_long(&config_row, name, len, &found, &n_prefix))
 		return &config_row;
+	if (match_long(&quiet_row, name, len, &found, &n_prefix))
+		return &quiet_row;
 	if (n_prefix == 1)
 		return found;
 	if (n_prefix > 1)
@@ -288,9 +306,12 @@ static int parse_short(const struct dd_cmd_spec *spec, const struct dd_option *o
 		for (const struct dd_option *p = opts; p->kind && !o; p++)
 			if (p->short_name == *c)
 				o = p;
+		if (!o && *c == quiet_row.short_name)
+			o = &quiet_row;
 		if (!o)
 			return usage_error(spec, cli, "unknown option '-%c'", *c);
-		seen[o - opts] = true;
+		if (o != &quiet_row)
+			seen[o - opts] = true;
 		if (!takes_arg(o)) {
 			if (given(spec, cli, o, NULL))
 				return -1;
@@ -371,6 +392,7 @@ static void dump(const struct dd_cmd_spec *spec, const struct dd_option *opts)
 	for (const struct dd_option *o = opts; o->kind; o++)
 		dump_row(spec, o);
 	dump_row(spec, &config_row);
+	dump_row(spec, &quiet_row);
 	printf("%s\t-h\t--help\t\tbool\toptional\t\tshow this help and exit\n", spec->name);
 }
 
@@ -438,6 +460,24 @@ static int finish(const struct dd_cmd_spec *spec, const struct dd_option *opts,
 	return 0;
 }
 
+/* -q: standard output goes to /dev/null, unless the table's --json was given. */
+static void be_quiet(const struct dd_option *opts, struct dd_cli *cli)
+{
+	int fd;
+
+	cli->quiet = true;
+	for (const struct dd_option *o = opts; o->kind; o++)
+		if (o->kind == DD_OPTK_BOOL && !strcmp(o->long_name, "json") && o->value &&
+		    *(bool *)o->value)
+			return;
+	fflush(stdout);
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+}
+
 int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, int argc,
 		 char **argv, struct dd_cli *cli)
 {
@@ -453,6 +493,7 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 		return -1;
 	}
 	config_arg = NULL;
+	quiet_arg = false;
 	dd_conf_forget_command_line();
 	for (int i = 1; i < argc; i++) {
 		const struct dd_option *o = NULL;
@@ -469,13 +510,17 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 		if (a[1] == '-' ? parse_long(spec, opts, argc, argv, &i, cli, &o)
 				: parse_short(spec, opts, argc, argv, &i, cli, seen))
 			return -1;
-		if (o && o != &config_row)
+		if (o && o != &config_row && o != &quiet_row)
 			seen[o - opts] = true;
 	}
 	cli->n_args = n;
 	if (configure(spec, opts, cli, seen))
 		return -1;
-	return finish(spec, opts, cli, seen);
+	if (finish(spec, opts, cli, seen))
+		return -1;
+	if (quiet_arg)
+		be_quiet(opts, cli);
+	return 0;
 }
 
 void dd_cli_release(struct dd_cli *cli)
@@ -579,6 +624,7 @@ void dd_cli_help(const struct dd_cmd_spec *spec, const struct dd_option *opts, v
 	for (const struct dd_option *o = opts; o->kind; o++)
 		option_line(out, o);
 	option_line(out, &config_row);
+	option_line(out, &quiet_row);
 	option_line(out, &help_row);
 	if (spec->footer)
 		fprintf(out, "\n%s", spec->footer);

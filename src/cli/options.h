@@ -178,8 +178,9 @@ struct dd_cli {
 						      dd_cli_release (the table may be
 						      gone by then; the lists may not) */
 	int n_lists;
+	bool quiet;              /* -q: standard output is /dev/null unless --json */
 };
-#define DD_CLI_INIT { NULL, 0, NULL, NULL, 0, { NULL }, 0 }
+#define DD_CLI_INIT { NULL, 0, NULL, NULL, 0, { NULL }, 0, false }
 
 /*
  * Parse argv (argv[0] is the command's own name) against opts.  Returns 0

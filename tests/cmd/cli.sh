@@ -53,8 +53,33 @@ PY
 	expect_fail 2 "need two versions" drydock pkg version --json 1.0
 }
 
+# -q means one thing everywhere: standard output silent, unless --json was
+# asked for; errors on standard error and the exit status as without it.
+quiet_everywhere() {
+	n=$(drydock help --options-dump | awk -F'\t' 'NF == 8 { c[$1] = 1 } $3 == "--quiet" && $2 == "-q" { q[$1] = 1 } END { for (k in c) if (!(k in q)) print k }' | wc -l)
+	[ "$n" -eq 0 ] || t_fail "$n commands lack -q, --quiet"
+	drydock mirror init m >init.out
+	grep -q . init.out || t_fail "mirror init printed nothing without -q"
+	rm -rf m
+	drydock mirror init -q m >init.out
+	[ ! -s init.out ] || t_fail "mirror init -q printed: $(cat init.out)"
+	[ -f m/index.db ] || t_fail "mirror init -q did not make the mirror"
+	drydock pkg version 1.0 2.0 >v.out && [ "$(cat v.out)" = "<" ]
+	drydock pkg version --quiet 1.0 2.0 >v.out && [ ! -s v.out ]
+	drydock pkg version -q --json 1.0 2.0 >v.json
+	python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["result"] == "<"' v.json
+	set +e
+	drydock trust list -q --mirror nowhere >t.out 2>t.err
+	rc=$?
+	set -e
+	[ $rc -eq 3 ] || t_fail "trust list -q of no mirror: exit $rc, not 3"
+	[ ! -s t.out ] || t_fail "trust list -q printed on standard output"
+	grep -q "no mirror at .*nowhere" t.err || t_fail "the error did not reach standard error: $(cat t.err)"
+}
+
 t_run version
 t_run help_everywhere
 t_run usage_errors
 t_run version_compare
 t_run version_compare_json
+t_run quiet_everywhere
