@@ -234,56 +234,6 @@ int dd_pkginfo_parse(struct dd_blob text, struct dd_apk_pkg *p)
 	return require(p, ".PKGINFO");
 }
 
-static void kv(struct dd_buf *o, const char *k, const char *v)
-{
-	if (v)
-		dd_buf_addf(o, "%s = %s\n", k, v);
-}
-
-static void kv_deps(struct dd_buf *o, const char *k, const struct dd_dep *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		dd_buf_addf(o, "%s = ", k);
-		dd_dep_format(&d[i], o);
-		dd_buf_adds(o, "\n");
-	}
-}
-
-void dd_pkginfo_write(const struct dd_apk_pkg *p, struct dd_buf *o)
-{
-	kv(o, "pkgname", p->name);
-	kv(o, "pkgver", p->version);
-	kv(o, "pkgdesc", p->description);
-	kv(o, "url", p->url);
-	if (p->build_time)
-		dd_buf_addf(o, "builddate = %lld\n", (long long)p->build_time);
-	kv(o, "packager", p->packager);
-	dd_buf_addf(o, "size = %llu\n", (unsigned long long)p->installed_size);
-	kv(o, "arch", p->arch);
-	kv(o, "origin", p->origin);
-	kv(o, "commit", p->commit);
-	kv(o, "maintainer", p->maintainer);
-	kv(o, "license", p->license);
-	kv_deps(o, "depend", p->depends, p->n_depends);
-	kv_deps(o, "provides", p->provides, p->n_provides);
-	kv_deps(o, "replaces", p->replaces, p->n_replaces);
-	if (p->n_install_if) {
-		dd_buf_adds(o, "install_if = ");
-		dd_deps_format(p->install_if, p->n_install_if, o);
-		dd_buf_adds(o, "\n");
-	}
-	if (p->has_provider_priority)
-		dd_buf_addf(o, "provider_priority = %d\n", p->provider_priority);
-	if (p->replaces_priority)
-		dd_buf_addf(o, "replaces_priority = %d\n", p->replaces_priority);
-	for (size_t i = 0; i < p->n_triggers; i++)
-		kv(o, "triggers", p->triggers[i]);
-	for (size_t i = 0; i < p->n_extra; i++)
-		kv(o, p->extra[i].key, p->extra[i].value);
-	if (p->datahash[0])
-		kv(o, "datahash", p->datahash);
-}
-
 static int parse_index_line(struct dd_apk_pkg *p, struct dd_blob line)
 {
 	struct dd_blob val = line;
@@ -348,45 +298,131 @@ fail:
 	return rc;
 }
 
-static void ix(struct dd_buf *o, char k, const char *v)
+/* ---- writing ------------------------------------------------------------- */
+
+/* Both formats are written from one account of each field's value; each
+ * lists its fields in the order apk-tools' producers write them. */
+enum style { PKGINFO, INDEX };
+
+static const enum field pkginfo_order[] = {
+	F_NAME, F_VERSION, F_DESC, F_URL, F_BUILDTIME, F_PACKAGER, F_ISIZE, F_ARCH, F_ORIGIN,
+	F_COMMIT, F_MAINTAINER, F_LICENSE, F_DEPEND, F_PROVIDES, F_REPLACES, F_INSTALL_IF,
+	F_PROVIDER_PRIO, F_REPLACES_PRIO, F_TRIGGERS,
+};
+
+static const enum field index_order[] = {
+	F_CHECKSUM, F_NAME, F_VERSION, F_ARCH, F_FSIZE, F_ISIZE, F_DESC, F_URL, F_LICENSE,
+	F_ORIGIN, F_MAINTAINER, F_BUILDTIME, F_COMMIT, F_PROVIDER_PRIO, F_DEPEND, F_PROVIDES,
+	F_INSTALL_IF, F_REPLACES, F_REPLACES_PRIO,
+};
+
+static const char *text_of(const struct dd_apk_pkg *p, enum field f)
 {
-	if (v && v[0])
-		dd_buf_addf(o, "%c:%s\n", k, v);
+	switch (f) {
+	case F_NAME: return p->name;
+	case F_VERSION: return p->version;
+	case F_ARCH: return p->arch;
+	case F_DESC: return p->description;
+	case F_URL: return p->url;
+	case F_LICENSE: return p->license;
+	case F_ORIGIN: return p->origin;
+	case F_MAINTAINER: return p->maintainer;
+	case F_COMMIT: return p->commit;
+	case F_PACKAGER: return p->packager;
+	case F_DATAHASH: return p->datahash[0] ? p->datahash : NULL;
+	case F_CHECKSUM: return p->checksum[0] ? p->checksum : NULL;
+	default: return NULL;
+	}
 }
 
-static void ix_deps(struct dd_buf *o, char k, const struct dd_dep *d, size_t n)
+static void key(struct dd_buf *o, enum field f, enum style s)
 {
-	if (!n)
+	if (s == INDEX)
+		dd_buf_addf(o, "%c:", fields[f].index);
+	else
+		dd_buf_addf(o, "%s = ", fields[f].pkginfo);
+}
+
+/* An index gives a relation field on one line, as .PKGINFO does install_if;
+ * .PKGINFO gives each other relation a line of its own. */
+static void put_deps(struct dd_buf *o, enum field f, enum style s, const struct dd_dep *d,
+		     size_t n)
+{
+	if (s == INDEX || f == F_INSTALL_IF) {
+		if (!n)
+			return;
+		key(o, f, s);
+		dd_deps_format(d, n, o);
+		dd_buf_adds(o, "\n");
 		return;
-	dd_buf_addf(o, "%c:", k);
-	dd_deps_format(d, n, o);
-	dd_buf_adds(o, "\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		key(o, f, s);
+		dd_dep_format(&d[i], o);
+		dd_buf_adds(o, "\n");
+	}
+}
+
+/* Field f of p, when p has it: the sizes always, numbers when not zero,
+ * texts when set (and, in an index, not empty). */
+static void put(struct dd_buf *o, const struct dd_apk_pkg *p, enum field f, enum style s)
+{
+	const char *v;
+
+	switch (f) {
+	case F_ISIZE:
+	case F_FSIZE:
+		key(o, f, s);
+		dd_buf_addf(o, "%llu\n", (unsigned long long)(f == F_ISIZE ? p->installed_size
+									   : p->file_size));
+		return;
+	case F_BUILDTIME:
+		if (p->build_time) {
+			key(o, f, s);
+			dd_buf_addf(o, "%lld\n", (long long)p->build_time);
+		}
+		return;
+	case F_PROVIDER_PRIO:
+	case F_REPLACES_PRIO:
+		if (f == F_PROVIDER_PRIO ? p->has_provider_priority : p->replaces_priority != 0) {
+			key(o, f, s);
+			dd_buf_addf(o, "%d\n", f == F_PROVIDER_PRIO ? p->provider_priority
+								   : p->replaces_priority);
+		}
+		return;
+	case F_TRIGGERS:
+		for (size_t i = 0; i < p->n_triggers; i++) {
+			key(o, f, s);
+			dd_buf_addf(o, "%s\n", p->triggers[i]);
+		}
+		return;
+	case F_DEPEND: put_deps(o, f, s, p->depends, p->n_depends); return;
+	case F_PROVIDES: put_deps(o, f, s, p->provides, p->n_provides); return;
+	case F_INSTALL_IF: put_deps(o, f, s, p->install_if, p->n_install_if); return;
+	case F_REPLACES: put_deps(o, f, s, p->replaces, p->n_replaces); return;
+	default:
+		v = text_of(p, f);
+		if (v && (s == PKGINFO || v[0])) {
+			key(o, f, s);
+			dd_buf_addf(o, "%s\n", v);
+		}
+		return;
+	}
+}
+
+void dd_pkginfo_write(const struct dd_apk_pkg *p, struct dd_buf *o)
+{
+	for (size_t i = 0; i < sizeof(pkginfo_order) / sizeof(*pkginfo_order); i++)
+		put(o, p, pkginfo_order[i], PKGINFO);
+	for (size_t i = 0; i < p->n_extra; i++)
+		dd_buf_addf(o, "%s = %s\n", p->extra[i].key, p->extra[i].value);
+	put(o, p, F_DATAHASH, PKGINFO);
 }
 
 void dd_apkindex_write_pkg(const struct dd_apk_pkg *p, struct dd_buf *o)
 {
-	ix(o, 'C', p->checksum);
-	ix(o, 'P', p->name);
-	ix(o, 'V', p->version);
-	ix(o, 'A', p->arch);
-	dd_buf_addf(o, "S:%llu\nI:%llu\n", (unsigned long long)p->file_size,
-		    (unsigned long long)p->installed_size);
-	ix(o, 'T', p->description);
-	ix(o, 'U', p->url);
-	ix(o, 'L', p->license);
-	ix(o, 'o', p->origin);
-	ix(o, 'm', p->maintainer);
-	if (p->build_time)
-		dd_buf_addf(o, "t:%lld\n", (long long)p->build_time);
-	ix(o, 'c', p->commit);
-	if (p->has_provider_priority)
-		dd_buf_addf(o, "k:%d\n", p->provider_priority);
-	ix_deps(o, 'D', p->depends, p->n_depends);
-	ix_deps(o, 'p', p->provides, p->n_provides);
-	ix_deps(o, 'i', p->install_if, p->n_install_if);
-	ix_deps(o, 'r', p->replaces, p->n_replaces);
-	if (p->replaces_priority)
-		dd_buf_addf(o, "q:%d\n", p->replaces_priority);
+	for (size_t i = 0; i < sizeof(index_order) / sizeof(*index_order); i++)
+		put(o, p, index_order[i], INDEX);
 	/* unknown index fields are kept; unknown .PKGINFO keys have no letter */
 	for (size_t i = 0; i < p->n_extra; i++)
 		if (strlen(p->extra[i].key) == 1)
