@@ -12,7 +12,7 @@
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "image/rebuild.h"
 #include "store/store.h"
 

@@ -1,4 +1,4 @@
-#include "image/sbom.h"
+#include "evidence/sbom.h"
 
 #include <ctype.h>
 #include <stdio.h>

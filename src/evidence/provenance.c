@@ -1,4 +1,4 @@
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-#include "core/time.h"
-#include "image/vex.h"
+#include "evidence/vex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/time.h"
 #include "image/oci.h"
 #include "store/store.h"
 #include "version.h"
