@@ -21,7 +21,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -Isrc \
 ALL_LDFLAGS := $(LDFLAGS) $(SAN)
 LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lpthread
 
-LIB_SRC := $(wildcard src/core/*.c src/apk/*.c src/trust/*.c src/store/*.c src/bundle/*.c src/solve/*.c src/job/*.c src/image/*.c src/batch/*.c src/advisory/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/apk/*.c src/trust/*.c src/store/*.c src/bundle/*.c src/solve/*.c src/job/*.c src/evidence/*.c src/image/*.c src/batch/*.c src/advisory/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) src/main.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 

@@ -567,3 +567,23 @@ bool dd_apk_checksum_set(const char *v, size_t len, char out[64])
 	EVP_EncodeBlock((unsigned char *)out + 2, d, (int)n);
 	return true;
 }
+
+void dd_apk_arch_platform(const char *apk_arch, const char **arch, const char **variant)
+{
+	static const char *map[][3] = {
+		{ "x86_64", "amd64", NULL }, { "aarch64", "arm64", "v8" },
+		{ "armv7", "arm", "v7" },    { "armhf", "arm", "v6" },
+		{ "x86", "386", NULL },      { "ppc64le", "ppc64le", NULL },
+		{ "s390x", "s390x", NULL },  { "riscv64", "riscv64", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (!strcmp(map[i][0], apk_arch)) {
+			*arch = map[i][1];
+			*variant = map[i][2];
+			return;
+		}
+	}
+	*arch = apk_arch;
+	*variant = NULL;
+}

@@ -79,4 +79,8 @@ void dd_apk_pkgs_free(struct dd_apk_pkg *pkgs, size_t n);
  */
 bool dd_apk_checksum_set(const char *v, size_t len, char out[64]);
 
+/* The OCI platform of an APK architecture: GOARCH and variant ("aarch64"
+ * -> arm64, v8; variant NULL when there is none). */
+void dd_apk_arch_platform(const char *apk_arch, const char **arch, const char **variant);
+
 #endif

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "core/compress.h"
 #include "core/error.h"
@@ -23,7 +24,6 @@
 #include "core/name.h"
 #include "core/progress.h"
 #include "image/build.h"
-#include "image/oci.h"
 #include "job/job.h"
 #include "store/catalog.h"
 #include "store/store.h"

@@ -11,7 +11,7 @@
 #include "cli/options.h"
 #include "cli/opts.h"
 #include "core/hash.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "image/rebuild.h"
 
 static const struct dd_cmd_spec rebuild_spec = {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "core/error.h"
 
@@ -316,4 +317,21 @@ int dd_write_buf(void *buf, const void *data, size_t len)
 {
 	dd_buf_add(buf, data, len);
 	return 0;
+}
+
+int dd_write_json(const char *dir, const char *name, json_t *j, size_t flags)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	char *s = json_dumps(j, flags);
+	size_t len = strlen(s);
+	int rc;
+
+	s = dd_xrealloc(s, len + 2);
+	s[len++] = '\n';
+	s[len] = 0;
+	dd_buf_addf(&path, "%s/%s", dir, name);
+	rc = dd_write_file(path.ptr, s, len);
+	dd_buf_release(&path);
+	free(s);
+	return rc;
 }

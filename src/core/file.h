@@ -85,4 +85,9 @@ int dd_read_regular(const char *path, uint64_t max, struct dd_buf *out);
  */
 ssize_t dd_read_full(int fd, void *buf, size_t want);
 
+/* dir/name: j (a jansson json_t) as JSON with json_dumps' flags and a
+ * newline, written atomically (dd_write_file). */
+struct json_t;
+int dd_write_json(const char *dir, const char *name, struct json_t *j, size_t flags);
+
 #endif

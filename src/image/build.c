@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apk/pkg.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "image/oci.h"
@@ -121,7 +122,7 @@ static int image_config(struct build *b, const char *arch, int64_t created,
 
 	if (rc)
 		return rc;
-	dd_oci_platform(arch, &goarch, &variant);
+	dd_apk_arch_platform(arch, &goarch, &variant);
 	dd_time_format(created, when);
 	diff = json_array();
 	hist = json_array();
@@ -154,7 +155,7 @@ static json_t *platform_json(const char *arch)
 	const char *goarch, *variant;
 	json_t *p;
 
-	dd_oci_platform(arch, &goarch, &variant);
+	dd_apk_arch_platform(arch, &goarch, &variant);
 	p = json_pack("{s:s, s:s}", "architecture", goarch, "os", "linux");
 	if (variant)
 		json_object_set_new(p, "variant", json_string(variant));

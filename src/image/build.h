@@ -6,8 +6,8 @@
  *   image/           OCI image layout (oci-layout, index.json, blobs/)
  *   image.oci.tar    the same layout as one oci-archive, tagged
  *   build.log        every step, timestamped
- *   sbom.spdx.json, sbom.cdx.json   what is inside (image/sbom.h)
- *   provenance.intoto.json          signed provenance (image/provenance.h)
+ *   sbom.spdx.json, sbom.cdx.json   what is inside (evidence/sbom.h)
+ *   provenance.intoto.json          signed provenance (evidence/provenance.h)
  *   result.json      status, digests, sizes, timings, warnings, signer
  *   record.intoto.json  build.log, result.json and the provenance, signed
  *                    by the same key once they are final

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/time.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "version.h"
 
 /* ---- inputs: what decides the image ------------------------------------------ */

@@ -21,8 +21,7 @@
 #include "core/hash.h"
 #include "core/name.h"
 #include "core/time.h"
-#include "image/oci.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "version.h"
 
 /* ---- time and the log ---------------------------------------------------- */
@@ -169,7 +168,7 @@ static void keep_failed(struct build *b, const char *tmp, struct dd_buf *fin,
 }
 
 /* record.intoto.json: build.log, result.json and the provenance, signed
- * once they are final (image/provenance.h). */
+ * once they are final (evidence/provenance.h). */
 static int write_record(struct build *b, const char *dir)
 {
 	static const char *const files[] = { "build.log", "result.json", DD_PROVENANCE_FILE };

@@ -1,6 +1,6 @@
 /*
  * drydock build, the provenance: the in-toto statement of a run and
- * provenance.intoto.json (image/provenance.h).
+ * provenance.intoto.json (evidence/provenance.h).
  */
 #include "image/build_private.h"
 
@@ -10,7 +10,7 @@
 
 #include "core/hash.h"
 #include "core/time.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "version.h"
 
 /* ---- provenance ---------------------------------------------------------------- */

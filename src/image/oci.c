@@ -17,26 +17,6 @@
 #include "core/file.h"
 #include "core/hash.h"
 
-void dd_oci_platform(const char *apk_arch, const char **arch, const char **variant)
-{
-	static const char *map[][3] = {
-		{ "x86_64", "amd64", NULL }, { "aarch64", "arm64", "v8" },
-		{ "armv7", "arm", "v7" },    { "armhf", "arm", "v6" },
-		{ "x86", "386", NULL },      { "ppc64le", "ppc64le", NULL },
-		{ "s390x", "s390x", NULL },  { "riscv64", "riscv64", NULL },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (!strcmp(map[i][0], apk_arch)) {
-			*arch = map[i][1];
-			*variant = map[i][2];
-			return;
-		}
-	}
-	*arch = apk_arch;
-	*variant = NULL;
-}
-
 json_t *dd_oci_descriptor(const struct dd_blob_desc *d)
 {
 	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest,
@@ -110,22 +90,6 @@ static int put(const char *dir, const char *name, const char *data, size_t len)
 	dd_buf_addf(&path, "%s/%s", dir, name);
 	rc = dd_write_file(path.ptr, data, len);
 	dd_buf_release(&path);
-	return rc;
-}
-
-int dd_write_json(const char *dir, const char *name, json_t *j, size_t flags)
-{
-	char *s = json_dumps(j, flags);
-	size_t len = strlen(s);
-	int rc;
-
-	s = realloc(s, len + 2);
-	if (!s)
-		abort();
-	s[len++] = '\n';
-	s[len] = 0;
-	rc = put(dir, name, s, len);
-	free(s);
 	return rc;
 }
 

@@ -17,9 +17,6 @@
 #define DD_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 #define DD_OCI_REF_NAME "org.opencontainers.image.ref.name"
 
-/* GOARCH and variant of an APK architecture ("aarch64" -> arm64, v8). */
-void dd_oci_platform(const char *apk_arch, const char **arch, const char **variant);
-
 /* {mediaType, digest, size} of d. */
 json_t *dd_oci_descriptor(const struct dd_blob_desc *d);
 
@@ -29,9 +26,6 @@ char *dd_oci_dumps(json_t *j, size_t *len);
 /* Split a command line into words: blanks separate, '...' and "..."
  * quote, backslash escapes; no expansion of any kind. */
 int dd_split_words(const char *s, json_t **array);
-
-/* dir/name: j as JSON (json_dumps flags) and a newline, atomically. */
-int dd_write_json(const char *dir, const char *name, json_t *j, size_t flags);
 
 /* oci-layout and index.json (stealing index) in dir. */
 int dd_oci_write_layout(const char *dir, json_t *index);

@@ -9,8 +9,8 @@
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/time.h"
+#include "evidence/provenance.h"
 #include "image/build.h"
-#include "image/provenance.h"
 #include "store/catalog.h"
 
 static const char *jstr(json_t *o, const char *key)

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "image/rebuild.h"
 #include "image/verify.h"
 

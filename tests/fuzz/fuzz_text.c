@@ -10,7 +10,7 @@
 
 #include "apk/dep.h"
 #include "bundle/manifest.h"
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 #include "job/job.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-#include "image/provenance.h"
+#include "evidence/provenance.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "core/file.h"
-#include "image/oci.h"
 
 #define MAX_ENVELOPE (64u << 20)
 

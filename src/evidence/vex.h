@@ -14,8 +14,8 @@
  * Documents are deterministic: times are the image's epoch, identifiers
  * derive from the image digest.
  */
-#ifndef DD_IMAGE_VEX_H
-#define DD_IMAGE_VEX_H
+#ifndef DD_EVIDENCE_VEX_H
+#define DD_EVIDENCE_VEX_H
 
 #include <jansson.h>
 #include <stddef.h>

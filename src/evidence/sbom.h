@@ -10,8 +10,8 @@
  * it.  Documents are deterministic: times are the image's epoch and
  * identifiers derive from the image digest.
  */
-#ifndef DD_IMAGE_SBOM_H
-#define DD_IMAGE_SBOM_H
+#ifndef DD_EVIDENCE_SBOM_H
+#define DD_EVIDENCE_SBOM_H
 
 #include <stddef.h>
 #include <stdint.h>

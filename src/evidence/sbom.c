@@ -1,4 +1,4 @@
-#include "image/sbom.h"
+#include "evidence/sbom.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -10,11 +10,9 @@
 
 #include "apk/read.h"
 #include "core/buf.h"
-#include "core/error.h"
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/time.h"
-#include "image/oci.h"
 #include "version.h"
 
 #define TOOL "drydock-" DD_VERSION
@@ -149,109 +147,171 @@ static json_t *rel(const char *a, const char *type, const char *b)
 			 "relatedSpdxElement", b);
 }
 
-void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_digest,
-		       const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
-		       int64_t created)
-{
-	struct dd_buf id = DD_BUF_INIT, img = DD_BUF_INIT, pu = DD_BUF_INIT, note = DD_BUF_INIT;
-	json_t *img_deps = json_array(), *o;
-	char when[32];
-	const char *arch = p->arch;
+/* One architecture's image while its packages are added to the documents. */
+struct sbom_image {
+	struct dd_sbom *s;
+	const struct dd_catalog *cat;
+	const struct dd_plan *p;
+	size_t n_crust;     /* the first n_crust packages of p are in the crust layer */
+	const char *arch;
+	const char *id;     /* the image's SPDXID */
+	char when[32];      /* the annotations' date: the image's epoch */
+	json_t *deps;       /* the purls of its packages: the image's CycloneDX dependsOn */
+};
 
-	if (created > s->created)
-		s->created = created;
-	dd_time_format(created, when);
-	spdx_id(&img, "Image", arch, "root", NULL);
-	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "SPDXID", img.ptr, "name", tag,
-		      "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
-		      "primaryPackagePurpose", "CONTAINER", "supplier", "NOASSERTION",
-		      "licenseConcluded", "NOASSERTION", "copyrightText", "NOASSERTION");
+/* The image's own SPDX package (a container) and its entry in s->images. */
+static void add_container(struct dd_sbom *s, const char *id, const char *tag, const char *arch,
+			  const char *manifest_digest)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "SPDXID", id, "name",
+			      tag, "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
+			      "primaryPackagePurpose", "CONTAINER", "supplier", "NOASSERTION",
+			      "licenseConcluded", "NOASSERTION", "copyrightText",
+			      "NOASSERTION");
+
 	if (manifest_digest) {
 		json_object_set_new(o, "versionInfo", json_string(manifest_digest));
 		json_object_set_new(o, "checksums", json_pack("[{s:s, s:s}]", "algorithm", "SHA256",
 							      "checksumValue", manifest_digest + 7));
 	}
 	json_array_append_new(s->spdx_pkgs, o);
-	json_array_append_new(s->images, json_pack("{s:s, s:s, s:s?}", "spdx", img.ptr, "arch",
-						   arch, "digest", manifest_digest));
-	for (size_t i = 0; i < p->n; i++) {
-		const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[i].cat];
-		const struct dd_catalog_pkg *info = &cat->info[p->pkgs[i].cat];
-		char *lic = license_expr(pkg->license), *sup = supplier(pkg->maintainer);
-		json_t *deps = json_array();
-
-		spdx_id(&id, "Package", arch, pkg->name, pkg->version);
-		dd_purl(&pu, info->channel, pkg, arch);
-		dd_buf_reset(&note);
-		dd_buf_addf(&note, "drydock: %s, %s layer, role %s, from bundle %s (channel %s, "
-			    "sequence %lld)", info->guarded ? "guarded" : "unguarded",
-			    i < n_crust ? "crust" : "topping", dd_plan_role_str(p->pkgs[i].role),
-			    info->bundle, info->channel, (long long)info->sequence);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:[{s:s, s:s}], "
-			      "s:[{s:s, s:s, s:s}], s:[{s:s, s:s, s:s, s:s}]}",
-			      "SPDXID", id.ptr, "name", pkg->name, "versionInfo", pkg->version,
-			      "supplier", sup, "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
-			      "licenseConcluded", "NOASSERTION", "licenseDeclared", lic,
-			      "copyrightText", "NOASSERTION", "checksums", "algorithm", "SHA256",
-			      "checksumValue", info->sha256, "externalRefs", "referenceCategory",
-			      "PACKAGE-MANAGER", "referenceType", "purl", "referenceLocator", pu.ptr,
-			      "annotations", "annotationDate", when, "annotationType", "OTHER",
-			      "annotator", "Tool: " TOOL, "comment", note.ptr);
-		if (pkg->description)
-			json_object_set_new(o, "summary", json_string(pkg->description));
-		if (pkg->url && *pkg->url)
-			json_object_set_new(o, "homepage", json_string(pkg->url));
-		json_array_append_new(s->spdx_pkgs, o);
-		json_array_append_new(s->spdx_rels, rel(img.ptr, "CONTAINS", id.ptr));
-		json_array_append_new(img_deps, json_string(pu.ptr));
-		for (size_t j = 0; j < p->n; j++) {
-			const struct dd_apk_pkg *q = &cat->pkgs[p->pkgs[j].cat];
-			struct dd_buf qid = DD_BUF_INIT, qpu = DD_BUF_INIT;
-			bool needed = false;
-
-			for (size_t d = 0; d < pkg->n_depends && !needed && j != i; d++)
-				needed = !pkg->depends[d].conflict &&
-					 dd_apk_pkg_satisfies(q, &pkg->depends[d]);
-			if (needed) {
-				spdx_id(&qid, "Package", arch, q->name, q->version);
-				dd_purl(&qpu, cat->info[p->pkgs[j].cat].channel, q, arch);
-				json_array_append_new(s->spdx_rels, rel(id.ptr, "DEPENDS_ON", qid.ptr));
-				json_array_append_new(deps, json_string(qpu.ptr));
-			}
-			dd_buf_release(&qid);
-			dd_buf_release(&qpu);
-		}
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], "
-			      "s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
-			      "type", "library", "bom-ref", pu.ptr, "name", pkg->name, "version",
-			      pkg->version, "purl", pu.ptr, "hashes", "alg", "SHA-256", "content",
-			      info->sha256, "licenses", "expression", lic, "properties", "name",
-			      "drydock:guarded", "value", info->guarded ? "true" : "false", "name",
-			      "drydock:layer", "value", i < n_crust ? "crust" : "topping", "name",
-			      "drydock:bundle", "value", info->bundle, "name", "drydock:arch",
-			      "value", arch);
-		if (!strcmp(lic, "NOASSERTION"))
-			json_object_del(o, "licenses");
-		if (pkg->maintainer && *pkg->maintainer)
-			json_object_set_new(o, "supplier", json_pack("{s:s}", "name", pkg->maintainer));
-		json_array_append_new(s->cdx_comps, o);
-		json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", pu.ptr,
-							     "dependsOn", deps));
-		free(lic);
-		free(sup);
-	}
-	if (manifest_digest)
-		json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", manifest_digest,
-							     "dependsOn", img_deps));
-	else
-		json_decref(img_deps);
-	dd_buf_release(&id);
-	dd_buf_release(&img);
-	dd_buf_release(&pu);
-	dd_buf_release(&note);
+	json_array_append_new(s->images, json_pack("{s:s, s:s, s:s?}", "spdx", id, "arch", arch,
+						   "digest", manifest_digest));
 }
 
-/* The SPDX document; ns names it uniquely (documentNamespace). */
+/* The SPDX package of the plan's package i, whose SPDXID is id. */
+static json_t *spdx_package(const struct sbom_image *im, size_t i, const char *id,
+			    const char *purl, const char *lic)
+{
+	const struct dd_apk_pkg *pkg = &im->cat->pkgs[im->p->pkgs[i].cat];
+	const struct dd_catalog_pkg *info = &im->cat->info[im->p->pkgs[i].cat];
+	struct dd_buf note = DD_BUF_INIT;
+	char *sup = supplier(pkg->maintainer);
+	json_t *o;
+
+	dd_buf_addf(&note, "drydock: %s, %s layer, role %s, from bundle %s (channel %s, "
+		    "sequence %lld)", info->guarded ? "guarded" : "unguarded",
+		    i < im->n_crust ? "crust" : "topping",
+		    dd_plan_role_str(im->p->pkgs[i].role), info->bundle, info->channel,
+		    (long long)info->sequence);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:[{s:s, s:s}], "
+		      "s:[{s:s, s:s, s:s}], s:[{s:s, s:s, s:s, s:s}]}",
+		      "SPDXID", id, "name", pkg->name, "versionInfo", pkg->version,
+		      "supplier", sup, "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
+		      "licenseConcluded", "NOASSERTION", "licenseDeclared", lic,
+		      "copyrightText", "NOASSERTION", "checksums", "algorithm", "SHA256",
+		      "checksumValue", info->sha256, "externalRefs", "referenceCategory",
+		      "PACKAGE-MANAGER", "referenceType", "purl", "referenceLocator", purl,
+		      "annotations", "annotationDate", im->when, "annotationType", "OTHER",
+		      "annotator", "Tool: " TOOL, "comment", note.ptr);
+	if (pkg->description)
+		json_object_set_new(o, "summary", json_string(pkg->description));
+	if (pkg->url && *pkg->url)
+		json_object_set_new(o, "homepage", json_string(pkg->url));
+	free(sup);
+	dd_buf_release(&note);
+	return o;
+}
+
+/*
+ * The plan's packages that satisfy the dependencies of its package i
+ * (SPDXID id): a DEPENDS_ON relationship to each, and their purls.
+ */
+static json_t *depends_on(const struct sbom_image *im, size_t i, const char *id)
+{
+	const struct dd_apk_pkg *pkg = &im->cat->pkgs[im->p->pkgs[i].cat];
+	json_t *deps = json_array();
+
+	for (size_t j = 0; j < im->p->n; j++) {
+		const struct dd_apk_pkg *q = &im->cat->pkgs[im->p->pkgs[j].cat];
+		struct dd_buf qid = DD_BUF_INIT, qpu = DD_BUF_INIT;
+		bool needed = false;
+
+		for (size_t d = 0; d < pkg->n_depends && !needed && j != i; d++)
+			needed = !pkg->depends[d].conflict &&
+				 dd_apk_pkg_satisfies(q, &pkg->depends[d]);
+		if (needed) {
+			spdx_id(&qid, "Package", im->arch, q->name, q->version);
+			dd_purl(&qpu, im->cat->info[im->p->pkgs[j].cat].channel, q, im->arch);
+			json_array_append_new(im->s->spdx_rels, rel(id, "DEPENDS_ON", qid.ptr));
+			json_array_append_new(deps, json_string(qpu.ptr));
+		}
+		dd_buf_release(&qid);
+		dd_buf_release(&qpu);
+	}
+	return deps;
+}
+
+/* The CycloneDX component of the plan's package i. */
+static json_t *cdx_component(const struct sbom_image *im, size_t i, const char *purl,
+			     const char *lic)
+{
+	const struct dd_apk_pkg *pkg = &im->cat->pkgs[im->p->pkgs[i].cat];
+	const struct dd_catalog_pkg *info = &im->cat->info[im->p->pkgs[i].cat];
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], "
+			      "s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+			      "type", "library", "bom-ref", purl, "name", pkg->name, "version",
+			      pkg->version, "purl", purl, "hashes", "alg", "SHA-256", "content",
+			      info->sha256, "licenses", "expression", lic, "properties", "name",
+			      "drydock:guarded", "value", info->guarded ? "true" : "false",
+			      "name", "drydock:layer", "value",
+			      i < im->n_crust ? "crust" : "topping", "name", "drydock:bundle",
+			      "value", info->bundle, "name", "drydock:arch", "value", im->arch);
+
+	if (!strcmp(lic, "NOASSERTION"))
+		json_object_del(o, "licenses");
+	if (pkg->maintainer && *pkg->maintainer)
+		json_object_set_new(o, "supplier", json_pack("{s:s}", "name", pkg->maintainer));
+	return o;
+}
+
+/* The plan's package i: its SPDX package and relationships, its CycloneDX
+ * component and dependencies. */
+static void add_package(struct sbom_image *im, size_t i)
+{
+	const struct dd_apk_pkg *pkg = &im->cat->pkgs[im->p->pkgs[i].cat];
+	struct dd_buf id = DD_BUF_INIT, pu = DD_BUF_INIT;
+	char *lic = license_expr(pkg->license);
+	json_t *deps;
+
+	spdx_id(&id, "Package", im->arch, pkg->name, pkg->version);
+	dd_purl(&pu, im->cat->info[im->p->pkgs[i].cat].channel, pkg, im->arch);
+	json_array_append_new(im->s->spdx_pkgs, spdx_package(im, i, id.ptr, pu.ptr, lic));
+	json_array_append_new(im->s->spdx_rels, rel(im->id, "CONTAINS", id.ptr));
+	json_array_append_new(im->deps, json_string(pu.ptr));
+	deps = depends_on(im, i, id.ptr);
+	json_array_append_new(im->s->cdx_comps, cdx_component(im, i, pu.ptr, lic));
+	json_array_append_new(im->s->cdx_deps, json_pack("{s:s, s:o}", "ref", pu.ptr,
+							 "dependsOn", deps));
+	free(lic);
+	dd_buf_release(&id);
+	dd_buf_release(&pu);
+}
+
+void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_digest,
+		       const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
+		       int64_t created)
+{
+	struct sbom_image im = { .s = s, .cat = cat, .p = p, .n_crust = n_crust,
+				 .arch = p->arch, .deps = json_array() };
+	struct dd_buf img = DD_BUF_INIT;
+
+	if (created > s->created)
+		s->created = created;
+	dd_time_format(created, im.when);
+	spdx_id(&img, "Image", p->arch, "root", NULL);
+	im.id = img.ptr;
+	add_container(s, img.ptr, tag, p->arch, manifest_digest);
+	for (size_t i = 0; i < p->n; i++)
+		add_package(&im, i);
+	if (manifest_digest)
+		json_array_append_new(s->cdx_deps, json_pack("{s:s, s:o}", "ref", manifest_digest,
+							     "dependsOn", im.deps));
+	else
+		json_decref(im.deps);
+	dd_buf_release(&img);
+}
+
 static json_t *spdx_doc(const struct dd_sbom *s, const char *tag, const char *ns)
 {
 	json_t *describes = json_array(), *rels = json_array(), *img;

@@ -10,8 +10,8 @@
  * with lengths as decimal byte counts.  docs/verifying.md shows how to
  * check it with gpgv or openssl alone.
  */
-#ifndef DD_IMAGE_PROVENANCE_H
-#define DD_IMAGE_PROVENANCE_H
+#ifndef DD_EVIDENCE_PROVENANCE_H
+#define DD_EVIDENCE_PROVENANCE_H
 
 #include <stddef.h>
 #include <jansson.h>

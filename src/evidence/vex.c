@@ -1,14 +1,14 @@
-#include "core/time.h"
-#include "image/vex.h"
+#include "evidence/vex.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "apk/pkg.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/hash.h"
-#include "image/oci.h"
-#include "store/store.h"
+#include "core/time.h"
 #include "version.h"
 
 void dd_vex_init(struct dd_vex *v)
@@ -40,7 +40,7 @@ static void image_purl(struct dd_buf *out, const char *name, const char *manifes
 {
 	const char *goarch, *variant;
 
-	dd_oci_platform(arch, &goarch, &variant);
+	dd_apk_arch_platform(arch, &goarch, &variant);
 	dd_buf_addf(out, "pkg:oci/%s@sha256%%3A%s?arch=%s", name, manifest + 7, goarch);
 }
 
