@@ -239,7 +239,11 @@ static int read_file(const char *file, enum dd_conf_source source, bool required
 	conf.files[conf.n_files++] = (struct dd_conf_file){ own(dd_xstrdup(file)), source, false };
 	file = conf.files[conf.n_files - 1].path;
 	if (!(f = fopen(file, "r"))) {
-		if (!required && (errno == ENOENT || errno == ENOTDIR))
+		/* an optional file that is not there, or that this user cannot
+		 * even see (HOME another user's, as under sudo without -H), is
+		 * no file; one that is there and cannot be read is refused */
+		if (!required && (errno == ENOENT || errno == ENOTDIR ||
+				  (errno == EACCES && stat(file, &st) < 0)))
 			return 0;
 		return dd_error(DD_E_USAGE, "cannot read %s%s: %s; %s", file,
 				source == DD_CONF_OPTION ? " (given by --config)"

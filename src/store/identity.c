@@ -61,11 +61,17 @@ int dd_identity_precheck(struct dd_store *s)
 	if (rc <= 0)
 		return rc;
 	rc = 0;
-	if (stat(dd_store_path(s, "index.db", &path), &st) < 0 || st.st_size == 0)
+	/* errno only when stat failed: a stale ENOENT must not call an empty
+	 * index missing */
+	if (stat(dd_store_path(s, "index.db", &path), &st) < 0)
 		rc = dd_error(DD_E_FORMAT, "mirror %s (id %s): its index %s is %s: refusing to "
 			      "start an empty one, which would lose what the mirror holds; " WAY_OUT,
-			      s->root, id, path.ptr, errno == ENOENT ? "missing" : "empty",
+			      s->root, id, path.ptr, errno == ENOENT ? "missing" : strerror(errno),
 			      s->root);
+	else if (st.st_size == 0)
+		rc = dd_error(DD_E_FORMAT, "mirror %s (id %s): its index %s is empty: refusing to "
+			      "start an empty one, which would lose what the mirror holds; " WAY_OUT,
+			      s->root, id, path.ptr, s->root);
 	dd_buf_release(&path);
 	return rc;
 }

@@ -231,6 +231,32 @@ keys_are_options_and_documented() {
 	[ "$n" -eq "$(wc -l <keys)" ] || t_fail "the example sets $n of the keys: $(cat show.out)"
 }
 
+# A user file the user cannot even see (HOME is another user's, as under
+# sudo without -H) is no file; a file that is there and cannot be read is
+# refused, naming it.
+unreadable_files() {
+	[ "$(id -u)" -eq 0 ] || t_skip "needs root to run commands as the user nobody"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- true 2>/dev/null ||
+		t_skip "setpriv cannot switch to the user nobody here"
+	layers
+	chmod 755 "$T_TMP" . etc etc/drydock
+	mkdir -p private/.config/drydock
+	echo 'jobs = 3' >private/.config/drydock/drydock.conf
+	chmod 700 private
+	HOME=$PWD/private setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		"$DRYDOCK" config show >show.out 2>show.err || { cat show.err; t_fail "a user file out of sight was refused"; }
+	show_has jobs 1 default
+	echo 'jobs = 2' >etc/drydock/drydock.conf
+	chmod 600 etc/drydock/drydock.conf
+	set +e
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$DRYDOCK" config show >show.out 2>show.err
+	rc=$?
+	set -e
+	[ $rc -eq 2 ] || t_fail "an unreadable system file: exit $rc, not 2"
+	grep -q "cannot read $PWD/etc/drydock/drydock.conf: Permission denied; make it readable or move it aside" show.err ||
+		t_fail "the refusal does not name the file: $(cat show.err)"
+}
+
 t_run no_files_means_defaults
 t_run show_names_each_source
 t_run precedence_in_a_real_command
@@ -239,3 +265,4 @@ t_run settings_reach_commands
 t_run values
 t_run refusals
 t_run keys_are_options_and_documented
+t_run unreadable_files
