@@ -23,12 +23,15 @@ static const struct dd_subcommand commands[] = {
 	{ "diff", cmd_diff, "what changed between two runs: packages, layers, config" },
 	{ "history", cmd_history, "every run of every job a batch made, with its changes" },
 	{ "verify", cmd_verify, "check a run's signature, image, SBOMs and provenance offline" },
-	{ "rebuild", cmd_rebuild, "build a run's image again from the inputs its provenance records" },
+	{ "rebuild", cmd_rebuild,
+	  "build a run's image again from the inputs its provenance records" },
 	{ "report", cmd_report, "write an HTML page about a run for an auditor" },
-	{ "advisories", cmd_advisories, "which advisories apply to a package, run or image, and "
+	{ "advisories", cmd_advisories,
+	  "which advisories apply to a package, run or image, and "
 	  "their fixes" },
 	{ "pkg", cmd_pkg, "inspect, verify, build and index APK packages" },
-	{ "config", cmd_config, "show the site configuration: each setting and where it came from" },
+	{ "config", cmd_config,
+	  "show the site configuration: each setting and where it came from" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },
 };
@@ -42,7 +45,8 @@ static void usage(FILE *out)
 	      "run (no mirror where it looked; batch: see 'drydock batch --help'), 4 batch:\n"
 	      "another batch holds OUT's lock.\n"
 	      "Run 'drydock COMMAND --help' for a command's options, 'drydock help COMMAND'\n"
-	      "for its manual page.\n", out);
+	      "for its manual page.\n",
+	      out);
 }
 
 /*

@@ -79,8 +79,10 @@ void dd_adv_db_index(struct dd_adv_db *db)
 
 static int load_one(struct dd_store *s, struct dd_adv_db *db, const struct dd_store_secdb *d)
 {
-	struct dd_adv_feed f = { .channel = d->channel, .path = d->path,
-				 .sequence = d->sequence, .created = d->created };
+	struct dd_adv_feed f = { .channel = d->channel,
+				 .path = d->path,
+				 .sequence = d->sequence,
+				 .created = d->created };
 	struct dd_buf path = DD_BUF_INIT, text = DD_BUF_INIT;
 	int rc;
 
@@ -90,8 +92,10 @@ static int load_one(struct dd_store *s, struct dd_adv_db *db, const struct dd_st
 	if (!rc)
 		rc = dd_adv_db_add(db, &f, dd_buf_blob(&text));
 	if (rc)
-		rc = dd_error_prefix(rc, "the mirror's security database %s of channel '%s' "
-				     "(run 'drydock mirror fsck')", d->path, d->channel);
+		rc = dd_error_prefix(rc,
+				     "the mirror's security database %s of channel '%s' "
+				     "(run 'drydock mirror fsck')",
+				     d->path, d->channel);
 	dd_buf_release(&path);
 	dd_buf_release(&text);
 	return rc;
@@ -161,8 +165,7 @@ static bool same_arch(const char *a, const char *b)
 }
 
 /* The highest version of p's package in the catalog with the fix, or -1. */
-static ssize_t find_fix(const struct dd_catalog *cat, const struct dd_adv_pkg *p,
-			const char *fixed)
+static ssize_t find_fix(const struct dd_catalog *cat, const struct dd_adv_pkg *p, const char *fixed)
 {
 	size_t lo = 0, hi = cat ? cat->n : 0;
 	ssize_t best = -1;
@@ -230,7 +233,7 @@ int dd_adv_analyze(const struct dd_adv_db *db, const struct dd_catalog *cat,
 		if (!p->name || !p->version) {
 			dd_adv_report_release(r);
 			return dd_error(DD_E_FORMAT, "an installed package without a name or "
-					"version");
+						     "version");
 		}
 		slot = dd_map_get(&db->by_origin, origin);
 		for (size_t k = slot ? (size_t)*slot - 1 : db->n;
@@ -297,11 +300,12 @@ json_t *dd_adv_items_json(const struct dd_adv_db *db, const struct dd_catalog *c
 				      a->fixed_in, "secdb", f->path, "channel", f->channel);
 
 		if (a->state == DD_ADV_FIX_AVAILABLE)
-			json_object_set_new(o, "available", json_pack(
-				"{s:s, s:s, s:s, s:I}", "version", cat->pkgs[a->avail].version,
-				"bundle", cat->info[a->avail].bundle, "channel",
-				cat->info[a->avail].channel,
-				"sequence", (json_int_t)cat->info[a->avail].sequence));
+			json_object_set_new(o, "available",
+					    json_pack("{s:s, s:s, s:s, s:I}", "version",
+						      cat->pkgs[a->avail].version, "bundle",
+						      cat->info[a->avail].bundle, "channel",
+						      cat->info[a->avail].channel, "sequence",
+						      (json_int_t)cat->info[a->avail].sequence));
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -321,14 +325,16 @@ json_t *dd_adv_feeds_json(const struct dd_adv_db *db, int64_t now, int max_age_d
 		char when[32];
 
 		dd_time_format(f->created, when);
-		json_array_append_new(arr, json_pack(
-			"{s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:f, s:b}", "path",
-			f->path, "sha256", f->sha256, "channel", f->channel, "sequence",
-			(json_int_t)f->sequence, "bundle", f->bundle, "created", when,
-			"distroversion", f->distroversion, "reponame", f->reponame, "origins",
-			(json_int_t)f->n_origins, "ids", (json_int_t)f->n_ids, "age_days",
-			(double)(now - f->created) / 86400.0, "stale",
-			dd_adv_feed_stale(f, now, max_age_days)));
+		json_array_append_new(
+			arr,
+			json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:f, s:b}",
+				  "path", f->path, "sha256", f->sha256, "channel", f->channel,
+				  "sequence", (json_int_t)f->sequence, "bundle", f->bundle,
+				  "created", when, "distroversion", f->distroversion, "reponame",
+				  f->reponame, "origins", (json_int_t)f->n_origins, "ids",
+				  (json_int_t)f->n_ids, "age_days",
+				  (double)(now - f->created) / 86400.0, "stale",
+				  dd_adv_feed_stale(f, now, max_age_days)));
 	}
 	return arr;
 }
@@ -338,8 +344,10 @@ void dd_adv_feed_describe(const struct dd_adv_feed *f, struct dd_buf *out)
 	char when[32];
 
 	dd_time_format(f->created, when);
-	dd_buf_addf(out, "security database %s of bundle %.16s… (channel %s, sequence %lld, "
-		    "%s)", f->path, f->bundle, f->channel, (long long)f->sequence, when);
+	dd_buf_addf(out,
+		    "security database %s of bundle %.16s… (channel %s, sequence %lld, "
+		    "%s)",
+		    f->path, f->bundle, f->channel, (long long)f->sequence, when);
 }
 
 void dd_adv_item_describe(const struct dd_catalog *cat, const struct dd_adv_pkg *pkgs,
@@ -371,10 +379,11 @@ void dd_adv_item_describe(const struct dd_catalog *cat, const struct dd_adv_pkg 
 
 void dd_adv_counts_describe(const struct dd_adv_report *r, struct dd_buf *out)
 {
-	dd_buf_addf(out, "%zu advisories: %zu fixed, %zu fix available, %zu fix not yet here, "
-		    "%zu not affected", r->n, r->count[DD_ADV_FIXED],
-		    r->count[DD_ADV_FIX_AVAILABLE], r->count[DD_ADV_FIX_NOT_HERE],
-		    r->count[DD_ADV_NOT_AFFECTED]);
+	dd_buf_addf(out,
+		    "%zu advisories: %zu fixed, %zu fix available, %zu fix not yet here, "
+		    "%zu not affected",
+		    r->n, r->count[DD_ADV_FIXED], r->count[DD_ADV_FIX_AVAILABLE],
+		    r->count[DD_ADV_FIX_NOT_HERE], r->count[DD_ADV_NOT_AFFECTED]);
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -411,11 +420,11 @@ json_t *dd_adv_fixed_between(json_t *before, json_t *after)
 		now = find_item(after, id, pkg);
 		if (!now || strcmp(jstr(now, "state"), "fixed"))
 			continue;
-		json_array_append_new(fixed, json_pack("{s:s, s:s, s:O?, s:O?, s:O?}", "id", id,
-						       "package", pkg, "from",
-						       json_object_get(x, "version"), "to",
-						       json_object_get(now, "version"), "fixed_in",
-						       json_object_get(now, "fixed_in")));
+		json_array_append_new(fixed,
+				      json_pack("{s:s, s:s, s:O?, s:O?, s:O?}", "id", id, "package",
+						pkg, "from", json_object_get(x, "version"), "to",
+						json_object_get(now, "version"), "fixed_in",
+						json_object_get(now, "fixed_in")));
 	}
 	return fixed;
 }

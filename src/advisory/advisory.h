@@ -47,7 +47,7 @@ struct dd_adv_db {
 	size_t n_feeds;
 	struct dd_adv_fix *fixes; /* by origin, then id (after dd_adv_db_index) */
 	size_t n;
-	struct dd_map by_origin;  /* origin -> (void *)(first fix + 1) */
+	struct dd_map by_origin; /* origin -> (void *)(first fix + 1) */
 };
 
 /* Every security database the mirror uses (store/secdb.h), read from
@@ -78,12 +78,12 @@ enum dd_adv_state {
 #define DD_ADV_N_STATES 4
 
 struct dd_advisory {
-	size_t pkg;               /* index into the packages analysed */
-	const char *id;           /* owned by the db */
-	const char *fixed_in;     /* the first fixed version; NULL when not affected */
+	size_t pkg;           /* index into the packages analysed */
+	const char *id;       /* owned by the db */
+	const char *fixed_in; /* the first fixed version; NULL when not affected */
 	enum dd_adv_state state;
-	size_t feed;              /* the db's feed that says so */
-	size_t avail;             /* FIX_AVAILABLE: the catalog package with the fix */
+	size_t feed;  /* the db's feed that says so */
+	size_t avail; /* FIX_AVAILABLE: the catalog package with the fix */
 };
 
 struct dd_adv_report {

@@ -7,8 +7,8 @@
 #include "apk/version.h"
 #include "core/error.h"
 
-static void add_fix(struct dd_secdb *db, const char *origin, const char *fixed,
-		    const char *id, size_t idlen, size_t *cap)
+static void add_fix(struct dd_secdb *db, const char *origin, const char *fixed, const char *id,
+		    size_t idlen, size_t *cap)
 {
 	struct dd_secfix *f;
 
@@ -25,8 +25,8 @@ static void add_fix(struct dd_secdb *db, const char *origin, const char *fixed,
 }
 
 /* "CVE-1 CVE-2": one fix per id; an empty string is an error. */
-static int add_ids(struct dd_secdb *db, const char *what, const char *origin,
-		   const char *fixed, const char *text, size_t *cap)
+static int add_ids(struct dd_secdb *db, const char *what, const char *origin, const char *fixed,
+		   const char *text, size_t *cap)
 {
 	size_t before = db->n;
 
@@ -40,8 +40,8 @@ static int add_ids(struct dd_secdb *db, const char *what, const char *origin,
 		p += n;
 	}
 	if (db->n == before)
-		return dd_error(DD_E_FORMAT, "%s: package '%s', version '%s': an empty id",
-				what, origin, fixed ? fixed : "0");
+		return dd_error(DD_E_FORMAT, "%s: package '%s', version '%s': an empty id", what,
+				origin, fixed ? fixed : "0");
 	return 0;
 }
 
@@ -52,25 +52,33 @@ static int parse_secfixes(struct dd_secdb *db, const char *what, const char *ori
 	json_t *ids;
 
 	if (!json_is_object(secfixes))
-		return dd_error(DD_E_FORMAT, "%s: package '%s': 'secfixes' is missing or not "
-				"an object", what, origin);
+		return dd_error(DD_E_FORMAT,
+				"%s: package '%s': 'secfixes' is missing or not "
+				"an object",
+				what, origin);
 	json_object_foreach(secfixes, ver, ids) {
 		bool never = !strcmp(ver, "0");
 		json_t *v;
 		size_t i;
 
 		if (!never && !dd_version_valid(dd_blob_str(ver)))
-			return dd_error(DD_E_FORMAT, "%s: package '%s': '%s' is not an APK "
-					"version", what, origin, ver);
+			return dd_error(DD_E_FORMAT,
+					"%s: package '%s': '%s' is not an APK "
+					"version",
+					what, origin, ver);
 		if (!json_is_array(ids))
-			return dd_error(DD_E_FORMAT, "%s: package '%s', version '%s': not a "
-					"list of ids", what, origin, ver);
+			return dd_error(DD_E_FORMAT,
+					"%s: package '%s', version '%s': not a "
+					"list of ids",
+					what, origin, ver);
 		json_array_foreach(ids, i, v) {
 			int rc;
 
 			if (!json_is_string(v))
-				return dd_error(DD_E_FORMAT, "%s: package '%s', version '%s': "
-						"an id that is not a string", what, origin, ver);
+				return dd_error(DD_E_FORMAT,
+						"%s: package '%s', version '%s': "
+						"an id that is not a string",
+						what, origin, ver);
 			rc = add_ids(db, what, origin, never ? NULL : ver, json_string_value(v),
 				     cap);
 			if (rc)
@@ -86,8 +94,10 @@ static int parse_packages(struct dd_secdb *db, const char *what, json_t *pkgs)
 	json_t *e;
 
 	if (!json_is_array(pkgs))
-		return dd_error(DD_E_FORMAT, "%s: 'packages' is missing or not an array (not "
-				"a secdb document?)", what);
+		return dd_error(DD_E_FORMAT,
+				"%s: 'packages' is missing or not an array (not "
+				"a secdb document?)",
+				what);
 	json_array_foreach(pkgs, i, e) {
 		json_t *pkg = json_object_get(e, "pkg"), *name = json_object_get(pkg, "name");
 		int rc;
@@ -126,8 +136,7 @@ int dd_secdb_parse(struct dd_blob text, const char *what, struct dd_secdb *db)
 				err.column, err.text);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return dd_error(DD_E_FORMAT, "%s: not a JSON object (not a secdb document)",
-				what);
+		return dd_error(DD_E_FORMAT, "%s: not a JSON object (not a secdb document)", what);
 	}
 	db->distroversion = opt_str(o, "distroversion");
 	db->reponame = opt_str(o, "reponame");

@@ -28,15 +28,15 @@
 
 struct dd_secfix {
 	char *origin;
-	char *fixed;  /* the first fixed version; NULL: "0", never affected */
-	char *id;     /* CVE-…, GHSA-…, XSA-…: one id */
+	char *fixed; /* the first fixed version; NULL: "0", never affected */
+	char *id;    /* CVE-…, GHSA-…, XSA-…: one id */
 };
 
 struct dd_secdb {
 	char *distroversion, *reponame; /* NULL when absent */
 	struct dd_secfix *fixes;        /* in the document's order */
 	size_t n;
-	size_t n_origins;               /* packages[] entries */
+	size_t n_origins; /* packages[] entries */
 };
 
 /*

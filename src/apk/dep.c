@@ -15,7 +15,7 @@
 
 /* Error messages quote the offending text, but never more than this. */
 #define QUOTE_MAX 200
-#define QUOTE(b) (int)((b).len < QUOTE_MAX ? (b).len : QUOTE_MAX), (b).ptr
+#define QUOTE(b)  (int)((b).len < QUOTE_MAX ? (b).len : QUOTE_MAX), (b).ptr
 
 #define DD_VER_CHECKSUM (DD_VER_LESS | DD_VER_GREATER)
 
@@ -35,8 +35,7 @@ static bool is_op_char(char c)
  */
 static bool is_name_char(char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
 	return c != 0 && strchr("+-._:,/[]", c) != NULL;
 }
@@ -60,8 +59,8 @@ static int bad_char(struct dd_blob text, char c)
 	if (c >= ' ' && c < 0x7f)
 		return dd_error(DD_E_FORMAT, "dependency '%.*s': bad character '%c' in name",
 				QUOTE(text), c);
-	return dd_error(DD_E_FORMAT, "dependency '%.*s': bad character 0x%02x in name",
-			QUOTE(text), (unsigned char)c);
+	return dd_error(DD_E_FORMAT, "dependency '%.*s': bad character 0x%02x in name", QUOTE(text),
+			(unsigned char)c);
 }
 
 /*
@@ -105,8 +104,8 @@ static int check_checksum(struct dd_blob ver, struct dd_blob text)
 }
 
 /* Parse "<op><version>" from rest, which starts with an operator char. */
-static int parse_constraint(struct dd_blob rest, struct dd_blob text,
-			    unsigned *op, struct dd_blob *ver)
+static int parse_constraint(struct dd_blob rest, struct dd_blob text, unsigned *op,
+			    struct dd_blob *ver)
 {
 	size_t run = span(rest, is_op_char);
 	size_t n = dd_version_op_parse(rest, op);
@@ -116,8 +115,7 @@ static int parse_constraint(struct dd_blob rest, struct dd_blob text,
 				QUOTE(text), (int)run, rest.ptr);
 	*ver = blob_from(rest, n);
 	if (ver->len == 0)
-		return dd_error(DD_E_FORMAT,
-				"dependency '%.*s': operator '%.*s' without a version",
+		return dd_error(DD_E_FORMAT, "dependency '%.*s': operator '%.*s' without a version",
 				QUOTE(text), (int)n, rest.ptr);
 	if (*op == DD_VER_CHECKSUM)
 		return check_checksum(*ver, text);
@@ -167,8 +165,7 @@ static int parse_words(struct dd_blob s, struct dd_dep **out, size_t *cnt)
 	size_t cap = 0, w;
 	int rc;
 
-	for (s = blob_from(s, span(s, is_space)); s.len;
-	     s = blob_from(s, span(s, is_space))) {
+	for (s = blob_from(s, span(s, is_space)); s.len; s = blob_from(s, span(s, is_space))) {
 		for (w = 0; w < s.len && !is_space(s.ptr[w]); w++)
 			;
 		if (*cnt == cap) {

@@ -9,10 +9,29 @@
 
 /* The keys both formats share, and how each spells them. */
 enum field {
-	F_NAME, F_VERSION, F_ARCH, F_DESC, F_URL, F_LICENSE, F_ORIGIN,
-	F_MAINTAINER, F_COMMIT, F_PACKAGER, F_ISIZE, F_FSIZE, F_BUILDTIME,
-	F_DEPEND, F_PROVIDES, F_INSTALL_IF, F_REPLACES, F_TRIGGERS,
-	F_PROVIDER_PRIO, F_REPLACES_PRIO, F_DATAHASH, F_CHECKSUM, F_UNKNOWN,
+	F_NAME,
+	F_VERSION,
+	F_ARCH,
+	F_DESC,
+	F_URL,
+	F_LICENSE,
+	F_ORIGIN,
+	F_MAINTAINER,
+	F_COMMIT,
+	F_PACKAGER,
+	F_ISIZE,
+	F_FSIZE,
+	F_BUILDTIME,
+	F_DEPEND,
+	F_PROVIDES,
+	F_INSTALL_IF,
+	F_REPLACES,
+	F_TRIGGERS,
+	F_PROVIDER_PRIO,
+	F_REPLACES_PRIO,
+	F_DATAHASH,
+	F_CHECKSUM,
+	F_UNKNOWN,
 };
 
 static const struct {
@@ -69,8 +88,7 @@ static int set_str(char **dst, struct dd_blob v)
 static int set_u64(uint64_t *dst, struct dd_blob v, const char *what)
 {
 	if (!dd_blob_to_u64(v, dst))
-		return dd_error(DD_E_FORMAT, "%s '%.*s' is not a number", what,
-				(int)v.len, v.ptr);
+		return dd_error(DD_E_FORMAT, "%s '%.*s' is not a number", what, (int)v.len, v.ptr);
 	return 0;
 }
 
@@ -117,23 +135,34 @@ static bool is_hex(struct dd_blob v, size_t len)
 static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
 {
 	switch (f) {
-	case F_NAME: return set_str(&p->name, v);
+	case F_NAME:
+		return set_str(&p->name, v);
 	case F_VERSION:
 		/* Real indexes hold versions apk-tools 3 calls invalid
 		 * ("0.99f7-r0"); apk keeps them, ordered as it defines. */
 		if (!v.len)
 			return dd_error(DD_E_FORMAT, "empty version");
 		return set_str(&p->version, v);
-	case F_ARCH: return set_str(&p->arch, v);
-	case F_DESC: return set_str(&p->description, v);
-	case F_URL: return set_str(&p->url, v);
-	case F_LICENSE: return set_str(&p->license, v);
-	case F_ORIGIN: return set_str(&p->origin, v);
-	case F_MAINTAINER: return set_str(&p->maintainer, v);
-	case F_COMMIT: return set_str(&p->commit, v);
-	case F_PACKAGER: return set_str(&p->packager, v);
-	case F_ISIZE: return set_u64(&p->installed_size, v, "size");
-	case F_FSIZE: return set_u64(&p->file_size, v, "file size");
+	case F_ARCH:
+		return set_str(&p->arch, v);
+	case F_DESC:
+		return set_str(&p->description, v);
+	case F_URL:
+		return set_str(&p->url, v);
+	case F_LICENSE:
+		return set_str(&p->license, v);
+	case F_ORIGIN:
+		return set_str(&p->origin, v);
+	case F_MAINTAINER:
+		return set_str(&p->maintainer, v);
+	case F_COMMIT:
+		return set_str(&p->commit, v);
+	case F_PACKAGER:
+		return set_str(&p->packager, v);
+	case F_ISIZE:
+		return set_u64(&p->installed_size, v, "size");
+	case F_FSIZE:
+		return set_u64(&p->file_size, v, "file size");
 	case F_BUILDTIME: {
 		uint64_t t = 0;
 		int rc = set_u64(&t, v, "build date");
@@ -144,15 +173,21 @@ static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
 			p->build_time = (int64_t)t;
 		return rc;
 	}
-	case F_DEPEND: return dd_deps_parse(v, &p->depends, &p->n_depends);
-	case F_PROVIDES: return dd_deps_parse(v, &p->provides, &p->n_provides);
-	case F_INSTALL_IF: return dd_deps_parse(v, &p->install_if, &p->n_install_if);
-	case F_REPLACES: return dd_deps_parse(v, &p->replaces, &p->n_replaces);
-	case F_TRIGGERS: return add_triggers(p, v);
+	case F_DEPEND:
+		return dd_deps_parse(v, &p->depends, &p->n_depends);
+	case F_PROVIDES:
+		return dd_deps_parse(v, &p->provides, &p->n_provides);
+	case F_INSTALL_IF:
+		return dd_deps_parse(v, &p->install_if, &p->n_install_if);
+	case F_REPLACES:
+		return dd_deps_parse(v, &p->replaces, &p->n_replaces);
+	case F_TRIGGERS:
+		return add_triggers(p, v);
 	case F_PROVIDER_PRIO:
 		p->has_provider_priority = true;
 		return set_int(&p->provider_priority, v, "provider_priority");
-	case F_REPLACES_PRIO: return set_int(&p->replaces_priority, v, "replaces_priority");
+	case F_REPLACES_PRIO:
+		return set_int(&p->replaces_priority, v, "replaces_priority");
 	case F_DATAHASH:
 		if (!is_hex(v, 64))
 			return dd_error(DD_E_FORMAT, "datahash is not 64 hex digits");
@@ -163,7 +198,8 @@ static int set_field(struct dd_apk_pkg *p, enum field f, struct dd_blob v)
 		if (!dd_apk_checksum_set(v.ptr, v.len, p->checksum))
 			return dd_error(DD_E_FORMAT, "bad checksum '%.*s'", (int)v.len, v.ptr);
 		return 0;
-	case F_UNKNOWN: break;
+	case F_UNKNOWN:
+		break;
 	}
 	return dd_error(DD_E_INTERNAL, "unhandled field");
 }
@@ -183,8 +219,8 @@ static bool key_ok(struct dd_blob k)
 	for (size_t i = 0; i < k.len; i++) {
 		char c = k.ptr[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
 			return false;
 	}
 	return true;
@@ -216,8 +252,9 @@ int dd_pkginfo_parse(struct dd_blob text, struct dd_apk_pkg *p)
 			continue;
 		val = line;
 		if (!dd_blob_split(&val, '=', &key) || !key_ok(dd_blob_trim(key)))
-			return dd_error(DD_E_FORMAT, ".PKGINFO line %u is not 'key = value': '%.*s'",
-					lineno, (int)(line.len > 60 ? 60 : line.len), line.ptr);
+			return dd_error(DD_E_FORMAT,
+					".PKGINFO line %u is not 'key = value': '%.*s'", lineno,
+					(int)(line.len > 60 ? 60 : line.len), line.ptr);
 		key = dd_blob_trim(key);
 		val = dd_blob_trim(val);
 		enum field f = lookup_pkginfo(key);
@@ -228,8 +265,8 @@ int dd_pkginfo_parse(struct dd_blob text, struct dd_apk_pkg *p)
 		}
 		rc = set_field(p, f, val);
 		if (rc < 0)
-			return dd_error_prefix(rc, ".PKGINFO line %u (%.*s)", lineno,
-					       (int)key.len, key.ptr);
+			return dd_error_prefix(rc, ".PKGINFO line %u (%.*s)", lineno, (int)key.len,
+					       key.ptr);
 	}
 	return require(p, ".PKGINFO");
 }
@@ -305,33 +342,48 @@ fail:
 enum style { PKGINFO, INDEX };
 
 static const enum field pkginfo_order[] = {
-	F_NAME, F_VERSION, F_DESC, F_URL, F_BUILDTIME, F_PACKAGER, F_ISIZE, F_ARCH, F_ORIGIN,
-	F_COMMIT, F_MAINTAINER, F_LICENSE, F_DEPEND, F_PROVIDES, F_REPLACES, F_INSTALL_IF,
-	F_PROVIDER_PRIO, F_REPLACES_PRIO, F_TRIGGERS,
+	F_NAME,       F_VERSION,       F_DESC,          F_URL,      F_BUILDTIME,
+	F_PACKAGER,   F_ISIZE,         F_ARCH,          F_ORIGIN,   F_COMMIT,
+	F_MAINTAINER, F_LICENSE,       F_DEPEND,        F_PROVIDES, F_REPLACES,
+	F_INSTALL_IF, F_PROVIDER_PRIO, F_REPLACES_PRIO, F_TRIGGERS,
 };
 
 static const enum field index_order[] = {
-	F_CHECKSUM, F_NAME, F_VERSION, F_ARCH, F_FSIZE, F_ISIZE, F_DESC, F_URL, F_LICENSE,
-	F_ORIGIN, F_MAINTAINER, F_BUILDTIME, F_COMMIT, F_PROVIDER_PRIO, F_DEPEND, F_PROVIDES,
-	F_INSTALL_IF, F_REPLACES, F_REPLACES_PRIO,
+	F_CHECKSUM,   F_NAME,       F_VERSION,  F_ARCH,          F_FSIZE,
+	F_ISIZE,      F_DESC,       F_URL,      F_LICENSE,       F_ORIGIN,
+	F_MAINTAINER, F_BUILDTIME,  F_COMMIT,   F_PROVIDER_PRIO, F_DEPEND,
+	F_PROVIDES,   F_INSTALL_IF, F_REPLACES, F_REPLACES_PRIO,
 };
 
 static const char *text_of(const struct dd_apk_pkg *p, enum field f)
 {
 	switch (f) {
-	case F_NAME: return p->name;
-	case F_VERSION: return p->version;
-	case F_ARCH: return p->arch;
-	case F_DESC: return p->description;
-	case F_URL: return p->url;
-	case F_LICENSE: return p->license;
-	case F_ORIGIN: return p->origin;
-	case F_MAINTAINER: return p->maintainer;
-	case F_COMMIT: return p->commit;
-	case F_PACKAGER: return p->packager;
-	case F_DATAHASH: return p->datahash[0] ? p->datahash : NULL;
-	case F_CHECKSUM: return p->checksum[0] ? p->checksum : NULL;
-	default: return NULL;
+	case F_NAME:
+		return p->name;
+	case F_VERSION:
+		return p->version;
+	case F_ARCH:
+		return p->arch;
+	case F_DESC:
+		return p->description;
+	case F_URL:
+		return p->url;
+	case F_LICENSE:
+		return p->license;
+	case F_ORIGIN:
+		return p->origin;
+	case F_MAINTAINER:
+		return p->maintainer;
+	case F_COMMIT:
+		return p->commit;
+	case F_PACKAGER:
+		return p->packager;
+	case F_DATAHASH:
+		return p->datahash[0] ? p->datahash : NULL;
+	case F_CHECKSUM:
+		return p->checksum[0] ? p->checksum : NULL;
+	default:
+		return NULL;
 	}
 }
 
@@ -345,8 +397,7 @@ static void key(struct dd_buf *o, enum field f, enum style s)
 
 /* An index gives a relation field on one line, as .PKGINFO does install_if;
  * .PKGINFO gives each other relation a line of its own. */
-static void put_deps(struct dd_buf *o, enum field f, enum style s, const struct dd_dep *d,
-		     size_t n)
+static void put_deps(struct dd_buf *o, enum field f, enum style s, const struct dd_dep *d, size_t n)
 {
 	if (s == INDEX || f == F_INSTALL_IF) {
 		if (!n)
@@ -373,8 +424,8 @@ static void put(struct dd_buf *o, const struct dd_apk_pkg *p, enum field f, enum
 	case F_ISIZE:
 	case F_FSIZE:
 		key(o, f, s);
-		dd_buf_addf(o, "%llu\n", (unsigned long long)(f == F_ISIZE ? p->installed_size
-									   : p->file_size));
+		dd_buf_addf(o, "%llu\n",
+			    (unsigned long long)(f == F_ISIZE ? p->installed_size : p->file_size));
 		return;
 	case F_BUILDTIME:
 		if (p->build_time) {
@@ -386,8 +437,9 @@ static void put(struct dd_buf *o, const struct dd_apk_pkg *p, enum field f, enum
 	case F_REPLACES_PRIO:
 		if (f == F_PROVIDER_PRIO ? p->has_provider_priority : p->replaces_priority != 0) {
 			key(o, f, s);
-			dd_buf_addf(o, "%d\n", f == F_PROVIDER_PRIO ? p->provider_priority
-								   : p->replaces_priority);
+			dd_buf_addf(o, "%d\n",
+				    f == F_PROVIDER_PRIO ? p->provider_priority
+							 : p->replaces_priority);
 		}
 		return;
 	case F_TRIGGERS:
@@ -396,10 +448,18 @@ static void put(struct dd_buf *o, const struct dd_apk_pkg *p, enum field f, enum
 			dd_buf_addf(o, "%s\n", p->triggers[i]);
 		}
 		return;
-	case F_DEPEND: put_deps(o, f, s, p->depends, p->n_depends); return;
-	case F_PROVIDES: put_deps(o, f, s, p->provides, p->n_provides); return;
-	case F_INSTALL_IF: put_deps(o, f, s, p->install_if, p->n_install_if); return;
-	case F_REPLACES: put_deps(o, f, s, p->replaces, p->n_replaces); return;
+	case F_DEPEND:
+		put_deps(o, f, s, p->depends, p->n_depends);
+		return;
+	case F_PROVIDES:
+		put_deps(o, f, s, p->provides, p->n_provides);
+		return;
+	case F_INSTALL_IF:
+		put_deps(o, f, s, p->install_if, p->n_install_if);
+		return;
+	case F_REPLACES:
+		put_deps(o, f, s, p->replaces, p->n_replaces);
+		return;
 	default:
 		v = text_of(p, f);
 		if (v && (s == PKGINFO || v[0])) {
@@ -437,9 +497,12 @@ int dd_apk_pkg_cmp(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b)
 	if (c)
 		return c;
 	switch (dd_version_compare(dd_blob_str(a->version), dd_blob_str(b->version))) {
-	case DD_VER_LESS: return -1;
-	case DD_VER_GREATER: return 1;
-	default: return 0;
+	case DD_VER_LESS:
+		return -1;
+	case DD_VER_GREATER:
+		return 1;
+	default:
+		return 0;
 	}
 }
 
@@ -463,8 +526,8 @@ bool dd_apk_pkg_replaces(const struct dd_apk_pkg *p, const char *name)
 
 void dd_apk_pkg_release(struct dd_apk_pkg *p)
 {
-	char **strs[] = { &p->name, &p->version, &p->arch, &p->description, &p->url,
-			  &p->license, &p->origin, &p->maintainer, &p->commit, &p->packager };
+	char **strs[] = { &p->name,    &p->version, &p->arch,       &p->description, &p->url,
+			  &p->license, &p->origin,  &p->maintainer, &p->commit,      &p->packager };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);

@@ -29,12 +29,12 @@ struct dd_apk_pkg {
 	size_t n_depends, n_provides, n_install_if, n_replaces;
 	char **triggers;
 	size_t n_triggers;
-	int provider_priority;   /* k:; meaningful when has_provider_priority */
+	int provider_priority; /* k:; meaningful when has_provider_priority */
 	bool has_provider_priority;
-	int replaces_priority;   /* q: */
-	char datahash[65];       /* sha256 hex of the data segment; "" if none */
-	char checksum[64];	 /* APKINDEX C: ("Q1" + base64 sha1 of control), as
-				    dd_apk_checksum_set() keeps it */
+	int replaces_priority; /* q: */
+	char datahash[65];     /* sha256 hex of the data segment; "" if none */
+	char checksum[64];     /* APKINDEX C: ("Q1" + base64 sha1 of control), as
+				  dd_apk_checksum_set() keeps it */
 	struct dd_kv *extra;
 	size_t n_extra;
 };

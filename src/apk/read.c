@@ -15,12 +15,12 @@
 #include "core/hash.h"
 
 /* Bounds on what a well-formed file can need (decompression bombs). */
-#define MAX_SIG_SEGMENT   (64u << 10)
-#define MAX_SIG_SIZE      (16u << 10)
-#define MAX_CONTROL       (8u << 20)
-#define MAX_INDEX         (512u << 20)
-#define DATA_SLACK        (1u << 20)
-#define DATA_PER_ENTRY    2048u
+#define MAX_SIG_SEGMENT (64u << 10)
+#define MAX_SIG_SIZE    (16u << 10)
+#define MAX_CONTROL     (8u << 20)
+#define MAX_INDEX       (512u << 20)
+#define DATA_SLACK      (1u << 20)
+#define DATA_PER_ENTRY  2048u
 
 struct reader {
 	struct dd_gz *gz;
@@ -39,10 +39,10 @@ void dd_apk_checksum_str(const unsigned char sha1[20], char out[64])
 	EVP_EncodeBlock((unsigned char *)out + 2, sha1, 20);
 }
 
-#define MD_SHA1 1
+#define MD_SHA1   1
 #define MD_SHA256 2
 #define MD_SHA512 4
-#define MD_ALL 7
+#define MD_ALL    7
 
 /* Start the next gzip member, hashing its compressed bytes with the
  * digests in mask (r->md[0..2] are SHA-1, SHA-256, SHA-512). */
@@ -111,15 +111,15 @@ static int read_signatures(struct reader *r, bool *is_control)
 		return rc;
 	if (rc == 0)
 		return dd_error(DD_E_FORMAT, "the first gzip member holds no tar "
-				"members: not an APK package or index");
+					     "members: not an APK package or index");
 	if (strncmp(e->path, ".SIGN.", 6)) {
 		*is_control = true;
 		return 0;
 	}
 	do {
 		if (strncmp(e->path, ".SIGN.", 6))
-			return dd_error(DD_E_FORMAT,
-					"member '%s' in the signature segment", e->path);
+			return dd_error(DD_E_FORMAT, "member '%s' in the signature segment",
+					e->path);
 		rc = add_sig(r->f, e->path, &r->tar);
 		if (rc < 0)
 			return rc;
@@ -170,7 +170,8 @@ static int read_control(struct reader *r, bool already_open)
 	if (!already_open) {
 		rc = begin_member(r, MD_ALL);
 		if (rc <= 0)
-			return rc ? rc : dd_error(DD_E_TRUNCATED, "signature but no control segment");
+			return rc ? rc
+				  : dd_error(DD_E_TRUNCATED, "signature but no control segment");
 		dd_gz_set_limit(r->gz, MAX_CONTROL);
 		rc = dd_tar_next(&r->tar, &e);
 		if (rc <= 0)
@@ -249,8 +250,10 @@ static int check_file_data(struct reader *r, struct dd_tar_entry *e)
 		return (int)n;
 	dd_hex(d, 20, hex);
 	if (e->sha1[0] && e->type != DD_TAR_HARDLINK && strcmp(hex, e->sha1))
-		add_problem(r->f, "member '%s': content SHA1 %s does not match its "
-			    "APK-TOOLS.checksum.SHA1 %s", e->path, hex, e->sha1);
+		add_problem(r->f,
+			    "member '%s': content SHA1 %s does not match its "
+			    "APK-TOOLS.checksum.SHA1 %s",
+			    e->path, hex, e->sha1);
 	return 0;
 }
 
@@ -288,9 +291,11 @@ static int read_data(struct reader *r)
 		entries++;
 		dd_gz_set_limit(r->gz, declared + DATA_SLACK + entries * DATA_PER_ENTRY);
 		if (e->size > declared)
-			return dd_error(DD_E_LIMIT, "member '%s' (%llu bytes) is larger than "
-					"the package's declared size (%llu bytes)", e->path,
-					(unsigned long long)e->size, (unsigned long long)declared);
+			return dd_error(DD_E_LIMIT,
+					"member '%s' (%llu bytes) is larger than "
+					"the package's declared size (%llu bytes)",
+					e->path, (unsigned long long)e->size,
+					(unsigned long long)declared);
 		if (!e->path[0])
 			continue; /* the root directory itself */
 		if (r->visit) {
@@ -314,9 +319,10 @@ static int read_data(struct reader *r)
 	EVP_DigestFinal_ex(r->md[1], d, NULL);
 	dd_hex(d, 32, f->data_sha256);
 	if (f->pkg.datahash[0] && strcmp(f->pkg.datahash, f->data_sha256))
-		add_problem(f, "data segment sha256 %s does not match the datahash %s in "
-			    ".PKGINFO (the package was altered)", f->data_sha256,
-			    f->pkg.datahash);
+		add_problem(f,
+			    "data segment sha256 %s does not match the datahash %s in "
+			    ".PKGINFO (the package was altered)",
+			    f->data_sha256, f->pkg.datahash);
 	return 0;
 }
 
@@ -385,8 +391,10 @@ int dd_apk_stream(const char *path, const char *want_sha256, dd_apk_visit_fn vis
 		return rc;
 	dd_hex(d, 32, hex);
 	if (want_sha256 && strcmp(hex, want_sha256))
-		rc = dd_error(DD_E_DIGEST, "%s: its sha256 is %s, not %s (the file was altered "
-			      "after it was stored)", path, hex, want_sha256);
+		rc = dd_error(DD_E_DIGEST,
+			      "%s: its sha256 is %s, not %s (the file was altered "
+			      "after it was stored)",
+			      path, hex, want_sha256);
 	else
 		rc = dd_apk_check(f, path);
 	if (rc)
@@ -451,8 +459,8 @@ void dd_apk_file_release(struct dd_apk_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static const unsigned char *digest_for(const struct dd_apk_file *f,
-				       const struct dd_apk_sig *s, size_t *len)
+static const unsigned char *digest_for(const struct dd_apk_file *f, const struct dd_apk_sig *s,
+				       size_t *len)
 {
 	*len = (size_t)EVP_MD_get_size(s->md);
 	if (*len == 20)
@@ -503,10 +511,14 @@ enum dd_sig_status dd_apk_verify(const struct dd_apk_file *f, const struct dd_ke
 const char *dd_sig_status_str(enum dd_sig_status s)
 {
 	switch (s) {
-	case DD_SIG_VALID: return "valid";
-	case DD_SIG_UNKNOWN_KEY: return "signed by an unknown key";
-	case DD_SIG_BAD: return "BAD signature";
-	case DD_SIG_UNSIGNED: return "unsigned";
+	case DD_SIG_VALID:
+		return "valid";
+	case DD_SIG_UNKNOWN_KEY:
+		return "signed by an unknown key";
+	case DD_SIG_BAD:
+		return "BAD signature";
+	case DD_SIG_UNSIGNED:
+		return "unsigned";
 	}
 	return "?";
 }

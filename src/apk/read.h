@@ -53,17 +53,17 @@ struct dd_apk_file {
 	size_t n_sigs;
 	/* digests of the control segment's compressed bytes */
 	unsigned char ctl_sha1[20], ctl_sha256[32], ctl_sha512[64];
-	char checksum[64];           /* "Q1" + base64(sha1(control)) */
-	struct dd_apk_pkg pkg;       /* packages: the parsed .PKGINFO */
-	char **scripts;              /* packages: other control members */
-	struct dd_buf *script_data;  /* packages: their bytes, parallel to scripts */
+	char checksum[64];          /* "Q1" + base64(sha1(control)) */
+	struct dd_apk_pkg pkg;      /* packages: the parsed .PKGINFO */
+	char **scripts;             /* packages: other control members */
+	struct dd_buf *script_data; /* packages: their bytes, parallel to scripts */
 	size_t n_scripts;
-	struct dd_apk_entry *files;  /* packages: the data segment */
+	struct dd_apk_entry *files; /* packages: the data segment */
 	size_t n_files;
-	char data_sha256[65];        /* packages: computed datahash */
-	struct dd_buf index_text;    /* indexes: APKINDEX */
-	struct dd_buf description;   /* indexes: DESCRIPTION */
-	char **problems;             /* checksum mismatches, one message each */
+	char data_sha256[65];      /* packages: computed datahash */
+	struct dd_buf index_text;  /* indexes: APKINDEX */
+	struct dd_buf description; /* indexes: DESCRIPTION */
+	char **problems;           /* checksum mismatches, one message each */
 	size_t n_problems;
 };
 
@@ -102,8 +102,7 @@ void dd_apk_file_release(struct dd_apk_file *f);
  */
 struct dd_tar_entry;
 struct dd_tar_reader;
-typedef int (*dd_apk_visit_fn)(void *ctx, const struct dd_tar_entry *e,
-			       struct dd_tar_reader *t);
+typedef int (*dd_apk_visit_fn)(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *t);
 int dd_apk_stream(const char *path, const char *want_sha256, dd_apk_visit_fn visit, void *ctx,
 		  struct dd_apk_file *f);
 

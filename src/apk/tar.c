@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 
-#define BLOCK 512
+#define BLOCK          512
 #define MAX_EXT_HEADER (1u << 20) /* pax or GNU long-name data */
 
 struct header {
@@ -162,8 +162,8 @@ static void set_field(struct dd_buf *b, const char *f, size_t max)
 }
 
 /* Parse "len key=value\n" records; apply what matters to the entry. */
-static int apply_pax(struct dd_tar_reader *r, struct dd_blob data, bool *has_path,
-		     bool *has_link, uint64_t *size, bool *has_size)
+static int apply_pax(struct dd_tar_reader *r, struct dd_blob data, bool *has_path, bool *has_link,
+		     uint64_t *size, bool *has_size)
 {
 	while (data.len) {
 		struct dd_blob lenb, rec, key;
@@ -511,8 +511,8 @@ static void finish_header(struct header *h)
 	h->chksum[7] = ' ';
 }
 
-static void base_header(struct header *h, const char *name, char type, unsigned mode,
-			uint64_t size, int64_t mtime)
+static void base_header(struct header *h, const char *name, char type, unsigned mode, uint64_t size,
+			int64_t mtime)
 {
 	memset(h, 0, sizeof(*h));
 	put_str(h->name, sizeof(h->name), name);
@@ -569,8 +569,8 @@ int dd_tar_write_header(struct dd_tar_writer *w, const struct dd_tar_entry *e)
 	dd_buf_release(&pax);
 	if (rc)
 		return rc;
-	base_header(&h, e->path, e->type, e->mode,
-		    e->size >= 077777777777ULL ? 0 : e->size, e->mtime);
+	base_header(&h, e->path, e->type, e->mode, e->size >= 077777777777ULL ? 0 : e->size,
+		    e->mtime);
 	put_str(h.linkname, sizeof(h.linkname), link);
 	put_octal(h.uid, sizeof(h.uid), e->uid);
 	put_octal(h.gid, sizeof(h.gid), e->gid);
@@ -582,8 +582,7 @@ int dd_tar_write_header(struct dd_tar_writer *w, const struct dd_tar_entry *e)
 	return dd_tar_write_data(w, &h, BLOCK);
 }
 
-int dd_tar_write_file(struct dd_tar_writer *w, const struct dd_tar_entry *e,
-		      const void *data)
+int dd_tar_write_file(struct dd_tar_writer *w, const struct dd_tar_entry *e, const void *data)
 {
 	int rc = dd_tar_write_header(w, e);
 
@@ -605,8 +604,8 @@ static const struct {
 	char type;
 	const char *name, *phrase;
 } type_names[] = {
-	{ DD_TAR_FILE, "file", "a file" },          { DD_TAR_HARDLINK, "hardlink", "a hard link" },
-	{ DD_TAR_SYMLINK, "symlink", "a symlink" }, { DD_TAR_CHAR, "char", "a character device" },
+	{ DD_TAR_FILE, "file", "a file" },           { DD_TAR_HARDLINK, "hardlink", "a hard link" },
+	{ DD_TAR_SYMLINK, "symlink", "a symlink" },  { DD_TAR_CHAR, "char", "a character device" },
 	{ DD_TAR_BLOCK, "block", "a block device" }, { DD_TAR_DIR, "dir", "a directory" },
 	{ DD_TAR_FIFO, "fifo", "a fifo" },
 };

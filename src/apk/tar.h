@@ -34,25 +34,25 @@ enum dd_tar_type {
 };
 
 struct dd_tar_entry {
-	char *path;       /* normalised: no leading "./" or '/', no trailing '/' */
-	char *link;       /* link target for hard and symbolic links, else NULL */
-	char type;        /* enum dd_tar_type */
-	unsigned mode;    /* permission bits, 07777 */
+	char *path;    /* normalised: no leading "./" or '/', no trailing '/' */
+	char *link;    /* link target for hard and symbolic links, else NULL */
+	char type;     /* enum dd_tar_type */
+	unsigned mode; /* permission bits, 07777 */
 	uint32_t uid, gid;
 	char uname[33], gname[33];
-	uint64_t size;    /* data bytes (0 for everything but files) */
+	uint64_t size; /* data bytes (0 for everything but files) */
 	int64_t mtime;
 	uint32_t devmajor, devminor;
-	char sha1[41];    /* APK-TOOLS.checksum.SHA1, hex; "" when absent */
+	char sha1[41]; /* APK-TOOLS.checksum.SHA1, hex; "" when absent */
 };
 
 struct dd_tar_reader {
 	dd_read_fn read;
 	void *ctx;
-	uint64_t remaining;  /* data bytes of the current entry not yet read */
-	uint64_t pad;        /* padding after them */
-	bool end;            /* end-of-archive blocks seen */
-	uint64_t offset;     /* bytes consumed, for messages */
+	uint64_t remaining; /* data bytes of the current entry not yet read */
+	uint64_t pad;       /* padding after them */
+	bool end;           /* end-of-archive blocks seen */
+	uint64_t offset;    /* bytes consumed, for messages */
 	struct dd_tar_entry e;
 	struct dd_buf path, link; /* storage for e.path / e.link */
 };
@@ -98,8 +98,7 @@ int dd_tar_write_header(struct dd_tar_writer *w, const struct dd_tar_entry *e);
 int dd_tar_write_data(struct dd_tar_writer *w, const void *data, size_t len);
 int dd_tar_pad(struct dd_tar_writer *w, uint64_t size);
 /* Convenience: header + data + padding for an in-memory file. */
-int dd_tar_write_file(struct dd_tar_writer *w, const struct dd_tar_entry *e,
-		      const void *data);
+int dd_tar_write_file(struct dd_tar_writer *w, const struct dd_tar_entry *e, const void *data);
 /* The two zero blocks that end an archive. */
 int dd_tar_write_end(struct dd_tar_writer *w);
 

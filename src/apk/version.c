@@ -95,11 +95,9 @@ static struct dd_blob blob_take(struct dd_blob *b, bool (*ok)(char))
 static int suffix_rank(struct dd_blob s)
 {
 	static const char *const names[] = {
-		[SUFFIX_ALPHA] = "alpha", [SUFFIX_BETA] = "beta",
-		[SUFFIX_PRE] = "pre",     [SUFFIX_RC] = "rc",
-		[SUFFIX_CVS] = "cvs",     [SUFFIX_SVN] = "svn",
-		[SUFFIX_GIT] = "git",     [SUFFIX_HG] = "hg",
-		[SUFFIX_P] = "p",
+		[SUFFIX_ALPHA] = "alpha", [SUFFIX_BETA] = "beta", [SUFFIX_PRE] = "pre",
+		[SUFFIX_RC] = "rc",       [SUFFIX_CVS] = "cvs",   [SUFFIX_SVN] = "svn",
+		[SUFFIX_GIT] = "git",     [SUFFIX_HG] = "hg",     [SUFFIX_P] = "p",
 	};
 
 	for (int i = SUFFIX_ALPHA; i <= SUFFIX_P; i++)
@@ -228,8 +226,7 @@ static int tok_cmp(const struct tok *a, const struct tok *b)
 	case TOK_REVISION_NO:
 		return num_order(a->number, b->number);
 	case TOK_LETTER:
-		return num_order((unsigned char)a->text.ptr[0],
-				 (unsigned char)b->text.ptr[0]);
+		return num_order((unsigned char)a->text.ptr[0], (unsigned char)b->text.ptr[0]);
 	case TOK_SUFFIX:
 		return num_order((uint64_t)a->suffix, (uint64_t)b->suffix);
 	default:

@@ -16,11 +16,11 @@
 #include "core/buf.h"
 
 /* Result and operator bits, combinable: "<=" is LESS|EQUAL. */
-#define DD_VER_LESS     0x01
-#define DD_VER_EQUAL    0x02
-#define DD_VER_GREATER  0x04
-#define DD_VER_FUZZY    0x08 /* '~': a prefix match on whole components */
-#define DD_VER_ANY      (DD_VER_LESS | DD_VER_EQUAL | DD_VER_GREATER)
+#define DD_VER_LESS    0x01
+#define DD_VER_EQUAL   0x02
+#define DD_VER_GREATER 0x04
+#define DD_VER_FUZZY   0x08 /* '~': a prefix match on whole components */
+#define DD_VER_ANY     (DD_VER_LESS | DD_VER_EQUAL | DD_VER_GREATER)
 
 /* true when v follows the version grammar. */
 bool dd_version_valid(struct dd_blob v);

@@ -122,8 +122,7 @@ static int copy_file(struct builder *b, const char *path, uint64_t size)
 	return rc ? rc : dd_tar_pad(&b->tar, size);
 }
 
-static const char *hardlink_target(struct builder *b, const struct stat *st,
-				   const char *rel)
+static const char *hardlink_target(struct builder *b, const struct stat *st, const char *rel)
 {
 	for (size_t i = 0; i < b->n_inodes; i++)
 		if (b->inodes[i].dev == st->st_dev && b->inodes[i].ino == st->st_ino)
@@ -163,8 +162,10 @@ static int add_one(struct builder *b, const char *abs, const char *rel)
 		return dd_tar_write_header(&b->tar, &e);
 	}
 	if (!S_ISREG(st.st_mode))
-		return dd_error(DD_E_UNSAFE_PATH, "%s: only files, directories and symbolic "
-				"links can go into a package", abs);
+		return dd_error(DD_E_UNSAFE_PATH,
+				"%s: only files, directories and symbolic "
+				"links can go into a package",
+				abs);
 	if (st.st_nlink > 1 && (e.link = (char *)hardlink_target(b, &st, rel))) {
 		e.type = DD_TAR_HARDLINK;
 		return dd_tar_write_header(&b->tar, &e);
@@ -203,8 +204,7 @@ static int add_tree(struct builder *b, const char *abs, const char *rel)
 
 /* One gzip member holding a tar of in-memory files, to out. */
 static int write_segment(struct dd_buf *out, EVP_MD_CTX *md, const char *const *names,
-			 const struct dd_buf *const *data, size_t n, int64_t epoch,
-			 bool end_blocks)
+			 const struct dd_buf *const *data, size_t n, int64_t epoch, bool end_blocks)
 {
 	struct dd_gzw *gz;
 	struct dd_tar_writer tar;
@@ -232,8 +232,8 @@ static int write_segment(struct dd_buf *out, EVP_MD_CTX *md, const char *const *
 }
 
 /* The signature segment for a control segment whose digest is in md. */
-static int sign_segment(const struct dd_apk_signer *s, EVP_MD_CTX *md,
-			int64_t epoch, struct dd_buf *out)
+static int sign_segment(const struct dd_apk_signer *s, EVP_MD_CTX *md, int64_t epoch,
+			struct dd_buf *out)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned dlen;
@@ -257,8 +257,7 @@ out:
 	return rc;
 }
 
-static int write_parts(const char *out, const struct dd_buf *a, const struct dd_buf *b,
-		       int data_fd)
+static int write_parts(const char *out, const struct dd_buf *a, const struct dd_buf *b, int data_fd)
 {
 	struct dd_atomic f;
 	int rc = dd_atomic_open(&f, out);
@@ -320,8 +319,10 @@ static int build_control(const struct dd_apk_pkg *pkg, char *const *scripts, siz
 
 		names[i + 1] = base ? base + 1 : scripts[i];
 		if (names[i + 1][0] != '.')
-			rc = dd_error(DD_E_USAGE, "%s: script names start with '.' "
-				      "(.pre-install, .post-install, ...)", scripts[i]);
+			rc = dd_error(DD_E_USAGE,
+				      "%s: script names start with '.' "
+				      "(.pre-install, .post-install, ...)",
+				      scripts[i]);
 		else
 			rc = dd_read_file(scripts[i], 1 << 20, &bufs[i + 1]);
 	}
@@ -348,9 +349,8 @@ static int data_tempfile(const char *out, struct dd_buf *name)
 	return fd;
 }
 
-int dd_apk_build(const char *root, struct dd_apk_pkg *pkg, char *const *scripts,
-		 size_t n_scripts, const struct dd_apk_signer *signer, int64_t epoch,
-		 const char *out)
+int dd_apk_build(const char *root, struct dd_apk_pkg *pkg, char *const *scripts, size_t n_scripts,
+		 const struct dd_apk_signer *signer, int64_t epoch, const char *out)
 {
 	struct builder b;
 	struct dd_buf tmpname = DD_BUF_INIT, ctl = DD_BUF_INIT, sig = DD_BUF_INIT;
@@ -394,8 +394,9 @@ static int cmp_file_pkgs(const void *a, const void *b)
 	const struct dd_apk_file *const *x = a, *const *y = b;
 	int c = dd_apk_pkg_cmp(&(*x)->pkg, &(*y)->pkg);
 
-	return c ? c : strcmp((*x)->pkg.arch ? (*x)->pkg.arch : "",
-			      (*y)->pkg.arch ? (*y)->pkg.arch : "");
+	return c ? c
+		 : strcmp((*x)->pkg.arch ? (*x)->pkg.arch : "",
+			  (*y)->pkg.arch ? (*y)->pkg.arch : "");
 }
 
 int dd_apk_index_write(const struct dd_apk_file *files, size_t n, const char *description,
@@ -403,8 +404,7 @@ int dd_apk_index_write(const struct dd_apk_file *files, size_t n, const char *de
 		       const char *out)
 {
 	const struct dd_apk_file **sorted = dd_xcalloc(n, sizeof(*sorted));
-	struct dd_buf idx = DD_BUF_INIT, desc = DD_BUF_INIT, ctl = DD_BUF_INIT,
-		      sig = DD_BUF_INIT;
+	struct dd_buf idx = DD_BUF_INIT, desc = DD_BUF_INIT, ctl = DD_BUF_INIT, sig = DD_BUF_INIT;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int rc = 0;
 

@@ -26,9 +26,8 @@ struct dd_apk_signer {
  * control scripts (paths of files named .pre-install etc., may be
  * NULL), and write it atomically to out.  Times are clamped to epoch.
  */
-int dd_apk_build(const char *root, struct dd_apk_pkg *pkg, char *const *scripts,
-		 size_t n_scripts, const struct dd_apk_signer *signer, int64_t epoch,
-		 const char *out);
+int dd_apk_build(const char *root, struct dd_apk_pkg *pkg, char *const *scripts, size_t n_scripts,
+		 const struct dd_apk_signer *signer, int64_t epoch, const char *out);
 
 /*
  * Write an index of the packages read into files[0..n) to out: plain

@@ -30,26 +30,26 @@
 #include "trust/sign.h"
 #include "version.h"
 
-#define GRACE_MS 2000 /* after policy.timeout, before the supervisor kills */
+#define GRACE_MS           2000 /* after policy.timeout, before the supervisor kills */
 #define DEFAULT_TIMEOUT_MS (3600 * 1000)
 
 struct job {
-	char *file;       /* the name in JOBDIR */
-	char *path;       /* JOBDIR/file */
-	char *name;       /* file without .yaml/.yml: OUT/<name>/ */
+	char *file; /* the name in JOBDIR */
+	char *path; /* JOBDIR/file */
+	char *name; /* file without .yaml/.yml: OUT/<name>/ */
 	int64_t timeout_ms;
 	pid_t pid;
 	int64_t started, finished; /* monotonic ms */
-	bool timed_out;   /* the supervisor killed it */
+	bool timed_out;            /* the supervisor killed it */
 	int wstatus;
-	json_t *prev;     /* result.json of the last good run before this batch */
-	json_t *entry;    /* its line in the report */
+	json_t *prev;  /* result.json of the last good run before this batch */
+	json_t *entry; /* its line in the report */
 };
 
 struct batch {
 	const struct dd_batch_opts *o;
 	char id[40], started[40];
-	char *tmp;        /* OUT/.tmp-batch-<id>: what children hand back */
+	char *tmp; /* OUT/.tmp-batch-<id>: what children hand back */
 	struct job *jobs;
 	size_t n;
 	int threads;
@@ -89,8 +89,8 @@ static bool is_job_file(const char *f)
 {
 	size_t n = strlen(f);
 
-	return f[0] != '.' && ((n > 5 && !strcmp(f + n - 5, ".yaml")) ||
-			       (n > 4 && !strcmp(f + n - 4, ".yml")));
+	return f[0] != '.' &&
+	       ((n > 5 && !strcmp(f + n - 5, ".yaml")) || (n > 4 && !strcmp(f + n - 4, ".yml")));
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -115,7 +115,8 @@ int dd_batch_list(const struct dd_batch_opts *o, json_t **files)
 		if (!is_job_file(de->d_name))
 			continue;
 		name = name_of(de->d_name);
-		take = (!o->only || !fnmatch(o->only, name, 0) || !fnmatch(o->only, de->d_name, 0)) &&
+		take = (!o->only || !fnmatch(o->only, name, 0) ||
+			!fnmatch(o->only, de->d_name, 0)) &&
 		       dd_batch_in_shard(name, o->shard_k, o->shard_n);
 		free(name);
 		if (!take)
@@ -186,8 +187,8 @@ static void prepare_job(struct batch *B, struct job *j, const char *file)
  * *cat (loaded when this returns 0) is what it holds, for every job's
  * up-to-date test.
  */
-static int check_prerequisites(const struct dd_batch_opts *o, json_t **ent,
-			       struct dd_store **store, struct dd_catalog *cat)
+static int check_prerequisites(const struct dd_batch_opts *o, json_t **ent, struct dd_store **store,
+			       struct dd_catalog *cat)
 {
 	struct dd_store *s = NULL;
 	int rc;
@@ -198,8 +199,10 @@ static int check_prerequisites(const struct dd_batch_opts *o, json_t **ent,
 	if ((rc = dd_catalog_load(s, cat)))
 		return rc;
 	if (!cat->ent_sha256[0])
-		rc = dd_error(DD_E_NOTFOUND, "mirror %s holds no entitlement manifest: import a "
-			      "bundle that carries one", o->mirror);
+		rc = dd_error(DD_E_NOTFOUND,
+			      "mirror %s holds no entitlement manifest: import a "
+			      "bundle that carries one",
+			      o->mirror);
 	else
 		*ent = json_pack("{s:I, s:s}", "version", (json_int_t)cat->ent_version, "sha256",
 				 cat->ent_sha256);
@@ -221,11 +224,16 @@ static struct dd_build_opts build_opts(const struct batch *B)
 {
 	const struct dd_batch_opts *o = B->o;
 
-	return (struct dd_build_opts){ .mirror = o->mirror, .out = o->out, .threads = B->threads,
-				       .no_cache = o->no_cache, .strict = o->strict,
+	return (struct dd_build_opts){ .mirror = o->mirror,
+				       .out = o->out,
+				       .threads = B->threads,
+				       .no_cache = o->no_cache,
+				       .strict = o->strict,
 				       .source_date_epoch = o->source_date_epoch,
-				       .sign_key = o->sign_key, .gnupg_home = o->gnupg_home,
-				       .run_id = B->id, .max_age_days = o->max_age_days,
+				       .sign_key = o->sign_key,
+				       .gnupg_home = o->gnupg_home,
+				       .run_id = B->id,
+				       .max_age_days = o->max_age_days,
 				       .skip_unchanged = !o->force };
 }
 
@@ -250,8 +258,8 @@ static void child_main(struct batch *B, size_t i, pid_t parent, const sigset_t *
 	if (rc)
 		json_object_set_new(msg, "error", json_string(dd_error_detail()));
 	if (!rc && dir &&
-	    dd_batch_share_blobs(o->out, dir, json_string_value(json_object_get(result,
-										 "archive_sha256"))))
+	    dd_batch_share_blobs(o->out, dir,
+				 json_string_value(json_object_get(result, "archive_sha256"))))
 		json_object_set_new(msg, "share_error", json_string(dd_error_detail()));
 	json_object_set_new(msg, "result", result);
 	dd_buf_addf(&name, "%zu.json", i);
@@ -374,16 +382,21 @@ static json_t *collect(struct batch *B, size_t i)
 		char why[256];
 
 		if (j->timed_out)
-			snprintf(why, sizeof(why), "%s ran longer than its policy.timeout (%lld ms) "
+			snprintf(why, sizeof(why),
+				 "%s ran longer than its policy.timeout (%lld ms) "
 				 "and was killed; raise policy.timeout or find what hangs in its "
-				 "build.log", j->path, (long long)j->timeout_ms);
+				 "build.log",
+				 j->path, (long long)j->timeout_ms);
 		else if (WIFSIGNALED(j->wstatus))
-			snprintf(why, sizeof(why), "the build of %s crashed: killed by signal %d (%s); "
-				 "its build.log shows how far it got", j->path,
-				 WTERMSIG(j->wstatus), strsignal(WTERMSIG(j->wstatus)));
+			snprintf(why, sizeof(why),
+				 "the build of %s crashed: killed by signal %d (%s); "
+				 "its build.log shows how far it got",
+				 j->path, WTERMSIG(j->wstatus), strsignal(WTERMSIG(j->wstatus)));
 		else
-			snprintf(why, sizeof(why), "the build of %s exited with status %d without "
-				 "a result", j->path, WEXITSTATUS(j->wstatus));
+			snprintf(why, sizeof(why),
+				 "the build of %s exited with status %d without "
+				 "a result",
+				 j->path, WEXITSTATUS(j->wstatus));
 		json_object_set_new(e, "error", json_string(why));
 		if (WIFSIGNALED(j->wstatus))
 			json_object_set_new(e, "signal", json_integer(WTERMSIG(j->wstatus)));
@@ -396,14 +409,17 @@ static json_t *collect(struct batch *B, size_t i)
 		json_object_set_new(e, "error", json_string(err));
 	add_warnings(B, j, result, e);
 	if ((err = json_string_value(json_object_get(msg, "share_error")))) {
-		json_array_append_new(json_object_get(e, "warnings"), json_sprintf(
-			"the run keeps its own copy of its blobs: %s", err));
-		json_array_append_new(B->warnings, json_sprintf(
-			"%s: the run keeps its own copy of its blobs: %s", j->name, err));
+		json_array_append_new(json_object_get(e, "warnings"),
+				      json_sprintf("the run keeps its own copy of its blobs: %s",
+						   err));
+		json_array_append_new(
+			B->warnings, json_sprintf("%s: the run keeps its own copy of its blobs: %s",
+						  j->name, err));
 	}
 	if (!strcmp(status, "built"))
-		json_object_set_new(e, "changes", j->prev ? dd_batch_changes(j->prev, result)
-							  : json_pack("{s:b}", "first_run", 1));
+		json_object_set_new(e, "changes",
+				    j->prev ? dd_batch_changes(j->prev, result)
+					    : json_pack("{s:b}", "first_run", 1));
 	json_decref(msg);
 	return e;
 }
@@ -650,9 +666,10 @@ static void refuse_twins(struct batch *B)
 					     "name", j->name, "file", j->file, "status", "failed",
 					     "run", "run_dir", "digest", "seconds", 0.0, "inputs",
 					     "previous_run", "warnings");
-			json_object_set_new(j->entry, "error", json_sprintf(
-				"%s and %s are both job %s (OUT/%s/): rename one", B->jobs[k].file,
-				j->file, j->name, j->name));
+			json_object_set_new(
+				j->entry, "error",
+				json_sprintf("%s and %s are both job %s (OUT/%s/): rename one",
+					     B->jobs[k].file, j->file, j->name, j->name));
 			break;
 		}
 	}
@@ -669,10 +686,10 @@ static json_t *report_of(struct batch *B, json_t *ent, json_t *pruned, int64_t t
 	return json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:o, s:O, s:o, s:o, s:O, "
 			 "s:o}",
 			 "format", DD_BATCH_FORMAT, "id", B->id, "started", B->started, "finished",
-			 finished, "seconds", (double)(dd_time_mono_ms() - t0) / 1000.0, "drydock_version",
-			 DD_VERSION, "mirror", B->o->mirror, "out", B->o->out, "jobdir",
-			 B->o->jobdir, "options", options_json(B->o), "entitlement", ent, "summary",
-			 summary(B), "jobs", jobs, "warnings", B->warnings, "pruned",
+			 finished, "seconds", (double)(dd_time_mono_ms() - t0) / 1000.0,
+			 "drydock_version", DD_VERSION, "mirror", B->o->mirror, "out", B->o->out,
+			 "jobdir", B->o->jobdir, "options", options_json(B->o), "entitlement", ent,
+			 "summary", summary(B), "jobs", jobs, "warnings", B->warnings, "pruned",
 			 pruned ? pruned : json_null());
 }
 
@@ -725,8 +742,8 @@ int dd_batch_run(const struct dd_batch_opts *o, json_t **report)
 	dd_buf_reset(&p);
 	dd_buf_addf(&p, "batch-%s.json", B.id);
 	if ((rc = append_history(&B)) ||
-	    (rc = dd_write_json(o->out, p.ptr, *report, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-						      JSON_REAL_PRECISION(6)))) {
+	    (rc = dd_write_json(o->out, p.ptr, *report,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)))) {
 		json_decref(*report);
 		*report = NULL;
 	}

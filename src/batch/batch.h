@@ -34,22 +34,22 @@
 #define DD_BATCH_FORMAT "drydock-batch/1"
 
 struct dd_batch_opts {
-	const char *mirror;   /* the mirror's root */
-	const char *out;      /* OUT */
-	const char *jobdir;   /* JOBDIR: every *.yaml and *.yml in it */
-	int jobs;             /* builds at once (-j); < 1: one */
-	int threads;          /* compression threads per build; < 1: every core / jobs */
-	bool force;           /* build even jobs that are up to date */
-	bool no_cache;        /* neither use nor fill the mirror's crust layer cache */
-	bool strict;          /* as struct dd_build_opts */
-	const char *only;     /* fnmatch(3) pattern on the job name or file name; NULL: all */
-	int wait_seconds;     /* how long to wait for OUT's lock and the mirror's */
+	const char *mirror; /* the mirror's root */
+	const char *out;    /* OUT */
+	const char *jobdir; /* JOBDIR: every *.yaml and *.yml in it */
+	int jobs;           /* builds at once (-j); < 1: one */
+	int threads;        /* compression threads per build; < 1: every core / jobs */
+	bool force;         /* build even jobs that are up to date */
+	bool no_cache;      /* neither use nor fill the mirror's crust layer cache */
+	bool strict;        /* as struct dd_build_opts */
+	const char *only;   /* fnmatch(3) pattern on the job name or file name; NULL: all */
+	int wait_seconds;   /* how long to wait for OUT's lock and the mirror's */
 	const char *sign_key, *gnupg_home; /* as struct dd_build_opts */
 	const char *source_date_epoch;
-	int max_age_days;     /* as struct dd_build_opts */
-	int keep;             /* > 0: keep this many good runs per job, prune the rest */
+	int max_age_days;          /* as struct dd_build_opts */
+	int keep;                  /* > 0: keep this many good runs per job, prune the rest */
 	unsigned shard_k, shard_n; /* this share (1..n) of the jobs; shard_n == 0: all */
-	bool progress;        /* jobs done and time left on stderr, when it is a terminal */
+	bool progress;             /* jobs done and time left on stderr, when it is a terminal */
 };
 
 /*

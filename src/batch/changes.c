@@ -59,7 +59,8 @@ static void package_changes(json_t *pa, json_t *pb, const char *arch, json_t *se
 		if (!name || !v)
 			continue;
 		if (!old || !ov) {
-			add(set, "added", json_pack("{s:s, s:s}", "name", name, "version", v), arch);
+			add(set, "added", json_pack("{s:s, s:s}", "name", name, "version", v),
+			    arch);
 		} else if (strcmp(ov, v)) {
 			int c = dd_version_compare(dd_blob_str(v), dd_blob_str(ov));
 
@@ -67,17 +68,20 @@ static void package_changes(json_t *pa, json_t *pb, const char *arch, json_t *se
 			    json_pack("{s:s, s:s, s:s}", "name", name, "from", ov, "to", v), arch);
 		} else if (str(old, "sha256") && str(p, "sha256") &&
 			   strcmp(str(old, "sha256"), str(p, "sha256"))) {
-			add(set, "replaced", json_pack("{s:s, s:s, s:s, s:s}", "name", name, "version",
-						       v, "from_sha256", str(old, "sha256"),
-						       "to_sha256", str(p, "sha256")), arch);
+			add(set, "replaced",
+			    json_pack("{s:s, s:s, s:s, s:s}", "name", name, "version", v,
+				      "from_sha256", str(old, "sha256"), "to_sha256",
+				      str(p, "sha256")),
+			    arch);
 		}
 	}
 	json_array_foreach(pa, i, p) {
 		const char *name = str(p, "name");
 
 		if (name && str(p, "version") && !find_pkg(pb, name))
-			add(set, "removed", json_pack("{s:s, s:s}", "name", name, "version",
-						      str(p, "version")), arch);
+			add(set, "removed",
+			    json_pack("{s:s, s:s}", "name", name, "version", str(p, "version")),
+			    arch);
 	}
 }
 
@@ -108,17 +112,18 @@ static void layer_changes(json_t *la, json_t *lb, const char *arch, json_t *set)
 		const char *d = str(l, "digest");
 
 		if (d && !has_layer(lb, d))
-			add(set, "removed", json_pack("{s:s, s:s*}", "digest", d, "holds",
-						      str(l, "holds")), arch);
+			add(set, "removed",
+			    json_pack("{s:s, s:s*}", "digest", d, "holds", str(l, "holds")), arch);
 	}
 }
 
 /* The advisories the rebuild fixed on one architecture (advisory.h). */
 static void advisory_changes(json_t *old, json_t *arch_b, const char *arch, json_t *c)
 {
-	json_t *fixed = dd_adv_fixed_between(
-		json_object_get(json_object_get(old, "advisories"), "items"),
-		json_object_get(json_object_get(arch_b, "advisories"), "items"));
+	json_t *fixed =
+		dd_adv_fixed_between(json_object_get(json_object_get(old, "advisories"), "items"),
+				     json_object_get(json_object_get(arch_b, "advisories"),
+						     "items"));
 	json_t *x, *l = json_object_get(c, "advisories_fixed");
 	size_t i;
 
@@ -163,9 +168,9 @@ json_t *dd_batch_changes(json_t *a, json_t *b)
 			      multi ? arch : NULL, ly);
 		advisory_changes(old, x, multi ? arch : NULL, c);
 		if (!json_equal(json_object_get(old, "config"), json_object_get(x, "config")))
-			json_array_append_new(cfg, json_pack("{s:s, s:O?, s:O?}", "arch", arch, "from",
-							     json_object_get(old, "config"), "to",
-							     json_object_get(x, "config")));
+			json_array_append_new(cfg, json_pack("{s:s, s:O?, s:O?}", "arch", arch,
+							     "from", json_object_get(old, "config"),
+							     "to", json_object_get(x, "config")));
 	}
 	json_array_foreach(json_object_get(a, "archs"), i, x)
 		if (str(x, "arch") && !arch_of(b, str(x, "arch")))
@@ -191,10 +196,12 @@ static void pkg_lines(json_t *pk, const char *list, const char *indent, struct d
 		const char *arch = str(p, "arch");
 
 		if (json_is_string(p))
-			dd_buf_addf(out, "%s%s architecture %s\n", indent, list, json_string_value(p));
+			dd_buf_addf(out, "%s%s architecture %s\n", indent, list,
+				    json_string_value(p));
 		else if (str(p, "from"))
 			dd_buf_addf(out, "%s%s %s %s -> %s%s%s\n", indent, list, str(p, "name"),
-				    str(p, "from"), str(p, "to"), arch ? " on " : "", arch ? arch : "");
+				    str(p, "from"), str(p, "to"), arch ? " on " : "",
+				    arch ? arch : "");
 		else
 			dd_buf_addf(out, "%s%s %s %s%s%s\n", indent, list, str(p, "name"),
 				    str(p, "version"), arch ? " on " : "", arch ? arch : "");
@@ -203,9 +210,10 @@ static void pkg_lines(json_t *pk, const char *list, const char *indent, struct d
 
 void dd_batch_changes_text(json_t *changes, const char *indent, struct dd_buf *out)
 {
-	static const char *const lists[] = { "added", "removed", "upgraded", "downgraded",
-					     "replaced", "architectures_removed" };
-	json_t *e = json_object_get(changes, "entitlement"), *pk = json_object_get(changes, "packages");
+	static const char *const lists[] = { "added",      "removed",  "upgraded",
+					     "downgraded", "replaced", "architectures_removed" };
+	json_t *e = json_object_get(changes, "entitlement"),
+	       *pk = json_object_get(changes, "packages");
 	json_t *ly = json_object_get(changes, "layers"), *x;
 	size_t i;
 
@@ -225,14 +233,16 @@ void dd_batch_changes_text(json_t *changes, const char *indent, struct dd_buf *o
 		dd_buf_addf(out, "%sfixed %s in %s %s -> %s (fixed in %s)%s%s\n", indent,
 			    str(x, "id"), str(x, "package"), str(x, "from") ? str(x, "from") : "-",
 			    str(x, "to") ? str(x, "to") : "-",
-			    str(x, "fixed_in") ? str(x, "fixed_in") : "-", str(x, "arch") ? " on " : "",
-			    str(x, "arch") ? str(x, "arch") : "");
+			    str(x, "fixed_in") ? str(x, "fixed_in") : "-",
+			    str(x, "arch") ? " on " : "", str(x, "arch") ? str(x, "arch") : "");
 	json_array_foreach(json_object_get(changes, "config"), i, x)
 		dd_buf_addf(out, "%sconfig %s: %s -> %s\n", indent, str(x, "arch"),
-			    str(x, "from") ? str(x, "from") : "-", str(x, "to") ? str(x, "to") : "-");
+			    str(x, "from") ? str(x, "from") : "-",
+			    str(x, "to") ? str(x, "to") : "-");
 	if ((x = json_object_get(changes, "digest")))
 		dd_buf_addf(out, "%simage %s -> %s\n", indent,
-			    str(x, "from") ? str(x, "from") : "-", str(x, "to") ? str(x, "to") : "-");
+			    str(x, "from") ? str(x, "from") : "-",
+			    str(x, "to") ? str(x, "to") : "-");
 }
 
 /* ---- merging shard reports ----------------------------------------------- */
@@ -271,8 +281,10 @@ int dd_batch_merge(json_t *const *reports, size_t n, json_t **merged)
 	qsort(v, nj, sizeof(*v), file_cmp);
 	for (i = 1; i < nj; i++) {
 		if (!file_cmp(&v[i - 1], &v[i])) {
-			int rc = dd_error(DD_E_FORMAT, "job %s is in more than one report: were the "
-					  "shards given the same --shard?", str(v[i], "file"));
+			int rc = dd_error(DD_E_FORMAT,
+					  "job %s is in more than one report: were the "
+					  "shards given the same --shard?",
+					  str(v[i], "file"));
 
 			free(v);
 			json_decref(jobs);
@@ -293,8 +305,9 @@ int dd_batch_merge(json_t *const *reports, size_t n, json_t **merged)
 			json_int_t t = 0;
 
 			for (size_t r = 0; r < n; r++)
-				t += json_integer_value(json_object_get(
-					json_object_get(reports[r], "summary"), counts[c]));
+				t += json_integer_value(
+					json_object_get(json_object_get(reports[r], "summary"),
+							counts[c]));
 			json_object_set_new(sum, counts[c], json_integer(t));
 		}
 		json_object_set_new(m, "jobs", sorted);

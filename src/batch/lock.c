@@ -38,9 +38,10 @@ int dd_batch_lock(const char *path, int wait_seconds, int *fd)
 			fl.l_type = F_WRLCK;
 			fcntl(f, F_GETLK, &fl);
 			close(f);
-			return dd_error(DD_E_BUSY, "%s is held by another batch (pid %ld) after "
-					"waiting %d s; let it finish, or give a longer --wait", path,
-					(long)fl.l_pid, wait_seconds);
+			return dd_error(DD_E_BUSY,
+					"%s is held by another batch (pid %ld) after "
+					"waiting %d s; let it finish, or give a longer --wait",
+					path, (long)fl.l_pid, wait_seconds);
 		}
 		nanosleep(&pause, NULL);
 		fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };

@@ -22,8 +22,7 @@ static const char *newest(const struct dd_strs *versions)
 	return best;
 }
 
-static int classify(struct dd_store *s, const struct dd_checked_member *cm,
-		    struct dd_change_pkg *p)
+static int classify(struct dd_store *s, const struct dd_checked_member *cm, struct dd_change_pkg *p)
 {
 	struct dd_strs held = { 0 };
 	const char *top;
@@ -138,8 +137,8 @@ int dd_changes_compute(struct dd_store *s, const struct dd_checked *c, struct dd
 	ch->ent_before = now.present;
 	ch->ent_before_version = now.version;
 	ch->ent_after = now.present || c->has_entitlement;
-	ch->ent_after_version = c->has_entitlement && c->entitlement_is_new ? c->entitlement.version
-									  : now.version;
+	ch->ent_after_version =
+		c->has_entitlement && c->entitlement_is_new ? c->entitlement.version : now.version;
 	entitlement_after(c, &now, &images, &guarded);
 	for (size_t i = 0; i < images.n; i++)
 		if (!dd_strs_has(&now.images, images.v[i]))

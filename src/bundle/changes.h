@@ -18,7 +18,7 @@ struct dd_change_pkg {
 	const char *name, *version, *arch; /* owned by the dd_checked */
 	char *old_version;                 /* UPGRADED: the newest held before */
 	enum dd_pkg_change kind;
-	bool guarded;                      /* after the import */
+	bool guarded; /* after the import */
 };
 
 struct dd_changes {

@@ -44,9 +44,11 @@ static int describe(const char *dir, const char *rel, const struct dd_create_opt
 
 	memset(m, 0, sizeof(*m));
 	if (kind < 0 || !strcmp(rel, DD_MANIFEST_NAME) || !strcmp(rel, DD_MANIFEST_SIG_NAME))
-		return dd_error(DD_E_USAGE, "%s/%s: a bundle carries only .apk packages, "
+		return dd_error(DD_E_USAGE,
+				"%s/%s: a bundle carries only .apk packages, "
 				"APKINDEX.tar.gz, entitlements.json with its .sig and security "
-				"databases (security.json, secdb/NAME.json)", dir, rel);
+				"databases (security.json, secdb/NAME.json)",
+				dir, rel);
 	m->path = dd_xstrdup(rel);
 	m->kind = (enum dd_member_kind)kind;
 	dd_buf_addf(&path, "%s/%s", dir, rel);
@@ -57,9 +59,11 @@ static int describe(const char *dir, const char *rel, const struct dd_create_opt
 			goto out;
 		rc = dd_apk_check(&f, path.ptr);
 		if (!rc && !f.n_sigs && !o->mark_unsigned)
-			rc = dd_error(DD_E_UNSIGNED, "%s is unsigned: sign it, or create the "
+			rc = dd_error(DD_E_UNSIGNED,
+				      "%s is unsigned: sign it, or create the "
 				      "bundle with --mark-unsigned so that receivers can choose "
-				      "to accept it unguarded", path.ptr);
+				      "to accept it unguarded",
+				      path.ptr);
 		if (!rc && !f.n_sigs)
 			m->unsigned_ok = true;
 		dd_apk_file_release(&f);
@@ -83,8 +87,8 @@ static int collect(const char *dir, const struct dd_create_opts *o, struct dd_ma
 		rc = dd_error(DD_E_USAGE, "%s is not a directory", dir);
 	while (!rc && (rc = dd_bundle_src_next(&src, &rel, &type, &size)) > 0) {
 		if (type != DD_SRC_FILE) {
-			rc = dd_error(DD_E_USAGE, "%s/%s: only regular files go into a bundle",
-				      dir, rel);
+			rc = dd_error(DD_E_USAGE, "%s/%s: only regular files go into a bundle", dir,
+				      rel);
 			break;
 		}
 		DD_GROW(m->members, m->n_members);
@@ -133,9 +137,10 @@ static int leave_out(const char *dir, struct dd_create_opts *o, struct dd_manife
 	m->n_members = kept;
 	free(drop);
 	if (!kept)
-		return dd_error(DD_E_USAGE, "%s holds nothing the site does not have already (all "
-				"%zu files are in its receipt): no bundle is needed", dir,
-				o->n_left_out);
+		return dd_error(DD_E_USAGE,
+				"%s holds nothing the site does not have already (all "
+				"%zu files are in its receipt): no bundle is needed",
+				dir, o->n_left_out);
 	return 0;
 }
 
@@ -230,7 +235,8 @@ static int check_split(const struct dd_create_opts *o, const struct dd_buf *text
 
 	if (o->split >= need)
 		return 0;
-	return dd_error(DD_E_USAGE, "--split %llu is too small: the first part must hold the "
+	return dd_error(DD_E_USAGE,
+			"--split %llu is too small: the first part must hold the "
 			"signed manifest (%zu bytes with its signature); give at least %lluK",
 			(unsigned long long)o->split, text->len + sig->len,
 			(unsigned long long)((need + 1023) >> 10));
@@ -351,7 +357,7 @@ int dd_bundle_create(const char *dir, struct dd_create_opts *o, const char *out)
 	}
 	if (!rc && o->split && ends_with(out, "/"))
 		rc = dd_error(DD_E_USAGE, "--split makes files: give -o NAME.tar or NAME.tar.zst, "
-			      "not a directory");
+					  "not a directory");
 	if (!rc)
 		rc = ends_with(out, "/") ? write_dir(dir, &m, &text, &sig, out)
 					 : write_tar(dir, o, &m, &text, &sig, out);

@@ -17,13 +17,13 @@ struct dd_create_opts {
 	const char *channel;
 	uint64_t sequence;
 	int64_t created, expires;
-	const char *sign_key;   /* OpenPGP key id of the signer */
-	const char *gnupg_home; /* its GnuPG home; NULL for the default */
-	bool mark_unsigned;     /* list unsigned packages as "unsigned": true */
-	uint64_t split;         /* >0: write parts out.part-001... each below this size */
+	const char *sign_key;           /* OpenPGP key id of the signer */
+	const char *gnupg_home;         /* its GnuPG home; NULL for the default */
+	bool mark_unsigned;             /* list unsigned packages as "unsigned": true */
+	uint64_t split;                 /* >0: write parts out.part-001... each below this size */
 	const struct dd_receipt *since; /* leave out what this receipt says the site holds */
-	size_t n_left_out;      /* out: members left out because of since */
-	unsigned n_parts;       /* out: how many parts were written */
+	size_t n_left_out;              /* out: members left out because of since */
+	unsigned n_parts;               /* out: how many parts were written */
 };
 
 /* Write the bundle of dir to out: a directory when out ends in '/',

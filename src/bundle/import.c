@@ -25,8 +25,7 @@
 
 /* ---- reading the stream ------------------------------------------------ */
 
-static int read_small(struct dd_bundle_src *src, const char *name, uint64_t max,
-		      struct dd_buf *out)
+static int read_small(struct dd_bundle_src *src, const char *name, uint64_t max, struct dd_buf *out)
 {
 	char buf[65536];
 	ssize_t n;
@@ -52,9 +51,10 @@ static int expect_entry(struct dd_bundle_src *src, const char *want, uint64_t ma
 	if (rc < 0)
 		return rc;
 	if (rc == 0 || strcmp(path, want))
-		return dd_error(DD_E_FORMAT, "the bundle does not start with %s and %s (%s "
-				"comes first): not a drydock bundle, or damaged", DD_MANIFEST_NAME,
-				DD_MANIFEST_SIG_NAME, rc ? path : "nothing");
+		return dd_error(DD_E_FORMAT,
+				"the bundle does not start with %s and %s (%s "
+				"comes first): not a drydock bundle, or damaged",
+				DD_MANIFEST_NAME, DD_MANIFEST_SIG_NAME, rc ? path : "nothing");
 	if (type != DD_SRC_FILE)
 		return dd_error(DD_E_UNSAFE_PATH, "%s is not a regular file", want);
 	return read_small(src, want, max, out);
@@ -87,20 +87,24 @@ static int check_pgp(const struct dd_trust *t, enum dd_role role, const char *wh
 	int rc = dd_pgp_verify(t->pgp, data->ptr, data->len, sig->ptr, sig->len, fpr);
 
 	if (rc == DD_E_SIG_UNKNOWN)
-		return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which is not a "
+		return dd_error(DD_E_SIG_UNKNOWN,
+				"%s is signed by key %s, which is not a "
 				"trusted %s key; if you trust it, add it with 'drydock trust add "
-				"--role %s KEYFILE'", what, fpr, dd_role_str(role), dd_role_str(role));
+				"--role %s KEYFILE'",
+				what, fpr, dd_role_str(role), dd_role_str(role));
 	if (rc)
 		return dd_error_prefix(rc, "%s", what);
 	if (dd_trust_has(t, role, fpr))
 		return 0;
 	if (dd_trust_has(t, other, fpr))
-		return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which is trusted "
-				"for %ss only, not for %ss", what, fpr, dd_role_str(other),
-				dd_role_str(role));
-	return dd_error(DD_E_SIG_UNKNOWN, "%s is signed by key %s, which is not trusted "
-			"for %ss; add it with 'drydock trust add --role %s KEYFILE'", what, fpr,
-			dd_role_str(role), dd_role_str(role));
+		return dd_error(DD_E_SIG_UNKNOWN,
+				"%s is signed by key %s, which is trusted "
+				"for %ss only, not for %ss",
+				what, fpr, dd_role_str(other), dd_role_str(role));
+	return dd_error(DD_E_SIG_UNKNOWN,
+			"%s is signed by key %s, which is not trusted "
+			"for %ss; add it with 'drydock trust add --role %s KEYFILE'",
+			what, fpr, dd_role_str(role), dd_role_str(role));
 }
 
 /* ---- the mirror's rules ----------------------------------------------- */
@@ -123,16 +127,18 @@ static int check_sequence(struct dd_store *s, struct dd_checked *c)
 	if (rc <= 0)
 		return rc;
 	if ((int64_t)m->sequence == have)
-		return dd_error(DD_E_SIG_BAD, "equivocation: channel '%s' sequence %llu was "
+		return dd_error(DD_E_SIG_BAD,
+				"equivocation: channel '%s' sequence %llu was "
 				"already imported with a different manifest (%.16s…, this one "
 				"%.16s…); the sender signed two different bundles with one "
-				"sequence number: report it and do not use either", m->channel,
-				(unsigned long long)m->sequence, digest, c->digest);
+				"sequence number: report it and do not use either",
+				m->channel, (unsigned long long)m->sequence, digest, c->digest);
 	if ((int64_t)m->sequence < have)
-		return dd_error(DD_E_SIG_BAD, "rollback: channel '%s' is at sequence %lld and "
+		return dd_error(DD_E_SIG_BAD,
+				"rollback: channel '%s' is at sequence %lld and "
 				"this bundle has %llu; an older bundle cannot be imported (ask "
-				"for the current one)", m->channel, (long long)have,
-				(unsigned long long)m->sequence);
+				"for the current one)",
+				m->channel, (long long)have, (unsigned long long)m->sequence);
 	return 0;
 }
 
@@ -145,9 +151,11 @@ static int check_expiry(const struct dd_manifest *m, const struct dd_import_opts
 		return 0;
 	dd_time_format(m->expires, when);
 	if (!o->allow_expired)
-		return dd_error(DD_E_SIG_BAD, "the bundle expired on %s; ask for a fresh "
+		return dd_error(DD_E_SIG_BAD,
+				"the bundle expired on %s; ask for a fresh "
 				"one, or import it anyway with --allow-expired (recorded in the "
-				"audit log)", when);
+				"audit log)",
+				when);
 	c->expired = true;
 	return 0;
 }
@@ -163,9 +171,11 @@ static int check_space(const char *dir, const struct dd_manifest *m)
 		return dd_error_errno("%s", dir);
 	have = (uint64_t)sv.f_bavail * sv.f_frsize;
 	if (have < need)
-		return dd_error(DD_E_IO, "not enough space in %s: the bundle needs %llu MB, "
-				"%llu MB are free; free some space and import again", dir,
-				(unsigned long long)(need >> 20), (unsigned long long)(have >> 20));
+		return dd_error(DD_E_IO,
+				"not enough space in %s: the bundle needs %llu MB, "
+				"%llu MB are free; free some space and import again",
+				dir, (unsigned long long)(need >> 20),
+				(unsigned long long)(have >> 20));
 	return 0;
 }
 
@@ -184,8 +194,8 @@ static void progress(struct dd_progress *p, const struct dd_checked *c, size_t d
 		dd_progress_show(p, label, amount);
 }
 
-static int stage_member(struct dd_bundle_src *src, const char *dir,
-			struct dd_checked_member *cm, uint64_t header_size, uint64_t *bytes)
+static int stage_member(struct dd_bundle_src *src, const char *dir, struct dd_checked_member *cm,
+			uint64_t header_size, uint64_t *bytes)
 {
 	const struct dd_member *m = cm->m;
 	char buf[1 << 16];
@@ -202,20 +212,25 @@ static int stage_member(struct dd_bundle_src *src, const char *dir,
 			return (int)n;
 		*bytes += (uint64_t)n;
 		if (cm->staged.size + (uint64_t)n > m->size)
-			return dd_error(DD_E_DIGEST, "member '%s' is larger than the %llu bytes "
-					"the manifest says", m->path, (unsigned long long)m->size);
+			return dd_error(DD_E_DIGEST,
+					"member '%s' is larger than the %llu bytes "
+					"the manifest says",
+					m->path, (unsigned long long)m->size);
 		rc = dd_staged_write(&cm->staged, buf, (size_t)n);
 	}
 	if (!rc && cm->staged.size != m->size)
-		return dd_error(DD_E_TRUNCATED, "member '%s' ends after %llu of %llu bytes "
-				"(bundle truncated?)", m->path,
-				(unsigned long long)cm->staged.size, (unsigned long long)m->size);
+		return dd_error(DD_E_TRUNCATED,
+				"member '%s' ends after %llu of %llu bytes "
+				"(bundle truncated?)",
+				m->path, (unsigned long long)cm->staged.size,
+				(unsigned long long)m->size);
 	if (!rc)
 		rc = dd_staged_finish(&cm->staged);
 	if (!rc && strcmp(cm->staged.sha256, m->sha256))
-		return dd_error(DD_E_DIGEST, "member '%s' has sha256 %s, the manifest says %s "
-				"(damaged or altered in transit)", m->path, cm->staged.sha256,
-				m->sha256);
+		return dd_error(DD_E_DIGEST,
+				"member '%s' has sha256 %s, the manifest says %s "
+				"(damaged or altered in transit)",
+				m->path, cm->staged.sha256, m->sha256);
 	return rc;
 }
 
@@ -239,16 +254,20 @@ static int check_package(const struct dd_trust *t, const struct dd_import_opts *
 		return 0;
 	}
 	if (st == DD_SIG_BAD)
-		return dd_error(DD_E_SIG_BAD, "package '%s': BAD signature; it was altered "
-				"after signing", cm->m->path);
+		return dd_error(DD_E_SIG_BAD,
+				"package '%s': BAD signature; it was altered "
+				"after signing",
+				cm->m->path);
 	if (cm->m->unsigned_ok && o->allow_unsigned_packages)
 		return 0; /* stored unguarded: no trusted signature */
 	return dd_error(st == DD_SIG_UNSIGNED ? DD_E_UNSIGNED : DD_E_SIG_UNKNOWN,
 			"package '%s' is %s%s%s; trust its key with 'drydock trust add --role "
-			"apk KEY.rsa.pub'%s", cm->m->path, dd_sig_status_str(st),
-			cm->apk.n_sigs ? " " : "", cm->apk.n_sigs ? cm->apk.sigs[0].keyname : "",
+			"apk KEY.rsa.pub'%s",
+			cm->m->path, dd_sig_status_str(st), cm->apk.n_sigs ? " " : "",
+			cm->apk.n_sigs ? cm->apk.sigs[0].keyname : "",
 			cm->m->unsigned_ok ? ", or import with --allow-unsigned-packages to "
-			"store it unguarded" : "");
+					     "store it unguarded"
+					   : "");
 }
 
 static int check_index(const struct dd_trust *t, struct dd_checked_member *cm)
@@ -266,8 +285,8 @@ static int check_index(const struct dd_trust *t, struct dd_checked_member *cm)
 	if (st != DD_SIG_VALID)
 		return dd_error(st == DD_SIG_BAD ? DD_E_SIG_BAD : DD_E_SIG_UNKNOWN,
 				"index '%s' is %s%s%s; trust its key with 'drydock trust add "
-				"--role apk KEY.rsa.pub'", cm->m->path, dd_sig_status_str(st),
-				cm->apk.n_sigs ? " " : "",
+				"--role apk KEY.rsa.pub'",
+				cm->m->path, dd_sig_status_str(st), cm->apk.n_sigs ? " " : "",
 				cm->apk.n_sigs ? cm->apk.sigs[0].keyname : "");
 	cm->signer = key;
 	return 0;
@@ -327,7 +346,7 @@ struct verifier {
 	size_t *queue, head, tail; /* member indices; positions are queue slots */
 	bool done;
 	int rc;
-	size_t failed_at;          /* stream position of the first failure */
+	size_t failed_at; /* stream position of the first failure */
 	char *detail;
 	const struct dd_trust *t;
 	const struct dd_import_opts *o;
@@ -476,8 +495,8 @@ static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
 	if (!doc && !sig)
 		return 0;
 	if (!doc || !sig)
-		return dd_error(DD_E_UNSIGNED, "the bundle has %s without %s", doc ?
-				DD_ENTITLEMENT_NAME : DD_ENTITLEMENT_SIG_NAME,
+		return dd_error(DD_E_UNSIGNED, "the bundle has %s without %s",
+				doc ? DD_ENTITLEMENT_NAME : DD_ENTITLEMENT_SIG_NAME,
 				doc ? DD_ENTITLEMENT_SIG_NAME : DD_ENTITLEMENT_NAME);
 	rc = dd_read_file(doc->staged.path, DD_MANIFEST_MAX, &text);
 	if (!rc)
@@ -492,7 +511,8 @@ static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
 	c->has_entitlement = true;
 	if (c->entitlement.expires <= dd_time_now() && !o->repair) {
 		dd_time_format(c->entitlement.expires, when);
-		rc = dd_error(DD_E_SIG_BAD, "the entitlement manifest (version %llu) expired on "
+		rc = dd_error(DD_E_SIG_BAD,
+			      "the entitlement manifest (version %llu) expired on "
 			      "%s; ask the vendor for a current one",
 			      (unsigned long long)c->entitlement.version, when);
 		goto out;
@@ -510,7 +530,8 @@ static int check_entitlement(const struct dd_trust *t, struct dd_store *s,
 		c->entitlement_is_new = false;
 		goto out;
 	}
-	rc = dd_error(DD_E_SIG_BAD, "the entitlement manifest has version %llu, but the "
+	rc = dd_error(DD_E_SIG_BAD,
+		      "the entitlement manifest has version %llu, but the "
 		      "mirror already has version %lld%s; only a newer version can replace it",
 		      (unsigned long long)c->entitlement.version, (long long)have,
 		      (int64_t)c->entitlement.version == have ? " with different content" : "");
@@ -540,11 +561,13 @@ static int check_one_index(struct dd_checked *c, const struct dd_checked_member 
 			continue;
 		for (size_t j = 0; j < n && !rc; j++)
 			if (same(pkgs[j].name, p->name) && same(pkgs[j].version, p->version) &&
-			    same(pkgs[j].arch, p->arch) && strcmp(pkgs[j].checksum, cm->apk.checksum))
-				rc = dd_error(DD_E_DIGEST, "package '%s' (%s-%s) is not the one "
-					      "index '%s' lists (checksum %s, index %s)", cm->m->path,
-					      p->name, p->version, ix->m->path, cm->apk.checksum,
-					      pkgs[j].checksum);
+			    same(pkgs[j].arch, p->arch) &&
+			    strcmp(pkgs[j].checksum, cm->apk.checksum))
+				rc = dd_error(DD_E_DIGEST,
+					      "package '%s' (%s-%s) is not the one "
+					      "index '%s' lists (checksum %s, index %s)",
+					      cm->m->path, p->name, p->version, ix->m->path,
+					      cm->apk.checksum, pkgs[j].checksum);
 	}
 	dd_apk_pkgs_free(pkgs, n);
 	return rc;
@@ -590,7 +613,8 @@ static int check_known_packages(struct dd_store *s, struct dd_checked *c)
 			return rc;
 		cm->new_package = rc == 0;
 		if (rc > 0 && strcmp(have, cm->m->sha256))
-			return dd_error(DD_E_DIGEST, "package %s-%s (%s) is already in the mirror "
+			return dd_error(DD_E_DIGEST,
+					"package %s-%s (%s) is already in the mirror "
 					"with different content; a package version cannot change",
 					p->name, p->version, p->arch ? p->arch : "noarch");
 	}
@@ -610,7 +634,8 @@ static int read_head(struct dd_bundle_src *src, struct dd_checked *c)
 		return rc;
 	dd_sha256_hex(c->manifest_text.ptr, c->manifest_text.len, c->digest);
 	if (dd_bundle_src_part_id(src) && strcmp(dd_bundle_src_part_id(src), c->digest))
-		return dd_error(DD_E_FORMAT, "the parts say they carry bundle %.16s…, but the "
+		return dd_error(DD_E_FORMAT,
+				"the parts say they carry bundle %.16s…, but the "
 				"manifest in the first part is %.16s…: parts of different bundles",
 				dd_bundle_src_part_id(src), c->digest);
 	return 0;
@@ -629,8 +654,8 @@ static int check_head(const struct dd_trust *t, struct dd_checked *c)
 	return rc;
 }
 
-static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
-			const char *dir, const struct dd_import_opts *o, struct dd_checked *c)
+static int read_members(struct dd_bundle_src *src, const struct dd_trust *t, const char *dir,
+			const struct dd_import_opts *o, struct dd_checked *c)
 {
 	struct verifier v;
 	struct dd_progress p;
@@ -653,8 +678,8 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 		rc = take_member(src, dir, c, path, type, size);
 		if (rc)
 			break;
-		verifier_push(&v, (size_t)(dd_manifest_find(&c->manifest, path) -
-					   c->manifest.members));
+		verifier_push(&v,
+			      (size_t)(dd_manifest_find(&c->manifest, path) - c->manifest.members));
 		progress(&p, c, ++done, false);
 		if (done == 1)
 			dd_crash_point("mid-stream");
@@ -665,8 +690,10 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t,
 	progress(&p, c, done, true);
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++)
 		if (!c->members[i].m)
-			rc = dd_error(DD_E_TRUNCATED, "member '%s' is listed in the manifest but "
-				      "missing from the bundle", c->manifest.members[i].path);
+			rc = dd_error(DD_E_TRUNCATED,
+				      "member '%s' is listed in the manifest but "
+				      "missing from the bundle",
+				      c->manifest.members[i].path);
 	return rc;
 }
 
@@ -787,7 +814,8 @@ static int insert_members(struct dd_store *s, const struct dd_checked *c)
 
 		rc = dd_index_insert_blob(s, m->sha256, m->size, kind);
 		if (!rc)
-			rc = dd_index_insert_member(s, c->digest, m->path, m->sha256, m->size, kind);
+			rc = dd_index_insert_member(s, c->digest, m->path, m->sha256, m->size,
+						    kind);
 	}
 	return rc;
 }

@@ -36,8 +36,8 @@ struct dd_import_opts {
 };
 
 enum dd_verdict {
-	DD_VERDICT_OK,        /* checked (and, for an import, imported) */
-	DD_VERDICT_ALREADY,   /* this exact bundle is already in the mirror */
+	DD_VERDICT_OK,      /* checked (and, for an import, imported) */
+	DD_VERDICT_ALREADY, /* this exact bundle is already in the mirror */
 	DD_VERDICT_REFUSED,
 };
 
@@ -53,14 +53,14 @@ struct dd_bundle_src;
 
 struct dd_checked {
 	struct dd_bundle_src *src; /* open from dd_bundle_open to the end of the check */
-	int open_rc;              /* what dd_bundle_open found, for the check to report */
+	int open_rc;               /* what dd_bundle_open found, for the check to report */
 	char *open_detail;
-	char digest[65];          /* sha256 of manifest.json */
-	char signer[41];          /* bundle key fingerprint */
+	char digest[65]; /* sha256 of manifest.json */
+	char signer[41]; /* bundle key fingerprint */
 	struct dd_buf manifest_text, manifest_sig;
 	struct dd_manifest manifest;
 	struct dd_checked_member *members; /* in manifest order */
-	bool expired;             /* and allowed */
+	bool expired;                      /* and allowed */
 	bool has_entitlement;
 	struct dd_entitlement entitlement;
 	char entitlement_signer[41];
@@ -84,9 +84,9 @@ int dd_bundle_check_open(const struct dd_trust *t, struct dd_store *s, const cha
 			 const struct dd_import_opts *o, struct dd_checked *c);
 
 /*
- * Check the bundle at path (dd_bundle_open, dd_bundle_check_open).  s may be NULL (no mirror: `bundle verify`),
- * stage_dir is where members are staged.  Returns 0 with c->verdict OK
- * or ALREADY, or an error whose detail says what was refused and why.
+ * Check the bundle at path (dd_bundle_open, dd_bundle_check_open).  s may be NULL (no mirror:
+ * `bundle verify`), stage_dir is where members are staged.  Returns 0 with c->verdict OK or
+ * ALREADY, or an error whose detail says what was refused and why.
  */
 int dd_bundle_check(const char *path, const struct dd_trust *t, struct dd_store *s,
 		    const char *stage_dir, const struct dd_import_opts *o, struct dd_checked *c);

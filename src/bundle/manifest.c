@@ -51,8 +51,10 @@ static int check_format(json_t *o, const char *what, const char *want)
 	if (!json_is_string(v))
 		return field_err(what, "format", "is missing");
 	if (strcmp(json_string_value(v), want))
-		return dd_error(DD_E_FORMAT, "%s: format '%s' is not '%s' (made by a newer "
-				"drydock?)", what, json_string_value(v), want);
+		return dd_error(DD_E_FORMAT,
+				"%s: format '%s' is not '%s' (made by a newer "
+				"drydock?)",
+				what, json_string_value(v), want);
 	return 0;
 }
 
@@ -94,8 +96,8 @@ int dd_member_kind_of(const char *path)
 
 const char *dd_member_kind_str(enum dd_member_kind k)
 {
-	static const char *names[] = { "apk", "apkindex", "entitlements",
-				       "entitlements-signature", "secdb" };
+	static const char *names[] = { "apk", "apkindex", "entitlements", "entitlements-signature",
+				       "secdb" };
 
 	return names[k];
 }
@@ -126,8 +128,10 @@ static int parse_member(json_t *o, size_t i, struct dd_member *m)
 		return rc;
 	sha = json_object_get(o, "sha256");
 	if (!json_is_string(sha) || !is_sha256_hex(json_string_value(sha)))
-		return dd_error(DD_E_FORMAT, "manifest member '%s': sha256 is not 64 lower-case "
-				"hex digits", m->path);
+		return dd_error(DD_E_FORMAT,
+				"manifest member '%s': sha256 is not 64 lower-case "
+				"hex digits",
+				m->path);
 	memcpy(m->sha256, json_string_value(sha), 65);
 	if (!dd_tar_path_safe(m->path) || strstr(m->path, "//") || m->path[0] == '.' ||
 	    !strcmp(m->path, DD_MANIFEST_NAME) || !strcmp(m->path, DD_MANIFEST_SIG_NAME))
@@ -135,7 +139,8 @@ static int parse_member(json_t *o, size_t i, struct dd_member *m)
 				m->path);
 	kind = dd_member_kind_of(m->path);
 	if (kind < 0)
-		return dd_error(DD_E_FORMAT, "manifest member '%s': not a kind of file a "
+		return dd_error(DD_E_FORMAT,
+				"manifest member '%s': not a kind of file a "
 				"bundle carries (.apk, APKINDEX.tar.gz, entitlements.json[.sig], "
 				"security.json, secdb/NAME.json)",
 				m->path);
@@ -143,8 +148,10 @@ static int parse_member(json_t *o, size_t i, struct dd_member *m)
 	if (json_object_get(o, "kind") &&
 	    (!json_is_string(json_object_get(o, "kind")) ||
 	     strcmp(json_string_value(json_object_get(o, "kind")), dd_member_kind_str(m->kind))))
-		return dd_error(DD_E_FORMAT, "manifest member '%s': kind is not '%s', which its "
-				"name says", m->path, dd_member_kind_str(m->kind));
+		return dd_error(DD_E_FORMAT,
+				"manifest member '%s': kind is not '%s', which its "
+				"name says",
+				m->path, dd_member_kind_str(m->kind));
 	if (u && !json_is_boolean(u))
 		return dd_error(DD_E_FORMAT, "manifest member '%s': 'unsigned' is not a boolean",
 				m->path);

@@ -11,15 +11,15 @@
 
 #include "core/buf.h"
 
-#define DD_BUNDLE_FORMAT "drydock-bundle/1"
-#define DD_ENTITLEMENT_FORMAT "drydock-entitlements/1"
-#define DD_MANIFEST_NAME "manifest.json"
-#define DD_MANIFEST_SIG_NAME "manifest.json.sig"
-#define DD_ENTITLEMENT_NAME "entitlements.json"
+#define DD_BUNDLE_FORMAT        "drydock-bundle/1"
+#define DD_ENTITLEMENT_FORMAT   "drydock-entitlements/1"
+#define DD_MANIFEST_NAME        "manifest.json"
+#define DD_MANIFEST_SIG_NAME    "manifest.json.sig"
+#define DD_ENTITLEMENT_NAME     "entitlements.json"
 #define DD_ENTITLEMENT_SIG_NAME "entitlements.json.sig"
-#define DD_SECDB_NAME "security.json"
-#define DD_SECDB_DIR "secdb/"
-#define DD_MANIFEST_MAX (16u << 20)
+#define DD_SECDB_NAME           "security.json"
+#define DD_SECDB_DIR            "secdb/"
+#define DD_MANIFEST_MAX         (16u << 20)
 
 enum dd_member_kind {
 	DD_MEMBER_APK,             /* packages: *.apk */
@@ -34,7 +34,7 @@ struct dd_member {
 	uint64_t size;
 	char sha256[65];
 	enum dd_member_kind kind;
-	bool unsigned_ok;  /* "unsigned": true — the sender says it has no trusted signature */
+	bool unsigned_ok; /* "unsigned": true — the sender says it has no trusted signature */
 };
 
 struct dd_manifest {
@@ -62,7 +62,7 @@ struct dd_entitled_pkg {
 
 struct dd_entitled_image {
 	char *name;
-	char **base;                    /* crust package names */
+	char **base; /* crust package names */
 	size_t n_base;
 	struct dd_entitled_pkg *packages; /* guarded package-versions */
 	size_t n_packages;

@@ -65,8 +65,8 @@ static int header_parse(const char *buf, size_t len, struct part_header *h)
 	if (!j)
 		return 0;
 	ok = !json_unpack(j, "{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "format", &format, "bundle",
-			  &bundle, "part", &part, "parts", &parts, "offset", &offset, "size",
-			  &size, "sha256", &sha) &&
+			  &bundle, "part", &part, "parts", &parts, "offset", &offset, "size", &size,
+			  "sha256", &sha) &&
 	     !strcmp(format, DD_PART_FORMAT) && is_hex64(bundle) && is_hex64(sha) && part >= 1 &&
 	     part <= parts && parts <= MAX_PARTS && offset >= 0 && size >= 0;
 	if (ok) {
@@ -134,20 +134,36 @@ int dd_parts_parse_size(const char *s, uint64_t *out)
 	if (errno)
 		goto bad;
 	switch (toupper((unsigned char)*end)) {
-	case 0: break;
-	case 'K': mul = 1ull << 10; end++; break;
-	case 'M': mul = 1ull << 20; end++; break;
-	case 'G': mul = 1ull << 30; end++; break;
-	case 'T': mul = 1ull << 40; end++; break;
-	default: goto bad;
+	case 0:
+		break;
+	case 'K':
+		mul = 1ull << 10;
+		end++;
+		break;
+	case 'M':
+		mul = 1ull << 20;
+		end++;
+		break;
+	case 'G':
+		mul = 1ull << 30;
+		end++;
+		break;
+	case 'T':
+		mul = 1ull << 40;
+		end++;
+		break;
+	default:
+		goto bad;
 	}
 	if (*end || !v || v > UINT64_MAX / mul)
 		goto bad;
 	*out = v * mul;
 	return 0;
 bad:
-	return dd_error(DD_E_USAGE, "'%s' is not a size: give bytes or a number with K, M, G "
-			"or T (powers of 1024), such as 4G or 4480M", s ? s : "");
+	return dd_error(DD_E_USAGE,
+			"'%s' is not a size: give bytes or a number with K, M, G "
+			"or T (powers of 1024), such as 4G or 4480M",
+			s ? s : "");
 }
 
 /* ---- writing -------------------------------------------------------- */
@@ -175,8 +191,10 @@ int dd_parts_writer_open(const char *base, uint64_t max_size, const char id[65],
 
 	*out = NULL;
 	if (max_size < (64u << 10))
-		return dd_error(DD_E_USAGE, "--split %llu bytes is too small: a part must be "
-				"at least 64K", (unsigned long long)max_size);
+		return dd_error(DD_E_USAGE,
+				"--split %llu bytes is too small: a part must be "
+				"at least 64K",
+				(unsigned long long)max_size);
 	w = dd_xcalloc(1, sizeof(*w));
 	w->base = dd_xstrdup(base);
 	w->payload_max = max_size - 1 - DD_PART_HEADER;
@@ -291,10 +309,10 @@ void dd_parts_writer_free(struct dd_parts_writer *w)
 /* ---- reading -------------------------------------------------------- */
 
 struct dd_parts_reader {
-	char *prefix;    /* the path of part 1 without ".part-001" */
-	char *first;     /* the path of part 1 */
+	char *prefix;            /* the path of part 1 without ".part-001" */
+	char *first;             /* the path of part 1 */
 	struct part_header want; /* bundle and parts, from part 1 */
-	unsigned k;      /* the part open now, 1-based; 0 before the first */
+	unsigned k;              /* the part open now, 1-based; 0 before the first */
 	int fd;
 	uint64_t left;   /* payload bytes of part k still to read */
 	uint64_t offset; /* of the stream */
@@ -321,26 +339,32 @@ static int check_header(struct dd_parts_reader *r, uint64_t file_size)
 	if (n < 0)
 		return dd_error_errno("%s", p);
 	if (!header_parse(buf, (size_t)n, h))
-		return dd_error(DD_E_FORMAT, "%s is not a part of a drydock bundle (no part "
-				"header); it should be part %u of %u of bundle %.16s…", p, r->k,
-				r->want.parts, r->want.bundle);
+		return dd_error(DD_E_FORMAT,
+				"%s is not a part of a drydock bundle (no part "
+				"header); it should be part %u of %u of bundle %.16s…",
+				p, r->k, r->want.parts, r->want.bundle);
 	if (strcmp(h->bundle, r->want.bundle))
-		return dd_error(DD_E_FORMAT, "%s belongs to another bundle (%.16s…, not "
+		return dd_error(DD_E_FORMAT,
+				"%s belongs to another bundle (%.16s…, not "
 				"%.16s… as %s): a foreign part; copy the right part %u and "
-				"import again", p, h->bundle, r->want.bundle, r->first, r->k);
+				"import again",
+				p, h->bundle, r->want.bundle, r->first, r->k);
 	if (h->part != r->k)
-		return dd_error(DD_E_FORMAT, "%s is part %u, not part %u: the parts were "
-				"swapped or renamed; each must keep its name NAME.part-NNN", p,
-				h->part, r->k);
+		return dd_error(DD_E_FORMAT,
+				"%s is part %u, not part %u: the parts were "
+				"swapped or renamed; each must keep its name NAME.part-NNN",
+				p, h->part, r->k);
 	if (h->parts != r->want.parts || h->offset != r->offset)
-		return dd_error(DD_E_FORMAT, "%s does not fit the parts before it (%u parts, "
-				"offset %llu; expected %u parts, offset %llu): damaged", p, h->parts,
-				(unsigned long long)h->offset, r->want.parts,
+		return dd_error(DD_E_FORMAT,
+				"%s does not fit the parts before it (%u parts, "
+				"offset %llu; expected %u parts, offset %llu): damaged",
+				p, h->parts, (unsigned long long)h->offset, r->want.parts,
 				(unsigned long long)r->offset);
 	if (file_size != DD_PART_HEADER + h->size)
 		return dd_error(file_size < DD_PART_HEADER + h->size ? DD_E_TRUNCATED : DD_E_FORMAT,
 				"%s is %llu bytes, its header says %llu: the copy is %s; copy it "
-				"again and import again", p, (unsigned long long)file_size,
+				"again and import again",
+				p, (unsigned long long)file_size,
 				(unsigned long long)(DD_PART_HEADER + h->size),
 				file_size < DD_PART_HEADER + h->size ? "incomplete" : "damaged");
 	r->left = h->size;
@@ -356,9 +380,10 @@ static int open_part(struct dd_parts_reader *r)
 	part_name(&r->path, r->prefix, r->k);
 	r->fd = open(r->path.ptr, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0 && errno == ENOENT)
-		return dd_error(DD_E_TRUNCATED, "%s is missing: the bundle has %u parts and "
-				"this is part %u; put it next to %s and import again", r->path.ptr,
-				r->want.parts, r->k, r->first);
+		return dd_error(DD_E_TRUNCATED,
+				"%s is missing: the bundle has %u parts and "
+				"this is part %u; put it next to %s and import again",
+				r->path.ptr, r->want.parts, r->k, r->first);
 	if (r->fd < 0 || fstat(r->fd, &st) < 0)
 		return dd_error_errno("%s (part %u of %u)", r->path.ptr, r->k, r->want.parts);
 	return check_header(r, (uint64_t)st.st_size);
@@ -372,7 +397,8 @@ static int close_part(struct dd_parts_reader *r)
 	close(r->fd);
 	r->fd = -1;
 	if (strcmp(sha, r->cur.sha256))
-		return dd_error(DD_E_DIGEST, "%s is damaged: its contents have sha256 %.16s…, "
+		return dd_error(DD_E_DIGEST,
+				"%s is damaged: its contents have sha256 %.16s…, "
 				"its header says %.16s…; copy it again and import again",
 				r->path.ptr, sha, r->cur.sha256);
 	return 0;
@@ -387,8 +413,10 @@ int dd_parts_reader_open(const char *first, struct dd_parts_reader **out)
 
 	*out = NULL;
 	if (!ends_with(first, DD_PART_SUFFIX))
-		return dd_error(DD_E_USAGE, "%s: the first part of a split bundle must be named "
-				"NAME%s", first, DD_PART_SUFFIX);
+		return dd_error(DD_E_USAGE,
+				"%s: the first part of a split bundle must be named "
+				"NAME%s",
+				first, DD_PART_SUFFIX);
 	r = dd_xcalloc(1, sizeof(*r));
 	r->fd = -1;
 	r->first = dd_xstrdup(first);
@@ -437,11 +465,13 @@ ssize_t dd_parts_read(struct dd_parts_reader *r, void *buf, size_t len)
 		n = 0;
 	if (n < 0)
 		return dd_error_errno("%s (part %u of %u): reading failed; if the medium was "
-				      "removed, put it back and import again", r->path.ptr, r->k,
-				      r->want.parts);
+				      "removed, put it back and import again",
+				      r->path.ptr, r->k, r->want.parts);
 	if (n == 0 && len)
-		return dd_error(DD_E_TRUNCATED, "%s ends early (part %u of %u); copy it again "
-				"and import again", r->path.ptr, r->k, r->want.parts);
+		return dd_error(DD_E_TRUNCATED,
+				"%s ends early (part %u of %u); copy it again "
+				"and import again",
+				r->path.ptr, r->k, r->want.parts);
 	EVP_DigestUpdate(r->md, buf, (size_t)n);
 	r->left -= (uint64_t)n;
 	r->offset += (uint64_t)n;
@@ -504,9 +534,10 @@ static int detect_dir(const char *path, struct dd_buf *first)
 		if (!ends_with(de->d_name, DD_PART_SUFFIX))
 			continue;
 		if (found++) {
-			rc = dd_error(DD_E_USAGE, "%s holds the parts of more than one bundle (%s "
-				      "and %s); name the first part to import", path,
-				      strrchr(first->ptr, '/') + 1, de->d_name);
+			rc = dd_error(DD_E_USAGE,
+				      "%s holds the parts of more than one bundle (%s "
+				      "and %s); name the first part to import",
+				      path, strrchr(first->ptr, '/') + 1, de->d_name);
 			break;
 		}
 		dd_buf_reset(first);
@@ -542,9 +573,10 @@ int dd_parts_detect(const char *path, struct dd_buf *first)
 	if (n < 0 || !header_parse(buf, (size_t)n, &h))
 		return 0;
 	if (h.part != 1)
-		return dd_error(DD_E_USAGE, "%s is part %u of %u of a split bundle; import the "
-				"first part (NAME%s) and the others are read in order", path, h.part,
-				h.parts, DD_PART_SUFFIX);
+		return dd_error(DD_E_USAGE,
+				"%s is part %u of %u of a split bundle; import the "
+				"first part (NAME%s) and the others are read in order",
+				path, h.part, h.parts, DD_PART_SUFFIX);
 	dd_buf_reset(first);
 	dd_buf_adds(first, path);
 	return 1;

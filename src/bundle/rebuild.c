@@ -88,8 +88,7 @@ static int link_blob(struct dd_store *s, const char *sha, const char *dst, const
 }
 
 /* Put the bundle together again in dir from its blobs, but its signature. */
-static int assemble(struct dd_store *s, const char *digest, const char *dir,
-		    struct dd_manifest *m)
+static int assemble(struct dd_store *s, const char *digest, const char *dir, struct dd_manifest *m)
 {
 	struct dd_buf p = DD_BUF_INIT, text = DD_BUF_INIT;
 	int rc;
@@ -150,8 +149,8 @@ static int import_any_signature(struct dd_store *s, const struct dd_trust *t, co
 
 		dd_buf_reset(&p);
 		dd_buf_addf(&p, "%s/%s", blobs.ptr, de->d_name);
-		if (de->d_name[0] == '.' || is_member(m, digest, de->d_name) ||
-		    stat(p.ptr, &st) || st.st_size > (off_t)MAX_SIG)
+		if (de->d_name[0] == '.' || is_member(m, digest, de->d_name) || stat(p.ptr, &st) ||
+		    st.st_size > (off_t)MAX_SIG)
 			continue;
 		unlink(sig.ptr);
 		if (link(p.ptr, sig.ptr) == 0 && import_dir(s, t, dir) == 0)
@@ -223,9 +222,9 @@ static int restore_bundles(struct dd_store *s, json_t *audit, json_t *report)
 		}
 		if (dangling)
 			continue; /* interrupted before its commit: nothing was lost */
-		json_array_append_new(lost, json_pack("{s:s?, s:s?, s:s}", "bundle", str(r, "bundle"),
-						      "digest", str(r, "digest"), "reason",
-						      dd_error_detail()));
+		json_array_append_new(lost, json_pack("{s:s?, s:s?, s:s}", "bundle",
+						      str(r, "bundle"), "digest", str(r, "digest"),
+						      "reason", dd_error_detail()));
 	}
 	if (!rc)
 		dd_trustdb_unload(&t);
@@ -266,7 +265,8 @@ int dd_bundle_rebuild_index(const char *root, json_t **report)
 		rec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "time", now, "action",
 				"rebuild-index", "aside", aside.ptr, "restored",
 				(json_int_t)json_array_size(json_object_get(*report, "restored")),
-				"lost", (json_int_t)json_array_size(json_object_get(*report, "lost")),
+				"lost",
+				(json_int_t)json_array_size(json_object_get(*report, "lost")),
 				"verdict", rc ? "incomplete" : "rebuilt");
 		dd_store_audit(s, rec);
 		json_decref(rec);

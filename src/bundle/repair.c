@@ -45,8 +45,10 @@ int dd_bundle_repair(struct dd_store *s, struct dd_checked *c, struct dd_strs *r
 	int rc = dd_held_bundle(s, c->digest, &held);
 
 	if (!rc && !held)
-		rc = dd_error(DD_E_NOTFOUND, "this mirror never imported this bundle (%.16s…), so "
-			      "it cannot repair from it; import it instead", c->digest);
+		rc = dd_error(DD_E_NOTFOUND,
+			      "this mirror never imported this bundle (%.16s…), so "
+			      "it cannot repair from it; import it instead",
+			      c->digest);
 	for (size_t i = 0; !rc && i < c->manifest.n_members; i++) {
 		struct dd_checked_member *cm = &c->members[i];
 

@@ -52,8 +52,10 @@ static int walk(struct dd_bundle_src *s, const char *rel)
 		if (S_ISDIR(st.st_mode))
 			rc = walk(s, sub.ptr);
 		else
-			add_name(s, sub.ptr, S_ISREG(st.st_mode) ? DD_SRC_FILE :
-					     S_ISLNK(st.st_mode) ? DD_SRC_LINK : DD_SRC_OTHER);
+			add_name(s, sub.ptr,
+				 S_ISREG(st.st_mode)   ? DD_SRC_FILE
+				 : S_ISLNK(st.st_mode) ? DD_SRC_LINK
+						       : DD_SRC_OTHER);
 	}
 	closedir(d);
 out:
@@ -128,8 +130,8 @@ static int archive_failed(struct dd_bundle_src *s, const char *member)
 	if (member)
 		return dd_error(strstr(why, "runcated") ? DD_E_TRUNCATED : DD_E_FORMAT,
 				"%s: member '%s': %s", s->path, member, why);
-	return dd_error(strstr(why, "runcated") ? DD_E_TRUNCATED : DD_E_FORMAT, "%s: %s",
-			s->path, why);
+	return dd_error(strstr(why, "runcated") ? DD_E_TRUNCATED : DD_E_FORMAT, "%s: %s", s->path,
+			why);
 }
 
 static int open_tar(struct dd_bundle_src *s, const char *first_part)
@@ -254,8 +256,7 @@ static int next_tar(struct dd_bundle_src *s, char *type, uint64_t *size)
 	return 1;
 }
 
-int dd_bundle_src_next(struct dd_bundle_src *s, const char **path, char *type,
-		       uint64_t *size)
+int dd_bundle_src_next(struct dd_bundle_src *s, const char **path, char *type, uint64_t *size)
 {
 	int rc = s->is_dir ? next_dir(s, type, size) : next_tar(s, type, size);
 

@@ -24,24 +24,23 @@ enum dd_src_type {
 struct dd_bundle_src {
 	char *path;
 	bool is_dir;
-	bool is_stdin;          /* path "-": a tar stream on standard input */
-	struct archive *a;      /* tar mode */
-	char **names;           /* directory mode: relative paths */
+	bool is_stdin;     /* path "-": a tar stream on standard input */
+	struct archive *a; /* tar mode */
+	char **names;      /* directory mode: relative paths */
 	char *types;
 	size_t n, next;
 	int fd;
-	char *cur;              /* current entry's path (normalised) */
-	uint64_t bytes_read;    /* of the whole bundle, for progress */
+	char *cur;                     /* current entry's path (normalised) */
+	uint64_t bytes_read;           /* of the whole bundle, for progress */
 	struct dd_parts_reader *parts; /* split bundle: the parts, in order */
-	int parts_rc;           /* the parts' error behind a libarchive failure */
+	int parts_rc;                  /* the parts' error behind a libarchive failure */
 	char *parts_detail;
-	char *parts_buf;        /* what libarchive is handed */
+	char *parts_buf; /* what libarchive is handed */
 };
 
 int dd_bundle_src_open(const char *path, struct dd_bundle_src *s);
 /* Next entry: 1 with path/type/size set, 0 at the end, or an error. */
-int dd_bundle_src_next(struct dd_bundle_src *s, const char **path, char *type,
-		       uint64_t *size);
+int dd_bundle_src_next(struct dd_bundle_src *s, const char **path, char *type, uint64_t *size);
 /* Read the current entry's data: count, 0 at its end, or an error. */
 ssize_t dd_bundle_src_read(struct dd_bundle_src *s, void *buf, size_t len);
 void dd_bundle_src_close(struct dd_bundle_src *s);

@@ -37,8 +37,8 @@ int dd_cli_usage_error(const char *fmt, ...)
 	return DD_EXIT_USAGE;
 }
 
-int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
-		    char **argv, const char *usage)
+int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc, char **argv,
+		    const char *usage)
 {
 	if (dd_cli_dump_options) {
 		for (const struct dd_subcommand *c = table; c->name; c++) {
@@ -62,8 +62,8 @@ int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int ar
 	for (const struct dd_subcommand *c = table; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->fn(argc - 1, argv + 1);
-	return dd_cli_usage_error("'%s %s' is not a command; see 'drydock %s --help'",
-				  group, argv[1], group);
+	return dd_cli_usage_error("'%s %s' is not a command; see 'drydock %s --help'", group,
+				  argv[1], group);
 }
 
 void dd_cli_print_json(json_t *j)

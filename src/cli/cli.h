@@ -20,13 +20,13 @@
 
 /* Exit codes, documented in README and `drydock help`. */
 enum {
-	DD_EXIT_OK = 0,     /* success */
-	DD_EXIT_FAIL = 1,   /* the operation failed (a check failed, bad input) */
-	DD_EXIT_USAGE = 2,  /* the command line is wrong */
+	DD_EXIT_OK = 0,      /* success */
+	DD_EXIT_FAIL = 1,    /* the operation failed (a check failed, bad input) */
+	DD_EXIT_USAGE = 2,   /* the command line is wrong */
 	DD_EXIT_NOT_RUN = 3, /* could not run: no mirror where the command looked (main.c
 			      * maps any failure whose last error is DD_E_NO_MIRROR to it);
 			      * batch: the batch itself could not run */
-	DD_EXIT_LOCKED = 4, /* batch: another batch holds OUT's lock */
+	DD_EXIT_LOCKED = 4,  /* batch: another batch holds OUT's lock */
 };
 
 struct dd_subcommand {
@@ -44,8 +44,8 @@ const char *dd_cli_mirror(const char *option);
 /* Print "drydock: msg" and return DD_EXIT_USAGE. */
 int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run the subcommand argv[1] of group (argv[0]) from table. */
-int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc,
-		    char **argv, const char *usage);
+int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc, char **argv,
+		    const char *usage);
 
 /*
  * `drydock help COMMAND [SUBCOMMAND]` (argv[0] is "help"): man's

@@ -24,18 +24,16 @@ static const struct dd_cmd_spec advisories_spec = {
 	.min_operands = 1,
 	.missing_operands = "nothing to check: give a package, a run folder or an image",
 	.store = DD_CMD_STORE_READ,
-	.about =
-	"The advisories of the mirror's security databases (secdb members of the bundles\n"
-	"it imported) that apply to a package (every version the mirror holds, or the\n"
-	"one given), a run folder, or any APK-based OCI image (an oci-archive or a\n"
-	"layout), read from its usr/lib/apk/db/installed or lib/apk/db/installed.\n"
-	"Each advisory is fixed, fix available (the mirror holds a version with the\n"
-	"fix: a rebuild picks it up), fix not yet here (no version in the mirror has\n"
-	"it), or not affected (\"0\"). Every report names the databases used (bundle,\n"
-	"channel, sequence, date) and warns when one is older than --max-age days\n"
-	"(default 7).\n",
-	.footer =
-	"Exits 1 when the mirror has no security database or a target cannot be read.\n",
+	.about = "The advisories of the mirror's security databases (secdb members of the bundles\n"
+		 "it imported) that apply to a package (every version the mirror holds, or the\n"
+		 "one given), a run folder, or any APK-based OCI image (an oci-archive or a\n"
+		 "layout), read from its usr/lib/apk/db/installed or lib/apk/db/installed.\n"
+		 "Each advisory is fixed, fix available (the mirror holds a version with the\n"
+		 "fix: a rebuild picks it up), fix not yet here (no version in the mirror has\n"
+		 "it), or not affected (\"0\"). Every report names the databases used (bundle,\n"
+		 "channel, sequence, date) and warns when one is older than --max-age days\n"
+		 "(default 7).\n",
+	.footer = "Exits 1 when the mirror has no security database or a target cannot be read.\n",
 };
 
 struct opts {
@@ -45,7 +43,7 @@ struct opts {
 
 /* An analysed set of packages: an image of a target, or a package's versions. */
 struct subject {
-	const char *what;            /* "image" or "package" */
+	const char *what; /* "image" or "package" */
 	const char *manifest, *platform, *db_path;
 	struct dd_adv_pkg *pkgs;
 	size_t n;
@@ -54,17 +52,16 @@ struct subject {
 static json_t *subject_json(const struct dd_adv_db *db, const struct dd_catalog *cat,
 			    const struct subject *s, const struct dd_adv_report *r)
 {
-	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:o, s:o}", "kind", s->what,
-			      "manifest", s->manifest, "platform", s->platform, "apk_db",
-			      s->db_path, "packages", (json_int_t)s->n, "counts",
-			      dd_adv_counts_json(r), "advisories",
-			      dd_adv_items_json(db, cat, s->pkgs, r));
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:o, s:o}", "kind", s->what, "manifest",
+			      s->manifest, "platform", s->platform, "apk_db", s->db_path,
+			      "packages", (json_int_t)s->n, "counts", dd_adv_counts_json(r),
+			      "advisories", dd_adv_items_json(db, cat, s->pkgs, r));
 
 	return o;
 }
 
-static void subject_print(const struct dd_catalog *cat, const char *target,
-			  const struct subject *s, const struct dd_adv_report *r)
+static void subject_print(const struct dd_catalog *cat, const char *target, const struct subject *s,
+			  const struct dd_adv_report *r)
 {
 	struct dd_buf line = DD_BUF_INIT;
 
@@ -87,9 +84,8 @@ static void subject_print(const struct dd_catalog *cat, const char *target,
 	dd_buf_release(&line);
 }
 
-static int analyse(const struct dd_adv_db *db, const struct dd_catalog *cat,
-		   const struct opts *o, const char *target, const struct subject *s,
-		   json_t *subjects)
+static int analyse(const struct dd_adv_db *db, const struct dd_catalog *cat, const struct opts *o,
+		   const char *target, const struct subject *s, json_t *subjects)
 {
 	struct dd_adv_report r;
 	int rc = dd_adv_analyze(db, cat, s->pkgs, s->n, &r);
@@ -112,8 +108,8 @@ static int check_image(const struct dd_adv_db *db, const struct dd_catalog *cat,
 
 	for (size_t i = 0; !rc && i < in.n; i++) {
 		struct dd_installed_image *img = &in.images[i];
-		struct subject s = { "image", img->manifest, img->platform, img->db_path, NULL,
-				     img->n };
+		struct subject s = { "image",      img->manifest, img->platform,
+				     img->db_path, NULL,          img->n };
 
 		s.pkgs = dd_xcalloc(img->n + 1, sizeof(*s.pkgs));
 		for (size_t k = 0; k < img->n; k++)
@@ -141,15 +137,16 @@ static int check_package(const struct dd_adv_db *db, const struct dd_catalog *ca
 		const struct dd_apk_pkg *p = &cat->pkgs[i];
 
 		if (!strcmp(p->name, name) && (!ver || !strcmp(p->version, ver)))
-			s.pkgs[s.n++] = (struct dd_adv_pkg){ p->name, p->version, p->origin,
-							     p->arch };
+			s.pkgs[s.n++] =
+				(struct dd_adv_pkg){ p->name, p->version, p->origin, p->arch };
 	}
 	if (!s.n && ver)
 		s.pkgs[s.n++] = (struct dd_adv_pkg){ name, ver, NULL, NULL };
 	if (s.n)
 		rc = analyse(db, cat, o, arg, &s, subjects);
 	else
-		rc = dd_error(DD_E_NOTFOUND, "'%s' is neither a file nor a package the mirror "
+		rc = dd_error(DD_E_NOTFOUND,
+			      "'%s' is neither a file nor a package the mirror "
 			      "holds; give NAME=VERSION to check a version it does not hold",
 			      arg);
 	free(s.pkgs);
@@ -191,9 +188,9 @@ static int check_targets(const struct dd_adv_db *db, const struct dd_catalog *ca
 			dd_cli_error();
 			ret = DD_EXIT_FAIL;
 		}
-		json_array_append_new(targets, json_pack("{s:s, s:o, s:s?}", "target", args[i],
-							 "subjects", subjects, "error",
-							 rc ? dd_error_detail() : NULL));
+		json_array_append_new(targets,
+				      json_pack("{s:s, s:o, s:s?}", "target", args[i], "subjects",
+						subjects, "error", rc ? dd_error_detail() : NULL));
 	}
 	return ret;
 }
@@ -221,7 +218,8 @@ int cmd_advisories(int argc, char **argv)
 		goto out;
 	}
 	if (!db.n_feeds) {
-		fprintf(stderr, "drydock: the mirror %s holds no security database: import a "
+		fprintf(stderr,
+			"drydock: the mirror %s holds no security database: import a "
 			"bundle that carries one (security.json or secdb/NAME.json)\n",
 			dd_store_root(cli.store));
 		cli.exit = DD_EXIT_FAIL;

@@ -23,16 +23,14 @@ static const struct dd_cmd_spec batch_spec = {
 	.min_operands = 1,
 	.max_operands = 1,
 	.missing_operands = "give exactly one job folder (JOBDIR)",
-	.about =
-	"Plan and build every *.yaml and *.yml job in JOBDIR, in sorted order, each in a\n"
-	"process of its own under a supervisor that enforces the job's policy.timeout.\n"
-	"A job whose inputs (job file, packages, entitlement, settings, drydock version)\n"
-	"equal those of its last good run is up to date and not built again. Prints one\n"
-	"line per job and a summary; writes OUT/batch-<id>.json and OUT/history.jsonl.\n",
-	.footer =
-	"Exit status: 0 every job built or up to date; 1 some job failed or timed out;\n"
-	"2 usage; 3 the batch could not run (no mirror, no entitlement, unreadable\n"
-	"JOBDIR, OUT not writable, bad signing key); 4 another batch holds OUT's lock.\n",
+	.about = "Plan and build every *.yaml and *.yml job in JOBDIR, in sorted order, each in a\n"
+		 "process of its own under a supervisor that enforces the job's policy.timeout.\n"
+		 "A job whose inputs (job file, packages, entitlement, settings, drydock version)\n"
+		 "equal those of its last good run is up to date and not built again. Prints one\n"
+		 "line per job and a summary; writes OUT/batch-<id>.json and OUT/history.jsonl.\n",
+	.footer = "Exit status: 0 every job built or up to date; 1 some job failed or timed out;\n"
+		  "2 usage; 3 the batch could not run (no mirror, no entitlement, unreadable\n"
+		  "JOBDIR, OUT not writable, bad signing key); 4 another batch holds OUT's lock.\n",
 };
 
 static const struct dd_cmd_spec report_spec = {
@@ -40,10 +38,9 @@ static const struct dd_cmd_spec report_spec = {
 	.operands = "REPORT.json|OUT...",
 	.min_operands = 1,
 	.missing_operands = "give a report or an OUT folder",
-	.about =
-	"Print a batch report as drydock batch does: a report file, or the newest one\n"
-	"in each OUT. Several (the shards of one batch) are merged into one report of\n"
-	"the same shape, written to FILE with -o.\n",
+	.about = "Print a batch report as drydock batch does: a report file, or the newest one\n"
+		 "in each OUT. Several (the shards of one batch) are merged into one report of\n"
+		 "the same shape, written to FILE with -o.\n",
 	.footer = "Exits 1 when a job in it failed.\n",
 };
 
@@ -70,7 +67,8 @@ static void print_report(json_t *r)
 		       str(j, "status"), digest ? digest : "-",
 		       json_real_value(json_object_get(j, "seconds")));
 		if (json_object_get(j, "changes")) {
-			if (json_is_true(json_object_get(json_object_get(j, "changes"), "first_run")))
+			if (json_is_true(
+				    json_object_get(json_object_get(j, "changes"), "first_run")))
 				dd_buf_addf(&ch, "%*s  first run\n", wname, "");
 			else
 				dd_batch_changes_text(json_object_get(j, "changes"), "    ", &ch);
@@ -150,8 +148,13 @@ int cmd_batch(int argc, char **argv)
 	bool json = false;
 	int rc;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &o.out,
-		  .argh = "OUT", .env = "DRYDOCK_OUT", .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "out",
+		  .value = &o.out,
+		  .argh = "OUT",
+		  .env = "DRYDOCK_OUT",
+		  .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
 		  .help = "where runs and reports go (default $DRYDOCK_OUT)" },
 		DD_OPT_MIRROR(&cli.mirror),
 		DD_OPT_CONF_INT('j', "jobs", &o.jobs, "N", 1, 256,
@@ -165,8 +168,12 @@ int cmd_batch(int argc, char **argv)
 			      "only jobs whose name or file name matches GLOB"),
 		DD_OPT_CONF_INT('w', "wait", &o.wait_seconds, "SECONDS", 0, 7 * 86400,
 				"wait this long for another batch on OUT (default 0)"),
-		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
-		  .value = &o.sign_key, .argh = "KEY", .env = "DRYDOCK_SIGN_KEY",
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 's',
+		  .long_name = "sign",
+		  .value = &o.sign_key,
+		  .argh = "KEY",
+		  .env = "DRYDOCK_SIGN_KEY",
 		  .flags = DD_OPT_CONFIG,
 		  .help = "sign the provenance (as drydock build; default $DRYDOCK_SIGN_KEY)" },
 		DD_OPT_GNUPG_HOME(0, &o.gnupg_home, "the GnuPG home holding an OpenPGP key"),
@@ -227,8 +234,10 @@ static json_t *load_report(const char *arg)
 		if (d)
 			closedir(d);
 		if (!*best) {
-			fprintf(stderr, "drydock: %s holds no batch report (batch-*.json): run "
-				"drydock batch -o %s first\n", arg, arg);
+			fprintf(stderr,
+				"drydock: %s holds no batch report (batch-*.json): run "
+				"drydock batch -o %s first\n",
+				arg, arg);
 			return NULL;
 		}
 		{

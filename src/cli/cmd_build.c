@@ -18,15 +18,13 @@ static const struct dd_cmd_spec build_spec = {
 	.operands = "JOB.yaml...",
 	.min_operands = 1,
 	.missing_operands = "no job file given",
-	.about =
-	"Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
-	"layout), image.oci.tar (an oci-archive carrying the job's tag), build.log,\n"
-	"sbom.spdx.json, sbom.cdx.json, provenance.intoto.json and result.json.\n"
-	"OUT/<job>/latest points at the newest successful run; a failed run keeps its\n"
-	"log and result.json in OUT/<job>/<run-id>-failed/.\n",
-	.footer =
-	"Times in the image are SOURCE_DATE_EPOCH when set, else the newest package's\n"
-	"build date. Exits 1 if any job failed.\n",
+	.about = "Build each job from the mirror into OUT/<job>/<run-id>/: image/ (an OCI image\n"
+		 "layout), image.oci.tar (an oci-archive carrying the job's tag), build.log,\n"
+		 "sbom.spdx.json, sbom.cdx.json, provenance.intoto.json and result.json.\n"
+		 "OUT/<job>/latest points at the newest successful run; a failed run keeps its\n"
+		 "log and result.json in OUT/<job>/<run-id>-failed/.\n",
+	.footer = "Times in the image are SOURCE_DATE_EPOCH when set, else the newest package's\n"
+		  "build date. Exits 1 if any job failed.\n",
 };
 
 static void print_result(const char *job, json_t *result, const char *dir)
@@ -58,7 +56,7 @@ static int build_all(const struct dd_build_opts *o, char **jobs, int n, bool jso
 	}
 	if (json)
 		dd_cli_print_json(json_array_size(all) == 1 ? json_incref(json_array_get(all, 0))
-							   : json_incref(all));
+							    : json_incref(all));
 	json_decref(all);
 	return ret;
 }
@@ -70,8 +68,13 @@ int cmd_build(int argc, char **argv)
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &o.out,
-		  .argh = "OUT", .env = "DRYDOCK_OUT", .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "out",
+		  .value = &o.out,
+		  .argh = "OUT",
+		  .env = "DRYDOCK_OUT",
+		  .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
 		  .help = "where run folders go (default $DRYDOCK_OUT)" },
 		DD_OPT_MIRROR(&cli.mirror),
 		DD_OPT_CONF_INT('j', "threads", &o.threads, "N", 1, 256,
@@ -79,13 +82,18 @@ int cmd_build(int argc, char **argv)
 				"same whatever N is"),
 		DD_OPT_BOOL(0, "no-cache", &o.no_cache,
 			    "neither use nor fill the mirror's layer cache"),
-		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
-		  .value = &o.sign_key, .argh = "KEY", .env = "DRYDOCK_SIGN_KEY",
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 's',
+		  .long_name = "sign",
+		  .value = &o.sign_key,
+		  .argh = "KEY",
+		  .env = "DRYDOCK_SIGN_KEY",
 		  .flags = DD_OPT_CONFIG,
 		  .help = "sign the provenance: a PEM private key file (ECDSA P-256 or Ed25519) "
 			  "or an OpenPGP key id (default $DRYDOCK_SIGN_KEY; without one the "
 			  "provenance is unsigned)" },
-		DD_OPT_GNUPG_HOME(0, &o.gnupg_home, "the GnuPG home holding the OpenPGP key "
+		DD_OPT_GNUPG_HOME(0, &o.gnupg_home,
+				  "the GnuPG home holding the OpenPGP key "
 				  "(default $GNUPGHOME, else ~/.gnupg)"),
 		DD_OPT_MAX_AGE(&o.max_age_days),
 		DD_OPT_STRICT(&o.strict),
@@ -95,7 +103,7 @@ int cmd_build(int argc, char **argv)
 
 	if (dd_cli_parse(&build_spec, opts, argc, argv, &cli))
 		goto out;
-	if (dd_epoch_from_env(&(int64_t){0}) < 0) { /* dd_build parses it again, the same way */
+	if (dd_epoch_from_env(&(int64_t){ 0 }) < 0) { /* dd_build parses it again, the same way */
 		cli.exit = dd_cli_fail(DD_E_USAGE);
 		goto out;
 	}

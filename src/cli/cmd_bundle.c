@@ -30,27 +30,32 @@ static const struct dd_cmd_spec create_spec = {
 	.min_operands = 1,
 	.max_operands = 1,
 	.missing_operands = "no directory given",
-	.about =
-	"Bundle every file of DIR (*.apk, APKINDEX.tar.gz, entitlements.json and its .sig,\n"
-	"security databases in the secdb format: security.json, secdb/NAME.json):\n"
-	"a manifest lists each with size and sha256 and is signed with the OpenPGP key\n"
-	"KEYID. OUT is a tar file, tar+zstd when it ends in .zst, or a directory when it\n"
-	"ends in '/'. DATE is 2026-12-31 or 2026-12-31T00:00:00Z (UTC). The creation\n"
-	"time is SOURCE_DATE_EPOCH when set. Unsigned packages are refused unless\n"
-	"--mark-unsigned lists them as such.\n",
-	.footer =
-	"--split SIZE writes OUT.part-001, OUT.part-002, ... each below SIZE (4G for FAT32,\n"
-	"4480M for a DVD; K, M, G, T are powers of 1024), the signed manifest in the first;\n"
-	"'drydock mirror import OUT.part-001' (or the folder holding them) reads them in order.\n"
-	"--since RECEIPT (from 'drydock mirror receipt' at the site) leaves out the packages\n"
-	"the site holds, and the entitlement manifest when it has that one: a delta bundle.\n"
-	"With --receipt-key, RECEIPT.sig must be a good signature by that site key.\n",
+	.about = "Bundle every file of DIR (*.apk, APKINDEX.tar.gz, entitlements.json and its "
+		 ".sig,\n"
+		 "security databases in the secdb format: security.json, secdb/NAME.json):\n"
+		 "a manifest lists each with size and sha256 and is signed with the OpenPGP key\n"
+		 "KEYID. OUT is a tar file, tar+zstd when it ends in .zst, or a directory when it\n"
+		 "ends in '/'. DATE is 2026-12-31 or 2026-12-31T00:00:00Z (UTC). The creation\n"
+		 "time is SOURCE_DATE_EPOCH when set. Unsigned packages are refused unless\n"
+		 "--mark-unsigned lists them as such.\n",
+	.footer = "--split SIZE writes OUT.part-001, OUT.part-002, ... each below SIZE (4G for "
+		  "FAT32,\n"
+		  "4480M for a DVD; K, M, G, T are powers of 1024), the signed manifest in the "
+		  "first;\n"
+		  "'drydock mirror import OUT.part-001' (or the folder holding them) reads them in "
+		  "order.\n"
+		  "--since RECEIPT (from 'drydock mirror receipt' at the site) leaves out the "
+		  "packages\n"
+		  "the site holds, and the entitlement manifest when it has that one: a delta "
+		  "bundle.\n"
+		  "With --receipt-key, RECEIPT.sig must be a good signature by that site key.\n",
 };
 
 /* Check RECEIPT.sig against the site's public key in a throwaway GnuPG home. */
 static int check_receipt_sig(const char *path, const char *keyfile, const struct dd_buf *text)
 {
-	struct dd_buf sigpath = DD_BUF_INIT, sig = DD_BUF_INIT, uid = DD_BUF_INIT, home = DD_BUF_INIT;
+	struct dd_buf sigpath = DD_BUF_INIT, sig = DD_BUF_INIT, uid = DD_BUF_INIT,
+		      home = DD_BUF_INIT;
 	struct dd_pgp *p = NULL;
 	char dir[4096], want[41], got[41] = "";
 	int rc;
@@ -71,8 +76,9 @@ static int check_receipt_sig(const char *path, const char *keyfile, const struct
 	if (!rc)
 		rc = dd_pgp_verify(p, text->ptr, text->len, sig.ptr, sig.len, got);
 	if (rc == DD_E_SIG_UNKNOWN || (!rc && strcmp(want, got)))
-		rc = dd_error(DD_E_SIG_UNKNOWN, "receipt %s is signed by %s, not by the site key %s",
-			      path, got[0] ? got : "another key", want);
+		rc = dd_error(DD_E_SIG_UNKNOWN,
+			      "receipt %s is signed by %s, not by the site key %s", path,
+			      got[0] ? got : "another key", want);
 	else if (rc)
 		dd_error_prefix(rc, "receipt %s", path);
 	dd_pgp_close(p);
@@ -118,8 +124,9 @@ static void print_created(const struct dd_create_opts *o, const char *out, const
 {
 	if (o->split)
 		printf("%s.part-001 … %s.part-%03u: bundle for channel %s, sequence %llu, in "
-		       "%u part%s\n", out, out, o->n_parts, o->channel,
-		       (unsigned long long)o->sequence, o->n_parts, o->n_parts == 1 ? "" : "s");
+		       "%u part%s\n",
+		       out, out, o->n_parts, o->channel, (unsigned long long)o->sequence,
+		       o->n_parts, o->n_parts == 1 ? "" : "s");
 	else
 		printf("%s: bundle for channel %s, sequence %llu\n", out, o->channel,
 		       (unsigned long long)o->sequence);
@@ -142,8 +149,8 @@ static json_t *created_json(const struct dd_create_opts *o, const char *out, con
 		json_array_append_new(files, json_string(out));
 	j = json_pack("{s:s, s:s, s:I, s:s, s:s, s:b, s:I, s:o}", "bundle", out, "channel",
 		      o->channel, "sequence", (json_int_t)o->sequence, "created", created,
-		      "expires", expires, "split", o->split != 0, "parts", (json_int_t)json_array_size(files),
-		      "files", files);
+		      "expires", expires, "split", o->split != 0, "parts",
+		      (json_int_t)json_array_size(files), "files", files);
 	if (since)
 		json_object_update_new(j, json_pack("{s:s, s:I}", "since", since, "left_out",
 						    (json_int_t)o->n_left_out));
@@ -186,20 +193,37 @@ static int bundle_create(int argc, char **argv)
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING, .short_name = 'c', .long_name = "channel",
-		  .value = &o.channel, .argh = "C", .flags = DD_OPT_REQUIRED,
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'c',
+		  .long_name = "channel",
+		  .value = &o.channel,
+		  .argh = "C",
+		  .flags = DD_OPT_REQUIRED,
 		  .help = "the channel the bundle belongs to" },
-		{ .kind = DD_OPTK_CALLBACK, .long_name = "sequence", .value = &o.sequence,
-		  .argh = "N", .cb = parse_sequence, .flags = DD_OPT_REQUIRED,
+		{ .kind = DD_OPTK_CALLBACK,
+		  .long_name = "sequence",
+		  .value = &o.sequence,
+		  .argh = "N",
+		  .cb = parse_sequence,
+		  .flags = DD_OPT_REQUIRED,
 		  .help = "its place in the channel: a mirror takes only a higher one" },
-		{ .kind = DD_OPTK_CALLBACK, .short_name = 'e', .long_name = "expires",
-		  .value = &o.expires, .argh = "DATE", .cb = parse_expires,
+		{ .kind = DD_OPTK_CALLBACK,
+		  .short_name = 'e',
+		  .long_name = "expires",
+		  .value = &o.expires,
+		  .argh = "DATE",
+		  .cb = parse_expires,
 		  .flags = DD_OPT_REQUIRED,
 		  .help = "2026-12-31 or 2026-12-31T00:00:00Z (UTC); a mirror refuses it after" },
-		{ .kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign",
-		  .value = &o.sign_key, .argh = "KEYID", .flags = DD_OPT_REQUIRED,
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 's',
+		  .long_name = "sign",
+		  .value = &o.sign_key,
+		  .argh = "KEYID",
+		  .flags = DD_OPT_REQUIRED,
 		  .help = "the OpenPGP key that signs the manifest" },
-		DD_OPT_GNUPG_HOME('g', &o.gnupg_home, "the GnuPG home holding the key (default "
+		DD_OPT_GNUPG_HOME('g', &o.gnupg_home,
+				  "the GnuPG home holding the key (default "
 				  "$GNUPGHOME, else ~/.gnupg)"),
 		DD_OPT_BOOL(0, "mark-unsigned", &o.mark_unsigned,
 			    "list unsigned packages as such (without it they are refused)"),
@@ -209,8 +233,13 @@ static int bundle_create(int argc, char **argv)
 			      "a delta bundle: leave out what the site's receipt lists"),
 		DD_OPT_STRING(0, "receipt-key", &receipt_key, "SITE-KEY",
 			      "the site's OpenPGP public key that must have signed RECEIPT"),
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
-		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "the bundle to write" },
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "output",
+		  .value = &out,
+		  .argh = "OUT",
+		  .flags = DD_OPT_REQUIRED,
+		  .help = "the bundle to write" },
 		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
@@ -232,17 +261,18 @@ static json_t *manifest_json(const struct dd_manifest *m, const char *digest)
 	dd_time_format(m->created, created);
 	dd_time_format(m->expires, expires);
 	for (size_t i = 0; i < m->n_members; i++) {
-		json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "path", m->members[i].path, "kind",
-				      dd_member_kind_str(m->members[i].kind), "size",
-				      (json_int_t)m->members[i].size, "sha256", m->members[i].sha256);
+		json_t *e =
+			json_pack("{s:s, s:s, s:I, s:s}", "path", m->members[i].path, "kind",
+				  dd_member_kind_str(m->members[i].kind), "size",
+				  (json_int_t)m->members[i].size, "sha256", m->members[i].sha256);
 
 		if (m->members[i].unsigned_ok)
 			json_object_set_new(e, "unsigned", json_true());
 		json_array_append_new(arr, e);
 	}
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "digest", digest, "channel",
-			 m->channel, "sequence", (json_int_t)m->sequence, "created", created,
-			 "expires", expires, "members", arr);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "digest", digest, "channel", m->channel,
+			 "sequence", (json_int_t)m->sequence, "created", created, "expires",
+			 expires, "members", arr);
 }
 
 static void print_manifest(const char *path, const struct dd_manifest *m, const char *digest)
@@ -252,8 +282,9 @@ static void print_manifest(const char *path, const struct dd_manifest *m, const 
 	dd_time_format(m->created, created);
 	dd_time_format(m->expires, expires);
 	printf("%s: bundle %s\n  channel   %s\n  sequence  %llu\n  created   %s\n  expires   %s\n"
-	       "  members (%zu):\n", path, digest, m->channel, (unsigned long long)m->sequence,
-	       created, expires, m->n_members);
+	       "  members (%zu):\n",
+	       path, digest, m->channel, (unsigned long long)m->sequence, created, expires,
+	       m->n_members);
 	for (size_t i = 0; i < m->n_members; i++)
 		printf("    %-22s %10llu %.16s… %s%s\n", dd_member_kind_str(m->members[i].kind),
 		       (unsigned long long)m->members[i].size, m->members[i].sha256,
@@ -327,14 +358,13 @@ static const struct dd_cmd_spec verify_spec = {
 	.min_operands = 1,
 	.max_operands = 1,
 	.missing_operands = "need one bundle",
-	.about =
-	"Check a bundle without importing it: the manifest signature, every member's\n"
-	"size and sha256, each package's signature, datahash and files, the index and\n"
-	"the entitlement manifest. Keys come from the options, or (with none given)\n"
-	"from the mirror's trust. With --mirror, also every check an import into that\n"
-	"mirror would make (rollback, equivocation, the entitlement version, packages\n"
-	"held with other content, free space), with the import's verdict, and what the\n"
-	"import would change; nothing is written.\n",
+	.about = "Check a bundle without importing it: the manifest signature, every member's\n"
+		 "size and sha256, each package's signature, datahash and files, the index and\n"
+		 "the entitlement manifest. Keys come from the options, or (with none given)\n"
+		 "from the mirror's trust. With --mirror, also every check an import into that\n"
+		 "mirror would make (rollback, equivocation, the entitlement version, packages\n"
+		 "held with other content, free space), with the import's verdict, and what the\n"
+		 "import would change; nothing is written.\n",
 };
 
 /* The keys: from the options into a GnuPG home in v->stage, else the mirror's
@@ -352,7 +382,7 @@ static int load_trust(struct verify_ctx *v, const struct dd_strlist keys[3], con
 		rc = dd_store_open(dd_store_default_root(mirror), 0, &v->store);
 		if (rc)
 			dd_error_prefix(rc, "no keys given (--key, --entitlement-key, --apk-key) "
-					"and no mirror to take them from");
+					    "and no mirror to take them from");
 		if (!rc)
 			rc = dd_trustdb_load(v->store, &v->trust);
 	}
@@ -370,18 +400,18 @@ static void print_valid(const struct verify_ctx *v, const char *path, struct dd_
 			const struct dd_changes *ch, bool json)
 {
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "bundle", path, "verdict",
-				      chk->verdict == DD_VERDICT_ALREADY ? "already-imported"
-									  : "valid",
-				      "signer", chk->signer, "manifest",
-				      manifest_json(&chk->manifest, chk->digest));
+		json_t *j =
+			json_pack("{s:s, s:s, s:s, s:o}", "bundle", path, "verdict",
+				  chk->verdict == DD_VERDICT_ALREADY ? "already-imported" : "valid",
+				  "signer", chk->signer, "manifest",
+				  manifest_json(&chk->manifest, chk->digest));
 
 		if (v->rules && chk->verdict == DD_VERDICT_OK)
 			json_object_set_new(j, "changes", dd_cli_changes_json(ch));
 		dd_cli_print_json(j);
 	} else if (chk->verdict == DD_VERDICT_ALREADY) {
-		printf("%s: valid, and already imported into %s (channel %s sequence %llu)\n",
-		       path, dd_store_root(v->rules), chk->manifest.channel,
+		printf("%s: valid, and already imported into %s (channel %s sequence %llu)\n", path,
+		       dd_store_root(v->rules), chk->manifest.channel,
 		       (unsigned long long)chk->manifest.sequence);
 	} else {
 		printf("%s: valid: channel %s sequence %llu, %zu members, signed by %s\n", path,

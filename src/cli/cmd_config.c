@@ -14,17 +14,15 @@
 
 static const struct dd_cmd_spec show_spec = {
 	.name = "config show",
-	.about =
-	"Print each setting a site configuration file may hold (its key is the long\n"
-	"name of the options it sets), its value and where that came from: default,\n"
-	"/etc/drydock/drydock.conf:LINE, ~/.config/drydock/drydock.conf:LINE,\n"
-	"--config FILE:LINE, DRYDOCK_CONFIG FILE:LINE, env VARIABLE or command line,\n"
-	"each over the ones before it. Give an option here to see what a command\n"
-	"line would make of it.\n",
-	.footer =
-	"The files, their format and the keys: drydock-config(1). A file with an\n"
-	"unknown key, a malformed or repeated line, or a --config FILE that is not\n"
-	"there is refused, naming FILE:LINE, with exit 2.\n",
+	.about = "Print each setting a site configuration file may hold (its key is the long\n"
+		 "name of the options it sets), its value and where that came from: default,\n"
+		 "/etc/drydock/drydock.conf:LINE, ~/.config/drydock/drydock.conf:LINE,\n"
+		 "--config FILE:LINE, DRYDOCK_CONFIG FILE:LINE, env VARIABLE or command line,\n"
+		 "each over the ones before it. Give an option here to see what a command\n"
+		 "line would make of it.\n",
+	.footer = "The files, their format and the keys: drydock-config(1). A file with an\n"
+		  "unknown key, a malformed or repeated line, or a --config FILE that is not\n"
+		  "there is refused, naming FILE:LINE, with exit 2.\n",
 };
 
 /* The value shown: the setting's, else the built-in default; NULL: unset. */
@@ -70,8 +68,8 @@ static void print_json(void)
 		json_t *o;
 
 		dd_conf_describe(k, s, &where);
-		o = json_pack("{s:s, s:o, s:s}", "key", k->name, "value", json_value(k, shown(k, s)),
-			      "source", where.ptr);
+		o = json_pack("{s:s, s:o, s:s}", "key", k->name, "value",
+			      json_value(k, shown(k, s)), "source", where.ptr);
 		if (s->file)
 			json_object_update_new(o, json_pack("{s:s, s:i}", "file", s->file, "line",
 							    s->line));
@@ -118,17 +116,22 @@ static void print_text(void)
 }
 
 /* A row of the table for key k, its value in one of the arrays. */
-static struct dd_option key_row(const struct dd_conf_key *k, const char **str, int *num,
-				bool *flag)
+static struct dd_option key_row(const struct dd_conf_key *k, const char **str, int *num, bool *flag)
 {
-	struct dd_option o = { .long_name = k->name, .argh = k->argh, .env = k->env,
-			       .help = k->about, .min = k->min, .max = k->max,
+	struct dd_option o = { .long_name = k->name,
+			       .argh = k->argh,
+			       .env = k->env,
+			       .help = k->about,
+			       .min = k->min,
+			       .max = k->max,
 			       .flags = DD_OPT_CONFIG };
 
-	o.kind = k->type == DD_CONF_INT ? DD_OPTK_INT
-		 : k->type == DD_CONF_BOOL ? DD_OPTK_BOOL : DD_OPTK_STRING;
-	o.value = k->type == DD_CONF_INT ? (void *)num
-		  : k->type == DD_CONF_BOOL ? (void *)flag : (void *)str;
+	o.kind = k->type == DD_CONF_INT    ? DD_OPTK_INT
+		 : k->type == DD_CONF_BOOL ? DD_OPTK_BOOL
+					   : DD_OPTK_STRING;
+	o.value = k->type == DD_CONF_INT    ? (void *)num
+		  : k->type == DD_CONF_BOOL ? (void *)flag
+					    : (void *)str;
 	return o;
 }
 
@@ -164,8 +167,9 @@ static const struct dd_subcommand config_commands[] = {
 
 int cmd_config(int argc, char **argv)
 {
-	return dd_cli_dispatch("config", config_commands, argc, argv,
-			       "usage: drydock config COMMAND [ARGS]\n\n"
-			       "The site configuration: /etc/drydock/drydock.conf,\n"
-			       "~/.config/drydock/drydock.conf and --config FILE (drydock-config(1)).\n");
+	return dd_cli_dispatch(
+		"config", config_commands, argc, argv,
+		"usage: drydock config COMMAND [ARGS]\n\n"
+		"The site configuration: /etc/drydock/drydock.conf,\n"
+		"~/.config/drydock/drydock.conf and --config FILE (drydock-config(1)).\n");
 }

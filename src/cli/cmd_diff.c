@@ -14,11 +14,10 @@ static const struct dd_cmd_spec diff_spec = {
 	.min_operands = 2,
 	.max_operands = 2,
 	.missing_operands = "give two run folders (RUN_A RUN_B)",
-	.about =
-	"What changed from run A to run B (run folders, e.g. OUT/<job>/<run-id> or\n"
-	"OUT/<job>/latest): the image digest, the entitlement version, packages added,\n"
-	"removed, upgraded and downgraded (old -> new version), packages of the same\n"
-	"version from other blobs, layers and image configs.\n",
+	.about = "What changed from run A to run B (run folders, e.g. OUT/<job>/<run-id> or\n"
+		 "OUT/<job>/latest): the image digest, the entitlement version, packages added,\n"
+		 "removed, upgraded and downgraded (old -> new version), packages of the same\n"
+		 "version from other blobs, layers and image configs.\n",
 	.footer = "Exits 0 either way.\n",
 };
 
@@ -42,10 +41,12 @@ static void print_changes(json_t *c, json_t *a, json_t *b, char **runs, bool jso
 	struct dd_buf text = DD_BUF_INIT;
 
 	if (json) {
-		json_object_set_new(c, "from", json_pack("{s:s, s:O?}", "run", runs[0], "run_id",
-							 json_object_get(a, "run_id")));
-		json_object_set_new(c, "to", json_pack("{s:s, s:O?}", "run", runs[1], "run_id",
-						       json_object_get(b, "run_id")));
+		json_object_set_new(c, "from",
+				    json_pack("{s:s, s:O?}", "run", runs[0], "run_id",
+					      json_object_get(a, "run_id")));
+		json_object_set_new(c, "to",
+				    json_pack("{s:s, s:O?}", "run", runs[1], "run_id",
+					      json_object_get(b, "run_id")));
 		dd_cli_print_json(c);
 		return;
 	}

@@ -91,7 +91,8 @@ int dd_cli_help_topic(const struct dd_subcommand *commands, int argc, char **arg
 		snprintf(name, sizeof(name), "%s %s", argv[1], argv[2]);
 		if (!has_table(c, name))
 			return dd_cli_usage_error("help: '%s' is not a command; see 'drydock "
-						  "%s --help'", name, argv[1]);
+						  "%s --help'",
+						  name, argv[1]);
 		help[1] = argv[2];
 		help[2] = "--help";
 	}

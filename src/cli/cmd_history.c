@@ -13,10 +13,10 @@ static const struct dd_cmd_spec history_spec = {
 	.name = "history",
 	.operands = "[JOB]",
 	.max_operands = 1,
-	.about =
-	"Every job of every batch on OUT (default $DRYDOCK_OUT, else ./out), oldest first:\n"
-	"the batch, the status, the image digest, the time it took and, for a rebuilt\n"
-	"job, what changed. With JOB, only that job.\n",
+	.about = "Every job of every batch on OUT (default $DRYDOCK_OUT, else ./out), oldest "
+		 "first:\n"
+		 "the batch, the status, the image digest, the time it took and, for a rebuilt\n"
+		 "job, what changed. With JOB, only that job.\n",
 };
 
 static const char *str(json_t *o, const char *key)
@@ -83,8 +83,13 @@ int cmd_history(int argc, char **argv)
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = &out,
-		  .argh = "OUT", .env = "DRYDOCK_OUT", .flags = DD_OPT_CONFIG,
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "out",
+		  .value = &out,
+		  .argh = "OUT",
+		  .env = "DRYDOCK_OUT",
+		  .flags = DD_OPT_CONFIG,
 		  .help = "the batch's output folder (default $DRYDOCK_OUT, else ./out)" },
 		DD_OPT_JSON(&json),
 		DD_OPT_END,

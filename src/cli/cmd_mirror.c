@@ -35,7 +35,10 @@ struct common {
 	int keep_layers;
 	bool json, deep, allow_expired, allow_unsigned, dry_run, repair, rebuild;
 };
-#define COMMON_INIT { DD_CLI_INIT, 30, false, false, false, false, false, false, false }
+#define COMMON_INIT \
+	{ \
+		DD_CLI_INIT, 30, false, false, false, false, false, false, false \
+	}
 
 /* The rows every mirror command has. */
 #define COMMON_OPTIONS(o) DD_OPT_MIRROR(&(o)->cli.mirror), DD_OPT_JSON(&(o)->json)
@@ -57,7 +60,8 @@ static const struct dd_cmd_spec init_spec = {
 		 "else ./mirror): its folders, its index and its identity. DIR must be new or an\n"
 		 "empty directory (hidden files and a README, such as a checkout's mirror/\n"
 		 "holds, may be there); a mirror already there is left as it is (exit 0),\n"
-		 "anything else is refused. No other command makes a mirror: each refuses a missing one,\n"
+		 "anything else is refused. No other command makes a mirror: each refuses a "
+		 "missing one,\n"
 		 "naming the path it looked at and how it chose it. Next, trust the vendor's\n"
 		 "keys ('drydock trust add') and import a bundle ('drydock mirror import').\n",
 };
@@ -70,8 +74,8 @@ static int audit_init(struct dd_store *s, const char *where)
 	int rc;
 
 	dd_time_format(dd_time_now(), now);
-	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", "mirror-init", "mirror",
-		      where, "id", dd_identity_id(s));
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", "mirror-init", "mirror", where,
+		      "id", dd_identity_id(s));
 	rc = dd_store_audit(s, j);
 	json_decref(j);
 	return rc;
@@ -107,11 +111,12 @@ static int mirror_init(int argc, char **argv)
 		       dd_identity_id(s)[0] ? dd_identity_id(s) : "none yet");
 	} else {
 		printf("created mirror %s (id %s): index.db, mirror-id, index-commits, "
-		       "audit.log, blobs/sha256/, tmp/, keys/apk/, gnupg/\n", abs.ptr,
-		       dd_identity_id(s));
+		       "audit.log, blobs/sha256/, tmp/, keys/apk/, gnupg/\n",
+		       abs.ptr, dd_identity_id(s));
 		printf("next: trust the vendor's keys, e.g. 'drydock trust add --mirror %s --role "
 		       "bundle VENDOR.asc' (and --role entitlement, apk), then 'drydock mirror "
-		       "import --mirror %s BUNDLE'\n", abs.ptr, abs.ptr);
+		       "import --mirror %s BUNDLE'\n",
+		       abs.ptr, abs.ptr);
 	}
 	dd_store_close(s);
 	dd_buf_release(&abs);
@@ -125,28 +130,26 @@ static const struct dd_cmd_spec import_spec = {
 	.operands = "BUNDLE...",
 	.min_operands = 1,
 	.missing_operands = "no bundle given",
-	.about =
-	"Verify each bundle completely and add it to the mirror, all or nothing. The\n"
-	"manifest must be signed by a trusted bundle key, every member must match it,\n"
-	"every package must be signed by a trusted apk key (or marked unsigned by the\n"
-	"bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
-	"per channel the sequence must grow. Bundles of one channel are imported in\n"
-	"sequence order, whatever order they are given in. Each bundle is read once,\n"
-	"so it may be a pipe; - reads one from standard input. Every attempt goes to\n"
-	"the audit log. The report says what changed: packages new, upgraded (old -> new) or\n"
-	"already held, the entitlement version, images added or removed, package\n"
-	"versions that became guarded or unguarded, and when the bundle expires.\n",
-	.footer =
-	"--dry-run makes every check an import would make, against this mirror, and\n"
-	"reports what would change; it writes nothing but its line in the audit log.\n"
-	"--repair checks a bundle the mirror imported before, in full, and puts back\n"
-	"every blob of it the mirror lacks or holds damaged ('mirror fsck' names the\n"
-	"bundles that can); nothing else changes.\n",
+	.about = "Verify each bundle completely and add it to the mirror, all or nothing. The\n"
+		 "manifest must be signed by a trusted bundle key, every member must match it,\n"
+		 "every package must be signed by a trusted apk key (or marked unsigned by the\n"
+		 "bundle and --allow-unsigned-packages given: then it is stored unguarded), and\n"
+		 "per channel the sequence must grow. Bundles of one channel are imported in\n"
+		 "sequence order, whatever order they are given in. Each bundle is read once,\n"
+		 "so it may be a pipe; - reads one from standard input. Every attempt goes to\n"
+		 "the audit log. The report says what changed: packages new, upgraded (old -> new) "
+		 "or\n"
+		 "already held, the entitlement version, images added or removed, package\n"
+		 "versions that became guarded or unguarded, and when the bundle expires.\n",
+	.footer = "--dry-run makes every check an import would make, against this mirror, and\n"
+		  "reports what would change; it writes nothing but its line in the audit log.\n"
+		  "--repair checks a bundle the mirror imported before, in full, and puts back\n"
+		  "every blob of it the mirror lacks or holds damaged ('mirror fsck' names the\n"
+		  "bundles that can); nothing else changes.\n",
 };
 
 static json_t *audit_record(const char *action, const char *attempt, const char *path,
-			    const struct dd_checked *c,
-			    const char *verdict, const char *reason)
+			    const struct dd_checked *c, const char *verdict, const char *reason)
 {
 	char now[32];
 	json_t *j;
@@ -166,8 +169,8 @@ static json_t *audit_record(const char *action, const char *attempt, const char 
 	json_object_set_new(j, "verdict", json_string(verdict));
 	if (reason)
 		json_object_set_new(j, "reason", json_string(reason));
-	if (c && c->manifest_sig.len && (!strcmp(verdict, "imported") ||
-					 !strcmp(verdict, "started"))) {
+	if (c && c->manifest_sig.len &&
+	    (!strcmp(verdict, "imported") || !strcmp(verdict, "started"))) {
 		char sig[65];
 
 		/* which blob is the signature: what an index rebuild needs */
@@ -243,8 +246,10 @@ static int import_one(struct dd_store *s, const struct dd_trust *t, const char *
 		rc = dd_changes_compute(s, c, &ch);
 	if (!rc && c->verdict == DD_VERDICT_OK && !o->dry_run)
 		rc = dd_bundle_commit(s, c);
-	verdict = rc ? "refused" : c->verdict == DD_VERDICT_ALREADY ? "already-imported" :
-	      o->dry_run ? "would-import" : "imported";
+	verdict = rc                                 ? "refused"
+		  : c->verdict == DD_VERDICT_ALREADY ? "already-imported"
+		  : o->dry_run                       ? "would-import"
+						     : "imported";
 	rec = audit_record(action, attempt, path, c, verdict, rc ? dd_error_detail() : NULL);
 	if (rc)
 		dd_error_prefix(rc, "%s: refused", path);
@@ -304,7 +309,8 @@ static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *
 		dd_cli_error();
 	else if (!restored.n)
 		printf("%s: checked; every blob of it is in the mirror and sound: nothing to "
-		       "repair\n", path);
+		       "repair\n",
+		       path);
 	else
 		for (size_t i = 0; i < restored.n; i++)
 			printf("%s: restored %s\n", path, restored.v[i]);
@@ -318,10 +324,10 @@ static int repair_one(struct dd_store *s, const struct dd_trust *t, const char *
 struct queued {
 	const char *path;
 	struct dd_checked c; /* opened, its manifest read */
-	bool known;         /* its manifest could be read */
+	bool known;          /* its manifest could be read */
 	char *channel;
 	uint64_t sequence;
-	int pos;            /* on the command line */
+	int pos; /* on the command line */
 };
 
 static int cmp_queued(const void *a, const void *b)
@@ -458,12 +464,11 @@ static int mirror_import(int argc, char **argv)
 
 static const struct dd_cmd_spec receipt_spec = {
 	.name = "mirror receipt",
-	.about =
-	"Write what the mirror holds (channels and their sequences, the entitlement\n"
-	"version, every package's name, version, arch and sha256) to FILE, as JSON, for\n"
-	"the vendor: 'drydock bundle create --since FILE' leaves out what the site\n"
-	"already holds. With --sign, FILE.sig is a detached OpenPGP signature by the\n"
-	"site's key KEYID (from --gnupg-home, else the default GnuPG home).\n",
+	.about = "Write what the mirror holds (channels and their sequences, the entitlement\n"
+		 "version, every package's name, version, arch and sha256) to FILE, as JSON, for\n"
+		 "the vendor: 'drydock bundle create --since FILE' leaves out what the site\n"
+		 "already holds. With --sign, FILE.sig is a detached OpenPGP signature by the\n"
+		 "site's key KEYID (from --gnupg-home, else the default GnuPG home).\n",
 };
 
 /* The receipt (and its signature with key) of the mirror at root, written to out. */
@@ -496,8 +501,13 @@ static int mirror_receipt(int argc, char **argv)
 	struct dd_buf sigpath = DD_BUF_INIT;
 	const struct dd_option opts[] = {
 		COMMON_OPTIONS(&o),
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
-		  .argh = "FILE", .flags = DD_OPT_REQUIRED, .help = "where the receipt goes" },
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "output",
+		  .value = &out,
+		  .argh = "FILE",
+		  .flags = DD_OPT_REQUIRED,
+		  .help = "where the receipt goes" },
 		DD_OPT_STRING('s', "sign", &key, "KEYID",
 			      "sign it (FILE.sig) with the site's OpenPGP key"),
 		DD_OPT_STRING('g', "gnupg-home", &home, "DIR", "the GnuPG home holding KEYID"),
@@ -507,14 +517,15 @@ static int mirror_receipt(int argc, char **argv)
 	if (dd_cli_parse(&receipt_spec, opts, argc, argv, &o.cli))
 		return finish(&o, o.cli.exit);
 	if (home && !key)
-		return finish(&o, dd_cli_usage_error("mirror receipt: --gnupg-home without --sign"));
+		return finish(&o,
+			      dd_cli_usage_error("mirror receipt: --gnupg-home without --sign"));
 	if (write_receipt(dd_store_default_root(o.cli.mirror), out, key, home, &sigpath)) {
 		dd_cli_error();
 		o.cli.exit = DD_EXIT_FAIL;
 	} else if (o.json) {
 		dd_cli_print_json(json_pack("{s:s, s:s, s:b, s:s?}", "file", out, "mirror",
-					    dd_store_default_root(o.cli.mirror), "signed", key != NULL,
-					    "signature", key ? sigpath.ptr : NULL));
+					    dd_store_default_root(o.cli.mirror), "signed",
+					    key != NULL, "signature", key ? sigpath.ptr : NULL));
 	} else {
 		printf("%s: receipt of %s%s%s\n", out, dd_store_default_root(o.cli.mirror),
 		       key ? ", signed: " : "", key ? sigpath.ptr : "");
@@ -582,9 +593,9 @@ static int mirror_list(int argc, char **argv)
 
 static void print_show(json_t *r)
 {
-	static const char *keys[] = { "name", "version", "arch", "description", "url", "license",
-				      "origin", "maintainer", "checksum", "sha256", "signer",
-				      "bundle", "channel", "sequence" };
+	static const char *keys[] = { "name",    "version", "arch",       "description", "url",
+				      "license", "origin",  "maintainer", "checksum",    "sha256",
+				      "signer",  "bundle",  "channel",    "sequence" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_t *v = json_object_get(r, keys[i]);
@@ -724,11 +735,11 @@ static int mirror_bundles(int argc, char **argv)
 
 static void print_entitled(json_t *r)
 {
-	printf("v%lld %-20s %-24s %s%s%s\n", (long long)json_integer_value(json_object_get(r, "version")),
-	       jstr(r, "image"), jstr(r, "name"),
+	printf("v%lld %-20s %-24s %s%s%s\n",
+	       (long long)json_integer_value(json_object_get(r, "version")), jstr(r, "image"),
+	       jstr(r, "name"),
 	       json_integer_value(json_object_get(r, "base")) ? "base" : "guarded ",
-	       json_is_string(json_object_get(r, "pkgversion")) ? " " : "",
-	       jstr(r, "pkgversion"));
+	       json_is_string(json_object_get(r, "pkgversion")) ? " " : "", jstr(r, "pkgversion"));
 }
 
 static const struct dd_cmd_spec entitlements_spec = {
@@ -784,8 +795,9 @@ static void print_audit_line(json_t *j)
 {
 	printf("%s %-16s %s%s%s%s%s\n", jstr(j, "time"),
 	       json_object_get(j, "verdict") ? jstr(j, "verdict") : jstr(j, "action"),
-	       json_object_get(j, "bundle") ? jstr(j, "bundle") :
-	       json_object_get(j, "key") ? jstr(j, "key") : jstr(j, "mirror"),
+	       json_object_get(j, "bundle") ? jstr(j, "bundle")
+	       : json_object_get(j, "key")  ? jstr(j, "key")
+					    : jstr(j, "mirror"),
 	       json_object_get(j, "channel") ? " channel " : "", jstr(j, "channel"),
 	       json_object_get(j, "reason") ? ": " : "", jstr(j, "reason"));
 }
@@ -875,11 +887,10 @@ static int rebuild_index(const struct common *o)
 /* fsck opens the mirror itself: --rebuild-index must not (the index may be lost). */
 static const struct dd_cmd_spec fsck_spec = {
 	.name = "mirror fsck",
-	.about =
-	"Check the index and that every blob it names is there with its size;\n"
-	"--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n"
-	"--rebuild-index moves a lost or damaged index aside and rebuilds it from\n"
-	"the blobs and the audit log (trusted keys, bundles, packages, files).\n",
+	.about = "Check the index and that every blob it names is there with its size;\n"
+		 "--deep re-hashes every blob. Exit 0 when clean, 1 when not.\n"
+		 "--rebuild-index moves a lost or damaged index aside and rebuilds it from\n"
+		 "the blobs and the audit log (trusted keys, bundles, packages, files).\n",
 };
 
 static void print_fsck(const struct common *o, const struct dd_fsck *r)
@@ -894,8 +905,9 @@ static void print_fsck(const struct common *o, const struct dd_fsck *r)
 	print_list("PROBLEM", r->problems);
 	print_list("note", r->notes);
 	printf("%s: %lld blobs, %.1f MB %s; %s\n", dd_store_default_root(o->cli.mirror),
-	       (long long)r->blobs, (double)r->bytes / 1e6, o->deep ? "re-hashed" :
-	       "checked by size", json_array_size(r->problems) ? "NOT CLEAN" : "clean");
+	       (long long)r->blobs, (double)r->bytes / 1e6,
+	       o->deep ? "re-hashed" : "checked by size",
+	       json_array_size(r->problems) ? "NOT CLEAN" : "clean");
 }
 
 static int mirror_fsck(int argc, char **argv)
@@ -932,14 +944,13 @@ static int mirror_fsck(int argc, char **argv)
 static const struct dd_cmd_spec gc_spec = {
 	.name = "mirror gc",
 	.store = DD_CMD_STORE_WRITE,
-	.about =
-	"Record killed imports as interrupted in the audit log, remove blobs the\n"
-	"index does not refer to (left by interrupted imports),\n"
-	"stale staging files, and crust layers in the layer cache that no build\n"
-	"has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
-	"mirror's lock, so it never runs during an import or a build; an\n"
-	"interrupted import restarts from its bundle, and a pruned layer is made\n"
-	"again by the next build that needs it.\n",
+	.about = "Record killed imports as interrupted in the audit log, remove blobs the\n"
+		 "index does not refer to (left by interrupted imports),\n"
+		 "stale staging files, and crust layers in the layer cache that no build\n"
+		 "has used for DAYS days (default 30; 0 empties the cache). It takes the\n"
+		 "mirror's lock, so it never runs during an import or a build; an\n"
+		 "interrupted import restarts from its bundle, and a pruned layer is made\n"
+		 "again by the next build that needs it.\n",
 };
 
 static int mirror_gc(int argc, char **argv)
@@ -956,7 +967,8 @@ static int mirror_gc(int argc, char **argv)
 
 	if (dd_cli_parse(&gc_spec, opts, argc, argv, &o.cli))
 		return finish(&o, o.cli.exit);
-	if (dd_store_end_attempts(o.cli.store, &ended) || dd_store_gc(o.cli.store, &files, &bytes) ||
+	if (dd_store_end_attempts(o.cli.store, &ended) ||
+	    dd_store_gc(o.cli.store, &files, &bytes) ||
 	    dd_store_gc_layers(o.cli.store, (int64_t)o.keep_layers * 86400, &lfiles, &lbytes))
 		return finish(&o, dd_cli_fail(-1));
 	if (o.json)
@@ -965,7 +977,8 @@ static int mirror_gc(int argc, char **argv)
 					    "removed_cache_bytes", lbytes));
 	else
 		printf("removed %lld unreferenced blobs (%.1f MB) and %lld layer cache files "
-		       "(%.1f MB)\n", (long long)files, (double)bytes / 1e6, (long long)lfiles,
+		       "(%.1f MB)\n",
+		       (long long)files, (double)bytes / 1e6, (long long)lfiles,
 		       (double)lbytes / 1e6);
 	return finish(&o, DD_EXIT_OK);
 }

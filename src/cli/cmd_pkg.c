@@ -18,8 +18,7 @@
 #include "core/error.h"
 #include "core/file.h"
 
-static const char pkg_usage[] =
-	"usage: drydock pkg COMMAND [OPTIONS] ARGS\n";
+static const char pkg_usage[] = "usage: drydock pkg COMMAND [OPTIONS] ARGS\n";
 
 /* ---- inspect ---------------------------------------------------------- */
 
@@ -27,8 +26,13 @@ static void mode_str(char type, unsigned mode, char out[11])
 {
 	static const char rwx[] = "rwxrwxrwx";
 
-	out[0] = type == '5' ? 'd' : type == '2' ? 'l' : type == '1' ? 'h' :
-		 type == '3' ? 'c' : type == '4' ? 'b' : type == '6' ? 'p' : '-';
+	out[0] = type == '5'   ? 'd'
+		 : type == '2' ? 'l'
+		 : type == '1' ? 'h'
+		 : type == '3' ? 'c'
+		 : type == '4' ? 'b'
+		 : type == '6' ? 'p'
+			       : '-';
 	for (int i = 0; i < 9; i++)
 		out[i + 1] = (mode & (0400u >> i)) ? rwx[i] : '-';
 	if (mode & 04000)
@@ -56,11 +60,11 @@ static void print_meta(const struct dd_apk_pkg *p)
 	struct {
 		const char *k, *v;
 	} s[] = {
-		{ "name", p->name }, { "version", p->version }, { "arch", p->arch },
-		{ "description", p->description }, { "url", p->url },
-		{ "license", p->license }, { "origin", p->origin },
-		{ "maintainer", p->maintainer }, { "packager", p->packager },
-		{ "commit", p->commit },
+		{ "name", p->name },         { "version", p->version },
+		{ "arch", p->arch },         { "description", p->description },
+		{ "url", p->url },           { "license", p->license },
+		{ "origin", p->origin },     { "maintainer", p->maintainer },
+		{ "packager", p->packager }, { "commit", p->commit },
 	};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -88,8 +92,8 @@ static void print_sigs(const struct dd_apk_file *f)
 	if (!f->n_sigs)
 		printf("  %-18s none\n", "signature");
 	for (size_t i = 0; i < f->n_sigs; i++)
-		printf("  %-18s %s by %s (not checked; see 'drydock pkg verify')\n",
-		       "signature", f->sigs[i].alg, f->sigs[i].keyname);
+		printf("  %-18s %s by %s (not checked; see 'drydock pkg verify')\n", "signature",
+		       f->sigs[i].alg, f->sigs[i].keyname);
 }
 
 static void print_package(const char *path, const struct dd_apk_file *f)
@@ -99,9 +103,9 @@ static void print_package(const char *path, const struct dd_apk_file *f)
 	print_sigs(f);
 	printf("  %-18s %s\n", "checksum", f->checksum);
 	printf("  %-18s %s (%s)\n", "datahash", f->data_sha256,
-	       !f->pkg.datahash[0] ? "no datahash in .PKGINFO" :
-	       strcmp(f->pkg.datahash, f->data_sha256) ? "DOES NOT MATCH .PKGINFO" :
-	       "matches .PKGINFO");
+	       !f->pkg.datahash[0]                       ? "no datahash in .PKGINFO"
+	       : strcmp(f->pkg.datahash, f->data_sha256) ? "DOES NOT MATCH .PKGINFO"
+							 : "matches .PKGINFO");
 	for (size_t i = 0; i < f->n_problems; i++)
 		printf("  %-18s %s\n", "PROBLEM", f->problems[i]);
 	for (size_t i = 0; i < f->n_scripts; i++)
@@ -112,16 +116,16 @@ static void print_package(const char *path, const struct dd_apk_file *f)
 		char m[11];
 
 		mode_str(e->type, e->mode, m);
-		printf("    %s %u:%u %10llu %s", m, e->uid, e->gid,
-		       (unsigned long long)e->size, e->path);
+		printf("    %s %u:%u %10llu %s", m, e->uid, e->gid, (unsigned long long)e->size,
+		       e->path);
 		if (e->link)
 			printf(" -> %s", e->link);
 		putchar('\n');
 	}
 }
 
-static int print_index(const char *path, const struct dd_apk_file *f,
-		       const struct dd_apk_pkg *pkgs, size_t n)
+static int print_index(const char *path, const struct dd_apk_file *f, const struct dd_apk_pkg *pkgs,
+		       size_t n)
 {
 	if (f) {
 		printf("%s: index of %zu packages\n", path, n);
@@ -188,8 +192,8 @@ static json_t *json_sigs(const struct dd_apk_file *f)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < f->n_sigs; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "algorithm", f->sigs[i].alg,
-						   "key", f->sigs[i].keyname));
+		json_array_append_new(a, json_pack("{s:s, s:s}", "algorithm", f->sigs[i].alg, "key",
+						   f->sigs[i].keyname));
 	return a;
 }
 
@@ -199,14 +203,13 @@ static json_t *json_files(const struct dd_apk_file *f)
 
 	for (size_t i = 0; i < f->n_files; i++) {
 		const struct dd_apk_entry *e = &f->files[i];
-		static const char *types[] = { "file", "hardlink", "symlink", "char",
-					       "block", "dir", "fifo" };
-		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I}",
-				      "path", e->path, "type", types[e->type - '0'],
-				      "mode", (json_int_t)e->mode, "uid", (json_int_t)e->uid,
-				      "gid", (json_int_t)e->gid, "uname", e->uname,
-				      "gname", e->gname, "size", (json_int_t)e->size,
-				      "mtime", (json_int_t)e->mtime);
+		static const char *types[] = { "file",  "hardlink", "symlink", "char",
+					       "block", "dir",      "fifo" };
+		json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "path",
+				      e->path, "type", types[e->type - '0'], "mode",
+				      (json_int_t)e->mode, "uid", (json_int_t)e->uid, "gid",
+				      (json_int_t)e->gid, "uname", e->uname, "gname", e->gname,
+				      "size", (json_int_t)e->size, "mtime", (json_int_t)e->mtime);
 
 		if (e->link)
 			json_object_set_new(o, "link", json_string(e->link));
@@ -232,8 +235,7 @@ static json_t *json_package(const char *path, const struct dd_apk_file *f)
 	json_object_set_new(o, "files", json_files(f));
 	json_object_set_new(o, "problems", json_array());
 	for (size_t i = 0; i < f->n_problems; i++)
-		json_array_append_new(json_object_get(o, "problems"),
-				      json_string(f->problems[i]));
+		json_array_append_new(json_object_get(o, "problems"), json_string(f->problems[i]));
 	return o;
 }
 
@@ -245,8 +247,8 @@ static json_t *json_index(const char *path, const struct dd_apk_file *f,
 
 	if (f) {
 		json_object_set_new(o, "signatures", json_sigs(f));
-		json_object_set_new(o, "description", json_string(f->description.ptr ?
-								   f->description.ptr : ""));
+		json_object_set_new(o, "description",
+				    json_string(f->description.ptr ? f->description.ptr : ""));
 	}
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_meta(&pkgs[i]));
@@ -308,7 +310,6 @@ static int load(const char *path, struct loaded *l)
 	return 0;
 }
 
-
 static const struct dd_cmd_spec inspect_spec = {
 	.name = "pkg inspect",
 	.operands = "FILE.apk|APKINDEX...",
@@ -328,9 +329,10 @@ static int inspect_one(const char *path, bool json, json_t *all)
 		dd_cli_error();
 		ret = DD_EXIT_FAIL;
 	} else if (json) {
-		json_array_append_new(all, l.plain || l.file.kind == DD_APK_INDEX ?
-			json_index(path, l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs) :
-			json_package(path, &l.file));
+		json_array_append_new(all, l.plain || l.file.kind == DD_APK_INDEX
+						   ? json_index(path, l.plain ? NULL : &l.file,
+								l.pkgs, l.n_pkgs)
+						   : json_package(path, &l.file));
 	} else if (l.plain || l.file.kind == DD_APK_INDEX) {
 		print_index(path, l.plain ? NULL : &l.file, l.pkgs, l.n_pkgs);
 	} else {
@@ -384,9 +386,9 @@ static int verify_one(const char *path, const struct dd_keyring *kr, json_t *jso
 
 	if (load(path, &l)) {
 		if (json)
-			json_array_append_new(json, json_pack("{s:s, s:s, s:s}", "file", path,
-							      "status", "error", "error",
-							      dd_error_detail()));
+			json_array_append_new(json,
+					      json_pack("{s:s, s:s, s:s}", "file", path, "status",
+							"error", "error", dd_error_detail()));
 		else
 			dd_cli_error();
 		return DD_EXIT_FAIL;
@@ -394,8 +396,8 @@ static int verify_one(const char *path, const struct dd_keyring *kr, json_t *jso
 	if (l.plain) {
 		unload(&l);
 		if (json)
-			json_array_append_new(json, json_pack("{s:s, s:s}", "file", path,
-							      "status", "unsigned"));
+			json_array_append_new(json, json_pack("{s:s, s:s}", "file", path, "status",
+							      "unsigned"));
 		else
 			printf("%s: unsigned (plain APKINDEX text has no signature)\n", path);
 		return DD_EXIT_FAIL;
@@ -420,7 +422,7 @@ static int verify_one(const char *path, const struct dd_keyring *kr, json_t *jso
 			if (dd_keyring_find(kr, l.file.sigs[i].keyname))
 				dd_buf_addf(&msg, "%s%s", i ? ", " : "", l.file.sigs[i].keyname);
 		dd_buf_adds(&msg, " does not verify it): the file was changed after signing, "
-			    "or signed by another key of the same name; do not use it");
+				  "or signed by another key of the same name; do not use it");
 		break;
 	case DD_SIG_UNSIGNED:
 		dd_buf_adds(&msg, "unsigned");
@@ -431,8 +433,10 @@ static int verify_one(const char *path, const struct dd_keyring *kr, json_t *jso
 	if (json) {
 		json_t *o = json_pack("{s:s, s:b, s:s, s:s}", "file", path, "ok",
 				      st == DD_SIG_VALID && !l.file.n_problems, "signature",
-				      st == DD_SIG_VALID ? "valid" : st == DD_SIG_BAD ? "bad" :
-				      st == DD_SIG_UNSIGNED ? "unsigned" : "unknown-key",
+				      st == DD_SIG_VALID      ? "valid"
+				      : st == DD_SIG_BAD      ? "bad"
+				      : st == DD_SIG_UNSIGNED ? "unsigned"
+							      : "unknown-key",
 				      "message", msg.ptr);
 		json_t *probs = json_array();
 
@@ -537,9 +541,10 @@ static int setup_signer(struct sign_opts *s)
 		dd_buf_addf(&s->name, "%s.pub", base);
 	s->signer.key = s->key;
 	s->signer.keyname = s->name.ptr;
-	s->signer.md = !s->digest || !strcmp(s->digest, "sha256") ? EVP_sha256() :
-		       !strcmp(s->digest, "sha1") ? EVP_sha1() :
-		       !strcmp(s->digest, "sha512") ? EVP_sha512() : NULL;
+	s->signer.md = !s->digest || !strcmp(s->digest, "sha256") ? EVP_sha256()
+		       : !strcmp(s->digest, "sha1")               ? EVP_sha1()
+		       : !strcmp(s->digest, "sha512")             ? EVP_sha512()
+								  : NULL;
 	if (!s->signer.md)
 		return dd_error(DD_E_USAGE, "--digest must be sha1, sha256 or sha512");
 	if (strchr(s->name.ptr, '/'))
@@ -557,13 +562,13 @@ static const char *const digests[] = { "sha256", "sha1", "sha512", NULL };
 
 /* The signing rows pkg build and pkg index share. */
 #define SIGN_OPTIONS(so) \
-	DD_OPT_STRING('s', "sign", &(so)->key_path, "KEY.rsa", \
-		      "sign with this RSA private key"), \
-	DD_OPT_STRING(0, "key-name", &(so)->key_name, "NAME", \
-		      "the key's name in the signature (default: KEY.rsa's file name plus " \
-		      ".pub)"), \
-	DD_OPT_CHOICE(0, "digest", &(so)->digest, digests, \
-		      "the signature's digest (default sha256)")
+	DD_OPT_STRING('s', "sign", &(so)->key_path, "KEY.rsa", "sign with this RSA private key"), \
+		DD_OPT_STRING( \
+			0, "key-name", &(so)->key_name, "NAME", \
+			"the key's name in the signature (default: KEY.rsa's file name plus " \
+			".pub)"), \
+		DD_OPT_CHOICE(0, "digest", &(so)->digest, digests, \
+			      "the signature's digest (default sha256)")
 
 static const struct dd_cmd_spec build_spec = {
 	.name = "pkg build",
@@ -571,13 +576,12 @@ static const struct dd_cmd_spec build_spec = {
 	.min_operands = 1,
 	.max_operands = 1,
 	.missing_operands = "no directory given",
-	.about =
-	"Write an APK v2 package of the tree DIR. Metadata comes from --info (.PKGINFO\n"
-	"syntax: 'key = value' lines) and --set; pkgname and pkgver are required; size,\n"
-	"datahash and builddate are computed. Files are owned by root; times are\n"
-	"clamped to SOURCE_DATE_EPOCH (default: now). --sign signs with an RSA private\n"
-	"key, recorded as NAME (default: the key's file name plus .pub) with digest\n"
-	"sha256 (default), sha1 or sha512.\n",
+	.about = "Write an APK v2 package of the tree DIR. Metadata comes from --info (.PKGINFO\n"
+		 "syntax: 'key = value' lines) and --set; pkgname and pkgver are required; size,\n"
+		 "datahash and builddate are computed. Files are owned by root; times are\n"
+		 "clamped to SOURCE_DATE_EPOCH (default: now). --sign signs with an RSA private\n"
+		 "key, recorded as NAME (default: the key's file name plus .pub) with digest\n"
+		 "sha256 (default), sha1 or sha512.\n",
 };
 
 /* --info FILE: its lines join the metadata, in command-line order with --set. */
@@ -636,8 +640,13 @@ static int pkg_build(int argc, char **argv)
 			    "an install script (.pre-install, .post-install, ...), named by its "
 			    "file name"),
 		SIGN_OPTIONS(&so),
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
-		  .argh = "OUT.apk", .flags = DD_OPT_REQUIRED, .help = "the package to write" },
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "output",
+		  .value = &out,
+		  .argh = "OUT.apk",
+		  .flags = DD_OPT_REQUIRED,
+		  .help = "the package to write" },
 		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
@@ -653,8 +662,8 @@ static int pkg_build(int argc, char **argv)
 		goto out;
 	}
 	if (dd_pkginfo_parse(dd_buf_blob(&info), &pkg) || setup_signer(&so) ||
-	    dd_apk_build(cli.args[0], &pkg, (char *const *)scripts.v, scripts.n, &so.signer,
-			 epoch, out)) {
+	    dd_apk_build(cli.args[0], &pkg, (char *const *)scripts.v, scripts.n, &so.signer, epoch,
+			 out)) {
 		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
@@ -680,10 +689,9 @@ static const struct dd_cmd_spec index_spec = {
 	.operands = "FILE.apk...",
 	.min_operands = 1,
 	.missing_operands = "no package given",
-	.about =
-	"Write an index of the given packages: APKINDEX.tar.gz (signed with --sign), or\n"
-	"plain APKINDEX text with --text or when OUT does not end in .tar.gz. Each\n"
-	"package is read and checked first; checksums (C:) are computed.\n",
+	.about = "Write an index of the given packages: APKINDEX.tar.gz (signed with --sign), or\n"
+		 "plain APKINDEX text with --text or when OUT does not end in .tar.gz. Each\n"
+		 "package is read and checked first; checksums (C:) are computed.\n",
 };
 
 /* Read and check each package; n counts those to release, even on failure. */
@@ -735,8 +743,13 @@ static int pkg_index(int argc, char **argv)
 	int64_t epoch;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "output", .value = &out,
-		  .argh = "OUT", .flags = DD_OPT_REQUIRED, .help = "the index to write" },
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "output",
+		  .value = &out,
+		  .argh = "OUT",
+		  .flags = DD_OPT_REQUIRED,
+		  .help = "the index to write" },
 		DD_OPT_BOOL('t', "text", &text, "write plain APKINDEX text, unsigned"),
 		DD_OPT_STRING('D', "description", &desc, "TEXT",
 			      "the index's description (its D: line)"),
@@ -759,8 +772,7 @@ static int pkg_index(int argc, char **argv)
 		cli.exit = dd_cli_fail(DD_E_USAGE);
 		goto out;
 	}
-	if (setup_signer(&so) ||
-	    dd_apk_index_write(files, n, desc, &so.signer, epoch, text, out)) {
+	if (setup_signer(&so) || dd_apk_index_write(files, n, desc, &so.signer, epoch, text, out)) {
 		cli.exit = dd_cli_fail(-1);
 		goto out;
 	}
@@ -793,8 +805,8 @@ static int check_versions(char **v, int n, json_t *json)
 		bool valid = dd_version_valid(dd_blob_str(v[i]));
 
 		if (json)
-			json_array_append_new(json, json_pack("{s:s, s:b}", "version", v[i], "valid",
-							      valid));
+			json_array_append_new(json, json_pack("{s:s, s:b}", "version", v[i],
+							      "valid", valid));
 		else if (!valid)
 			printf("%s: invalid version\n", v[i]);
 		if (!valid)
@@ -830,9 +842,15 @@ static int pkg_version(int argc, char **argv)
 		goto out;
 	}
 	switch (dd_version_compare(dd_blob_str(cli.args[0]), dd_blob_str(cli.args[1]))) {
-	case DD_VER_LESS: result = "<"; break;
-	case DD_VER_GREATER: result = ">"; break;
-	default: result = "="; break;
+	case DD_VER_LESS:
+		result = "<";
+		break;
+	case DD_VER_GREATER:
+		result = ">";
+		break;
+	default:
+		result = "=";
+		break;
 	}
 	if (json)
 		dd_cli_print_json(json_pack("{s:s, s:s, s:s}", "a", cli.args[0], "b", cli.args[1],

@@ -20,13 +20,12 @@ static const struct dd_cmd_spec plan_spec = {
 	.min_operands = 1,
 	.missing_operands = "no job file given",
 	.store = DD_CMD_STORE_READ,
-	.about =
-	"For each job: whether it will build, and for each architecture its packages\n"
-	"(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
-	"delivered each), sizes, warnings and errors; when the mirror holds security\n"
-	"databases, how many advisories are fixed, fix available, fix not yet here and\n"
-	"not affected (with -v, each one), with a warning when a database is older\n"
-	"than --max-age days (default 7).\n",
+	.about = "For each job: whether it will build, and for each architecture its packages\n"
+		 "(crust, requested, or pulled in by whom; guarded or not; the bundle that\n"
+		 "delivered each), sizes, warnings and errors; when the mirror holds security\n"
+		 "databases, how many advisories are fixed, fix available, fix not yet here and\n"
+		 "not affected (with -v, each one), with a warning when a database is older\n"
+		 "than --max-age days (default 7).\n",
 	.footer = "Exits 1 if any job would fail.\n",
 };
 
@@ -54,9 +53,11 @@ static void plan_advisories(const struct plan_ctx *x, const struct dd_catalog *c
 		return;
 	}
 	if (o) {
-		json_object_set_new(o, "advisories", json_pack("{s:o, s:o, s:o}", "secdbs",
-			dd_adv_feeds_json(x->adv, dd_time_now(), x->max_age), "counts",
-			dd_adv_counts_json(&r), "items", dd_adv_items_json(x->adv, cat, pkgs, &r)));
+		json_object_set_new(o, "advisories",
+				    json_pack("{s:o, s:o, s:o}", "secdbs",
+					      dd_adv_feeds_json(x->adv, dd_time_now(), x->max_age),
+					      "counts", dd_adv_counts_json(&r), "items",
+					      dd_adv_items_json(x->adv, cat, pkgs, &r)));
 	} else {
 		dd_adv_counts_describe(&r, &line);
 		printf("  %s\n", line.ptr);
@@ -104,8 +105,8 @@ static json_t *plan_json(const struct plan_ctx *x, const struct dd_catalog *cat,
 				      dd_plan_role_str(p->pkgs[i].role), "guarded", info->guarded,
 				      "signed", info->signer != NULL, "sha256", info->sha256,
 				      "bundle", info->bundle, "size", (json_int_t)pkg->file_size,
-				      "installed_size", (json_int_t)pkg->installed_size,
-				      "sequence", (json_int_t)info->sequence);
+				      "installed_size", (json_int_t)pkg->installed_size, "sequence",
+				      (json_int_t)info->sequence);
 
 		json_object_set_new(o, "channel", json_string(info->channel));
 		if (p->pkgs[i].by)
@@ -116,8 +117,8 @@ static json_t *plan_json(const struct plan_ctx *x, const struct dd_catalog *cat,
 		json_array_append_new(errs, json_string(p->errors[i]));
 	for (size_t i = 0; i < p->n_warnings; i++)
 		json_array_append_new(warns, json_string(p->warnings[i]));
-	json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "arch", p->arch,
-			      "will_build", p->ok, "size", (json_int_t)p->size, "installed_size",
+	json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "arch", p->arch, "will_build",
+			      p->ok, "size", (json_int_t)p->size, "installed_size",
 			      (json_int_t)p->installed_size, "packages", pkgs, "warnings", warns,
 			      "errors", errs);
 
@@ -199,9 +200,10 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 
 		for (size_t i = 0; i < job.n_warnings; i++)
 			json_array_append_new(w, json_string(job.warnings[i]));
-		json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:b, s:o, s:o}", "job",
-						     file, "sha256", job.sha256, "base", job.base,
-						     "will_build", ok, "warnings", w, "archs", archs));
+		json_array_append_new(all,
+				      json_pack("{s:s, s:s, s:s?, s:b, s:o, s:o}", "job", file,
+						"sha256", job.sha256, "base", job.base,
+						"will_build", ok, "warnings", w, "archs", archs));
 	} else
 		json_decref(archs);
 	dd_job_release(&job);
@@ -217,12 +219,8 @@ int cmd_plan(int argc, char **argv)
 	json_t *all;
 	int ret = DD_EXIT_OK;
 	const struct dd_option opts[] = {
-		DD_OPT_MIRROR(&cli.mirror),
-		DD_OPT_JSON(&x.json),
-		DD_OPT_VERBOSE(&x.verbose),
-		DD_OPT_MAX_AGE(&x.max_age),
-		DD_OPT_STRICT(&x.strict),
-		DD_OPT_END,
+		DD_OPT_MIRROR(&cli.mirror), DD_OPT_JSON(&x.json),     DD_OPT_VERBOSE(&x.verbose),
+		DD_OPT_MAX_AGE(&x.max_age), DD_OPT_STRICT(&x.strict), DD_OPT_END,
 	};
 
 	if (dd_cli_parse(&plan_spec, opts, argc, argv, &cli))

@@ -18,17 +18,15 @@ static const struct dd_cmd_spec rebuild_spec = {
 	.name = "rebuild",
 	.operands = "[RUN]",
 	.max_operands = 1,
-	.about =
-	"Build the image of RUN (a run folder) again from exactly the inputs its\n"
-	"provenance records: the package blobs of resolvedDependencies, the recorded\n"
-	"entitlement manifest, the job's content and SOURCE_DATE_EPOCH, all taken from\n"
-	"the mirror by digest, whatever was imported since. The new run goes to\n"
-	"OUT/<job>/<run-id>/ as drydock build would write it. Prints whether the image\n"
-	"is the one the provenance names and, when not, the first difference.\n"
-	"rebuild does not check the provenance's signature: run drydock verify first.\n",
-	.footer =
-	"Exits 0 when the rebuilt image has the recorded digest, 1 when it differs or\n"
-	"an input is missing (the message names the package, its blob and bundle).\n",
+	.about = "Build the image of RUN (a run folder) again from exactly the inputs its\n"
+		 "provenance records: the package blobs of resolvedDependencies, the recorded\n"
+		 "entitlement manifest, the job's content and SOURCE_DATE_EPOCH, all taken from\n"
+		 "the mirror by digest, whatever was imported since. The new run goes to\n"
+		 "OUT/<job>/<run-id>/ as drydock build would write it. Prints whether the image\n"
+		 "is the one the provenance names and, when not, the first difference.\n"
+		 "rebuild does not check the provenance's signature: run drydock verify first.\n",
+	.footer = "Exits 0 when the rebuilt image has the recorded digest, 1 when it differs or\n"
+		  "an input is missing (the message names the package, its blob and bundle).\n",
 };
 
 struct args {
@@ -41,8 +39,12 @@ struct args {
 static int parse(int argc, char **argv, struct dd_cli *cli, struct args *a)
 {
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out",
-		  .value = &a->o.out, .argh = "OUT", .flags = DD_OPT_REQUIRED,
+		{ .kind = DD_OPTK_STRING,
+		  .short_name = 'o',
+		  .long_name = "out",
+		  .value = &a->o.out,
+		  .argh = "OUT",
+		  .flags = DD_OPT_REQUIRED,
 		  .help = "where the rebuilt run goes" },
 		DD_OPT_MIRROR(&cli->mirror),
 		DD_OPT_STRING('s', "sign", &a->o.sign_key, "KEY",
@@ -136,7 +138,8 @@ int cmd_rebuild(int argc, char **argv)
 		printf("rebuilt %s %s\n  in %s\n  the same image as the provenance names\n",
 		       json_string_value(json_object_get(result, "tag")), got, dir);
 	} else {
-		printf("rebuilt %s %s\n  in %s\n  NOT the image the provenance names (sha256:%s)%s%s\n",
+		printf("rebuilt %s %s\n  in %s\n  NOT the image the provenance names "
+		       "(sha256:%s)%s%s\n",
 		       json_string_value(json_object_get(result, "tag")), got ? got : "?", dir,
 		       want ? want : "?", why.len ? "; first difference: " : "",
 		       why.len ? why.ptr : "");

@@ -17,17 +17,15 @@ static const struct dd_cmd_spec report_spec = {
 	.min_operands = 1,
 	.max_operands = 1,
 	.missing_operands = "give one run folder",
-	.about =
-	"Write one HTML page about the run folder RUN for an auditor: the result of\n"
-	"every drydock verify check (not the rebuild), the image and its layers, the\n"
-	"packages (name, version, licence, guarded or not, crust or topping, the\n"
-	"bundle that brought each), the signer, the entitlement, the warnings and,\n"
-	"with --against, what changed since OTHER_RUN. The page loads nothing and\n"
-	"runs no script; it prints.\n",
-	.footer =
-	"Exits 0 when the page is written and every check that could run passed,\n"
-	"1 when a check failed (the page is written and says which) or RUN is not\n"
-	"a run folder.\n",
+	.about = "Write one HTML page about the run folder RUN for an auditor: the result of\n"
+		 "every drydock verify check (not the rebuild), the image and its layers, the\n"
+		 "packages (name, version, licence, guarded or not, crust or topping, the\n"
+		 "bundle that brought each), the signer, the entitlement, the warnings and,\n"
+		 "with --against, what changed since OTHER_RUN. The page loads nothing and\n"
+		 "runs no script; it prints.\n",
+	.footer = "Exits 0 when the page is written and every check that could run passed,\n"
+		  "1 when a check failed (the page is written and says which) or RUN is not\n"
+		  "a run folder.\n",
 };
 
 /* The page written and its verdict: a line, or with json one object. */
@@ -54,7 +52,8 @@ int cmd_report(int argc, char **argv)
 		DD_OPT_STRING('o', "out", &path, "FILE", "where to write it (default report.html)"),
 		DD_OPT_STRING('k', "key", &o.key, "PUBKEY",
 			      "the signer's public key, for the signature checks"),
-		DD_OPT_STRING('m', "mirror", &o.mirror, "DIR", "also check the run against this mirror"),
+		DD_OPT_STRING('m', "mirror", &o.mirror, "DIR",
+			      "also check the run against this mirror"),
 		DD_OPT_STRING(0, "against", &o.against, "OTHER_RUN",
 			      "compare with another run of the job"),
 		DD_OPT_JSON(&json),

@@ -15,16 +15,16 @@
 
 static const char trust_usage[] = "usage: drydock trust COMMAND [--mirror DIR] ...\n";
 
-static int audit_trust(struct dd_store *s, const char *action, const char *role,
-		       const char *id, const char *file)
+static int audit_trust(struct dd_store *s, const char *action, const char *role, const char *id,
+		       const char *file)
 {
 	char now[32];
 	json_t *j;
 	int rc;
 
 	dd_time_format(dd_time_now(), now);
-	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", action, "role", role,
-		      "key", id);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", now, "action", action, "role", role, "key",
+		      id);
 	if (file)
 		json_object_set_new(j, "file", json_string(file));
 	rc = dd_store_audit(s, j);
@@ -40,12 +40,11 @@ static const struct dd_cmd_spec add_spec = {
 	.min_operands = 1,
 	.missing_operands = "no key file given",
 	.store = DD_CMD_STORE_WRITE,
-	.about =
-	"Trust each key for one role: OpenPGP public keys (armored or binary)\n"
-	"sign bundles or entitlement manifests; APK RSA public keys (PEM, named\n"
-	"as the packages name them, e.g. builder.rsa.pub) sign packages and indexes;\n"
-	"OpenPGP or PEM (ECDSA P-256, Ed25519) public keys sign provenance, which\n"
-	"'drydock verify --mirror' then accepts without --key.\n",
+	.about = "Trust each key for one role: OpenPGP public keys (armored or binary)\n"
+		 "sign bundles or entitlement manifests; APK RSA public keys (PEM, named\n"
+		 "as the packages name them, e.g. builder.rsa.pub) sign packages and indexes;\n"
+		 "OpenPGP or PEM (ECDSA P-256, Ed25519) public keys sign provenance, which\n"
+		 "'drydock verify --mirror' then accepts without --key.\n",
 };
 
 static const struct dd_cmd_spec remove_spec = {
@@ -55,8 +54,8 @@ static const struct dd_cmd_spec remove_spec = {
 	.missing_operands = "no key id given",
 	.store = DD_CMD_STORE_WRITE,
 	.about =
-	"Stop trusting keys: ID is the fingerprint (OpenPGP, or SHA256:... for a PEM\n"
-	"provenance key) or the key file name (apk), as 'drydock trust list' shows them.\n",
+		"Stop trusting keys: ID is the fingerprint (OpenPGP, or SHA256:... for a PEM\n"
+		"provenance key) or the key file name (apk), as 'drydock trust list' shows them.\n",
 };
 
 /* trust add and trust remove: the same options, one key or id per operand. */
@@ -86,7 +85,8 @@ static int trust_one(struct dd_store *s, bool add, enum dd_role role, const char
 		audit_trust(s, add ? "trust-add" : "trust-remove", role_s, add ? id.ptr : arg,
 			    add ? arg : NULL);
 		if (add)
-			json_object_update_new(rec, json_pack("{s:s, s:s}", "id", id.ptr, "label", who));
+			json_object_update_new(rec,
+					       json_pack("{s:s, s:s}", "id", id.ptr, "label", who));
 	}
 	if (results)
 		json_array_append_new(results, json_incref(rec));
@@ -110,8 +110,11 @@ static int trust_change(int argc, char **argv, bool add)
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_CHOICE, .long_name = "role", .value = &role_s,
-		  .choices = roles, .flags = DD_OPT_REQUIRED,
+		{ .kind = DD_OPTK_CHOICE,
+		  .long_name = "role",
+		  .value = &role_s,
+		  .choices = roles,
+		  .flags = DD_OPT_REQUIRED,
 		  .help = add ? "what the keys are trusted to sign"
 			      : "the role to stop trusting them for" },
 		DD_OPT_MIRROR(&cli.mirror),

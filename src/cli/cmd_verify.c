@@ -18,16 +18,15 @@ static const struct dd_cmd_spec verify_spec = {
 	.min_operands = 1,
 	.max_operands = 1,
 	.missing_operands = "give one run folder, image layout or oci-archive",
-	.about =
-	"Check a run folder (OUT/<job>/<run-id>, or OUT/<job>/latest), an OCI image\n"
-	"layout folder or an oci-archive (image.oci.tar) offline:\n"
-	"the provenance signature against PUBKEY, the statement's subject against\n"
-	"the image layout, every blob's digest and every layer's diff_id, and that\n"
-	"the SBOMs, the provenance and the apk database and SBOM inside the image\n"
-	"name the same packages and hashes, and that build.log and result.json are\n"
-	"the ones the signed record names. Prints one line per check and a verdict.\n"
-	"For a layout or an archive, the provenance and SBOMs are taken from beside\n"
-	"it unless given; checks that cannot run are listed as skipped, with why.\n",
+	.about = "Check a run folder (OUT/<job>/<run-id>, or OUT/<job>/latest), an OCI image\n"
+		 "layout folder or an oci-archive (image.oci.tar) offline:\n"
+		 "the provenance signature against PUBKEY, the statement's subject against\n"
+		 "the image layout, every blob's digest and every layer's diff_id, and that\n"
+		 "the SBOMs, the provenance and the apk database and SBOM inside the image\n"
+		 "name the same packages and hashes, and that build.log and result.json are\n"
+		 "the ones the signed record names. Prints one line per check and a verdict.\n"
+		 "For a layout or an archive, the provenance and SBOMs are taken from beside\n"
+		 "it unless given; checks that cannot run are listed as skipped, with why.\n",
 	.footer = "Exits 0 when every check that could run passed, 1 when any failed.\n",
 };
 
@@ -47,9 +46,10 @@ static void report(void *ctx, const char *check, enum dd_verify_state state, con
 	else
 		o->n++;
 	if (o->json)
-		json_array_append_new(o->checks, json_pack("{s:s, s:b, s:b, s:s}", "check", check,
-							   "ok", state == DD_VERIFY_OK, "skipped",
-							   state == DD_VERIFY_SKIP, "detail", detail));
+		json_array_append_new(o->checks,
+				      json_pack("{s:s, s:b, s:b, s:s}", "check", check, "ok",
+						state == DD_VERIFY_OK, "skipped",
+						state == DD_VERIFY_SKIP, "detail", detail));
 	else
 		printf("%-4s  %s: %s\n", word[state], check, detail);
 	fflush(stdout);
@@ -66,7 +66,8 @@ static void print_verdict(const struct out *out, const char *run, int failed)
 		printf("NOT VERIFIED: %s: %d of %d checks failed\n", run, failed, out->n);
 	} else if (out->skipped) {
 		printf("verified: %s: all %d checks that could run passed; %d could not "
-		       "run (skip lines above)\n", run, out->n, out->skipped);
+		       "run (skip lines above)\n",
+		       run, out->n, out->skipped);
 	} else {
 		printf("verified: %s: all %d checks passed\n", run, out->n);
 	}
@@ -93,8 +94,7 @@ int cmd_verify(int argc, char **argv)
 		DD_OPT_STRING('p', "provenance", &o.provenance, "FILE",
 			      "the provenance envelope (default: beside RUN)"),
 		DD_OPT_STRING(0, "spdx", &o.spdx, "FILE", "the SPDX SBOM (default: beside RUN)"),
-		DD_OPT_STRING(0, "cdx", &o.cdx, "FILE",
-			      "the CycloneDX SBOM (default: beside RUN)"),
+		DD_OPT_STRING(0, "cdx", &o.cdx, "FILE", "the CycloneDX SBOM (default: beside RUN)"),
 		DD_OPT_BOOL(0, "json", &out.json, "print the checks and the verdict as JSON"),
 		DD_OPT_END,
 	};

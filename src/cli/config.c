@@ -141,8 +141,10 @@ static int convert(const char *file, int line, const struct dd_conf_key *k, cons
 		errno = 0;
 		v = strtol(value, &end, 10);
 		if (*end || errno || v < k->min || v > k->max)
-			return dd_error(DD_E_USAGE, "%s:%d: %s = %s: expected a number from %ld to "
-					"%ld", file, line, k->name, value, k->min, k->max);
+			return dd_error(DD_E_USAGE,
+					"%s:%d: %s = %s: expected a number from %ld to "
+					"%ld",
+					file, line, k->name, value, k->min, k->max);
 		break;
 	case DD_CONF_BOOL:
 		if (strcmp(value, "true") && strcmp(value, "false"))
@@ -169,11 +171,15 @@ static char *trim(char *s)
 static int malformed(const char *file, int line, const char *text)
 {
 	if (text[0] == '[')
-		return dd_error(DD_E_USAGE, "%s:%d: '%s': drydock.conf has no sections; each key "
+		return dd_error(DD_E_USAGE,
+				"%s:%d: '%s': drydock.conf has no sections; each key "
 				"applies to every command that has its option (see "
-				"drydock-config(1))", file, line, text);
-	return dd_error(DD_E_USAGE, "%s:%d: '%s' is not 'key = value', a '#' comment or a "
-			"blank line", file, line, text);
+				"drydock-config(1))",
+				file, line, text);
+	return dd_error(DD_E_USAGE,
+			"%s:%d: '%s' is not 'key = value', a '#' comment or a "
+			"blank line",
+			file, line, text);
 }
 
 /* Whether text up to eq is one word (the key), then maybe blanks. */
@@ -190,15 +196,16 @@ static int unknown_key(const char *file, int line, const char *name)
 	int rc;
 
 	key_list(&keys);
-	rc = dd_error(DD_E_USAGE, "%s:%d: unknown key '%s'; the keys are %s (see "
-		      "drydock-config(1))", file, line, name, keys.ptr);
+	rc = dd_error(DD_E_USAGE,
+		      "%s:%d: unknown key '%s'; the keys are %s (see "
+		      "drydock-config(1))",
+		      file, line, name, keys.ptr);
 	dd_buf_release(&keys);
 	return rc;
 }
 
 /* One line of file: a setting of the layer whose first lines seen[] holds. */
-static int parse_line(const char *file, int line, char *text, enum dd_conf_source source,
-		      int *seen)
+static int parse_line(const char *file, int line, char *text, enum dd_conf_source source, int *seen)
 {
 	char *eq, *name, *value, *conv;
 	const struct dd_conf_key *k;
@@ -217,8 +224,10 @@ static int parse_line(const char *file, int line, char *text, enum dd_conf_sourc
 		return unknown_key(file, line, name);
 	i = key_index(k);
 	if (seen[i])
-		return dd_error(DD_E_USAGE, "%s:%d: '%s' is set again (first on line %d); keep "
-				"one of the two", file, line, name, seen[i]);
+		return dd_error(DD_E_USAGE,
+				"%s:%d: '%s' is set again (first on line %d); keep "
+				"one of the two",
+				file, line, name, seen[i]);
 	seen[i] = line;
 	if ((rc = convert(file, line, k, value, &conv)))
 		return rc;
@@ -246,15 +255,19 @@ static int read_file(const char *file, enum dd_conf_source source, bool required
 				  (errno == EACCES && stat(file, &st) < 0)))
 			return 0;
 		return dd_error(DD_E_USAGE, "cannot read %s%s: %s; %s", file,
-				source == DD_CONF_OPTION ? " (given by --config)"
-				: source == DD_CONF_ENV_FILE ? " (named by DRYDOCK_CONFIG)" : "",
-				strerror(errno), errno == ENOENT ? "give a file that exists"
-				: "make it readable or move it aside");
+				source == DD_CONF_OPTION     ? " (given by --config)"
+				: source == DD_CONF_ENV_FILE ? " (named by DRYDOCK_CONFIG)"
+							     : "",
+				strerror(errno),
+				errno == ENOENT ? "give a file that exists"
+						: "make it readable or move it aside");
 	}
 	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		return dd_error(DD_E_USAGE, "cannot read %s: it is a directory; name the file "
-				"(.../drydock.conf)", file);
+		return dd_error(DD_E_USAGE,
+				"cannot read %s: it is a directory; name the file "
+				"(.../drydock.conf)",
+				file);
 	}
 	conf.files[conf.n_files - 1].read = true;
 	while (!rc && getline(&text, &cap, f) >= 0)
@@ -335,8 +348,7 @@ const struct dd_conf_setting *dd_conf_get(const struct dd_conf_key *k)
 
 void dd_conf_set_command_line(const struct dd_conf_key *k, const char *value)
 {
-	conf.given[key_index(k)] =
-		(struct dd_conf_setting){ value, DD_CONF_COMMAND_LINE, NULL, 0 };
+	conf.given[key_index(k)] = (struct dd_conf_setting){ value, DD_CONF_COMMAND_LINE, NULL, 0 };
 }
 
 void dd_conf_forget_command_line(void)

@@ -33,7 +33,7 @@ enum dd_conf_type {
 };
 
 struct dd_conf_key {
-	const char *name;  /* the key, and the long name of the options it sets */
+	const char *name; /* the key, and the long name of the options it sets */
 	enum dd_conf_type type;
 	const char *argh;  /* the value's name in help ("DIR") */
 	const char *env;   /* the environment variable over the files, or NULL */
@@ -49,11 +49,11 @@ extern const struct dd_conf_key dd_conf_keys[];
 
 enum dd_conf_source {
 	DD_CONF_DEFAULT = 0,
-	DD_CONF_SYSTEM,       /* $DRYDOCK_SYSCONFDIR/drydock/drydock.conf */
-	DD_CONF_USER,         /* ~/.config/drydock/drydock.conf */
-	DD_CONF_OPTION,       /* --config FILE */
-	DD_CONF_ENV_FILE,     /* $DRYDOCK_CONFIG */
-	DD_CONF_ENV,          /* the key's environment variable */
+	DD_CONF_SYSTEM,   /* $DRYDOCK_SYSCONFDIR/drydock/drydock.conf */
+	DD_CONF_USER,     /* ~/.config/drydock/drydock.conf */
+	DD_CONF_OPTION,   /* --config FILE */
+	DD_CONF_ENV_FILE, /* $DRYDOCK_CONFIG */
+	DD_CONF_ENV,      /* the key's environment variable */
 	DD_CONF_COMMAND_LINE,
 };
 
@@ -61,7 +61,7 @@ enum dd_conf_source {
 struct dd_conf_setting {
 	const char *value; /* NULL: unset, the built-in default applies */
 	enum dd_conf_source source;
-	const char *file;  /* from a file: its name as given */
+	const char *file; /* from a file: its name as given */
 	int line;
 };
 
@@ -69,7 +69,7 @@ struct dd_conf_setting {
 struct dd_conf_file {
 	const char *path;
 	enum dd_conf_source source;
-	bool read;         /* false: there was none */
+	bool read; /* false: there was none */
 };
 
 /* The key called name, or NULL. */

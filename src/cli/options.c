@@ -24,7 +24,10 @@ bool dd_cli_dump_options;
 /* --config FILE, implicit in every table like --help (src/cli/config.h). */
 static const char *config_arg;
 static const struct dd_option config_row = {
-	.kind = DD_OPTK_STRING, .long_name = "config", .value = &config_arg, .argh = "FILE",
+	.kind = DD_OPTK_STRING,
+	.long_name = "config",
+	.value = &config_arg,
+	.argh = "FILE",
 	.env = "DRYDOCK_CONFIG",
 	.help = "read settings from FILE too, over the system's and the user's "
 		"drydock.conf (see 'drydock config show')",
@@ -59,13 +62,13 @@ static const struct {
 	{ 'f', { "force" } },
 	{ 'g', { "gnupg-home" } },
 	{ 'i', { "info" } },
-	{ 'j', { "threads", "jobs" } },         /* parallelism, never --json */
-	{ 'k', { "key" } },                     /* a public key to check with */
+	{ 'j', { "threads", "jobs" } }, /* parallelism, never --json */
+	{ 'k', { "key" } },             /* a public key to check with */
 	{ 'm', { "mirror" } },
-	{ 'o', { "out", "output" } },           /* where the result goes */
-	{ 'q', { "quiet" } },                   /* implicit in every table */
-	{ 'p', { "provenance" } },              /* a provenance envelope to read */
-	{ 's', { "sign" } },                    /* a private key to sign with */
+	{ 'o', { "out", "output" } }, /* where the result goes */
+	{ 'q', { "quiet" } },         /* implicit in every table */
+	{ 'p', { "provenance" } },    /* a provenance envelope to read */
+	{ 's', { "sign" } },          /* a private key to sign with */
 	{ 'S', { "script" } },
 	{ 't', { "text" } },
 	{ 'v', { "verbose" } },
@@ -86,8 +89,8 @@ static bool short_flag_registered(const struct dd_option *o)
 	return false;
 }
 
-static int usage_error(const struct dd_cmd_spec *spec, struct dd_cli *cli, const char *fmt,
-		       ...) __attribute__((format(printf, 3, 4)));
+static int usage_error(const struct dd_cmd_spec *spec, struct dd_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int usage_error(const struct dd_cmd_spec *spec, struct dd_cli *cli, const char *fmt, ...)
 {
@@ -104,9 +107,8 @@ static int usage_error(const struct dd_cmd_spec *spec, struct dd_cli *cli, const
 
 static bool takes_arg(const struct dd_option *o)
 {
-	return o->kind == DD_OPTK_STRING || o->kind == DD_OPTK_INT ||
-	       o->kind == DD_OPTK_CHOICE || o->kind == DD_OPTK_LIST ||
-	       (o->kind == DD_OPTK_CALLBACK && o->argh);
+	return o->kind == DD_OPTK_STRING || o->kind == DD_OPTK_INT || o->kind == DD_OPTK_CHOICE ||
+	       o->kind == DD_OPTK_LIST || (o->kind == DD_OPTK_CALLBACK && o->argh);
 }
 
 /* The argument's name as help shows it: argh, or the choices joined by '|'. */
@@ -124,8 +126,8 @@ static void arg_name(const struct dd_option *o, char *buf, size_t size)
 					*c);
 }
 
-static int apply_int(const struct dd_cmd_spec *spec, struct dd_cli *cli,
-		     const struct dd_option *o, const char *arg)
+static int apply_int(const struct dd_cmd_spec *spec, struct dd_cli *cli, const struct dd_option *o,
+		     const char *arg)
 {
 	char *end;
 	long v;
@@ -184,8 +186,10 @@ static int apply(const struct dd_cmd_spec *spec, struct dd_cli *cli, const struc
 		const char **v;
 
 		if (!l->v && cli->n_lists == DD_CLI_MAX_LISTS) {
-			fprintf(stderr, "drydock: internal error: %s: more than %d repeatable "
-				"options\n", spec->name, DD_CLI_MAX_LISTS);
+			fprintf(stderr,
+				"drydock: internal error: %s: more than %d repeatable "
+				"options\n",
+				spec->name, DD_CLI_MAX_LISTS);
 			cli->exit = DD_EXIT_USAGE;
 			return -1;
 		}
@@ -234,8 +238,7 @@ static bool match_long(const struct dd_option *o, const char *name, size_t len,
 
 /* Find --name or an unambiguous prefix of one; NULL after a usage error. */
 static const struct dd_option *find_long(const struct dd_cmd_spec *spec, struct dd_cli *cli,
-					 const struct dd_option *opts, const char *name,
-					 size_t len)
+					 const struct dd_option *opts, const char *name, size_t len)
 {
 	const struct dd_option *found = NULL;
 	int n_prefix = 0;
@@ -330,8 +333,10 @@ static int parse_short(const struct dd_cmd_spec *spec, const struct dd_option *o
 static const char *config_mismatch(const struct dd_option *o)
 {
 	static const enum dd_opt_kind kinds[] = {
-		[DD_CONF_PATH] = DD_OPTK_STRING, [DD_CONF_KEY] = DD_OPTK_STRING,
-		[DD_CONF_INT] = DD_OPTK_INT, [DD_CONF_BOOL] = DD_OPTK_BOOL,
+		[DD_CONF_PATH] = DD_OPTK_STRING,
+		[DD_CONF_KEY] = DD_OPTK_STRING,
+		[DD_CONF_INT] = DD_OPTK_INT,
+		[DD_CONF_BOOL] = DD_OPTK_BOOL,
 	};
 	const struct dd_conf_key *k = dd_conf_key(o->long_name);
 
@@ -357,15 +362,18 @@ static int check_table(const struct dd_cmd_spec *spec, const struct dd_option *o
 			return -1;
 		}
 		if (o->short_name && !short_flag_registered(o)) {
-			fprintf(stderr, "drydock: internal error: %s: -%c is not registered as "
-				"--%s in src/cli/options.c\n", spec->name, o->short_name,
-				o->long_name);
+			fprintf(stderr,
+				"drydock: internal error: %s: -%c is not registered as "
+				"--%s in src/cli/options.c\n",
+				spec->name, o->short_name, o->long_name);
 			cli->exit = DD_EXIT_USAGE;
 			return -1;
 		}
 		if ((o->flags & DD_OPT_CONFIG) && config_mismatch(o)) {
-			fprintf(stderr, "drydock: internal error: %s: --%s is marked DD_OPT_CONFIG "
-				"but %s\n", spec->name, o->long_name, config_mismatch(o));
+			fprintf(stderr,
+				"drydock: internal error: %s: --%s is marked DD_OPT_CONFIG "
+				"but %s\n",
+				spec->name, o->long_name, config_mismatch(o));
 			cli->exit = DD_EXIT_USAGE;
 			return -1;
 		}
@@ -375,14 +383,15 @@ static int check_table(const struct dd_cmd_spec *spec, const struct dd_option *o
 
 static void dump_row(const struct dd_cmd_spec *spec, const struct dd_option *o)
 {
-	static const char *kinds[] = { "end", "bool", "string", "int", "choice", "list",
-				       "callback" };
+	static const char *kinds[] = {
+		"end", "bool", "string", "int", "choice", "list", "callback"
+	};
 	char arg[256];
 
 	arg_name(o, arg, sizeof(arg));
-	printf("%s\t%s%c\t--%s\t%s\t%s\t%s%s%s\t%s\t%s\n", spec->name,
-	       o->short_name ? "-" : "", o->short_name ? o->short_name : '-', o->long_name, arg,
-	       kinds[o->kind], o->flags & DD_OPT_REQUIRED ? "required" : "optional",
+	printf("%s\t%s%c\t--%s\t%s\t%s\t%s%s%s\t%s\t%s\n", spec->name, o->short_name ? "-" : "",
+	       o->short_name ? o->short_name : '-', o->long_name, arg, kinds[o->kind],
+	       o->flags & DD_OPT_REQUIRED ? "required" : "optional",
 	       o->kind == DD_OPTK_LIST || (o->flags & DD_OPT_MANY) ? ",many" : "",
 	       o->flags & DD_OPT_CONFIG ? ",config" : "", o->env ? o->env : "", o->help);
 }
@@ -413,7 +422,8 @@ static int configure(const struct dd_cmd_spec *spec, const struct dd_option *opt
 	for (const struct dd_option *o = opts; o->kind; o++) {
 		const struct dd_conf_setting *s;
 
-		if (!(o->flags & DD_OPT_CONFIG) || seen[o - opts] || !strcmp(o->long_name, "mirror"))
+		if (!(o->flags & DD_OPT_CONFIG) || seen[o - opts] ||
+		    !strcmp(o->long_name, "mirror"))
 			continue;
 		s = dd_conf_get(dd_conf_key(o->long_name));
 		if (!s->value)
@@ -427,8 +437,8 @@ static int configure(const struct dd_cmd_spec *spec, const struct dd_option *opt
 	return 0;
 }
 
-static int finish(const struct dd_cmd_spec *spec, const struct dd_option *opts,
-		  struct dd_cli *cli, const bool *seen)
+static int finish(const struct dd_cmd_spec *spec, const struct dd_option *opts, struct dd_cli *cli,
+		  const bool *seen)
 {
 	for (const struct dd_option *o = opts; o->kind; o++) {
 		char arg[256];
@@ -536,7 +546,7 @@ void dd_cli_release(struct dd_cli *cli)
 
 /* ---- help ---------------------------------------------------------------- */
 
-#define HELP_WIDTH 79
+#define HELP_WIDTH  79
 #define HELP_COLUMN 26
 
 /* Print text from column col, wrapped at HELP_WIDTH, continuing at indent. */

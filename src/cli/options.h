@@ -83,7 +83,7 @@ typedef int (*dd_opt_cb)(const struct dd_option *opt, const char *arg);
 
 struct dd_option {
 	enum dd_opt_kind kind;
-	char short_name;            /* 0: long name only */
+	char short_name; /* 0: long name only */
 	const char *long_name;
 	void *value;                /* see enum dd_opt_kind */
 	const char *argh;           /* the argument's name in help ("DIR"); NULL: no argument */
@@ -96,56 +96,85 @@ struct dd_option {
 };
 
 #define DD_OPT_REQUIRED 1u /* the command refuses to run without it (shown without []) */
-#define DD_OPT_MANY 2u     /* may be given more than once (shown with ...; LIST always is) */
-#define DD_OPT_CONFIG 4u   /* drydock.conf and the key's env may set it (see above) */
+#define DD_OPT_MANY     2u /* may be given more than once (shown with ...; LIST always is) */
+#define DD_OPT_CONFIG   4u /* drydock.conf and the key's env may set it (see above) */
 
 #define DD_OPT_BOOL(s, l, v, h) \
-	{ .kind = DD_OPTK_BOOL, .short_name = (s), .long_name = (l), .value = (v), .help = (h) }
+	{ \
+		.kind = DD_OPTK_BOOL, .short_name = (s), .long_name = (l), .value = (v), \
+		.help = (h) \
+	}
 #define DD_OPT_STRING(s, l, v, a, h) \
-	{ .kind = DD_OPTK_STRING, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = (a), .help = (h) }
+	{ \
+		.kind = DD_OPTK_STRING, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .help = (h) \
+	}
 #define DD_OPT_INT(s, l, v, a, lo, hi, h) \
-	{ .kind = DD_OPTK_INT, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = (a), .help = (h), .min = (lo), .max = (hi) }
+	{ \
+		.kind = DD_OPTK_INT, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .help = (h), .min = (lo), .max = (hi) \
+	}
 #define DD_OPT_CHOICE(s, l, v, c, h) \
-	{ .kind = DD_OPTK_CHOICE, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = NULL, .choices = (c), .help = (h) }
+	{ \
+		.kind = DD_OPTK_CHOICE, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = NULL, .choices = (c), .help = (h) \
+	}
 #define DD_OPT_LIST(s, l, v, a, h) \
-	{ .kind = DD_OPTK_LIST, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = (a), .help = (h) }
+	{ \
+		.kind = DD_OPTK_LIST, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .help = (h) \
+	}
 #define DD_OPT_CALLBACK(s, l, v, a, f, h) \
-	{ .kind = DD_OPTK_CALLBACK, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = (a), .cb = (f), .help = (h) }
+	{ \
+		.kind = DD_OPTK_CALLBACK, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .cb = (f), .help = (h) \
+	}
 /* A callback the command line may repeat, each argument in turn. */
 #define DD_OPT_CALLBACK_MANY(s, l, v, a, f, h) \
-	{ .kind = DD_OPTK_CALLBACK, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = (a), .cb = (f), .help = (h), .flags = DD_OPT_MANY }
-#define DD_OPT_END { .kind = DD_OPTK_END }
+	{ \
+		.kind = DD_OPTK_CALLBACK, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .cb = (f), .help = (h), .flags = DD_OPT_MANY \
+	}
+#define DD_OPT_END \
+	{ \
+		.kind = DD_OPTK_END \
+	}
 
 /* Rows every command that has the option spells the same way. */
 #define DD_OPT_MIRROR(v) \
-	{ .kind = DD_OPTK_STRING, .short_name = 'm', .long_name = "mirror", .value = (v), \
-	  .argh = "DIR", .env = "DRYDOCK_MIRROR", .flags = DD_OPT_CONFIG, \
-	  .help = "the mirror (default $DRYDOCK_MIRROR, else drydock.conf's mirror, else " \
-		  "./mirror)" }
-#define DD_OPT_JSON(v) DD_OPT_BOOL(0, "json", (v), "print the result as JSON on standard output")
+	{ \
+		.kind = DD_OPTK_STRING, .short_name = 'm', .long_name = "mirror", .value = (v), \
+		.argh = "DIR", .env = "DRYDOCK_MIRROR", .flags = DD_OPT_CONFIG, \
+		.help = "the mirror (default $DRYDOCK_MIRROR, else drydock.conf's mirror, else " \
+			"./mirror)" \
+	}
+#define DD_OPT_JSON(v)    DD_OPT_BOOL(0, "json", (v), "print the result as JSON on standard output")
 #define DD_OPT_VERBOSE(v) DD_OPT_BOOL('v', "verbose", (v), "print more")
 #define DD_OPT_MAX_AGE(v) \
-	{ .kind = DD_OPTK_INT, .long_name = "max-age", .value = (v), .argh = "DAYS", \
-	  .min = 1, .max = 36500, .flags = DD_OPT_CONFIG, \
-	  .help = "warn when a security database is older than DAYS days (default 7)" }
+	{ \
+		.kind = DD_OPTK_INT, .long_name = "max-age", .value = (v), .argh = "DAYS", \
+		.min = 1, .max = 36500, .flags = DD_OPT_CONFIG, \
+		.help = "warn when a security database is older than DAYS days (default 7)" \
+	}
 #define DD_OPT_STRICT(v) \
-	{ .kind = DD_OPTK_BOOL, .long_name = "strict", .value = (v), .flags = DD_OPT_CONFIG, \
-	  .help = "refuse the apko keys otherwise ignored with a warning " \
-		  "(contents.repositories, keyring, build_repositories, runtime_keyring)" }
+	{ \
+		.kind = DD_OPTK_BOOL, .long_name = "strict", .value = (v), .flags = DD_OPT_CONFIG, \
+		.help = "refuse the apko keys otherwise ignored with a warning " \
+			"(contents.repositories, keyring, build_repositories, runtime_keyring)" \
+	}
 
 /* Rows a configuration file may set (DD_OPT_CONFIG), as their key says. */
 #define DD_OPT_CONF_INT(s, l, v, a, lo, hi, h) \
-	{ .kind = DD_OPTK_INT, .short_name = (s), .long_name = (l), .value = (v), \
-	  .argh = (a), .help = (h), .min = (lo), .max = (hi), .flags = DD_OPT_CONFIG }
+	{ \
+		.kind = DD_OPTK_INT, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .help = (h), .min = (lo), .max = (hi), .flags = DD_OPT_CONFIG \
+	}
 #define DD_OPT_GNUPG_HOME(s, v, h) \
-	{ .kind = DD_OPTK_STRING, .short_name = (s), .long_name = "gnupg-home", .value = (v), \
-	  .argh = "DIR", .env = "GNUPGHOME", .flags = DD_OPT_CONFIG, .help = (h) }
+	{ \
+		.kind = DD_OPTK_STRING, .short_name = (s), .long_name = "gnupg-home", \
+		.value = (v), .argh = "DIR", .env = "GNUPGHOME", .flags = DD_OPT_CONFIG, \
+		.help = (h) \
+	}
 
 enum dd_cmd_store {
 	DD_CMD_NO_STORE = 0,
@@ -155,13 +184,13 @@ enum dd_cmd_store {
 
 /* What a command is, for its help and its parser; usually a static const. */
 struct dd_cmd_spec {
-	const char *name;             /* "plan", "mirror import" */
-	const char *operands;         /* the synopsis after the options ("JOB.yaml...");
-					 NULL: the command takes none */
-	const char *about;            /* paragraphs after the usage line */
-	const char *footer;           /* paragraphs after the options */
+	const char *name;               /* "plan", "mirror import" */
+	const char *operands;           /* the synopsis after the options ("JOB.yaml...");
+					   NULL: the command takes none */
+	const char *about;              /* paragraphs after the usage line */
+	const char *footer;             /* paragraphs after the options */
 	int min_operands, max_operands; /* max_operands 0: no limit */
-	const char *missing_operands; /* the usage error when too few ("no job file given") */
+	const char *missing_operands;   /* the usage error when too few ("no job file given") */
 	enum dd_cmd_store store;
 };
 
@@ -169,18 +198,21 @@ struct dd_cmd_spec {
 #define DD_CLI_MAX_LISTS 8
 
 struct dd_cli {
-	char **args;             /* the operands, in order (points into argv) */
+	char **args; /* the operands, in order (points into argv) */
 	int n_args;
-	const char *mirror;      /* for DD_OPT_MIRROR(&cli.mirror); NULL: the default */
-	struct dd_store *store;  /* opened when the spec asks for it */
-	int exit;                /* the exit code when dd_cli_parse returned non-zero */
+	const char *mirror;     /* for DD_OPT_MIRROR(&cli.mirror); NULL: the default */
+	struct dd_store *store; /* opened when the spec asks for it */
+	int exit;               /* the exit code when dd_cli_parse returned non-zero */
 	struct dd_strlist *lists[DD_CLI_MAX_LISTS]; /* the lists parsing filled, for
 						      dd_cli_release (the table may be
 						      gone by then; the lists may not) */
 	int n_lists;
-	bool quiet;              /* -q: standard output is /dev/null unless --json */
+	bool quiet; /* -q: standard output is /dev/null unless --json */
 };
-#define DD_CLI_INIT { NULL, 0, NULL, NULL, 0, { NULL }, 0, false }
+#define DD_CLI_INIT \
+	{ \
+		NULL, 0, NULL, NULL, 0, { NULL }, 0, false \
+	}
 
 /*
  * Parse argv (argv[0] is the command's own name) against opts.  Returns 0

@@ -20,11 +20,10 @@ static const struct dd_cmd_spec resolve_spec = {
 	.operands = "DEP...",
 	.min_operands = 1,
 	.missing_operands = "nothing to resolve",
-	.about =
-	"Resolve DEPs (name, name<op>version or !name) against APKINDEX files\n"
-	"(APKINDEX.tar.gz or plain text; earlier --repo files are preferred) the\n"
-	"way apk-tools does for a fresh install, and print the chosen packages as\n"
-	"name-version, one per line, in install order.\n",
+	.about = "Resolve DEPs (name, name<op>version or !name) against APKINDEX files\n"
+		 "(APKINDEX.tar.gz or plain text; earlier --repo files are preferred) the\n"
+		 "way apk-tools does for a fresh install, and print the chosen packages as\n"
+		 "name-version, one per line, in install order.\n",
 	.footer = "On failure, apk-tools' explanation (exit 1).\n",
 };
 
@@ -75,16 +74,17 @@ static void print_json(const struct dd_solution *sol, const struct dd_dep *world
 	for (size_t i = 0; i < sol->n; i++) {
 		const struct dd_apk_pkg *p = sol->pkgs[i];
 
-		json_array_append_new(
-			pkgs, json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o}", "name", p->name,
-					"version", p->version, "arch", p->arch, "reason",
-					reason_json(sol, i, world), "depends",
-					dd_cli_json_deps(p->depends, p->n_depends), "provides",
-					dd_cli_json_deps(p->provides, p->n_provides), "install_if",
-					dd_cli_json_deps(p->install_if, p->n_install_if)));
+		json_array_append_new(pkgs,
+				      json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:o}", "name",
+						p->name, "version", p->version, "arch", p->arch,
+						"reason", reason_json(sol, i, world), "depends",
+						dd_cli_json_deps(p->depends, p->n_depends),
+						"provides",
+						dd_cli_json_deps(p->provides, p->n_provides),
+						"install_if",
+						dd_cli_json_deps(p->install_if, p->n_install_if)));
 	}
-	dd_cli_print_json(
-	    json_pack("{s:i, s:o}", "count", (json_int_t)sol->n, "packages", pkgs));
+	dd_cli_print_json(json_pack("{s:i, s:o}", "count", (json_int_t)sol->n, "packages", pkgs));
 }
 
 static int resolve(const struct resolve_opts *o, const struct dd_dep *world, size_t n_world)
@@ -106,7 +106,8 @@ static int resolve(const struct resolve_opts *o, const struct dd_dep *world, siz
 	for (size_t i = 0; i < ix.n_warnings; i++)
 		fprintf(stderr, "drydock: warning: %s\n", ix.warnings[i]);
 	if (dd_solve_flags(&repo, world, n_world,
-			   o->force_broken_world ? DD_SOLVE_FORCE_BROKEN_WORLD : 0, &sol, &why) < 0) {
+			   o->force_broken_world ? DD_SOLVE_FORCE_BROKEN_WORLD : 0, &sol,
+			   &why) < 0) {
 		fprintf(stderr, "drydock: %s", why.ptr ? why.ptr : dd_error_detail());
 		if (o->json)
 			dd_cli_print_json(json_pack("{s:s}", "error", why.ptr ? why.ptr : ""));
@@ -131,7 +132,10 @@ int dd_cli_pkg_resolve(int argc, char **argv)
 	size_t n_world = 0;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_LIST, .long_name = "repo", .value = &o.repos, .argh = "FILE",
+		{ .kind = DD_OPTK_LIST,
+		  .long_name = "repo",
+		  .value = &o.repos,
+		  .argh = "FILE",
 		  .flags = DD_OPT_REQUIRED,
 		  .help = "an index: APKINDEX.tar.gz or plain APKINDEX text (repeatable; "
 			  "earlier ones are preferred)" },

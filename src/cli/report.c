@@ -104,10 +104,12 @@ json_t *dd_cli_changes_json(const struct dd_changes *ch)
 		json_array_append_new(pk, e);
 	}
 	ent = json_object();
-	json_object_set_new(ent, "before", ch->ent_before ? json_integer((json_int_t)
-						ch->ent_before_version) : json_null());
-	json_object_set_new(ent, "after", ch->ent_after ? json_integer((json_int_t)
-						ch->ent_after_version) : json_null());
+	json_object_set_new(ent, "before",
+			    ch->ent_before ? json_integer((json_int_t)ch->ent_before_version)
+					   : json_null());
+	json_object_set_new(ent, "after",
+			    ch->ent_after ? json_integer((json_int_t)ch->ent_after_version)
+					  : json_null());
 	dd_time_format(ch->expires, when);
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "packages", pk, "entitlement", ent,
 			 "images_added", strs_json(&ch->images_added), "images_removed",

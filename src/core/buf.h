@@ -44,13 +44,15 @@ struct dd_buf {
 	size_t cap;
 };
 
-#define DD_BUF_INIT { NULL, 0, 0 }
+#define DD_BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 void dd_buf_grow(struct dd_buf *b, size_t extra);
 void dd_buf_add(struct dd_buf *b, const void *data, size_t len);
 void dd_buf_adds(struct dd_buf *b, const char *s);
-void dd_buf_addf(struct dd_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void dd_buf_addf(struct dd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dd_buf_reset(struct dd_buf *b);
 void dd_buf_release(struct dd_buf *b);
 /* Hand the contents to the caller (who frees them); b becomes empty. */

@@ -12,10 +12,10 @@
 #include "core/buf.h"
 #include "core/error.h"
 
-#define GZ_CHUNK (1u << 20)
-#define GZ_LEVEL 6
+#define GZ_CHUNK   (1u << 20)
+#define GZ_LEVEL   6
 #define ZSTD_LEVEL 3
-#define ZSTD_JOB (2u << 20)
+#define ZSTD_JOB   (2u << 20)
 
 enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
@@ -35,7 +35,7 @@ struct dd_zw {
 	size_t n_slots, head, count; /* ring: oldest unwritten, in flight */
 	size_t cur;                  /* the slot being filled */
 	size_t out_cap;
-	bool any;                    /* a member was submitted */
+	bool any; /* a member was submitted */
 	pthread_t *threads;
 	int n_threads;
 	pthread_mutex_t mu;
@@ -171,15 +171,14 @@ static int zstd_open(struct dd_zw *z, int threads)
 		ZSTD_freeCCtx(z->zc);
 		z->zc = NULL;
 		return dd_error(DD_E_INTERNAL, "zstd: this libzstd has no multi-threaded mode; "
-				"a deterministic zstd layer needs one (use gzip)");
+					       "a deterministic zstd layer needs one (use gzip)");
 	}
 	z->zbuf_cap = ZSTD_CStreamOutSize();
 	z->zbuf = dd_xmalloc(z->zbuf_cap);
 	return 0;
 }
 
-int dd_zw_open(struct dd_zw **out, enum dd_codec codec, int threads, dd_write_fn sink,
-	       void *ctx)
+int dd_zw_open(struct dd_zw **out, enum dd_codec codec, int threads, dd_write_fn sink, void *ctx)
 {
 	struct dd_zw *z = dd_xcalloc(1, sizeof(*z));
 	int rc;
@@ -207,7 +206,8 @@ static int zstd_run(struct dd_zw *z, const void *data, size_t len, ZSTD_EndDirec
 		size_t left = ZSTD_compressStream2(z->zc, &o, &in, mode);
 
 		if (ZSTD_isError(left))
-			return z->err = dd_error(DD_E_INTERNAL, "zstd: %s", ZSTD_getErrorName(left));
+			return z->err =
+				       dd_error(DD_E_INTERNAL, "zstd: %s", ZSTD_getErrorName(left));
 		if (o.pos && (z->err = z->out(z->out_ctx, z->zbuf, o.pos)))
 			return z->err;
 		if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)

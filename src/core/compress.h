@@ -27,8 +27,7 @@ enum dd_codec { DD_CODEC_GZIP, DD_CODEC_ZSTD };
 struct dd_zw;
 
 /* Start a compressor writing to out (called from this thread only). */
-int dd_zw_open(struct dd_zw **zw, enum dd_codec codec, int threads, dd_write_fn out,
-	       void *out_ctx);
+int dd_zw_open(struct dd_zw **zw, enum dd_codec codec, int threads, dd_write_fn out, void *out_ctx);
 /* dd_write_fn: compress len bytes (ctx is the struct dd_zw). */
 int dd_zw_write(void *zw, const void *data, size_t len);
 /* Flush everything to out and free zw; returns the first error seen. */

@@ -15,11 +15,11 @@ int dd_epoch_parse(const char *s, int64_t *out)
 		v = v * 10 + (*p - '0');
 	if (p == s || *p || v > DD_EPOCH_MAX)
 		return dd_error(
-		    DD_E_USAGE,
-		    "SOURCE_DATE_EPOCH is '%.40s%s': expected whole seconds "
-		    "since 1970-01-01T00:00:00Z, from 0 to %lld (9999-12-31T23:59:59Z); "
-		    "fix or unset it",
-		    s, strlen(s) > 40 ? "..." : "", (long long)DD_EPOCH_MAX);
+			DD_E_USAGE,
+			"SOURCE_DATE_EPOCH is '%.40s%s': expected whole seconds "
+			"since 1970-01-01T00:00:00Z, from 0 to %lld (9999-12-31T23:59:59Z); "
+			"fix or unset it",
+			s, strlen(s) > 40 ? "..." : "", (long long)DD_EPOCH_MAX);
 	*out = v;
 	return 0;
 }

@@ -11,23 +11,40 @@ static _Thread_local int last_code;
 const char *dd_strerror(int code)
 {
 	switch (code) {
-	case DD_OK: return "success";
-	case DD_E_IO: return "input/output error";
-	case DD_E_NOMEM: return "out of memory";
-	case DD_E_FORMAT: return "malformed input";
-	case DD_E_TRUNCATED: return "truncated input";
-	case DD_E_LIMIT: return "size limit exceeded";
-	case DD_E_UNSAFE_PATH: return "unsafe archive member";
-	case DD_E_DIGEST: return "checksum mismatch";
-	case DD_E_SIG_BAD: return "bad signature";
-	case DD_E_SIG_UNKNOWN: return "signed by an unknown key";
-	case DD_E_UNSIGNED: return "unsigned";
-	case DD_E_CRYPTO: return "cryptographic key error";
-	case DD_E_USAGE: return "usage error";
-	case DD_E_NOTFOUND: return "not found";
-	case DD_E_BUSY: return "held by another process";
-	case DD_E_NO_MIRROR: return "no mirror";
-	default: return "internal error";
+	case DD_OK:
+		return "success";
+	case DD_E_IO:
+		return "input/output error";
+	case DD_E_NOMEM:
+		return "out of memory";
+	case DD_E_FORMAT:
+		return "malformed input";
+	case DD_E_TRUNCATED:
+		return "truncated input";
+	case DD_E_LIMIT:
+		return "size limit exceeded";
+	case DD_E_UNSAFE_PATH:
+		return "unsafe archive member";
+	case DD_E_DIGEST:
+		return "checksum mismatch";
+	case DD_E_SIG_BAD:
+		return "bad signature";
+	case DD_E_SIG_UNKNOWN:
+		return "signed by an unknown key";
+	case DD_E_UNSIGNED:
+		return "unsigned";
+	case DD_E_CRYPTO:
+		return "cryptographic key error";
+	case DD_E_USAGE:
+		return "usage error";
+	case DD_E_NOTFOUND:
+		return "not found";
+	case DD_E_BUSY:
+		return "held by another process";
+	case DD_E_NO_MIRROR:
+		return "no mirror";
+	default:
+		return "internal error";
 	}
 }
 

@@ -27,8 +27,8 @@ enum dd_errcode {
 	DD_E_USAGE = -12,      /* bad arguments */
 	DD_E_NOTFOUND = -13,   /* named thing does not exist */
 	DD_E_INTERNAL = -14,
-	DD_E_BUSY = -15,       /* a lock is held by another process */
-	DD_E_NO_MIRROR = -16,  /* no mirror where the command looked */
+	DD_E_BUSY = -15,      /* a lock is held by another process */
+	DD_E_NO_MIRROR = -16, /* no mirror where the command looked */
 };
 
 /* Short fixed description of a code ("bad signature"). */
@@ -38,15 +38,13 @@ const char *dd_strerror(int code);
  * Record a detail message for the current thread and return code, so
  * that callers can write: return dd_error(DD_E_FORMAT, "...", ...);
  */
-int dd_error(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int dd_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like dd_error() with ": strerror(errno)" appended; code is DD_E_IO. */
 int dd_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prefix the current detail with "prefix: "; returns code unchanged. */
-int dd_error_prefix(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int dd_error_prefix(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The code of the last recorded error (dd_error_prefix records its
  * code too); 0 when none, or after dd_error_clear(). */

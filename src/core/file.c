@@ -143,8 +143,10 @@ int dd_open_regular(const char *path, uint64_t max, uint64_t *size)
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return dd_error(DD_E_UNSAFE_PATH, "%s is %s, not a regular file; refused", path,
-				S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
-				S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+				S_ISDIR(st.st_mode)    ? "a directory"
+				: S_ISFIFO(st.st_mode) ? "a FIFO"
+				: S_ISSOCK(st.st_mode) ? "a socket"
+						       : "a device");
 	}
 	if ((uint64_t)st.st_size > max) {
 		close(fd);

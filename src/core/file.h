@@ -41,7 +41,7 @@ int dd_write_all(int fd, const void *data, size_t len);
 /* An output sink (tar and compression writers write through one):
  * returns 0 or a negative code. */
 typedef int (*dd_write_fn)(void *ctx, const void *data, size_t len);
-int dd_write_fd(void *fdp, const void *data, size_t len); /* ctx: int * */
+int dd_write_fd(void *fdp, const void *data, size_t len);  /* ctx: int * */
 int dd_write_buf(void *buf, const void *data, size_t len); /* ctx: dd_buf */
 
 /* Copy src to dst atomically. */

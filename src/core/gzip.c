@@ -16,10 +16,10 @@
 struct dd_gz {
 	int fd;
 	struct inflate_state st;
-	int member;           /* index of the current member, 0-based */
-	int in_member;        /* inside a member, end not yet reached */
-	uint64_t out_bytes;   /* decompressed bytes of this member */
-	uint64_t limit;       /* bound on out_bytes */
+	int member;         /* index of the current member, 0-based */
+	int in_member;      /* inside a member, end not yet reached */
+	uint64_t out_bytes; /* decompressed bytes of this member */
+	uint64_t limit;     /* bound on out_bytes */
 	EVP_MD_CTX *md[MAX_DIGESTS];
 	int nmd;
 	unsigned char in[65536];
@@ -95,10 +95,8 @@ int dd_gz_next(struct dd_gz *gz)
 	if (n <= 0)
 		return (int)n;
 	/* A second byte may still be unread; check what we can. */
-	if (gz->st.next_in[0] != 0x1f ||
-	    (gz->st.avail_in > 1 && gz->st.next_in[1] != 0x8b))
-		return dd_error(DD_E_FORMAT,
-				"%llu bytes after gzip member %d are not gzip data",
+	if (gz->st.next_in[0] != 0x1f || (gz->st.avail_in > 1 && gz->st.next_in[1] != 0x8b))
+		return dd_error(DD_E_FORMAT, "%llu bytes after gzip member %d are not gzip data",
 				(unsigned long long)gz->st.avail_in, gz->member + 1);
 	{
 		uint8_t *next = gz->st.next_in;
@@ -131,10 +129,11 @@ static void digest(struct dd_gz *gz, const unsigned char *p, size_t n)
 
 static int inflate_error(const struct dd_gz *gz, int rc)
 {
-	const char *what = rc == ISAL_INCORRECT_CHECKSUM ? "CRC or length mismatch" :
-			   rc == ISAL_INVALID_WRAPPER ? "bad gzip header" :
-			   rc == ISAL_UNSUPPORTED_METHOD ? "not deflate-compressed" :
-			   rc == ISAL_NEED_DICT ? "needs a preset dictionary" : "invalid deflate data";
+	const char *what = rc == ISAL_INCORRECT_CHECKSUM   ? "CRC or length mismatch"
+			   : rc == ISAL_INVALID_WRAPPER    ? "bad gzip header"
+			   : rc == ISAL_UNSUPPORTED_METHOD ? "not deflate-compressed"
+			   : rc == ISAL_NEED_DICT          ? "needs a preset dictionary"
+							   : "invalid deflate data";
 
 	return dd_error(DD_E_FORMAT, "corrupt gzip data in member %d: %s", gz->member + 1, what);
 }

@@ -44,8 +44,10 @@ int dd_digest_parse(const char *digest, char hex[65])
 	if (!digest)
 		return dd_error(DD_E_FORMAT, "the digest is missing");
 	if (strncmp(digest, "sha256:", 7) || !dd_sha256_hex_ok(digest + 7))
-		return dd_error(DD_E_FORMAT, "digest '%.80s%s' is not sha256: and 64 lower-case hex "
-				"digits", digest, strlen(digest) > 80 ? "..." : "");
+		return dd_error(DD_E_FORMAT,
+				"digest '%.80s%s' is not sha256: and 64 lower-case hex "
+				"digits",
+				digest, strlen(digest) > 80 ? "..." : "");
 	memcpy(hex, digest + 7, 65);
 	return 0;
 }

@@ -20,7 +20,10 @@ struct dd_map {
 	size_t cap, n;
 };
 
-#define DD_MAP_INIT { NULL, 0, 0 }
+#define DD_MAP_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* The value slot of key, or NULL when absent. */
 void **dd_map_get(const struct dd_map *m, const char *key);

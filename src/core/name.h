@@ -7,9 +7,8 @@
 #ifndef DD_NAME_H
 #define DD_NAME_H
 
-#define DD_NAME_MAX 128
-#define DD_NAME_FORM                                                                           \
-	"1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+#define DD_NAME_MAX  128
+#define DD_NAME_FORM "1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 /*
  * 0 when name follows the rule; else DD_E_FORMAT with the detail

@@ -19,8 +19,10 @@ int dd_time_parse(const char *str, int64_t *out)
 		end = strptime(str, "%Y-%m-%d", &tm);
 	}
 	if (!end || *end)
-		return dd_error(DD_E_FORMAT, "'%s' is not a UTC time like 2026-12-31T00:00:00Z "
-				"or a date like 2026-12-31", str);
+		return dd_error(DD_E_FORMAT,
+				"'%s' is not a UTC time like 2026-12-31T00:00:00Z "
+				"or a date like 2026-12-31",
+				str);
 	*out = (int64_t)timegm(&tm);
 	return 0;
 }

@@ -62,8 +62,8 @@ int dd_dsse_write(const char *dir, const char *file, json_t *statement, struct d
 		rc = dd_sigkey_sign(key, pae.ptr, pae.len, &sig);
 		if (!rc) {
 			b64 = b64_encode(sig.ptr, sig.len);
-			json_array_append_new(sigs, json_pack("{s:s, s:s}", "keyid", key->fingerprint,
-							      "sig", b64));
+			json_array_append_new(sigs, json_pack("{s:s, s:s}", "keyid",
+							      key->fingerprint, "sig", b64));
 			free(b64);
 		}
 	}
@@ -99,9 +99,10 @@ int dd_dsse_read(const char *file, struct dd_dsse *e)
 		goto out;
 	}
 	if (json_unpack(j, "{s:s, s:s, s:o}", "payloadType", &type, "payload", &payload,
-			"signatures", &sigs) || !json_is_array(sigs)) {
+			"signatures", &sigs) ||
+	    !json_is_array(sigs)) {
 		rc = dd_error(DD_E_FORMAT, "not a DSSE envelope (payloadType, payload and "
-			      "signatures are required)");
+					   "signatures are required)");
 		goto out;
 	}
 	e->type = dd_xstrdup(type);
@@ -147,7 +148,8 @@ void dd_dsse_release(struct dd_dsse *e)
 json_t *dd_provenance_bundle_labels(json_t *statement)
 {
 	json_t *deps = json_object_get(json_object_get(json_object_get(statement, "predicate"),
-					"buildDefinition"), "resolvedDependencies");
+						       "buildDefinition"),
+				       "resolvedDependencies");
 	json_t *labels = json_object(), *x;
 	size_t i;
 
@@ -155,13 +157,15 @@ json_t *dd_provenance_bundle_labels(json_t *statement)
 		json_t *ann = json_object_get(x, "annotations");
 		const char *kind = json_string_value(json_object_get(ann, "kind"));
 		const char *ch = json_string_value(json_object_get(ann, "channel"));
-		const char *sha = json_string_value(json_object_get(json_object_get(x, "digest"),
-								    "sha256"));
+		const char *sha =
+			json_string_value(json_object_get(json_object_get(x, "digest"), "sha256"));
 
 		if (!kind || strcmp(kind, "bundle-manifest") || !sha)
 			continue;
-		json_object_set_new(labels, sha, json_sprintf("%s#%lld", ch ? ch : "",
-				    (long long)json_integer_value(json_object_get(ann, "sequence"))));
+		json_object_set_new(labels, sha,
+				    json_sprintf("%s#%lld", ch ? ch : "",
+						 (long long)json_integer_value(
+							 json_object_get(ann, "sequence"))));
 	}
 	return labels;
 }

@@ -20,10 +20,10 @@
 #include "trust/sign.h"
 
 #define DD_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
-#define DD_INTOTO_STATEMENT "https://in-toto.io/Statement/v1"
-#define DD_SLSA_PROVENANCE "https://slsa.dev/provenance/v1"
-#define DD_BUILD_TYPE "https://drydock.invalid/buildtypes/apk-image/v1"
-#define DD_PROVENANCE_FILE "provenance.intoto.json"
+#define DD_INTOTO_STATEMENT    "https://in-toto.io/Statement/v1"
+#define DD_SLSA_PROVENANCE     "https://slsa.dev/provenance/v1"
+#define DD_BUILD_TYPE          "https://drydock.invalid/buildtypes/apk-image/v1"
+#define DD_PROVENANCE_FILE     "provenance.intoto.json"
 
 /*
  * The run's record: a second envelope, signed by the same key when the

@@ -45,7 +45,8 @@ static void spdx_id(struct dd_buf *out, const char *prefix, const char *arch, co
 	dd_buf_addf(out, "SPDXRef-%s-%s-%s%s%s", prefix, arch, name, version ? "-" : "",
 		    version ? version : "");
 	for (size_t i = 8; i < out->len; i++)
-		if (!isalnum((unsigned char)out->ptr[i]) && out->ptr[i] != '.' && out->ptr[i] != '-')
+		if (!isalnum((unsigned char)out->ptr[i]) && out->ptr[i] != '.' &&
+		    out->ptr[i] != '-')
 			out->ptr[i] = '-';
 }
 
@@ -60,8 +61,7 @@ static void purl_part(struct dd_buf *out, const char *s)
 	}
 }
 
-void dd_purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p,
-	     const char *arch)
+void dd_purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p, const char *arch)
 {
 	dd_buf_reset(out);
 	dd_buf_adds(out, "pkg:apk/");
@@ -108,8 +108,9 @@ static char *license_expr(const char *lic)
 		} else {
 			dd_buf_adds(&out, "LicenseRef-");
 			for (size_t i = 0; i < n; i++)
-				dd_buf_addf(&out, "%c", isalnum((unsigned char)p[i]) || p[i] == '.'
-							? p[i] : '-');
+				dd_buf_addf(&out, "%c",
+					    isalnum((unsigned char)p[i]) || p[i] == '.' ? p[i]
+											: '-');
 		}
 		p += n;
 	}
@@ -152,27 +153,27 @@ struct sbom_image {
 	struct dd_sbom *s;
 	const struct dd_catalog *cat;
 	const struct dd_plan *p;
-	size_t n_crust;     /* the first n_crust packages of p are in the crust layer */
+	size_t n_crust; /* the first n_crust packages of p are in the crust layer */
 	const char *arch;
-	const char *id;     /* the image's SPDXID */
-	char when[32];      /* the annotations' date: the image's epoch */
-	json_t *deps;       /* the purls of its packages: the image's CycloneDX dependsOn */
+	const char *id; /* the image's SPDXID */
+	char when[32];  /* the annotations' date: the image's epoch */
+	json_t *deps;   /* the purls of its packages: the image's CycloneDX dependsOn */
 };
 
 /* The image's own SPDX package (a container) and its entry in s->images. */
 static void add_container(struct dd_sbom *s, const char *id, const char *tag, const char *arch,
 			  const char *manifest_digest)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "SPDXID", id, "name",
-			      tag, "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
+	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "SPDXID", id, "name", tag,
+			      "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
 			      "primaryPackagePurpose", "CONTAINER", "supplier", "NOASSERTION",
-			      "licenseConcluded", "NOASSERTION", "copyrightText",
-			      "NOASSERTION");
+			      "licenseConcluded", "NOASSERTION", "copyrightText", "NOASSERTION");
 
 	if (manifest_digest) {
 		json_object_set_new(o, "versionInfo", json_string(manifest_digest));
-		json_object_set_new(o, "checksums", json_pack("[{s:s, s:s}]", "algorithm", "SHA256",
-							      "checksumValue", manifest_digest + 7));
+		json_object_set_new(o, "checksums",
+				    json_pack("[{s:s, s:s}]", "algorithm", "SHA256",
+					      "checksumValue", manifest_digest + 7));
 	}
 	json_array_append_new(s->spdx_pkgs, o);
 	json_array_append_new(s->images, json_pack("{s:s, s:s, s:s?}", "spdx", id, "arch", arch,
@@ -180,8 +181,8 @@ static void add_container(struct dd_sbom *s, const char *id, const char *tag, co
 }
 
 /* The SPDX package of the plan's package i, whose SPDXID is id. */
-static json_t *spdx_package(const struct sbom_image *im, size_t i, const char *id,
-			    const char *purl, const char *lic)
+static json_t *spdx_package(const struct sbom_image *im, size_t i, const char *id, const char *purl,
+			    const char *lic)
 {
 	const struct dd_apk_pkg *pkg = &im->cat->pkgs[im->p->pkgs[i].cat];
 	const struct dd_catalog_pkg *info = &im->cat->info[im->p->pkgs[i].cat];
@@ -189,21 +190,21 @@ static json_t *spdx_package(const struct sbom_image *im, size_t i, const char *i
 	char *sup = supplier(pkg->maintainer);
 	json_t *o;
 
-	dd_buf_addf(&note, "drydock: %s, %s layer, role %s, from bundle %s (channel %s, "
-		    "sequence %lld)", info->guarded ? "guarded" : "unguarded",
-		    i < im->n_crust ? "crust" : "topping",
+	dd_buf_addf(&note,
+		    "drydock: %s, %s layer, role %s, from bundle %s (channel %s, "
+		    "sequence %lld)",
+		    info->guarded ? "guarded" : "unguarded", i < im->n_crust ? "crust" : "topping",
 		    dd_plan_role_str(im->p->pkgs[i].role), info->bundle, info->channel,
 		    (long long)info->sequence);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:[{s:s, s:s}], "
 		      "s:[{s:s, s:s, s:s}], s:[{s:s, s:s, s:s, s:s}]}",
-		      "SPDXID", id, "name", pkg->name, "versionInfo", pkg->version,
-		      "supplier", sup, "downloadLocation", "NOASSERTION", "filesAnalyzed", 0,
-		      "licenseConcluded", "NOASSERTION", "licenseDeclared", lic,
-		      "copyrightText", "NOASSERTION", "checksums", "algorithm", "SHA256",
-		      "checksumValue", info->sha256, "externalRefs", "referenceCategory",
-		      "PACKAGE-MANAGER", "referenceType", "purl", "referenceLocator", purl,
-		      "annotations", "annotationDate", im->when, "annotationType", "OTHER",
-		      "annotator", "Tool: " TOOL, "comment", note.ptr);
+		      "SPDXID", id, "name", pkg->name, "versionInfo", pkg->version, "supplier", sup,
+		      "downloadLocation", "NOASSERTION", "filesAnalyzed", 0, "licenseConcluded",
+		      "NOASSERTION", "licenseDeclared", lic, "copyrightText", "NOASSERTION",
+		      "checksums", "algorithm", "SHA256", "checksumValue", info->sha256,
+		      "externalRefs", "referenceCategory", "PACKAGE-MANAGER", "referenceType",
+		      "purl", "referenceLocator", purl, "annotations", "annotationDate", im->when,
+		      "annotationType", "OTHER", "annotator", "Tool: " TOOL, "comment", note.ptr);
 	if (pkg->description)
 		json_object_set_new(o, "summary", json_string(pkg->description));
 	if (pkg->url && *pkg->url)
@@ -253,10 +254,10 @@ static json_t *cdx_component(const struct sbom_image *im, size_t i, const char *
 			      "type", "library", "bom-ref", purl, "name", pkg->name, "version",
 			      pkg->version, "purl", purl, "hashes", "alg", "SHA-256", "content",
 			      info->sha256, "licenses", "expression", lic, "properties", "name",
-			      "drydock:guarded", "value", info->guarded ? "true" : "false",
-			      "name", "drydock:layer", "value",
-			      i < im->n_crust ? "crust" : "topping", "name", "drydock:bundle",
-			      "value", info->bundle, "name", "drydock:arch", "value", im->arch);
+			      "drydock:guarded", "value", info->guarded ? "true" : "false", "name",
+			      "drydock:layer", "value", i < im->n_crust ? "crust" : "topping",
+			      "name", "drydock:bundle", "value", info->bundle, "name",
+			      "drydock:arch", "value", im->arch);
 
 	if (!strcmp(lic, "NOASSERTION"))
 		json_object_del(o, "licenses");
@@ -281,8 +282,8 @@ static void add_package(struct sbom_image *im, size_t i)
 	json_array_append_new(im->deps, json_string(pu.ptr));
 	deps = depends_on(im, i, id.ptr);
 	json_array_append_new(im->s->cdx_comps, cdx_component(im, i, pu.ptr, lic));
-	json_array_append_new(im->s->cdx_deps, json_pack("{s:s, s:o}", "ref", pu.ptr,
-							 "dependsOn", deps));
+	json_array_append_new(im->s->cdx_deps,
+			      json_pack("{s:s, s:o}", "ref", pu.ptr, "dependsOn", deps));
 	free(lic);
 	dd_buf_release(&id);
 	dd_buf_release(&pu);
@@ -292,8 +293,12 @@ void dd_sbom_add_image(struct dd_sbom *s, const char *tag, const char *manifest_
 		       const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
 		       int64_t created)
 {
-	struct sbom_image im = { .s = s, .cat = cat, .p = p, .n_crust = n_crust,
-				 .arch = p->arch, .deps = json_array() };
+	struct sbom_image im = { .s = s,
+				 .cat = cat,
+				 .p = p,
+				 .n_crust = n_crust,
+				 .arch = p->arch,
+				 .deps = json_array() };
 	struct dd_buf img = DD_BUF_INIT;
 
 	if (created > s->created)
@@ -326,11 +331,11 @@ static json_t *spdx_doc(const struct dd_sbom *s, const char *tag, const char *ns
 		json_array_append_new(rels, rel("SPDXRef-DOCUMENT", "DESCRIBES", id));
 	}
 	json_array_extend(rels, s->spdx_rels);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:[s]}, s:o, s:O, s:o}",
-			 "spdxVersion", "SPDX-2.3", "dataLicense", "CC0-1.0", "SPDXID",
-			 "SPDXRef-DOCUMENT", "name", tag, "documentNamespace", ns, "creationInfo",
-			 "created", when, "creators", "Tool: " TOOL, "documentDescribes", describes,
-			 "packages", s->spdx_pkgs, "relationships", rels);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:[s]}, s:o, s:O, s:o}", "spdxVersion",
+			 "SPDX-2.3", "dataLicense", "CC0-1.0", "SPDXID", "SPDXRef-DOCUMENT", "name",
+			 tag, "documentNamespace", ns, "creationInfo", "created", when, "creators",
+			 "Tool: " TOOL, "documentDescribes", describes, "packages", s->spdx_pkgs,
+			 "relationships", rels);
 }
 
 int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size_t n_crust,
@@ -393,10 +398,11 @@ int dd_sbom_write(struct dd_sbom *s, const char *dir, const char *name, const ch
 		json_array_foreach(s->images, i, img) {
 			const char *d = json_string_value(json_object_get(img, "digest"));
 
-			json_array_append_new(s->cdx_comps, json_pack(
-				"{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "type", "container", "bom-ref",
-				d, "name", tag, "version", d, "hashes", "alg", "SHA-256", "content",
-				d + 7));
+			json_array_append_new(s->cdx_comps,
+					      json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}",
+							"type", "container", "bom-ref", d, "name",
+							tag, "version", d, "hashes", "alg",
+							"SHA-256", "content", d + 7));
 			json_array_append_new(json_object_get(top, "dependsOn"), json_string(d));
 		}
 		json_array_append_new(s->cdx_deps, top);

@@ -49,8 +49,7 @@ int dd_sbom_contents(const struct dd_catalog *cat, const struct dd_plan *p, size
 		     int64_t created, const char *name, const char *tag, struct dd_buf *out);
 
 /* pkg:apk/<channel>/<name>@<version>?arch=<arch>, percent-encoded. */
-void dd_purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p,
-	     const char *arch);
+void dd_purl(struct dd_buf *out, const char *channel, const struct dd_apk_pkg *p, const char *arch);
 
 /* Write dir/sbom.spdx.json and dir/sbom.cdx.json for the image whose
  * top digest (manifest or index) is digest. */

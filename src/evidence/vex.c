@@ -35,8 +35,7 @@ size_t dd_vex_count(const struct dd_vex *v)
 }
 
 /* pkg:oci/<name>@sha256%3A<hex>?arch=<goarch> */
-static void image_purl(struct dd_buf *out, const char *name, const char *manifest,
-		       const char *arch)
+static void image_purl(struct dd_buf *out, const char *name, const char *manifest, const char *arch)
 {
 	const char *goarch, *variant;
 
@@ -51,8 +50,10 @@ static void notes(const struct dd_adv_db *db, const struct dd_catalog *cat,
 {
 	const struct dd_adv_feed *f = &db->feeds[a->feed];
 
-	dd_buf_addf(why, "security database %s of bundle sha256:%s (channel %s, sequence %lld) "
-		    "for origin %s: ", f->path, f->bundle, f->channel, (long long)f->sequence,
+	dd_buf_addf(why,
+		    "security database %s of bundle sha256:%s (channel %s, sequence %lld) "
+		    "for origin %s: ",
+		    f->path, f->bundle, f->channel, (long long)f->sequence,
 		    p->origin && *p->origin ? p->origin : p->name);
 	switch (a->state) {
 	case DD_ADV_FIXED:
@@ -60,15 +61,19 @@ static void notes(const struct dd_adv_db *db, const struct dd_catalog *cat,
 		break;
 	case DD_ADV_FIX_AVAILABLE:
 		dd_buf_addf(why, "fixed in %s; %s is installed", a->fixed_in, p->version);
-		dd_buf_addf(action, "Rebuild the image: the mirror holds %s-%s (bundle sha256:%s, "
-			    "channel %s sequence %lld), which has the fix", cat->pkgs[a->avail].name,
-			    cat->pkgs[a->avail].version, cat->info[a->avail].bundle,
-			    cat->info[a->avail].channel, (long long)cat->info[a->avail].sequence);
+		dd_buf_addf(action,
+			    "Rebuild the image: the mirror holds %s-%s (bundle sha256:%s, "
+			    "channel %s sequence %lld), which has the fix",
+			    cat->pkgs[a->avail].name, cat->pkgs[a->avail].version,
+			    cat->info[a->avail].bundle, cat->info[a->avail].channel,
+			    (long long)cat->info[a->avail].sequence);
 		break;
 	case DD_ADV_FIX_NOT_HERE:
 		dd_buf_addf(why, "fixed in %s; %s is installed", a->fixed_in, p->version);
-		dd_buf_addf(action, "Fixed in %s, which the mirror does not hold yet: import a "
-			    "bundle that brings it, then rebuild the image", a->fixed_in);
+		dd_buf_addf(action,
+			    "Fixed in %s, which the mirror does not hold yet: import a "
+			    "bundle that brings it, then rebuild the image",
+			    a->fixed_in);
 		break;
 	case DD_ADV_NOT_AFFECTED:
 		dd_buf_adds(why, "listed as never affected (\"0\")");
@@ -76,25 +81,27 @@ static void notes(const struct dd_adv_db *db, const struct dd_catalog *cat,
 	}
 }
 
-static json_t *openvex_statement(const struct dd_advisory *a, const char *product,
-				 const char *purl, const char *why, const char *action)
+static json_t *openvex_statement(const struct dd_advisory *a, const char *product, const char *purl,
+				 const char *why, const char *action)
 {
 	static const char *const status[] = { "fixed", "affected", "affected", "not_affected" };
-	json_t *s = json_pack("{s:{s:s}, s:[{s:s, s:[{s:s}]}], s:s, s:s}", "vulnerability",
-			      "name", a->id, "products", "@id", product, "subcomponents", "@id",
-			      purl, "status", status[a->state], "status_notes", why);
+	json_t *s = json_pack("{s:{s:s}, s:[{s:s, s:[{s:s}]}], s:s, s:s}", "vulnerability", "name",
+			      a->id, "products", "@id", product, "subcomponents", "@id", purl,
+			      "status", status[a->state], "status_notes", why);
 
 	if (a->state == DD_ADV_FIX_AVAILABLE || a->state == DD_ADV_FIX_NOT_HERE)
 		json_object_set_new(s, "action_statement", json_string(action));
 	if (a->state == DD_ADV_NOT_AFFECTED)
-		json_object_set_new(s, "impact_statement", json_string(
-			"The vendor's security database lists this vulnerability as never "
-			"affecting the package's origin"));
+		json_object_set_new(
+			s, "impact_statement",
+			json_string(
+				"The vendor's security database lists this vulnerability as never "
+				"affecting the package's origin"));
 	return s;
 }
 
-static json_t *cdx_vuln(const struct dd_adv_db *db, const struct dd_advisory *a,
-			const char *purl, const char *why, const char *action)
+static json_t *cdx_vuln(const struct dd_adv_db *db, const struct dd_advisory *a, const char *purl,
+			const char *why, const char *action)
 {
 	static const char *const state[] = { "resolved", "exploitable", "exploitable",
 					     "not_affected" };
@@ -108,8 +115,8 @@ static json_t *cdx_vuln(const struct dd_adv_db *db, const struct dd_advisory *a,
 	analysis = json_pack("{s:s, s:s}", "state", state[a->state], "detail", detail.ptr);
 	if (a->state == DD_ADV_FIX_AVAILABLE)
 		json_object_set_new(analysis, "response", json_pack("[s]", "update"));
-	v = json_pack("{s:s, s:{s:s}, s:o, s:[{s:s}]}", "id", a->id, "source", "name",
-		      f->path, "analysis", analysis, "affects", "ref", purl);
+	v = json_pack("{s:s, s:{s:s}, s:o, s:[{s:s}]}", "id", a->id, "source", "name", f->path,
+		      "analysis", analysis, "affects", "ref", purl);
 	dd_buf_release(&detail);
 	return v;
 }
@@ -120,9 +127,8 @@ static void add_component(struct dd_vex *v, const struct dd_adv_pkg *p, const ch
 		return;
 	json_object_set_new(v->refs, purl, json_true());
 	json_array_append_new(v->components, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type",
-							"library", "bom-ref", purl, "name",
-							p->name, "version", p->version, "purl",
-							purl));
+						       "library", "bom-ref", purl, "name", p->name,
+						       "version", p->version, "purl", purl));
 }
 
 void dd_vex_add_image(struct dd_vex *v, const char *name, const char *manifest, const char *arch,
@@ -141,8 +147,8 @@ void dd_vex_add_image(struct dd_vex *v, const char *name, const char *manifest, 
 		dd_buf_reset(&action);
 		dd_buf_adds(&action, "");
 		notes(db, cat, &pkgs[a->pkg], a, &why, &action);
-		json_array_append_new(v->statements, openvex_statement(a, product.ptr, purl,
-								       why.ptr, action.ptr));
+		json_array_append_new(v->statements,
+				      openvex_statement(a, product.ptr, purl, why.ptr, action.ptr));
 		json_array_append_new(v->vulns, cdx_vuln(db, a, purl, why.ptr, action.ptr));
 		add_component(v, &pkgs[a->pkg], purl);
 	}
@@ -178,11 +184,11 @@ int dd_vex_write(struct dd_vex *v, const char *dir, const char *name, const char
 	doc = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:{s:[{s:s, s:s, s:s}]}, "
 			"s:{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}}, s:O, s:O}",
 			"bomFormat", "CycloneDX", "specVersion", "1.6", "serialNumber", uuid.ptr,
-			"version", 1, "metadata", "timestamp", when, "tools", "components",
-			"type", "application", "name", "drydock", "version", DD_VERSION,
-			"component", "type", "container", "bom-ref", digest, "name", tag,
-			"version", digest, "hashes", "alg", "SHA-256", "content", digest + 7,
-			"components", v->components, "vulnerabilities", v->vulns);
+			"version", 1, "metadata", "timestamp", when, "tools", "components", "type",
+			"application", "name", "drydock", "version", DD_VERSION, "component",
+			"type", "container", "bom-ref", digest, "name", tag, "version", digest,
+			"hashes", "alg", "SHA-256", "content", digest + 7, "components",
+			v->components, "vulnerabilities", v->vulns);
 	if (!rc)
 		rc = dd_write_json(dir, DD_VEX_CDX_FILE, doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);

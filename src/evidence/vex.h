@@ -24,7 +24,7 @@
 #include "advisory/advisory.h"
 
 #define DD_VEX_OPENVEX_FILE "vex.openvex.json"
-#define DD_VEX_CDX_FILE "vex.cdx.json"
+#define DD_VEX_CDX_FILE     "vex.cdx.json"
 
 struct dd_vex {
 	json_t *statements, *vulns, *components, *refs;

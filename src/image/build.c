@@ -31,13 +31,12 @@ int64_t build_epoch_of(const struct build *b, const struct dd_plan *p, size_t n)
 	return t;
 }
 
-json_t *build_layer_json(const struct dd_blob_desc *d, const char *part, size_t n_pkgs,
-			 bool cached)
+json_t *build_layer_json(const struct dd_blob_desc *d, const char *part, size_t n_pkgs, bool cached)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "digest", d->digest,
-			 "diff_id", d->diff_id, "media_type", d->media_type, "size",
-			 (json_int_t)d->size, "uncompressed_size", (json_int_t)d->usize, "holds",
-			 part, "packages", (json_int_t)n_pkgs, "from_cache", cached);
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "digest", d->digest, "diff_id",
+			 d->diff_id, "media_type", d->media_type, "size", (json_int_t)d->size,
+			 "uncompressed_size", (json_int_t)d->usize, "holds", part, "packages",
+			 (json_int_t)n_pkgs, "from_cache", cached);
 }
 
 /* ---- image documents ------------------------------------------------------- */
@@ -58,7 +57,7 @@ static json_t *config_env(const struct dd_job *j)
 	}
 	if (!has_path)
 		json_array_append_new(env, json_string("PATH=/usr/local/sbin:/usr/local/bin:"
-							"/usr/sbin:/usr/bin:/sbin:/bin"));
+						       "/usr/sbin:/usr/bin:/sbin:/bin"));
 	return env;
 }
 
@@ -112,8 +111,8 @@ fail:
 }
 
 static int image_config(struct build *b, const char *arch, int64_t created,
-			const struct dd_blob_desc *layers, size_t n_layers,
-			const char **history, json_t **out)
+			const struct dd_blob_desc *layers, size_t n_layers, const char **history,
+			json_t **out)
 {
 	const char *goarch, *variant;
 	json_t *cfg, *diff, *hist;
@@ -128,13 +127,13 @@ static int image_config(struct build *b, const char *arch, int64_t created,
 	hist = json_array();
 	for (size_t i = 0; i < n_layers; i++) {
 		json_array_append_new(diff, json_string(layers[i].diff_id));
-		json_array_append_new(hist, json_pack("{s:s, s:s, s:s}", "created", when,
-						      "created_by", history[i], "comment",
-						      "drydock " DD_VERSION));
+		json_array_append_new(hist,
+				      json_pack("{s:s, s:s, s:s}", "created", when, "created_by",
+						history[i], "comment", "drydock " DD_VERSION));
 	}
-	*out = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "architecture", goarch,
-			 "os", "linux", "created", when, "config", cfg, "rootfs", "type",
-			 "layers", "diff_ids", diff, "history", hist);
+	*out = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "architecture", goarch, "os",
+			 "linux", "created", when, "config", cfg, "rootfs", "type", "layers",
+			 "diff_ids", diff, "history", hist);
 	if (variant)
 		json_object_set_new(*out, "variant", json_string(variant));
 	return 0;
@@ -187,10 +186,13 @@ static int load_advisories(struct build *b)
 		dd_adv_feed_describe(f, &line);
 		build_log(b, "advisories from the %s sha256:%s", line.ptr, f->sha256);
 		if (dd_adv_feed_stale(f, now, max_age(b)))
-			build_warn(b, "security database %s of channel %s is %.1f days old (more than "
-			     "%d): advisories published since are not known here; import a newer "
-			     "bundle", f->path, f->channel, (double)(now - f->created) / 86400.0,
-			     max_age(b));
+			build_warn(b,
+				   "security database %s of channel %s is %.1f days old (more than "
+				   "%d): advisories published since are not known here; import a "
+				   "newer "
+				   "bundle",
+				   f->path, f->channel, (double)(now - f->created) / 86400.0,
+				   max_age(b));
 	}
 	dd_buf_release(&line);
 	return 0;
@@ -260,9 +262,9 @@ char *build_xasprintf(const char *fmt, ...)
 /* The layers of one architecture's image, bottom first. */
 struct arch_layers {
 	struct dd_blob_desc *d;
-	char **history;     /* the config's history line of each */
+	char **history; /* the config's history line of each */
 	size_t n;
-	json_t *json;       /* their result.json entries */
+	json_t *json; /* their result.json entries */
 };
 
 static void arch_layers_release(struct arch_layers *al)
@@ -320,8 +322,7 @@ static json_t *plan_packages(struct build *b, const char *arch, const struct dd_
 		json_array_append_new(jpkgs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name",
 						       pkg->name, "version", pkg->version, "role",
 						       role, "sha256", info->sha256, "guarded",
-						       info->guarded, "crust_layer",
-						       i < n_crust));
+						       info->guarded, "crust_layer", i < n_crust));
 	}
 	return jpkgs;
 }
@@ -337,8 +338,8 @@ static int crust_layer(struct build *b, const struct dd_pkgset *ps, const struct
 {
 	struct dd_tree tree = { DD_MAP_INIT };
 	int64_t mtime = build_epoch_of(b, ps->plan, n_crust);
-	struct layer_job lj = { ps, &tree, owners, 0, n_crust, false, mtime, job_codec(b),
-				NULL, NULL, 0, 0 };
+	struct layer_job lj = { ps,    &tree,        owners, 0,    n_crust, false,
+				mtime, job_codec(b), NULL,   NULL, 0,       0 };
 	struct dd_blob_desc *d = &al->d[al->n];
 	char key[65];
 	bool cached = false;
@@ -355,8 +356,8 @@ static int crust_layer(struct build *b, const struct dd_pkgset *ps, const struct
 	}
 	if (!rc) {
 		al->history[al->n] = build_xasprintf("drydock build: crust (%zu packages of "
-						     "image %s)", n_crust,
-						     b->job.base ? b->job.base : "-");
+						     "image %s)",
+						     n_crust, b->job.base ? b->job.base : "-");
 		json_array_append_new(al->json, build_layer_json(d, "crust", n_crust, cached));
 		al->n++;
 	}
@@ -371,18 +372,20 @@ static int top_layer(struct build *b, const struct dd_pkgset *ps, size_t n_crust
 {
 	const struct dd_plan *p = ps->plan;
 	struct dd_tree tree = { DD_MAP_INIT };
-	struct layer_job lj = { ps, &tree, &p->owners, n_crust, p->n, true,
-				build_epoch_of(b, p, p->n), job_codec(b), NULL, NULL, 0, 0 };
+	struct layer_job lj = {
+		ps,           &tree, &p->owners, n_crust, p->n, true, build_epoch_of(b, p, p->n),
+		job_codec(b), NULL,  NULL,       0,       0
+	};
 	int rc = build_write_layer(b, &lj, &al->d[al->n]);
 
 	if (!rc) {
-		al->history[al->n] = build_xasprintf("drydock build: %s (%zu packages) and the "
-						     "job's settings",
-						     split ? "toppings" : "all packages",
-						     p->n - n_crust);
-		json_array_append_new(al->json, build_layer_json(&al->d[al->n],
-								 split ? "toppings" : "all",
-								 p->n - n_crust, false));
+		al->history[al->n] =
+			build_xasprintf("drydock build: %s (%zu packages) and the "
+					"job's settings",
+					split ? "toppings" : "all packages", p->n - n_crust);
+		json_array_append_new(al->json,
+				      build_layer_json(&al->d[al->n], split ? "toppings" : "all",
+						       p->n - n_crust, false));
 		al->n++;
 	}
 	dd_tree_release(&tree);
@@ -424,16 +427,14 @@ static int arch_manifest(struct build *b, const char *arch, int64_t mtime,
 			 struct dd_blob_desc *manifest)
 {
 	json_t *config, *m;
-	int rc = image_config(b, arch, mtime, al->d, al->n, (const char **)al->history,
-			      &config);
+	int rc = image_config(b, arch, mtime, al->d, al->n, (const char **)al->history, &config);
 
 	if (rc || (rc = put_json(b, config, DD_OCI_CONFIG, cfg)))
 		return rc;
 	m = json_pack("{s:i, s:s, s:o, s:[]}", "schemaVersion", 2, "mediaType", DD_OCI_MANIFEST,
 		      "config", dd_oci_descriptor(cfg), "layers");
 	for (size_t i = 0; i < al->n; i++)
-		json_array_append_new(json_object_get(m, "layers"),
-				      dd_oci_descriptor(&al->d[i]));
+		json_array_append_new(json_object_get(m, "layers"), dd_oci_descriptor(&al->d[i]));
 	if (b->job.n_annotations) {
 		json_t *a = json_object();
 
@@ -450,8 +451,8 @@ static int arch_manifest(struct build *b, const char *arch, int64_t mtime,
 
 /* The architecture built: into the SBOMs, the advisories and
  * result.json's "archs". */
-static void arch_done(struct build *b, const char *arch, const struct dd_plan *p,
-		      size_t n_crust, int64_t mtime, const struct dd_blob_desc *manifest,
+static void arch_done(struct build *b, const char *arch, const struct dd_plan *p, size_t n_crust,
+		      int64_t mtime, const struct dd_blob_desc *manifest,
 		      const struct dd_blob_desc *cfg, json_t *jlayers, json_t *jpkgs)
 {
 	json_t *adv;
@@ -460,13 +461,12 @@ static void arch_done(struct build *b, const char *arch, const struct dd_plan *p
 	adv = advisories(b, arch, manifest->digest, p);
 	json_array_append_new(b->archs,
 			      json_pack("{s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:O, s:O}",
-					"arch", arch, "platform", platform_json(arch),
-					"manifest", manifest->digest, "manifest_size",
-					(json_int_t)manifest->size, "config", cfg->digest,
-					"epoch", (json_int_t)mtime, "installed_size",
+					"arch", arch, "platform", platform_json(arch), "manifest",
+					manifest->digest, "manifest_size",
+					(json_int_t)manifest->size, "config", cfg->digest, "epoch",
+					(json_int_t)mtime, "installed_size",
 					(json_int_t)p->installed_size, "package_count",
-					(json_int_t)p->n, "layers", jlayers, "packages",
-					jpkgs));
+					(json_int_t)p->n, "layers", jlayers, "packages", jpkgs));
 	if (adv)
 		json_object_set_new(json_array_get(b->archs, json_array_size(b->archs) - 1),
 				    "advisories", adv);
@@ -545,7 +545,7 @@ static int write_vex(struct build *b, const char *tag, const char *digest)
 		return rc;
 	json_object_set_new(o, "vex", json_pack("[s, s]", DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE));
 	build_log(b, "VEX: %s (OpenVEX 0.2.0), %s (CycloneDX 1.6), %zu statements",
-	      DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE, dd_vex_count(&b->vex));
+		  DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE, dd_vex_count(&b->vex));
 	return 0;
 }
 
@@ -593,17 +593,18 @@ static int open_mirror(struct build *b)
 	if (b->pin) {
 		if ((rc = dd_catalog_pin(b->store, &b->cat, b->pin)))
 			return rc;
-		build_log(b, "pinned to the recorded inputs: %zu package blobs, entitlement "
-			  "manifest sha256:%s", b->cat.n,
-			  b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
+		build_log(b,
+			  "pinned to the recorded inputs: %zu package blobs, entitlement "
+			  "manifest sha256:%s",
+			  b->cat.n, b->cat.has_entitlement ? b->cat.ent_sha256 : "(none)");
 	}
 	build_log(b, "mirror %s: %zu packages, entitlement manifest version %lld of %s",
 		  dd_store_root(b->store), b->cat.n, (long long)b->cat.ent_version,
 		  b->cat.organization ? b->cat.organization : "(none)");
 	if ((rc = load_advisories(b)))
 		return rc;
-	build_log(b, "drydock %s, %s, %d thread(s)", DD_VERSION,
-		  dd_codec_describe(job_codec(b)), b->threads);
+	build_log(b, "drydock %s, %s, %d thread(s)", DD_VERSION, dd_codec_describe(job_codec(b)),
+		  b->threads);
 	build_describe_entitlement(b->result, &b->cat);
 	return 0;
 }
@@ -646,8 +647,9 @@ static int image_top(struct build *b, const struct dd_blob_desc *manifests,
 		json_object_set_new(d, "platform", platform_json(b->job.archs[a]));
 		json_array_append_new(list, d);
 	}
-	rc = put_json(b, json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType",
-				   DD_OCI_INDEX, "manifests", list),
+	rc = put_json(b,
+		      json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
+				"manifests", list),
 		      DD_OCI_INDEX, top);
 	if (rc)
 		return rc;
@@ -669,8 +671,7 @@ static int write_evidence(struct build *b, const struct dd_blob_desc *top)
 
 /* image/ (the OCI layout, tagged) and image.oci.tar, whose sha256 goes
  * into sha; desc is taken. */
-static int write_image(struct build *b, const struct dd_blob_desc *top, json_t *desc,
-		       char sha[65])
+static int write_image(struct build *b, const struct dd_blob_desc *top, json_t *desc, char sha[65])
 {
 	struct dd_buf image = DD_BUF_INIT, archive = DD_BUF_INIT;
 	json_t *idx;
@@ -678,8 +679,7 @@ static int write_image(struct build *b, const struct dd_blob_desc *top, json_t *
 
 	dd_buf_addf(&image, "%s/image", b->dir);
 	dd_buf_addf(&archive, "%s/image.oci.tar", b->dir);
-	json_object_set_new(desc, "annotations",
-			    json_pack("{s:s}", DD_OCI_REF_NAME, b->job.tag));
+	json_object_set_new(desc, "annotations", json_pack("{s:s}", DD_OCI_REF_NAME, b->job.tag));
 	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DD_OCI_INDEX,
 			"manifests", desc);
 	if (!(rc = dd_oci_write_layout(image.ptr, idx)) &&

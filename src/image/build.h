@@ -38,26 +38,26 @@ struct dd_catalog;
 struct dd_catalog_pin;
 
 struct dd_build_opts {
-	const char *mirror; /* the mirror's root */
-	const char *out;    /* OUT */
-	int threads;        /* compression threads; < 1: every core */
-	bool no_cache;      /* neither read nor fill the layer cache */
+	const char *mirror;            /* the mirror's root */
+	const char *out;               /* OUT */
+	int threads;                   /* compression threads; < 1: every core */
+	bool no_cache;                 /* neither read nor fill the layer cache */
 	const char *source_date_epoch; /* as $SOURCE_DATE_EPOCH: the image's times; NULL or
 					  "": from the packages' build dates */
-	const char *sign_key;   /* PEM private key file or OpenPGP key id; NULL: unsigned */
-	const char *gnupg_home; /* where the OpenPGP key is; NULL: GnuPG's default */
-	const char *run_id;     /* the run's id; NULL: the time and random bytes */
-	int max_age_days;       /* warn about security databases older than this
-				   many days; 0: DD_ADV_MAX_AGE_DAYS */
+	const char *sign_key;          /* PEM private key file or OpenPGP key id; NULL: unsigned */
+	const char *gnupg_home;        /* where the OpenPGP key is; NULL: GnuPG's default */
+	const char *run_id;            /* the run's id; NULL: the time and random bytes */
+	int max_age_days;              /* warn about security databases older than this
+					  many days; 0: DD_ADV_MAX_AGE_DAYS */
 	const struct dd_job_include *includes; /* the job's included files as a run
 						  recorded them (job.h), read instead
 						  of the disk; NULL: from the disk */
 	size_t n_includes;
-	bool strict;            /* the apko keys a job may carry ignored (with a warning)
-				   are refused instead (job.h: DD_JOB_STRICT) */
-	bool skip_unchanged;    /* build nothing when the inputs equal those of the last
-				   good run (OUT/<job>/latest): the result's status is
-				   "up to date" and no run folder is left */
+	bool strict;         /* the apko keys a job may carry ignored (with a warning)
+				are refused instead (job.h: DD_JOB_STRICT) */
+	bool skip_unchanged; /* build nothing when the inputs equal those of the last
+				good run (OUT/<job>/latest): the result's status is
+				"up to date" and no run folder is left */
 };
 
 /*
@@ -69,9 +69,9 @@ struct dd_build_opts {
  *
  * result.json's "inputs" is the sha256 of everything the image is made
  * from, decided from the plan before any layer is written: the job
- * file's bytes and those of the files it includes, every planned package blob (per architecture), the
- * entitlement manifest, SOURCE_DATE_EPOCH, the signing key as given and
- * drydock's version.  Two runs with equal inputs give the same image.
+ * file's bytes and those of the files it includes, every planned package blob (per architecture),
+ * the entitlement manifest, SOURCE_DATE_EPOCH, the signing key as given and drydock's version.  Two
+ * runs with equal inputs give the same image.
  *
  * Test hook: $DRYDOCK_TEST_HOOK = "JOB:sleep" makes the build of job
  * JOB hang after planning without looking at its deadline (for the

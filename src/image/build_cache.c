@@ -32,8 +32,7 @@ void build_cache_key(const struct build *b, const struct dd_plan *p, size_t n, i
 	dd_buf_release(&s);
 }
 
-static void cache_path(const struct build *b, const char *key, const char *ext,
-		       struct dd_buf *out)
+static void cache_path(const struct build *b, const char *key, const char *ext, struct dd_buf *out)
 {
 	dd_buf_reset(out);
 	dd_buf_addf(out, "%s/cache/layers/%s%s", dd_store_root(b->store), key, ext);
@@ -52,8 +51,8 @@ bool build_cache_get(struct build *b, const char *key, struct dd_blob_desc *out)
 	j = json_load_file(path.ptr, 0, NULL);
 	if (!j)
 		goto out;
-	if (json_unpack(j, "{s:s, s:s, s:I, s:I}", "digest", &digest, "diff_id", &diff_id,
-			"size", &size, "uncompressed_size", &usize) ||
+	if (json_unpack(j, "{s:s, s:s, s:I, s:I}", "digest", &digest, "diff_id", &diff_id, "size",
+			&size, "uncompressed_size", &usize) ||
 	    strlen(digest) != 71 || strlen(diff_id) != 71) {
 		build_warn(b, "layer cache entry %s is unreadable; rebuilding the layer", path.ptr);
 		goto out;
@@ -89,8 +88,7 @@ static bool mirror_writable(const char *root, const char *cache)
 	return false;
 }
 
-void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
-		     size_t n_pkgs)
+void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc *d, size_t n_pkgs)
 {
 	struct dd_buf dir = DD_BUF_INIT, src = DD_BUF_INIT, dst = DD_BUF_INIT;
 	json_t *j;
@@ -98,8 +96,10 @@ void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc
 
 	dd_buf_addf(&dir, "%s/cache/layers", dd_store_root(b->store));
 	if (!mirror_writable(dd_store_root(b->store), dir.ptr)) {
-		build_log(b, "note: the mirror %s is read-only for this build (%s): the layer "
-		      "is not kept in its layer cache", dd_store_root(b->store), strerror(errno));
+		build_log(b,
+			  "note: the mirror %s is read-only for this build (%s): the layer "
+			  "is not kept in its layer cache",
+			  dd_store_root(b->store), strerror(errno));
 		goto out;
 	}
 	rc = dd_mkdirs(dir.ptr, 0755);
@@ -121,8 +121,10 @@ void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc
 		free(text);
 	}
 	if (rc)
-		build_warn(b, "could not keep the layer %s in the mirror's cache (%s); the next "
-		     "build will make it again", d->digest, dd_error_detail());
+		build_warn(b,
+			   "could not keep the layer %s in the mirror's cache (%s); the next "
+			   "build will make it again",
+			   d->digest, dd_error_detail());
 	else
 		build_log(b, "layer %s kept in the layer cache as %s", d->digest, key);
 out:

@@ -19,7 +19,6 @@
 
 #define INPUTS_FORMAT "drydock-inputs/1"
 
-
 /* The keys in etc/apk/keys (image/skeleton.h) are inputs too: "key NAME
  * SHA256" for each signer's key file in the mirror. */
 static void signing_keys(struct dd_store *store, const struct dd_catalog *cat,
@@ -94,9 +93,8 @@ int build_inputs_key(struct build *b, char key[65])
  * image or evidence was deleted is not up to date, whatever its inputs. */
 static bool run_complete(const char *dir)
 {
-	static const char *const need[] = { "image/index.json", "image.oci.tar",
-					    "sbom.spdx.json", "sbom.cdx.json",
-					    DD_PROVENANCE_FILE };
+	static const char *const need[] = { "image/index.json", "image.oci.tar", "sbom.spdx.json",
+					    "sbom.cdx.json", DD_PROVENANCE_FILE };
 	struct dd_buf p = DD_BUF_INIT;
 	struct stat st;
 	bool ok = true;
@@ -127,7 +125,7 @@ static bool unchanged_in(const char *out, const char *name, const char *key, jso
 	dd_buf_addf(&path, "%s/%s/latest", out, name);
 	if (st && in && !strcmp(st, "succeeded") && !strcmp(in, key) && run_complete(path.ptr)) {
 		static const char *const keep[] = { "digest", "media_type", "archive_sha256",
-						    "archs", "provenance", "warnings" };
+						    "archs",  "provenance", "warnings" };
 
 		same = true;
 		json_object_set(result, "run", json_object_get(last, "run_id"));
@@ -148,8 +146,9 @@ bool build_unchanged(struct build *b, const char *key)
 /* The parts of result.json that say what the job is. */
 void build_describe_job(json_t *result, const struct dd_job *job)
 {
-	json_object_set_new(result, "job", json_pack("{s:s, s:s, s:s}", "file", job->file, "name",
-						     job->name, "sha256", job->sha256));
+	json_object_set_new(result, "job",
+			    json_pack("{s:s, s:s, s:s}", "file", job->file, "name", job->name,
+				      "sha256", job->sha256));
 	json_object_set_new(result, "tag", json_string(job->tag));
 }
 

@@ -12,12 +12,11 @@
 
 /* ---- layering by origin ------------------------------------------------------ */
 
-
 struct origin_group {
-	const char *origin;  /* the first origin of the group */
+	const char *origin; /* the first origin of the group */
 	size_t n_origins;
-	uint64_t size;       /* installed bytes */
-	int *pos;            /* plan positions, in plan order */
+	uint64_t size; /* installed bytes */
+	int *pos;      /* plan positions, in plan order */
 	size_t n;
 };
 
@@ -119,8 +118,8 @@ static void origin_key(const struct build *b, const struct dd_plan *p, const int
 {
 	struct dd_buf s = DD_BUF_INIT;
 
-	dd_buf_addf(&s, "%s\norigin\n%s\n%s\n%lld\n%s\n", LAYER_FORMAT,
-		    dd_codec_describe(codec), p->arch, (long long)mtime, context);
+	dd_buf_addf(&s, "%s\norigin\n%s\n%s\n%lld\n%s\n", LAYER_FORMAT, dd_codec_describe(codec),
+		    p->arch, (long long)mtime, context);
 	for (size_t i = 0; i < n; i++)
 		dd_buf_addf(&s, "%s\n", b->cat.info[p->pkgs[pos[i]].cat].sha256);
 	dd_sha256_hex(s.ptr, s.len, key);
@@ -153,7 +152,7 @@ static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struc
 	if (!b->o->no_cache && (*cached = build_cache_get(b, key, out))) {
 		out->media_type = dd_layer_media_type(codec);
 		build_log(b, "layer of origin %s (%zu packages) %s taken from the layer cache (%s)",
-		      g->origin, g->n, out->digest, key);
+			  g->origin, g->n, out->digest, key);
 		goto out;
 	}
 	if ((rc = dd_layer_begin(&lw, b->blobs, codec, b->threads)))
@@ -168,10 +167,11 @@ static int origin_layer(struct build *b, const struct dd_pkgset *ps, const struc
 		dd_layer_abort(&lw);
 	if (rc)
 		goto out;
-	build_log(b, "layer of origin %s (%zu packages) %s: %llu entries, %llu bytes (%llu "
-	      "uncompressed), compressed now", g->origin, g->n, out->digest,
-	      (unsigned long long)r.entries, (unsigned long long)out->size,
-	      (unsigned long long)out->usize);
+	build_log(b,
+		  "layer of origin %s (%zu packages) %s: %llu entries, %llu bytes (%llu "
+		  "uncompressed), compressed now",
+		  g->origin, g->n, out->digest, (unsigned long long)r.entries,
+		  (unsigned long long)out->size, (unsigned long long)out->usize);
 	if (!b->o->no_cache)
 		build_cache_put(b, key, out, g->n);
 out:
@@ -219,8 +219,7 @@ static void groups_free(struct origin_group *g, size_t n)
  * entries into jlayers; *n the number of layers.
  */
 int build_origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_codec codec,
-			struct dd_blob_desc **layers, char ***history, size_t *n,
-			json_t *jlayers)
+			struct dd_blob_desc **layers, char ***history, size_t *n, json_t *jlayers)
 {
 	const struct dd_plan *p = ps->plan;
 	struct origin_group *g;
@@ -244,14 +243,24 @@ int build_origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_cod
 		n_below += g[i].n;
 		snprintf(part, sizeof(part), "origin %s", g[i].origin);
 		(*history)[i] = build_xasprintf("drydock build: packages of origin %s (%zu)",
-					     g[i].origin, g[i].n);
-		json_array_append_new(jlayers, build_layer_json(&(*layers)[i], part, g[i].n, cached));
+						g[i].origin, g[i].n);
+		json_array_append_new(jlayers,
+				      build_layer_json(&(*layers)[i], part, g[i].n, cached));
 		(*n)++;
 	}
 	if (!rc) {
-		struct layer_job lj = { ps, &tree, &p->owners, 0, p->n, true,
-					epoch_of_list(b, p, g[k - 1].pos, g[k - 1].n), codec,
-					g[k - 1].pos, below, g[k - 1].n, n_below };
+		struct layer_job lj = { ps,
+					&tree,
+					&p->owners,
+					0,
+					p->n,
+					true,
+					epoch_of_list(b, p, g[k - 1].pos, g[k - 1].n),
+					codec,
+					g[k - 1].pos,
+					below,
+					g[k - 1].n,
+					n_below };
 		bool cached;
 
 		/* the top's epoch: its own packages', or the image's when it has none */
@@ -259,11 +268,12 @@ int build_origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_cod
 			lj.mtime = build_epoch_of(b, p, p->n);
 		rc = origin_top(b, &lj, &(*layers)[k - 1], &cached);
 		if (!rc) {
-			(*history)[k - 1] = build_xasprintf("drydock build: %zu origins (%zu packages) "
-							 "and the job's settings",
-							 g[k - 1].n_origins, g[k - 1].n);
+			(*history)[k - 1] =
+				build_xasprintf("drydock build: %zu origins (%zu packages) "
+						"and the job's settings",
+						g[k - 1].n_origins, g[k - 1].n);
 			json_array_append_new(jlayers, build_layer_json(&(*layers)[k - 1], "top",
-								  g[k - 1].n, cached));
+									g[k - 1].n, cached));
 			(*n)++;
 		}
 	}

@@ -34,7 +34,7 @@
 #include "store/catalog.h"
 #include "trust/sign.h"
 
-#define LAYER_FORMAT "drydock-layer/2" /* 2: with the skeleton (image/skeleton.h) */
+#define LAYER_FORMAT    "drydock-layer/2" /* 2: with the skeleton (image/skeleton.h) */
 #define BUILD_UNCHANGED 1 /* build_image: the inputs equal those of the last good run */
 
 struct build {
@@ -45,34 +45,34 @@ struct build {
 	struct dd_store *store;
 	struct dd_catalog cat;
 	bool cat_loaded;
-	char *dir;          /* the run folder being written (.tmp-) */
-	char *blobs;        /* dir/image/blobs/sha256 */
+	char *dir;   /* the run folder being written (.tmp-) */
+	char *blobs; /* dir/image/blobs/sha256 */
 	FILE *log;
-	int log_errno;        /* the first failed write to build.log, or 0 */
+	int log_errno; /* the first failed write to build.log, or 0 */
 	int threads;
-	int64_t deadline;   /* monotonic ms */
+	int64_t deadline; /* monotonic ms */
 	json_t *result, *warnings, *archs;
 	struct dd_sbom sbom;
-	struct dd_adv_db adv;  /* the mirror's security databases (none: no advisories) */
+	struct dd_adv_db adv; /* the mirror's security databases (none: no advisories) */
 	struct dd_vex vex;
 	size_t adv_count[DD_ADV_N_STATES];
 	bool env_epoch;
-	int64_t epoch;      /* SOURCE_DATE_EPOCH, when set */
+	int64_t epoch; /* SOURCE_DATE_EPOCH, when set */
 	char run_id[40], started[40];
 	struct dd_sigkey key;
 	bool signing;
-	json_t *deps;       /* package blob sha256 -> its resolved dependency, in order */
-	json_t *bundles;    /* bundle digest -> dependency, in order of first use */
-	bool timed_out;     /* build_check_deadline failed the build */
-	char inputs[65];    /* the inputs key ("" when the job will not plan) */
+	json_t *deps;    /* package blob sha256 -> its resolved dependency, in order */
+	json_t *bundles; /* bundle digest -> dependency, in order of first use */
+	bool timed_out;  /* build_check_deadline failed the build */
+	char inputs[65]; /* the inputs key ("" when the job will not plan) */
 };
 
 struct layer_job {
 	const struct dd_pkgset *ps;
 	struct dd_tree *tree;
 	const struct dd_map *winners;
-	size_t from, to;    /* packages streamed into this layer */
-	bool top;           /* the last layer: job settings, the whole apk db */
+	size_t from, to; /* packages streamed into this layer */
+	bool top;        /* the last layer: job settings, the whole apk db */
 	int64_t mtime;
 	enum dd_codec codec;
 	/* layering by origin, top layer: the packages streamed into it and
@@ -106,15 +106,13 @@ int build_write_layer(struct build *b, const struct layer_job *lj, struct dd_blo
 
 /* build_origin.c */
 int build_origin_layers(struct build *b, const struct dd_pkgset *ps, enum dd_codec codec,
-			struct dd_blob_desc **layers, char ***history, size_t *n,
-			json_t *jlayers);
+			struct dd_blob_desc **layers, char ***history, size_t *n, json_t *jlayers);
 
 /* build_cache.c */
 void build_cache_key(const struct build *b, const struct dd_plan *p, size_t n, int64_t mtime,
 		     enum dd_codec codec, char key[65]);
 bool build_cache_get(struct build *b, const char *key, struct dd_blob_desc *out);
-void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc *d,
-		     size_t n_pkgs);
+void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc *d, size_t n_pkgs);
 
 /* build_statement.c */
 void build_add_dependency(struct build *b, const struct dd_apk_pkg *pkg,

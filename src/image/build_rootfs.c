@@ -13,7 +13,7 @@
 #include "image/skeleton.h"
 
 #define MAX_ACCOUNT_FILE (4u << 20)
-#define MAX_REWRITE (256u << 20)
+#define MAX_REWRITE      (256u << 20)
 
 /* ---- job settings ---------------------------------------------------------- */
 
@@ -99,8 +99,10 @@ static int apply_accounts(struct build *b, struct dd_rootfs *r)
 	if (!rc)
 		rc = dd_rootfs_put_file(r, "etc/passwd", 0644, 0, 0, passwd.ptr, passwd.len);
 	if (!rc)
-		build_log(b, "accounts: %zu group(s), %zu user(s) written to /etc/group and "
-		      "/etc/passwd", j->n_groups, j->n_users);
+		build_log(b,
+			  "accounts: %zu group(s), %zu user(s) written to /etc/group and "
+			  "/etc/passwd",
+			  j->n_groups, j->n_users);
 	dd_buf_release(&passwd);
 	dd_buf_release(&group);
 	dd_buf_release(&line);
@@ -131,10 +133,13 @@ static int set_permissions(struct dd_rootfs *r, const char *path, const struct d
 
 		rc = dd_rootfs_read_path(r, path, MAX_REWRITE, &data);
 		if (!rc)
-			rc = dd_rootfs_put_file(r, path, mode, jp->uid, jp->gid, data.ptr, data.len);
+			rc = dd_rootfs_put_file(r, path, mode, jp->uid, jp->gid, data.ptr,
+						data.len);
 		else if (rc == DD_E_NOTFOUND)
-			rc = dd_error(DD_E_NOTFOUND, "paths: /%s was made by drydock itself; its "
-				      "permissions cannot be changed", path);
+			rc = dd_error(DD_E_NOTFOUND,
+				      "paths: /%s was made by drydock itself; its "
+				      "permissions cannot be changed",
+				      path);
 		dd_buf_release(&data);
 	}
 	return rc;
@@ -197,7 +202,7 @@ static int apply_paths(struct build *b, struct dd_rootfs *r)
 /* ---- certificates ---------------------------------------------------------- */
 
 #define CA_BUNDLE "etc/ssl/certs/ca-certificates.crt"
-#define CA_DIR "usr/local/share/ca-certificates"
+#define CA_DIR    "usr/local/share/ca-certificates"
 
 /* A symlink's target as a path in the image (no leading '/', no '.' or
  * '..' components); NULL when it would leave the root. */
@@ -271,8 +276,10 @@ static int apply_certificates(struct build *b, struct dd_rootfs *r)
 	if (!b->job.n_certs)
 		return 0;
 	if (!(path = bundle_path(r->tree)))
-		return dd_error(DD_E_FORMAT, "certificates: /%s is a symlink that leaves the image "
-				"or loops; the certificates have no bundle to go into", CA_BUNDLE);
+		return dd_error(DD_E_FORMAT,
+				"certificates: /%s is a symlink that leaves the image "
+				"or loops; the certificates have no bundle to go into",
+				CA_BUNDLE);
 	n = dd_tree_get(r->tree, path);
 	rc = image_file(r, path, &bundle);
 	for (size_t i = 0; !rc && i < b->job.n_certs; i++) {
@@ -288,12 +295,13 @@ static int apply_certificates(struct build *b, struct dd_rootfs *r)
 		dd_buf_addf(&file, "%s/%s.crt", CA_DIR, ce->name);
 		rc = dd_rootfs_put_file(r, file.ptr, 0644, 0, 0, ce->content, len);
 		if (!rc)
-			build_log(b, "certificate %s: /%s, appended to /%s", ce->name, file.ptr, path);
+			build_log(b, "certificate %s: /%s, appended to /%s", ce->name, file.ptr,
+				  path);
 	}
 	if (!rc)
 		rc = dd_rootfs_put_file(r, path, n && n->type == DD_TAR_FILE ? n->mode : 0644,
-					n ? n->uid : 0, n ? n->gid : 0, bundle.ptr ? bundle.ptr : "",
-					bundle.len);
+					n ? n->uid : 0, n ? n->gid : 0,
+					bundle.ptr ? bundle.ptr : "", bundle.len);
 	if (rc)
 		dd_error_prefix(rc, "%s: certificates", b->job.file);
 	free(path);
@@ -339,13 +347,16 @@ static void world_text(const struct build *b, const struct dd_plan *p, struct dd
 }
 
 static const char *const apk_db_files[] = {
-	"etc/apk/world", "etc/apk/arch", "usr/lib/apk/db/installed", "usr/lib/apk/db/triggers",
+	"etc/apk/world",
+	"etc/apk/arch",
+	"usr/lib/apk/db/installed",
+	"usr/lib/apk/db/triggers",
 	"usr/lib/apk/db/scripts.tar",
 };
 
 /* The apk database files closing a layer that holds packages [0, n). */
-static int write_apk_db(struct build *b, struct dd_rootfs *r, const struct dd_plan *p,
-			size_t n, bool whole)
+static int write_apk_db(struct build *b, struct dd_rootfs *r, const struct dd_plan *p, size_t n,
+			bool whole)
 {
 	struct dd_buf text = DD_BUF_INIT;
 	int rc = 0;
@@ -404,8 +415,7 @@ static int skeleton(struct build *b, struct dd_rootfs *r, size_t from, size_t to
 	if (top)
 		repositories_text(&b->job, &repos);
 	if (from == 0) {
-		rc = dd_skeleton_write(r, repos.ptr,
-				       top && (b->job.n_users || b->job.n_groups));
+		rc = dd_skeleton_write(r, repos.ptr, top && (b->job.n_users || b->job.n_groups));
 	} else {
 		dd_skeleton_note(r);
 		dd_skeleton_note_keys(r, (int)from);
@@ -417,7 +427,7 @@ static int skeleton(struct build *b, struct dd_rootfs *r, size_t from, size_t to
 		rc = dd_skeleton_keys(r, (int)from, (int)to, &keys);
 	if (!rc && from == 0)
 		build_log(b, "skeleton written%s%s", repos.len ? " with runtime repositories" : "",
-		      keys.len ? "; signing keys in /etc/apk/keys:" : "");
+			  keys.len ? "; signing keys in /etc/apk/keys:" : "");
 	for (char *k = keys.ptr, *nl; !rc && k && (nl = strchr(k, '\n')); k = nl + 1) {
 		*nl = 0;
 		build_log(b, "  /etc/apk/keys/%s", k);
@@ -428,8 +438,8 @@ static int skeleton(struct build *b, struct dd_rootfs *r, size_t from, size_t to
 }
 
 /* The SPDX SBOM inside the image, where scanners look for it. */
-static int put_sbom(struct build *b, struct dd_rootfs *r, const struct dd_plan *p,
-		    size_t n_crust, int64_t created)
+static int put_sbom(struct build *b, struct dd_rootfs *r, const struct dd_plan *p, size_t n_crust,
+		    int64_t created)
 {
 	struct dd_buf text = DD_BUF_INIT, path = DD_BUF_INIT;
 	int rc = dd_sbom_contents(&b->cat, p, n_crust, created, b->job.name, b->job.tag, &text);
@@ -446,7 +456,6 @@ static int put_sbom(struct build *b, struct dd_rootfs *r, const struct dd_plan *
 
 /* ---- layers ---------------------------------------------------------------- */
 
-
 /* Add the plan's package at pos to the layer r writes, and log it. */
 int build_install(struct build *b, struct dd_rootfs *r, const struct dd_plan *p, size_t pos)
 {
@@ -455,15 +464,17 @@ int build_install(struct build *b, struct dd_rootfs *r, const struct dd_plan *p,
 
 	if (!rc)
 		build_log(b, "installed %s-%s (%s, sha256:%s)", pkg->name, pkg->version,
-		      dd_plan_role_str(p->pkgs[pos].role), b->cat.info[p->pkgs[pos].cat].sha256);
+			  dd_plan_role_str(p->pkgs[pos].role),
+			  b->cat.info[p->pkgs[pos].cat].sha256);
 	return rc;
 }
 
 int build_write_layer(struct build *b, const struct layer_job *lj, struct dd_blob_desc *out)
 {
 	struct dd_layer_writer lw;
-	struct dd_rootfs r = { lj->tree, &lw, lj->ps, lj->winners, lj->mtime, 0,
-			       build_check_deadline, b, 0 };
+	struct dd_rootfs r = {
+		lj->tree, &lw, lj->ps, lj->winners, lj->mtime, 0, build_check_deadline, b, 0
+	};
 	const struct dd_plan *p = lj->ps->plan;
 	int rc = dd_layer_begin(&lw, b->blobs, lj->codec, b->threads);
 
@@ -508,7 +519,7 @@ settings:
 		dd_layer_abort(&lw);
 	if (!rc)
 		build_log(b, "layer %s: %llu entries, %llu bytes (%llu uncompressed), diff_id %s",
-		      out->digest, (unsigned long long)r.entries, (unsigned long long)out->size,
-		      (unsigned long long)out->usize, out->diff_id);
+			  out->digest, (unsigned long long)r.entries, (unsigned long long)out->size,
+			  (unsigned long long)out->usize, out->diff_id);
 	return rc;
 }

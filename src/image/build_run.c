@@ -63,8 +63,10 @@ int build_check_deadline(void *ctx)
 	if (dd_time_mono_ms() <= b->deadline)
 		return 0;
 	b->timed_out = true;
-	return dd_error(DD_E_LIMIT, "the build ran longer than its policy.timeout (%lld ms); "
-			"raise policy.timeout in %s", (long long)b->job.timeout_ms, b->job.file);
+	return dd_error(DD_E_LIMIT,
+			"the build ran longer than its policy.timeout (%lld ms); "
+			"raise policy.timeout in %s",
+			(long long)b->job.timeout_ms, b->job.file);
 }
 
 /* ---- the run folder, latest, and what a run keeps ---------------------------- */
@@ -82,8 +84,10 @@ static int lock_job(const char *jobdir, int *fd)
 		rc = dd_error_errno("%s", path.ptr);
 	} else if (fcntl(*fd, F_SETLK, &fl)) {
 		fcntl(*fd, F_GETLK, &fl);
-		rc = dd_error(DD_E_IO, "%s: another build of this job is running (pid %ld); "
-			      "wait for it to finish", jobdir, (long)fl.l_pid);
+		rc = dd_error(DD_E_IO,
+			      "%s: another build of this job is running (pid %ld); "
+			      "wait for it to finish",
+			      jobdir, (long)fl.l_pid);
 		close(*fd);
 		*fd = -1;
 	}
@@ -126,7 +130,7 @@ static int point_latest(const char *jobdir, const char *run_id)
 
 /* What a successful run holds besides build.log and result.json. */
 static const char *const run_outputs[] = {
-	"image", "image.oci.tar", "sbom.spdx.json", "sbom.cdx.json", DD_VEX_OPENVEX_FILE,
+	"image",         "image.oci.tar",    "sbom.spdx.json", "sbom.cdx.json", DD_VEX_OPENVEX_FILE,
 	DD_VEX_CDX_FILE, DD_PROVENANCE_FILE,
 };
 
@@ -155,8 +159,10 @@ static void keep_failed(struct build *b, const char *tmp, struct dd_buf *fin,
 		rc = dd_error_errno("cannot rename %s to %s", tmp, fin->ptr);
 	if (rc) {
 		why = dd_xstrdup(dd_error_detail());
-		dd_error(rc, "%s; the run's log could not be kept (%s): what was written "
-			 "of it is in %s until the next build of this job", err, why, logp->ptr);
+		dd_error(rc,
+			 "%s; the run's log could not be kept (%s): what was written "
+			 "of it is in %s until the next build of this job",
+			 err, why, logp->ptr);
 		dd_buf_reset(fin);
 	} else if (b->log_errno) {
 		dd_error(DD_E_IO, "%s; the log %s/build.log is incomplete: %s", err, fin->ptr,
@@ -308,8 +314,9 @@ static void run_result(struct build *b, const struct run *r, int rc)
 	json_object_set_new(res, "drydock_version", json_string(DD_VERSION));
 	json_object_set_new(res, "compression",
 			    json_string(dd_codec_describe(b->job_loaded && b->job.compression ==
-							  DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
-									   : DD_CODEC_GZIP)));
+										   DD_COMPRESS_ZSTD
+								  ? DD_CODEC_ZSTD
+								  : DD_CODEC_GZIP)));
 	json_object_set_new(res, "threads", json_integer(b->threads));
 	json_object_set_new(res, "mirror", json_string(b->o->mirror));
 	json_object_set_new(res, "started", json_string(b->started));
@@ -317,8 +324,7 @@ static void run_result(struct build *b, const struct run *r, int rc)
 	json_object_set_new(res, "seconds", json_real(seconds_since(r->t0)));
 	json_object_set_new(res, "archs", json_incref(b->archs));
 	json_object_set_new(res, "warnings", json_incref(b->warnings));
-	json_object_set_new(res, "errors", rc ? json_pack("[s]", dd_error_detail())
-					     : json_array());
+	json_object_set_new(res, "errors", rc ? json_pack("[s]", dd_error_detail()) : json_array());
 	if (b->timed_out)
 		json_object_set_new(res, "timed_out", json_true());
 }
@@ -368,8 +374,10 @@ static int run_publish(struct build *b, struct run *r)
 		/* the run stays under its temporary name: say where its log is */
 		char *why = dd_xstrdup(dd_error_detail());
 
-		dd_error(rc, "the run was not kept: %s; its files and log are in %s "
-			 "until the next build of this job", why, r->tmp.ptr);
+		dd_error(rc,
+			 "the run was not kept: %s; its files and log are in %s "
+			 "until the next build of this job",
+			 why, r->tmp.ptr);
 		free(why);
 		dd_buf_reset(&r->fin);
 		return rc;
@@ -420,8 +428,12 @@ int dd_build_pinned(const struct dd_build_opts *o, const struct dd_catalog_pin *
 		    const char *path, json_t **result, char **run_dir)
 {
 	struct build b = { .o = o, .pin = pin };
-	struct run r = { .path = path, .jobdir = DD_BUF_INIT, .tmp = DD_BUF_INIT,
-			 .fin = DD_BUF_INIT, .logp = DD_BUF_INIT, .lock = -1,
+	struct run r = { .path = path,
+			 .jobdir = DD_BUF_INIT,
+			 .tmp = DD_BUF_INIT,
+			 .fin = DD_BUF_INIT,
+			 .logp = DD_BUF_INIT,
+			 .lock = -1,
 			 .t0 = dd_time_mono_ms() };
 	int rc;
 

@@ -25,19 +25,20 @@ void build_add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
 		return; /* a noarch package in another architecture's image */
 	dd_purl(&purl, info->channel, pkg, arch);
 	dd_buf_addf(&name, "%s-%s.apk", pkg->name, pkg->version);
-	json_object_set_new(b->deps, info->sha256, json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s}}", "uri",
-						 purl.ptr, "name", name.ptr, "digest", "sha256",
-						 info->sha256, "annotations", "kind", "package",
-						 "bundle", info->bundle));
+	json_object_set_new(b->deps, info->sha256,
+			    json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s}}", "uri", purl.ptr, "name",
+				      name.ptr, "digest", "sha256", info->sha256, "annotations",
+				      "kind", "package", "bundle", info->bundle));
 	if (!json_object_get(b->bundles, info->bundle)) {
 		dd_buf_reset(&name);
 		dd_buf_addf(&name, "urn:drydock:bundle:%s:%lld", info->channel,
 			    (long long)info->sequence);
-		json_object_set_new(b->bundles, info->bundle, json_pack(
-			"{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:I}}", "uri", name.ptr, "name",
-			"manifest.json", "digest", "sha256", info->bundle, "annotations", "kind",
-			"bundle-manifest", "channel", info->channel, "sequence",
-			(json_int_t)info->sequence));
+		json_object_set_new(b->bundles, info->bundle,
+				    json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:I}}", "uri",
+					      name.ptr, "name", "manifest.json", "digest", "sha256",
+					      info->bundle, "annotations", "kind",
+					      "bundle-manifest", "channel", info->channel,
+					      "sequence", (json_int_t)info->sequence));
 	}
 	dd_buf_release(&purl);
 	dd_buf_release(&name);
@@ -90,19 +91,24 @@ static json_t *internal_parameters(const struct build *b)
 
 	in = json_pack("{s:{s:b, s:I}, s:{s:s, s:s, s:i, s:b, s:s}}", "policy", "allow_unguarded",
 		       j->allow_unguarded, "timeout_ms", (json_int_t)j->timeout_ms, "settings",
-		       "compressor", dd_codec_describe(j->compression == DD_COMPRESS_ZSTD
-							? DD_CODEC_ZSTD : DD_CODEC_GZIP),
-		       "layers", j->layering == DD_LAYERING_ORIGIN ? "origin"
-				 : j->layers == DD_LAYERS_SPLIT ? "split" : "single", "threads",
-		       b->threads, "layer_cache", !b->o->no_cache, "mirror",
+		       "compressor",
+		       dd_codec_describe(j->compression == DD_COMPRESS_ZSTD ? DD_CODEC_ZSTD
+									    : DD_CODEC_GZIP),
+		       "layers",
+		       j->layering == DD_LAYERING_ORIGIN ? "origin"
+		       : j->layers == DD_LAYERS_SPLIT    ? "split"
+							 : "single",
+		       "threads", b->threads, "layer_cache", !b->o->no_cache, "mirror",
 		       dd_store_root(b->store));
 	if (j->layering == DD_LAYERING_ORIGIN)
 		json_object_set_new(json_object_get(in, "settings"), "layer_budget",
 				    json_integer(j->layer_budget));
 	if (b->cat.has_entitlement)
-		json_object_set_new(json_object_get(in, "policy"), "entitlement", json_pack(
-			"{s:s, s:I, s:s}", "organization", b->cat.organization, "version",
-			(json_int_t)b->cat.ent_version, "sha256", b->cat.ent_sha256));
+		json_object_set_new(json_object_get(in, "policy"), "entitlement",
+				    json_pack("{s:s, s:I, s:s}", "organization",
+					      b->cat.organization, "version",
+					      (json_int_t)b->cat.ent_version, "sha256",
+					      b->cat.ent_sha256));
 	return in;
 }
 
@@ -122,12 +128,12 @@ static json_t *resolved_dependencies(const struct build *b)
 
 		snprintf(uri, sizeof(uri), "urn:drydock:entitlement:%lld",
 			 (long long)b->cat.ent_version);
-		json_array_append_new(deps, json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}",
-						      "uri", uri, "name", "entitlements.json",
-						      "digest", "sha256", b->cat.ent_sha256,
-						      "annotations", "kind", "entitlement-manifest",
-						      "organization", b->cat.organization, "bundle",
-						      b->cat.ent_bundle));
+		json_array_append_new(deps,
+				      json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "uri",
+						uri, "name", "entitlements.json", "digest",
+						"sha256", b->cat.ent_sha256, "annotations", "kind",
+						"entitlement-manifest", "organization",
+						b->cat.organization, "bundle", b->cat.ent_bundle));
 	}
 	return deps;
 }
@@ -144,14 +150,14 @@ static json_t *statement(struct build *b, json_t *subjects)
 	host[sizeof(host) - 1] = 0;
 	dd_buf_addf(&id, "urn:drydock:builder:%s", host);
 	st = json_pack("{s:s, s:o, s:s, s:{s:{s:s, s:o, s:o, s:o}, s:{s:{s:s, s:{s:s}}, "
-		       "s:{s:s, s:s, s:s}}}}", "_type", DD_INTOTO_STATEMENT, "subject",
-		       subjects, "predicateType", DD_SLSA_PROVENANCE, "predicate",
-		       "buildDefinition", "buildType", DD_BUILD_TYPE, "externalParameters",
-		       external_parameters(b), "internalParameters", internal_parameters(b),
-		       "resolvedDependencies", resolved_dependencies(b), "runDetails",
-		       "builder", "id", id.ptr, "version", "drydock", DD_VERSION, "metadata",
-		       "invocationId", b->run_id, "startedOn", b->started, "finishedOn",
-		       finished);
+		       "s:{s:s, s:s, s:s}}}}",
+		       "_type", DD_INTOTO_STATEMENT, "subject", subjects, "predicateType",
+		       DD_SLSA_PROVENANCE, "predicate", "buildDefinition", "buildType",
+		       DD_BUILD_TYPE, "externalParameters", external_parameters(b),
+		       "internalParameters", internal_parameters(b), "resolvedDependencies",
+		       resolved_dependencies(b), "runDetails", "builder", "id", id.ptr, "version",
+		       "drydock", DD_VERSION, "metadata", "invocationId", b->run_id, "startedOn",
+		       b->started, "finishedOn", finished);
 	dd_buf_release(&id);
 	return st;
 }
@@ -161,8 +167,8 @@ static json_t *statement(struct build *b, json_t *subjects)
 int build_write_provenance(struct build *b, const struct dd_blob_desc *top,
 			   const struct dd_blob_desc *manifests, const char *archive_sha)
 {
-	static const char *const files[] = { "sbom.spdx.json", "sbom.cdx.json",
-					     DD_VEX_OPENVEX_FILE, DD_VEX_CDX_FILE };
+	static const char *const files[] = { "sbom.spdx.json", "sbom.cdx.json", DD_VEX_OPENVEX_FILE,
+					     DD_VEX_CDX_FILE };
 	size_t n_files = dd_vex_count(&b->vex) ? 4 : 2;
 	json_t *subjects = json_array(), *st, *signer;
 	struct dd_buf path = DD_BUF_INIT;
@@ -173,7 +179,8 @@ int build_write_provenance(struct build *b, const struct dd_blob_desc *top,
 		for (size_t a = 0; a < b->job.n_archs; a++) {
 			dd_buf_reset(&path);
 			dd_buf_addf(&path, "%s %s", b->job.tag, b->job.archs[a]);
-			json_array_append_new(subjects, build_subject(path.ptr, manifests[a].digest));
+			json_array_append_new(subjects,
+					      build_subject(path.ptr, manifests[a].digest));
 		}
 	}
 	json_array_append_new(subjects, build_subject("image.oci.tar", archive_sha));
@@ -197,16 +204,16 @@ int build_write_provenance(struct build *b, const struct dd_blob_desc *top,
 		return rc;
 	signer = json_pack("{s:s, s:b}", "file", DD_PROVENANCE_FILE, "signed", b->signing);
 	if (b->signing) {
-		json_object_set_new(signer, "key", json_pack("{s:s, s:s, s:s%}", "kind",
-							     dd_sigkey_kind_str(b->key.kind),
-							     "fingerprint", b->key.fingerprint,
-							     "public_key", b->key.public_key.ptr,
-							     b->key.public_key.len));
+		json_object_set_new(signer, "key",
+				    json_pack("{s:s, s:s, s:s%}", "kind",
+					      dd_sigkey_kind_str(b->key.kind), "fingerprint",
+					      b->key.fingerprint, "public_key",
+					      b->key.public_key.ptr, b->key.public_key.len));
 		build_log(b, "provenance: %s signed by %s key %s", DD_PROVENANCE_FILE,
-		      dd_sigkey_kind_str(b->key.kind), b->key.fingerprint);
+			  dd_sigkey_kind_str(b->key.kind), b->key.fingerprint);
 	} else {
 		build_warn(b, "the provenance is not signed (no --sign key given); drydock verify "
-		     "will refuse it");
+			      "will refuse it");
 	}
 	json_object_set_new(b->result, "provenance", signer);
 	return 0;

@@ -16,7 +16,7 @@
 #include "core/file.h"
 #include "core/hash.h"
 
-#define MAX_DOC (64u << 20)
+#define MAX_DOC   (64u << 20)
 #define MAX_SHOWN 120
 
 struct side {
@@ -79,7 +79,8 @@ static bool json_diff(json_t *a, json_t *b, struct dd_buf *path, struct dd_buf *
 		json_array_foreach(keys, i, v) {
 			k = json_string_value(v);
 			dd_buf_addf(path, ".%s", k);
-			if (json_diff(json_object_get(a, k), json_object_get(b, k), path, why, sa, sb)) {
+			if (json_diff(json_object_get(a, k), json_object_get(b, k), path, why, sa,
+				      sb)) {
 				json_decref(keys);
 				return true;
 			}
@@ -93,7 +94,8 @@ static bool json_diff(json_t *a, json_t *b, struct dd_buf *path, struct dd_buf *
 
 		for (size_t i = 0; i < n; i++) {
 			dd_buf_addf(path, "[%zu]", i);
-			if (json_diff(json_array_get(a, i), json_array_get(b, i), path, why, sa, sb))
+			if (json_diff(json_array_get(a, i), json_array_get(b, i), path, why, sa,
+				      sb))
 				return true;
 			path->len = mark;
 			path->ptr[mark] = 0;
@@ -129,8 +131,9 @@ static bool next_member(struct archive *a, struct member *m)
 	if (archive_read_next_header(a, &e) != ARCHIVE_OK)
 		return false;
 	m->name = dd_xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
-	m->link = archive_entry_symlink(e) ? dd_xstrdup(archive_entry_symlink(e))
-		: archive_entry_hardlink(e) ? dd_xstrdup(archive_entry_hardlink(e)) : NULL;
+	m->link = archive_entry_symlink(e)    ? dd_xstrdup(archive_entry_symlink(e))
+		  : archive_entry_hardlink(e) ? dd_xstrdup(archive_entry_hardlink(e))
+					      : NULL;
 	m->type = (int)archive_entry_filetype(e);
 	m->mode = (unsigned)archive_entry_perm(e);
 	m->uid = (long long)archive_entry_uid(e);
@@ -154,18 +157,19 @@ static void member_diff(const struct member *x, const struct member *y, const ch
 		dd_buf_addf(why, "mode %04o in %s, %04o in %s", x->mode, sa->name, y->mode,
 			    sb->name);
 	else if (x->uid != y->uid || x->gid != y->gid)
-		dd_buf_addf(why, "owner %lld:%lld in %s, %lld:%lld in %s", x->uid, x->gid,
-			    sa->name, y->uid, y->gid, sb->name);
+		dd_buf_addf(why, "owner %lld:%lld in %s, %lld:%lld in %s", x->uid, x->gid, sa->name,
+			    y->uid, y->gid, sb->name);
 	else if (x->mtime != y->mtime)
 		dd_buf_addf(why, "time %lld in %s, %lld in %s", x->mtime, sa->name, y->mtime,
 			    sb->name);
 	else if (strcmp(x->link ? x->link : "", y->link ? y->link : ""))
-		dd_buf_addf(why, "link to '%s' in %s, '%s' in %s", x->link ? x->link : "",
-			    sa->name, y->link ? y->link : "", sb->name);
+		dd_buf_addf(why, "link to '%s' in %s, '%s' in %s", x->link ? x->link : "", sa->name,
+			    y->link ? y->link : "", sb->name);
 	else
-		dd_buf_addf(why, "content differs (%lld bytes, sha256 %.12s... in %s; %lld bytes, "
-			    "sha256 %.12s... in %s)", x->size, x->sha, sa->name, y->size, y->sha,
-			    sb->name);
+		dd_buf_addf(why,
+			    "content differs (%lld bytes, sha256 %.12s... in %s; %lld bytes, "
+			    "sha256 %.12s... in %s)",
+			    x->size, x->sha, sa->name, y->size, y->sha, sb->name);
 }
 
 /* A layer as a tar reader; *fd (closed by the caller) read through dd_open_regular(). */
@@ -192,8 +196,8 @@ static struct archive *open_layer(const struct side *s, const char *digest, int 
 }
 
 /* The first member where two layers differ. */
-static void layer_diff(const struct side *sa, const struct side *sb, const char *da,
-		       const char *db, const char *layer, struct dd_buf *why)
+static void layer_diff(const struct side *sa, const struct side *sb, const char *da, const char *db,
+		       const char *layer, struct dd_buf *why)
 {
 	int fa, fb;
 	struct archive *a = open_layer(sa, da, &fa), *b = open_layer(sb, db, &fb);
@@ -207,8 +211,10 @@ static void layer_diff(const struct side *sa, const struct side *sb, const char 
 		bool ha = next_member(a, &x), hb = next_member(b, &y);
 
 		if (!ha && !hb) {
-			dd_buf_addf(why, "%s: the same files, but other bytes after the archive's "
-				    "end", layer);
+			dd_buf_addf(why,
+				    "%s: the same files, but other bytes after the archive's "
+				    "end",
+				    layer);
 			break;
 		}
 		if (!ha || !hb) {
@@ -278,9 +284,10 @@ static void manifest_diff(const struct side *sa, const struct side *sb, const ch
 		snprintf(layer, sizeof(layer), "%s, layer %zu of %zu", what, i + 1, n);
 		if (json_equal(json_array_get(ida, i), json_array_get(idb, i)) &&
 		    json_array_get(ida, i))
-			dd_buf_addf(why, "%s: the same files (diff_id %s), compressed to other bytes "
-				    "(another compressor version?)", layer,
-				    json_string_value(json_array_get(ida, i)));
+			dd_buf_addf(why,
+				    "%s: the same files (diff_id %s), compressed to other bytes "
+				    "(another compressor version?)",
+				    layer, json_string_value(json_array_get(ida, i)));
 		else
 			layer_diff(sa, sb, a, b, layer, why);
 		goto out;
@@ -341,9 +348,11 @@ bool dd_layout_diff(const char *a, const char *b, const char *a_name, const char
 			    a_name, jstr(tb, "mediaType"), b_name);
 	} else if (!(ia = blob_json(&sa, jstr(ta, "digest"))) ||
 		   !(ib = blob_json(&sb, jstr(tb, "digest")))) {
-		dd_buf_addf(why, "the top of the layout cannot be read in %s", !ia ? a_name : b_name);
+		dd_buf_addf(why, "the top of the layout cannot be read in %s",
+			    !ia ? a_name : b_name);
 	} else if (json_object_get(ia, "manifests")) {
-		json_t *ma = json_object_get(ia, "manifests"), *mb = json_object_get(ib, "manifests");
+		json_t *ma = json_object_get(ia, "manifests"),
+		       *mb = json_object_get(ib, "manifests");
 
 		for (size_t i = 0; i < json_array_size(ma) && !why->len; i++) {
 			json_t *x = json_array_get(ma, i), *y = json_array_get(mb, i);
@@ -356,7 +365,8 @@ bool dd_layout_diff(const char *a, const char *b, const char *a_name, const char
 			if (!y)
 				dd_buf_addf(why, "the %s is only in %s", what, a_name);
 			else
-				manifest_diff(&sa, &sb, jstr(x, "digest"), jstr(y, "digest"), what, why);
+				manifest_diff(&sa, &sb, jstr(x, "digest"), jstr(y, "digest"), what,
+					      why);
 		}
 		if (why->len == before) {
 			struct dd_buf path = DD_BUF_INIT;

@@ -14,7 +14,7 @@
 #include "core/map.h"
 
 #define MAX_DOC (4u << 20)   /* index, manifest or config */
-#define MAX_DB (256u << 20)  /* an apk installed database */
+#define MAX_DB  (256u << 20) /* an apk installed database */
 
 static const char *const db_names[] = { "usr/lib/apk/db/installed", "lib/apk/db/installed" };
 
@@ -37,8 +37,7 @@ static int end_block(struct dd_installed_image *img, struct dd_installed_pkg *p,
 		free(p->origin);
 		free(p->arch);
 		memset(p, 0, sizeof(*p));
-		return dd_error(DD_E_FORMAT, "the entry ending at line %u has no %s", line,
-				lacks);
+		return dd_error(DD_E_FORMAT, "the entry ending at line %u has no %s", line, lacks);
 	}
 	DD_GROW(img->pkgs, img->n);
 	img->pkgs[img->n++] = *p;
@@ -69,11 +68,20 @@ int dd_installed_parse(const char *text, size_t len, struct dd_installed_image *
 		if (l.len < 2 || l.ptr[1] != ':')
 			continue; /* not a field: apk ignores it too */
 		switch (l.ptr[0]) {
-		case 'P': set_once(&p.name, l); break;
-		case 'V': set_once(&p.version, l); break;
-		case 'o': set_once(&p.origin, l); break;
-		case 'A': set_once(&p.arch, l); break;
-		default: break;
+		case 'P':
+			set_once(&p.name, l);
+			break;
+		case 'V':
+			set_once(&p.version, l);
+			break;
+		case 'o':
+			set_once(&p.origin, l);
+			break;
+		case 'A':
+			set_once(&p.arch, l);
+			break;
+		default:
+			break;
 		}
 	}
 	if (!rc)
@@ -84,15 +92,15 @@ int dd_installed_parse(const char *text, size_t len, struct dd_installed_image *
 /* ---- the layout ---------------------------------------------------------------- */
 
 struct layout {
-	const char *dir;     /* a layout directory, or NULL */
-	const char *tar;     /* an oci-archive, or NULL */
-	struct dd_map docs;  /* tar: "index.json" and JSON-looking blobs -> struct dd_buf * */
+	const char *dir;    /* a layout directory, or NULL */
+	const char *tar;    /* an oci-archive, or NULL */
+	struct dd_map docs; /* tar: "index.json" and JSON-looking blobs -> struct dd_buf * */
 };
 
 /* A layer to scan, and the database it holds. */
 struct want {
 	char hex[65];
-	int db_rank;         /* index into db_names of what was kept; -1: none */
+	int db_rank; /* index into db_names of what was kept; -1: none */
 	struct dd_buf db;
 };
 
@@ -398,8 +406,9 @@ static int add_manifest(struct layout *l, json_t *desc, struct found **f, size_t
 		}
 		img->layers[img->n_layers++] = dd_xstrdup(d + 7);
 	}
-	if (!img->platform && blob_name(json_string_value(json_object_get(
-			      json_object_get(m, "config"), "digest")), &name)) {
+	if (!img->platform &&
+	    blob_name(json_string_value(json_object_get(json_object_get(m, "config"), "digest")),
+		      &name)) {
 		json_t *cfg = NULL;
 
 		if (!get_doc(l, name.ptr, &cfg))
@@ -483,8 +492,10 @@ int dd_installed_read(const char *path, struct dd_installed *out)
 	if (!rc)
 		rc = get_doc(&l, "index.json", &index);
 	if (rc) {
-		rc = dd_error_prefix(rc, "%s is not an OCI image layout, oci-archive or run "
-				     "folder", path);
+		rc = dd_error_prefix(rc,
+				     "%s is not an OCI image layout, oci-archive or run "
+				     "folder",
+				     path);
 		goto out;
 	}
 	json_array_foreach(json_object_get(index, "manifests"), i, x)

@@ -16,9 +16,9 @@ struct dd_installed_pkg {
 };
 
 struct dd_installed_image {
-	char *manifest;  /* sha256:… of the image manifest */
-	char *platform;  /* "linux/amd64", from the index or the config */
-	char *db_path;   /* the database read; NULL when the image has none */
+	char *manifest; /* sha256:… of the image manifest */
+	char *platform; /* "linux/amd64", from the index or the config */
+	char *db_path;  /* the database read; NULL when the image has none */
 	struct dd_installed_pkg *pkgs;
 	size_t n;
 };

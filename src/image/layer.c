@@ -66,8 +66,7 @@ static int open_tmp(const char *blobs, char **tmp, int *fd)
 	return 0;
 }
 
-int dd_layer_begin(struct dd_layer_writer *w, const char *blobs, enum dd_codec codec,
-		   int threads)
+int dd_layer_begin(struct dd_layer_writer *w, const char *blobs, enum dd_codec codec, int threads)
 {
 	int rc;
 
@@ -95,8 +94,8 @@ int dd_layer_write_header(struct dd_layer_writer *w, const struct dd_tar_entry *
 	const char *link = e->link ? e->link : "";
 
 	if (!e->path[0] || !dd_tar_path_safe(e->path))
-		return dd_error(DD_E_UNSAFE_PATH,
-				"refusing to write a layer member named '%s': %s", e->path,
+		return dd_error(DD_E_UNSAFE_PATH, "refusing to write a layer member named '%s': %s",
+				e->path,
 				e->path[0] ? "an absolute path or a '..' component"
 					   : "an empty name");
 	if (e->type == DD_TAR_HARDLINK && (!link[0] || !dd_tar_path_safe(link)))

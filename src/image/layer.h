@@ -14,10 +14,10 @@
 #include "core/compress.h"
 
 struct dd_blob_desc {
-	char digest[72];     /* "sha256:<hex>" of the stored bytes */
-	char diff_id[72];    /* layers: "sha256:<hex>" of the uncompressed tar */
-	uint64_t size;       /* stored bytes */
-	uint64_t usize;      /* layers: uncompressed bytes */
+	char digest[72];  /* "sha256:<hex>" of the stored bytes */
+	char diff_id[72]; /* layers: "sha256:<hex>" of the uncompressed tar */
+	uint64_t size;    /* stored bytes */
+	uint64_t usize;   /* layers: uncompressed bytes */
 	const char *media_type;
 };
 
@@ -31,12 +31,11 @@ struct dd_layer_writer {
 	struct dd_zw *zw;
 	enum dd_codec codec;
 	uint64_t size, usize;
-	dd_check_fn check;   /* called for every compressed chunk (timeouts) */
+	dd_check_fn check; /* called for every compressed chunk (timeouts) */
 	void *check_ctx;
 };
 
-int dd_layer_begin(struct dd_layer_writer *w, const char *blobs, enum dd_codec codec,
-		   int threads);
+int dd_layer_begin(struct dd_layer_writer *w, const char *blobs, enum dd_codec codec, int threads);
 /*
  * The header of the next member (then its data through w->tar and
  * dd_tar_pad()).  A member whose name is empty, absolute or has a '..'

@@ -19,8 +19,8 @@
 
 json_t *dd_oci_descriptor(const struct dd_blob_desc *d)
 {
-	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest,
-			 "size", (json_int_t)d->size);
+	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest, "size",
+			 (json_int_t)d->size);
 }
 
 char *dd_oci_dumps(json_t *j, size_t *len)
@@ -47,8 +47,10 @@ int dd_split_words(const char *s, json_t **array)
 			if (quote) {
 				dd_buf_release(&w);
 				json_decref(a);
-				return dd_error(DD_E_FORMAT, "'%s': unterminated %c quote; close it, or "
-						"escape the quote with a backslash", s, quote);
+				return dd_error(DD_E_FORMAT,
+						"'%s': unterminated %c quote; close it, or "
+						"escape the quote with a backslash",
+						s, quote);
 			}
 			break;
 		}
@@ -149,7 +151,8 @@ static int add_file(struct dd_tar_writer *w, const char *dir, const char *name, 
 
 		if (n <= 0) {
 			rc = n ? dd_error_errno("%s", path.ptr)
-			       : dd_error(DD_E_TRUNCATED, "%s changed while being archived", path.ptr);
+			       : dd_error(DD_E_TRUNCATED, "%s changed while being archived",
+					  path.ptr);
 			break;
 		}
 		rc = dd_tar_write_data(w, buf, (size_t)n);
@@ -265,7 +268,8 @@ static int unpack_member(struct archive *a, struct archive_entry *e, const char 
 
 	if (kind < 0 || (kind == 1 && archive_entry_filetype(e) != AE_IFREG) ||
 	    (kind == 0 && archive_entry_filetype(e) != AE_IFDIR))
-		return dd_error(DD_E_UNSAFE_PATH, "member '%.200s' is not part of an OCI image "
+		return dd_error(DD_E_UNSAFE_PATH,
+				"member '%.200s' is not part of an OCI image "
 				"layout (oci-layout, index.json, blobs/sha256/<sha256> as files)",
 				name);
 	while (!strncmp(name, "./", 2))
@@ -285,12 +289,13 @@ static int unpack_member(struct archive *a, struct archive_entry *e, const char 
 	}
 	fd = rc ? -1 : open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (!rc && fd < 0)
-		rc = errno == EEXIST ? dd_error(DD_E_FORMAT, "member '%s' is in the archive twice",
-						name)
-				     : dd_error_errno("%s", path.ptr);
+		rc = errno == EEXIST
+			     ? dd_error(DD_E_FORMAT, "member '%s' is in the archive twice", name)
+			     : dd_error_errno("%s", path.ptr);
 	while (!rc && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
 		if (n < 0)
-			rc = dd_error(DD_E_FORMAT, "member '%s': %s", name, archive_error_string(a));
+			rc = dd_error(DD_E_FORMAT, "member '%s': %s", name,
+				      archive_error_string(a));
 		else if (dd_write_all(fd, buf, (size_t)n))
 			rc = dd_error_errno("%s", path.ptr);
 	}
@@ -316,7 +321,8 @@ int dd_oci_unpack(const char *path, const char *dir)
 		while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
 			rc = unpack_member(a, e, dir);
 		if (!rc && r != ARCHIVE_EOF)
-			rc = dd_error(DD_E_FORMAT, "not a tar archive: %s", archive_error_string(a));
+			rc = dd_error(DD_E_FORMAT, "not a tar archive: %s",
+				      archive_error_string(a));
 		if (rc)
 			dd_error_prefix(rc, "%s", path);
 	}

@@ -13,8 +13,8 @@
 #include "image/layer.h"
 
 #define DD_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define DD_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define DD_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define DD_OCI_INDEX    "application/vnd.oci.image.index.v1+json"
+#define DD_OCI_CONFIG   "application/vnd.oci.image.config.v1+json"
 #define DD_OCI_REF_NAME "org.opencontainers.image.ref.name"
 
 /* {mediaType, digest, size} of d. */

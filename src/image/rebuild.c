@@ -25,7 +25,7 @@ static const char *jstr(json_t *o, const char *key)
 struct inputs {
 	struct dd_pin_pkg *pkgs;
 	struct dd_catalog_pin pin;
-	json_t *labels;      /* bundle sha256 -> "channel#sequence" */
+	json_t *labels; /* bundle sha256 -> "channel#sequence" */
 	char *ent_label;
 };
 
@@ -33,8 +33,10 @@ static int read_inputs(json_t *st, struct inputs *in)
 {
 	json_t *bd = json_object_get(json_object_get(st, "predicate"), "buildDefinition");
 	json_t *deps = json_object_get(bd, "resolvedDependencies"), *x;
-	const char *started = jstr(json_object_get(json_object_get(json_object_get(st,
-				"predicate"), "runDetails"), "metadata"), "startedOn");
+	const char *started = jstr(json_object_get(json_object_get(json_object_get(st, "predicate"),
+								   "runDetails"),
+						   "metadata"),
+				   "startedOn");
 	char when[32];
 	size_t i;
 
@@ -44,14 +46,16 @@ static int read_inputs(json_t *st, struct inputs *in)
 	in->pin.pkgs = in->pkgs;
 	json_array_foreach(deps, i, x) {
 		json_t *ann = json_object_get(x, "annotations");
-		const char *kind = jstr(ann, "kind"), *sha = jstr(json_object_get(x, "digest"),
-								  "sha256");
+		const char *kind = jstr(ann, "kind"),
+			   *sha = jstr(json_object_get(x, "digest"), "sha256");
 
 		if (strcmp(kind, "package") && strcmp(kind, "entitlement-manifest"))
 			continue;
 		if (!dd_sha256_hex_ok(sha))
-			return dd_error(DD_E_FORMAT, "resolvedDependencies[%zu] (%s) has no sha256 "
-					"of 64 lower-case hex digits", i, jstr(x, "name"));
+			return dd_error(DD_E_FORMAT,
+					"resolvedDependencies[%zu] (%s) has no sha256 "
+					"of 64 lower-case hex digits",
+					i, jstr(x, "name"));
 		if (!strcmp(kind, "entitlement-manifest")) {
 			struct dd_buf l = DD_BUF_INIT;
 
@@ -71,7 +75,7 @@ static int read_inputs(json_t *st, struct inputs *in)
 	}
 	if (!in->pin.n)
 		return dd_error(DD_E_FORMAT, "the provenance records no package blobs "
-				"(resolvedDependencies)");
+					     "(resolvedDependencies)");
 	/* startedOn is 2026-12-02T02:00:00.123Z: the seconds are enough */
 	snprintf(when, sizeof(when), "%.19sZ", started);
 	if (strlen(started) < 19 || dd_time_parse(when, &in->pin.at))
@@ -115,8 +119,10 @@ static int read_includes(json_t *list, struct dd_job_include **out, size_t *n)
 		inc->name = (char *)json_string_value(json_object_get(x, "include"));
 		inc->path = (char *)json_string_value(json_object_get(x, "path"));
 		if (!inc->name || !inc->path || !json_is_string(c))
-			return dd_error(DD_E_FORMAT, "the provenance's job.includes[%zu] lacks its "
-					"include, path or content", i);
+			return dd_error(DD_E_FORMAT,
+					"the provenance's job.includes[%zu] lacks its "
+					"include, path or content",
+					i);
 		dd_buf_add(&inc->text, json_string_value(c), json_string_length(c));
 		(*n)++;
 	}
@@ -133,9 +139,13 @@ int dd_rebuild(const struct dd_rebuild_opts *o, json_t *st, json_t **result, cha
 	struct dd_buf dir = DD_BUF_INIT, path = DD_BUF_INIT;
 	char epoch[32] = "";
 	/* no layer cache: the rebuild depends on the signed packages alone */
-	struct dd_build_opts bo = { .mirror = o->mirror, .out = o->out, .threads = o->threads,
-				    .no_cache = true, .source_date_epoch = epoch,
-				    .sign_key = o->sign_key, .gnupg_home = o->gnupg_home };
+	struct dd_build_opts bo = { .mirror = o->mirror,
+				    .out = o->out,
+				    .threads = o->threads,
+				    .no_cache = true,
+				    .source_date_epoch = epoch,
+				    .sign_key = o->sign_key,
+				    .gnupg_home = o->gnupg_home };
 	struct inputs in;
 	struct dd_job_include *incs = NULL;
 	size_t n_incs = 0;
@@ -159,7 +169,7 @@ int dd_rebuild(const struct dd_rebuild_opts *o, json_t *st, json_t **result, cha
 	}
 	if (sde && (!json_is_integer(sde) || json_integer_value(sde) < 0)) {
 		rc = dd_error(DD_E_FORMAT, "the provenance's SOURCE_DATE_EPOCH is not a number of "
-			      "seconds");
+					   "seconds");
 		goto out;
 	}
 	if (sde)

@@ -19,10 +19,10 @@
 #include "core/buf.h"
 
 struct dd_rebuild_opts {
-	const char *mirror;     /* the mirror's root */
-	const char *out;        /* the rebuilt run goes to OUT/<job>/<run-id>/ */
-	int threads;            /* < 1: every core (the digest does not depend on it) */
-	const char *sign_key;   /* sign the rebuilt run's provenance; NULL: unsigned */
+	const char *mirror;   /* the mirror's root */
+	const char *out;      /* the rebuilt run goes to OUT/<job>/<run-id>/ */
+	int threads;          /* < 1: every core (the digest does not depend on it) */
+	const char *sign_key; /* sign the rebuilt run's provenance; NULL: unsigned */
 	const char *gnupg_home;
 };
 

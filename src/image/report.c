@@ -19,12 +19,23 @@ void dd_html_escape(struct dd_buf *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': dd_buf_adds(out, "&amp;"); break;
-		case '<': dd_buf_adds(out, "&lt;"); break;
-		case '>': dd_buf_adds(out, "&gt;"); break;
-		case '"': dd_buf_adds(out, "&quot;"); break;
-		case '\'': dd_buf_adds(out, "&#39;"); break;
-		default: dd_buf_add(out, s, 1);
+		case '&':
+			dd_buf_adds(out, "&amp;");
+			break;
+		case '<':
+			dd_buf_adds(out, "&lt;");
+			break;
+		case '>':
+			dd_buf_adds(out, "&gt;");
+			break;
+		case '"':
+			dd_buf_adds(out, "&quot;");
+			break;
+		case '\'':
+			dd_buf_adds(out, "&#39;");
+			break;
+		default:
+			dd_buf_add(out, s, 1);
 		}
 	}
 }
@@ -87,8 +98,8 @@ static json_t *statement(const char *dir)
 
 static void collect(void *ctx, const char *check, enum dd_verify_state state, const char *detail)
 {
-	json_array_append_new(ctx, json_pack("{s:s, s:i, s:s}", "check", check, "state",
-					     (int)state, "detail", detail));
+	json_array_append_new(ctx, json_pack("{s:s, s:i, s:s}", "check", check, "state", (int)state,
+					     "detail", detail));
 }
 
 static const char style[] =
@@ -115,9 +126,11 @@ static void checks_section(struct dd_buf *out, json_t *checks)
 	json_array_foreach(checks, i, c) {
 		int s = (int)json_integer_value(json_object_get(c, "state"));
 
-		put(out, "<tr class=\"%s\" data-check=\"%s\"><td>%s</td><td class=\"%s\">%s</td>"
-			 "<td>%s</td></tr>\n", word[s], jstr(c, "check"), jstr(c, "check"), cls[s],
-		    word[s], jstr(c, "detail"));
+		put(out,
+		    "<tr class=\"%s\" data-check=\"%s\"><td>%s</td><td class=\"%s\">%s</td>"
+		    "<td>%s</td></tr>\n",
+		    word[s], jstr(c, "check"), jstr(c, "check"), cls[s], word[s],
+		    jstr(c, "detail"));
 	}
 	put(out, "</tbody></table>\n");
 }
@@ -127,25 +140,29 @@ static void image_section(struct dd_buf *out, json_t *r)
 	json_t *a, *l;
 	size_t i, k;
 
-	put(out, "<h2 id=\"image\">Image</h2>\n<table><tbody>"
-		 "<tr><th>tag</th><td><code>%s</code></td></tr>"
-		 "<tr><th>digest</th><td><code>%s</code></td></tr>"
-		 "<tr><th>media type</th><td>%s</td></tr>"
-		 "<tr><th>image.oci.tar</th><td><code>sha256:%s</code></td></tr>"
-		 "<tr><th>compression</th><td>%s</td></tr>"
-		 "<tr><th>built by</th><td>drydock %s, %s to %s</td></tr></tbody></table>\n",
+	put(out,
+	    "<h2 id=\"image\">Image</h2>\n<table><tbody>"
+	    "<tr><th>tag</th><td><code>%s</code></td></tr>"
+	    "<tr><th>digest</th><td><code>%s</code></td></tr>"
+	    "<tr><th>media type</th><td>%s</td></tr>"
+	    "<tr><th>image.oci.tar</th><td><code>sha256:%s</code></td></tr>"
+	    "<tr><th>compression</th><td>%s</td></tr>"
+	    "<tr><th>built by</th><td>drydock %s, %s to %s</td></tr></tbody></table>\n",
 	    jstr(r, "tag"), jstr(r, "digest"), jstr(r, "media_type"), jstr(r, "archive_sha256"),
 	    jstr(r, "compression"), jstr(r, "drydock_version"), jstr(r, "started"),
 	    jstr(r, "finished"));
 	json_array_foreach(json_object_get(r, "archs"), i, a) {
-		put(out, "<h3>%s</h3><p>manifest <code>%s</code>, config <code>%s</code>, %d "
-			 "packages</p>\n<table class=\"layers\"><thead><tr><th>layer</th><th>holds"
-			 "</th><th>packages</th><th>size</th><th>digest</th><th>diff_id</th></tr>"
-			 "</thead><tbody>\n", jstr(a, "arch"), jstr(a, "manifest"), jstr(a, "config"),
+		put(out,
+		    "<h3>%s</h3><p>manifest <code>%s</code>, config <code>%s</code>, %d "
+		    "packages</p>\n<table class=\"layers\"><thead><tr><th>layer</th><th>holds"
+		    "</th><th>packages</th><th>size</th><th>digest</th><th>diff_id</th></tr>"
+		    "</thead><tbody>\n",
+		    jstr(a, "arch"), jstr(a, "manifest"), jstr(a, "config"),
 		    (long long)json_integer_value(json_object_get(a, "package_count")));
 		json_array_foreach(json_object_get(a, "layers"), k, l)
-			put(out, "<tr><td>%d</td><td>%s%s</td><td>%d</td><td>%d bytes</td>"
-				 "<td><code>%s</code></td><td><code>%s</code></td></tr>\n",
+			put(out,
+			    "<tr><td>%d</td><td>%s%s</td><td>%d</td><td>%d bytes</td>"
+			    "<td><code>%s</code></td><td><code>%s</code></td></tr>\n",
 			    (long long)(k + 1), jstr(l, "holds"),
 			    json_is_true(json_object_get(l, "from_cache")) ? " (layer cache)" : "",
 			    (long long)json_integer_value(json_object_get(l, "packages")),
@@ -176,7 +193,8 @@ static json_t *licences(const char *run)
 static json_t *bundles(json_t *st)
 {
 	json_t *deps = json_object_get(json_object_get(json_object_get(st, "predicate"),
-					"buildDefinition"), "resolvedDependencies");
+						       "buildDefinition"),
+				       "resolvedDependencies");
 	json_t *labels = dd_provenance_bundle_labels(st), *map = json_object(), *d;
 	size_t i;
 
@@ -202,20 +220,22 @@ static void packages_section(struct dd_buf *out, const char *run, json_t *r, jso
 
 	put(out, "<h2 id=\"packages\">Packages</h2>\n");
 	json_array_foreach(json_object_get(r, "archs"), i, a) {
-		put(out, "<table class=\"packages\" data-arch=\"%s\"><caption>%s</caption><thead><tr>"
-			 "<th>name</th><th>version</th><th>licence</th><th>guarded</th><th>layer</th>"
-			 "<th>why</th><th>bundle</th><th>.apk sha256</th></tr></thead><tbody>\n",
+		put(out,
+		    "<table class=\"packages\" data-arch=\"%s\"><caption>%s</caption><thead><tr>"
+		    "<th>name</th><th>version</th><th>licence</th><th>guarded</th><th>layer</th>"
+		    "<th>why</th><th>bundle</th><th>.apk sha256</th></tr></thead><tbody>\n",
 		    jstr(a, "arch"), jstr(a, "arch"));
 		json_array_foreach(json_object_get(a, "packages"), k, p) {
 			char key[512];
 			bool guarded = json_is_true(json_object_get(p, "guarded"));
 
 			snprintf(key, sizeof(key), "%s@%s", jstr(p, "name"), jstr(p, "version"));
-			put(out, "<tr class=\"package\"><td>%s</td><td>%s</td><td>%s</td>"
-				 "<td class=\"%s\">%s</td><td>%s</td><td>%s</td><td>%s</td>"
-				 "<td><code>%s</code></td></tr>\n", jstr(p, "name"), jstr(p, "version"),
-			    jstr(lic, key), guarded ? "ok" : "unguarded",
-			    guarded ? "guarded" : "UNGUARDED",
+			put(out,
+			    "<tr class=\"package\"><td>%s</td><td>%s</td><td>%s</td>"
+			    "<td class=\"%s\">%s</td><td>%s</td><td>%s</td><td>%s</td>"
+			    "<td><code>%s</code></td></tr>\n",
+			    jstr(p, "name"), jstr(p, "version"), jstr(lic, key),
+			    guarded ? "ok" : "unguarded", guarded ? "guarded" : "UNGUARDED",
 			    json_is_true(json_object_get(p, "crust_layer")) ? "crust" : "topping",
 			    jstr(p, "role"), jstr(bun, jstr(p, "sha256")), jstr(p, "sha256"));
 		}
@@ -228,16 +248,20 @@ static void packages_section(struct dd_buf *out, const char *run, json_t *r, jso
 static void provenance_section(struct dd_buf *out, json_t *r, json_t *st)
 {
 	json_t *key = json_object_get(json_object_get(r, "provenance"), "key");
-	json_t *ent = json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(
-			st, "predicate"), "buildDefinition"), "internalParameters"), "policy"),
-			"entitlement");
+	json_t *ent = json_object_get(
+		json_object_get(json_object_get(json_object_get(json_object_get(st, "predicate"),
+								"buildDefinition"),
+						"internalParameters"),
+				"policy"),
+		"entitlement");
 	json_t *w;
 	size_t i;
 
 	put(out, "<h2 id=\"signer\">Signer</h2>\n");
 	if (key)
-		put(out, "<p>%s key <code>%s</code> (as result.json records it; the "
-			 "<em>signature</em> check above says whether it verifies)</p>\n",
+		put(out,
+		    "<p>%s key <code>%s</code> (as result.json records it; the "
+		    "<em>signature</em> check above says whether it verifies)</p>\n",
 		    jstr(key, "kind"), jstr(key, "fingerprint"));
 	else
 		put(out, "<p class=\"fail\">The run was not signed.</p>\n");
@@ -298,8 +322,8 @@ static void against_section(struct dd_buf *out, const char *run, json_t *r, cons
 		if (!strcmp(then, json_string_value(x)))
 			continue;
 		n++;
-		put(out, "<tr><td>%s</td><td>%s</td><td>%s</td></tr>\n", k, *then ? then : "(absent)",
-		    json_string_value(x));
+		put(out, "<tr><td>%s</td><td>%s</td><td>%s</td></tr>\n", k,
+		    *then ? then : "(absent)", json_string_value(x));
 	}
 	json_object_foreach(va, k, x) {
 		if (json_object_get(vb, k))
@@ -331,26 +355,34 @@ int dd_report_html(const struct dd_report_opts *o, struct dd_buf *out, int *fail
 
 	if (!r) {
 		json_decref(checks);
-		return dd_error(DD_E_FORMAT, "%s/result.json: missing or not JSON: give a run "
-				"folder", o->run);
+		return dd_error(DD_E_FORMAT,
+				"%s/result.json: missing or not JSON: give a run "
+				"folder",
+				o->run);
 	}
 	st = statement(o->run);
 	*failed = dd_verify(&vo, collect, checks);
 	n_checks = (int)json_array_size(checks);
-	put(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		 "style-src 'unsafe-inline'\"><title>drydock report: %s</title><style>",
+	put(out,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	    "style-src 'unsafe-inline'\"><title>drydock report: %s</title><style>",
 	    jstr(r, "tag"));
 	dd_buf_adds(out, style);
-	put(out, "</style></head><body>\n<h1>drydock run report: %s</h1>\n<p>job <code>%s"
-		 "</code>, run <code>%s</code>, %s</p>\n", jstr(r, "tag"),
-	    jstr(json_object_get(r, "job"), "file"), jstr(r, "run_id"), o->run);
+	put(out,
+	    "</style></head><body>\n<h1>drydock run report: %s</h1>\n<p>job <code>%s"
+	    "</code>, run <code>%s</code>, %s</p>\n",
+	    jstr(r, "tag"), jstr(json_object_get(r, "job"), "file"), jstr(r, "run_id"), o->run);
 	if (*failed)
-		put(out, "<p class=\"verdict fail\" id=\"verdict\">NOT VERIFIED: %d of %d checks "
-			 "failed</p>\n", (long long)*failed, (long long)n_checks);
+		put(out,
+		    "<p class=\"verdict fail\" id=\"verdict\">NOT VERIFIED: %d of %d checks "
+		    "failed</p>\n",
+		    (long long)*failed, (long long)n_checks);
 	else
-		put(out, "<p class=\"verdict ok\" id=\"verdict\">verified: every check that could "
-			 "run passed (%d)</p>\n", (long long)n_checks);
+		put(out,
+		    "<p class=\"verdict ok\" id=\"verdict\">verified: every check that could "
+		    "run passed (%d)</p>\n",
+		    (long long)n_checks);
 	checks_section(out, checks);
 	image_section(out, r);
 	packages_section(out, o->run, r, st);

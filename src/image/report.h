@@ -16,10 +16,10 @@
 #include "core/buf.h"
 
 struct dd_report_opts {
-	const char *run;      /* the run folder */
-	const char *key;      /* for the signature checks; NULL: the mirror's, if any */
-	const char *mirror;   /* NULL: no mirror checks */
-	const char *against;  /* another run folder to compare with; NULL: none */
+	const char *run;     /* the run folder */
+	const char *key;     /* for the signature checks; NULL: the mirror's, if any */
+	const char *mirror;  /* NULL: no mirror checks */
+	const char *against; /* another run folder to compare with; NULL: none */
 };
 
 /*

@@ -99,9 +99,11 @@ static int ensure_parents(struct dd_rootfs *r, const char *path)
 			rc = emit(r, p, DD_TAR_DIR, DIR_MODE, 0, 0, 0, NULL);
 			tree_set(r->tree, p, DD_TAR_DIR, DIR_MODE, 0, 0, -1, NULL);
 		} else if (n->type != DD_TAR_DIR) {
-			rc = dd_error(DD_E_FORMAT, "/%s lies below /%s, which is %s%s%s in the "
-				      "image, not a directory", path, p, dd_tar_type_phrase(n->type),
-				      n->link ? " to " : "", n->link ? n->link : "");
+			rc = dd_error(DD_E_FORMAT,
+				      "/%s lies below /%s, which is %s%s%s in the "
+				      "image, not a directory",
+				      path, p, dd_tar_type_phrase(n->type), n->link ? " to " : "",
+				      n->link ? n->link : "");
 		}
 		*s = '/';
 	}
@@ -144,8 +146,10 @@ static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *
 			tree_set(r->tree, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, r->pos,
 				 NULL);
 		} else if (n && n->type != DD_TAR_DIR)
-			rc = dd_error(DD_E_FORMAT, "file conflict: /%s is a directory here, but "
-				      "%s in the image already", e->path, dd_tar_type_phrase(n->type));
+			rc = dd_error(DD_E_FORMAT,
+				      "file conflict: /%s is a directory here, but "
+				      "%s in the image already",
+				      e->path, dd_tar_type_phrase(n->type));
 		else if (!n && !(rc = ensure_parents(r, e->path))) {
 			rc = emit(r, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, 0, NULL);
 			tree_set(r->tree, e->path, DD_TAR_DIR, e->mode, e->uid, e->gid, r->pos,
@@ -157,8 +161,10 @@ static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *
 	if (w && (uintptr_t)*w != (uintptr_t)r->pos + 1)
 		return 0; /* another package's copy wins */
 	if (n && n->type == DD_TAR_DIR)
-		rc = dd_error(DD_E_FORMAT, "file conflict: /%s is %s here, but a directory in the "
-			      "image already", e->path, dd_tar_type_phrase(e->type));
+		rc = dd_error(DD_E_FORMAT,
+			      "file conflict: /%s is %s here, but a directory in the "
+			      "image already",
+			      e->path, dd_tar_type_phrase(e->type));
 	if (!rc)
 		rc = ensure_parents(r, e->path);
 	if (!rc)
@@ -168,7 +174,8 @@ static int visit(void *ctx, const struct dd_tar_entry *e, struct dd_tar_reader *
 		rc = copy_data(r, t, e->size);
 	if (!rc)
 		tree_set(r->tree, e->path, e->type, e->mode, e->uid, e->gid, r->pos,
-			 e->type == DD_TAR_SYMLINK ? e->link : NULL)->size = e->size;
+			 e->type == DD_TAR_SYMLINK ? e->link : NULL)
+			->size = e->size;
 	return rc;
 }
 
@@ -242,8 +249,8 @@ static size_t *plan_which(const struct dd_pkgset *ps, int from, int to)
 struct preload {
 	struct dd_rootfs *r;
 	int from;
-	const int *list;   /* plan positions by row index; NULL: from + k */
-	bool structure;    /* directories and symlinks only */
+	const int *list; /* plan positions by row index; NULL: from + k */
+	bool structure;  /* directories and symlinks only */
 };
 
 static int preload_row(void *ctx, size_t k, const struct dd_index_file *f)
@@ -329,8 +336,10 @@ int dd_rootfs_put_dir(struct dd_rootfs *r, const char *path, unsigned mode, uint
 	int rc;
 
 	if (n && n->type != DD_TAR_DIR)
-		return dd_error(DD_E_FORMAT, "/%s should be a directory, but a package ships it "
-				"as %s", path, dd_tar_type_phrase(n->type));
+		return dd_error(DD_E_FORMAT,
+				"/%s should be a directory, but a package ships it "
+				"as %s",
+				path, dd_tar_type_phrase(n->type));
 	if (n && n->mode == mode && n->uid == uid && n->gid == gid)
 		return 0;
 	rc = ensure_parents(r, path);
@@ -348,8 +357,10 @@ int dd_rootfs_put_file(struct dd_rootfs *r, const char *path, unsigned mode, uin
 	int rc;
 
 	if (n && n->type == DD_TAR_DIR)
-		return dd_error(DD_E_FORMAT, "/%s should be a file, but a package ships it as a "
-				"directory", path);
+		return dd_error(DD_E_FORMAT,
+				"/%s should be a file, but a package ships it as a "
+				"directory",
+				path);
 	rc = ensure_parents(r, path);
 	if (!rc)
 		rc = emit(r, path, DD_TAR_FILE, mode, uid, gid, len, NULL);
@@ -368,14 +379,18 @@ int dd_rootfs_put_link(struct dd_rootfs *r, const char *path, char type, const c
 	int rc;
 
 	if (n && n->type == DD_TAR_DIR)
-		return dd_error(DD_E_FORMAT, "/%s should be a link, but a package ships it as a "
-				"directory", path);
+		return dd_error(DD_E_FORMAT,
+				"/%s should be a link, but a package ships it as a "
+				"directory",
+				path);
 	if (type == DD_TAR_HARDLINK) {
 		const struct dd_node *t = dd_tree_get(r->tree, target);
 
 		if (!t || t->type != DD_TAR_FILE)
-			return dd_error(DD_E_NOTFOUND, "hard link /%s: its source /%s is not a "
-					"file in the image", path, target);
+			return dd_error(DD_E_NOTFOUND,
+					"hard link /%s: its source /%s is not a "
+					"file in the image",
+					path, target);
 	}
 	rc = ensure_parents(r, path);
 	if (!rc)

@@ -29,13 +29,13 @@
 #include "job/plan.h"
 
 struct dd_node {
-	char type;      /* enum dd_tar_type */
+	char type; /* enum dd_tar_type */
 	unsigned mode;
 	uint32_t uid, gid;
-	int owner;      /* plan position of the package, -1: made by drydock,
-			   DD_OWNER_SKELETON: image/skeleton.h */
+	int owner; /* plan position of the package, -1: made by drydock,
+		      DD_OWNER_SKELETON: image/skeleton.h */
 	uint64_t size;
-	char *link;     /* symlink target, for lookups */
+	char *link; /* symlink target, for lookups */
 };
 
 /* A skeleton path: a package that ships it later wins over it. */
@@ -62,8 +62,8 @@ struct dd_rootfs {
 	const struct dd_pkgset *ps;
 	const struct dd_map *winners; /* from dd_plan_owners() */
 	int64_t mtime;
-	int pos;                 /* plan position being streamed */
-	dd_check_fn check;       /* deadline, called per entry */
+	int pos;           /* plan position being streamed */
+	dd_check_fn check; /* deadline, called per entry */
 	void *check_ctx;
 	uint64_t entries;
 };

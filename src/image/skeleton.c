@@ -99,8 +99,8 @@ int dd_skeleton_write(struct dd_rootfs *r, const char *repositories, bool accoun
 		bool repos = own_repos && !strcmp(sp->path, "etc/apk/repositories");
 		int rc;
 
-		if ((dd_tree_get(r->tree, sp->path) && !repos) || below_non_dir(r->tree, sp->path) ||
-		    (accounts_follow && account_file(sp->path)))
+		if ((dd_tree_get(r->tree, sp->path) && !repos) ||
+		    below_non_dir(r->tree, sp->path) || (accounts_follow && account_file(sp->path)))
 			continue;
 		rc = put_one(r, sp, repositories);
 		if (rc)
@@ -196,9 +196,8 @@ void dd_skeleton_note_keys(struct dd_rootfs *r, int to)
 
 /* ---- install scripts and triggers ----------------------------------------- */
 
-static int add_script(struct dd_tar_writer *w, const struct dd_apk_pkg *pkg,
-		      const char *checksum, const char *script, const struct dd_buf *data,
-		      int64_t mtime)
+static int add_script(struct dd_tar_writer *w, const struct dd_apk_pkg *pkg, const char *checksum,
+		      const char *script, const struct dd_buf *data, int64_t mtime)
 {
 	struct dd_buf name = DD_BUF_INIT;
 	struct dd_tar_entry e;
@@ -219,7 +218,7 @@ static int add_script(struct dd_tar_writer *w, const struct dd_apk_pkg *pkg,
 /* The control members apk-tools runs; others (.melange.yaml) it ignores. */
 static bool is_script(const char *member)
 {
-	static const char *const names[] = { ".pre-install", ".post-install", ".pre-upgrade",
+	static const char *const names[] = { ".pre-install",  ".post-install",  ".pre-upgrade",
 					     ".post-upgrade", ".pre-deinstall", ".post-deinstall",
 					     ".trigger" };
 
@@ -250,7 +249,8 @@ static int package_scripts(const struct dd_pkgset *ps, int pos, int64_t mtime,
 		goto out;
 	}
 	if (pkg->checksum[0] && strcmp(pkg->checksum, f.checksum)) {
-		rc = dd_error(DD_E_DIGEST, "%s-%s: the control segment of %s has the checksum "
+		rc = dd_error(DD_E_DIGEST,
+			      "%s-%s: the control segment of %s has the checksum "
 			      "%s, not %s as the mirror recorded (run 'drydock mirror fsck')",
 			      pkg->name, pkg->version, blob.ptr, f.checksum, pkg->checksum);
 	}

@@ -155,8 +155,8 @@ static void locate(struct verify *v)
 	}
 	v->prov = v->o->provenance ? dd_xstrdup(v->o->provenance)
 				   : beside(base, DD_PROVENANCE_FILE, v->run_folder);
-	v->spdx = v->o->spdx ? dd_xstrdup(v->o->spdx) : beside(base, "sbom.spdx.json",
-								v->run_folder);
+	v->spdx =
+		v->o->spdx ? dd_xstrdup(v->o->spdx) : beside(base, "sbom.spdx.json", v->run_folder);
 	v->cdx = v->o->cdx ? dd_xstrdup(v->o->cdx) : beside(base, "sbom.cdx.json", v->run_folder);
 	v->vex = beside(base, "vex.openvex.json", false);
 	v->vex_cdx = beside(base, "vex.cdx.json", false);
@@ -172,8 +172,11 @@ static void locate(struct verify *v)
 
 static void check_rebuild(struct verify *v)
 {
-	json_t *job = json_object_get(json_object_get(json_object_get(json_object_get(v->st,
-			"predicate"), "buildDefinition"), "externalParameters"), "job");
+	json_t *job =
+		json_object_get(json_object_get(json_object_get(json_object_get(v->st, "predicate"),
+								"buildDefinition"),
+						"externalParameters"),
+				"job");
 	const char *file = jstr(job, "path"), *tmp = getenv("TMPDIR");
 	json_t *top = json_array_get(json_object_get(v->index, "manifests"), 0), *result = NULL;
 	struct dd_buf dir = DD_BUF_INIT, why = DD_BUF_INIT, a = DD_BUF_INIT, b = DD_BUF_INIT;
@@ -181,8 +184,8 @@ static void check_rebuild(struct verify *v)
 	char want[65], got[65], *run_dir = NULL;
 
 	if (dd_digest_parse(json_string_value(json_object_get(top, "digest")), want)) {
-		check(v, "rebuild", false, "image/index.json: %s: nothing to compare a rebuild with",
-		      dd_error_detail());
+		check(v, "rebuild", false,
+		      "image/index.json: %s: nothing to compare a rebuild with", dd_error_detail());
 		return;
 	}
 	dd_buf_addf(&dir, "%s/drydock-rebuild-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -192,22 +195,25 @@ static void check_rebuild(struct verify *v)
 	}
 	ro.out = dir.ptr;
 	if (dd_rebuild(&ro, v->st, &result, &run_dir)) {
-		check(v, "rebuild", false, "rebuilding %s from the recorded inputs failed: %s", file,
-		      dd_error_detail());
+		check(v, "rebuild", false, "rebuilding %s from the recorded inputs failed: %s",
+		      file, dd_error_detail());
 		goto out;
 	}
 	if (!dd_digest_parse(json_string_value(json_object_get(result, "digest")), got) &&
 	    !strcmp(got, want)) {
-		check(v, "rebuild", true, "%s rebuilt from the recorded inputs in the mirror gives "
-		      "the same sha256:%s", file, got);
+		check(v, "rebuild", true,
+		      "%s rebuilt from the recorded inputs in the mirror gives "
+		      "the same sha256:%s",
+		      file, got);
 		goto out;
 	}
 	dd_buf_adds(&a, v->layout ? v->layout : "");
 	dd_buf_addf(&b, "%s/image", run_dir);
 	dd_layout_diff(a.ptr, b.ptr, "the run", "the rebuild", &why);
-	check(v, "rebuild", false, "%s rebuilt from the recorded inputs gives %s, this run holds "
-	      "sha256:%s; first difference: %s", file, jstr(result, "digest"), want,
-	      why.len ? why.ptr : "none found");
+	check(v, "rebuild", false,
+	      "%s rebuilt from the recorded inputs gives %s, this run holds "
+	      "sha256:%s; first difference: %s",
+	      file, jstr(result, "digest"), want, why.len ? why.ptr : "none found");
 out:
 	dd_remove_tree(dir.ptr);
 	json_decref(result);

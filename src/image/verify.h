@@ -36,13 +36,13 @@
 #include <stdbool.h>
 
 struct dd_verify_opts {
-	const char *run;     /* a run folder, an OCI image layout folder, or an
-				oci-archive (image.oci.tar) */
-	const char *key;     /* the signer's public key file; NULL: the mirror's */
-	const char *mirror;  /* NULL: no mirror checks */
-	bool rebuild;        /* needs mirror */
-	const char *provenance;  /* NULL: provenance.intoto.json beside the image */
-	const char *spdx, *cdx;  /* NULL: sbom.spdx.json, sbom.cdx.json beside it */
+	const char *run;        /* a run folder, an OCI image layout folder, or an
+				   oci-archive (image.oci.tar) */
+	const char *key;        /* the signer's public key file; NULL: the mirror's */
+	const char *mirror;     /* NULL: no mirror checks */
+	bool rebuild;           /* needs mirror */
+	const char *provenance; /* NULL: provenance.intoto.json beside the image */
+	const char *spdx, *cdx; /* NULL: sbom.spdx.json, sbom.cdx.json beside it */
 };
 
 enum dd_verify_state { DD_VERIFY_OK, DD_VERIFY_FAIL, DD_VERIFY_SKIP };

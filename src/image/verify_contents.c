@@ -40,9 +40,10 @@ void dd_verify_files(struct verify *v)
 		else if (dd_sha256_regular(paths[i], MAX_FILE, hex, NULL))
 			dd_buf_adds(&why, dd_error_detail());
 		else if (strcmp(hex, want))
-			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the statement says "
-				    "sha256:%s (the file was changed after the build)", names[i], hex,
-				    want);
+			dd_buf_addf(&why,
+				    "%s: its content hashes to sha256:%s, the statement says "
+				    "sha256:%s (the file was changed after the build)",
+				    names[i], hex, want);
 		else
 			dd_buf_addf(&seen, "%s%s", seen.len ? ", " : "", names[i]);
 	}
@@ -58,13 +59,15 @@ void dd_verify_files(struct verify *v)
 	if (why.len)
 		check(v, "files", false, "%s", why.ptr);
 	else if (!seen.len)
-		skip(v, "files", "neither image.oci.tar nor the SBOMs are beside %s: give --spdx and --cdx, "
-		     "or check the archive", v->o->run);
+		skip(v, "files",
+		     "neither image.oci.tar nor the SBOMs are beside %s: give --spdx and --cdx, "
+		     "or check the archive",
+		     v->o->run);
 	else
 		check(v, "files", true, "%s %s the statement names%s%s%s", seen.ptr,
 		      strstr(seen.ptr, " and ") ? "are the ones" : "is the one",
-		      absent.len ? " (not present: " : "",
-		      absent.len ? absent.ptr : "", absent.len ? ")" : "");
+		      absent.len ? " (not present: " : "", absent.len ? absent.ptr : "",
+		      absent.len ? ")" : "");
 	dd_buf_release(&why);
 	dd_buf_release(&seen);
 	dd_buf_release(&absent);
@@ -151,8 +154,7 @@ void dd_verify_spdx_packages(json_t *doc, json_t *all, json_t *by_arch)
 		if (strncmp(jstr(p, "SPDXID"), "SPDXRef-Package-", 16))
 			continue;
 		sha = jstr(json_array_get(json_object_get(p, "checksums"), 0), "checksumValue");
-		dd_verify_add_key(all, "%s@%s %s", jstr(p, "name"), jstr(p, "versionInfo"),
-				  sha);
+		dd_verify_add_key(all, "%s@%s %s", jstr(p, "name"), jstr(p, "versionInfo"), sha);
 		if (by_arch)
 			dd_verify_add_key(by_arch, "%s@%s %s %s", jstr(p, "name"),
 					  jstr(p, "versionInfo"), sha, a ? a + 6 : "?");
@@ -176,8 +178,8 @@ static void cdx_packages(json_t *doc, json_t *by_arch)
 			if (!strcmp(jstr(p, "name"), "drydock:arch"))
 				arch = jstr(p, "value");
 		sha = jstr(json_array_get(json_object_get(x, "hashes"), 0), "content");
-		dd_verify_add_key(by_arch, "%s@%s %s %s", jstr(x, "name"), jstr(x, "version"),
-				  sha, arch);
+		dd_verify_add_key(by_arch, "%s@%s %s %s", jstr(x, "name"), jstr(x, "version"), sha,
+				  arch);
 	}
 }
 
@@ -246,8 +248,10 @@ static void check_provenance_packages(struct verify *v, json_t *s_all)
 		if (strcmp(jstr(json_object_get(x, "annotations"), "kind"), "package"))
 			continue;
 		if (!purl_key(jstr(x, "uri"), &key, &arch))
-			dd_buf_addf(&why, "%sresolvedDependencies[%zu] has uri '%s', not an "
-				    "apk purl", why.len ? "; " : "", i, jstr(x, "uri"));
+			dd_buf_addf(&why,
+				    "%sresolvedDependencies[%zu] has uri '%s', not an "
+				    "apk purl",
+				    why.len ? "; " : "", i, jstr(x, "uri"));
 		else
 			dd_verify_add_key(deps, "%s %s", key.ptr,
 					  jstr(json_object_get(x, "digest"), "sha256"));
@@ -256,8 +260,10 @@ static void check_provenance_packages(struct verify *v, json_t *s_all)
 	if (why.len)
 		check(v, "provenance-packages", false, "%s", why.ptr);
 	else
-		check(v, "provenance-packages", true, "resolvedDependencies name the same %zu "
-		      "package blobs as the SBOMs", json_object_size(deps));
+		check(v, "provenance-packages", true,
+		      "resolvedDependencies name the same %zu "
+		      "package blobs as the SBOMs",
+		      json_object_size(deps));
 	json_decref(deps);
 	dd_buf_release(&why);
 	dd_buf_release(&key);
@@ -291,14 +297,15 @@ static void check_image(struct verify *v, const struct image *img, json_t *s_arc
 	if (!img->has_db)
 		dd_buf_addf(&why, "image %s has no usr/lib/apk/db/installed", img->manifest);
 	else
-		compare(img->db, "the image's installed database", names, "sbom.spdx.json",
-			&why);
+		compare(img->db, "the image's installed database", names, "sbom.spdx.json", &why);
 	if (why.len)
 		check(v, "installed-db", false, "%s (%s): %s", img->arch ? img->arch : "?",
 		      img->manifest, why.ptr);
 	else
-		check(v, "installed-db", true, "%s: the image's apk database holds the same "
-		      "%zu packages", img->arch, json_object_size(names));
+		check(v, "installed-db", true,
+		      "%s: the image's apk database holds the same "
+		      "%zu packages",
+		      img->arch, json_object_size(names));
 	dd_buf_reset(&why);
 	if (!img->has_sbom)
 		dd_buf_addf(&why, "image %s has no readable SBOM under /%s/", img->manifest,
@@ -309,8 +316,10 @@ static void check_image(struct verify *v, const struct image *img, json_t *s_arc
 		check(v, "image-sbom", false, "%s (%s): %s", img->arch ? img->arch : "?",
 		      img->manifest, why.ptr);
 	else
-		check(v, "image-sbom", true, "%s: the SBOM inside the image lists the same "
-		      "%zu packages and hashes", img->arch, json_object_size(want));
+		check(v, "image-sbom", true,
+		      "%s: the SBOM inside the image lists the same "
+		      "%zu packages and hashes",
+		      img->arch, json_object_size(want));
 	json_decref(want);
 	json_decref(names);
 	dd_buf_release(&why);

@@ -42,26 +42,33 @@ static bool mirror_signature(struct verify *v, const struct dd_dsse *e, const st
 			rc = dd_trustdb_provenance_key(s, g->keyid, &k);
 			if (!rc) {
 				kind = k.kind;
-				rc = dd_sigkey_verify(&k, pae->ptr, pae->len, g->sig.ptr, g->sig.len);
+				rc = dd_sigkey_verify(&k, pae->ptr, pae->len, g->sig.ptr,
+						      g->sig.len);
 				dd_sigkey_close(&k);
 			}
 			if (!rc) {
-				dd_buf_addf(msg, "good %s signature by %s, a key the mirror trusts for "
-					    "provenance", dd_sigkey_kind_str(kind), g->keyid);
+				dd_buf_addf(msg,
+					    "good %s signature by %s, a key the mirror trusts for "
+					    "provenance",
+					    dd_sigkey_kind_str(kind), g->keyid);
 				ok = true;
 				break;
 			}
 		} else {
 			rc = dd_pgp_verify(t.pgp, pae->ptr, pae->len, g->sig.ptr, g->sig.len, fpr);
 			if (!rc && dd_trust_has(&t, DD_ROLE_PROVENANCE, fpr)) {
-				dd_buf_addf(msg, "good openpgp signature by %s, a key the mirror "
-					    "trusts for provenance", fpr);
+				dd_buf_addf(msg,
+					    "good openpgp signature by %s, a key the mirror "
+					    "trusts for provenance",
+					    fpr);
 				ok = true;
 				break;
 			}
 			if (!rc)
-				rc = dd_error(DD_E_SIG_UNKNOWN, "signed by %s, which the mirror does "
-					      "not trust for provenance", fpr);
+				rc = dd_error(DD_E_SIG_UNKNOWN,
+					      "signed by %s, which the mirror does "
+					      "not trust for provenance",
+					      fpr);
 		}
 		dd_buf_adds(msg, dd_error_detail());
 	}
@@ -82,8 +89,8 @@ static bool same_id(const char *a, const char *b)
  * differs from the key given) and "BAD signature" (the key is the one
  * that signed: the data changed) are different answers.
  */
-static bool key_signature(struct dd_sigkey *key, const struct dd_dsse *e,
-			  const struct dd_buf *pae, struct dd_buf *msg)
+static bool key_signature(struct dd_sigkey *key, const struct dd_dsse *e, const struct dd_buf *pae,
+			  struct dd_buf *msg)
 {
 	const char *other = NULL;
 
@@ -99,29 +106,36 @@ static bool key_signature(struct dd_sigkey *key, const struct dd_dsse *e,
 		}
 		if (same_id(e->sigs[i].keyid, key->fingerprint)) {
 			dd_buf_reset(msg);
-			dd_buf_addf(msg, "BAD signature: the signature by %s does not verify: the "
-				    "signed data changed after signing (%s)", key->fingerprint,
-				    dd_error_detail());
+			dd_buf_addf(msg,
+				    "BAD signature: the signature by %s does not verify: the "
+				    "signed data changed after signing (%s)",
+				    key->fingerprint, dd_error_detail());
 			return false;
 		}
 		if (!other)
 			other = e->sigs[i].keyid;
-		if (key->kind == DD_KEY_OPENPGP && strstr(dd_error_detail(), "signed by another key")) {
+		if (key->kind == DD_KEY_OPENPGP &&
+		    strstr(dd_error_detail(), "signed by another key")) {
 			dd_buf_reset(msg);
-			dd_buf_addf(msg, "%s (from the signature packet): get that key's public key "
-				    "from a source you trust", dd_error_detail());
+			dd_buf_addf(msg,
+				    "%s (from the signature packet): get that key's public key "
+				    "from a source you trust",
+				    dd_error_detail());
 			return false;
 		}
 	}
 	dd_buf_reset(msg);
 	if (other && *other)
-		dd_buf_addf(msg, "signed by another key (%s, as the envelope's keyid says), not by "
+		dd_buf_addf(msg,
+			    "signed by another key (%s, as the envelope's keyid says), not by "
 			    "the %s key %s given: get the signer's public key from a source you "
-			    "trust", other, dd_sigkey_kind_str(key->kind), key->fingerprint);
+			    "trust",
+			    other, dd_sigkey_kind_str(key->kind), key->fingerprint);
 	else
-		dd_buf_addf(msg, "BAD signature: no signature verifies with %s key %s and none "
-			    "names its signer (%s)", dd_sigkey_kind_str(key->kind), key->fingerprint,
-			    dd_error_detail());
+		dd_buf_addf(msg,
+			    "BAD signature: no signature verifies with %s key %s and none "
+			    "names its signer (%s)",
+			    dd_sigkey_kind_str(key->kind), key->fingerprint, dd_error_detail());
 	return false;
 }
 
@@ -141,7 +155,8 @@ static bool envelope_signed(struct verify *v, const char *file, const struct dd_
 		dd_buf_addf(msg, "%s carries no signature (the run was built without --sign)",
 			    file);
 	} else if (!v->o->key && !v->o->mirror) {
-		dd_buf_adds(msg, "no key to check it with: give --key with the signer's public "
+		dd_buf_adds(msg,
+			    "no key to check it with: give --key with the signer's public "
 			    "key, from a source you trust, or --mirror with a mirror that trusts "
 			    "it for provenance");
 	} else if (!v->o->key) {
@@ -191,20 +206,23 @@ void dd_verify_envelope(struct verify *v)
 		   strcmp(jstr(v->st, "predicateType"), DD_SLSA_PROVENANCE) ||
 		   !json_is_array(json_object_get(v->st, "subject")) ||
 		   !json_array_size(json_object_get(v->st, "subject"))) {
-		check(v, "statement", false, "not an in-toto Statement v1 with subjects and an "
+		check(v, "statement", false,
+		      "not an in-toto Statement v1 with subjects and an "
 		      "SLSA Provenance v1 predicate");
 		json_decref(v->st);
 		v->st = NULL;
 	} else {
-		json_t *bd = json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
+		json_t *bd =
+			json_object_get(json_object_get(v->st, "predicate"), "buildDefinition");
 		json_t *job = json_object_get(json_object_get(bd, "externalParameters"), "job");
 
 		if (strcmp(jstr(bd, "buildType"), DD_BUILD_TYPE))
 			check(v, "statement", false, "buildType is '%s', not drydock's %s",
 			      jstr(bd, "buildType"), DD_BUILD_TYPE);
 		else
-			check(v, "statement", true, "SLSA v1 provenance of job %s (sha256 %.12s...)",
-			      jstr(job, "path"), jstr(job, "sha256"));
+			check(v, "statement", true,
+			      "SLSA v1 provenance of job %s (sha256 %.12s...)", jstr(job, "path"),
+			      jstr(job, "sha256"));
 	}
 	dd_buf_release(&msg);
 	dd_dsse_release(&e);
@@ -238,8 +256,10 @@ void dd_verify_record(struct verify *v)
 		return;
 	}
 	if (dd_dsse_read(v->record, &e)) {
-		check(v, "record", false, "%s (a run built before drydock signed its log and "
-		      "result has none)", dd_error_detail());
+		check(v, "record", false,
+		      "%s (a run built before drydock signed its log and "
+		      "result has none)",
+		      dd_error_detail());
 		return;
 	}
 	if (!envelope_signed(v, DD_RECORD_FILE, &e, &why)) {
@@ -265,15 +285,18 @@ void dd_verify_record(struct verify *v)
 		else if (dd_sha256_regular(paths[k], MAX_FILE, hex, NULL))
 			dd_buf_adds(&why, dd_error_detail());
 		else if (strcmp(hex, want))
-			dd_buf_addf(&why, "%s: its content hashes to sha256:%s, the signed record "
-				    "says sha256:%s (the file was changed after the build)", names[k],
-				    hex, want);
+			dd_buf_addf(&why,
+				    "%s: its content hashes to sha256:%s, the signed record "
+				    "says sha256:%s (the file was changed after the build)",
+				    names[k], hex, want);
 	}
 	if (why.len)
 		check(v, "record", false, "%s", why.ptr);
 	else
-		check(v, "record", true, "build.log, result.json and %s are the ones the signed "
-		      "record names", DD_PROVENANCE_FILE);
+		check(v, "record", true,
+		      "build.log, result.json and %s are the ones the signed "
+		      "record names",
+		      DD_PROVENANCE_FILE);
 out:
 	json_decref(st);
 	dd_dsse_release(&e);

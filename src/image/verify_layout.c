@@ -30,8 +30,7 @@ static void blob_path(const struct verify *v, const char *hex, struct dd_buf *pa
  * into *doc when asked.  The blob is read only when it is a regular file
  * no larger than its descriptor says.
  */
-static bool check_blob(struct verify *v, json_t *d, char hex[65], json_t **doc,
-		       struct dd_buf *why)
+static bool check_blob(struct verify *v, json_t *d, char hex[65], json_t **doc, struct dd_buf *why)
 {
 	json_t *js = json_object_get(d, "size");
 	json_int_t size = json_integer_value(js);
@@ -91,7 +90,7 @@ static void parse_db(const char *text, size_t len, json_t *set)
 
 /* The uncompressed stream of a layer, hashed as the tar reader pulls it. */
 struct layer_stream {
-	struct archive *raw;   /* decompresses the blob (format "raw") */
+	struct archive *raw; /* decompresses the blob (format "raw") */
 	EVP_MD_CTX *md;
 	char buf[1 << 16];
 	bool failed;
@@ -161,8 +160,7 @@ static bool member_safe(const char *layer, struct archive_entry *e, struct dd_bu
 	if (named && dd_tar_path_safe(name) && (!hl || (*hl && dd_tar_path_safe(hl))))
 		return true;
 	dd_buf_addf(why, "%s: member '%s'%s%s%s would be written outside the image root", layer,
-		    name ? name : "", hl ? " (a hard link to '" : "", hl ? hl : "",
-		    hl ? "')" : "");
+		    name ? name : "", hl ? " (a hard link to '" : "", hl ? hl : "", hl ? "')" : "");
 	return false;
 }
 
@@ -170,8 +168,8 @@ static bool member_safe(const char *layer, struct archive_entry *e, struct dd_bu
 static int bad_tar(const char *path, struct archive *tar, const struct layer_stream *ls,
 		   struct dd_buf *why)
 {
-	dd_buf_addf(why, "%s: %s", path, ls->failed ? archive_error_string(ls->raw)
-						     : archive_error_string(tar));
+	dd_buf_addf(why, "%s: %s", path,
+		    ls->failed ? archive_error_string(ls->raw) : archive_error_string(tar));
 	if (!ls->failed)
 		dd_buf_adds(why, " (not a tar archive)");
 	return -1;
@@ -317,8 +315,10 @@ static void check_manifest(struct verify *v, json_t *desc, int *n_blobs, int *n_
 			continue;
 		}
 		if ((!want || strcmp(want, got)) && !diff_why->len)
-			dd_buf_addf(diff_why, "layer %s uncompresses to %s, the config's diff_id "
-				    "is %s", jstr(l, "digest"), got, want ? want : "missing");
+			dd_buf_addf(diff_why,
+				    "layer %s uncompresses to %s, the config's diff_id "
+				    "is %s",
+				    jstr(l, "digest"), got, want ? want : "missing");
 		dd_buf_release(&path);
 	}
 out:
@@ -354,14 +354,18 @@ static void check_subject(struct verify *v, json_t *top, bool index)
 		return;
 	}
 	if (strcmp(dd_verify_subject_sha(v, NULL), hex)) {
-		check(v, "subject", false, "the statement is about sha256:%s, the image layout "
-		      "holds %s", dd_verify_subject_sha(v, NULL), digest);
+		check(v, "subject", false,
+		      "the statement is about sha256:%s, the image layout "
+		      "holds %s",
+		      dd_verify_subject_sha(v, NULL), digest);
 		return;
 	}
 	for (size_t i = 0; index && i < v->n_imgs; i++) {
 		if (!is_subject(v, v->imgs[i].manifest + 7)) {
-			check(v, "subject", false, "the index's manifest %s is not a subject of the "
-			      "statement", v->imgs[i].manifest);
+			check(v, "subject", false,
+			      "the index's manifest %s is not a subject of the "
+			      "statement",
+			      v->imgs[i].manifest);
 			return;
 		}
 	}
@@ -387,8 +391,8 @@ void dd_verify_layout(struct verify *v)
 	dd_buf_release(&index);
 	top = json_array_get(json_object_get(v->index, "manifests"), 0);
 	if (!top) {
-		check(v, "subject", false, "image/index.json: %s", why.len ? why.ptr
-							: "no manifest in the layout");
+		check(v, "subject", false, "image/index.json: %s",
+		      why.len ? why.ptr : "no manifest in the layout");
 		check(v, "blobs", false, "no layout to check");
 		dd_buf_release(&why);
 		return;
@@ -409,8 +413,8 @@ void dd_verify_layout(struct verify *v)
 	else
 		check(v, "blobs", true, "%d blobs match their digests and sizes", n_blobs);
 	if (diff_why.len || !n_layers)
-		check(v, "diff_ids", false, "%s", diff_why.len ? diff_why.ptr
-							  : "no layer could be read");
+		check(v, "diff_ids", false, "%s",
+		      diff_why.len ? diff_why.ptr : "no layer could be read");
 	else
 		check(v, "diff_ids", true, "%d layers match their diff_ids", n_layers);
 	json_decref(sub);

@@ -78,8 +78,10 @@ static bool bundle_signed(struct dd_store *s, struct dd_trust *t, const char *sh
 		rc = dd_index_blobs_of_kind(s, "manifest-signature", try_signature, &any);
 		ok = rc > 0;
 		if (rc == 0)
-			dd_buf_addf(why, "no signature in the mirror verifies bundle manifest "
-				    "%.12s with a key trusted for bundles", sha);
+			dd_buf_addf(why,
+				    "no signature in the mirror verifies bundle manifest "
+				    "%.12s with a key trusted for bundles",
+				    sha);
 	}
 	if (rc < 0)
 		dd_buf_addf(why, "%s", dd_error_detail());
@@ -137,16 +139,17 @@ static bool mirror_blob(struct mirror_check *m, size_t i, const char *name, cons
 		return false;
 	}
 	if (strcmp(hex, sha)) {
-		dd_buf_addf(&m->why, "%s: the mirror's blob %s is damaged (run drydock mirror "
-			    "fsck --deep)", name, m->path.ptr);
+		dd_buf_addf(&m->why,
+			    "%s: the mirror's blob %s is damaged (run drydock mirror "
+			    "fsck --deep)",
+			    name, m->path.ptr);
 		return false;
 	}
 	return true;
 }
 
 /* A package came from the bundle the provenance names, and is a member of it. */
-static void mirror_package(struct mirror_check *m, const char *name, const char *sha,
-			   json_t *ann)
+static void mirror_package(struct mirror_check *m, const char *name, const char *sha, json_t *ann)
 {
 	const char *bundle = jstr(ann, "bundle");
 
@@ -155,8 +158,8 @@ static void mirror_package(struct mirror_check *m, const char *name, const char 
 		   "%s (sha256:%s) is not a package in the mirror's index", name, sha))
 		return;
 	if (strcmp(m->val.ptr, bundle))
-		dd_buf_addf(&m->why, "%s came from bundle %.12s, the provenance says %.12s",
-			    name, m->val.ptr, bundle);
+		dd_buf_addf(&m->why, "%s came from bundle %.12s, the provenance says %.12s", name,
+			    m->val.ptr, bundle);
 	else
 		found(m->s, DD_LOOKUP_MEMBER_PATH, bundle, sha, &m->val, &m->why,
 		      "%s is not a member of bundle %.12s", name, bundle);
@@ -174,8 +177,8 @@ static void mirror_bundle(struct mirror_check *m, const char *sha, json_t *ann)
 	snprintf(want, sizeof(want), "%s:%lld", jstr(ann, "channel"),
 		 (long long)json_integer_value(json_object_get(ann, "sequence")));
 	if (strcmp(m->val.ptr, want))
-		dd_buf_addf(&m->why, "bundle %.12s is %s in the mirror, %s in the provenance",
-			    sha, m->val.ptr, want);
+		dd_buf_addf(&m->why, "bundle %.12s is %s in the mirror, %s in the provenance", sha,
+			    m->val.ptr, want);
 	else
 		bundle_signed(m->s, &m->t, sha, &m->why);
 }
@@ -187,8 +190,7 @@ static void mirror_entitlement(struct mirror_check *m, const char *sha, json_t *
 	if (found(m->s, DD_LOOKUP_ENTITLEMENT_BUNDLE, sha, NULL, &m->val, &m->why,
 		  "entitlement manifest sha256:%s is not in the mirror's index", sha) &&
 	    found(m->s, DD_LOOKUP_MEMBER_OF_KIND, jstr(ann, "bundle"), "entitlements-signature",
-		  &m->val, &m->why,
-		  "the entitlement manifest's signature is not in the mirror"))
+		  &m->val, &m->why, "the entitlement manifest's signature is not in the mirror"))
 		signed_by_trusted(m->s, &m->t, DD_ROLE_ENTITLEMENT, sha, m->val.ptr, &m->why);
 }
 
@@ -233,7 +235,8 @@ void dd_verify_mirror(struct verify *v)
 	if (m.why.len)
 		check(v, "mirror", false, "%s", m.why.ptr);
 	else
-		check(v, "mirror", true, "%zu packages, %zu bundle manifest(s) and %zu entitlement "
+		check(v, "mirror", true,
+		      "%zu packages, %zu bundle manifest(s) and %zu entitlement "
 		      "manifest(s) are in the mirror as recorded, signed by trusted keys",
 		      m.n[0], m.n[1], m.n[2]);
 	dd_trustdb_unload(&m.t);

@@ -22,15 +22,15 @@
 #include "core/buf.h"
 #include "image/verify.h"
 
-#define MAX_DOC (64u << 20)
+#define MAX_DOC  (64u << 20)
 #define MAX_FILE (1ull << 40) /* an archive or a mirror blob: any regular file */
 
 /* What one image (one architecture) holds, read from its layers. */
 struct image {
-	char *manifest;       /* sha256:... */
-	char *arch;           /* etc/apk/arch */
-	json_t *db;           /* "name@version" -> true, from the installed database */
-	json_t *sbom;         /* "name@version sha256" -> true, from var/lib/db/sbom/ */
+	char *manifest; /* sha256:... */
+	char *arch;     /* etc/apk/arch */
+	json_t *db;     /* "name@version" -> true, from the installed database */
+	json_t *sbom;   /* "name@version sha256" -> true, from var/lib/db/sbom/ */
 	bool has_db, has_sbom;
 };
 
@@ -39,18 +39,18 @@ struct verify {
 	dd_verify_report report;
 	void *ctx;
 	int failed;
-	json_t *st;           /* the statement, when readable */
-	json_t *index;        /* the layout's index.json */
+	json_t *st;    /* the statement, when readable */
+	json_t *index; /* the layout's index.json */
 	struct image *imgs;
 	size_t n_imgs;
 	/* what was found (locate()); NULL: absent */
-	bool run_folder;      /* a run folder: all a run holds must be there */
-	char *layout;         /* the OCI image layout's folder */
-	char *archive;        /* the oci-archive */
+	bool run_folder; /* a run folder: all a run holds must be there */
+	char *layout;    /* the OCI image layout's folder */
+	char *archive;   /* the oci-archive */
 	char *prov, *spdx, *cdx, *log, *result, *record;
-	char *vex, *vex_cdx;  /* the VEX documents, when the run has them */
-	char *unpacked;       /* a temporary folder the archive was unpacked into */
-	char *unpack_why;     /* why it could not be unpacked */
+	char *vex, *vex_cdx;     /* the VEX documents, when the run has them */
+	char *unpacked;          /* a temporary folder the archive was unpacked into */
+	char *unpack_why;        /* why it could not be unpacked */
 	const char *layout_from; /* what the layout is, for messages */
 };
 

@@ -27,7 +27,7 @@ struct ctx {
 	yaml_document_t doc;
 	struct dd_job *job;
 	int flags;
-	char *include;            /* the file's include value, if any */
+	char *include; /* the file's include value, if any */
 	size_t include_line, include_col;
 };
 
@@ -60,8 +60,9 @@ static yaml_node_t *node(struct ctx *c, int i)
 
 static const char *type_name(yaml_node_t *n)
 {
-	return n->type == YAML_SCALAR_NODE ? "a scalar" :
-	       n->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
+	return n->type == YAML_SCALAR_NODE     ? "a scalar"
+	       : n->type == YAML_SEQUENCE_NODE ? "a list"
+					       : "a mapping";
 }
 
 static int scalar(struct ctx *c, yaml_node_t *n, const char *what, const char **out)
@@ -240,8 +241,8 @@ static int c_packages(struct ctx *c, yaml_node_t *n)
 	if (n->type != YAML_SEQUENCE_NODE)
 		return err(c, n, "contents.packages is %s, expected a list of packages",
 			   type_name(n));
-	j->packages = dd_xrealloc(j->packages,
-				  (j->n_packages + n_items(n) + 1) * sizeof(*j->packages));
+	j->packages =
+		dd_xrealloc(j->packages, (j->n_packages + n_items(n) + 1) * sizeof(*j->packages));
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		yaml_node_t *x = node(c, *i);
@@ -290,11 +291,13 @@ static int ignored(struct ctx *c, yaml_node_t *n, const char *what, bool entries
 				   entries ? "a mapping {name, content}" : "a string");
 	}
 	if (c->flags & DD_JOB_STRICT)
-		return err(c, n, "%s is refused under --strict: the mirror is the only source of "
+		return err(c, n,
+			   "%s is refused under --strict: the mirror is the only source of "
 			   "packages and keys (import bundles with 'drydock mirror import'); "
-			   "remove the key", what);
-	snprintf(msg, sizeof(msg), "%s:%zu:%zu: %s ignored: the mirror is the only source",
-		 c->file, n->start_mark.line + 1, n->start_mark.column + 1, what);
+			   "remove the key",
+			   what);
+	snprintf(msg, sizeof(msg), "%s:%zu:%zu: %s ignored: the mirror is the only source", c->file,
+		 n->start_mark.line + 1, n->start_mark.column + 1, what);
 	j->warnings = dd_xrealloc(j->warnings, (j->n_warnings + 1) * sizeof(char *));
 	j->warnings[j->n_warnings++] = dd_xstrdup(msg);
 	return 0;
@@ -322,7 +325,8 @@ static int c_runtime_keyring(struct ctx *c, yaml_node_t *n)
 
 static int c_baseimage(struct ctx *c, yaml_node_t *n)
 {
-	return err(c, n, "contents.baseimage (apko's experimental base from an OCI layout) is not "
+	return err(c, n,
+		   "contents.baseimage (apko's experimental base from an OCI layout) is not "
 		   "supported: give 'base', an image of the entitlement manifest");
 }
 
@@ -357,7 +361,10 @@ static int group_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
 }
 
 static const struct key group_keys[] = {
-	{ "groupname", NULL }, { "gid", NULL }, { "members", NULL }, { NULL, NULL },
+	{ "groupname", NULL },
+	{ "gid", NULL },
+	{ "members", NULL },
+	{ NULL, NULL },
 };
 
 static int user_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
@@ -378,8 +385,8 @@ static int user_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
 }
 
 static const struct key user_keys[] = {
-	{ "username", NULL }, { "uid", NULL }, { "gid", NULL }, { "shell", NULL },
-	{ "homedir", NULL }, { NULL, NULL },
+	{ "username", NULL }, { "uid", NULL },     { "gid", NULL },
+	{ "shell", NULL },    { "homedir", NULL }, { NULL, NULL },
 };
 
 /*
@@ -421,10 +428,13 @@ static void *named_list(struct ctx *c, yaml_node_t *n, const struct named_list *
 static int a_groups(struct ctx *c, yaml_node_t *n)
 {
 	static const struct named_list groups = {
-		.what = "accounts.groups", .one = "a group", .name_key = "groupname",
+		.what = "accounts.groups",
+		.one = "a group",
+		.name_key = "groupname",
 		.size = sizeof(struct dd_job_group),
 		.name_at = offsetof(struct dd_job_group, name),
-		.keys = group_keys, .item = group_item,
+		.keys = group_keys,
+		.item = group_item,
 	};
 	int rc;
 
@@ -435,10 +445,13 @@ static int a_groups(struct ctx *c, yaml_node_t *n)
 static int a_users(struct ctx *c, yaml_node_t *n)
 {
 	static const struct named_list users = {
-		.what = "accounts.users", .one = "a user", .name_key = "username",
+		.what = "accounts.users",
+		.one = "a user",
+		.name_key = "username",
 		.size = sizeof(struct dd_job_user),
 		.name_at = offsetof(struct dd_job_user, name),
-		.keys = user_keys, .item = user_item,
+		.keys = user_keys,
+		.item = user_item,
 	};
 	int rc;
 
@@ -452,7 +465,10 @@ static int a_run_as(struct ctx *c, yaml_node_t *n)
 }
 
 static const struct key accounts_keys[] = {
-	{ "groups", a_groups }, { "users", a_users }, { "run-as", a_run_as }, { NULL, NULL },
+	{ "groups", a_groups },
+	{ "users", a_users },
+	{ "run-as", a_run_as },
+	{ NULL, NULL },
 };
 
 static int k_accounts(struct ctx *c, yaml_node_t *n)
@@ -490,8 +506,11 @@ static int path_item(struct ctx *c, void *obj, const char *k, yaml_node_t *v)
 			p->type = (enum dd_path_type)i;
 			return 0;
 		}
-	return rc ? rc : err(c, v, "path type '%s'; expected directory, empty-file, symlink, "
-			     "hardlink or permissions", s);
+	return rc ? rc
+		  : err(c, v,
+			"path type '%s'; expected directory, empty-file, symlink, "
+			"hardlink or permissions",
+			s);
 }
 
 /*
@@ -505,8 +524,8 @@ static int clean_path(struct ctx *c, yaml_node_t *n, const char *what, char **pa
 	const char *s = *path;
 
 	if (s[0] != '/')
-		return err(c, n, "%s '%s' is not absolute; expected a path like /app/data",
-			   what, s);
+		return err(c, n, "%s '%s' is not absolute; expected a path like /app/data", what,
+			   s);
 	while (*s) {
 		size_t len;
 
@@ -538,7 +557,7 @@ static int clean_path(struct ctx *c, yaml_node_t *n, const char *what, char **pa
 }
 
 static const struct key path_keys[] = {
-	{ "path", NULL }, { "type", NULL }, { "uid", NULL }, { "gid", NULL },
+	{ "path", NULL },        { "type", NULL },   { "uid", NULL },       { "gid", NULL },
 	{ "permissions", NULL }, { "source", NULL }, { "recursive", NULL }, { NULL, NULL },
 };
 
@@ -557,19 +576,18 @@ static int k_paths(struct ctx *c, yaml_node_t *n)
 		j->paths = dd_xrealloc(j->paths, (j->n_paths + 1) * sizeof(*j->paths));
 		p = &j->paths[j->n_paths++];
 		memset(p, 0, sizeof(*p));
-		p->type = (enum dd_path_type)-1;
+		p->type = (enum dd_path_type) - 1;
 		rc = mapping(c, x, "a path", path_keys, p, path_item);
 		if (rc)
 			return rc;
 		if (!p->path || (int)p->type < 0)
 			return err(c, x, "a path needs 'path' and 'type'");
 		if ((p->type == DD_PATH_SYMLINK || p->type == DD_PATH_HARDLINK) && !p->source)
-			return err(c, x, "a %s needs 'source'", p->type == DD_PATH_SYMLINK ?
-				   "symlink" : "hardlink");
+			return err(c, x, "a %s needs 'source'",
+				   p->type == DD_PATH_SYMLINK ? "symlink" : "hardlink");
 		if ((rc = clean_path(c, x, "path", &p->path)))
 			return rc;
-		if (p->type == DD_PATH_HARDLINK &&
-		    (rc = clean_path(c, x, "source", &p->source)))
+		if (p->type == DD_PATH_HARDLINK && (rc = clean_path(c, x, "source", &p->source)))
 			return rc;
 	}
 	return 0;
@@ -589,19 +607,24 @@ static int e_command(struct ctx *c, yaml_node_t *n)
 
 static int e_unsupported(struct ctx *c, yaml_node_t *n)
 {
-	return err(c, n, "entrypoint types and services are not supported; give "
+	return err(c, n,
+		   "entrypoint types and services are not supported; give "
 		   "entrypoint.command");
 }
 
 static int e_shell_fragment(struct ctx *c, yaml_node_t *n)
 {
-	return err(c, n, "entrypoint.shell-fragment is not supported; give entrypoint.command "
+	return err(c, n,
+		   "entrypoint.shell-fragment is not supported; give entrypoint.command "
 		   "(and cmd)");
 }
 
 static const struct key entrypoint_keys[] = {
-	{ "command", e_command }, { "type", e_unsupported }, { "services", e_unsupported },
-	{ "shell-fragment", e_shell_fragment }, { NULL, NULL },
+	{ "command", e_command },
+	{ "type", e_unsupported },
+	{ "services", e_unsupported },
+	{ "shell-fragment", e_shell_fragment },
+	{ NULL, NULL },
 };
 
 static int k_entrypoint(struct ctx *c, yaml_node_t *n)
@@ -632,11 +655,11 @@ static int k_annotations(struct ctx *c, yaml_node_t *n)
 static int k_archs(struct ctx *c, yaml_node_t *n)
 {
 	static const char *known[][2] = {
-		{ "x86_64", "x86_64" }, { "amd64", "x86_64" }, { "aarch64", "aarch64" },
-		{ "arm64", "aarch64" }, { "armv7", "armv7" }, { "armhf", "armhf" },
-		{ "x86", "x86" }, { "386", "x86" }, { "ppc64le", "ppc64le" },
-		{ "arm/v7", "armv7" }, { "arm/v6", "armhf" },
-		{ "s390x", "s390x" }, { "riscv64", "riscv64" },
+		{ "x86_64", "x86_64" },   { "amd64", "x86_64" }, { "aarch64", "aarch64" },
+		{ "arm64", "aarch64" },   { "armv7", "armv7" },  { "armhf", "armhf" },
+		{ "x86", "x86" },         { "386", "x86" },      { "ppc64le", "ppc64le" },
+		{ "arm/v7", "armv7" },    { "arm/v6", "armhf" }, { "s390x", "s390x" },
+		{ "riscv64", "riscv64" },
 	};
 	struct dd_job *j = c->job;
 	int rc = strings(c, n, "archs", &j->archs, &j->n_archs);
@@ -650,7 +673,8 @@ static int k_archs(struct ctx *c, yaml_node_t *n)
 		if (k == sizeof(known) / sizeof(known[0]))
 			return err(c, node(c, n->data.sequence.items.start[i]),
 				   "unknown architecture '%s'; expected x86_64, aarch64, armv7, "
-				   "armhf, x86, ppc64le, s390x or riscv64", j->archs[i]);
+				   "armhf, x86, ppc64le, s390x or riscv64",
+				   j->archs[i]);
 		free(j->archs[i]);
 		j->archs[i] = dd_xstrdup(known[k][1]);
 		for (size_t m = 0; m < i; m++)
@@ -676,7 +700,8 @@ static int k_vcs_url(struct ctx *c, yaml_node_t *n)
 	int rc = str(c, n, "vcs-url", &c->job->vcs_url);
 
 	if (!rc && !c->job->vcs_url[0])
-		rc = err(c, n, "vcs-url is empty; expected a URL like "
+		rc = err(c, n,
+			 "vcs-url is empty; expected a URL like "
 			 "https://git.example/team/app@<commit>");
 	return rc;
 }
@@ -689,8 +714,10 @@ static int k_format(struct ctx *c, yaml_node_t *n)
 
 	if (rc || !strcmp(s, "oci"))
 		return rc;
-	return err(c, n, "format is '%s', expected oci: drydock writes OCI images (convert one "
-		   "with 'skopeo copy oci-archive:image.oci.tar docker-archive:image.tar')", s);
+	return err(c, n,
+		   "format is '%s', expected oci: drydock writes OCI images (convert one "
+		   "with 'skopeo copy oci-archive:image.oci.tar docker-archive:image.tar')",
+		   s);
 }
 
 /* ---- drydock's own keys ------------------------------------------------ */
@@ -851,10 +878,17 @@ int dd_duration_parse(const char *s, int64_t *out)
 			continue;
 		}
 		switch (*p++) {
-		case 'h': total += v * 3600000; break;
-		case 'm': total += v * 60000; break;
-		case 's': total += v * 1000; break;
-		default: return -1;
+		case 'h':
+			total += v * 3600000;
+			break;
+		case 'm':
+			total += v * 60000;
+			break;
+		case 's':
+			total += v * 1000;
+			break;
+		default:
+			return -1;
 		}
 	}
 	*out = total;
@@ -874,13 +908,16 @@ static int p_timeout(struct ctx *c, yaml_node_t *n)
 
 	c->job->set |= DD_JOB_SET_TIMEOUT;
 	if (!rc && (dd_duration_parse(s, &c->job->timeout_ms) || c->job->timeout_ms <= 0))
-		rc = err(c, n, "policy.timeout is '%s', expected a duration like 30m, 1h, 1h30m or 500ms",
+		rc = err(c, n,
+			 "policy.timeout is '%s', expected a duration like 30m, 1h, 1h30m or 500ms",
 			 s);
 	return rc;
 }
 
 static const struct key policy_keys[] = {
-	{ "allow-unguarded", p_allow_unguarded }, { "timeout", p_timeout }, { NULL, NULL },
+	{ "allow-unguarded", p_allow_unguarded },
+	{ "timeout", p_timeout },
+	{ NULL, NULL },
 };
 
 static int k_policy(struct ctx *c, yaml_node_t *n)
@@ -936,7 +973,9 @@ static int o_tag(struct ctx *c, yaml_node_t *n)
 }
 
 static const struct key output_keys[] = {
-	{ "layers", o_layers }, { "compression", o_compression }, { "tag", o_tag },
+	{ "layers", o_layers },
+	{ "compression", o_compression },
+	{ "tag", o_tag },
 	{ NULL, NULL },
 };
 
@@ -979,8 +1018,10 @@ static int one_cert(struct ctx *c, yaml_node_t *x, struct dd_job_cert *ce)
 	if (!ce->name || !ce->content)
 		return err(c, x, "a certificate needs 'name' and 'content' (one PEM certificate)");
 	if (!cert_name_ok(ce->name))
-		return err(c, x, "certificate name '%s': use letters, digits, '.', '_' and '-' "
-			   "(it names /usr/local/share/ca-certificates/NAME.crt)", ce->name);
+		return err(c, x,
+			   "certificate name '%s': use letters, digits, '.', '_' and '-' "
+			   "(it names /usr/local/share/ca-certificates/NAME.crt)",
+			   ce->name);
 	for (yaml_node_pair_t *p = x->data.mapping.pairs.start; p < x->data.mapping.pairs.top; p++)
 		if (!strcmp((const char *)node(c, p->key)->data.scalar.value, "content"))
 			content = node(c, p->value);
@@ -1000,8 +1041,10 @@ static int ce_additional(struct ctx *c, yaml_node_t *n)
 	struct dd_job *j = c->job;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return err(c, n, "certificates.additional is %s, expected a list of {name, "
-			   "content}", type_name(n));
+		return err(c, n,
+			   "certificates.additional is %s, expected a list of {name, "
+			   "content}",
+			   type_name(n));
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		struct dd_job_cert *ce;
@@ -1022,12 +1065,15 @@ static int ce_additional(struct ctx *c, yaml_node_t *n)
 
 static int ce_providers(struct ctx *c, yaml_node_t *n)
 {
-	return err(c, n, "certificates.providers is not supported: add the packages that ship "
+	return err(c, n,
+		   "certificates.providers is not supported: add the packages that ship "
 		   "the certificates to contents.packages, or give certificates.additional");
 }
 
 static const struct key certificates_keys[] = {
-	{ "additional", ce_additional }, { "providers", ce_providers }, { NULL, NULL },
+	{ "additional", ce_additional },
+	{ "providers", ce_providers },
+	{ NULL, NULL },
 };
 
 static int k_certificates(struct ctx *c, yaml_node_t *n)
@@ -1045,8 +1091,10 @@ static int l_strategy(struct ctx *c, yaml_node_t *n)
 	if (rc)
 		return rc;
 	if (strcmp(s, "origin"))
-		return err(c, n, "layering.strategy is '%s', expected origin (packages grouped by "
-			   "origin, the largest groups in layers of their own)", s);
+		return err(c, n,
+			   "layering.strategy is '%s', expected origin (packages grouped by "
+			   "origin, the largest groups in layers of their own)",
+			   s);
 	c->job->layering = DD_LAYERING_ORIGIN;
 	return 0;
 }
@@ -1063,7 +1111,9 @@ static int l_budget(struct ctx *c, yaml_node_t *n)
 }
 
 static const struct key layering_keys[] = {
-	{ "strategy", l_strategy }, { "budget", l_budget }, { NULL, NULL },
+	{ "strategy", l_strategy },
+	{ "budget", l_budget },
+	{ NULL, NULL },
 };
 
 static int k_layering(struct ctx *c, yaml_node_t *n)
@@ -1081,7 +1131,8 @@ static int k_include(struct ctx *c, yaml_node_t *n)
 	int rc = str(c, n, "include", &c->include);
 
 	if (!rc && !c->include[0])
-		rc = err(c, n, "include is empty; expected a file of job settings, relative to "
+		rc = err(c, n,
+			 "include is empty; expected a file of job settings, relative to "
 			 "this file");
 	c->include_line = n->start_mark.line + 1;
 	c->include_col = n->start_mark.column + 1;
@@ -1145,8 +1196,7 @@ static int check_depth(struct ctx *c)
 			rc = yaml_err(c, &p);
 			break;
 		}
-		if (ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_MAPPING_START_EVENT) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
 			if (++depth > MAX_DEPTH)
 				rc = dd_error(DD_E_LIMIT,
 					      "%s:%zu:%zu: nesting deeper than %d levels; "
@@ -1367,7 +1417,8 @@ static void adopt(struct dd_job *dst, struct dd_job *src)
 
 		memcpy(w, src->warnings, src->n_warnings * sizeof(char *));
 		if (dst->n_warnings)
-			memcpy(w + src->n_warnings, dst->warnings, dst->n_warnings * sizeof(char *));
+			memcpy(w + src->n_warnings, dst->warnings,
+			       dst->n_warnings * sizeof(char *));
 		free(dst->warnings);
 		dst->warnings = w;
 		dst->n_warnings += src->n_warnings;
@@ -1389,16 +1440,16 @@ static char *include_path(const char *from, const char *name)
 }
 
 struct chain {
-	const char *job;                    /* the job file */
-	char *real[DD_JOB_MAX_INCLUDES + 1]; /* realpath of each file read */
+	const char *job;                            /* the job file */
+	char *real[DD_JOB_MAX_INCLUDES + 1];        /* realpath of each file read */
 	const char *shown[DD_JOB_MAX_INCLUDES + 1]; /* its path, for messages */
-	const struct dd_job_include *rec;   /* recorded includes, or NULL */
+	const struct dd_job_include *rec;           /* recorded includes, or NULL */
 	size_t n_rec;
 };
 
 /* Parse text (read from file) into job: keys only, no defaults. */
-static int parse_text(const char *file, int flags, struct dd_job *job, char **include,
-		      size_t *line, size_t *col)
+static int parse_text(const char *file, int flags, struct dd_job *job, char **include, size_t *line,
+		      size_t *col)
 {
 	struct ctx c = { .file = file, .job = job, .flags = flags };
 	int rc = parse(&c);
@@ -1410,8 +1461,8 @@ static int parse_text(const char *file, int flags, struct dd_job *job, char **in
 }
 
 /* Read include number d (named by `name` at from:line:col) into inc. */
-static int read_include(struct chain *ch, size_t d, const char *from, const char *name,
-			size_t line, size_t col, struct dd_job_include *inc)
+static int read_include(struct chain *ch, size_t d, const char *from, const char *name, size_t line,
+			size_t col, struct dd_job_include *inc)
 {
 	int rc = 0;
 
@@ -1421,8 +1472,10 @@ static int read_include(struct chain *ch, size_t d, const char *from, const char
 				from, line, col, name, DD_JOB_MAX_INCLUDES);
 	if (ch->rec) {
 		if (d >= ch->n_rec || strcmp(ch->rec[d].name, name))
-			return dd_error(DD_E_FORMAT, "%s:%zu:%zu: include '%s' is not the file the "
-					"run recorded (%s)", from, line, col, name,
+			return dd_error(DD_E_FORMAT,
+					"%s:%zu:%zu: include '%s' is not the file the "
+					"run recorded (%s)",
+					from, line, col, name,
 					d < ch->n_rec ? ch->rec[d].name : "none");
 		inc->path = dd_xstrdup(ch->rec[d].path);
 		dd_buf_add(&inc->text, ch->rec[d].text.ptr, ch->rec[d].text.len);
@@ -1434,7 +1487,8 @@ static int read_include(struct chain *ch, size_t d, const char *from, const char
 		if (rc) {
 			char *why = dd_xstrdup(dd_error_detail());
 
-			rc = dd_error(rc, "%s:%zu:%zu: include '%s': %s", from, line, col, name, why);
+			rc = dd_error(rc, "%s:%zu:%zu: include '%s': %s", from, line, col, name,
+				      why);
 			free(why);
 			return rc;
 		}
@@ -1445,9 +1499,10 @@ static int read_include(struct chain *ch, size_t d, const char *from, const char
 
 				for (size_t m = k; m <= d; m++)
 					dd_buf_addf(&loop, "%s includes ", ch->shown[m]);
-				rc = dd_error(DD_E_FORMAT, "%s:%zu:%zu: include '%s' makes a cycle: "
-					      "%s%s again", from, line, col, name, loop.ptr,
-					      ch->shown[k]);
+				rc = dd_error(DD_E_FORMAT,
+					      "%s:%zu:%zu: include '%s' makes a cycle: "
+					      "%s%s again",
+					      from, line, col, name, loop.ptr, ch->shown[k]);
 				dd_buf_release(&loop);
 				free(real);
 				return rc;
@@ -1488,8 +1543,10 @@ static int load_includes(struct chain *ch, int flags, struct dd_job *job, char *
 	}
 	free(include);
 	if (!rc && ch->rec && n < ch->n_rec)
-		rc = dd_error(DD_E_FORMAT, "%s: the run recorded %zu included file(s), the job "
-			      "includes %zu", job->file, ch->n_rec, n);
+		rc = dd_error(DD_E_FORMAT,
+			      "%s: the run recorded %zu included file(s), the job "
+			      "includes %zu",
+			      job->file, ch->n_rec, n);
 	/* the deepest file first: each including file wins over what it includes */
 	for (size_t k = n; !rc && k-- > 0;)
 		adopt(k ? &inc[k - 1] : job, &inc[k]);
@@ -1521,8 +1578,10 @@ int dd_job_load_recorded(const char *path, int flags, const struct dd_job_includ
 		rc = load_includes(&ch, flags, job, include, line, col);
 		include = NULL;
 	} else if (!rc && recorded && n_recorded) {
-		rc = dd_error(DD_E_FORMAT, "%s: the run recorded %zu included file(s), the job "
-			      "includes none", path, n_recorded);
+		rc = dd_error(DD_E_FORMAT,
+			      "%s: the run recorded %zu included file(s), the job "
+			      "includes none",
+			      path, n_recorded);
 	}
 	free(include);
 	for (size_t k = 0; k <= DD_JOB_MAX_INCLUDES; k++)

@@ -37,7 +37,7 @@ enum dd_path_type {
 
 struct dd_job_path {
 	enum dd_path_type type;
-	char *path, *source;  /* source: link target (symlink, hardlink) */
+	char *path, *source; /* source: link target (symlink, hardlink) */
 	uint32_t uid, gid;
 	unsigned mode;
 	bool has_mode, recursive;
@@ -46,17 +46,17 @@ struct dd_job_path {
 /* A file brought in by `include` (apko's key): the first is included by
  * the job, each next one by the one before. */
 struct dd_job_include {
-	char *name;          /* the include value as written */
-	char *path;          /* the file read: the including file's folder joined
-				with name (for messages) */
-	struct dd_buf text;  /* its bytes */
+	char *name;         /* the include value as written */
+	char *path;         /* the file read: the including file's folder joined
+			       with name (for messages) */
+	struct dd_buf text; /* its bytes */
 	char sha256[65];
 };
 
 /* certificates.additional: a PEM certificate for the image's CA bundle. */
 struct dd_job_cert {
-	char *name;     /* /usr/local/share/ca-certificates/<name>.crt */
-	char *content;  /* exactly one PEM certificate (checked with OpenSSL) */
+	char *name;    /* /usr/local/share/ca-certificates/<name>.crt */
+	char *content; /* exactly one PEM certificate (checked with OpenSSL) */
 };
 
 enum dd_layers { DD_LAYERS_SPLIT, DD_LAYERS_SINGLE };
@@ -64,14 +64,14 @@ enum dd_compression { DD_COMPRESS_GZIP, DD_COMPRESS_ZSTD };
 enum dd_layering { DD_LAYERING_NONE, DD_LAYERING_ORIGIN };
 
 struct dd_job {
-	char *file;           /* as given */
-	char *name;	      /* dd_job_name(): a name for a folder */
-	struct dd_buf text;   /* the file's bytes */
+	char *file;         /* as given */
+	char *name;         /* dd_job_name(): a name for a folder */
+	struct dd_buf text; /* the file's bytes */
 	char sha256[65];
-	char *base;           /* entitled image whose base packages are the crust; NULL: none */
+	char *base; /* entitled image whose base packages are the crust; NULL: none */
 	struct dd_dep *packages;
 	size_t n_packages;
-	char **remove;        /* contents.remove: always refused by policy */
+	char **remove; /* contents.remove: always refused by policy */
 	size_t n_remove;
 	char **runtime_repos; /* contents.runtime_repositories: etc/apk/repositories */
 	size_t n_runtime_repos;
@@ -87,31 +87,31 @@ struct dd_job {
 	size_t n_paths;
 	char **archs, **volumes;
 	size_t n_archs, n_volumes;
-	bool allow_unguarded;  /* policy.allow-unguarded, default false */
-	int64_t timeout_ms;    /* policy.timeout in milliseconds, default 1h */
-	enum dd_layers layers; /* output.layers: split (default) or single */
+	bool allow_unguarded;            /* policy.allow-unguarded, default false */
+	int64_t timeout_ms;              /* policy.timeout in milliseconds, default 1h */
+	enum dd_layers layers;           /* output.layers: split (default) or single */
 	enum dd_compression compression; /* output.compression: gzip (default), zstd */
-	enum dd_layering layering; /* layering.strategy (apko's key); NONE: output.layers */
-	unsigned layer_budget;     /* layering.budget: at most this many layers */
-	char *tag; /* output.tag, default "drydock.local/<name>:latest" (the
-		      name in lower case); always a valid reference */
-	char *vcs_url;         /* vcs-url as given (its annotations are added) */
-	struct dd_job_cert *certs; /* certificates.additional */
+	enum dd_layering layering;       /* layering.strategy (apko's key); NONE: output.layers */
+	unsigned layer_budget;           /* layering.budget: at most this many layers */
+	char *tag;                       /* output.tag, default "drydock.local/<name>:latest" (the
+					    name in lower case); always a valid reference */
+	char *vcs_url;                   /* vcs-url as given (its annotations are added) */
+	struct dd_job_cert *certs;       /* certificates.additional */
 	size_t n_certs;
 	struct dd_job_include *includes; /* the include chain, the job's own first */
 	size_t n_includes;
-	unsigned set;          /* DD_JOB_SET_*: scalars the file gave (for include) */
-	char **warnings;       /* "FILE:LINE:COLUMN: ..." for each apko key ignored */
+	unsigned set;    /* DD_JOB_SET_*: scalars the file gave (for include) */
+	char **warnings; /* "FILE:LINE:COLUMN: ..." for each apko key ignored */
 	size_t n_warnings;
 };
 
 #define DD_JOB_SET_ALLOW_UNGUARDED 1u
-#define DD_JOB_SET_TIMEOUT 2u
-#define DD_JOB_SET_LAYERS 4u
-#define DD_JOB_SET_COMPRESSION 8u
-#define DD_JOB_SET_LAYERING 16u
-#define DD_JOB_DEFAULT_BUDGET 10
-#define DD_JOB_MAX_BUDGET 100
+#define DD_JOB_SET_TIMEOUT         2u
+#define DD_JOB_SET_LAYERS          4u
+#define DD_JOB_SET_COMPRESSION     8u
+#define DD_JOB_SET_LAYERING        16u
+#define DD_JOB_DEFAULT_BUDGET      10
+#define DD_JOB_MAX_BUDGET          100
 
 /* dd_job_load_flags(): the keys that are ignored with a warning
  * (contents.repositories, keyring, build_repositories, runtime_keyring)
@@ -126,9 +126,9 @@ struct dd_job {
  */
 int dd_job_name(const char *path, char **out);
 
-#define DD_JOB_REFERENCE_FORM                                                                  \
+#define DD_JOB_REFERENCE_FORM \
 	"[HOST[:PORT]/]NAME[:TAG], NAME lower-case letters and digits in '/'-separated parts " \
-	"joined by '.', '_', '__' or '-', TAG 1 to 128 letters, digits, '_', '.' or '-' "      \
+	"joined by '.', '_', '__' or '-', TAG 1 to 128 letters, digits, '_', '.' or '-' " \
 	"(not starting with '.' or '-'), like registry.local/team/web:1.0"
 
 /*

@@ -36,7 +36,7 @@ static void note(char ***arr, size_t *n, const char *fmt, ...)
 }
 
 #define ERROR(p, ...) note(&(p)->errors, &(p)->n_errors, __VA_ARGS__)
-#define WARN(p, ...) note(&(p)->warnings, &(p)->n_warnings, __VA_ARGS__)
+#define WARN(p, ...)  note(&(p)->warnings, &(p)->n_warnings, __VA_ARGS__)
 
 static bool in_list(char **names, size_t n, const char *name)
 {
@@ -51,20 +51,23 @@ static void check_entitlement(const struct dd_catalog *cat, struct dd_plan *p)
 	char when[32];
 
 	if (!cat->has_entitlement) {
-		ERROR(p, "the mirror has no entitlement manifest: import a bundle that carries one");
+		ERROR(p,
+		      "the mirror has no entitlement manifest: import a bundle that carries one");
 		return;
 	}
 	if (cat->ent_expires <= (cat->judged_at ? cat->judged_at : dd_time_now())) {
 		dd_time_format(cat->ent_expires, when);
-		ERROR(p, "the entitlement manifest (version %lld) %s expired since %s; "
-		      "import a current one", (long long)cat->ent_version,
+		ERROR(p,
+		      "the entitlement manifest (version %lld) %s expired since %s; "
+		      "import a current one",
+		      (long long)cat->ent_version,
 		      cat->judged_at ? "had been, when the run was built," : "has been", when);
 	}
 }
 
 /* World: the crust, then the job's packages; removals of crust are errors. */
-static void build_world(const struct dd_job *job, char **crust, size_t n_crust,
-			struct dd_plan *p, struct dd_dep **world, size_t *n)
+static void build_world(const struct dd_job *job, char **crust, size_t n_crust, struct dd_plan *p,
+			struct dd_dep **world, size_t *n)
 {
 	*world = dd_xcalloc(n_crust + job->n_packages + job->n_remove + 1, sizeof(**world));
 	*n = 0;
@@ -76,8 +79,10 @@ static void build_world(const struct dd_job *job, char **crust, size_t n_crust,
 		const struct dd_dep *d = &job->packages[i];
 
 		if (d->conflict && in_list(crust, n_crust, d->name)) {
-			ERROR(p, "'!%s' would remove %s, a base package of image '%s': base "
-			      "packages cannot be removed", d->name, d->name, job->base);
+			ERROR(p,
+			      "'!%s' would remove %s, a base package of image '%s': base "
+			      "packages cannot be removed",
+			      d->name, d->name, job->base);
 			continue;
 		}
 		(*world)[*n].name = dd_xstrdup(d->name);
@@ -87,8 +92,10 @@ static void build_world(const struct dd_job *job, char **crust, size_t n_crust,
 	}
 	for (size_t i = 0; i < job->n_remove; i++) {
 		if (in_list(crust, n_crust, job->remove[i])) {
-			ERROR(p, "contents.remove names %s, a base package of image '%s': base "
-			      "packages cannot be removed", job->remove[i], job->base);
+			ERROR(p,
+			      "contents.remove names %s, a base package of image '%s': base "
+			      "packages cannot be removed",
+			      job->remove[i], job->base);
 			continue;
 		}
 		(*world)[*n].name = dd_xstrdup(job->remove[i]);
@@ -107,8 +114,7 @@ static bool provided(const struct dd_catalog *cat, const char *name)
 }
 
 /* Explain a name nobody in the mirror provides at an acceptable version. */
-static void explain_missing(const struct dd_catalog *cat, const struct dd_dep *d,
-			    struct dd_plan *p)
+static void explain_missing(const struct dd_catalog *cat, const struct dd_dep *d, struct dd_plan *p)
 {
 	struct dd_buf versions = DD_BUF_INIT;
 
@@ -126,12 +132,16 @@ static void explain_missing(const struct dd_catalog *cat, const struct dd_dep *d
 			dd_buf_addf(&versions, "%s%s", versions.len ? ", " : "",
 				    cat->pkgs[i].version);
 	if (versions.len)
-		ERROR(p, "package %s: the mirror has version %s, none satisfies '%s%s%s'; a "
-		      "newer bundle might carry it", d->name, versions.ptr, d->name,
-		      d->version ? dd_version_op_str(d->op) : "", d->version ? d->version : "");
+		ERROR(p,
+		      "package %s: the mirror has version %s, none satisfies '%s%s%s'; a "
+		      "newer bundle might carry it",
+		      d->name, versions.ptr, d->name, d->version ? dd_version_op_str(d->op) : "",
+		      d->version ? d->version : "");
 	else if (!provided(cat, d->name))
-		ERROR(p, "package %s is unknown here: no imported bundle carried a package of "
-		      "that name or providing it", d->name);
+		ERROR(p,
+		      "package %s is unknown here: no imported bundle carried a package of "
+		      "that name or providing it",
+		      d->name);
 	dd_buf_release(&versions);
 }
 
@@ -163,26 +173,29 @@ static void assign_roles(const struct dd_catalog *cat, const struct dd_solution 
 	}
 }
 
-static void check_guarded(const struct dd_catalog *cat, const struct dd_job *job,
-			  struct dd_plan *p)
+static void check_guarded(const struct dd_catalog *cat, const struct dd_job *job, struct dd_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const struct dd_apk_pkg *pkg = &cat->pkgs[p->pkgs[i].cat];
 		const struct dd_catalog_pkg *info = &cat->info[p->pkgs[i].cat];
 
 		if (strstr(pkg->name, "fips"))
-			WARN(p, "%s-%s is a FIPS package: FIPS mode is not guaranteed in this image",
+			WARN(p,
+			     "%s-%s is a FIPS package: FIPS mode is not guaranteed in this image",
 			     pkg->name, pkg->version);
 		if (info->guarded)
 			continue;
 		if (job->allow_unguarded)
-			WARN(p, "%s-%s is unguarded (no entitled image lists it%s); allowed by "
-			     "policy.allow-unguarded", pkg->name, pkg->version,
-			     info->signer ? "" : ", and it is unsigned");
+			WARN(p,
+			     "%s-%s is unguarded (no entitled image lists it%s); allowed by "
+			     "policy.allow-unguarded",
+			     pkg->name, pkg->version, info->signer ? "" : ", and it is unsigned");
 		else
-			ERROR(p, "%s-%s is not listed by any entitled image; set "
+			ERROR(p,
+			      "%s-%s is not listed by any entitled image; set "
 			      "policy.allow-unguarded: true to use it (it is then flagged as "
-			      "unguarded)", pkg->name, pkg->version);
+			      "unguarded)",
+			      pkg->name, pkg->version);
 	}
 }
 
@@ -213,8 +226,9 @@ static void crust_first(const struct dd_catalog *cat, struct dd_plan *p)
 				if (a->depends[d].conflict)
 					continue;
 				for (size_t j = 0; j < p->n; j++)
-					if (!in[j] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[j].cat],
-								&a->depends[d]))
+					if (!in[j] &&
+					    dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[j].cat],
+								 &a->depends[d]))
 						in[j] = grew = true;
 			}
 		}
@@ -228,8 +242,9 @@ static void crust_first(const struct dd_catalog *cat, struct dd_plan *p)
 				bool met = false;
 
 				for (size_t i = 0; i < p->n && !met; i++)
-					met = in[i] && dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[i].cat],
-								 &c->install_if[d]);
+					met = in[i] &&
+					      dd_apk_pkg_satisfies(&cat->pkgs[p->pkgs[i].cat],
+								   &c->install_if[d]);
 				all = met;
 			}
 			if (all)
@@ -290,18 +305,22 @@ static void decide(const struct dd_catalog *cat, struct dd_plan *p, const char *
 		if (dir_c && dir_i)
 			continue;
 		if (dir_c != dir_i)
-			ERROR(p, "file conflict: /%s is %s in %s but %s in %s; remove one of the two "
-			      "packages from the job", path, dd_tar_type_phrase(o[cur].type),
-			      label(cat, p, o[cur].pos, a, sizeof(a)), dd_tar_type_phrase(o[i].type),
-			      label(cat, p, o[i].pos, b, sizeof(b)));
+			ERROR(p,
+			      "file conflict: /%s is %s in %s but %s in %s; remove one of the two "
+			      "packages from the job",
+			      path, dd_tar_type_phrase(o[cur].type),
+			      label(cat, p, o[cur].pos, a, sizeof(a)),
+			      dd_tar_type_phrase(o[i].type), label(cat, p, o[i].pos, b, sizeof(b)));
 		else if (o[cur].type == o[i].type && !strcmp(o[cur].sig, o[i].sig))
 			continue;
 		else if (dd_apk_pkg_replaces(pi, pc->name))
 			cur = i;
 		else if (!dd_apk_pkg_replaces(pc, pi->name))
-			ERROR(p, "file conflict: /%s is shipped by both %s and %s with different "
+			ERROR(p,
+			      "file conflict: /%s is shipped by both %s and %s with different "
 			      "content, and neither replaces the other; remove one of the two "
-			      "packages from the job", path, label(cat, p, o[cur].pos, a, sizeof(a)),
+			      "packages from the job",
+			      path, label(cat, p, o[cur].pos, a, sizeof(a)),
 			      label(cat, p, o[i].pos, b, sizeof(b)));
 	}
 	if (winners && o[cur].type != DD_TAR_DIR)
@@ -347,8 +366,8 @@ static int owner_row(void *ctx, size_t k, const struct dd_index_file *f)
 	return 0;
 }
 
-int dd_plan_owners(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p,
-		   size_t upto, struct dd_map *winners)
+int dd_plan_owners(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p, size_t upto,
+		   struct dd_map *winners)
 {
 	struct owners w = { cat, p, winners, DD_BUF_INIT, NULL, 0 };
 	size_t *which;
@@ -387,8 +406,10 @@ int dd_plan_make(struct dd_store *s, const struct dd_catalog *cat, const struct 
 	check_entitlement(cat, p);
 	if (cat->has_entitlement && job->base &&
 	    dd_catalog_image_base(s, cat, job->base, &crust, &n_crust))
-		ERROR(p, "%s; the job's 'base:' must name an entitled image (see 'drydock mirror "
-		      "entitlements')", dd_error_detail());
+		ERROR(p,
+		      "%s; the job's 'base:' must name an entitled image (see 'drydock mirror "
+		      "entitlements')",
+		      dd_error_detail());
 	if (p->n_errors)
 		goto out;
 	for (size_t i = 0; i < cat->n; i++)

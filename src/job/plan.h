@@ -19,9 +19,9 @@
 enum dd_plan_role { DD_PLAN_CRUST, DD_PLAN_REQUESTED, DD_PLAN_PULLED, DD_PLAN_INSTALL_IF };
 
 struct dd_plan_pkg {
-	size_t cat;            /* index into the catalog */
+	size_t cat; /* index into the catalog */
 	enum dd_plan_role role;
-	const char *by;        /* for PULLED: the name of the package that needs it */
+	const char *by; /* for PULLED: the name of the package that needs it */
 };
 
 struct dd_plan {
@@ -29,11 +29,11 @@ struct dd_plan {
 	bool ok;
 	struct dd_plan_pkg *pkgs; /* install order: the crust's closure first */
 	size_t n;
-	size_t n_crust;           /* pkgs[0, n_crust): the base packages, what they
-				   * depend on, and install_if packages they alone trigger */
+	size_t n_crust; /* pkgs[0, n_crust): the base packages, what they
+			 * depend on, and install_if packages they alone trigger */
 	uint64_t size, installed_size;
-	struct dd_map owners;     /* contested path -> (void *)(position + 1) of the
-				   * package that gets it (dd_plan_owners) */
+	struct dd_map owners; /* contested path -> (void *)(position + 1) of the
+			       * package that gets it (dd_plan_owners) */
 	char **errors, **warnings;
 	size_t n_errors, n_warnings;
 };
@@ -56,8 +56,8 @@ void dd_plan_release(struct dd_plan *plan);
  * Deciding for a prefix (the crust) never contradicts deciding for the
  * whole plan: a later package can only take a path over.
  */
-int dd_plan_owners(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p,
-		   size_t upto, struct dd_map *winners);
+int dd_plan_owners(struct dd_store *s, const struct dd_catalog *cat, struct dd_plan *p, size_t upto,
+		   struct dd_map *winners);
 
 const char *dd_plan_role_str(enum dd_plan_role r);
 

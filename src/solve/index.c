@@ -34,8 +34,7 @@ int dd_solve_world_dep(const char *text, struct dd_dep *out)
 		rc = DD_E_FORMAT;
 	}
 	if (rc)
-		return dd_error(rc, "'%s' is not a valid world dependency, %s", text,
-				world_format);
+		return dd_error(rc, "'%s' is not a valid world dependency, %s", text, world_format);
 	return 0;
 }
 
@@ -56,7 +55,7 @@ int dd_solve_world_dep(const char *text, struct dd_dep *out)
  * readings never disagree on an index they both accept.
  */
 
-#define OP_CHECKSUM (DD_VER_LESS | DD_VER_GREATER)
+#define OP_CHECKSUM   (DD_VER_LESS | DD_VER_GREATER)
 #define MAX_DEP_LINES 8 /* D:, p: or i: lines in one entry */
 
 static bool is_sep(char c)
@@ -74,8 +73,8 @@ static bool is_name_char(char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
-	return c == '+' || c == '-' || c == '.' || c == '_' || c == ':' || c == ',' ||
-	       c == '/' || c == '[' || c == ']';
+	return c == '+' || c == '-' || c == '.' || c == '_' || c == ':' || c == ',' || c == '/' ||
+	       c == '[' || c == ']';
 }
 
 static bool version_chars_ok(const char *v, const char *end, unsigned op)
@@ -110,7 +109,7 @@ static bool lean_dep(char *tok, char *end, struct dd_dep *d)
 	d->version = NULL;
 	if (op_at < end) {
 		size_t n =
-		    dd_version_op_parse((struct dd_blob){op_at, (size_t)(end - op_at)}, &op);
+			dd_version_op_parse((struct dd_blob){ op_at, (size_t)(end - op_at) }, &op);
 
 		if (!n || !version_chars_ok(op_at + n, end, op))
 			return false;
@@ -232,16 +231,27 @@ static bool lean_field(struct entry *e, char key, char *v)
 		return true;
 	}
 	switch (key) {
-	case 'P': p->name = v; return true;
-	case 'V': p->version = v; return *v != 0;
-	case 'A': p->arch = v; return true;
+	case 'P':
+		p->name = v;
+		return true;
+	case 'V':
+		p->version = v;
+		return *v != 0;
+	case 'A':
+		p->arch = v;
+		return true;
 	case 'k':
 		p->has_provider_priority = true;
 		return lean_int(v, &p->provider_priority);
 	case 'C':
 		len = strlen(v);
 		return dd_apk_checksum_set(v, len, p->checksum);
-	case 'T': case 'U': case 'L': case 'o': case 'm': case 'c':
+	case 'T':
+	case 'U':
+	case 'L':
+	case 'o':
+	case 'm':
+	case 'c':
 		return true;
 	default:
 		return ignored_ok(key, v);
@@ -606,8 +616,7 @@ int dd_solve_index_add_file(struct dd_solve_index *ix, const char *path)
 	}
 	/* the lean reading wrote into the text: read it again, the full way */
 	free(owned);
-	if ((rc = read_index(path, &text)) == 0 &&
-	    (rc = add_text_full(ix, dd_buf_blob(&text))) < 0)
+	if ((rc = read_index(path, &text)) == 0 && (rc = add_text_full(ix, dd_buf_blob(&text))) < 0)
 		dd_error_prefix(rc, "%s", path);
 out:
 	dd_buf_release(&text);
@@ -657,7 +666,7 @@ void dd_solve_index_repo(struct dd_solve_index *ix, const char *arch, struct dd_
 		ix->ptrs[n++] = p;
 	}
 	dd_map_release(&seen, NULL);
-	*repo = (struct dd_repo){ix->ptrs, n, arch, ix->ptr_broken};
+	*repo = (struct dd_repo){ ix->ptrs, n, arch, ix->ptr_broken };
 }
 
 void dd_solve_index_release(struct dd_solve_index *ix)

@@ -42,10 +42,10 @@
 #include "apk/version.h"
 #include "core/error.h"
 
-#define NONE UINT32_MAX
-#define OP_CHECKSUM (DD_VER_LESS | DD_VER_GREATER)
+#define NONE         UINT32_MAX
+#define OP_CHECKSUM  (DD_VER_LESS | DD_VER_GREATER)
 #define REPORT_WIDTH 50 /* apk-tools wraps its report at 50 columns off a terminal */
-#define WHY_IIF INT32_MIN
+#define WHY_IIF      INT32_MIN
 
 /* ---- small containers ---------------------------------------------------- */
 
@@ -285,8 +285,7 @@ static void add_package(struct solver *S, const struct dd_apk_pkg *p, bool broke
 	pk->iif = dep_names(S, p->install_if, p->n_install_if);
 	/* apk-tools drops a whole install_if rule that does not parse */
 	pk->n_iif = any_broken(p->install_if, p->n_install_if) ? 0 : (uint32_t)p->n_install_if;
-	pk->prio =
-	    p->has_provider_priority && p->provider_priority > 0 ? p->provider_priority : 0;
+	pk->prio = p->has_provider_priority && p->provider_priority > 0 ? p->provider_priority : 0;
 	pk->uninstallable = broken;
 	S->names[n].n_prov++;
 	for (size_t j = 0; j < p->n_provides; j++)
@@ -681,8 +680,7 @@ static void requirers_changed(struct solver *S, uint32_t n)
 }
 
 /* Dependency d (on name n) of package ppkg, or of the world when NONE. */
-static void apply_constraint(struct solver *S, uint32_t ppkg, const struct dd_dep *d,
-			     uint32_t n)
+static void apply_constraint(struct solver *S, uint32_t ppkg, const struct dd_dep *d, uint32_t n)
 {
 	const struct name *nm = &S->names[n];
 
@@ -698,8 +696,7 @@ static void apply_constraint(struct solver *S, uint32_t ppkg, const struct dd_de
 	}
 }
 
-static bool dep_satisfiable(const struct solver *S, uint32_t k, const struct dd_dep *d,
-			    uint32_t n)
+static bool dep_satisfiable(const struct solver *S, uint32_t k, const struct dd_dep *d, uint32_t n)
 {
 	const struct nstate *st = &S->ns[n];
 	const struct name *nm = &S->names[n];
@@ -729,8 +726,7 @@ static bool deps_satisfiable(const struct solver *S, uint32_t k)
  * chosen will hold n: anything else providing n is out (skipping
  * unversioned provides, which may coexist, when any candidate's is).
  */
-static void exclude_non_providers(struct solver *S, uint32_t n, uint32_t must,
-				  bool skip_virtual)
+static void exclude_non_providers(struct solver *S, uint32_t n, uint32_t must, bool skip_virtual)
 {
 	const struct name *nm = &S->names[n];
 
@@ -743,8 +739,7 @@ static void exclude_non_providers(struct solver *S, uint32_t n, uint32_t must,
 			    (skip_virtual && !nm->prov[i].ver);
 
 		for (size_t j = 0; !keep && j < pk->n_prv; j++)
-			keep = pk->prv[j] == must ||
-			       (skip_virtual && !pk->p->provides[j].version);
+			keep = pk->prv[j] == must || (skip_virtual && !pk->p->provides[j].version);
 		if (!keep)
 			disqualify(S, k);
 	}
@@ -838,8 +833,7 @@ static void push_common(struct solver *S, uint32_t n, uint32_t first, uint32_t n
 		exclude_non_providers(S, pk->name, n, S->ns[pk->name].virt_provides);
 	for (size_t j = 0; j < pk->n_prv; j++)
 		if (merge_done(&S->ns[pk->prv[j]].merge_provs, n_opt))
-			exclude_non_providers(S, pk->prv[j], n,
-					      S->ns[pk->prv[j]].virt_provides);
+			exclude_non_providers(S, pk->prv[j], n, S->ns[pk->prv[j]].virt_provides);
 	S->ns[pk->name].virt_provides = false;
 	for (size_t j = 0; j < pk->n_prv; j++)
 		S->ns[pk->prv[j]].virt_provides = false;
@@ -971,9 +965,12 @@ static void discover(struct solver *S, uint32_t n)
 static int cmp_versions(const char *a, const char *b)
 {
 	switch (ver_cmp(a, b)) {
-	case DD_VER_LESS: return -1;
-	case DD_VER_GREATER: return 1;
-	default: return 0;
+	case DD_VER_LESS:
+		return -1;
+	case DD_VER_GREATER:
+		return 1;
+	default:
+		return 0;
 	}
 }
 
@@ -1287,13 +1284,11 @@ int dd_solve_flags(const struct dd_repo *repo, const struct dd_dep *world, size_
 		reset(&S, again);
 		run(&S);
 		changeset(&S);
-		if (!S.errors || !(flags & DD_SOLVE_FORCE_BROKEN_WORLD) ||
-		    !drop_broken_world(&S))
+		if (!S.errors || !(flags & DD_SOLVE_FORCE_BROKEN_WORLD) || !drop_broken_world(&S))
 			break;
 	}
 	if (S.errors) {
-		rc = dd_error(S.missing ? DD_E_NOTFOUND : DD_E_FORMAT,
-			      "unable to select packages");
+		rc = dd_error(S.missing ? DD_E_NOTFOUND : DD_E_FORMAT, "unable to select packages");
 		if (why)
 			report(&S, why);
 	} else {
@@ -1494,8 +1489,8 @@ static void rdisc_pkg(struct solver *S, uint32_t k, unsigned state)
 	S->ps[k].rep |= state;
 	S->ns[pk->name].rep |= state;
 	for (size_t j = 0; j < pk->n_prv; j++)
-		S->ns[pk->prv[j]].rep |= state == R_IIF && !pk->p->provides[j].version ?
-						 R_VIRTUAL : state;
+		S->ns[pk->prv[j]].rep |=
+			state == R_IIF && !pk->p->provides[j].version ? R_VIRTUAL : state;
 	rdisc_deps(S, k);
 	if (state == R_PRESENT || state == R_IIF) {
 		rdisc_riif(S, pk->name);
@@ -1524,8 +1519,7 @@ static void rdisc_name(struct solver *S, uint32_t n, unsigned state)
 
 static void rep_missing(struct report *R, uint32_t n);
 
-static void rep_deps(struct report *R, const struct dd_dep *deps, const uint32_t *names,
-		     size_t n)
+static void rep_deps(struct report *R, const struct dd_dep *deps, const uint32_t *names, size_t n)
 {
 	for (size_t j = 0; j < n; j++) {
 		struct nstate *st = &R->S->ns[names[j]];
@@ -1622,24 +1616,24 @@ static void rep_missing(struct report *R, uint32_t n)
 /* apk-tools' dependency-vs-package verdict: does d, on name dn, hold
  * for package k (M_SATISFIES), fail for it (M_CONFLICTS), or not concern
  * it (0)? */
-static int analyze_dep(const struct solver *S, uint32_t deppkg, const struct dd_dep *d,
-		       uint32_t dn, uint32_t k)
+static int analyze_dep(const struct solver *S, uint32_t deppkg, const struct dd_dep *d, uint32_t dn,
+		       uint32_t k)
 {
 	const struct pkg *pk = &S->pkgs[k];
 
 	if (dn == pk->name) {
-		bool ok = !d->conflict && d->op == OP_CHECKSUM && d->version ?
-				  !strcmp(d->version, pk->p->checksum) :
-				  ver_match(pk->p->version, d->op, d->version) != d->conflict;
+		bool ok = !d->conflict && d->op == OP_CHECKSUM && d->version
+				  ? !strcmp(d->version, pk->p->checksum)
+				  : ver_match(pk->p->version, d->op, d->version) != d->conflict;
 
 		return ok ? M_SATISFIES : M_CONFLICTS;
 	}
 	for (size_t j = 0; j < pk->n_prv; j++)
 		if (pk->prv[j] == dn)
 			return provided(S, deppkg, d,
-					(struct prov){k, pk->p->provides[j].version})
-				   ? M_SATISFIES
-				   : M_CONFLICTS;
+					(struct prov){ k, pk->p->provides[j].version })
+				       ? M_SATISFIES
+				       : M_CONFLICTS;
 	return 0;
 }
 
@@ -1707,8 +1701,7 @@ static void collect_rdeps(struct solver *S, uint32_t n, uint32_t k, int match, u
 				continue;
 			S->ps[k0].genid = gen;
 			for (size_t j = 0; j < pk->n_dep; j++)
-				if (analyze_dep(S, k0, &pk->p->depends[j], pk->dep[j], k) &
-				    match)
+				if (analyze_dep(S, k0, &pk->p->depends[j], pk->dep[j], k) & match)
 					mdeps_add(m, k0, &pk->p->depends[j]);
 		}
 	}

@@ -108,7 +108,7 @@ struct dd_solve_index {
 	size_t n, cap;
 	bool *broken;                   /* one flag per package */
 	const struct dd_apk_pkg **ptrs; /* filled by dd_solve_index_repo() */
-	bool *ptr_broken;		/* the flags of ptrs */
+	bool *ptr_broken;               /* the flags of ptrs */
 	/* filled by dd_solve_index_repo(): one line per entry left out as
 	 * the duplicate of an earlier one (same decoded checksum) */
 	char **warnings;

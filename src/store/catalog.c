@@ -21,7 +21,8 @@ static const char packages_sql[] =
 	"FROM entitlements)), %s FROM packages p JOIN bundles b ON b.digest = p.bundle "
 	"ORDER BY p.name, p.id";
 
-static int load_row(struct dd_store *s, sqlite3_stmt *st, struct dd_apk_pkg *p, struct dd_catalog_pkg *x)
+static int load_row(struct dd_store *s, sqlite3_stmt *st, struct dd_apk_pkg *p,
+		    struct dd_catalog_pkg *x)
 {
 	const char *pkginfo = (const char *)sqlite3_column_text(st, 1);
 	const char *signer = (const char *)sqlite3_column_text(st, 8);
@@ -56,9 +57,11 @@ static int load_row(struct dd_store *s, sqlite3_stmt *st, struct dd_apk_pkg *p, 
 static int load_entitlement(struct dd_store *s, struct dd_catalog *c)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT version, organization, expires, sha256, bundle "
+	int rc = dd_db_prepare(s,
+			       "SELECT version, organization, expires, sha256, bundle "
 			       "FROM entitlements "
-			       "ORDER BY version DESC LIMIT 1", &st);
+			       "ORDER BY version DESC LIMIT 1",
+			       &st);
 
 	if (rc)
 		return rc;
@@ -137,8 +140,10 @@ int dd_catalog_image_base(struct dd_store *s, const struct dd_catalog *c, const 
 
 	*names = NULL;
 	*n = 0;
-	rc = dd_db_prepare(s, "SELECT name, base FROM entitled_packages WHERE version = ? AND "
-			   "image = ? ORDER BY rowid", &st);
+	rc = dd_db_prepare(s,
+			   "SELECT name, base FROM entitled_packages WHERE version = ? AND "
+			   "image = ? ORDER BY rowid",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, c->ent_version);
@@ -165,8 +170,10 @@ int dd_catalog_image_base(struct dd_store *s, const struct dd_catalog *c, const 
 		return rc;
 	}
 	if (!found)
-		return dd_error(DD_E_NOTFOUND, "no entitled image '%s' in entitlement manifest "
-				"version %lld", image, (long long)c->ent_version);
+		return dd_error(DD_E_NOTFOUND,
+				"no entitled image '%s' in entitlement manifest "
+				"version %lld",
+				image, (long long)c->ent_version);
 	return 0;
 }
 
@@ -188,8 +195,10 @@ static long pinned_row(const struct dd_catalog *c, const struct dd_pin_pkg *k)
 
 static int pin_missing(const struct dd_pin_pkg *k, const char *what)
 {
-	return dd_error(DD_E_NOTFOUND, "package %s (blob sha256:%s) %s; it came in bundle %s%s%s%s: "
-			"import that bundle again", k->name ? k->name : "?", k->sha256, what,
+	return dd_error(DD_E_NOTFOUND,
+			"package %s (blob sha256:%s) %s; it came in bundle %s%s%s%s: "
+			"import that bundle again",
+			k->name ? k->name : "?", k->sha256, what,
 			k->bundle_label ? k->bundle_label : "", k->bundle_label ? " (" : "",
 			k->bundle ? k->bundle : "(not recorded)", k->bundle_label ? ")" : "");
 }
@@ -205,8 +214,10 @@ static int pin_entitlement(struct dd_store *s, struct dd_catalog *c,
 	c->has_entitlement = false;
 	if (!pin->ent_sha256)
 		return 0;
-	rc = dd_db_prepare(s, "SELECT version, organization, expires, bundle FROM entitlements "
-			   "WHERE sha256 = ? ORDER BY version LIMIT 1", &st);
+	rc = dd_db_prepare(s,
+			   "SELECT version, organization, expires, bundle FROM entitlements "
+			   "WHERE sha256 = ? ORDER BY version LIMIT 1",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, pin->ent_sha256, -1, SQLITE_TRANSIENT);
@@ -223,7 +234,8 @@ static int pin_entitlement(struct dd_store *s, struct dd_catalog *c,
 					     &c->ent_expires)
 			     : dd_db_damaged(s, "the recorded entitlement has no expiry");
 	} else if (!rc) {
-		rc = dd_error(DD_E_NOTFOUND, "the entitlement manifest (blob sha256:%s, %s) is not in "
+		rc = dd_error(DD_E_NOTFOUND,
+			      "the entitlement manifest (blob sha256:%s, %s) is not in "
 			      "the mirror's index: import the bundle that carried it again",
 			      pin->ent_sha256, pin->ent_label ? pin->ent_label : "as recorded");
 	}
@@ -235,16 +247,20 @@ static int pin_entitlement(struct dd_store *s, struct dd_catalog *c,
 static int pin_guarded(struct dd_store *s, struct dd_catalog *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = dd_db_prepare(s, "SELECT 1 FROM entitled_packages WHERE version = ? AND name = ? "
-			       "AND pkgversion = ?", &st);
+	int rc = dd_db_prepare(s,
+			       "SELECT 1 FROM entitled_packages WHERE version = ? AND name = ? "
+			       "AND pkgversion = ?",
+			       &st);
 
 	for (size_t i = 0; !rc && i < c->n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, c->ent_version);
 		sqlite3_bind_text(st, 2, c->pkgs[i].name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, c->pkgs[i].version, -1, SQLITE_TRANSIENT);
-		rc = c->has_entitlement ? dd_db_step(s, st, "read the recorded entitlement's "
-							 "packages") : 0;
+		rc = c->has_entitlement ? dd_db_step(s, st,
+						     "read the recorded entitlement's "
+						     "packages")
+					: 0;
 		c->info[i].guarded = rc > 0;
 		rc = rc < 0 ? rc : 0;
 	}

@@ -13,26 +13,26 @@
 #include "store/store.h"
 
 struct dd_catalog_pkg {
-	int64_t id;           /* packages.id in the index */
-	char sha256[65];      /* the .apk blob */
-	char bundle[65];      /* the bundle that delivered it */
+	int64_t id;      /* packages.id in the index */
+	char sha256[65]; /* the .apk blob */
+	char bundle[65]; /* the bundle that delivered it */
 	char *channel;
 	int64_t sequence;
-	char *signer;         /* APK key name; NULL when stored unsigned */
-	bool guarded;         /* listed by the current entitlement manifest */
-	int64_t nfiles;       /* files rows recorded at import; -1: not recorded */
+	char *signer;   /* APK key name; NULL when stored unsigned */
+	bool guarded;   /* listed by the current entitlement manifest */
+	int64_t nfiles; /* files rows recorded at import; -1: not recorded */
 };
 
 struct dd_catalog {
-	struct dd_apk_pkg *pkgs;       /* sorted by name, version */
-	struct dd_catalog_pkg *info;   /* parallel to pkgs */
+	struct dd_apk_pkg *pkgs;     /* sorted by name, version */
+	struct dd_catalog_pkg *info; /* parallel to pkgs */
 	size_t n;
 	bool has_entitlement;
 	int64_t ent_version, ent_expires;
-	char ent_sha256[65];           /* the entitlement manifest's blob */
-	char ent_bundle[65];           /* the bundle that brought it */
+	char ent_sha256[65]; /* the entitlement manifest's blob */
+	char ent_bundle[65]; /* the bundle that brought it */
 	char *organization;
-	int64_t judged_at;             /* when the entitlement's expiry is judged; 0: now */
+	int64_t judged_at; /* when the entitlement's expiry is judged; 0: now */
 };
 
 /*
@@ -51,9 +51,9 @@ struct dd_pin_pkg {
 struct dd_catalog_pin {
 	const struct dd_pin_pkg *pkgs;
 	size_t n;
-	const char *ent_sha256;   /* NULL: the run recorded no entitlement manifest */
-	const char *ent_label;    /* e.g. version 1 of Example Org, from stable#1 */
-	int64_t at;               /* when the run was built: expiry is judged then */
+	const char *ent_sha256; /* NULL: the run recorded no entitlement manifest */
+	const char *ent_label;  /* e.g. version 1 of Example Org, from stable#1 */
+	int64_t at;             /* when the run was built: expiry is judged then */
 };
 
 int dd_catalog_load(struct dd_store *s, struct dd_catalog *c);

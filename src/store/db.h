@@ -39,8 +39,7 @@ int dd_db_step(struct dd_store *s, sqlite3_stmt *st, const char *what);
 /* A row that contradicts the index's own promises (a NULL where the
  * schema forbids one, fewer files than recorded): DD_E_FORMAT naming
  * the index, the detail, and what to do. */
-int dd_db_damaged(struct dd_store *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int dd_db_damaged(struct dd_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * Bind values to st's parameters 1, 2, ..., one per character of types:
  * 's' a string (NULL binds NULL), 'I' an int64_t, 'i' an int, 't' a time

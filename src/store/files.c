@@ -9,15 +9,13 @@
 
 #define FILE_COLUMNS "pkg, path, type, mode, uid, gid, size, sha1, link"
 
-static void id_list(const struct dd_catalog *cat, const size_t *which, size_t n,
-		    struct dd_buf *sql)
+static void id_list(const struct dd_catalog *cat, const size_t *which, size_t n, struct dd_buf *sql)
 {
 	for (size_t k = 0; k < n; k++)
 		dd_buf_addf(sql, "%s%lld", k ? "," : "", (long long)cat->info[which[k]].id);
 }
 
-static size_t position_of(const struct dd_catalog *cat, const size_t *which, size_t n,
-			  int64_t id)
+static size_t position_of(const struct dd_catalog *cat, const size_t *which, size_t n, int64_t id)
 {
 	for (size_t k = 0; k < n; k++)
 		if (cat->info[which[k]].id == id)
@@ -50,7 +48,9 @@ static int walk(struct dd_store *s, const char *sql, const struct dd_catalog *ca
 		if (k == n || !f.path || !type) {
 			rc = dd_db_damaged(s, "a file row of package %lld has no %s",
 					   (long long)sqlite3_column_int64(st, 0),
-					   k == n ? "package in this build" : f.path ? "type" : "path");
+					   k == n   ? "package in this build"
+					   : f.path ? "type"
+						    : "path");
 			break;
 		}
 		f.type = dd_tar_type_parse(type);
@@ -82,17 +82,19 @@ int dd_index_files_of(struct dd_store *s, const struct dd_catalog *cat, const si
 		int64_t want = cat->info[which[k]].nfiles;
 
 		if (want >= 0 && counts[k] != want)
-			rc = dd_db_damaged(s, "package %s-%s has %lld file rows, %lld were "
-					   "recorded at import", p->name, p->version,
-					   (long long)counts[k], (long long)want);
+			rc = dd_db_damaged(s,
+					   "package %s-%s has %lld file rows, %lld were "
+					   "recorded at import",
+					   p->name, p->version, (long long)counts[k],
+					   (long long)want);
 	}
 	free(counts);
 	dd_buf_release(&sql);
 	return rc;
 }
 
-int dd_index_shared_paths(struct dd_store *s, const struct dd_catalog *cat,
-			  const size_t *which, size_t n, dd_index_file_fn fn, void *ctx)
+int dd_index_shared_paths(struct dd_store *s, const struct dd_catalog *cat, const size_t *which,
+			  size_t n, dd_index_file_fn fn, void *ctx)
 {
 	struct dd_buf sql = DD_BUF_INIT, ids = DD_BUF_INIT;
 	int64_t *counts;
@@ -102,9 +104,11 @@ int dd_index_shared_paths(struct dd_store *s, const struct dd_catalog *cat,
 		return 0;
 	counts = dd_xcalloc(n, sizeof(*counts));
 	id_list(cat, which, n, &ids);
-	dd_buf_addf(&sql, "SELECT " FILE_COLUMNS " FROM files WHERE pkg IN (%s) AND path IN "
+	dd_buf_addf(&sql,
+		    "SELECT " FILE_COLUMNS " FROM files WHERE pkg IN (%s) AND path IN "
 		    "(SELECT path FROM files WHERE pkg IN (%s) GROUP BY path "
-		    "HAVING count(*) > 1) ORDER BY path", ids.ptr, ids.ptr);
+		    "HAVING count(*) > 1) ORDER BY path",
+		    ids.ptr, ids.ptr);
 	rc = walk(s, sql.ptr, cat, which, n, counts, fn, ctx);
 	free(counts);
 	dd_buf_release(&sql);

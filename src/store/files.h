@@ -14,13 +14,13 @@
 #include "store/catalog.h"
 
 struct dd_index_file {
-	const char *path;  /* no leading '/' */
-	char type;         /* DD_TAR_* */
+	const char *path; /* no leading '/' */
+	char type;        /* DD_TAR_* */
 	unsigned mode;
 	uint32_t uid, gid;
 	uint64_t size;
-	const char *sha1;  /* hex, or NULL */
-	const char *link;  /* symlink or hard link target, or NULL */
+	const char *sha1; /* hex, or NULL */
+	const char *link; /* symlink or hard link target, or NULL */
 };
 
 /*
@@ -43,7 +43,7 @@ int dd_index_files_of(struct dd_store *s, const struct dd_catalog *cat, const si
  * Of the same packages, the rows of paths that more than one of them
  * ships, ordered by path: what deciding owners needs.
  */
-int dd_index_shared_paths(struct dd_store *s, const struct dd_catalog *cat,
-			  const size_t *which, size_t n, dd_index_file_fn fn, void *ctx);
+int dd_index_shared_paths(struct dd_store *s, const struct dd_catalog *cat, const size_t *which,
+			  size_t n, dd_index_file_fn fn, void *ctx);
 
 #endif

@@ -62,13 +62,17 @@ static void check_sql(struct dd_store *s, struct dd_fsck *r)
 		step_failed(r, -1);
 	}
 	if (dd_schema_version(s, &version) || version < 2 ||
-	    dd_db_prepare(s, "SELECT p.name, p.version, p.nfiles, (SELECT count(*) FROM files f "
+	    dd_db_prepare(s,
+			  "SELECT p.name, p.version, p.nfiles, (SELECT count(*) FROM files f "
 			  "WHERE f.pkg = p.id) FROM packages p WHERE p.nfiles IS NOT "
-			  "(SELECT count(*) FROM files f WHERE f.pkg = p.id)", &st))
+			  "(SELECT count(*) FROM files f WHERE f.pkg = p.id)",
+			  &st))
 		return;
 	while ((rc = dd_db_step(s, st, "count the files of each package")) > 0)
-		add(r->problems, "index: package %s-%s had %lld files at import, the index now "
-		    "lists %lld", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		add(r->problems,
+		    "index: package %s-%s had %lld files at import, the index now "
+		    "lists %lld",
+		    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
 		    (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
 	step_failed(r, rc);
 	sqlite3_finalize(st);
@@ -85,7 +89,8 @@ static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *ou
 	const char *sep = "";
 
 	dd_buf_reset(out);
-	if (dd_db_prepare(s, "SELECT name, version, arch FROM packages WHERE sha256 = ?", &st) == 0) {
+	if (dd_db_prepare(s, "SELECT name, version, arch FROM packages WHERE sha256 = ?", &st) ==
+	    0) {
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
 		while (dd_db_step(s, st, "look up a blob's package") > 0) {
 			const char *arch = (const char *)sqlite3_column_text(st, 2);
@@ -96,22 +101,27 @@ static void describe_blob(struct dd_store *s, const char *sha, struct dd_buf *ou
 		}
 		sqlite3_finalize(st);
 	}
-	if (!out->len && dd_db_prepare(s, "SELECT path FROM bundle_members WHERE sha256 = ? "
-				       "LIMIT 1", &st) == 0) {
+	if (!out->len && dd_db_prepare(s,
+				       "SELECT path FROM bundle_members WHERE sha256 = ? "
+				       "LIMIT 1",
+				       &st) == 0) {
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
 		if (dd_db_step(s, st, "look up a blob's bundle member") > 0)
 			dd_buf_addf(out, "%s", sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
-	if (dd_db_prepare(s, "SELECT DISTINCT b.channel, b.sequence, b.digest FROM bundle_members m "
+	if (dd_db_prepare(s,
+			  "SELECT DISTINCT b.channel, b.sequence, b.digest FROM bundle_members m "
 			  "JOIN bundles b ON b.digest = m.bundle WHERE m.sha256 = ? "
-			  "ORDER BY b.channel, b.sequence", &st) == 0) {
+			  "ORDER BY b.channel, b.sequence",
+			  &st) == 0) {
 		sep = "; bundles that carry it, any of which 'drydock mirror import --repair "
 		      "BUNDLE' restores it from: ";
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
 		while (dd_db_step(s, st, "look up the bundles of a blob") > 0) {
 			dd_buf_addf(out, "%schannel %s sequence %lld (%.16s…)", sep,
-				    sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+				    sqlite3_column_text(st, 0),
+				    (long long)sqlite3_column_int64(st, 1),
 				    sqlite3_column_text(st, 2));
 			sep = ", ";
 		}
@@ -171,8 +181,10 @@ static void check_dir(struct dd_store *s, struct dd_fsck *r, const char *rel, bo
 		if (de->d_name[0] == '.')
 			continue;
 		if (!blobs) {
-			add(r->notes, "%s/%s: staging file of an interrupted import (the next import "
-			    "or 'mirror gc' removes it)", rel, de->d_name);
+			add(r->notes,
+			    "%s/%s: staging file of an interrupted import (the next import "
+			    "or 'mirror gc' removes it)",
+			    rel, de->d_name);
 			continue;
 		}
 		if (!is_hex64(de->d_name)) {
@@ -189,13 +201,17 @@ static void check_dir(struct dd_store *s, struct dd_fsck *r, const char *rel, bo
 		if (found)
 			continue;
 		if (r->interrupted)
-			add(r->notes, "blob %s is not referenced (left by an interrupted import; "
-			    "'mirror gc' removes it)", de->d_name);
+			add(r->notes,
+			    "blob %s is not referenced (left by an interrupted import; "
+			    "'mirror gc' removes it)",
+			    de->d_name);
 		else
-			add(r->problems, "blob %s is named by no index row, and no interrupted "
+			add(r->problems,
+			    "blob %s is named by no index row, and no interrupted "
 			    "import explains it: the index may have lost rows; restore index.db "
 			    "from a backup or run 'drydock mirror fsck --rebuild-index' ('mirror "
-			    "gc' would delete it)", de->d_name);
+			    "gc' would delete it)",
+			    de->d_name);
 	}
 	if (d)
 		closedir(d);
@@ -217,8 +233,7 @@ static bool bundle_in_index(struct dd_store *s, const char *digest)
 }
 
 /* One import attempt of the audit log: its "started" record, its outcome. */
-static void check_attempt(struct dd_store *s, struct dd_fsck *r, json_t *started,
-			  json_t *outcome)
+static void check_attempt(struct dd_store *s, struct dd_fsck *r, json_t *started, json_t *outcome)
 {
 	const char *digest = json_string_value(json_object_get(started, "digest"));
 	const char *bundle = json_string_value(json_object_get(started, "bundle"));
@@ -227,20 +242,24 @@ static void check_attempt(struct dd_store *s, struct dd_fsck *r, json_t *started
 
 	if (!outcome) {
 		if (digest && bundle_in_index(s, digest))
-			add(r->notes, "audit: the import of %s started %s has no outcome: it was "
-			    "interrupted after its commit; bundle %.16s… is in the index", bundle,
-			    when, digest);
+			add(r->notes,
+			    "audit: the import of %s started %s has no outcome: it was "
+			    "interrupted after its commit; bundle %.16s… is in the index",
+			    bundle, when, digest);
 		else
-			add(r->notes, "audit: the import of %s started %s has no outcome: it was "
+			add(r->notes,
+			    "audit: the import of %s started %s has no outcome: it was "
 			    "interrupted before its commit; nothing of it is in the index (run it "
-			    "again)", bundle, when);
+			    "again)",
+			    bundle, when);
 		r->interrupted++;
 	} else if (verdict && !strcmp(verdict, "imported") && digest &&
 		   !bundle_in_index(s, digest)) {
-		add(r->problems, "audit: bundle %s (%.16s…) was imported %s but is not in the "
+		add(r->problems,
+		    "audit: bundle %s (%.16s…) was imported %s but is not in the "
 		    "index: the index lost it; restore index.db from a backup or run 'drydock "
-		    "mirror fsck --rebuild-index'", bundle, digest,
-		    json_string_value(json_object_get(outcome, "time")));
+		    "mirror fsck --rebuild-index'",
+		    bundle, digest, json_string_value(json_object_get(outcome, "time")));
 	}
 	if (verdict && strcmp(verdict, "imported") && strcmp(verdict, "already-imported"))
 		r->interrupted++; /* a refusal after the blobs moved may leave some */
@@ -272,9 +291,11 @@ static void check_audit(struct dd_store *s, struct dd_fsck *r)
 		j = json_loadb(line.ptr, line.len, 0, NULL);
 		attempt = json_string_value(json_object_get(j, "attempt"));
 		verdict = json_string_value(json_object_get(j, "verdict"));
-		if (!j || !verdict || strcmp(json_string_value(json_object_get(j, "action")) ?
-					     json_string_value(json_object_get(j, "action")) : "",
-					     "import")) {
+		if (!j || !verdict ||
+		    strcmp(json_string_value(json_object_get(j, "action"))
+				   ? json_string_value(json_object_get(j, "action"))
+				   : "",
+			   "import")) {
 			json_decref(j);
 			continue;
 		}
@@ -290,8 +311,7 @@ static void check_audit(struct dd_store *s, struct dd_fsck *r)
 		}
 		json_decref(j);
 	}
-	json_object_foreach_safe(open_, tmp, k, v)
-		check_attempt(s, r, v, NULL);
+	json_object_foreach_safe(open_, tmp, k, v) check_attempt(s, r, v, NULL);
 	json_decref(open_);
 	dd_buf_release(&path);
 	dd_buf_release(&text);
@@ -325,15 +345,17 @@ int dd_store_end_attempts(struct dd_store *s, int64_t *n)
 		json_decref(j);
 	}
 	dd_time_format(dd_time_now(), now);
-	json_object_foreach_safe(open_, tmp, k, v) {
+	json_object_foreach_safe(open_, tmp, k, v)
+	{
 		json_t *rec = json_deep_copy(v);
 
 		if (rc)
 			break;
 		json_object_set_new(rec, "time", json_string(now));
 		json_object_set_new(rec, "verdict", json_string("interrupted"));
-		json_object_set_new(rec, "reason", json_string("the import was killed before "
-							       "it recorded its outcome"));
+		json_object_set_new(rec, "reason",
+				    json_string("the import was killed before "
+						"it recorded its outcome"));
 		rc = dd_store_audit(s, rec);
 		json_decref(rec);
 		(*n)++;

@@ -69,8 +69,10 @@ int dd_held_versions(struct dd_store *s, const char *name, const char *arch, str
 
 int dd_held_package(struct dd_store *s, const char *name, const char *version, bool *held)
 {
-	return dd_db_exists(s, "look up a package", held, "SELECT 1 FROM packages WHERE name = ? "
-			    "AND version = ? LIMIT 1", "ss", name, version);
+	return dd_db_exists(s, "look up a package", held,
+			    "SELECT 1 FROM packages WHERE name = ? "
+			    "AND version = ? LIMIT 1",
+			    "ss", name, version);
 }
 
 int dd_held_bundle(struct dd_store *s, const char *digest, bool *held)
@@ -85,7 +87,8 @@ int dd_held_entitlement(struct dd_store *s, struct dd_held_entitlement *e)
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	rc = dd_db_prepare(s, "SELECT version FROM entitlements ORDER BY version DESC LIMIT 1", &st);
+	rc = dd_db_prepare(s, "SELECT version FROM entitlements ORDER BY version DESC LIMIT 1",
+			   &st);
 	if (rc)
 		return rc;
 	rc = dd_db_step(s, st, "read the entitlement");
@@ -98,15 +101,18 @@ int dd_held_entitlement(struct dd_store *s, struct dd_held_entitlement *e)
 		return rc;
 	if (!e->present)
 		return 0;
-	rc = dd_db_prepare(s, "SELECT DISTINCT image FROM entitled_packages WHERE version = ?", &st);
+	rc = dd_db_prepare(s, "SELECT DISTINCT image FROM entitled_packages WHERE version = ?",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->version);
 	rc = collect(s, st, false, &e->images, "list the entitled images");
 	if (rc)
 		return rc;
-	rc = dd_db_prepare(s, "SELECT DISTINCT name, pkgversion FROM entitled_packages "
-			   "WHERE version = ? AND pkgversion IS NOT NULL", &st);
+	rc = dd_db_prepare(s,
+			   "SELECT DISTINCT name, pkgversion FROM entitled_packages "
+			   "WHERE version = ? AND pkgversion IS NOT NULL",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->version);

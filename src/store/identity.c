@@ -16,9 +16,10 @@
 #include "store/db.h"
 #include "store/store.h"
 
-#define WAY_OUT "restore index.db (with its index.db-wal, if any) from a backup of this " \
-		"mirror, or rebuild it from the blobs and the audit log with 'drydock mirror " \
-		"fsck --rebuild-index --mirror %s'"
+#define WAY_OUT \
+	"restore index.db (with its index.db-wal, if any) from a backup of this " \
+	"mirror, or rebuild it from the blobs and the audit log with 'drydock mirror " \
+	"fsck --rebuild-index --mirror %s'"
 
 /* The first line of ROOT/name in out: 1, 0 when the file does not exist. */
 static int read_line(struct dd_store *s, const char *name, char *out, size_t size)
@@ -64,14 +65,18 @@ int dd_identity_precheck(struct dd_store *s)
 	/* errno only when stat failed: a stale ENOENT must not call an empty
 	 * index missing */
 	if (stat(dd_store_path(s, "index.db", &path), &st) < 0)
-		rc = dd_error(DD_E_FORMAT, "mirror %s (id %s): its index %s is %s: refusing to "
-			      "start an empty one, which would lose what the mirror holds; " WAY_OUT,
-			      s->root, id, path.ptr, errno == ENOENT ? "missing" : strerror(errno),
-			      s->root);
+		rc = dd_error(
+			DD_E_FORMAT,
+			"mirror %s (id %s): its index %s is %s: refusing to "
+			"start an empty one, which would lose what the mirror holds; " WAY_OUT,
+			s->root, id, path.ptr, errno == ENOENT ? "missing" : strerror(errno),
+			s->root);
 	else if (st.st_size == 0)
-		rc = dd_error(DD_E_FORMAT, "mirror %s (id %s): its index %s is empty: refusing to "
-			      "start an empty one, which would lose what the mirror holds; " WAY_OUT,
-			      s->root, id, path.ptr, s->root);
+		rc = dd_error(
+			DD_E_FORMAT,
+			"mirror %s (id %s): its index %s is empty: refusing to "
+			"start an empty one, which would lose what the mirror holds; " WAY_OUT,
+			s->root, id, path.ptr, s->root);
 	dd_buf_release(&path);
 	return rc;
 }
@@ -80,8 +85,11 @@ int dd_identity_precheck(struct dd_store *s)
 static int index_identity(struct dd_store *s, char id[80], int64_t *commits)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT key, value FROM meta WHERE key IN ('mirror-id', "
-			       "'commits')", &st), r;
+	int rc = dd_db_prepare(s,
+			       "SELECT key, value FROM meta WHERE key IN ('mirror-id', "
+			       "'commits')",
+			       &st),
+	    r;
 
 	id[0] = 0;
 	*commits = 0;
@@ -142,7 +150,8 @@ static int adopt(struct dd_store *s, int64_t commits, bool check_blobs)
 	int rc;
 
 	if (check_blobs && rows == 0 && files > 0)
-		return dd_error(DD_E_FORMAT, "mirror %s: its index names none of the %" PRId64
+		return dd_error(DD_E_FORMAT,
+				"mirror %s: its index names none of the %" PRId64
 				" blobs in blobs/sha256: the index was lost or replaced; " WAY_OUT,
 				s->root, files, s->root);
 	if (RAND_bytes(r, sizeof(r)) != 1)
@@ -181,12 +190,15 @@ int dd_identity_check(struct dd_store *s)
 	if (!has_file && !iid[0])
 		return s->writable ? adopt(s, icommits, true) : 0;
 	if (!iid[0])
-		return dd_error(DD_E_FORMAT, "mirror %s (id %s): its index has no identity: it was "
-				"lost and started again, or replaced; " WAY_OUT, s->root, fid,
-				s->root);
+		return dd_error(DD_E_FORMAT,
+				"mirror %s (id %s): its index has no identity: it was "
+				"lost and started again, or replaced; " WAY_OUT,
+				s->root, fid, s->root);
 	if (has_file && strcmp(fid, iid))
-		return dd_error(DD_E_FORMAT, "mirror %s (id %s): its index belongs to another "
-				"mirror (id %s); " WAY_OUT, s->root, fid, iid, s->root);
+		return dd_error(DD_E_FORMAT,
+				"mirror %s (id %s): its index belongs to another "
+				"mirror (id %s); " WAY_OUT,
+				s->root, fid, iid, s->root);
 	snprintf(s->id, sizeof(s->id), "%s", iid);
 	if (!has_file)
 		return s->writable ? write_line(s, "mirror-id", iid) : 0;
@@ -194,10 +206,12 @@ int dd_identity_check(struct dd_store *s)
 		return -1;
 	fcommits = strtoll(fcount, NULL, 10);
 	if (fcommits > icommits)
-		return dd_error(DD_E_FORMAT, "mirror %s: its index has lost commits: it holds "
-				"%" PRId64 " of the mirror's %" PRId64 " (index.db-wal deleted after "
-				"a crash, or an older index.db put back); " WAY_OUT, s->root,
-				icommits, fcommits, s->root);
+		return dd_error(DD_E_FORMAT,
+				"mirror %s: its index has lost commits: it holds "
+				"%" PRId64 " of the mirror's %" PRId64
+				" (index.db-wal deleted after "
+				"a crash, or an older index.db put back); " WAY_OUT,
+				s->root, icommits, fcommits, s->root);
 	return 0;
 }
 
@@ -245,8 +259,10 @@ int dd_identity_restore(struct dd_store *s, const char *id)
 		return adopt(s, 0, false);
 	if (read_line(s, "index-commits", fcount, sizeof(fcount)) < 0)
 		return -1;
-	rc = dd_db_prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES ('mirror-id', ?), "
-			   "('commits', ?)", &st);
+	rc = dd_db_prepare(s,
+			   "INSERT OR REPLACE INTO meta(key, value) VALUES ('mirror-id', ?), "
+			   "('commits', ?)",
+			   &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);

@@ -13,8 +13,8 @@
 /* ---- lookups ---------------------------------------------------------- */
 
 /* The first row of sql (one text parameter, or two) into *num and text. */
-static int lookup(struct dd_store *s, const char *sql, const char *a, const char *b,
-		  int64_t *num, char *text, size_t textlen, const char *what)
+static int lookup(struct dd_store *s, const char *sql, const char *a, const char *b, int64_t *num,
+		  char *text, size_t textlen, const char *what)
 {
 	sqlite3_stmt *st;
 	int rc = dd_db_prepare(s, sql, &st);
@@ -42,30 +42,33 @@ static int lookup(struct dd_store *s, const char *sql, const char *a, const char
 
 int dd_index_bundle_sequence(struct dd_store *s, const char *digest, int64_t *sequence)
 {
-	return lookup(s, "SELECT sequence FROM bundles WHERE digest = ?", digest, NULL,
-		      sequence, NULL, 0, "look up the bundle");
+	return lookup(s, "SELECT sequence FROM bundles WHERE digest = ?", digest, NULL, sequence,
+		      NULL, 0, "look up the bundle");
 }
 
 int dd_index_channel_head(struct dd_store *s, const char *channel, int64_t *sequence,
 			  char digest[65])
 {
-	return lookup(s, "SELECT sequence, digest FROM channels WHERE channel = ?", channel,
-		      NULL, sequence, digest, 65, "look up the bundle's channel");
+	return lookup(s, "SELECT sequence, digest FROM channels WHERE channel = ?", channel, NULL,
+		      sequence, digest, 65, "look up the bundle's channel");
 }
 
 int dd_index_latest_entitlement(struct dd_store *s, int64_t *version, char sha256[65])
 {
-	return lookup(s, "SELECT version, sha256 FROM entitlements ORDER BY version DESC "
-		      "LIMIT 1", NULL, NULL, version, sha256, 65,
-		      "look up the current entitlement");
+	return lookup(s,
+		      "SELECT version, sha256 FROM entitlements ORDER BY version DESC "
+		      "LIMIT 1",
+		      NULL, NULL, version, sha256, 65, "look up the current entitlement");
 }
 
 int dd_index_package_blob(struct dd_store *s, const char *name, const char *version,
 			  const char *arch, char sha256[65])
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT sha256 FROM packages WHERE name = ? AND version = ? "
-			       "AND arch = ?", &st);
+	int rc = dd_db_prepare(s,
+			       "SELECT sha256 FROM packages WHERE name = ? AND version = ? "
+			       "AND arch = ?",
+			       &st);
 
 	if (rc)
 		return rc;
@@ -103,43 +106,49 @@ static int insert_next(struct dd_store *s, sqlite3_stmt *st, const char *what, c
 	return bind_exec(s, st, what);
 }
 
-
-int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size,
-			 const char *kind)
+int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size, const char *kind)
 {
-	return dd_db_run(s, "record a blob", "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
-			  "VALUES (?, ?, ?)", "sIs", sha256, (int64_t)size, kind);
+	return dd_db_run(s, "record a blob",
+			 "INSERT OR IGNORE INTO blobs(sha256, size, kind) "
+			 "VALUES (?, ?, ?)",
+			 "sIs", sha256, (int64_t)size, kind);
 }
 
 int dd_index_insert_bundle(struct dd_store *s, const struct dd_index_bundle *b)
 {
-	int rc = dd_db_run(s, "record the bundle", "INSERT INTO bundles(digest, channel, "
-			    "sequence, created, expires, signer, imported, expired_allowed) "
-			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssIttsti", b->digest, b->channel,
-			    (int64_t)b->sequence, (int64_t)b->created, (int64_t)b->expires,
-			    b->signer, (int64_t)dd_time_now(), (int)b->expired_allowed);
+	int rc = dd_db_run(s, "record the bundle",
+			   "INSERT INTO bundles(digest, channel, "
+			   "sequence, created, expires, signer, imported, expired_allowed) "
+			   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			   "ssIttsti", b->digest, b->channel, (int64_t)b->sequence,
+			   (int64_t)b->created, (int64_t)b->expires, b->signer,
+			   (int64_t)dd_time_now(), (int)b->expired_allowed);
 
 	if (rc)
 		return rc;
-	return dd_db_run(s, "record the channel", "INSERT OR REPLACE INTO channels(channel, "
-			  "sequence, digest) VALUES (?, ?, ?)", "sIs", b->channel,
-			  (int64_t)b->sequence, b->digest);
+	return dd_db_run(s, "record the channel",
+			 "INSERT OR REPLACE INTO channels(channel, "
+			 "sequence, digest) VALUES (?, ?, ?)",
+			 "sIs", b->channel, (int64_t)b->sequence, b->digest);
 }
 
 int dd_index_insert_member(struct dd_store *s, const char *bundle, const char *path,
 			   const char *sha256, uint64_t size, const char *kind)
 {
-	return dd_db_run(s, "record a bundle member", "INSERT INTO bundle_members(bundle, path, "
-			  "sha256, size, kind) VALUES (?, ?, ?, ?, ?)", "sssIs", bundle, path,
-			  sha256, (int64_t)size, kind);
+	return dd_db_run(s, "record a bundle member",
+			 "INSERT INTO bundle_members(bundle, path, "
+			 "sha256, size, kind) VALUES (?, ?, ?, ?, ?)",
+			 "sssIs", bundle, path, sha256, (int64_t)size, kind);
 }
 
 static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
 		       const struct dd_dep *d, size_t n)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO deps(pkg, kind, name, op, version, conflict, "
-			       "text) VALUES (?, ?, ?, ?, ?, ?, ?)", &st);
+	int rc = dd_db_prepare(s,
+			       "INSERT INTO deps(pkg, kind, name, op, version, conflict, "
+			       "text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       &st);
 
 	for (size_t i = 0; !rc && i < n; i++) {
 		struct dd_buf text = DD_BUF_INIT;
@@ -157,8 +166,10 @@ static int insert_deps(struct dd_store *s, sqlite3_int64 id, const char *kind,
 static int insert_files(struct dd_store *s, sqlite3_int64 id, const struct dd_apk_file *f)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT INTO files(pkg, path, type, mode, uid, gid, size, "
-			       "sha1, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+	int rc = dd_db_prepare(s,
+			       "INSERT INTO files(pkg, path, type, mode, uid, gid, size, "
+			       "sha1, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       &st);
 
 	for (size_t i = 0; !rc && i < f->n_files; i++) {
 		const struct dd_apk_entry *e = &f->files[i];
@@ -180,16 +191,17 @@ int dd_index_insert_package(struct dd_store *s, const struct dd_index_package *i
 	int rc;
 
 	dd_pkginfo_write(p, &info);
-	rc = dd_db_run(s, "record a package", "INSERT INTO packages(name, version, arch, "
-			"checksum, sha256, size, installed_size, build_time, origin, license, "
-			"description, url, maintainer, provider_priority, signer, bundle, pkginfo, "
-			"nfiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			p->has_provider_priority ? "sssssIIIsssssisssI" : "sssssIIIsssss-sssI",
-			p->name, p->version, p->arch ? p->arch : "", ip->apk->checksum, ip->sha256,
-			(int64_t)ip->size, (int64_t)p->installed_size, (int64_t)p->build_time,
-			p->origin, p->license, p->description, p->url, p->maintainer,
-			(int)p->provider_priority, ip->signer, ip->bundle, info.ptr,
-			(int64_t)ip->apk->n_files);
+	rc = dd_db_run(s, "record a package",
+		       "INSERT INTO packages(name, version, arch, "
+		       "checksum, sha256, size, installed_size, build_time, origin, license, "
+		       "description, url, maintainer, provider_priority, signer, bundle, pkginfo, "
+		       "nfiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       p->has_provider_priority ? "sssssIIIsssssisssI" : "sssssIIIsssss-sssI",
+		       p->name, p->version, p->arch ? p->arch : "", ip->apk->checksum, ip->sha256,
+		       (int64_t)ip->size, (int64_t)p->installed_size, (int64_t)p->build_time,
+		       p->origin, p->license, p->description, p->url, p->maintainer,
+		       (int)p->provider_priority, ip->signer, ip->bundle, info.ptr,
+		       (int64_t)ip->apk->n_files);
 	if (rc)
 		goto out;
 	id = dd_db_last_rowid(s);
@@ -209,19 +221,22 @@ out:
 
 int dd_index_insert_entitlement(struct dd_store *s, const struct dd_index_entitlement *e)
 {
-	return dd_db_run(s, "record the entitlement manifest", "INSERT INTO entitlements("
-			  "version, organization, issued, expires, sha256, signer, bundle, imported) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "Isttssst", (int64_t)e->version,
-			  e->organization, (int64_t)e->issued, (int64_t)e->expires, e->sha256,
-			  e->signer, e->bundle, (int64_t)dd_time_now());
+	return dd_db_run(
+		s, "record the entitlement manifest",
+		"INSERT INTO entitlements("
+		"version, organization, issued, expires, sha256, signer, bundle, imported) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		"Isttssst", (int64_t)e->version, e->organization, (int64_t)e->issued,
+		(int64_t)e->expires, e->sha256, e->signer, e->bundle, (int64_t)dd_time_now());
 }
 
 int dd_index_insert_entitled(struct dd_store *s, int64_t version, const char *image,
 			     const char *name, const char *pkgversion, bool base)
 {
-	return dd_db_run(s, "record an entitled package", "INSERT INTO entitled_packages("
-			  "version, image, name, pkgversion, base) VALUES (?, ?, ?, ?, ?)", "Isssi",
-			  (int64_t)version, image, name, pkgversion, (int)base);
+	return dd_db_run(s, "record an entitled package",
+			 "INSERT INTO entitled_packages("
+			 "version, image, name, pkgversion, base) VALUES (?, ?, ?, ?, ?)",
+			 "Isssi", (int64_t)version, image, name, pkgversion, (int)base);
 }
 
 int dd_index_record_signature(struct dd_store *s, const char *digest, const char *sig_sha256)
@@ -230,8 +245,10 @@ int dd_index_record_signature(struct dd_store *s, const char *digest, const char
 	int rc;
 
 	dd_buf_addf(&key, "signature:%s", digest);
-	rc = dd_db_run(s, "record a bundle's signature", "INSERT OR REPLACE INTO meta(key, "
-			"value) VALUES (?, ?)", "ss", key.ptr, sig_sha256);
+	rc = dd_db_run(s, "record a bundle's signature",
+		       "INSERT OR REPLACE INTO meta(key, "
+		       "value) VALUES (?, ?)",
+		       "ss", key.ptr, sig_sha256);
 	dd_buf_release(&key);
 	return rc;
 }

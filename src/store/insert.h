@@ -31,8 +31,7 @@ struct dd_index_bundle {
 /* The bundle, and its channel's head moved to it. */
 int dd_index_insert_bundle(struct dd_store *s, const struct dd_index_bundle *b);
 /* A blob the index refers to (kept when already recorded). */
-int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size,
-			 const char *kind);
+int dd_index_insert_blob(struct dd_store *s, const char *sha256, uint64_t size, const char *kind);
 int dd_index_insert_member(struct dd_store *s, const char *bundle, const char *path,
 			   const char *sha256, uint64_t size, const char *kind);
 
@@ -40,7 +39,7 @@ struct dd_index_package {
 	const struct dd_apk_file *apk; /* its .PKGINFO, checksum and file list */
 	const char *sha256;            /* the .apk blob */
 	uint64_t size;
-	const char *signer;            /* APK key name; NULL when unsigned */
+	const char *signer; /* APK key name; NULL when unsigned */
 	const char *bundle;
 };
 

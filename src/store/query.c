@@ -29,14 +29,17 @@ static int rows_json(struct dd_store *s, const char *sql, const char *const *arg
 
 			switch (sqlite3_column_type(st, c)) {
 			case SQLITE_INTEGER:
-				json_object_set_new(row, name, json_integer(sqlite3_column_int64(st, c)));
+				json_object_set_new(row, name,
+						    json_integer(sqlite3_column_int64(st, c)));
 				break;
 			case SQLITE_NULL:
 				json_object_set_new(row, name, json_null());
 				break;
 			default:
-				json_object_set_new(row, name, json_string(
-					(const char *)sqlite3_column_text(st, c)));
+				json_object_set_new(row, name,
+						    json_string(
+							    (const char *)sqlite3_column_text(st,
+											      c)));
 			}
 		}
 		json_array_append_new(arr, row);
@@ -57,23 +60,26 @@ static int rows_json(struct dd_store *s, const char *sql, const char *const *arg
 
 int dd_index_list_packages(struct dd_store *s, const char *glob, json_t **rows)
 {
-	return rows_json(s, "SELECT p.name, p.version, p.arch, p.size, p.installed_size, "
+	return rows_json(s,
+			 "SELECT p.name, p.version, p.arch, p.size, p.installed_size, "
 			 "p.sha256, p.signer, " GUARDED " AS guarded, p.bundle FROM packages p "
-			 "WHERE p.name GLOB ? ORDER BY p.name, p.version, p.arch", &glob, 1, rows);
+			 "WHERE p.name GLOB ? ORDER BY p.name, p.version, p.arch",
+			 &glob, 1, rows);
 }
 
-int dd_index_show_package(struct dd_store *s, const char *name, const char *version,
-			  json_t **rows)
+int dd_index_show_package(struct dd_store *s, const char *name, const char *version, json_t **rows)
 {
 	const char *args[2] = { name, version };
 	json_t *row;
 	size_t i;
-	int rc = rows_json(s, "SELECT p.id, p.name, p.version, p.arch, p.description, p.url, "
+	int rc = rows_json(s,
+			   "SELECT p.id, p.name, p.version, p.arch, p.description, p.url, "
 			   "p.license, p.origin, p.maintainer, p.checksum, p.sha256, p.size, "
 			   "p.installed_size, p.signer, " GUARDED " AS guarded, p.bundle, "
 			   "b.channel, b.sequence FROM packages p JOIN bundles b ON "
 			   "b.digest = p.bundle WHERE p.name = ?1 AND (?2 IS NULL OR "
-			   "p.version = ?2) ORDER BY p.version, p.arch", args, 2, rows);
+			   "p.version = ?2) ORDER BY p.version, p.arch",
+			   args, 2, rows);
 
 	json_array_foreach(rc ? NULL : *rows, i, row) {
 		char id[32];
@@ -85,8 +91,10 @@ int dd_index_show_package(struct dd_store *s, const char *name, const char *vers
 		rc = rows_json(s, "SELECT kind, text FROM deps WHERE pkg = ? ORDER BY rowid", a, 1,
 			       &deps);
 		if (!rc)
-			rc = rows_json(s, "SELECT path, type, mode, uid, gid, size, sha1, link "
-				       "FROM files WHERE pkg = ? ORDER BY rowid", a, 1, &files);
+			rc = rows_json(s,
+				       "SELECT path, type, mode, uid, gid, size, sha1, link "
+				       "FROM files WHERE pkg = ? ORDER BY rowid",
+				       a, 1, &files);
 		json_object_set_new(row, "relations", deps ? deps : json_array());
 		json_object_set_new(row, "files", files ? files : json_array());
 		json_object_del(row, "id");
@@ -102,14 +110,17 @@ int dd_index_show_package(struct dd_store *s, const char *name, const char *vers
 
 int dd_index_owners(struct dd_store *s, const char *path, json_t **rows)
 {
-	return rows_json(s, "SELECT p.name, p.version, p.arch, f.path, f.type FROM files f "
+	return rows_json(s,
+			 "SELECT p.name, p.version, p.arch, f.path, f.type FROM files f "
 			 "JOIN packages p ON p.id = f.pkg WHERE f.path = ? "
-			 "ORDER BY p.name, p.version", &path, 1, rows);
+			 "ORDER BY p.name, p.version",
+			 &path, 1, rows);
 }
 
 int dd_index_bundles(struct dd_store *s, json_t **rows)
 {
-	return rows_json(s, "SELECT channel, sequence, digest, created, expires, signer, "
+	return rows_json(s,
+			 "SELECT channel, sequence, digest, created, expires, signer, "
 			 "imported, expired_allowed FROM bundles ORDER BY channel, sequence",
 			 NULL, 0, rows);
 }
@@ -118,9 +129,10 @@ int dd_index_entitlements(struct dd_store *s, json_t **rows)
 {
 	json_t *e;
 	size_t i;
-	int rc = rows_json(s, "SELECT version, organization, issued, expires, sha256, signer, "
-			   "bundle, imported FROM entitlements ORDER BY version DESC", NULL, 0,
-			   rows);
+	int rc = rows_json(s,
+			   "SELECT version, organization, issued, expires, sha256, signer, "
+			   "bundle, imported FROM entitlements ORDER BY version DESC",
+			   NULL, 0, rows);
 
 	json_array_foreach(rc ? NULL : *rows, i, e) {
 		char v[32];
@@ -129,9 +141,11 @@ int dd_index_entitlements(struct dd_store *s, json_t **rows)
 
 		snprintf(v, sizeof(v), "%lld",
 			 (long long)json_integer_value(json_object_get(e, "version")));
-		rc = rows_json(s, "SELECT version, image, name, pkgversion, base FROM "
+		rc = rows_json(s,
+			       "SELECT version, image, name, pkgversion, base FROM "
 			       "entitled_packages WHERE version = ? ORDER BY image, base DESC, "
-			       "name", a, 1, &pkgs);
+			       "name",
+			       a, 1, &pkgs);
 		json_object_set_new(e, "packages", pkgs ? pkgs : json_array());
 		if (rc)
 			break;
@@ -157,19 +171,22 @@ static const struct {
 	[DD_LOOKUP_PACKAGE_BUNDLE] = { "SELECT bundle FROM packages WHERE sha256 = ?1",
 				       "look up a package" },
 	[DD_LOOKUP_MEMBER_PATH] = { "SELECT path FROM bundle_members WHERE bundle = ?1 AND "
-				    "sha256 = ?2", "look up a bundle member" },
+				    "sha256 = ?2",
+				    "look up a bundle member" },
 	[DD_LOOKUP_BUNDLE_CHANNEL] = { "SELECT channel || ':' || sequence FROM bundles WHERE "
-				       "digest = ?1", "look up a bundle" },
+				       "digest = ?1",
+				       "look up a bundle" },
 	[DD_LOOKUP_ENTITLEMENT_BUNDLE] = { "SELECT bundle FROM entitlements WHERE sha256 = ?1",
 					   "look up an entitlement manifest" },
 	[DD_LOOKUP_MEMBER_OF_KIND] = { "SELECT sha256 FROM bundle_members WHERE bundle = ?1 "
-				       "AND kind = ?2", "look up a bundle member" },
+				       "AND kind = ?2",
+				       "look up a bundle member" },
 	[DD_LOOKUP_BUNDLE_SIGNATURE] = { "SELECT value FROM meta WHERE key = 'signature:' || ?1",
 					 "look up a bundle's signature" },
 };
 
-int dd_index_lookup(struct dd_store *s, enum dd_index_lookup what, const char *a,
-		    const char *b, struct dd_buf *out)
+int dd_index_lookup(struct dd_store *s, enum dd_index_lookup what, const char *a, const char *b,
+		    struct dd_buf *out)
 {
 	sqlite3_stmt *st;
 	int rc = dd_db_prepare(s, lookups[what].sql, &st);

@@ -20,8 +20,7 @@
 int dd_index_list_packages(struct dd_store *s, const char *glob, json_t **rows);
 /* Package name, of version exactly (NULL: every version), each with its
  * "relations" and "files". */
-int dd_index_show_package(struct dd_store *s, const char *name, const char *version,
-			  json_t **rows);
+int dd_index_show_package(struct dd_store *s, const char *name, const char *version, json_t **rows);
 /* Which packages ship path (no leading '/'). */
 int dd_index_owners(struct dd_store *s, const char *path, json_t **rows);
 int dd_index_bundles(struct dd_store *s, json_t **rows);
@@ -43,8 +42,8 @@ enum dd_index_lookup {
  * One value into out (reset first): 1 when found, 0 when the index has
  * no such row, negative (naming the index) when it cannot be read.
  */
-int dd_index_lookup(struct dd_store *s, enum dd_index_lookup what, const char *a,
-		    const char *b, struct dd_buf *out);
+int dd_index_lookup(struct dd_store *s, enum dd_index_lookup what, const char *a, const char *b,
+		    struct dd_buf *out);
 
 /*
  * Each blob of kind ("manifest-signature", ...) through fn until fn

@@ -17,10 +17,12 @@ static int add_channels(struct dd_store *s, json_t *arr)
 	if (rc)
 		return rc;
 	while ((rc = dd_db_step(s, st, "list the channels")) > 0)
-		json_array_append_new(arr, json_pack("{s:s?, s:I, s:s?}", "channel",
-						     (const char *)sqlite3_column_text(st, 0),
-						     "sequence", (json_int_t)sqlite3_column_int64(st, 1),
-						     "bundle", (const char *)sqlite3_column_text(st, 2)));
+		json_array_append_new(arr,
+				      json_pack("{s:s?, s:I, s:s?}", "channel",
+						(const char *)sqlite3_column_text(st, 0),
+						"sequence", (json_int_t)sqlite3_column_int64(st, 1),
+						"bundle",
+						(const char *)sqlite3_column_text(st, 2)));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -28,17 +30,20 @@ static int add_channels(struct dd_store *s, json_t *arr)
 static int add_packages(struct dd_store *s, json_t *arr)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT name, version, arch, sha256 FROM packages "
-			       "ORDER BY name, version, arch", &st);
+	int rc = dd_db_prepare(s,
+			       "SELECT name, version, arch, sha256 FROM packages "
+			       "ORDER BY name, version, arch",
+			       &st);
 
 	if (rc)
 		return rc;
 	while ((rc = dd_db_step(s, st, "list the packages")) > 0)
-		json_array_append_new(arr, json_pack("{s:s?, s:s?, s:s?, s:s?}", "name",
-						     (const char *)sqlite3_column_text(st, 0),
-						     "version", (const char *)sqlite3_column_text(st, 1),
-						     "arch", (const char *)sqlite3_column_text(st, 2),
-						     "sha256", (const char *)sqlite3_column_text(st, 3)));
+		json_array_append_new(arr,
+				      json_pack("{s:s?, s:s?, s:s?, s:s?}", "name",
+						(const char *)sqlite3_column_text(st, 0), "version",
+						(const char *)sqlite3_column_text(st, 1), "arch",
+						(const char *)sqlite3_column_text(st, 2), "sha256",
+						(const char *)sqlite3_column_text(st, 3)));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -46,8 +51,10 @@ static int add_packages(struct dd_store *s, json_t *arr)
 static int entitlement(struct dd_store *s, json_t **out)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT version, sha256 FROM entitlements ORDER BY version "
-			       "DESC LIMIT 1", &st);
+	int rc = dd_db_prepare(s,
+			       "SELECT version, sha256 FROM entitlements ORDER BY version "
+			       "DESC LIMIT 1",
+			       &st);
 
 	*out = json_null();
 	if (rc)
@@ -117,18 +124,22 @@ int dd_receipt_parse(struct dd_blob text, const char *what, struct dd_receipt *r
 
 	memset(r, 0, sizeof(*r));
 	if (!j)
-		return dd_error(DD_E_FORMAT, "%s: not JSON (line %d: %s)", what, err.line, err.text);
+		return dd_error(DD_E_FORMAT, "%s: not JSON (line %d: %s)", what, err.line,
+				err.text);
 	if (json_unpack(j, "{s:s, s:o, s:o}", "format", &format, "packages", &pk, "entitlement",
-			&ent) || strcmp(format, DD_RECEIPT_FORMAT) || !json_is_array(pk)) {
-		rc = dd_error(DD_E_FORMAT, "%s is not a drydock receipt (%s); make one with "
-			      "'drydock mirror receipt -o FILE' at the site", what, DD_RECEIPT_FORMAT);
+			&ent) ||
+	    strcmp(format, DD_RECEIPT_FORMAT) || !json_is_array(pk)) {
+		rc = dd_error(DD_E_FORMAT,
+			      "%s is not a drydock receipt (%s); make one with "
+			      "'drydock mirror receipt -o FILE' at the site",
+			      what, DD_RECEIPT_FORMAT);
 		goto out;
 	}
 	if (!json_is_null(ent)) {
 		if (json_unpack(ent, "{s:I, s:s}", "version", &version, "sha256", &sha) ||
 		    !hex64(sha) || version < 0) {
-			rc = dd_error(DD_E_FORMAT, "%s: \"entitlement\" needs a version and a sha256",
-				      what);
+			rc = dd_error(DD_E_FORMAT,
+				      "%s: \"entitlement\" needs a version and a sha256", what);
 			goto out;
 		}
 		r->has_entitlement = true;
@@ -139,8 +150,10 @@ int dd_receipt_parse(struct dd_blob text, const char *what, struct dd_receipt *r
 	json_array_foreach(pk, i, e) {
 		sha = json_string_value(json_object_get(e, "sha256"));
 		if (!hex64(sha)) {
-			rc = dd_error(DD_E_FORMAT, "%s: package %zu has no sha256 of 64 lower-case "
-				      "hex digits", what, i + 1);
+			rc = dd_error(DD_E_FORMAT,
+				      "%s: package %zu has no sha256 of 64 lower-case "
+				      "hex digits",
+				      what, i + 1);
 			goto out;
 		}
 		memcpy(r->blobs[r->n_blobs++], sha, 65);

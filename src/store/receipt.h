@@ -23,13 +23,13 @@
 #include "store/store.h"
 
 #define DD_RECEIPT_FORMAT "drydock-receipt/1"
-#define DD_RECEIPT_MAX (64u << 20)
+#define DD_RECEIPT_MAX    (64u << 20)
 
 /* The receipt of s as JSON text (with a final newline) in out. */
 int dd_receipt_make(struct dd_store *s, struct dd_buf *out);
 
 struct dd_receipt {
-	char (*blobs)[65];   /* package sha256s, sorted */
+	char (*blobs)[65]; /* package sha256s, sorted */
 	size_t n_blobs;
 	bool has_entitlement;
 	uint64_t entitlement_version;

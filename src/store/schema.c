@@ -103,13 +103,15 @@ int dd_schema_apply(struct dd_store *s)
 	if (!rc)
 		rc = dd_schema_version(s, &have);
 	if (!rc && have > SCHEMA_VERSION)
-		rc = dd_error(DD_E_FORMAT, "mirror %s was written by a newer drydock "
-			      "(index schema %d, this one knows %d)", s->root, have,
-			      SCHEMA_VERSION);
+		rc = dd_error(DD_E_FORMAT,
+			      "mirror %s was written by a newer drydock "
+			      "(index schema %d, this one knows %d)",
+			      s->root, have, SCHEMA_VERSION);
 	if (!rc && have == 1)
 		rc = dd_db_exec(s, migrate_1_2);
 	if (!rc && have < SCHEMA_VERSION)
-		rc = dd_db_exec(s, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '2')");
+		rc = dd_db_exec(s,
+				"INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '2')");
 	if (rc) {
 		dd_db_rollback(s);
 		return rc;

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static int step_done(struct dd_store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = dd_db_step(s, st, what);
@@ -25,8 +24,10 @@ int dd_store_secdb_replace(struct dd_store *s, const char *channel, const char *
 
 	if (rc)
 		return rc;
-	rc = dd_db_prepare(s, "INSERT INTO secdbs(channel, path, sha256, bundle) "
-			   "VALUES (?, ?, ?, ?)", &st);
+	rc = dd_db_prepare(s,
+			   "INSERT INTO secdbs(channel, path, sha256, bundle) "
+			   "VALUES (?, ?, ?, ?)",
+			   &st);
 	for (size_t i = 0; !rc && i < n; i++) {
 		dd_db_bind(st, "ssss", channel, paths[i], sha256s[i], bundle);
 		rc = step_done(s, st, "record a security database");
@@ -40,8 +41,10 @@ int dd_store_secdb_replace(struct dd_store *s, const char *channel, const char *
 static int has_table(struct dd_store *s)
 {
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-			       "name = 'secdbs'", &st);
+	int rc = dd_db_prepare(s,
+			       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+			       "name = 'secdbs'",
+			       &st);
 
 	if (rc)
 		return rc;
@@ -59,9 +62,11 @@ int dd_store_secdb_list(struct dd_store *s, struct dd_store_secdb **out, size_t 
 	*n = 0;
 	if (rc <= 0)
 		return rc;
-	rc = dd_db_prepare(s, "SELECT d.channel, d.path, d.sha256, d.bundle, b.sequence, "
-			       "b.created FROM secdbs d JOIN bundles b ON b.digest = d.bundle "
-			       "ORDER BY d.channel, d.path", &st);
+	rc = dd_db_prepare(s,
+			   "SELECT d.channel, d.path, d.sha256, d.bundle, b.sequence, "
+			   "b.created FROM secdbs d JOIN bundles b ON b.digest = d.bundle "
+			   "ORDER BY d.channel, d.path",
+			   &st);
 
 	if (rc)
 		return rc;
@@ -73,7 +78,7 @@ int dd_store_secdb_list(struct dd_store *s, struct dd_store_secdb **out, size_t 
 			txt[k] = (const char *)sqlite3_column_text(st, k);
 		if (!txt[0] || !txt[1] || !txt[2] || !txt[3] || !txt[5]) {
 			rc = dd_db_damaged(s, "a security database row lacks its channel, path, "
-					   "blob or bundle");
+					      "blob or bundle");
 			break;
 		}
 		DD_GROW(*out, *n);

@@ -13,11 +13,11 @@
 #include "store/store.h"
 
 struct dd_store_secdb {
-	char *channel, *path;   /* the member's path in its bundle */
-	char sha256[65];        /* its blob */
-	char bundle[65];        /* the bundle that brought it */
-	int64_t sequence;       /* that bundle's sequence */
-	int64_t created;        /* and creation time */
+	char *channel, *path; /* the member's path in its bundle */
+	char sha256[65];      /* its blob */
+	char bundle[65];      /* the bundle that brought it */
+	int64_t sequence;     /* that bundle's sequence */
+	int64_t created;      /* and creation time */
 };
 
 /*

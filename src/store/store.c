@@ -76,7 +76,7 @@ static void describe_choice(const char *root, struct dd_buf *out)
 		break;
 	case CHOSEN_BY_DEFAULT:
 		dd_buf_adds(out, " (the default, ./mirror; choose another with --mirror DIR or "
-			    "DRYDOCK_MIRROR)");
+				 "DRYDOCK_MIRROR)");
 		break;
 	}
 }
@@ -102,7 +102,7 @@ static bool holds_mirror(const char *root)
 static void shell_word(const char *path, struct dd_buf *out)
 {
 	if (path[strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"0123456789/._-+,:@%=")] == 0) {
+			      "0123456789/._-+,:@%=")] == 0) {
 		dd_buf_adds(out, path);
 		return;
 	}
@@ -129,12 +129,17 @@ int dd_store_check_exists(const char *root)
 	shell_word(abs.ptr, &word);
 	there = stat(root, &st) == 0;
 	if (there && !S_ISDIR(st.st_mode))
-		rc = dd_error(DD_E_NO_MIRROR, "no mirror at %s%s: it is a file, not a directory; "
-			      "give the mirror's directory", abs.ptr, how.ptr ? how.ptr : "");
+		rc = dd_error(DD_E_NO_MIRROR,
+			      "no mirror at %s%s: it is a file, not a directory; "
+			      "give the mirror's directory",
+			      abs.ptr, how.ptr ? how.ptr : "");
 	else
-		rc = dd_error(DD_E_NO_MIRROR, "no mirror at %s%s%s: create one with 'drydock "
-			      "mirror init %s'", abs.ptr, how.ptr ? how.ptr : "",
-			      there ? ", a directory that holds no index.db, mirror-id or blobs/" : "",
+		rc = dd_error(DD_E_NO_MIRROR,
+			      "no mirror at %s%s%s: create one with 'drydock "
+			      "mirror init %s'",
+			      abs.ptr, how.ptr ? how.ptr : "",
+			      there ? ", a directory that holds no index.db, mirror-id or blobs/"
+				    : "",
 			      word.ptr);
 	dd_buf_release(&abs);
 	dd_buf_release(&how);
@@ -185,9 +190,10 @@ static int take_lock(struct dd_store *s)
 		fcntl(fd, F_GETLK, &fl);
 		if (fl.l_type == F_WRLCK) {
 			close(fd);
-			rc = dd_error(DD_E_IO, "mirror %s is busy: another drydock (pid %ld) is "
-				      "changing it; try again when it has finished", s->root,
-				      (long)fl.l_pid);
+			rc = dd_error(DD_E_IO,
+				      "mirror %s is busy: another drydock (pid %ld) is "
+				      "changing it; try again when it has finished",
+				      s->root, (long)fl.l_pid);
 			goto out;
 		}
 		nanosleep(&pause, NULL);
@@ -311,7 +317,8 @@ static int open_private_copy(struct dd_store *s, const char *path, const char *w
 	dd_buf_addf(&dir, "%s/drydock-index.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	if (!mkdtemp(dir.ptr)) {
 		rc = dd_error_errno("mirror index %s: its commits in %s need a writable copy, "
-				    "and %s cannot be created", path, wal, dir.ptr);
+				    "and %s cannot be created",
+				    path, wal, dir.ptr);
 		goto out;
 	}
 	s->private_dir = dd_xstrdup(dir.ptr);
@@ -363,8 +370,10 @@ static int open_reader_db(struct dd_store *s, const char *path)
 	struct stat st;
 	int rc = 0, code;
 
-	if (sqlite3_open_v2(path, &s->db, can_write(s, path) ? SQLITE_OPEN_READWRITE :
-			    SQLITE_OPEN_READONLY, NULL) == SQLITE_OK && probe(s->db) == SQLITE_OK)
+	if (sqlite3_open_v2(path, &s->db,
+			    can_write(s, path) ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
+			    NULL) == SQLITE_OK &&
+	    probe(s->db) == SQLITE_OK)
 		goto out;
 	code = sqlite3_errcode(s->db) & 0xff;
 	if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) {
@@ -380,7 +389,8 @@ static int open_reader_db(struct dd_store *s, const char *path)
 	}
 	immutable_uri(path, &uri);
 	if (sqlite3_open_v2(uri.ptr, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
-	    SQLITE_OK || probe(s->db) != SQLITE_OK)
+		    SQLITE_OK ||
+	    probe(s->db) != SQLITE_OK)
 		rc = dd_db_error(s, "open the index read-only");
 out:
 	if (!rc) {
@@ -424,9 +434,11 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 	} else if (!(flags & DD_STORE_ANY_INDEX) && (rc = dd_identity_precheck(s))) {
 		/* an index lost from a mirror with an identity: say so */
 	} else if (stat(dd_store_path(s, "index.db", &path), &st) < 0) {
-		rc = dd_error(DD_E_NOTFOUND, "mirror %s: its index %s is missing; rebuild it from "
+		rc = dd_error(DD_E_NOTFOUND,
+			      "mirror %s: its index %s is missing; rebuild it from "
 			      "the blobs and the audit log with 'drydock mirror fsck "
-			      "--rebuild-index --mirror %s'", root, path.ptr, root);
+			      "--rebuild-index --mirror %s'",
+			      root, path.ptr, root);
 	} else {
 		take_shared_lock(s);
 	}
@@ -465,13 +477,16 @@ int dd_store_init(const char *root, bool *made, struct dd_store **out)
 	} else if ((d = opendir(root))) {
 		/* hidden files and a README are a placeholder (a checkout's mirror/), not
 		 * "other files" */
-		while ((de = readdir(d)) && (de->d_name[0] == '.' || !strcmp(de->d_name, "README") ||
-					     !strncmp(de->d_name, "README.", 7)))
+		while ((de = readdir(d)) &&
+		       (de->d_name[0] == '.' || !strcmp(de->d_name, "README") ||
+			!strncmp(de->d_name, "README.", 7)))
 			;
 		if (de)
-			rc = dd_error(DD_E_USAGE, "%s is not empty (it holds '%s', and no mirror): "
+			rc = dd_error(DD_E_USAGE,
+				      "%s is not empty (it holds '%s', and no mirror): "
 				      "refusing to make a mirror among other files; give a new or "
-				      "empty directory", abs.ptr, de->d_name);
+				      "empty directory",
+				      abs.ptr, de->d_name);
 		closedir(d);
 	}
 	dd_buf_release(&abs);
@@ -742,13 +757,20 @@ void dd_db_bindv(sqlite3_stmt *st, const char *types, va_list ap)
 			else
 				sqlite3_bind_null(st, i + 1);
 			break;
-		case 'I': sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
-		case 'i': sqlite3_bind_int(st, i + 1, va_arg(ap, int)); break;
+		case 'I':
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'i':
+			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
+			break;
 		case 't':
 			dd_time_format(va_arg(ap, int64_t), when);
 			sqlite3_bind_text(st, i + 1, when, -1, SQLITE_TRANSIENT);
 			break;
-		default: (void)va_arg(ap, int); sqlite3_bind_null(st, i + 1); break;
+		default:
+			(void)va_arg(ap, int);
+			sqlite3_bind_null(st, i + 1);
+			break;
 		}
 	}
 }

@@ -31,9 +31,9 @@
 struct dd_store;
 
 enum {
-	DD_STORE_WRITE = 1,  /* exclusive lock; a missing folder of the layout is made */
+	DD_STORE_WRITE = 1,     /* exclusive lock; a missing folder of the layout is made */
 	DD_STORE_ANY_INDEX = 2, /* skip the identity check: the index is being rebuilt */
-	DD_STORE_CREATE = 4, /* dd_store_init only: a writer that may make the mirror */
+	DD_STORE_CREATE = 4,    /* dd_store_init only: a writer that may make the mirror */
 };
 
 /*

@@ -52,13 +52,14 @@ void dd_trustdb_unload(struct dd_trust *t)
 	t->pgp = NULL;
 }
 
-static int insert_key(struct dd_store *s, enum dd_role role, const char *id,
-		      const char *label)
+static int insert_key(struct dd_store *s, enum dd_role role, const char *id, const char *label)
 {
 	char now[32];
 	sqlite3_stmt *st;
-	int rc = dd_db_prepare(s, "INSERT OR REPLACE INTO trusted_keys(role, id, label, added) "
-			       "VALUES (?, ?, ?, ?)", &st);
+	int rc = dd_db_prepare(s,
+			       "INSERT OR REPLACE INTO trusted_keys(role, id, label, added) "
+			       "VALUES (?, ?, ?, ?)",
+			       &st);
 
 	if (rc)
 		return rc;
@@ -141,8 +142,10 @@ int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sig
 	struct dd_buf path = DD_BUF_INIT;
 	sqlite3_stmt *st;
 	bool trusted = false;
-	int rc = dd_db_prepare(s, "SELECT 1 FROM trusted_keys WHERE role = 'provenance' AND "
-			       "id = ?", &st);
+	int rc = dd_db_prepare(s,
+			       "SELECT 1 FROM trusted_keys WHERE role = 'provenance' AND "
+			       "id = ?",
+			       &st);
 
 	if (rc)
 		return rc;
@@ -153,8 +156,10 @@ int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sig
 		return rc;
 	trusted = rc > 0;
 	if (!trusted || strncmp(fpr, "SHA256:", 7) || strlen(fpr) != 71 || strchr(fpr, '/'))
-		return dd_error(DD_E_SIG_UNKNOWN, "key %s is not trusted for provenance by the "
-				"mirror (drydock trust add --role provenance KEY)", fpr);
+		return dd_error(DD_E_SIG_UNKNOWN,
+				"key %s is not trusted for provenance by the "
+				"mirror (drydock trust add --role provenance KEY)",
+				fpr);
 	pem_path(s, fpr, &path);
 	rc = dd_sigkey_open_public(path.ptr, k);
 	if (!rc && strcmp(k->fingerprint, fpr)) {
@@ -166,8 +171,8 @@ int dd_trustdb_provenance_key(struct dd_store *s, const char *fpr, struct dd_sig
 	return rc;
 }
 
-int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile,
-		   struct dd_buf *id, struct dd_buf *label)
+int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile, struct dd_buf *id,
+		   struct dd_buf *label)
 {
 	struct dd_buf home = DD_BUF_INIT;
 	struct dd_pgp *pgp = NULL;
@@ -214,8 +219,10 @@ static int count_rows(struct dd_store *s, const char *sql, const char *a, const 
 /* Delete the row of key id in role; what names the purpose for errors. */
 static int delete_key(struct dd_store *s, enum dd_role role, const char *id, const char *what)
 {
-	return dd_db_run(s, what, "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND "
-			 "role = ?", "ss", id, dd_role_str(role));
+	return dd_db_run(s, what,
+			 "DELETE FROM trusted_keys WHERE id = ? COLLATE NOCASE AND "
+			 "role = ?",
+			 "ss", id, dd_role_str(role));
 }
 
 int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
@@ -224,13 +231,17 @@ int dd_trustdb_remove(struct dd_store *s, enum dd_role role, const char *id)
 	struct dd_pgp *pgp = NULL;
 	int rc;
 
-	rc = count_rows(s, "SELECT count(*) FROM trusted_keys WHERE id = ? COLLATE NOCASE "
-			"AND role = ?", id, dd_role_str(role));
+	rc = count_rows(s,
+			"SELECT count(*) FROM trusted_keys WHERE id = ? COLLATE NOCASE "
+			"AND role = ?",
+			id, dd_role_str(role));
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return dd_error(DD_E_NOTFOUND, "no %s key '%s' is trusted (see 'drydock trust "
-				"list')", dd_role_str(role), id);
+		return dd_error(DD_E_NOTFOUND,
+				"no %s key '%s' is trusted (see 'drydock trust "
+				"list')",
+				dd_role_str(role), id);
 	if ((rc = delete_key(s, role, id, "remove the key")))
 		goto out;
 	if (role == DD_ROLE_APK) {

@@ -20,8 +20,8 @@ void dd_trustdb_unload(struct dd_trust *t);
  * the OpenPGP fingerprint, or the APK key's file name.  label receives
  * the user id (OpenPGP) or "" (APK).
  */
-int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile,
-		   struct dd_buf *id, struct dd_buf *label);
+int dd_trustdb_add(struct dd_store *s, enum dd_role role, const char *keyfile, struct dd_buf *id,
+		   struct dd_buf *label);
 
 /*
  * The PEM key with fingerprint fpr ("SHA256:<hex>") when the mirror

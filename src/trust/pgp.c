@@ -21,7 +21,7 @@
 
 /* A certificate with many third-party signatures can reach megabytes. */
 #define KEYFILE_MAX (16u << 20)
-#define CONF_MAX (1u << 20)
+#define CONF_MAX    (1u << 20)
 
 /* At most this many good signatures in one signature file are mapped to their primary key. */
 #define VALIDSIG_MAX 16
@@ -33,8 +33,8 @@ struct validsig {
 };
 
 struct dd_pgp {
-	char *home; /* absolute path */
-	gpgme_ctx_t ctx; /* made at the first gpgme operation (ensure_ctx) */
+	char *home;                       /* absolute path */
+	gpgme_ctx_t ctx;                  /* made at the first gpgme operation (ensure_ctx) */
 	struct validsig vs[VALIDSIG_MAX]; /* of the verification in progress */
 	size_t n_vs;
 };
@@ -129,7 +129,7 @@ static bool has_line(struct dd_blob text, const char *want)
 static int conf_no_autostart(const char *home)
 {
 	struct dd_buf path = DD_BUF_INIT, conf = DD_BUF_INIT;
-	struct dd_atomic a = {.fd = -1};
+	struct dd_atomic a = { .fd = -1 };
 	struct stat st;
 	int ret = 0;
 
@@ -166,7 +166,7 @@ out:
 static gpgme_error_t on_status(void *arg, const char *keyword, const char *args)
 {
 	struct dd_pgp *p = arg;
-	struct dd_blob rest = {args ? args : "", args ? strlen(args) : 0}, field, first = {0};
+	struct dd_blob rest = { args ? args : "", args ? strlen(args) : 0 }, field, first = { 0 };
 	int i;
 
 	if (strcmp(keyword, "VALIDSIG") || p->n_vs == VALIDSIG_MAX)
@@ -356,14 +356,14 @@ static int import_key(struct dd_pgp *p, const char *keyfile, const struct dd_buf
 	if (!res)
 		return dd_error(DD_E_CRYPTO, "%s: gpgme gave no import result", keyfile);
 	if (res->secret_read)
-		return dd_error(DD_E_FORMAT,
-				"%s holds a secret key; export the public key only", keyfile);
+		return dd_error(DD_E_FORMAT, "%s holds a secret key; export the public key only",
+				keyfile);
 	for (st = res->imports; st; st = st->next) {
 		if (!st->fpr || strcasecmp(st->fpr, fpr))
 			continue;
 		if (st->result)
-			return dd_error(DD_E_CRYPTO, "%s: GnuPG refused key %s: %s", keyfile,
-					fpr, gpgme_strerror(st->result));
+			return dd_error(DD_E_CRYPTO, "%s: GnuPG refused key %s: %s", keyfile, fpr,
+					gpgme_strerror(st->result));
 		return 0;
 	}
 	return dd_error(DD_E_CRYPTO,
@@ -579,9 +579,8 @@ static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
 	}
 	ret = sig_error(p, worst, fpr);
 	if (good)
-		dd_error_prefix(ret,
-				"signature file refused as a whole, although it also holds "
-				"a good signature");
+		dd_error_prefix(ret, "signature file refused as a whole, although it also holds "
+				     "a good signature");
 	return ret;
 }
 
@@ -595,14 +594,15 @@ static int judge(struct dd_pgp *p, gpgme_signature_t sigs, char fpr[41])
  * and gpgme judges the signature as before, so every refusal reads the
  * same whichever way it was found.
  */
-#define GPGV_SIG_MAX (64u << 10)
+#define GPGV_SIG_MAX    (64u << 10)
 #define GPGV_STATUS_MAX (64u << 10)
 
 static bool status_known(struct dd_blob kw)
 {
-	static const char *const ok[] = { "NEWSIG", "KEY_CONSIDERED", "SIG_ID", "GOODSIG",
-					  "VALIDSIG", "TRUST_UNDEFINED", "NOTATION_NAME",
-					  "NOTATION_FLAGS", "NOTATION_DATA", "POLICY_URL" };
+	static const char *const ok[] = { "NEWSIG",        "KEY_CONSIDERED", "SIG_ID",
+					  "GOODSIG",       "VALIDSIG",       "TRUST_UNDEFINED",
+					  "NOTATION_NAME", "NOTATION_FLAGS", "NOTATION_DATA",
+					  "POLICY_URL" };
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (dd_blob_eq(kw, ok[i]))
@@ -681,7 +681,8 @@ static int pump(int to, const void *buf, size_t len, int from, struct dd_buf *ou
 		}
 		if (pf[0].revents) {
 			n = read(from, chunk, sizeof(chunk));
-			if ((n < 0 && errno != EAGAIN && errno != EINTR) || out->len > GPGV_STATUS_MAX)
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    out->len > GPGV_STATUS_MAX)
 				rc = -1;
 			if (n == 0)
 				from = -1;
@@ -737,8 +738,9 @@ static int verify_gpgv(struct dd_pgp *p, const void *data, size_t len, const voi
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
 	int wst, ret = 1;
-	char *argv[] = { "gpgv", "--homedir", p->home, "--keyring", NULL, "--status-fd", "1",
-			 "--enable-special-filenames", "--", "-&3", "-&4", NULL };
+	char *argv[] = { "gpgv", "--homedir",   p->home, "--keyring",
+			 NULL,   "--status-fd", "1",     "--enable-special-filenames",
+			 "--",   "-&3",         "-&4",   NULL };
 
 	dd_buf_addf(&keybox, "%s/pubring.kbx", p->home);
 	argv[4] = keybox.ptr;
@@ -793,8 +795,8 @@ out:
 	return ret;
 }
 
-int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,
-		  size_t siglen, char fpr[41])
+int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig, size_t siglen,
+		  char fpr[41])
 {
 	gpgme_data_t dsig = NULL, dtext = NULL;
 	gpgme_verify_result_t res;
@@ -851,8 +853,7 @@ static int take_data(gpgme_data_t d, struct dd_buf *out)
  * second match: gpgme (1.18) then releases the keys still queued but
  * not their queue entries, a leak on every ambiguous name.
  */
-static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
-			  gpgme_key_t *key)
+static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid, gpgme_key_t *key)
 {
 	gpgme_key_t k;
 	gpgme_error_t err;
@@ -877,8 +878,8 @@ static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
 		ret = dd_error(DD_E_NOTFOUND, "no secret key %s in %s", keyid, where);
 	else if (others)
 		ret = dd_error(DD_E_USAGE,
-			       "%s names more than one secret key in %s; give a fingerprint",
-			       keyid, where);
+			       "%s names more than one secret key in %s; give a fingerprint", keyid,
+			       where);
 	else if (!(*key)->can_sign)
 		ret = dd_error(DD_E_CRYPTO,
 			       "key %s in %s cannot sign (expired, revoked or "
@@ -892,16 +893,15 @@ static int get_secret_key(gpgme_ctx_t ctx, const char *where, const char *keyid,
 }
 
 /* A context on dir and the secret key keyid in it, able to sign. */
-static int open_secret_key(const char *dir, const char *keyid, gpgme_ctx_t *ctx,
-			   gpgme_key_t *key)
+static int open_secret_key(const char *dir, const char *keyid, gpgme_ctx_t *ctx, gpgme_key_t *key)
 {
 	int ret;
 
 	*ctx = NULL;
 	*key = NULL;
 	if (strlen(keyid) < 8) /* at least a short key id, as gpgme_get_key() wants */
-		return dd_error(DD_E_USAGE,
-				"'%s' is too short to name a key; give its fingerprint", keyid);
+		return dd_error(DD_E_USAGE, "'%s' is too short to name a key; give its fingerprint",
+				keyid);
 	ret = new_ctx(dir, ctx);
 	if (!ret)
 		ret = get_secret_key(*ctx, dir ? dir : "the default GnuPG home", keyid, key);
@@ -943,8 +943,8 @@ int dd_pgp_sign(const char *dir, const char *keyid, const void *data, size_t len
 	if (!err && (!res || !res->signatures))
 		err = gpgme_error(GPG_ERR_NO_DATA);
 	if (err)
-		ret = dd_error(DD_E_CRYPTO, "signing with key %s from %s failed: %s", keyid,
-			       where, gpgme_strerror(err));
+		ret = dd_error(DD_E_CRYPTO, "signing with key %s from %s failed: %s", keyid, where,
+			       gpgme_strerror(err));
 	else
 		ret = take_data(out, sig);
 out:
@@ -979,8 +979,8 @@ int dd_pgp_signing_key(const char *dir, const char *keyid, char fpr[41], struct 
 	else
 		ret = take_data(out, pub);
 	if (!ret && !pub->len)
-		ret = dd_error(DD_E_CRYPTO, "exporting the public key %s from %s gave nothing",
-			       fpr, where);
+		ret = dd_error(DD_E_CRYPTO, "exporting the public key %s from %s gave nothing", fpr,
+			       where);
 out:
 	gpgme_data_release(out);
 	gpgme_key_unref(key);

@@ -38,8 +38,7 @@ void dd_pgp_close(struct dd_pgp *p);
  * Sets fpr to the primary key's 40-hex fingerprint (upper case) and
  * uid to its first user id.
  */
-int dd_pgp_import(struct dd_pgp *p, const char *keyfile, char fpr[41],
-		  struct dd_buf *uid);
+int dd_pgp_import(struct dd_pgp *p, const char *keyfile, char fpr[41], struct dd_buf *uid);
 
 /* Remove the public key with this fingerprint; DD_E_NOTFOUND if absent. */
 int dd_pgp_delete(struct dd_pgp *p, const char *fpr);
@@ -58,8 +57,8 @@ int dd_pgp_delete(struct dd_pgp *p, const char *fpr);
  * outright bad (gpg in batch mode stops at the first bad one, so "any
  * good one wins" could not be decided independently of their order).
  */
-int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig,
-		  size_t siglen, char fpr[41]);
+int dd_pgp_verify(struct dd_pgp *p, const void *data, size_t len, const void *sig, size_t siglen,
+		  char fpr[41]);
 
 /*
  * Make a detached binary signature over data with the secret key keyid

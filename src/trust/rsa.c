@@ -33,8 +33,7 @@ int dd_keyring_add_file(struct dd_keyring *kr, const char *path)
 	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!pkey)
-		return dd_error(DD_E_CRYPTO, "%s: not a PEM public key (%s)", path,
-				ossl_reason());
+		return dd_error(DD_E_CRYPTO, "%s: not a PEM public key (%s)", path, ossl_reason());
 	if (EVP_PKEY_base_id(pkey) != EVP_PKEY_RSA) {
 		EVP_PKEY_free(pkey);
 		return dd_error(DD_E_CRYPTO, "%s: not an RSA key", path);
@@ -74,8 +73,7 @@ int dd_rsa_load_private(const char *path, EVP_PKEY **out)
 	*out = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!*out)
-		return dd_error(DD_E_CRYPTO, "%s: not a PEM private key (%s)", path,
-				ossl_reason());
+		return dd_error(DD_E_CRYPTO, "%s: not a PEM private key (%s)", path, ossl_reason());
 	if (EVP_PKEY_base_id(*out) != EVP_PKEY_RSA) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
@@ -99,23 +97,22 @@ static EVP_PKEY_CTX *pkey_ctx(EVP_PKEY *key, const EVP_MD *md, int sign)
 	return ctx;
 }
 
-int dd_rsa_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest,
-		  size_t dlen, const void *sig, size_t siglen)
+int dd_rsa_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest, size_t dlen,
+		  const void *sig, size_t siglen)
 {
 	EVP_PKEY_CTX *ctx = pkey_ctx(key, md, 0);
 	int ok;
 
 	if (!ctx)
-		return dd_error(DD_E_CRYPTO, "cannot set up RSA verification: %s",
-				ossl_reason());
+		return dd_error(DD_E_CRYPTO, "cannot set up RSA verification: %s", ossl_reason());
 	ok = EVP_PKEY_verify(ctx, sig, siglen, digest, dlen);
 	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return ok == 1 ? 0 : DD_E_SIG_BAD;
 }
 
-int dd_rsa_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest,
-		size_t dlen, struct dd_buf *out)
+int dd_rsa_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest, size_t dlen,
+		struct dd_buf *out)
 {
 	EVP_PKEY_CTX *ctx = pkey_ctx(key, md, 1);
 	size_t len = 0;

@@ -33,12 +33,12 @@ void dd_keyring_release(struct dd_keyring *kr);
 int dd_rsa_load_private(const char *path, EVP_PKEY **out);
 
 /* Verify sig over a digest made with md; DD_E_SIG_BAD when it does not. */
-int dd_rsa_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest,
-		  size_t dlen, const void *sig, size_t siglen);
+int dd_rsa_verify(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest, size_t dlen,
+		  const void *sig, size_t siglen);
 
 /* Sign a digest made with md; the signature is appended to out. */
-int dd_rsa_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest,
-		size_t dlen, struct dd_buf *out);
+int dd_rsa_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *digest, size_t dlen,
+		struct dd_buf *out);
 
 /* Write the PEM public key of a private key to out. */
 int dd_rsa_public_pem(EVP_PKEY *key, struct dd_buf *out);

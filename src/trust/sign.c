@@ -58,9 +58,10 @@ static int describe_pkey(const char *file, EVP_PKEY *pkey, struct dd_sigkey *k)
 		   (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))) {
 		k->kind = DD_KEY_ECDSA_P256;
 	} else {
-		return dd_error(DD_E_CRYPTO, "%s: a %s key%s%s; drydock signs with ECDSA P-256 or "
-				"Ed25519 keys (openssl genpkey -algorithm ed25519)", file,
-				EVP_PKEY_get0_type_name(pkey), *group ? " on " : "", group);
+		return dd_error(DD_E_CRYPTO,
+				"%s: a %s key%s%s; drydock signs with ECDSA P-256 or "
+				"Ed25519 keys (openssl genpkey -algorithm ed25519)",
+				file, EVP_PKEY_get0_type_name(pkey), *group ? " on " : "", group);
 	}
 	n = i2d_PUBKEY(pkey, &der);
 	if (n <= 0)
@@ -81,8 +82,7 @@ static int describe_pkey(const char *file, EVP_PKEY *pkey, struct dd_sigkey *k)
 	return 0;
 }
 
-static int open_pem(const char *file, const struct dd_buf *text, bool private,
-		    struct dd_sigkey *k)
+static int open_pem(const char *file, const struct dd_buf *text, bool private, struct dd_sigkey *k)
 {
 	BIO *bio = BIO_new_mem_buf(text->ptr, (int)text->len);
 	EVP_PKEY *pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
@@ -117,16 +117,20 @@ int dd_sigkey_open_signer(const char *spec, const char *gnupg_home, struct dd_si
 		rc = dd_read_file(spec, MAX_KEY_FILE, &text);
 		if (!rc && !(memmem(text.ptr, text.len, "-----BEGIN", 10) &&
 			     memmem(text.ptr, text.len, "PRIVATE KEY-----", 16)))
-			rc = dd_error(DD_E_CRYPTO, "%s: not a PEM private key; give a PEM key file "
-				      "(ECDSA P-256 or Ed25519) or an OpenPGP key id", spec);
+			rc = dd_error(DD_E_CRYPTO,
+				      "%s: not a PEM private key; give a PEM key file "
+				      "(ECDSA P-256 or Ed25519) or an OpenPGP key id",
+				      spec);
 		if (!rc)
 			rc = open_pem(spec, &text, true, k);
 		dd_buf_release(&text);
 		return rc;
 	}
 	if (strchr(spec, '/') || (strlen(spec) > 4 && !strcmp(spec + strlen(spec) - 4, ".pem")))
-		return dd_error(DD_E_NOTFOUND, "%s: no such key file; give a PEM private key file "
-				"or an OpenPGP key id", spec);
+		return dd_error(DD_E_NOTFOUND,
+				"%s: no such key file; give a PEM private key file "
+				"or an OpenPGP key id",
+				spec);
 	rc = dd_pgp_signing_key(gnupg_home, spec, fpr, &k->public_key);
 	if (rc) {
 		dd_buf_release(&k->public_key);
@@ -156,8 +160,10 @@ int dd_sigkey_open_public(const char *file, struct dd_sigkey *k)
 	}
 	if (memmem(text.ptr, text.len, "PRIVATE KEY-----", 16)) {
 		dd_buf_release(&text);
-		return dd_error(DD_E_CRYPTO, "%s is a private key; give the public key "
-				"(openssl pkey -pubout)", file);
+		return dd_error(DD_E_CRYPTO,
+				"%s is a private key; give the public key "
+				"(openssl pkey -pubout)",
+				file);
 	}
 	k->kind = DD_KEY_OPENPGP;
 	k->public_key = text;
@@ -191,8 +197,8 @@ int dd_sigkey_sign(struct dd_sigkey *k, const void *data, size_t len, struct dd_
 	if (k->kind == DD_KEY_OPENPGP)
 		return dd_pgp_sign(k->gnupg_home, k->fingerprint, data, len, sig);
 	md = EVP_MD_CTX_new();
-	ok = EVP_DigestSignInit(md, NULL, k->kind == DD_KEY_ECDSA_P256 ? EVP_sha256() : NULL,
-				NULL, k->pkey) == 1 &&
+	ok = EVP_DigestSignInit(md, NULL, k->kind == DD_KEY_ECDSA_P256 ? EVP_sha256() : NULL, NULL,
+				k->pkey) == 1 &&
 	     EVP_DigestSign(md, NULL, &n, data, len) == 1;
 	if (ok) {
 		dd_buf_reset(sig);
@@ -208,7 +214,7 @@ int dd_sigkey_sign(struct dd_sigkey *k, const void *data, size_t len, struct dd_
 }
 
 int dd_sigkey_verify(struct dd_sigkey *k, const void *data, size_t len, const void *sig,
-		  size_t siglen)
+		     size_t siglen)
 {
 	EVP_MD_CTX *md;
 	char fpr[41];
@@ -220,9 +226,11 @@ int dd_sigkey_verify(struct dd_sigkey *k, const void *data, size_t len, const vo
 			return dd_error(DD_E_SIG_BAD, "signed by another key (%s), not by %s", fpr,
 					k->fingerprint);
 		if (rc)
-			return rc == DD_E_SIG_BAD ? rc : dd_error(DD_E_SIG_BAD, "%s", dd_error_detail());
+			return rc == DD_E_SIG_BAD ? rc
+						  : dd_error(DD_E_SIG_BAD, "%s", dd_error_detail());
 		if (strcmp(fpr, k->fingerprint))
-			return dd_error(DD_E_SIG_BAD, "signed by %s, not by %s", fpr, k->fingerprint);
+			return dd_error(DD_E_SIG_BAD, "signed by %s, not by %s", fpr,
+					k->fingerprint);
 		return 0;
 	}
 	md = EVP_MD_CTX_new();
@@ -232,9 +240,10 @@ int dd_sigkey_verify(struct dd_sigkey *k, const void *data, size_t len, const vo
 	EVP_MD_CTX_free(md);
 	ERR_clear_error();
 	if (!rc)
-		return dd_error(DD_E_SIG_BAD, "the signature does not verify with %s key %s "
-				"(another key, or changed data)", dd_sigkey_kind_str(k->kind),
-				k->fingerprint);
+		return dd_error(DD_E_SIG_BAD,
+				"the signature does not verify with %s key %s "
+				"(another key, or changed data)",
+				dd_sigkey_kind_str(k->kind), k->fingerprint);
 	return 0;
 }
 

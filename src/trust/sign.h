@@ -23,11 +23,11 @@ enum dd_sigkey_kind { DD_KEY_OPENPGP, DD_KEY_ECDSA_P256, DD_KEY_ED25519 };
 struct dd_sigkey {
 	enum dd_sigkey_kind kind;
 	char fingerprint[72];
-	struct dd_buf public_key;  /* armored OpenPGP key or PEM */
-	char *gnupg_home;          /* OpenPGP signing: the home; checking: a temporary one */
+	struct dd_buf public_key; /* armored OpenPGP key or PEM */
+	char *gnupg_home;         /* OpenPGP signing: the home; checking: a temporary one */
 	bool temp_home;
-	struct dd_pgp *pgp;        /* OpenPGP checking */
-	void *pkey;                /* EVP_PKEY of a PEM key */
+	struct dd_pgp *pgp; /* OpenPGP checking */
+	void *pkey;         /* EVP_PKEY of a PEM key */
 };
 
 /* "openpgp", "ecdsa-p256" or "ed25519". */
@@ -52,7 +52,7 @@ int dd_sigkey_sign(struct dd_sigkey *k, const void *data, size_t len, struct dd_
 /* 0 when sig is k's good signature over data; DD_E_SIG_BAD (detail
  * says why) otherwise. */
 int dd_sigkey_verify(struct dd_sigkey *k, const void *data, size_t len, const void *sig,
-		  size_t siglen);
+		     size_t siglen);
 
 void dd_sigkey_close(struct dd_sigkey *k);
 

@@ -18,10 +18,10 @@ enum dd_role { DD_ROLE_BUNDLE, DD_ROLE_ENTITLEMENT, DD_ROLE_APK, DD_ROLE_PROVENA
 #define DD_N_ROLES 4
 
 struct dd_trust {
-	struct dd_pgp *pgp;         /* the home holding the OpenPGP keys */
+	struct dd_pgp *pgp;           /* the home holding the OpenPGP keys */
 	char (*fprs[DD_N_ROLES])[41]; /* per OpenPGP role: fingerprints */
 	size_t n_fprs[DD_N_ROLES];
-	struct dd_keyring apk;      /* APK RSA public keys */
+	struct dd_keyring apk; /* APK RSA public keys */
 };
 
 const char *dd_role_str(enum dd_role r);

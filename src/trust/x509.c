@@ -38,7 +38,7 @@ int dd_x509_pem_check(const char *pem, size_t len, struct dd_buf *subject)
 		return dd_error(DD_E_NOMEM, "out of memory");
 	if (!begin || !only_space(pem, (size_t)(begin - pem))) {
 		rc = dd_error(DD_E_FORMAT, "not a PEM certificate (it must start with "
-			      "-----BEGIN CERTIFICATE-----)");
+					   "-----BEGIN CERTIFICATE-----)");
 		goto out;
 	}
 	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
@@ -60,7 +60,7 @@ int dd_x509_pem_check(const char *pem, size_t len, struct dd_buf *subject)
 
 		if (!e || !only_space(pem + at, len - at)) {
 			rc = dd_error(DD_E_FORMAT, "text after the certificate's END line; give "
-				      "the PEM certificate alone");
+						   "the PEM certificate alone");
 			goto out;
 		}
 	}

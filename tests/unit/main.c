@@ -7,7 +7,10 @@
 
 #include "apk/dep.h"
 
-#define SUITES(X) X(pgp) X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) X(provenance) X(advisory)
+#define SUITES(X) \
+	X(pgp) \
+	X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) \
+		X(provenance) X(advisory)
 
 #define DECLARE(name) void suite_##name(void);
 SUITES(DECLARE)
@@ -56,15 +59,13 @@ bool t_str_is(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-bool t_dep_is(const struct dd_dep *d, const char *name, const char *ver, unsigned op,
-	      bool conflict)
+bool t_dep_is(const struct dd_dep *d, const char *name, const char *ver, unsigned op, bool conflict)
 {
 	return t_str_is(d->name, name) && t_str_is(d->version, ver) && d->op == op &&
 	       d->conflict == conflict;
 }
 
-bool t_deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b,
-		 size_t nb)
+bool t_deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b, size_t nb)
 {
 	if (na != nb)
 		return false;

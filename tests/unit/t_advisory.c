@@ -51,8 +51,8 @@ static void secdb_parses_every_id(void)
 	for (size_t i = 0; i < sd.n; i++) {
 		cves += !strncmp(sd.fixes[i].id, "CVE-", 4);
 		never += sd.fixes[i].fixed == NULL;
-		non_cve += !strncmp(sd.fixes[i].id, "XSA-", 4) ||
-			   !strncmp(sd.fixes[i].id, "GHSA-", 5);
+		non_cve +=
+			!strncmp(sd.fixes[i].id, "XSA-", 4) || !strncmp(sd.fixes[i].id, "GHSA-", 5);
 		CHECK(!strchr(sd.fixes[i].id, ' '));
 	}
 	/* two ids in one string are two ids */
@@ -69,13 +69,17 @@ static void secdb_refuses_bad_documents(void)
 		{ "{\"packages\": [{\"pkg\": {}}]}", "no pkg.name" },
 		{ "{\"packages\": [{\"pkg\": {\"name\": \"a\"}}]}", "'secfixes' is missing" },
 		{ "{\"packages\": [{\"pkg\": {\"name\": \"a\", \"secfixes\": {\"1.x!\": "
-		  "[\"CVE-1\"]}}}]}", "'1.x!' is not an APK version" },
+		  "[\"CVE-1\"]}}}]}",
+		  "'1.x!' is not an APK version" },
 		{ "{\"packages\": [{\"pkg\": {\"name\": \"a\", \"secfixes\": {\"1.0\": "
-		  "\"CVE-1\"}}}]}", "not a list of ids" },
+		  "\"CVE-1\"}}}]}",
+		  "not a list of ids" },
 		{ "{\"packages\": [{\"pkg\": {\"name\": \"a\", \"secfixes\": {\"1.0\": "
-		  "[\" \"]}}}]}", "an empty id" },
+		  "[\" \"]}}}]}",
+		  "an empty id" },
 		{ "{\"packages\": [{\"pkg\": {\"name\": \"a\", \"secfixes\": {\"1.0\": "
-		  "[3]}}}]}", "not a string" },
+		  "[3]}}}]}",
+		  "not a string" },
 		{ "{\"packages\": [", "line 1" },
 	};
 
@@ -85,8 +89,8 @@ static void secdb_refuses_bad_documents(void)
 
 		CHECK_MSG(rc == DD_E_FORMAT, "%s: rc %d", bad[i][0], rc);
 		CHECK_MSG(strstr(dd_error_detail(), bad[i][1]) &&
-			  strstr(dd_error_detail(), "feed.json"), "%s: %s", bad[i][0],
-			  dd_error_detail());
+				  strstr(dd_error_detail(), "feed.json"),
+			  "%s: %s", bad[i][0], dd_error_detail());
 	}
 }
 
@@ -102,8 +106,8 @@ static void member_kind_secdb(void)
 
 /* The state of id for one package installed at version. */
 static int state_of(const struct dd_adv_db *db, const struct dd_catalog *cat, const char *name,
-		    const char *origin, const char *version, const char *id,
-		    const char **fixed_in, size_t *avail)
+		    const char *origin, const char *version, const char *id, const char **fixed_in,
+		    size_t *avail)
 {
 	struct dd_adv_pkg p = { name, version, origin, "x86_64" };
 	struct dd_adv_report r;
@@ -157,8 +161,8 @@ static void zero_means_not_affected(void)
 	struct dd_adv_db db = load_db();
 	const char *fixed_in = "x";
 
-	CHECK(state_of(&db, NULL, "openssl", NULL, "1.0-r0", "CVE-2022-0001", &fixed_in,
-		       NULL) == DD_ADV_NOT_AFFECTED);
+	CHECK(state_of(&db, NULL, "openssl", NULL, "1.0-r0", "CVE-2022-0001", &fixed_in, NULL) ==
+	      DD_ADV_NOT_AFFECTED);
 	CHECK(fixed_in == NULL);
 	/* "0" wins over a version listed for the same id */
 	CHECK(state_of(&db, NULL, "twice", NULL, "0.1-r0", "CVE-2020-0003", NULL, NULL) ==
@@ -217,12 +221,12 @@ static void mirror_offers_the_highest_fix(void)
 		pkgs[i].version = (char *)v[i][1];
 		pkgs[i].arch = (char *)v[i][2];
 	}
-	CHECK(state_of(&db, &cat, "curl", NULL, "8.4.0-r0", "CVE-2023-46218", &fixed_in,
-		       &avail) == DD_ADV_FIX_AVAILABLE);
+	CHECK(state_of(&db, &cat, "curl", NULL, "8.4.0-r0", "CVE-2023-46218", &fixed_in, &avail) ==
+	      DD_ADV_FIX_AVAILABLE);
 	CHECK(avail == 2 && t_str_is(fixed_in, "8.5.0_rc2-r0"));
 	/* the only _p1 of this architecture is the one offered */
-	CHECK(state_of(&db, &cat, "curl", NULL, "8.5.0-r0", "GHSA-abcd-efgh-ijkl", NULL,
-		       &avail) == DD_ADV_FIX_AVAILABLE);
+	CHECK(state_of(&db, &cat, "curl", NULL, "8.5.0-r0", "GHSA-abcd-efgh-ijkl", NULL, &avail) ==
+	      DD_ADV_FIX_AVAILABLE);
 	CHECK(avail == 2);
 	/* a subpackage is offered by its own name, judged by its origin */
 	CHECK(state_of(&db, &cat, "libssl3", "openssl", "3.1.4-r9", "CVE-2024-0727", NULL,
@@ -235,8 +239,9 @@ static void mirror_offers_the_highest_fix(void)
 
 static void installed_db_fields(void)
 {
-	static const char db[] = "C:Q1abc=\nP:libssl3\nV:3.1.4-r0\nA:x86_64\no:openssl\n"
-				 "F:usr/lib\nR:libssl.so.3\nZ:Q1xyz=\n\nP:busybox\nV:1.36.1-r2\n\n\n";
+	static const char db[] =
+		"C:Q1abc=\nP:libssl3\nV:3.1.4-r0\nA:x86_64\no:openssl\n"
+		"F:usr/lib\nR:libssl.so.3\nZ:Q1xyz=\n\nP:busybox\nV:1.36.1-r2\n\n\n";
 	struct dd_installed in = { 0 };
 	struct dd_installed_image img = { 0 };
 
@@ -261,18 +266,23 @@ static void installed_db_fields(void)
 
 static void fixed_between_runs(void)
 {
-	json_t *before = json_loads(
-		"[{\"id\": \"CVE-1\", \"package\": \"z\", \"version\": \"1-r9\", \"state\": \"fix_available\"},"
-		" {\"id\": \"CVE-2\", \"package\": \"z\", \"version\": \"1-r9\", \"state\": \"fix_not_here\"},"
-		" {\"id\": \"CVE-3\", \"package\": \"z\", \"version\": \"1-r9\", \"state\": \"fixed\"},"
-		" {\"id\": \"CVE-4\", \"package\": \"y\", \"version\": \"2\", \"state\": \"fix_available\"}]",
-		0, NULL);
-	json_t *after = json_loads(
-		"[{\"id\": \"CVE-1\", \"package\": \"z\", \"version\": \"1-r10\", \"state\": \"fixed\","
-		"  \"fixed_in\": \"1-r10\"},"
-		" {\"id\": \"CVE-2\", \"package\": \"z\", \"version\": \"1-r10\", \"state\": \"fix_not_here\"},"
-		" {\"id\": \"CVE-3\", \"package\": \"z\", \"version\": \"1-r10\", \"state\": \"fixed\"}]",
-		0, NULL);
+	json_t *before = json_loads("[{\"id\": \"CVE-1\", \"package\": \"z\", \"version\": "
+				    "\"1-r9\", \"state\": \"fix_available\"},"
+				    " {\"id\": \"CVE-2\", \"package\": \"z\", \"version\": "
+				    "\"1-r9\", \"state\": \"fix_not_here\"},"
+				    " {\"id\": \"CVE-3\", \"package\": \"z\", \"version\": "
+				    "\"1-r9\", \"state\": \"fixed\"},"
+				    " {\"id\": \"CVE-4\", \"package\": \"y\", \"version\": \"2\", "
+				    "\"state\": \"fix_available\"}]",
+				    0, NULL);
+	json_t *after = json_loads("[{\"id\": \"CVE-1\", \"package\": \"z\", \"version\": "
+				   "\"1-r10\", \"state\": \"fixed\","
+				   "  \"fixed_in\": \"1-r10\"},"
+				   " {\"id\": \"CVE-2\", \"package\": \"z\", \"version\": "
+				   "\"1-r10\", \"state\": \"fix_not_here\"},"
+				   " {\"id\": \"CVE-3\", \"package\": \"z\", \"version\": "
+				   "\"1-r10\", \"state\": \"fixed\"}]",
+				   0, NULL);
 	json_t *f = dd_adv_fixed_between(before, after);
 
 	CHECK(before && after && json_array_size(f) == 1);

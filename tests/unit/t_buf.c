@@ -56,8 +56,8 @@ static void t_blob_split_lines(void)
 
 	while (text.len) {
 		dd_blob_split(&text, '\n', &line);
-		CHECK_MSG(n < 4 && blob_is(line, want[n]), "line %zu: '%.*s'", n,
-			  (int)line.len, line.ptr);
+		CHECK_MSG(n < 4 && blob_is(line, want[n]), "line %zu: '%.*s'", n, (int)line.len,
+			  line.ptr);
 		n++;
 	}
 	CHECK(n == 4);
@@ -81,8 +81,7 @@ static void t_blob_to_u64(void)
 	CHECK(dd_blob_to_u64(dd_blob_str("0"), &v) && v == 0);
 	CHECK(dd_blob_to_u64(dd_blob_str("42"), &v) && v == 42);
 	CHECK(dd_blob_to_u64(dd_blob_str("007"), &v) && v == 7);
-	CHECK(dd_blob_to_u64(dd_blob_str("18446744073709551615"), &v) &&
-	      v == UINT64_MAX);
+	CHECK(dd_blob_to_u64(dd_blob_str("18446744073709551615"), &v) && v == UINT64_MAX);
 
 	v = 99;
 	CHECK(!dd_blob_to_u64(dd_blob_str("18446744073709551616"), &v));
@@ -234,14 +233,19 @@ static void t_error_detail(void)
 static void t_digest_parse(void)
 {
 	static const char *const bad[] = {
-		"", "x", "sha256:", "sha256", "sha256:abc",
+		"",
+		"x",
+		"sha256:",
+		"sha256",
+		"sha256:abc",
 		"SHA256:0000000000000000000000000000000000000000000000000000000000000000",
 		"sha256:000000000000000000000000000000000000000000000000000000000000000A",
 		"sha256:00000000000000000000000000000000000000000000000000000000000000000",
 		"sha256:0000000000000000000000000000000000000000000000000000000000000/00",
 		"sha512:0000000000000000000000000000000000000000000000000000000000000000",
 	};
-	const char *good = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *good =
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	char hex[65] = "junk";
 
 	CHECK(dd_digest_parse(good, hex) == 0);

@@ -31,8 +31,7 @@ static bool rejects(const char *s, const char *needle)
 
 	if (rc != DD_E_FORMAT)
 		return false;
-	return d.name == NULL && d.version == NULL &&
-	       strstr(dd_error_detail(), needle) != NULL;
+	return d.name == NULL && d.version == NULL && strstr(dd_error_detail(), needle) != NULL;
 }
 
 static void t_dep_plain(void)
@@ -79,23 +78,28 @@ static void t_dep_each_operator(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dd_dep d;
 
-		CHECK_MSG(dd_dep_parse(dd_blob_str(cases[i].in), &d) == 0,
-			  "'%s': %s", cases[i].in, dd_error_detail());
+		CHECK_MSG(dd_dep_parse(dd_blob_str(cases[i].in), &d) == 0, "'%s': %s", cases[i].in,
+			  dd_error_detail());
 		CHECK_MSG(d.op == cases[i].op, "'%s' op 0x%x", cases[i].in, d.op);
 		CHECK_MSG(d.name && strcmp(d.name, "a") == 0, "'%s' name", cases[i].in);
 		CHECK_MSG(d.version != NULL, "'%s' version", cases[i].in);
 		dd_dep_release(&d);
-		CHECK_MSG(round_trip(cases[i].in, cases[i].out), "round trip '%s'",
-			  cases[i].in);
+		CHECK_MSG(round_trip(cases[i].in, cases[i].out), "round trip '%s'", cases[i].in);
 	}
 }
 
 static void t_dep_round_trip(void)
 {
-	const char *same[] = { "busybox", "so:libc.musl-x86_64.so.1", "cmd:sh",
-			       "pc:zlib>=1.2.13", "cmd:[", "py3-foo=1.0_rc1-r2",
-			       "!openssl1.1-compat", "!libressl<3.0",
-			       "gcc~12", "x=1.0~abcdef01-r0" };
+	const char *same[] = { "busybox",
+			       "so:libc.musl-x86_64.so.1",
+			       "cmd:sh",
+			       "pc:zlib>=1.2.13",
+			       "cmd:[",
+			       "py3-foo=1.0_rc1-r2",
+			       "!openssl1.1-compat",
+			       "!libressl<3.0",
+			       "gcc~12",
+			       "x=1.0~abcdef01-r0" };
 
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
 		CHECK_MSG(round_trip(same[i], NULL), "round trip '%s'", same[i]);
@@ -142,8 +146,7 @@ static void t_dep_list(void)
 	struct dd_buf out = DD_BUF_INIT;
 	size_t n = 0;
 
-	CHECK(dd_deps_parse(dd_blob_str("  musl\tso:libz.so.1>=1\n !foo  "), &deps,
-			    &n) == 0);
+	CHECK(dd_deps_parse(dd_blob_str("  musl\tso:libz.so.1>=1\n !foo  "), &deps, &n) == 0);
 	CHECK(n == 3);
 	CHECK(dd_deps_parse(dd_blob_str("cmd:sh"), &deps, &n) == 0);
 	CHECK(n == 4);

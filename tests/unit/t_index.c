@@ -25,67 +25,83 @@
 #include "trust/rsa.h"
 
 /* Three blocks in the shape apk-tools writes, every field used once. */
-static const char index_text[] =
-	"C:Q1ZX+on7zBgcokTctj4tLSmx7q5O4=\n"
-	"P:git-zsh-completion\n"
-	"V:5.8.1-r4\n"
-	"A:x86_64\n"
-	"S:97492\n"
-	"I:405504\n"
-	"T:Zsh completions for git\n"
-	"U:https://www.zsh.org/\n"
-	"L:custom\n"
-	"o:zsh\n"
-	"m:Natanael Copa <ncopa@alpinelinux.org>\n"
-	"t:1647977252\n"
-	"c:0c813d4276d2e36ead29ca22b6c01045d86db58b\n"
-	"k:10\n"
-	"D:zsh so:libc.musl-x86_64.so.1 !git-old\n"
-	"p:cmd:git-zsh=5.8.1-r4 git-completion\n"
-	"i:zsh=5.8.1-r4 git\n"
-	"r:git-completion<5\n"
-	"q:5\n"
-	"\n"
-	"C:Q1VUBxlP54+nXCR+xuJZq3y37aJ8A=\n"
-	"P:nagios-plugins-ide_smart\n"
-	"V:2.4.0-r0\n"
-	"A:aarch64\n"
-	"S:19973\n"
-	"I:65536\n"
-	"T:Nagios plugin check_ide_smart\n"
-	"\n"
-	"\n" /* two blank lines are still one separator */
-	"P:last-without-trailing-blank\n"
-	"V:0.1_git20220101-r2\n"
-	"k:-1\n"
-	"S:0\n"
-	"I:0\n";
+static const char index_text[] = "C:Q1ZX+on7zBgcokTctj4tLSmx7q5O4=\n"
+				 "P:git-zsh-completion\n"
+				 "V:5.8.1-r4\n"
+				 "A:x86_64\n"
+				 "S:97492\n"
+				 "I:405504\n"
+				 "T:Zsh completions for git\n"
+				 "U:https://www.zsh.org/\n"
+				 "L:custom\n"
+				 "o:zsh\n"
+				 "m:Natanael Copa <ncopa@alpinelinux.org>\n"
+				 "t:1647977252\n"
+				 "c:0c813d4276d2e36ead29ca22b6c01045d86db58b\n"
+				 "k:10\n"
+				 "D:zsh so:libc.musl-x86_64.so.1 !git-old\n"
+				 "p:cmd:git-zsh=5.8.1-r4 git-completion\n"
+				 "i:zsh=5.8.1-r4 git\n"
+				 "r:git-completion<5\n"
+				 "q:5\n"
+				 "\n"
+				 "C:Q1VUBxlP54+nXCR+xuJZq3y37aJ8A=\n"
+				 "P:nagios-plugins-ide_smart\n"
+				 "V:2.4.0-r0\n"
+				 "A:aarch64\n"
+				 "S:19973\n"
+				 "I:65536\n"
+				 "T:Nagios plugin check_ide_smart\n"
+				 "\n"
+				 "\n" /* two blank lines are still one separator */
+				 "P:last-without-trailing-blank\n"
+				 "V:0.1_git20220101-r2\n"
+				 "k:-1\n"
+				 "S:0\n"
+				 "I:0\n";
 
 /* First APKINDEX field in which a and b differ, or NULL. */
 static const char *index_diff(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b)
 {
-	if (strcmp(a->checksum, b->checksum)) return "C";
-	if (!t_str_is(a->name, b->name)) return "P";
-	if (!t_str_is(a->version, b->version)) return "V";
-	if (!t_str_is(a->arch, b->arch)) return "A";
-	if (a->file_size != b->file_size) return "S";
-	if (a->installed_size != b->installed_size) return "I";
-	if (!t_str_is(a->description, b->description)) return "T";
-	if (!t_str_is(a->url, b->url)) return "U";
-	if (!t_str_is(a->license, b->license)) return "L";
-	if (!t_str_is(a->origin, b->origin)) return "o";
-	if (!t_str_is(a->maintainer, b->maintainer)) return "m";
-	if (a->build_time != b->build_time) return "t";
-	if (!t_str_is(a->commit, b->commit)) return "c";
+	if (strcmp(a->checksum, b->checksum))
+		return "C";
+	if (!t_str_is(a->name, b->name))
+		return "P";
+	if (!t_str_is(a->version, b->version))
+		return "V";
+	if (!t_str_is(a->arch, b->arch))
+		return "A";
+	if (a->file_size != b->file_size)
+		return "S";
+	if (a->installed_size != b->installed_size)
+		return "I";
+	if (!t_str_is(a->description, b->description))
+		return "T";
+	if (!t_str_is(a->url, b->url))
+		return "U";
+	if (!t_str_is(a->license, b->license))
+		return "L";
+	if (!t_str_is(a->origin, b->origin))
+		return "o";
+	if (!t_str_is(a->maintainer, b->maintainer))
+		return "m";
+	if (a->build_time != b->build_time)
+		return "t";
+	if (!t_str_is(a->commit, b->commit))
+		return "c";
 	if (a->has_provider_priority != b->has_provider_priority ||
 	    a->provider_priority != b->provider_priority)
 		return "k";
-	if (!t_deps_same(a->depends, a->n_depends, b->depends, b->n_depends)) return "D";
-	if (!t_deps_same(a->provides, a->n_provides, b->provides, b->n_provides)) return "p";
+	if (!t_deps_same(a->depends, a->n_depends, b->depends, b->n_depends))
+		return "D";
+	if (!t_deps_same(a->provides, a->n_provides, b->provides, b->n_provides))
+		return "p";
 	if (!t_deps_same(a->install_if, a->n_install_if, b->install_if, b->n_install_if))
 		return "i";
-	if (!t_deps_same(a->replaces, a->n_replaces, b->replaces, b->n_replaces)) return "r";
-	if (a->replaces_priority != b->replaces_priority) return "q";
+	if (!t_deps_same(a->replaces, a->n_replaces, b->replaces, b->n_replaces))
+		return "r";
+	if (a->replaces_priority != b->replaces_priority)
+		return "q";
 	return NULL;
 }
 
@@ -118,7 +134,8 @@ static void t_index_fields(void)
 	CHECK(p->n_depends == 3);
 	if (p->n_depends == 3) {
 		CHECK(t_dep_is(&p->depends[0], "zsh", NULL, DD_VER_ANY, false));
-		CHECK(t_dep_is(&p->depends[1], "so:libc.musl-x86_64.so.1", NULL, DD_VER_ANY, false));
+		CHECK(t_dep_is(&p->depends[1], "so:libc.musl-x86_64.so.1", NULL, DD_VER_ANY,
+			       false));
 		CHECK(t_dep_is(&p->depends[2], "git-old", NULL, DD_VER_ANY, true));
 	}
 	CHECK(p->n_provides == 2);
@@ -168,8 +185,8 @@ static void t_index_round_trip(void)
 	for (size_t i = 0; i < na && i < nb && rc == 0; i++) {
 		const char *d = index_diff(&a[i], &b[i]);
 
-		CHECK_MSG(d == NULL, "package %zu: field %s: changed on the round trip:\n%s", i,
-			  d, out.ptr);
+		CHECK_MSG(d == NULL, "package %zu: field %s: changed on the round trip:\n%s", i, d,
+			  out.ptr);
 	}
 	/* the block starts with C: and P: as apk-tools writes them */
 	{
@@ -233,8 +250,8 @@ static void t_index_errors(void)
 	CHECK(parse_fails("P:a\nV:1\nX\n", "line 3", NULL, __LINE__) == DD_E_FORMAT);
 	CHECK(parse_fails("P:a\nV:1\n: no key\n", "line 3", NULL, __LINE__) == DD_E_FORMAT);
 	/* a block without P: names where the block starts */
-	CHECK(parse_fails("P:a\nV:1\n\nV:2\nA:x86_64\n\nP:c\nV:3\n", "line 4", "name",
-			  __LINE__) == DD_E_FORMAT);
+	CHECK(parse_fails("P:a\nV:1\n\nV:2\nA:x86_64\n\nP:c\nV:3\n", "line 4", "name", __LINE__) ==
+	      DD_E_FORMAT);
 	CHECK(parse_fails("P:a\nV:1\n\nV:2\nA:x86_64\n", "line 4", "name", __LINE__) ==
 	      DD_E_FORMAT);
 	CHECK(parse_fails("P:\nV:1\n", "line 1", NULL, __LINE__) == DD_E_FORMAT);
@@ -259,8 +276,7 @@ static void t_index_errors(void)
 
 /* ---- real files ------------------------------------------------------ */
 
-static const struct dd_apk_pkg *find_pkg(const struct dd_apk_pkg *p, size_t n,
-					 const char *name)
+static const struct dd_apk_pkg *find_pkg(const struct dd_apk_pkg *p, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t_str_is(p[i].name, name))
@@ -549,8 +565,7 @@ static void fill_pkg(struct dd_apk_pkg *pkg)
 }
 
 /* Decompress one gzip member from in; *used gets its compressed length. */
-static bool gunzip_member(const unsigned char *in, size_t len, struct dd_buf *out,
-			  size_t *used)
+static bool gunzip_member(const unsigned char *in, size_t len, struct dd_buf *out, size_t *used)
 {
 	unsigned char buf[65536];
 	z_stream zs;
@@ -667,10 +682,9 @@ static const struct dd_apk_entry *find_file(const struct dd_apk_file *f, const c
 
 static void check_built(const struct dd_apk_file *f)
 {
-	static const char *order[] = { "etc",	      "etc/hello.conf", "usr",
-				       "usr/bin",     "usr/bin/hello",	"usr/bin/hello2",
-				       "usr/bin/hi",  "var",		"var/lib",
-				       "var/lib/hello" };
+	static const char *order[] = { "etc",           "etc/hello.conf", "usr",        "usr/bin",
+				       "usr/bin/hello", "usr/bin/hello2", "usr/bin/hi", "var",
+				       "var/lib",       "var/lib/hello" };
 	const struct dd_apk_entry *e;
 
 	CHECK(f->kind == DD_APK_PACKAGE);
@@ -997,15 +1011,15 @@ static void t_index_checksum_identity(void)
 {
 	static const char canon[] = "Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=";
 	static const char *const same[] = {
-	    "Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=", /* the bits the padding leaves over */
-	    "X1213b847a553c997b7f194da6bc0bb2e0148cf5fd",
-	    "X1213B847A553C997B7F194DA6BC0BB2E0148CF5FD",
+		"Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=", /* the bits the padding leaves over */
+		"X1213b847a553c997b7f194da6bc0bb2e0148cf5fd",
+		"X1213B847A553C997B7F194DA6BC0BB2E0148CF5FD",
 	};
 	static const char text[] = "P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0=\n\n"
 				   "P:a\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f3=\nD:missing\n\n"
 				   "P:b\nV:1\nC:X1213b847a553c997b7f194da6bc0bb2e0148cf5fd\n\n"
 				   "P:c\nV:1\nC:Q1ITuEelU8mXt/GU2mvAuy4BSM9f0\n\n";
-	struct dd_solve_index ix = {0};
+	struct dd_solve_index ix = { 0 };
 	struct dd_apk_pkg *p = NULL;
 	struct dd_solution sol;
 	struct dd_repo repo;
@@ -1014,8 +1028,7 @@ static void t_index_checksum_identity(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
-		CHECK_MSG(dd_apk_checksum_set(same[i], strlen(same[i]), out) &&
-			      !strcmp(out, canon),
+		CHECK_MSG(dd_apk_checksum_set(same[i], strlen(same[i]), out) && !strcmp(out, canon),
 			  "%s kept as %s", same[i], out);
 	/* apk-tools wants the padding: without it the text is not its digest */
 	CHECK(dd_apk_checksum_set(canon, strlen(canon) - 1, out) && strcmp(out, canon));

@@ -22,50 +22,49 @@ static const char *job_file(const char *name, const char *text)
 	return path;
 }
 
-static const char full[] =
-	"base: python-base\n"
-	"contents:\n"
-	"  packages:\n"
-	"    - python3\n"
-	"    - py3-requests>=2.28\n"
-	"    - so:libssl.so.3\n"
-	"accounts:\n"
-	"  groups:\n"
-	"    - groupname: app\n"
-	"      gid: 65532\n"
-	"  users:\n"
-	"    - username: app\n"
-	"      uid: 65532\n"
-	"      gid: 65532\n"
-	"  run-as: app\n"
-	"entrypoint:\n"
-	"  command: /usr/bin/python3\n"
-	"cmd: -m http.server\n"
-	"environment:\n"
-	"  PATH: /usr/bin:/bin\n"
-	"  LANG: C.UTF-8\n"
-	"work-dir: /app\n"
-	"paths:\n"
-	"  - path: /app\n"
-	"    type: directory\n"
-	"    uid: 65532\n"
-	"    gid: 65532\n"
-	"    permissions: 0o755\n"
-	"  - path: /app/link\n"
-	"    type: symlink\n"
-	"    source: /usr/bin/python3\n"
-	"annotations:\n"
-	"  org.opencontainers.image.title: web\n"
-	"archs: [amd64, aarch64]\n"
-	"stop-signal: SIGTERM\n"
-	"volumes: [/data]\n"
-	"policy:\n"
-	"  allow-unguarded: true\n"
-	"  timeout: 1h30m\n"
-	"output:\n"
-	"  layers: single\n"
-	"  compression: zstd\n"
-	"  tag: registry.local/web:1\n";
+static const char full[] = "base: python-base\n"
+			   "contents:\n"
+			   "  packages:\n"
+			   "    - python3\n"
+			   "    - py3-requests>=2.28\n"
+			   "    - so:libssl.so.3\n"
+			   "accounts:\n"
+			   "  groups:\n"
+			   "    - groupname: app\n"
+			   "      gid: 65532\n"
+			   "  users:\n"
+			   "    - username: app\n"
+			   "      uid: 65532\n"
+			   "      gid: 65532\n"
+			   "  run-as: app\n"
+			   "entrypoint:\n"
+			   "  command: /usr/bin/python3\n"
+			   "cmd: -m http.server\n"
+			   "environment:\n"
+			   "  PATH: /usr/bin:/bin\n"
+			   "  LANG: C.UTF-8\n"
+			   "work-dir: /app\n"
+			   "paths:\n"
+			   "  - path: /app\n"
+			   "    type: directory\n"
+			   "    uid: 65532\n"
+			   "    gid: 65532\n"
+			   "    permissions: 0o755\n"
+			   "  - path: /app/link\n"
+			   "    type: symlink\n"
+			   "    source: /usr/bin/python3\n"
+			   "annotations:\n"
+			   "  org.opencontainers.image.title: web\n"
+			   "archs: [amd64, aarch64]\n"
+			   "stop-signal: SIGTERM\n"
+			   "volumes: [/data]\n"
+			   "policy:\n"
+			   "  allow-unguarded: true\n"
+			   "  timeout: 1h30m\n"
+			   "output:\n"
+			   "  layers: single\n"
+			   "  compression: zstd\n"
+			   "  tag: registry.local/web:1\n";
 
 static void t_job_full(void)
 {
@@ -125,7 +124,8 @@ static int bad(const char *text, const char *want)
 
 static void t_job_errors(void)
 {
-	CHECK(bad("base: a\nbogus: 1\n", ":2:1: unknown key 'bogus' in the job; expected one of: base,"));
+	CHECK(bad("base: a\nbogus: 1\n",
+		  ":2:1: unknown key 'bogus' in the job; expected one of: base,"));
 	CHECK(bad("base: a\nbase: b\n", ":2:1: key 'base' given twice"));
 	CHECK(bad("base: a\ncontents:\n  packages:\n    - 'foo>=1.0>2'\n", ":4:7: dependency"));
 	CHECK(bad("base: a\ncontents:\n  repositories: https://x\n",
@@ -135,18 +135,23 @@ static void t_job_errors(void)
 	CHECK(bad("base: a\ncontents:\n  baseimage: {image: x}\n", "contents.baseimage"));
 	CHECK(bad("base: a\nformat: docker\n", ":2:9: format is 'docker', expected oci"));
 	CHECK(bad("base: a\nvcs-url: ''\n", ":2:10: vcs-url is empty"));
-	CHECK(bad("base: a\nentrypoint:\n  shell-fragment: x\n", "shell-fragment is not supported"));
+	CHECK(bad("base: a\nentrypoint:\n  shell-fragment: x\n",
+		  "shell-fragment is not supported"));
 	CHECK(bad("base: a\ncontents:\n  runtime_repositories: x\n",
 		  "contents.runtime_repositories is a scalar, expected a list of strings"));
-	CHECK(bad("base: a\npolicy:\n  allow-unguarded: maybe\n", ":3:20: policy.allow-unguarded is 'maybe', expected true or false"));
+	CHECK(bad("base: a\npolicy:\n  allow-unguarded: maybe\n",
+		  ":3:20: policy.allow-unguarded is 'maybe', expected true or false"));
 	CHECK(bad("base: a\npolicy:\n  timeout: soon\n", "expected a duration like"));
 	CHECK(bad("base: a\noutput:\n  compression: xz\n", "expected gzip or zstd"));
 	CHECK(bad("base: a\narchs: [sparc]\n", "unknown architecture 'sparc'"));
-	CHECK(bad("base: a\nenvironment: [a]\n", ":2:14: environment is a list, expected a mapping"));
+	CHECK(bad("base: a\nenvironment: [a]\n",
+		  ":2:14: environment is a list, expected a mapping"));
 	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: fifo\n", "path type 'fifo'"));
-	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: symlink\n", "a symlink needs 'source'"));
-	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: directory\n    permissions: 0o1777777\n",
-		  "expected a number up to 4095"));
+	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: symlink\n",
+		  "a symlink needs 'source'"));
+	CHECK(bad(
+		"base: a\npaths:\n  - path: /x\n    type: directory\n    permissions: 0o1777777\n",
+		"expected a number up to 4095"));
 	CHECK(bad("base: [a\n", "bad.yaml:"));
 	CHECK(bad("", "empty job file"));
 	CHECK(bad("base: a\naccounts:\n  users:\n    - uid: 1\n", "a user without username"));
@@ -156,7 +161,7 @@ static void t_job_errors(void)
 static void t_job_names(void)
 {
 	static const char *const refused[] = {
-	    "...yaml", "..yaml", ".yaml", ".hidden.yaml", "-rf.yaml", "a b.yaml", "x\ny.yaml",
+		"...yaml", "..yaml", ".yaml", ".hidden.yaml", "-rf.yaml", "a b.yaml", "x\ny.yaml",
 	};
 	char *name = NULL, dir[64], path[256], longname[200];
 
@@ -166,16 +171,15 @@ static void t_job_names(void)
 		CHECK_MSG(dd_job_name(path, &name) == DD_E_FORMAT && !name, "%.200s accepted",
 			  path);
 		CHECK_MSG(strstr(dd_error_detail(), path) &&
-			      strstr(dd_error_detail(), DD_NAME_FORM) &&
-			      strstr(dd_error_detail(), "rename the file"),
+				  strstr(dd_error_detail(), DD_NAME_FORM) &&
+				  strstr(dd_error_detail(), "rename the file"),
 			  "%s", dd_error_detail());
 	}
 	CHECK(dd_job_name("a/.yaml", &name) == DD_E_FORMAT);
 	CHECK(strstr(dd_error_detail(), "it is empty") || strstr(dd_error_detail(), "start"));
 	memset(longname, 'x', 129);
 	strcpy(longname + 129, ".yaml");
-	CHECK(dd_job_name(longname, &name) == DD_E_FORMAT &&
-	      strstr(dd_error_detail(), "too long"));
+	CHECK(dd_job_name(longname, &name) == DD_E_FORMAT && strstr(dd_error_detail(), "too long"));
 	longname[128] = 0;
 	CHECK(dd_job_name(longname, &name) == 0 && strlen(name) == 128);
 	free(name);
@@ -183,50 +187,48 @@ static void t_job_names(void)
 	free(name);
 	CHECK(dd_job_name("web.yaml", &name) == 0 && !strcmp(name, "web"));
 	free(name);
-	CHECK(dd_name_check("a run id", "a/b") == DD_E_FORMAT &&
-	      strstr(dd_error_detail(), "'/'"));
-	CHECK(dd_name_check("a run id", "") == DD_E_FORMAT &&
-	      strstr(dd_error_detail(), "empty"));
+	CHECK(dd_name_check("a run id", "a/b") == DD_E_FORMAT && strstr(dd_error_detail(), "'/'"));
+	CHECK(dd_name_check("a run id", "") == DD_E_FORMAT && strstr(dd_error_detail(), "empty"));
 	CHECK(dd_name_check("a run id", "20260101T000000Z-abcdef") == 0);
 	/* loading refuses the file before reading it */
-	CHECK(dd_job_load("/nonexistent/...yaml", &(struct dd_job){0}) == DD_E_FORMAT);
+	CHECK(dd_job_load("/nonexistent/...yaml", &(struct dd_job){ 0 }) == DD_E_FORMAT);
 }
 
 /* output.tag: the OCI distribution reference grammar podman applies. */
 static void t_job_tags(void)
 {
 	static const char *const good[] = {
-	    "drydock.local/web:latest",
-	    "registry.local:5000/team/web:1.0",
-	    "localhost/web",
-	    "web",
-	    "web:latest",
-	    "a__b/c-d--e.f_g:V1_x.y-z",
-	    "10.0.0.1:5000/web:1",
-	    "Registry.Example.com/web:_x",
-	    "quay.io/a/b/c/d:1",
+		"drydock.local/web:latest",
+		"registry.local:5000/team/web:1.0",
+		"localhost/web",
+		"web",
+		"web:latest",
+		"a__b/c-d--e.f_g:V1_x.y-z",
+		"10.0.0.1:5000/web:1",
+		"Registry.Example.com/web:_x",
+		"quay.io/a/b/c/d:1",
 	};
 	static const char *const bad_refs[] = {
-	    "",
-	    "web app:1",
-	    "web:1\n",
-	    "../../etc:passwd",
-	    "Web:1",
-	    "web:",
-	    "web:-x",
-	    "web:.x",
-	    "web@sha256:0000000000000000000000000000000000000000000000000000000000000000",
-	    "web/",
-	    "a//b",
-	    "reg:abc/web",
-	    "-web",
-	    "web-",
-	    "a___b",
-	    "web:a/b",
-	    "/web",
-	    "[::1]:5000/web:1",
-	    "reg-.io/web",
-	    "reg:/web",
+		"",
+		"web app:1",
+		"web:1\n",
+		"../../etc:passwd",
+		"Web:1",
+		"web:",
+		"web:-x",
+		"web:.x",
+		"web@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		"web/",
+		"a//b",
+		"reg:abc/web",
+		"-web",
+		"web-",
+		"a___b",
+		"web:a/b",
+		"/web",
+		"[::1]:5000/web:1",
+		"reg-.io/web",
+		"reg:/web",
 	};
 	char tag[200];
 
@@ -261,9 +263,10 @@ static void t_job_tags(void)
 static void t_job_paths(void)
 {
 	struct dd_job j;
-	const char *path = job_file(
-	    "p.yaml", "base: a\npaths:\n  - path: /./etc/./x\n    type: empty-file\n"
-		      "  - path: //a//b/\n    type: hardlink\n    source: /./etc//x\n");
+	const char *path =
+		job_file("p.yaml",
+			 "base: a\npaths:\n  - path: /./etc/./x\n    type: empty-file\n"
+			 "  - path: //a//b/\n    type: hardlink\n    source: /./etc//x\n");
 
 	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
 	CHECK(j.n_paths == 2 && !strcmp(j.paths[0].path, "/etc/x"));
@@ -275,11 +278,9 @@ static void t_job_paths(void)
 	CHECK(bad("base: a\npaths:\n  - path: /a/..\n    type: directory\n", "'..' component"));
 	CHECK(bad("base: a\npaths:\n  - path: /\n    type: directory\n",
 		  ":3:5: path '/' names the image root itself"));
-	CHECK(
-	    bad("base: a\npaths:\n  - path: /./.\n    type: directory\n", "image root itself"));
-	CHECK(bad(
-	    "base: a\npaths:\n  - path: /x\n    type: hardlink\n    source: /../etc/shadow\n",
-	    "source '/../etc/shadow' has a '..' component"));
+	CHECK(bad("base: a\npaths:\n  - path: /./.\n    type: directory\n", "image root itself"));
+	CHECK(bad("base: a\npaths:\n  - path: /x\n    type: hardlink\n    source: /../etc/shadow\n",
+		  "source '/../etc/shadow' has a '..' component"));
 	CHECK(bad("base: a\npaths:\n  - path: x\n    type: directory\n", "is not absolute"));
 }
 
@@ -293,15 +294,14 @@ static void t_job_limits(void)
 
 	CHECK(bad("base: a\nenvironment:\n  A: 1\n  B: 2\n  A: 3\n",
 		  ":5:3: environment: key 'A' given twice"));
-	CHECK(
-	    bad("base: a\nannotations:\n  x: 1\n  x: 1\n", "annotations: key 'x' given twice"));
+	CHECK(bad("base: a\nannotations:\n  x: 1\n  x: 1\n", "annotations: key 'x' given twice"));
 	strcpy(text, "base: a\nannotations: ");
 	for (int i = 0; i < 70; i++)
 		strcat(text, "[");
 	path = job_file("deep.yaml", text);
 	rc = dd_job_load(path, &j);
 	CHECK_MSG(rc == DD_E_LIMIT && strstr(dd_error_detail(), path) &&
-		      strstr(dd_error_detail(), ":2:77: nesting deeper than 64 levels"),
+			  strstr(dd_error_detail(), ":2:77: nesting deeper than 64 levels"),
 		  "%s", dd_error_detail());
 	unlink(path);
 	free(text);
@@ -311,27 +311,26 @@ static void t_job_limits(void)
 static void t_job_apko_config(void)
 {
 	struct dd_job j;
-	const char *path = job_file("apko.yaml",
-		"contents:\n"
-		"  packages:\n"
-		"    - alpine-baselayout-data\n"
-		"    - ca-certificates-bundle\n"
-		"entrypoint:\n"
-		"  command: /bin/sh -l\n"
-		"environment:\n"
-		"  PATH: /usr/sbin:/sbin:/usr/bin:/bin\n"
-		"archs:\n"
-		"- x86_64\n"
-		"- aarch64\n"
-		"accounts:\n"
-		"  groups:\n"
-		"    - groupname: nonroot\n"
-		"      gid: 65532\n"
-		"  users:\n"
-		"    - username: nonroot\n"
-		"      uid: 65532\n"
-		"      gid: 65532\n"
-		"  run-as: 65532\n");
+	const char *path = job_file("apko.yaml", "contents:\n"
+						 "  packages:\n"
+						 "    - alpine-baselayout-data\n"
+						 "    - ca-certificates-bundle\n"
+						 "entrypoint:\n"
+						 "  command: /bin/sh -l\n"
+						 "environment:\n"
+						 "  PATH: /usr/sbin:/sbin:/usr/bin:/bin\n"
+						 "archs:\n"
+						 "- x86_64\n"
+						 "- aarch64\n"
+						 "accounts:\n"
+						 "  groups:\n"
+						 "    - groupname: nonroot\n"
+						 "      gid: 65532\n"
+						 "  users:\n"
+						 "    - username: nonroot\n"
+						 "      uid: 65532\n"
+						 "      gid: 65532\n"
+						 "  run-as: 65532\n");
 
 	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
 	CHECK(!j.base && j.n_packages == 2 && j.n_archs == 2 && !strcmp(j.run_as, "65532"));
@@ -343,17 +342,18 @@ static void t_job_apko_config(void)
 static void t_job_ignored_keys(void)
 {
 	struct dd_job j;
-	const char *path = job_file("src.yaml",
-		"contents:\n"
-		"  repositories: [https://dl-cdn.alpinelinux.org/alpine/edge/main]\n"
-		"  keyring: [https://alpinelinux.org/keys/alpine-devel.rsa.pub]\n"
-		"  build_repositories: [https://x]\n"
-		"  runtime_keyring: [{name: k.rsa.pub, content: 'PEM'}]\n"
-		"  runtime_repositories: [https://pkgs.example/os]\n"
-		"  packages: [a]\n"
-		"format: oci\n"
-		"archs: [arm/v7]\n"
-		"vcs-url: https://git.example/team/app@0123abcd\n");
+	const char *path =
+		job_file("src.yaml",
+			 "contents:\n"
+			 "  repositories: [https://dl-cdn.alpinelinux.org/alpine/edge/main]\n"
+			 "  keyring: [https://alpinelinux.org/keys/alpine-devel.rsa.pub]\n"
+			 "  build_repositories: [https://x]\n"
+			 "  runtime_keyring: [{name: k.rsa.pub, content: 'PEM'}]\n"
+			 "  runtime_repositories: [https://pkgs.example/os]\n"
+			 "  packages: [a]\n"
+			 "format: oci\n"
+			 "archs: [arm/v7]\n"
+			 "vcs-url: https://git.example/team/app@0123abcd\n");
 	static const char *const want[] = {
 		":2:17: contents.repositories ignored: the mirror is the only source",
 		":3:12: contents.keyring ignored: the mirror is the only source",
@@ -377,11 +377,12 @@ static void t_job_ignored_keys(void)
 	dd_job_release(&j);
 	rc = dd_job_load_flags(path, DD_JOB_STRICT, &j);
 	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), ":2:17: contents.repositories "
-					      "is refused under --strict"), "%s", dd_error_detail());
+								 "is refused under --strict"),
+		  "%s", dd_error_detail());
 	unlink(path);
 	/* the job's own annotation wins over vcs-url's; a URL alone has no revision */
 	path = job_file("vcs.yaml", "vcs-url: https://git.example/app\nannotations:\n"
-			"  org.opencontainers.image.source: mine\n");
+				    "  org.opencontainers.image.source: mine\n");
 	CHECK_MSG(dd_job_load(path, &j) == 0, "%s", dd_error_detail());
 	CHECK(j.n_annotations == 1 && !strcmp(j.annotations[0].value, "mine") && !j.n_warnings);
 	dd_job_release(&j);
@@ -397,18 +398,19 @@ static void t_job_include(void)
 	int rc;
 
 	snprintf(inc, sizeof(inc), "drydock-t-job-%d-shared.yaml", (int)getpid());
-	job_file("shared.yaml",
-		 "base: shared-base\n"
-		 "contents:\n"
-		 "  packages: [from-shared]\n"
-		 "  runtime_repositories: [https://shared.example/os]\n"
-		 "  repositories: [https://ignored.example]\n"
-		 "environment:\n  A: shared\n  B: shared\n"
-		 "policy:\n  timeout: 5m\n  allow-unguarded: true\n"
-		 "output:\n  compression: zstd\n"
-		 "archs: [x86_64, aarch64]\n");
-	snprintf(job, sizeof(job), "include: %s\ncontents:\n  packages: [mine]\n"
-		 "environment:\n  B: mine\npolicy:\n  timeout: 1m\n", inc);
+	job_file("shared.yaml", "base: shared-base\n"
+				"contents:\n"
+				"  packages: [from-shared]\n"
+				"  runtime_repositories: [https://shared.example/os]\n"
+				"  repositories: [https://ignored.example]\n"
+				"environment:\n  A: shared\n  B: shared\n"
+				"policy:\n  timeout: 5m\n  allow-unguarded: true\n"
+				"output:\n  compression: zstd\n"
+				"archs: [x86_64, aarch64]\n");
+	snprintf(job, sizeof(job),
+		 "include: %s\ncontents:\n  packages: [mine]\n"
+		 "environment:\n  B: mine\npolicy:\n  timeout: 1m\n",
+		 inc);
 	first = dd_xstrdup(job_file("main.yaml", job));
 	rc = dd_job_load(first, &j);
 	CHECK_MSG(rc == 0, "%s", dd_error_detail());
@@ -426,7 +428,7 @@ static void t_job_include(void)
 		      strstr(j.includes[0].path, inc) && j.includes[0].sha256[0]);
 		/* the included file's ignored key warns with its own file and place */
 		CHECK(j.n_warnings == 1 && strstr(j.warnings[0], "shared.yaml:5:17: "
-						  "contents.repositories ignored"));
+								 "contents.repositories ignored"));
 		/* a rebuild reads the recorded include, not the disk */
 		{
 			struct dd_job_include rec = j.includes[0];
@@ -442,8 +444,10 @@ static void t_job_include(void)
 			}
 			rec.name = (char *)"other.yaml";
 			rc = dd_job_load_recorded(first, 0, &rec, 1, &k);
-			CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), ":1:10: include") &&
-				  strstr(dd_error_detail(), "is not the file the run recorded"),
+			CHECK_MSG(rc == DD_E_FORMAT &&
+					  strstr(dd_error_detail(), ":1:10: include") &&
+					  strstr(dd_error_detail(),
+						 "is not the file the run recorded"),
 				  "%s", dd_error_detail());
 			dd_buf_release(&rec.text);
 		}
@@ -454,17 +458,20 @@ static void t_job_include(void)
 	job_file("shared.yaml", cyc);
 	rc = dd_job_load(first, &j);
 	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), "shared.yaml:2:10: include") &&
-		  strstr(dd_error_detail(), "makes a cycle"), "%s", dd_error_detail());
+			  strstr(dd_error_detail(), "makes a cycle"),
+		  "%s", dd_error_detail());
 	/* a file that includes itself */
 	snprintf(cyc, sizeof(cyc), "include: drydock-t-job-%d-self.yaml\n", (int)getpid());
 	rc = dd_job_load(job_file("self.yaml", cyc), &j);
 	CHECK_MSG(rc == DD_E_FORMAT && strstr(dd_error_detail(), "self.yaml:1:10: include") &&
-		  strstr(dd_error_detail(), "makes a cycle"), "%s", dd_error_detail());
+			  strstr(dd_error_detail(), "makes a cycle"),
+		  "%s", dd_error_detail());
 	unlink(job_file("self.yaml", ""));
 	/* a missing file */
 	rc = dd_job_load(job_file("miss.yaml", "base: a\ninclude: nowhere.yaml\n"), &j);
 	CHECK_MSG(rc && strstr(dd_error_detail(), "miss.yaml:2:10: include 'nowhere.yaml'") &&
-		  strstr(dd_error_detail(), "No such file"), "%s", dd_error_detail());
+			  strstr(dd_error_detail(), "No such file"),
+		  "%s", dd_error_detail());
 	unlink(job_file("miss.yaml", ""));
 	CHECK(bad("base: a\ninclude: ''\n", ":2:10: include is empty"));
 	unlink(first);

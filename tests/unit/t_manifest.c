@@ -12,7 +12,8 @@ static const char good[] =
 	"{\"format\": \"drydock-bundle/1\", \"channel\": \"stable\", \"sequence\": 7,\n"
 	" \"created\": \"2026-11-26T12:00:00Z\", \"expires\": \"2027-01-31\",\n"
 	" \"members\": [\n"
-	"  {\"path\": \"packages/a-1.0-r0.apk\", \"kind\": \"apk\", \"size\": 10, \"sha256\": \"" SHA "\"},\n"
+	"  {\"path\": \"packages/a-1.0-r0.apk\", \"kind\": \"apk\", \"size\": 10, \"sha256\": "
+	"\"" SHA "\"},\n"
 	"  {\"path\": \"x86_64/APKINDEX.tar.gz\", \"size\": 5, \"sha256\": \"" SHA "\"},\n"
 	"  {\"path\": \"b.apk\", \"size\": 1, \"sha256\": \"" SHA "\", \"unsigned\": true}]}\n";
 
@@ -42,9 +43,11 @@ static int bad_member(const char *member, const char *want)
 	struct dd_manifest m;
 	int rc;
 
-	snprintf(text, sizeof(text), "{\"format\": \"drydock-bundle/1\", \"channel\": \"c\", "
+	snprintf(text, sizeof(text),
+		 "{\"format\": \"drydock-bundle/1\", \"channel\": \"c\", "
 		 "\"sequence\": 1, \"created\": \"2026-01-01\", \"expires\": \"2027-01-01\", "
-		 "\"members\": [%s]}", member);
+		 "\"members\": [%s]}",
+		 member);
 	rc = dd_manifest_parse(dd_blob_str(text), &m);
 	if (rc == 0)
 		dd_manifest_release(&m);
@@ -69,9 +72,12 @@ static void t_manifest_bad_members(void)
 			 "sha256 is not 64 lower-case hex digits"));
 	CHECK(bad_member("{\"path\": \"a.apk\", \"size\": -1, \"sha256\": \"" SHA "\"}",
 			 "field 'size' is missing or not a non-negative integer"));
-	CHECK(bad_member("{\"path\": \"a.apk\", \"kind\": \"apkindex\", \"size\": 1, \"sha256\": \"" SHA "\"}",
-			 "kind is not 'apk', which its name says"));
-	CHECK(bad_member("{\"path\": \"a.apk\", \"size\": 1, \"sha256\": \"" SHA "\", \"unsigned\": 1}",
+	CHECK(bad_member(
+		"{\"path\": \"a.apk\", \"kind\": \"apkindex\", \"size\": 1, \"sha256\": \"" SHA
+		"\"}",
+		"kind is not 'apk', which its name says"));
+	CHECK(bad_member("{\"path\": \"a.apk\", \"size\": 1, \"sha256\": \"" SHA
+			 "\", \"unsigned\": 1}",
 			 "'unsigned' is not a boolean"));
 	CHECK(bad_member("{\"path\": \"a.apk\", \"size\": 1, \"sha256\": \"" SHA "\"}, "
 			 "{\"path\": \"a.apk\", \"size\": 1, \"sha256\": \"" SHA "\"}",
@@ -98,7 +104,8 @@ static void t_manifest_bad_fields(void)
 	CHECK(bad_text("{\"format\": \"drydock-bundle/1\",", "manifest: line"));
 	CHECK(bad_text("{\"format\": \"drydock-bundle/9\"}", "format 'drydock-bundle/9' is not"));
 	CHECK(bad_text("{\"format\": \"drydock-bundle/1\", \"channel\": \"c\", \"sequence\": 1, "
-		       "\"created\": \"yesterday\"}", "'yesterday' is not a UTC time"));
+		       "\"created\": \"yesterday\"}",
+		       "'yesterday' is not a UTC time"));
 	CHECK(bad_text("{\"format\": \"drydock-bundle/1\", \"channel\": \"c\", \"channel\": \"d\"}",
 		       "duplicate"));
 }
@@ -106,7 +113,8 @@ static void t_manifest_bad_fields(void)
 static void t_entitlement(void)
 {
 	static const char text[] =
-		"{\"format\": \"drydock-entitlements/1\", \"organization\": \"Org\", \"version\": 3,"
+		"{\"format\": \"drydock-entitlements/1\", \"organization\": \"Org\", \"version\": "
+		"3,"
 		" \"issued\": \"2026-01-01\", \"expires\": \"2027-01-01\", \"images\": ["
 		" {\"name\": \"img\", \"base\": [\"musl\"], \"packages\": ["
 		"  {\"name\": \"musl\", \"version\": \"1.2.3-r2\"}]}]}";
@@ -117,9 +125,12 @@ static void t_entitlement(void)
 	CHECK(!strcmp(e.images[0].packages[0].version, "1.2.3-r2"));
 	dd_entitlement_release(&e);
 	CHECK(dd_entitlement_parse(DD_BLOB("{\"format\": \"drydock-entitlements/1\", "
-		"\"organization\": \"O\", \"version\": 1, \"issued\": \"2026-01-01\", "
-		"\"expires\": \"2027-01-01\", \"images\": [{\"name\": \"i\", \"base\": [1], "
-		"\"packages\": []}]}"), &e) == DD_E_FORMAT);
+					   "\"organization\": \"O\", \"version\": 1, \"issued\": "
+					   "\"2026-01-01\", "
+					   "\"expires\": \"2027-01-01\", \"images\": [{\"name\": "
+					   "\"i\", \"base\": [1], "
+					   "\"packages\": []}]}"),
+				   &e) == DD_E_FORMAT);
 	CHECK(strstr(dd_error_detail(), "entitlements image 'i': field 'base'"));
 	CHECK(dd_entitlement_parse(DD_BLOB("{\"format\": \"drydock-entitlements/1\"}"), &e) ==
 	      DD_E_FORMAT);

@@ -92,8 +92,7 @@ static bool list_fpr(const char *home, const char *who, int n, char out[41])
 	bool ok = false;
 
 	snprintf(cmd, sizeof(cmd),
-		 "gpg --homedir %s --batch --with-colons --list-keys '%s' 2>/dev/null", home,
-		 who);
+		 "gpg --homedir %s --batch --with-colons --list-keys '%s' 2>/dev/null", home, who);
 	f = popen(cmd, "r");
 	if (!f)
 		return false;
@@ -163,8 +162,8 @@ static bool make_keys(void)
 		   path("ab.asc")) == 0 &&
 	       run("gpg --homedir %s --batch --export-secret-keys %s > %s", signer, fpr_a,
 		   path("a.sec")) == 0 &&
-	       run("gpg --homedir %s --batch --export-secret-keys --armor %s > %s", signer,
-		   fpr_a, path("a.sec.asc")) == 0;
+	       run("gpg --homedir %s --batch --export-secret-keys --armor %s > %s", signer, fpr_a,
+		   path("a.sec.asc")) == 0;
 }
 
 static bool setup(void)
@@ -251,11 +250,9 @@ static struct dd_pgp *mirror(const char *name, const char *key1, const char *key
 
 	CHECK(dd_pgp_open(path(name), &p) == 0);
 	if (p && key1)
-		CHECK_MSG(dd_pgp_import(p, path(key1), fpr, NULL) == 0, "%s",
-			  dd_error_detail());
+		CHECK_MSG(dd_pgp_import(p, path(key1), fpr, NULL) == 0, "%s", dd_error_detail());
 	if (p && key2)
-		CHECK_MSG(dd_pgp_import(p, path(key2), fpr, NULL) == 0, "%s",
-			  dd_error_detail());
+		CHECK_MSG(dd_pgp_import(p, path(key2), fpr, NULL) == 0, "%s", dd_error_detail());
 	return p;
 }
 
@@ -264,12 +261,12 @@ static bool contains(const char *s, const char *part)
 	return strstr(s, part) != NULL;
 }
 
-#define NEED_FIXTURES()                                                                        \
-	do {                                                                                   \
-		if (!ready) {                                                                  \
-			t_skip("the gpg fixtures could not be made");                          \
-			return;                                                                \
-		}                                                                              \
+#define NEED_FIXTURES() \
+	do { \
+		if (!ready) { \
+			t_skip("the gpg fixtures could not be made"); \
+			return; \
+		} \
 	} while (0)
 
 static void t_pgp_fixtures(void)
@@ -295,8 +292,7 @@ static void t_pgp_open(void)
 	NEED_FIXTURES();
 	CHECK(dd_pgp_open(path("open"), &p) == 0);
 	dd_pgp_close(p);
-	CHECK(stat(path("open"), &st) == 0 && S_ISDIR(st.st_mode) &&
-	      (st.st_mode & 07777) == 0700);
+	CHECK(stat(path("open"), &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700);
 	CHECK(read_into(path("open/gpg.conf"), &conf) && !strcmp(conf.ptr, "no-autostart\n"));
 	/* Opening again changes nothing. */
 	CHECK(dd_pgp_open(path("open"), &p) == 0);
@@ -313,8 +309,7 @@ static void t_pgp_open(void)
 	CHECK(write_str(path("open2/gpg.conf"), "  no-autostart  \n"));
 	CHECK(dd_pgp_open(path("open2"), &p) == 0);
 	dd_pgp_close(p);
-	CHECK(read_into(path("open2/gpg.conf"), &conf) &&
-	      !strcmp(conf.ptr, "  no-autostart  \n"));
+	CHECK(read_into(path("open2/gpg.conf"), &conf) && !strcmp(conf.ptr, "  no-autostart  \n"));
 
 	/* A missing parent or a file in the way is an I/O error, nothing is made. */
 	p = (struct dd_pgp *)1;
@@ -356,7 +351,7 @@ out:
 
 static void t_pgp_import_refused(void)
 {
-	static const char *garbage[] = {"garbage", "empty", "text", "a.sig-as-key"};
+	static const char *garbage[] = { "garbage", "empty", "text", "a.sig-as-key" };
 	struct dd_pgp *p = NULL;
 	char fpr[41];
 	unsigned char junk[300];
@@ -368,7 +363,7 @@ static void t_pgp_import_refused(void)
 		return;
 	rc = dd_pgp_import(p, path("ab.gpg"), fpr, NULL);
 	CHECK_MSG(rc == DD_E_FORMAT && contains(dd_error_detail(), "holds 2 keys") &&
-		      contains(dd_error_detail(), "ab.gpg") && fpr[0] == 0,
+			  contains(dd_error_detail(), "ab.gpg") && fpr[0] == 0,
 		  "%d %s", rc, dd_error_detail());
 	CHECK(dd_pgp_import(p, path("ab.asc"), fpr, NULL) == DD_E_FORMAT);
 	rc = dd_pgp_import(p, path("a.sec"), fpr, NULL);
@@ -388,8 +383,8 @@ static void t_pgp_import_refused(void)
 		  path("a.sig-as-key"), path("data")) == 0);
 	for (size_t i = 0; i < sizeof(garbage) / sizeof(*garbage); i++) {
 		rc = dd_pgp_import(p, path(garbage[i]), fpr, NULL);
-		CHECK_MSG(rc == DD_E_FORMAT && contains(dd_error_detail(), garbage[i]),
-			  "%s: %d %s", garbage[i], rc, dd_error_detail());
+		CHECK_MSG(rc == DD_E_FORMAT && contains(dd_error_detail(), garbage[i]), "%s: %d %s",
+			  garbage[i], rc, dd_error_detail());
 	}
 	CHECK(dd_pgp_import(p, path("missing.asc"), fpr, NULL) == DD_E_IO);
 	dd_pgp_close(p);
@@ -414,10 +409,9 @@ static void t_pgp_sign_verify(void)
 	CHECK_MSG(rc == 0 && !strcmp(fpr, fpr_a), "%d %s %s", rc, fpr, dd_error_detail());
 
 	/* An armored signature made by gpg itself is accepted as well. */
-	CHECK(run("gpg --homedir %s --batch -u %s --armor --detach-sign -o %s %s", signer,
-		  fpr_a, path("a.sig.asc"), path("data")) == 0);
-	CHECK(read_into(path("a.sig.asc"), &armored) &&
-	      !strncmp(armored.ptr, "-----BEGIN", 10));
+	CHECK(run("gpg --homedir %s --batch -u %s --armor --detach-sign -o %s %s", signer, fpr_a,
+		  path("a.sig.asc"), path("data")) == 0);
+	CHECK(read_into(path("a.sig.asc"), &armored) && !strncmp(armored.ptr, "-----BEGIN", 10));
 	rc = dd_pgp_verify(p, data, DATA_LEN, armored.ptr, armored.len, fpr);
 	CHECK_MSG(rc == 0 && !strcmp(fpr, fpr_a), "%d %s", rc, dd_error_detail());
 
@@ -440,8 +434,7 @@ static void t_pgp_sign_errors(void)
 	rc = dd_pgp_sign(signer, "nobody@example.invalid", data, DATA_LEN, &sig);
 	CHECK_MSG(rc == DD_E_NOTFOUND && contains(dd_error_detail(), "nobody@example.invalid"),
 		  "%d %s", rc, dd_error_detail());
-	rc = dd_pgp_sign(signer, "0123456789ABCDEF0123456789ABCDEF01234567", data, DATA_LEN,
-			 &sig);
+	rc = dd_pgp_sign(signer, "0123456789ABCDEF0123456789ABCDEF01234567", data, DATA_LEN, &sig);
 	CHECK(rc == DD_E_NOTFOUND && sig.len == 0);
 	/* gpgme wants at least 8 characters to look a key up. */
 	CHECK(dd_pgp_sign(signer, "t@e.inv", data, DATA_LEN, &sig) == DD_E_USAGE);
@@ -474,8 +467,7 @@ static void t_pgp_verify_unknown(void)
 	rc = dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len, fpr);
 	n = strlen(fpr);
 	/* The signature names its key by id (16 hex) or fingerprint (40). */
-	CHECK_MSG(rc == DD_E_SIG_UNKNOWN && (n == 16 || n == 40) &&
-		      !strcmp(fpr_a + 40 - n, fpr),
+	CHECK_MSG(rc == DD_E_SIG_UNKNOWN && (n == 16 || n == 40) && !strcmp(fpr_a + 40 - n, fpr),
 		  "%d '%s' %s", rc, fpr, dd_error_detail());
 	CHECK(contains(dd_error_detail(), fpr) && contains(dd_error_detail(), "import"));
 out:
@@ -526,8 +518,8 @@ static void t_pgp_verify_tampered(void)
 	copy[5] ^= 1;
 	rc = dd_pgp_verify(p, copy, DATA_LEN, sig.ptr, sig.len, fpr);
 	CHECK_MSG(rc == DD_E_SIG_BAD && fpr[0] == 0 &&
-		      contains(dd_error_detail(), "bad signature") &&
-		      contains(dd_error_detail(), fpr_a),
+			  contains(dd_error_detail(), "bad signature") &&
+			  contains(dd_error_detail(), fpr_a),
 		  "%d %s", rc, dd_error_detail());
 	CHECK(dd_pgp_verify(p, data, DATA_LEN - 1, sig.ptr, sig.len, fpr) == DD_E_SIG_BAD);
 	CHECK(dd_pgp_verify(p, data, DATA_LEN + 1, sig.ptr, sig.len, fpr) == DD_E_SIG_BAD);
@@ -564,7 +556,7 @@ out:
 static void t_pgp_verify_not_sig(void)
 {
 	static const char empty_armor[] =
-	    "-----BEGIN PGP SIGNATURE-----\n\n-----END PGP SIGNATURE-----\n";
+		"-----BEGIN PGP SIGNATURE-----\n\n-----END PGP SIGNATURE-----\n";
 	struct dd_pgp *p = NULL;
 	struct dd_buf key = DD_BUF_INIT;
 	char fpr[41];
@@ -603,8 +595,8 @@ static void t_pgp_verify_subkey(void)
 	snprintf(want, sizeof(want), "%s!", sub_c);
 	CHECK(cli_sign(want, "", "c.sig"));
 	CHECK(read_into(path("c.sig"), &sig));
-	CHECK(run("gpg --homedir %s --list-packets %s | grep -q 'keyid %s'", signer,
-		  path("c.sig"), sub_c + 24) == 0);
+	CHECK(run("gpg --homedir %s --list-packets %s | grep -q 'keyid %s'", signer, path("c.sig"),
+		  sub_c + 24) == 0);
 	rc = dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len, fpr);
 	CHECK_MSG(rc == 0 && !strcmp(fpr, fpr_c), "%d %s %s", rc, fpr, dd_error_detail());
 
@@ -635,8 +627,8 @@ static void t_pgp_verify_expired(void)
 	CHECK(read_into(path("x.sig"), &sig));
 	rc = dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len, fpr);
 	CHECK_MSG(rc == DD_E_SIG_BAD && contains(dd_error_detail(), "expired") &&
-		      contains(dd_error_detail(), fpr_x) &&
-		      contains(dd_error_detail(), "2020-01-02"),
+			  contains(dd_error_detail(), fpr_x) &&
+			  contains(dd_error_detail(), "2020-01-02"),
 		  "%d %s", rc, dd_error_detail());
 out:
 	dd_pgp_close(p);
@@ -657,7 +649,7 @@ static void t_pgp_verify_revoked(void)
 	CHECK(read_into(path("r.sig"), &sig));
 	rc = dd_pgp_verify(p, data, DATA_LEN, sig.ptr, sig.len, fpr);
 	CHECK_MSG(rc == DD_E_SIG_BAD && contains(dd_error_detail(), "revoked") &&
-		      contains(dd_error_detail(), fpr_r),
+			  contains(dd_error_detail(), fpr_r),
 		  "%d %s", rc, dd_error_detail());
 out:
 	dd_pgp_close(p);
@@ -711,7 +703,7 @@ static void t_pgp_verify_multi(void)
 	dd_buf_add(&mixed, other.ptr, other.len);
 	rc = dd_pgp_verify(both, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
 	CHECK_MSG(rc == DD_E_SIG_BAD && fpr[0] == 0 &&
-		      contains(dd_error_detail(), "also holds a good signature"),
+			  contains(dd_error_detail(), "also holds a good signature"),
 		  "%d %s", rc, dd_error_detail());
 	/* The bad signature counts even when it is by a key not in the home. */
 	rc = dd_pgp_verify(only_b, data, DATA_LEN, mixed.ptr, mixed.len, fpr);
@@ -765,8 +757,7 @@ static void t_pgp_delete(void)
 	CHECK(dd_pgp_delete(p, "b@example.invalid") == DD_E_USAGE);
 	CHECK(dd_pgp_delete(p, fpr_b + 24) == DD_E_USAGE);
 	for (int i = 0; i < 41; i++)
-		lower[i] =
-		    (char)(fpr_b[i] >= 'A' && fpr_b[i] <= 'F' ? fpr_b[i] + 32 : fpr_b[i]);
+		lower[i] = (char)(fpr_b[i] >= 'A' && fpr_b[i] <= 'F' ? fpr_b[i] + 32 : fpr_b[i]);
 	CHECK(dd_pgp_delete(p, lower) == 0);
 	CHECK(dd_pgp_delete(p, fpr_b) == DD_E_NOTFOUND);
 	/* And it can be imported again. */
@@ -838,6 +829,5 @@ void suite_pgp(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (getenv("DD_TEST_TIMING"))
 		fprintf(stderr, "pgp suite: %.2f s\n",
-			(double)(t1.tv_sec - t0.tv_sec) +
-			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }

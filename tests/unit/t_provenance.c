@@ -61,8 +61,8 @@ static void sign_and_check(const char *type, enum dd_sigkey_kind want)
 	struct dd_sigkey s, p, q;
 	struct dd_dsse e;
 	struct dd_buf pae = DD_BUF_INIT;
-	json_t *st = json_pack("{s:s, s:[{s:s}]}", "_type", DD_INTOTO_STATEMENT, "subject", "name",
-			       "x");
+	json_t *st =
+		json_pack("{s:s, s:[{s:s}]}", "_type", DD_INTOTO_STATEMENT, "subject", "name", "x");
 	char priv[128], pub[128], other[128], other_pub[128];
 
 	snprintf(priv, sizeof(priv), "%s", tmp_path("k.pem"));
@@ -123,7 +123,8 @@ static void t_bad_envelopes(void)
 {
 	struct dd_sigkey k;
 
-	CHECK(read_text("{\"payloadType\": \"t\", \"payload\": \"aGk=\", \"signatures\": []}") == 0);
+	CHECK(read_text("{\"payloadType\": \"t\", \"payload\": \"aGk=\", \"signatures\": []}") ==
+	      0);
 	CHECK(read_text("not json") == DD_E_FORMAT);
 	CHECK(read_text("{\"payloadType\": \"t\", \"signatures\": []}") == DD_E_FORMAT);
 	CHECK(read_text("{\"payloadType\": \"t\", \"payload\": \"aGk\", \"signatures\": []}") ==

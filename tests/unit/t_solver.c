@@ -86,16 +86,16 @@ static const char *fx_result(struct fixture *f)
 	return b.ptr ? b.ptr : "";
 }
 
-#define CHECK_RESULT(f, world, want)                                                         \
-	do {                                                                                 \
-		fx_solve(f, world);                                                          \
+#define CHECK_RESULT(f, world, want) \
+	do { \
+		fx_solve(f, world); \
 		CHECK_MSG(!strcmp(fx_result(f), want), "[%s]: got '%s', want '%s'%s%s", world, \
-			  fx_result(f), want, (f)->why.len ? "\n" : "",                      \
-			  (f)->why.len ? (f)->why.ptr : "");                                 \
+			  fx_result(f), want, (f)->why.len ? "\n" : "", \
+			  (f)->why.len ? (f)->why.ptr : ""); \
 	} while (0)
 
-#define CHECK_WHY(f, text)                                                                   \
-	CHECK_MSG((f)->why.ptr && !strcmp((f)->why.ptr, text), "report:\n%s\nwant:\n%s",     \
+#define CHECK_WHY(f, text) \
+	CHECK_MSG((f)->why.ptr && !strcmp((f)->why.ptr, text), "report:\n%s\nwant:\n%s", \
 		  (f)->why.ptr ? (f)->why.ptr : "(none)", text)
 
 /* ---- rules, one repository each --------------------------------------------- */
@@ -104,8 +104,10 @@ static void t_solver_highest_version(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:a\nV:1\nD:b\n\nP:a\nV:2\nD:b>=2\n\nP:b\nV:1\n\nP:b\nV:2_rc1\n\n"
-			 "P:b\nV:2\n\nP:b\nV:10\n", NULL))
+	if (!fx_load(&f,
+		     "P:a\nV:1\nD:b\n\nP:a\nV:2\nD:b>=2\n\nP:b\nV:1\n\nP:b\nV:2_rc1\n\n"
+		     "P:b\nV:2\n\nP:b\nV:10\n",
+		     NULL))
 		return;
 	CHECK_RESULT(&f, "a", "b-10 a-2");
 	CHECK_RESULT(&f, "a<2", "b-10 a-1");
@@ -124,11 +126,12 @@ static void t_solver_rechoose(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:a\nV:2\nD:b c\n\nP:a\nV:3\nD:b c d>1.5\n\nP:b\nV:1\nD:c d<2.0\n\n"
-			 "P:c\nV:1\nD:d>1.0\n\nP:d\nV:1.0\n\nP:d\nV:1.5\n\nP:d\nV:2.0\n\n"
-			 /* the best provider of pc:x needs y=10, old needs y<5 */
-			 "P:x-dev\nV:10\nD:y=10\np:pc:x=10\n\nP:x-dev\nV:2\nD:y=2\np:pc:x=2\n\n"
-			 "P:y\nV:10\n\nP:y\nV:2\n\nP:tool\nV:1\nD:y>5\n\nP:old\nV:1\nD:y<5\n",
+	if (!fx_load(&f,
+		     "P:a\nV:2\nD:b c\n\nP:a\nV:3\nD:b c d>1.5\n\nP:b\nV:1\nD:c d<2.0\n\n"
+		     "P:c\nV:1\nD:d>1.0\n\nP:d\nV:1.0\n\nP:d\nV:1.5\n\nP:d\nV:2.0\n\n"
+		     /* the best provider of pc:x needs y=10, old needs y<5 */
+		     "P:x-dev\nV:10\nD:y=10\np:pc:x=10\n\nP:x-dev\nV:2\nD:y=2\np:pc:x=2\n\n"
+		     "P:y\nV:10\n\nP:y\nV:2\n\nP:tool\nV:1\nD:y>5\n\nP:old\nV:1\nD:y<5\n",
 		     NULL))
 		return;
 	CHECK_RESULT(&f, "a", "d-1.5 c-1 b-1 a-2");
@@ -148,9 +151,11 @@ static void t_solver_provider_priority(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:busybox-binsh\nV:1.35\nk:100\np:/bin/sh cmd:sh=1.35\n\n"
-			 "P:dash-binsh\nV:0.5\nk:60\np:/bin/sh cmd:sh=0.5\n\n"
-			 "P:app\nV:1\nD:/bin/sh\n", NULL))
+	if (!fx_load(&f,
+		     "P:busybox-binsh\nV:1.35\nk:100\np:/bin/sh cmd:sh=1.35\n\n"
+		     "P:dash-binsh\nV:0.5\nk:60\np:/bin/sh cmd:sh=0.5\n\n"
+		     "P:app\nV:1\nD:/bin/sh\n",
+		     NULL))
 		return;
 	CHECK_RESULT(&f, "app", "busybox-binsh-1.35 app-1");
 	CHECK_RESULT(&f, "app dash-binsh", "dash-binsh-0.5 app-1");
@@ -185,11 +190,13 @@ static void t_solver_so_cmd_pc(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:libfoo\nV:1\np:so:libfoo.so.1=1.0.0 pc:foo=1.0\n\n"
-			 "P:libfoo\nV:2\np:so:libfoo.so.2=2.0.0 pc:foo=2.0\n\n"
-			 "P:app1\nV:1\nD:so:libfoo.so.1\n\n"
-			 "P:foo-dev\nV:1\nD:pc:foo>=2\n\n"
-			 "P:tool\nV:3\nD:cmd:frob\n\nP:frobber\nV:1\np:cmd:frob=1\n", NULL))
+	if (!fx_load(&f,
+		     "P:libfoo\nV:1\np:so:libfoo.so.1=1.0.0 pc:foo=1.0\n\n"
+		     "P:libfoo\nV:2\np:so:libfoo.so.2=2.0.0 pc:foo=2.0\n\n"
+		     "P:app1\nV:1\nD:so:libfoo.so.1\n\n"
+		     "P:foo-dev\nV:1\nD:pc:foo>=2\n\n"
+		     "P:tool\nV:3\nD:cmd:frob\n\nP:frobber\nV:1\np:cmd:frob=1\n",
+		     NULL))
 		return;
 	CHECK_RESULT(&f, "app1", "libfoo-1 app1-1");
 	CHECK_RESULT(&f, "foo-dev", "libfoo-2 foo-dev-1");
@@ -204,8 +211,10 @@ static void t_solver_install_if(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:foo\nV:1\n\nP:docs\nV:1\n\nP:foo-doc\nV:1\ni:foo docs\n\n"
-			 "P:bar\nV:1\n\nP:foo-bar\nV:1\ni:foo bar=2\n", NULL))
+	if (!fx_load(&f,
+		     "P:foo\nV:1\n\nP:docs\nV:1\n\nP:foo-doc\nV:1\ni:foo docs\n\n"
+		     "P:bar\nV:1\n\nP:foo-bar\nV:1\ni:foo bar=2\n",
+		     NULL))
 		return;
 	CHECK_RESULT(&f, "foo", "foo-1");
 	CHECK_RESULT(&f, "foo docs", "docs-1 foo-1 foo-doc-1");
@@ -219,8 +228,10 @@ static void t_solver_conflicts(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:libold\nV:1\n\nP:libnew\nV:1\nD:!libold\n\n"
-			 "P:app\nV:1\nD:libold\n\nP:app\nV:2\nD:libnew\n", NULL))
+	if (!fx_load(&f,
+		     "P:libold\nV:1\n\nP:libnew\nV:1\nD:!libold\n\n"
+		     "P:app\nV:1\nD:libold\n\nP:app\nV:2\nD:libnew\n",
+		     NULL))
 		return;
 	CHECK_RESULT(&f, "app", "libnew-1 app-2");
 	CHECK_RESULT(&f, "app<2 libold", "libold-1 app-1");
@@ -248,8 +259,10 @@ static void t_solver_arch(void)
 {
 	struct fixture f = { 0 };
 
-	if (!fx_load(&f, "P:tool\nV:2\nA:aarch64\n\nP:tool\nV:1\nA:x86_64\n\n"
-			 "P:data\nV:1\nA:noarch\n\nP:plain\nV:1\n", "x86_64"))
+	if (!fx_load(&f,
+		     "P:tool\nV:2\nA:aarch64\n\nP:tool\nV:1\nA:x86_64\n\n"
+		     "P:data\nV:1\nA:noarch\n\nP:plain\nV:1\n",
+		     "x86_64"))
 		return;
 	CHECK_RESULT(&f, "tool data plain", "data-1 plain-1 tool-1");
 	fx_solve(&f, "tool>1");
@@ -292,9 +305,11 @@ static void t_solver_deterministic(void)
 	struct fixture f = { 0 };
 	char first[1024];
 
-	if (!fx_load(&f, "C:Q1aaaa\nP:a\nV:1\nD:b c d\n\nC:Q1bbbb\nP:b\nV:1\nD:d\n\n"
-			 "C:Q1cccc\nP:c\nV:1\nD:d\n\nC:Q1dddd\nP:d\nV:1\n\n"
-			 "C:Q1aaaa\nP:a\nV:1\nD:b c d\n", NULL))
+	if (!fx_load(&f,
+		     "C:Q1aaaa\nP:a\nV:1\nD:b c d\n\nC:Q1bbbb\nP:b\nV:1\nD:d\n\n"
+		     "C:Q1cccc\nP:c\nV:1\nD:d\n\nC:Q1dddd\nP:d\nV:1\n\n"
+		     "C:Q1aaaa\nP:a\nV:1\nD:b c d\n",
+		     NULL))
 		return;
 	fx_solve(&f, "a");
 	snprintf(first, sizeof(first), "%s", fx_result(&f));
@@ -309,8 +324,8 @@ static void t_solver_deterministic(void)
 
 static void t_solver_world_dep_syntax(void)
 {
-	static const char *bad[] = {"foo=", "foo==", "foo=invalid", "", "foo@edge", "!", NULL};
-	static const char *good[] = {"foo", "foo>=1.2", "!foo", "foo~1", "so:libc.so.6", NULL};
+	static const char *bad[] = { "foo=", "foo==", "foo=invalid", "", "foo@edge", "!", NULL };
+	static const char *good[] = { "foo", "foo>=1.2", "!foo", "foo~1", "so:libc.so.6", NULL };
 	struct dd_dep d;
 
 	for (int i = 0; bad[i]; i++) {
@@ -318,7 +333,8 @@ static void t_solver_world_dep_syntax(void)
 
 		snprintf(want, sizeof(want),
 			 "'%s' is not a valid world dependency, format is "
-			 "name(@tag)([<>~=]version)", bad[i]);
+			 "name(@tag)([<>~=]version)",
+			 bad[i]);
 		CHECK_MSG(dd_solve_world_dep(bad[i], &d) == DD_E_FORMAT, "accepted %s", bad[i]);
 		CHECK_MSG(!strcmp(dd_error_detail(), want), "%s", dd_error_detail());
 	}
@@ -386,16 +402,16 @@ static void check_same_reading(const char *what, struct dd_blob text)
 	for (size_t i = 0; i < n && i < ix.n; i++) {
 		const struct dd_apk_pkg *a = &ix.pkgs[i], *b = &full[i];
 
-		CHECK_MSG(
-		    same_str(a->name, b->name) && same_str(a->version, b->version) &&
-			same_str(a->arch, b->arch) && !strcmp(a->checksum, b->checksum) &&
-			a->has_provider_priority == b->has_provider_priority &&
-			a->provider_priority == b->provider_priority &&
-			same_deps(a->depends, a->n_depends, b->depends, b->n_depends) &&
-			same_deps(a->provides, a->n_provides, b->provides, b->n_provides) &&
-			same_deps(a->install_if, a->n_install_if, b->install_if,
-				  b->n_install_if),
-		    "%s: entry %zu (%s) read differently", what, i, b->name);
+		CHECK_MSG(same_str(a->name, b->name) && same_str(a->version, b->version) &&
+				  same_str(a->arch, b->arch) && !strcmp(a->checksum, b->checksum) &&
+				  a->has_provider_priority == b->has_provider_priority &&
+				  a->provider_priority == b->provider_priority &&
+				  same_deps(a->depends, a->n_depends, b->depends, b->n_depends) &&
+				  same_deps(a->provides, a->n_provides, b->provides,
+					    b->n_provides) &&
+				  same_deps(a->install_if, a->n_install_if, b->install_if,
+					    b->n_install_if),
+			  "%s: entry %zu (%s) read differently", what, i, b->name);
 	}
 out:
 	dd_apk_pkgs_free(full, n);
@@ -409,7 +425,8 @@ static void t_solver_lean_reading(void)
 		bool lean; /* read the lean way, or left to the full reading */
 	} cases[] = {
 		{ "P:a\nV:1\nk:-3\nD:b>=1.2 !c so:x.so.1 d~2 e<3 f><Q1abc=\n"
-		  "p:cmd:a=1 /bin/a\ni:b c=1\nr:old\nq:2\nS:1\nI:2\nt:3\n", true },
+		  "p:cmd:a=1 /bin/a\ni:b c=1\nr:old\nq:2\nS:1\nI:2\nt:3\n",
+		  true },
 		{ "\n\nC:Q1xyz=\r\nP:b\r\nV:2\r\nA:noarch\r\nT:desc: a b c\r\nx:new\r\n\r\n",
 		  true },
 		{ "P:c\nV:1\nD:a\nD:b\np:x\np:y=1\n", true },
@@ -482,8 +499,7 @@ static void tcase_line(struct tcase *tc, struct dd_blob line, bool *in_expect)
 		if (buf[6] == '@')
 			tc->skip = "tagged repositories (@REPO @tag) are not modelled";
 		else if (tc->n_repos < 8)
-			snprintf(tc->repos[tc->n_repos++], sizeof(tc->repos[0]), "%.250s",
-				 buf + 6);
+			snprintf(tc->repos[tc->n_repos++], sizeof(tc->repos[0]), "%.250s", buf + 6);
 	} else if (!strncmp(buf, "@WORLD ", 7)) {
 		snprintf(tc->world, sizeof(tc->world), "%s", buf + 7);
 	} else if (!strncmp(buf, "@INSTALLED", 10)) {
@@ -587,7 +603,7 @@ static void make_virtual(const char *spec, struct dd_dep *deps, size_t n, struct
 
 	memset(v, 0, sizeof(*v));
 	v->name =
-	    eq ? dd_blob_dup((struct dd_blob){spec, (size_t)(eq - spec)}) : dd_xstrdup(spec);
+		eq ? dd_blob_dup((struct dd_blob){ spec, (size_t)(eq - spec) }) : dd_xstrdup(spec);
 	v->version = dd_xstrdup(eq ? eq + 1 : "0");
 	v->arch = dd_xstrdup("noarch");
 	v->depends = deps;
@@ -675,8 +691,7 @@ static void solve_case(struct run *r, struct apk_args *j)
 
 	dd_solve_index_repo(&r->ix, "x86_64", &repo);
 	if (j->virtual_pkg) {
-		make_virtual(j->virtual_pkg, r->deps, r->n_deps, &r->virt, &r->world,
-			     &r->n_world);
+		make_virtual(j->virtual_pkg, r->deps, r->n_deps, &r->virt, &r->world, &r->n_world);
 		r->pkgs = dd_xcalloc(repo.n + 1, sizeof(*r->pkgs));
 		r->broken = dd_xcalloc(repo.n + 1, sizeof(*r->broken));
 		if (repo.n) {
@@ -688,9 +703,8 @@ static void solve_case(struct run *r, struct apk_args *j)
 		repo.broken = r->broken;
 		repo.n++;
 	}
-	r->rc =
-	    dd_solve_flags(&repo, j->virtual_pkg ? r->world : r->deps,
-			   j->virtual_pkg ? r->n_world : r->n_deps, j->flags, &r->sol, &r->why);
+	r->rc = dd_solve_flags(&repo, j->virtual_pkg ? r->world : r->deps,
+			       j->virtual_pkg ? r->n_world : r->n_deps, j->flags, &r->sol, &r->why);
 	for (size_t i = 0; i < r->sol.n; i++)
 		dd_buf_addf(&r->got, "%s-%s\n", r->sol.pkgs[i]->name, r->sol.pkgs[i]->version);
 }
@@ -708,8 +722,8 @@ static bool check_outcome(struct run *r, const char *world_err, const char *want
 	} else if (want_error) {
 		ok = r->rc < 0 && r->why.ptr && !strcmp(r->why.ptr, want_error);
 		CHECK_MSG(r->rc < 0, "resolved, but apk fails:\n%s", want_error);
-		CHECK_MSG(r->rc >= 0 || ok, "report:\n%swant:\n%s",
-			  r->why.ptr ? r->why.ptr : "", want_error);
+		CHECK_MSG(r->rc >= 0 || ok, "report:\n%swant:\n%s", r->why.ptr ? r->why.ptr : "",
+			  want_error);
 	} else {
 		ok = r->rc == 0;
 		CHECK_MSG(ok, "failed:\n%s", r->why.ptr ? r->why.ptr : dd_error_detail());
@@ -735,15 +749,13 @@ static void run_corpus_case(void)
 	if (tc.skip || j.skip) {
 		char why[1024];
 
-		snprintf(why, sizeof(why), "%s: @ARGS %.400s", tc.skip ? tc.skip : j.skip,
-			 tc.args);
+		snprintf(why, sizeof(why), "%s: @ARGS %.400s", tc.skip ? tc.skip : j.skip, tc.args);
 		t_skip(why);
 		n_skip++;
 		goto out;
 	}
 	expected(&tc, &want, &want_error);
-	if (load_repos(&tc, dir, &r.ix) == 0 &&
-	    parse_world(&j, &r.deps, &r.n_deps, &world_err))
+	if (load_repos(&tc, dir, &r.ix) == 0 && parse_world(&j, &r.deps, &r.n_deps, &world_err))
 		solve_case(&r, &j);
 	if (check_outcome(&r, world_err, want.ptr ? want.ptr : "", want_error))
 		n_pass++;
@@ -876,9 +888,14 @@ static void check_closure(const char *what, const struct dd_repo *repo,
 
 static void t_solver_alpine_closures(void)
 {
-	static const char *jobs[] = { CRUST "python3", CRUST "nginx", CRUST "git",
-				      CRUST "build-base", CRUST "python3 nginx git build-base",
-				      "python3", "build-base", NULL };
+	static const char *jobs[] = { CRUST "python3",
+				      CRUST "nginx",
+				      CRUST "git",
+				      CRUST "build-base",
+				      CRUST "python3 nginx git build-base",
+				      "python3",
+				      "build-base",
+				      NULL };
 	const char *path = t_corpus("apk/alpine-316/APKINDEX.tar.gz");
 	struct dd_solve_index ix = { 0 };
 	struct fixture f = { 0 };

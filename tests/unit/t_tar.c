@@ -60,8 +60,8 @@ static void sha1_of(const void *data, size_t len, char out[41])
 }
 
 /* Write one regular file with its APK sha1 record. */
-static int put_file(struct dd_tar_writer *w, const char *path, unsigned mode,
-		    const void *data, size_t len)
+static int put_file(struct dd_tar_writer *w, const char *path, unsigned mode, const void *data,
+		    size_t len)
 {
 	struct dd_tar_entry e = ent(path, DD_TAR_FILE, mode);
 
@@ -186,8 +186,7 @@ static void t_tar_round_trip(void)
 
 	CHECK(dd_tar_next(&r, &got) == 1);
 	CHECK(strcmp(got->path, "usr/bin/tool2") == 0);
-	CHECK(got->type == DD_TAR_HARDLINK && got->link &&
-	      strcmp(got->link, "usr/bin/tool") == 0);
+	CHECK(got->type == DD_TAR_HARDLINK && got->link && strcmp(got->link, "usr/bin/tool") == 0);
 	CHECK(got->size == 0);
 
 	/* Long path via a pax record; data not read here, the next call
@@ -464,8 +463,7 @@ static void t_tar_refuse_checksum(void)
 	CHECK(n == 1);
 	CHECK_MSG(detail_has("checksum"), "detail: %s", dd_error_detail());
 	CHECK_MSG(!detail_has("first.txt"),
-		  "checksum error in 'etc/Motd' blames the previous member: %s",
-		  dd_error_detail());
+		  "checksum error in 'etc/Motd' blames the previous member: %s", dd_error_detail());
 	/* the corrupt header's name cannot be trusted, so it may be named
 	 * by its position in the archive instead */
 	{
@@ -583,8 +581,7 @@ static void t_tar_pax_records(void)
 		CHECK(strcmp(e.path, "foo") == 0);
 		free(e.path);
 	}
-	rc = read_pax("68 APK-TOOLS.checksum.SHA1=0123456789abcdef0123456789abcdef01234567\n",
-		      &e);
+	rc = read_pax("68 APK-TOOLS.checksum.SHA1=0123456789abcdef0123456789abcdef01234567\n", &e);
 	CHECK(rc == 1);
 	if (rc == 1) {
 		CHECK(strcmp(e.sha1, "0123456789abcdef0123456789abcdef01234567") == 0);
@@ -593,21 +590,22 @@ static void t_tar_pax_records(void)
 	}
 
 	static const char *bad[] = {
-		"13 path=foo\n",     /* length runs past the data */
-		"11 path=foo\n",     /* length too short */
-		"12 path=foo!",      /* not newline-terminated */
-		"12 pathxfoo\n",     /* no '=' */
-		"x2 path=foo\n",     /* length not a number */
-		"12path=foo\n\n",    /* no space after the length */
-		"3 \n",              /* record with no key */
-		"1 ",                /* length shorter than itself */
-		"14 size=12abc\n",   /* size not a number */
+		"13 path=foo\n",                    /* length runs past the data */
+		"11 path=foo\n",                    /* length too short */
+		"12 path=foo!",                     /* not newline-terminated */
+		"12 pathxfoo\n",                    /* no '=' */
+		"x2 path=foo\n",                    /* length not a number */
+		"12path=foo\n\n",                   /* no space after the length */
+		"3 \n",                             /* record with no key */
+		"1 ",                               /* length shorter than itself */
+		"14 size=12abc\n",                  /* size not a number */
 		"31 APK-TOOLS.checksum.SHA1=abc\n", /* wrong sha1 length */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		rc = read_pax(bad[i], NULL);
 		CHECK_MSG(rc == DD_E_FORMAT, "pax %zu '%s': rc %d", i, bad[i], rc);
-		CHECK_MSG(detail_has("pax") || detail_has("APK-TOOLS"), "pax %zu: detail %s", i, dd_error_detail());
+		CHECK_MSG(detail_has("pax") || detail_has("APK-TOOLS"), "pax %zu: detail %s", i,
+			  dd_error_detail());
 	}
 }
 
@@ -681,9 +679,9 @@ static void t_tar_gnu_longname(void)
 
 static void t_tar_path_safe(void)
 {
-	static const char *safe[] = { "usr/bin/sh", "a", "", ".", "...", "a..b", "..a",
-				      "a/..b/c", "a//b", "./a", "a/./b", "x.." };
-	static const char *unsafe[] = { "/", "/etc/passwd", "..", "../x", "a/..",
+	static const char *safe[] = { "usr/bin/sh", "a",       "",     ".",   "...",   "a..b",
+				      "..a",        "a/..b/c", "a//b", "./a", "a/./b", "x.." };
+	static const char *unsafe[] = { "/",      "/etc/passwd",  "..",   "../x",   "a/..",
 					"a/../b", "a/b/../../..", "./..", "a//../b" };
 
 	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
@@ -715,8 +713,8 @@ static void t_tar_writer_deterministic(void)
  * root, whatever its caller asks for, and still writes the good ones. */
 static void t_layer_refuses_unsafe_members(void)
 {
-	static const char *const bad_names[] = {"",	     "..",	    "../x",
-						"a/../../x", "/etc/passwd", "a/.."};
+	static const char *const bad_names[] = { "",          "..",          "../x",
+						 "a/../../x", "/etc/passwd", "a/.." };
 	struct dd_layer_writer w;
 	struct dd_blob_desc d;
 	char dir[] = "/tmp/drydock-t-layer-XXXXXX";

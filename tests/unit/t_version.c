@@ -5,12 +5,12 @@
 
 #include "apk/version.h"
 
-static struct dd_blob B(const char *s)
-{
+static struct dd_blob B(const char *s) {
 	return dd_blob_str(s);
 }
 
-static int cmp(const char *a, const char *b)
+static int
+cmp(const char *a, const char *b)
 {
 	return dd_version_compare(B(a), B(b));
 }
@@ -89,8 +89,8 @@ static void t_version_corpus(void)
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
 		snprintf(orig, sizeof(orig), "%s", line);
-		CHECK_MSG(corpus_line(line, &why, &checked),
-			  "version.data:%d: '%.300s': %s", lineno, orig, why);
+		CHECK_MSG(corpus_line(line, &why, &checked), "version.data:%d: '%.300s': %s",
+			  lineno, orig, why);
 	}
 	fclose(f);
 	/* Guard against a truncated or emptied corpus passing vacuously. */
@@ -99,13 +99,20 @@ static void t_version_corpus(void)
 
 static void t_version_valid(void)
 {
-	const char *good[] = { "0", "1.2.3", "1.2a", "1.0_alpha", "1.0_rc1_p2",
-			       "1.0~deadBEEF", "1.0_git20240101~abc-r3",
-			       "2.31-r1", "1.0-r0", "00.01" };
-	const char *bad[] = { "", "a", "1.", "1..2", "1.0-", "1.0-1", "1.0-r",
-			      "1.0_", "1.0_foo", "1.0A", "1.0ab", "1.0~",
-			      "1.0~xyz", "1.0-r1~ab", "1.0 ", " 1.0", "1.0-r1_p1",
-			      "1.0_p1a", "v1.0" };
+	const char *good[] = { "0",
+			       "1.2.3",
+			       "1.2a",
+			       "1.0_alpha",
+			       "1.0_rc1_p2",
+			       "1.0~deadBEEF",
+			       "1.0_git20240101~abc-r3",
+			       "2.31-r1",
+			       "1.0-r0",
+			       "00.01" };
+	const char *bad[] = { "",      "a",         "1.",      "1..2",      "1.0-",
+			      "1.0-1", "1.0-r",     "1.0_",    "1.0_foo",   "1.0A",
+			      "1.0ab", "1.0~",      "1.0~xyz", "1.0-r1~ab", "1.0 ",
+			      " 1.0",  "1.0-r1_p1", "1.0_p1a", "v1.0" };
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		CHECK_MSG(dd_version_valid(B(good[i])), "'%s' should be valid", good[i]);
@@ -119,19 +126,18 @@ static void t_version_valid(void)
 static void t_version_suffix_order(void)
 {
 	/* Each is strictly older than the next. */
-	const char *chain[] = { "1.0_alpha", "1.0_alpha1", "1.0_beta",
-				"1.0_pre", "1.0_rc", "1.0_rc2", "1.0", "1.0-r1",
-				"1.0_cvs", "1.0_svn", "1.0_git", "1.0_hg",
-				"1.0_p", "1.0_p1", "1.0a", "1.0b", "1.0.1" };
+	const char *chain[] = { "1.0_alpha", "1.0_alpha1", "1.0_beta", "1.0_pre", "1.0_rc",
+				"1.0_rc2",   "1.0",        "1.0-r1",   "1.0_cvs", "1.0_svn",
+				"1.0_git",   "1.0_hg",     "1.0_p",    "1.0_p1",  "1.0a",
+				"1.0b",      "1.0.1" };
 	size_t n = sizeof(chain) / sizeof(chain[0]);
 
 	for (size_t i = 0; i + 1 < n; i++) {
-		CHECK_MSG(cmp(chain[i], chain[i + 1]) == DD_VER_LESS, "%s < %s",
-			  chain[i], chain[i + 1]);
-		CHECK_MSG(cmp(chain[i + 1], chain[i]) == DD_VER_GREATER, "%s > %s",
-			  chain[i + 1], chain[i]);
-		CHECK_MSG(cmp(chain[i], chain[i]) == DD_VER_EQUAL, "%s = %s",
-			  chain[i], chain[i]);
+		CHECK_MSG(cmp(chain[i], chain[i + 1]) == DD_VER_LESS, "%s < %s", chain[i],
+			  chain[i + 1]);
+		CHECK_MSG(cmp(chain[i + 1], chain[i]) == DD_VER_GREATER, "%s > %s", chain[i + 1],
+			  chain[i]);
+		CHECK_MSG(cmp(chain[i], chain[i]) == DD_VER_EQUAL, "%s = %s", chain[i], chain[i]);
 	}
 }
 
@@ -211,26 +217,26 @@ static void t_version_ops(void)
 		{ ">~", ">~", DD_VER_GREATER | DD_VER_EQUAL | DD_VER_FUZZY },
 		{ "><", "><", DD_VER_LESS | DD_VER_GREATER },
 	};
-	const char *junk[] = { "", "1.0", "!", "<<", "=>", "=<", "<>", "==",
-			       "~~", "<=>", "-", " <" };
+	const char *junk[] = {
+		"", "1.0", "!", "<<", "=>", "=<", "<>", "==", "~~", "<=>", "-", " <"
+	};
 	unsigned op;
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		char with_ver[16];
 
 		op = 0;
-		CHECK_MSG(dd_version_op_parse(B(ops[i].in), &op) == strlen(ops[i].in),
-			  "parse '%s'", ops[i].in);
+		CHECK_MSG(dd_version_op_parse(B(ops[i].in), &op) == strlen(ops[i].in), "parse '%s'",
+			  ops[i].in);
 		CHECK_MSG(op == ops[i].op, "'%s' gave 0x%x", ops[i].in, op);
-		CHECK_MSG(strcmp(dd_version_op_str(op), ops[i].canon) == 0,
-			  "'%s' printed as '%s'", ops[i].in, dd_version_op_str(op));
+		CHECK_MSG(strcmp(dd_version_op_str(op), ops[i].canon) == 0, "'%s' printed as '%s'",
+			  ops[i].in, dd_version_op_str(op));
 		snprintf(with_ver, sizeof(with_ver), "%s1.0", ops[i].in);
-		CHECK_MSG(dd_version_op_parse(B(with_ver), &op) == strlen(ops[i].in),
-			  "parse '%s'", with_ver);
+		CHECK_MSG(dd_version_op_parse(B(with_ver), &op) == strlen(ops[i].in), "parse '%s'",
+			  with_ver);
 	}
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
-		CHECK_MSG(dd_version_op_parse(B(junk[i]), &op) == 0, "'%s' accepted",
-			  junk[i]);
+		CHECK_MSG(dd_version_op_parse(B(junk[i]), &op) == 0, "'%s' accepted", junk[i]);
 	CHECK(strcmp(dd_version_op_str(DD_VER_ANY), "") == 0);
 	CHECK(strcmp(dd_version_op_str(DD_VER_FUZZY), "~") == 0);
 	CHECK(strcmp(dd_version_op_str(0), "?") == 0);

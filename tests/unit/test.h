@@ -27,8 +27,7 @@ bool t_str_is(const char *a, const char *b);
 bool t_dep_is(const struct dd_dep *d, const char *name, const char *ver, unsigned op,
 	      bool conflict);
 /* Two dependency lists, element by element. */
-bool t_deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b,
-		 size_t nb);
+bool t_deps_same(const struct dd_dep *a, size_t na, const struct dd_dep *b, size_t nb);
 
 #define CHECK(cond) \
 	do { \
