@@ -7,10 +7,22 @@
 
 #include "apk/dep.h"
 
+/* clang-format off: one suite per line (clang-format 14 reflows this list
+ * differently each time it runs) */
 #define SUITES(X) \
 	X(pgp) \
-	X(version) X(dep) X(buf) X(tar) X(pkginfo) X(index) X(solver) X(job) X(manifest) \
-		X(provenance) X(advisory)
+	X(version) \
+	X(dep) \
+	X(buf) \
+	X(tar) \
+	X(pkginfo) \
+	X(index) \
+	X(solver) \
+	X(job) \
+	X(manifest) \
+	X(provenance) \
+	X(advisory)
+/* clang-format on */
 
 #define DECLARE(name) void suite_##name(void);
 SUITES(DECLARE)
