@@ -376,6 +376,62 @@ out:
 
 /* ---- verify ----------------------------------------------------------- */
 
+/* What a verdict means, in words: for the line and the JSON's message. */
+static void verdict_text(const struct dd_apk_file *f, const struct dd_keyring *kr,
+			 enum dd_sig_status st, const struct dd_apk_sig *sig, const char *key,
+			 struct dd_buf *msg)
+{
+	switch (st) {
+	case DD_SIG_VALID:
+		dd_buf_addf(msg, "valid (%s signature by %s", sig->alg, key);
+		if (strcmp(key, sig->keyname))
+			dd_buf_addf(msg, ", named %s in the file", sig->keyname);
+		dd_buf_adds(msg, ")");
+		break;
+	case DD_SIG_UNKNOWN_KEY:
+		dd_buf_addf(msg, "signed by an unknown key (");
+		for (size_t i = 0; i < f->n_sigs; i++)
+			dd_buf_addf(msg, "%s%s", i ? ", " : "", f->sigs[i].keyname);
+		dd_buf_adds(msg, "); give its public key with --key to trust it");
+		break;
+	case DD_SIG_BAD:
+		dd_buf_adds(msg, "BAD signature (");
+		for (size_t i = 0; i < f->n_sigs; i++)
+			if (dd_keyring_find(kr, f->sigs[i].keyname))
+				dd_buf_addf(msg, "%s%s", i ? ", " : "", f->sigs[i].keyname);
+		dd_buf_adds(msg, " does not verify it): the file was changed after signing, "
+				 "or signed by another key of the same name; do not use it");
+		break;
+	case DD_SIG_UNSIGNED:
+		dd_buf_adds(msg, "unsigned");
+		break;
+	}
+	for (size_t i = 0; i < f->n_problems; i++)
+		dd_buf_addf(msg, "; CONTENT DOES NOT MATCH: %s", f->problems[i]);
+}
+
+static json_t *verdict_json(const char *path, const struct dd_apk_file *f, enum dd_sig_status st,
+			    const char *key, const char *msg)
+{
+	static const char *names[] = {
+		[DD_SIG_VALID] = "valid",
+		[DD_SIG_BAD] = "bad",
+		[DD_SIG_UNSIGNED] = "unsigned",
+		[DD_SIG_UNKNOWN_KEY] = "unknown-key",
+	};
+	json_t *o = json_pack("{s:s, s:b, s:s, s:s}", "file", path, "ok",
+			      st == DD_SIG_VALID && !f->n_problems, "signature", names[st],
+			      "message", msg);
+	json_t *probs = json_array();
+
+	for (size_t i = 0; i < f->n_problems; i++)
+		json_array_append_new(probs, json_string(f->problems[i]));
+	json_object_set_new(o, "problems", probs);
+	if (key)
+		json_object_set_new(o, "key", json_string(key));
+	return o;
+}
+
 static int verify_one(const char *path, const struct dd_keyring *kr, json_t *json)
 {
 	struct loaded l;
@@ -403,52 +459,11 @@ static int verify_one(const char *path, const struct dd_keyring *kr, json_t *jso
 		return DD_EXIT_FAIL;
 	}
 	st = dd_apk_verify(&l.file, kr, &sig, &key);
-	switch (st) {
-	case DD_SIG_VALID:
-		dd_buf_addf(&msg, "valid (%s signature by %s", sig->alg, key);
-		if (strcmp(key, sig->keyname))
-			dd_buf_addf(&msg, ", named %s in the file", sig->keyname);
-		dd_buf_adds(&msg, ")");
-		break;
-	case DD_SIG_UNKNOWN_KEY:
-		dd_buf_addf(&msg, "signed by an unknown key (");
-		for (size_t i = 0; i < l.file.n_sigs; i++)
-			dd_buf_addf(&msg, "%s%s", i ? ", " : "", l.file.sigs[i].keyname);
-		dd_buf_adds(&msg, "); give its public key with --key to trust it");
-		break;
-	case DD_SIG_BAD:
-		dd_buf_adds(&msg, "BAD signature (");
-		for (size_t i = 0; i < l.file.n_sigs; i++)
-			if (dd_keyring_find(kr, l.file.sigs[i].keyname))
-				dd_buf_addf(&msg, "%s%s", i ? ", " : "", l.file.sigs[i].keyname);
-		dd_buf_adds(&msg, " does not verify it): the file was changed after signing, "
-				  "or signed by another key of the same name; do not use it");
-		break;
-	case DD_SIG_UNSIGNED:
-		dd_buf_adds(&msg, "unsigned");
-		break;
-	}
-	for (size_t i = 0; i < l.file.n_problems; i++)
-		dd_buf_addf(&msg, "; CONTENT DOES NOT MATCH: %s", l.file.problems[i]);
-	if (json) {
-		json_t *o = json_pack("{s:s, s:b, s:s, s:s}", "file", path, "ok",
-				      st == DD_SIG_VALID && !l.file.n_problems, "signature",
-				      st == DD_SIG_VALID      ? "valid"
-				      : st == DD_SIG_BAD      ? "bad"
-				      : st == DD_SIG_UNSIGNED ? "unsigned"
-							      : "unknown-key",
-				      "message", msg.ptr);
-		json_t *probs = json_array();
-
-		for (size_t i = 0; i < l.file.n_problems; i++)
-			json_array_append_new(probs, json_string(l.file.problems[i]));
-		json_object_set_new(o, "problems", probs);
-		if (key)
-			json_object_set_new(o, "key", json_string(key));
-		json_array_append_new(json, o);
-	} else {
+	verdict_text(&l.file, kr, st, sig, key, &msg);
+	if (json)
+		json_array_append_new(json, verdict_json(path, &l.file, st, key, msg.ptr));
+	else
 		printf("%s: %s\n", path, msg.ptr);
-	}
 	dd_buf_release(&msg);
 	st = l.file.n_problems ? DD_SIG_BAD : st;
 	unload(&l);
