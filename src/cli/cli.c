@@ -2,7 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/options.h"
 #include "cli/opts.h"
@@ -85,4 +87,23 @@ json_t *dd_cli_json_deps(const struct dd_dep *d, size_t n)
 		dd_buf_release(&b);
 	}
 	return a;
+}
+
+const char *dd_cli_color(enum dd_color c)
+{
+	static const char *const sgr[] = {
+		[DD_PLAIN] = "\033[0m",
+		[DD_GREEN] = "\033[32m",
+		[DD_RED] = "\033[1;31m",
+		[DD_YELLOW] = "\033[33m",
+	};
+	static int on = -1;
+
+	if (on < 0) {
+		const char *term = getenv("TERM");
+
+		on = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
+		     !(term && !strcmp(term, "dumb"));
+	}
+	return on ? sgr[c] : "";
 }

@@ -43,6 +43,14 @@ void dd_cli_error(void);
 const char *dd_cli_mirror(const char *option);
 /* Print "drydock: msg" and return DD_EXIT_USAGE. */
 int dd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Colour for the human lines on standard output: an SGR sequence, or ""
+ * when standard output is not a terminal, NO_COLOR is set (any value,
+ * no-color.org) or TERM is dumb; so pipes, logs, --json and -q never get
+ * one.  printf("%s%s%s", dd_cli_color(DD_RED), text, dd_cli_color(DD_PLAIN)).
+ */
+enum dd_color { DD_PLAIN, DD_GREEN, DD_RED, DD_YELLOW };
+const char *dd_cli_color(enum dd_color c);
 /* Run the subcommand argv[1] of group (argv[0]) from table. */
 int dd_cli_dispatch(const char *group, const struct dd_subcommand *table, int argc, char **argv,
 		    const char *usage);

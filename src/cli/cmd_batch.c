@@ -49,6 +49,15 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+static enum dd_color status_color(const char *status)
+{
+	if (!strcmp(status, "built"))
+		return DD_GREEN;
+	if (!strcmp(status, "up to date"))
+		return DD_PLAIN;
+	return DD_RED; /* failed, timed out */
+}
+
 static void print_report(json_t *r)
 {
 	json_t *jobs = json_object_get(r, "jobs"), *j, *sum = json_object_get(r, "summary");
@@ -63,8 +72,9 @@ static void print_report(json_t *r)
 		const char *digest = str(j, "digest");
 		struct dd_buf ch = DD_BUF_INIT;
 
-		printf("%-*s  %-*s  %-71s  %7.2f s\n", wname, str(j, "name"), wstat,
-		       str(j, "status"), digest ? digest : "-",
+		printf("%-*s  %s%-*s%s  %-71s  %7.2f s\n", wname, str(j, "name"),
+		       dd_cli_color(status_color(str(j, "status"))), wstat, str(j, "status"),
+		       dd_cli_color(DD_PLAIN), digest ? digest : "-",
 		       json_real_value(json_object_get(j, "seconds")));
 		if (json_object_get(j, "changes")) {
 			if (json_is_true(

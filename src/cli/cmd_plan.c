@@ -129,8 +129,9 @@ static json_t *plan_json(const struct plan_ctx *x, const struct dd_catalog *cat,
 static void plan_print(const struct plan_ctx *x, const struct dd_job *job,
 		       const struct dd_catalog *cat, const struct dd_plan *p)
 {
-	printf("%s: %s (%s), image '%s'\n", job->file, p->ok ? "will build" : "will NOT build",
-	       p->arch, job->base ? job->base : "(no base)");
+	printf("%s: %s%s%s (%s), image '%s'\n", job->file, dd_cli_color(p->ok ? DD_GREEN : DD_RED),
+	       p->ok ? "will build" : "will NOT build", dd_cli_color(DD_PLAIN), p->arch,
+	       job->base ? job->base : "(no base)");
 	for (size_t i = 0; i < p->n_errors; i++) {
 		/* the resolver's explanation spans lines: keep them under the error */
 		printf("  error: ");
@@ -173,7 +174,8 @@ static int plan_one(struct dd_store *s, const struct dd_catalog *cat, const char
 							     "will_build", 0, "errors",
 							     dd_error_detail()));
 		else
-			printf("%s: will NOT build\n  error: %s\n", file, dd_error_detail());
+			printf("%s: %swill NOT build%s\n  error: %s\n", file, dd_cli_color(DD_RED),
+			       dd_cli_color(DD_PLAIN), dd_error_detail());
 		json_decref(archs);
 		return DD_EXIT_FAIL;
 	}

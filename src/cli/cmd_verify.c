@@ -39,6 +39,7 @@ struct out {
 static void report(void *ctx, const char *check, enum dd_verify_state state, const char *detail)
 {
 	static const char *const word[] = { "ok", "FAIL", "skip" };
+	static const enum dd_color color[] = { DD_GREEN, DD_RED, DD_YELLOW };
 	struct out *o = ctx;
 
 	if (state == DD_VERIFY_SKIP)
@@ -51,7 +52,8 @@ static void report(void *ctx, const char *check, enum dd_verify_state state, con
 						state == DD_VERIFY_OK, "skipped",
 						state == DD_VERIFY_SKIP, "detail", detail));
 	else
-		printf("%-4s  %s: %s\n", word[state], check, detail);
+		printf("%s%-4s%s  %s: %s\n", dd_cli_color(color[state]), word[state],
+		       dd_cli_color(DD_PLAIN), check, detail);
 	fflush(stdout);
 }
 
@@ -63,13 +65,15 @@ static void print_verdict(const struct out *out, const char *run, int failed)
 					    "checks_failed", failed, "checks_skipped", out->skipped,
 					    "checks", out->checks));
 	} else if (failed) {
-		printf("NOT VERIFIED: %s: %d of %d checks failed\n", run, failed, out->n);
+		printf("%sNOT VERIFIED%s: %s: %d of %d checks failed\n", dd_cli_color(DD_RED),
+		       dd_cli_color(DD_PLAIN), run, failed, out->n);
 	} else if (out->skipped) {
-		printf("verified: %s: all %d checks that could run passed; %d could not "
+		printf("%sverified%s: %s: all %d checks that could run passed; %d could not "
 		       "run (skip lines above)\n",
-		       run, out->n, out->skipped);
+		       dd_cli_color(DD_GREEN), dd_cli_color(DD_PLAIN), run, out->n, out->skipped);
 	} else {
-		printf("verified: %s: all %d checks passed\n", run, out->n);
+		printf("%sverified%s: %s: all %d checks passed\n", dd_cli_color(DD_GREEN),
+		       dd_cli_color(DD_PLAIN), run, out->n);
 	}
 }
 

@@ -424,20 +424,31 @@ PY
 }
 
 # On a terminal a batch shows its progress on stderr (jobs done, the rate,
-# the time left, and the total time at the end); in a pipe, a log or
-# cron's mail it prints none (mirror.sh checks the same of an import).
-progress_on_a_terminal_only() {
+# the time left, and the total time at the end) and colours each job's
+# status; under NO_COLOR no colour, and in a pipe, a log or cron's mail
+# neither (mirror.sh checks the same of an import's progress).
+terminal_only_progress_and_colour() {
 	command -v script >/dev/null 2>&1 || t_skip "script(1) (util-linux) is not installed"
 	fresh_mirror m
 	mkdir j
 	printf 'base: hello\n' >j/a.yaml
 	printf 'base: alt\n' >j/b.yaml
-	script -qec "'$DRYDOCK' batch --mirror m -o out j" /dev/null </dev/null >tty.out
-	grep -Eq 'batch: 2/2 jobs, [0-9.]+ jobs/s, [0-9hms]+ in all' tty.out ||
+	printf 'base: nowhere\n' >j/c.yaml
+	script -qec "'$DRYDOCK' batch --mirror m -o out j" /dev/null </dev/null >tty.out || true
+	grep -Eq 'batch: 3/3 jobs, [0-9.]+ jobs/s, [0-9hms]+ in all' tty.out ||
 		t_fail "no batch progress on a terminal: $(cat -v tty.out)"
-	grep -q '^2 built, 0 up to date, 0 failed' tty.out || t_fail "the summary is missing: $(cat -v tty.out)"
-	drydock batch --mirror m -o out2 j >pipe.out 2>pipe.err
+	grep -q '^2 built, 0 up to date, 1 failed' tty.out || t_fail "the summary is missing: $(cat -v tty.out)"
+	esc=$(printf '\033')
+	grep -q "^a  *${esc}\[32mbuilt" tty.out || t_fail "'built' is not green: $(cat -v tty.out)"
+	grep -q "^c  *${esc}\[1;31mfailed" tty.out || t_fail "'failed' is not red: $(cat -v tty.out)"
+	script -qec "NO_COLOR=1 '$DRYDOCK' batch --mirror m -o out2 j" /dev/null </dev/null >tty.out || true
+	grep -q "^a  *built" tty.out || t_fail "no plain status under NO_COLOR: $(cat -v tty.out)"
+	! grep -q "${esc}\[[0-9;]*m" tty.out || t_fail "colour under NO_COLOR: $(cat -v tty.out)"
+	set +e
+	drydock batch --mirror m -o out3 j >pipe.out 2>pipe.err
+	set -e
 	! grep -q 'jobs/s' pipe.out pipe.err || t_fail "progress printed to a pipe"
+	! grep -q "$esc" pipe.out pipe.err || t_fail "escape sequences in a pipe"
 }
 
 t_run batch_reports_each_job
@@ -449,4 +460,4 @@ t_run killed_supervisor
 t_run shards_add_up
 t_run batch_cannot_run
 t_run keep_prunes_runs_and_blobs
-t_run progress_on_a_terminal_only
+t_run terminal_only_progress_and_colour
