@@ -469,8 +469,11 @@ static int start(struct batch *B, size_t i, const sigset_t *old)
 	j->pid = fork();
 	if (j->pid < 0)
 		return dd_error_errno("fork for %s", j->file);
-	if (!j->pid)
+	if (!j->pid) {
+		dd_verbose = false; /* -v: the supervisor speaks for its builds */
 		child_main(B, i, parent, old);
+	}
+	dd_note("%s: building (pid %d)", j->name, (int)j->pid);
 	return 0;
 }
 
@@ -491,6 +494,9 @@ static size_t reap(struct batch *B, size_t *running)
 			j->pid = 0;
 			j->finished = dd_time_mono_ms();
 			j->entry = collect(B, i);
+			dd_note("%s: %s in %.1f s", j->name,
+				json_string_value(json_object_get(j->entry, "status")),
+				(double)(j->finished - j->started) / 1000.0);
 			(*running)--;
 			done++;
 		} else if (!j->timed_out && now > j->started + j->timeout_ms + GRACE_MS) {

@@ -47,6 +47,38 @@ static const struct dd_option quiet_row =
 		    "still go to standard error)");
 
 /*
+ * -v, --verbose, implicit in every table too: what is being done, on
+ * standard error (dd_note): the mirror and how it was chosen, a build's
+ * log as it is written, a batch's jobs as they start and end.  A table
+ * may have its own verbose row (plan: each advisory, on standard output);
+ * giving it turns the notes on as well.
+ */
+static bool verbose_arg;
+static const struct dd_option verbose_row =
+	DD_OPT_BOOL('v', "verbose", &verbose_arg,
+		    "say on standard error what is being done (the mirror used, a build's "
+		    "log, a batch's jobs)");
+
+/* Whether the table has a row named name. */
+static bool has_long(const struct dd_option *opts, const char *name)
+{
+	for (const struct dd_option *o = opts; o->kind; o++)
+		if (o->long_name && !strcmp(o->long_name, name))
+			return true;
+	return false;
+}
+
+/* Whether the table's boolean row named name was given. */
+static bool table_says(const struct dd_option *opts, const char *name)
+{
+	for (const struct dd_option *o = opts; o->kind; o++)
+		if (o->kind == DD_OPTK_BOOL && !strcmp(o->long_name, name) && o->value &&
+		    *(bool *)o->value)
+			return true;
+	return false;
+}
+
+/*
  * The short flags of the whole program and the long names they stand for.
  * A letter with two long names here means the same thing under both (where
  * the result goes; how many at once).  Add a row before using a new letter.
@@ -250,6 +282,8 @@ static const struct dd_option *find_long(const struct dd_cmd_spec *spec, struct 
 		return &config_row;
 	if (match_long(&quiet_row, name, len, &found, &n_prefix))
 		return &quiet_row;
+	if (!has_long(opts, "verbose") && match_long(&verbose_row, name, len, &found, &n_prefix))
+		return &verbose_row;
 	if (n_prefix == 1)
 		return found;
 	if (n_prefix > 1)
@@ -311,9 +345,11 @@ static int parse_short(const struct dd_cmd_spec *spec, const struct dd_option *o
 				o = p;
 		if (!o && *c == quiet_row.short_name)
 			o = &quiet_row;
+		if (!o && *c == verbose_row.short_name)
+			o = &verbose_row;
 		if (!o)
 			return usage_error(spec, cli, "unknown option '-%c'", *c);
-		if (o != &quiet_row)
+		if (o != &quiet_row && o != &verbose_row)
 			seen[o - opts] = true;
 		if (!takes_arg(o)) {
 			if (given(spec, cli, o, NULL))
@@ -402,6 +438,8 @@ static void dump(const struct dd_cmd_spec *spec, const struct dd_option *opts)
 		dump_row(spec, o);
 	dump_row(spec, &config_row);
 	dump_row(spec, &quiet_row);
+	if (!has_long(opts, "verbose"))
+		dump_row(spec, &verbose_row);
 	printf("%s\t-h\t--help\t\tbool\toptional\t\tshow this help and exit\n", spec->name);
 }
 
@@ -476,10 +514,8 @@ static void be_quiet(const struct dd_option *opts, struct dd_cli *cli)
 	int fd;
 
 	cli->quiet = true;
-	for (const struct dd_option *o = opts; o->kind; o++)
-		if (o->kind == DD_OPTK_BOOL && !strcmp(o->long_name, "json") && o->value &&
-		    *(bool *)o->value)
-			return;
+	if (table_says(opts, "json"))
+		return;
 	fflush(stdout);
 	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -503,7 +539,7 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 		return -1;
 	}
 	config_arg = NULL;
-	quiet_arg = false;
+	quiet_arg = verbose_arg = false;
 	dd_conf_forget_command_line();
 	for (int i = 1; i < argc; i++) {
 		const struct dd_option *o = NULL;
@@ -520,12 +556,13 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 		if (a[1] == '-' ? parse_long(spec, opts, argc, argv, &i, cli, &o)
 				: parse_short(spec, opts, argc, argv, &i, cli, seen))
 			return -1;
-		if (o && o != &config_row && o != &quiet_row)
+		if (o && o != &config_row && o != &quiet_row && o != &verbose_row)
 			seen[o - opts] = true;
 	}
 	cli->n_args = n;
 	if (configure(spec, opts, cli, seen))
 		return -1;
+	dd_verbose = verbose_arg || table_says(opts, "verbose");
 	if (finish(spec, opts, cli, seen))
 		return -1;
 	if (quiet_arg)
@@ -635,6 +672,8 @@ void dd_cli_help(const struct dd_cmd_spec *spec, const struct dd_option *opts, v
 		option_line(out, o);
 	option_line(out, &config_row);
 	option_line(out, &quiet_row);
+	if (!has_long(opts, "verbose"))
+		option_line(out, &verbose_row);
 	option_line(out, &help_row);
 	if (spec->footer)
 		fprintf(out, "\n%s", spec->footer);

@@ -105,3 +105,18 @@ void dd_error_clear(void)
 	detail[0] = 0;
 	last_code = 0;
 }
+
+bool dd_verbose;
+
+void dd_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dd_verbose)
+		return;
+	fputs("drydock: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -11,6 +11,8 @@
 #ifndef DD_ERROR_H
 #define DD_ERROR_H
 
+#include <stdbool.h>
+
 enum dd_errcode {
 	DD_OK = 0,
 	DD_E_IO = -1,          /* reading or writing a file failed */
@@ -55,5 +57,13 @@ const char *dd_error_detail(void);
 
 /* Forget the recorded detail. */
 void dd_error_clear(void);
+
+/*
+ * -v: what is being done, on standard error ("drydock: NOTE"), for the
+ * operator who asks; nothing unless dd_verbose is set (by the command
+ * line's -v, --verbose).
+ */
+extern bool dd_verbose;
+void dd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -28,17 +28,18 @@
 
 void build_log(struct build *b, const char *fmt, ...)
 {
-	char now[40];
+	char now[40], *line;
 	va_list ap;
 
 	if (!b->log)
 		return;
-	dd_time_wall_ms(now);
-	fprintf(b->log, "%s ", now);
 	va_start(ap, fmt);
-	vfprintf(b->log, fmt, ap);
+	line = dd_xvasprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', b->log);
+	dd_time_wall_ms(now);
+	fprintf(b->log, "%s %s\n", now, line);
+	dd_note("%s", line); /* -v: the log as it is written */
+	free(line);
 	if ((fflush(b->log) || ferror(b->log)) && !b->log_errno)
 		b->log_errno = errno ? errno : EIO;
 }

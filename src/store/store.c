@@ -455,6 +455,12 @@ int dd_store_open(const char *root, int flags, struct dd_store **out)
 		dd_store_close(s);
 		return rc;
 	}
+	if (dd_verbose) {
+		describe_choice(root, &path);
+		dd_note("mirror %s%s, opened to %s", root, path.ptr ? path.ptr : "",
+			s->writable ? "write" : "read");
+		dd_buf_release(&path);
+	}
 	*out = s;
 	return 0;
 }

@@ -451,6 +451,23 @@ terminal_only_progress_and_colour() {
 	! grep -q "$esc" pipe.out pipe.err || t_fail "escape sequences in a pipe"
 }
 
+# -v: a batch names each job as it starts and ends, a build writes its log
+# to standard error as well; standard output is as without -v.
+verbose_notes() {
+	fresh_mirror m
+	mkdir j
+	printf 'base: hello\n' >j/a.yaml
+	drydock batch -v --mirror m -o out j >out.txt 2>err.txt
+	grep -Eq '^drydock: a: building \(pid [0-9]+\)$' err.txt || t_fail "no start note: $(cat err.txt)"
+	grep -Eq '^drydock: a: built in [0-9.]+ s$' err.txt || t_fail "no end note: $(cat err.txt)"
+	grep -q '^1 built, 0 up to date, 0 failed' out.txt || t_fail "the summary changed: $(cat out.txt)"
+	drydock build -v --mirror m -o out2 j/a.yaml >out.txt 2>err.txt
+	grep -q '^drydock: plan (x86_64): ' err.txt || t_fail "build -v: no log line: $(cat err.txt)"
+	r=$(ls -d out2/a/2*)
+	grep -q "$(sed -n 's/^drydock: \(plan (x86_64): .*\)/\1/p' err.txt | head -n 1)" "$r/build.log" ||
+		t_fail "the note is not the log's line"
+}
+
 t_run batch_reports_each_job
 t_run same_batch_is_up_to_date
 t_run upgrade_rebuilds_its_users
@@ -461,3 +478,4 @@ t_run shards_add_up
 t_run batch_cannot_run
 t_run keep_prunes_runs_and_blobs
 t_run terminal_only_progress_and_colour
+t_run verbose_notes

@@ -77,9 +77,26 @@ quiet_everywhere() {
 	grep -q "no mirror at .*nowhere" t.err || t_fail "the error did not reach standard error: $(cat t.err)"
 }
 
+# -v means one thing everywhere: what is being done, on standard error.
+verbose_everywhere() {
+	n=$(drydock help --options-dump | awk -F'\t' 'NF == 8 { c[$1] = 1 } $3 == "--verbose" && $2 == "-v" { v[$1] = 1 } END { for (k in c) if (!(k in v)) print k }' | wc -l)
+	[ "$n" -eq 0 ] || t_fail "$n commands lack -v, --verbose"
+	drydock mirror init -q m
+	drydock mirror list --mirror m >out 2>err
+	! grep -q 'mirror m' err || t_fail "a note without -v: $(cat err)"
+	drydock mirror list -v --mirror m >out 2>err
+	grep -q '^drydock: mirror m (given by --mirror), opened to read$' err ||
+		t_fail "no note of the mirror with -v: $(cat err)"
+	DRYDOCK_MIRROR=m drydock trust list -qv >out 2>err
+	[ ! -s out ] || t_fail "-qv printed on standard output"
+	grep -q '^drydock: mirror m (set by DRYDOCK_MIRROR=m), opened to read$' err ||
+		t_fail "-qv: no note on standard error: $(cat err)"
+}
+
 t_run version
 t_run help_everywhere
 t_run usage_errors
 t_run version_compare
 t_run version_compare_json
 t_run quiet_everywhere
+t_run verbose_everywhere

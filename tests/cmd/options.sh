@@ -57,8 +57,8 @@ help_names_every_option() {
 				grep -Eq -- "^  $s, $l( |$)" "$T_TMP/help" ||
 					t_fail "'$c --help' does not describe $s, $l"
 			fi
-			# and the synopsis names it too (but for the implicit --help, --config, --quiet)
-			[ "$l" = --help ] || [ "$l" = --config ] || [ "$l" = --quiet ] || sed -n '1,/^$/p' "$T_TMP/help" | grep -q -- "$l" ||
+			# and the synopsis names it too (but for the implicit --help, --config, -q, -v)
+			[ "$l" = --help ] || [ "$l" = --config ] || [ "$l" = --quiet ] || [ "$l" = --verbose ] || sed -n '1,/^$/p' "$T_TMP/help" | grep -q -- "$l" ||
 				t_fail "'$c --help' synopsis lacks $l"
 		done
 	done
