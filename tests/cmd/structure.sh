@@ -63,7 +63,7 @@ sql_only_in_store() {
 private_headers_stay_home() {
 	(cd "$TOP" && grep -o '^#include "[a-z_]*/\(db\|[a-z_]*_private\)\.h"' src/*/*.[ch]) |
 		sed 's|^src/\([a-z_]*\)/[^:]*:#include "\([a-z_]*\)/.*|\1 \2 &|' |
-		awk '$1 != $2 { print $3 }' >"$T_TMP/priv"
+		awk '$1 != $2 { print substr($0, index($0, $3)) }' >"$T_TMP/priv"
 	[ ! -s "$T_TMP/priv" ] || t_fail "private headers included from another module: $(cat "$T_TMP/priv")"
 }
 
