@@ -9,11 +9,12 @@
  *
  *   bench-floor [-z] OUT PKG.apk...
  *
- * With -i, the floor for scripts/bench-import instead: read a bundle (a
- * plain tar) through libarchive, hash every byte with SHA-256 (the
- * manifest's digests) and inflate every gzip member of every .apk in it
- * (an import reads each package's file list from its data segment), with
- * ISA-L's inflater as drydock does; nothing is written.
+ * With -i, the work every import does, for scripts/bench-import: read a
+ * bundle (a plain tar) through libarchive, hash every byte with SHA-256
+ * (the manifest's digests) and inflate every gzip member of every .apk in
+ * it (an import reads each package's file list from its data segment),
+ * with ISA-L's inflater as drydock does, one step after the other on one
+ * thread; nothing is written.
  *
  *   bench-floor -i BUNDLE.tar
  */
