@@ -158,14 +158,8 @@ int cmd_batch(int argc, char **argv)
 	bool json = false;
 	int rc;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "out",
-		  .value = &o.out,
-		  .argh = "OUT",
-		  .env = "DRYDOCK_OUT",
-		  .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
-		  .help = "where runs and reports go (default $DRYDOCK_OUT)" },
+		DD_OPT_OUT_DIR(&o.out, DD_OPT_REQUIRED,
+			       "where runs and reports go (default $DRYDOCK_OUT)"),
 		DD_OPT_MIRROR(&cli.mirror),
 		DD_OPT_CONF_INT('j', "jobs", &o.jobs, "N", 1, 256,
 				"builds at once (default 1); the results do not depend on it"),

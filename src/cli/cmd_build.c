@@ -68,14 +68,8 @@ int cmd_build(int argc, char **argv)
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "out",
-		  .value = &o.out,
-		  .argh = "OUT",
-		  .env = "DRYDOCK_OUT",
-		  .flags = DD_OPT_REQUIRED | DD_OPT_CONFIG,
-		  .help = "where run folders go (default $DRYDOCK_OUT)" },
+		DD_OPT_OUT_DIR(&o.out, DD_OPT_REQUIRED,
+			       "where run folders go (default $DRYDOCK_OUT)"),
 		DD_OPT_MIRROR(&cli.mirror),
 		DD_OPT_CONF_INT('j', "threads", &o.threads, "N", 1, 256,
 				"compression threads (default: every core); the image is the "

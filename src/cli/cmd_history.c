@@ -83,14 +83,8 @@ int cmd_history(int argc, char **argv)
 	bool json = false;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "out",
-		  .value = &out,
-		  .argh = "OUT",
-		  .env = "DRYDOCK_OUT",
-		  .flags = DD_OPT_CONFIG,
-		  .help = "the batch's output folder (default $DRYDOCK_OUT, else ./out)" },
+		DD_OPT_OUT_DIR(&out, 0,
+			       "the batch's output folder (default $DRYDOCK_OUT, else ./out)"),
 		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};

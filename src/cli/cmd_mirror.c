@@ -501,13 +501,7 @@ static int mirror_receipt(int argc, char **argv)
 	struct dd_buf sigpath = DD_BUF_INIT;
 	const struct dd_option opts[] = {
 		COMMON_OPTIONS(&o),
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "output",
-		  .value = &out,
-		  .argh = "FILE",
-		  .flags = DD_OPT_REQUIRED,
-		  .help = "where the receipt goes" },
+		DD_OPT_STRING_REQUIRED('o', "output", &out, "FILE", "where the receipt goes"),
 		DD_OPT_STRING('s', "sign", &key, "KEYID",
 			      "sign it (FILE.sig) with the site's OpenPGP key"),
 		DD_OPT_STRING('g', "gnupg-home", &home, "DIR", "the GnuPG home holding KEYID"),

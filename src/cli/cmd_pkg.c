@@ -655,13 +655,7 @@ static int pkg_build(int argc, char **argv)
 			    "an install script (.pre-install, .post-install, ...), named by its "
 			    "file name"),
 		SIGN_OPTIONS(&so),
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "output",
-		  .value = &out,
-		  .argh = "OUT.apk",
-		  .flags = DD_OPT_REQUIRED,
-		  .help = "the package to write" },
+		DD_OPT_STRING_REQUIRED('o', "output", &out, "OUT.apk", "the package to write"),
 		DD_OPT_JSON(&json),
 		DD_OPT_END,
 	};
@@ -758,13 +752,7 @@ static int pkg_index(int argc, char **argv)
 	int64_t epoch;
 	int ret;
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "output",
-		  .value = &out,
-		  .argh = "OUT",
-		  .flags = DD_OPT_REQUIRED,
-		  .help = "the index to write" },
+		DD_OPT_STRING_REQUIRED('o', "output", &out, "OUT", "the index to write"),
 		DD_OPT_BOOL('t', "text", &text, "write plain APKINDEX text, unsigned"),
 		DD_OPT_STRING('D', "description", &desc, "TEXT",
 			      "the index's description (its D: line)"),

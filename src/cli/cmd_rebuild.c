@@ -39,13 +39,7 @@ struct args {
 static int parse(int argc, char **argv, struct dd_cli *cli, struct args *a)
 {
 	const struct dd_option opts[] = {
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 'o',
-		  .long_name = "out",
-		  .value = &a->o.out,
-		  .argh = "OUT",
-		  .flags = DD_OPT_REQUIRED,
-		  .help = "where the rebuilt run goes" },
+		DD_OPT_STRING_REQUIRED('o', "out", &a->o.out, "OUT", "where the rebuilt run goes"),
 		DD_OPT_MIRROR(&cli->mirror),
 		DD_OPT_STRING('s', "sign", &a->o.sign_key, "KEY",
 			      "sign the rebuilt run's provenance (as drydock build)"),

@@ -135,6 +135,12 @@ struct dd_option {
 		.kind = DD_OPTK_CALLBACK, .short_name = (s), .long_name = (l), .value = (v), \
 		.argh = (a), .cb = (f), .help = (h), .flags = DD_OPT_MANY \
 	}
+/* A row the command refuses to run without. */
+#define DD_OPT_STRING_REQUIRED(s, l, v, a, h) \
+	{ \
+		.kind = DD_OPTK_STRING, .short_name = (s), .long_name = (l), .value = (v), \
+		.argh = (a), .flags = DD_OPT_REQUIRED, .help = (h) \
+	}
 #define DD_OPT_END \
 	{ \
 		.kind = DD_OPTK_END \
@@ -168,6 +174,12 @@ struct dd_option {
 	{ \
 		.kind = DD_OPTK_INT, .short_name = (s), .long_name = (l), .value = (v), \
 		.argh = (a), .help = (h), .min = (lo), .max = (hi), .flags = DD_OPT_CONFIG \
+	}
+/* -o OUT, the output folder of runs: $DRYDOCK_OUT, drydock.conf's out. */
+#define DD_OPT_OUT_DIR(v, fl, h) \
+	{ \
+		.kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = (v), \
+		.argh = "OUT", .env = "DRYDOCK_OUT", .flags = (fl) | DD_OPT_CONFIG, .help = (h) \
 	}
 #define DD_OPT_GNUPG_HOME(s, v, h) \
 	{ \
