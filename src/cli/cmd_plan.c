@@ -221,12 +221,13 @@ int cmd_plan(int argc, char **argv)
 	json_t *all;
 	int ret = DD_EXIT_OK;
 	const struct dd_option opts[] = {
-		DD_OPT_MIRROR(&cli.mirror), DD_OPT_JSON(&x.json),     DD_OPT_VERBOSE(&x.verbose),
-		DD_OPT_MAX_AGE(&x.max_age), DD_OPT_STRICT(&x.strict), DD_OPT_END,
+		DD_OPT_MIRROR(&cli.mirror), DD_OPT_JSON(&x.json), DD_OPT_MAX_AGE(&x.max_age),
+		DD_OPT_STRICT(&x.strict),   DD_OPT_END,
 	};
 
 	if (dd_cli_parse(&plan_spec, opts, argc, argv, &cli))
 		goto out;
+	x.verbose = dd_verbose; /* -v: each advisory too */
 	if (dd_catalog_load(cli.store, &cat)) {
 		cli.exit = dd_cli_fail(-1);
 		goto out;

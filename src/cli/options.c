@@ -49,24 +49,14 @@ static const struct dd_option quiet_row =
 /*
  * -v, --verbose, implicit in every table too: what is being done, on
  * standard error (dd_note): the mirror and how it was chosen, a build's
- * log as it is written, a batch's jobs as they start and end.  A table
- * may have its own verbose row (plan: each advisory, on standard output);
- * giving it turns the notes on as well.
+ * log as it is written, a batch's jobs as they start and end.  A command
+ * that has more to print with it reads dd_verbose (plan: each advisory).
  */
 static bool verbose_arg;
 static const struct dd_option verbose_row =
 	DD_OPT_BOOL('v', "verbose", &verbose_arg,
 		    "say on standard error what is being done (the mirror used, a build's "
-		    "log, a batch's jobs)");
-
-/* Whether the table has a row named name. */
-static bool has_long(const struct dd_option *opts, const char *name)
-{
-	for (const struct dd_option *o = opts; o->kind; o++)
-		if (o->long_name && !strcmp(o->long_name, name))
-			return true;
-	return false;
-}
+		    "log, a batch's jobs; plan: each advisory too)");
 
 /* Whether the table's boolean row named name was given. */
 static bool table_says(const struct dd_option *opts, const char *name)
@@ -282,7 +272,7 @@ static const struct dd_option *find_long(const struct dd_cmd_spec *spec, struct 
 		return &config_row;
 	if (match_long(&quiet_row, name, len, &found, &n_prefix))
 		return &quiet_row;
-	if (!has_long(opts, "verbose") && match_long(&verbose_row, name, len, &found, &n_prefix))
+	if (match_long(&verbose_row, name, len, &found, &n_prefix))
 		return &verbose_row;
 	if (n_prefix == 1)
 		return found;
@@ -438,8 +428,7 @@ static void dump(const struct dd_cmd_spec *spec, const struct dd_option *opts)
 		dump_row(spec, o);
 	dump_row(spec, &config_row);
 	dump_row(spec, &quiet_row);
-	if (!has_long(opts, "verbose"))
-		dump_row(spec, &verbose_row);
+	dump_row(spec, &verbose_row);
 	printf("%s\t-h\t--help\t\tbool\toptional\t\tshow this help and exit\n", spec->name);
 }
 
@@ -562,7 +551,7 @@ int dd_cli_parse(const struct dd_cmd_spec *spec, const struct dd_option *opts, i
 	cli->n_args = n;
 	if (configure(spec, opts, cli, seen))
 		return -1;
-	dd_verbose = verbose_arg || table_says(opts, "verbose");
+	dd_verbose = verbose_arg;
 	if (finish(spec, opts, cli, seen))
 		return -1;
 	if (quiet_arg)
@@ -672,8 +661,7 @@ void dd_cli_help(const struct dd_cmd_spec *spec, const struct dd_option *opts, v
 		option_line(out, o);
 	option_line(out, &config_row);
 	option_line(out, &quiet_row);
-	if (!has_long(opts, "verbose"))
-		option_line(out, &verbose_row);
+	option_line(out, &verbose_row);
 	option_line(out, &help_row);
 	if (spec->footer)
 		fprintf(out, "\n%s", spec->footer);

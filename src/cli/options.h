@@ -154,8 +154,7 @@ struct dd_option {
 		.help = "the mirror (default $DRYDOCK_MIRROR, else drydock.conf's mirror, else " \
 			"./mirror)" \
 	}
-#define DD_OPT_JSON(v)    DD_OPT_BOOL(0, "json", (v), "print the result as JSON on standard output")
-#define DD_OPT_VERBOSE(v) DD_OPT_BOOL('v', "verbose", (v), "print more")
+#define DD_OPT_JSON(v) DD_OPT_BOOL(0, "json", (v), "print the result as JSON on standard output")
 #define DD_OPT_MAX_AGE(v) \
 	{ \
 		.kind = DD_OPTK_INT, .long_name = "max-age", .value = (v), .argh = "DAYS", \
