@@ -181,17 +181,16 @@ static int check_space(const char *dir, const struct dd_manifest *m)
 
 /* ---- members ---------------------------------------------------------- */
 
-/* Members and bytes read: kB for a bundle under 10 MB, else MB. */
+/* Members and bytes read. */
 static void progress(struct dd_progress *p, const struct dd_checked *c, size_t done, bool last)
 {
-	double amount = (double)c->bytes / (strcmp(p->unit, "kB") ? 1e6 : 1e3);
 	char label[64];
 
 	snprintf(label, sizeof(label), "%zu/%zu members", done, c->manifest.n_members);
 	if (last)
-		dd_progress_end(p, label, amount);
+		dd_progress_end(p, label, (double)c->bytes);
 	else
-		dd_progress_show(p, label, amount);
+		dd_progress_show(p, label, (double)c->bytes);
 }
 
 static int stage_member(struct dd_bundle_src *src, const char *dir, struct dd_checked_member *cm,
@@ -670,10 +669,7 @@ static int read_members(struct dd_bundle_src *src, const struct dd_trust *t, con
 		return rc;
 	for (size_t i = 0; i < c->manifest.n_members; i++)
 		total += c->manifest.members[i].size;
-	if (total < 10000000)
-		dd_progress_begin(&p, o->progress, "kB", 1, (double)total / 1e3);
-	else
-		dd_progress_begin(&p, o->progress, "MB", 1, (double)total / 1e6);
+	dd_progress_begin_bytes(&p, o->progress, total);
 	while ((rc = dd_bundle_src_next(src, &path, &type, &size)) > 0) {
 		rc = take_member(src, dir, c, path, type, size);
 		if (rc)

@@ -13,6 +13,7 @@ void dd_progress_begin(struct dd_progress *p, bool want, const char *unit, int d
 		       double total)
 {
 	p->decimals = decimals;
+	p->scale = 1;
 	const char *term = getenv("TERM");
 
 	/* a dumb terminal cannot redraw a line */
@@ -21,6 +22,15 @@ void dd_progress_begin(struct dd_progress *p, bool want, const char *unit, int d
 	p->drawn = 0;
 	p->unit = unit;
 	p->total = total;
+}
+
+void dd_progress_begin_bytes(struct dd_progress *p, bool want, uint64_t total)
+{
+	bool small = total < 10000000;
+
+	dd_progress_begin(p, want, small ? "kB" : "MB", 1, (double)total);
+	p->scale = small ? 1e3 : 1e6;
+	p->total = (double)total / p->scale;
 }
 
 void dd_duration_str(double s, char *out, size_t len)
@@ -38,9 +48,11 @@ void dd_duration_str(double s, char *out, size_t len)
 static void draw(struct dd_progress *p, const char *label, double done, bool last)
 {
 	double secs = (double)(dd_time_mono_ms() - p->t0) / 1000.0;
-	double rate = secs > 0 ? done / secs : 0;
+	double rate;
 	char left[32] = "";
 
+	done /= p->scale;
+	rate = secs > 0 ? done / secs : 0;
 	if (last) {
 		dd_duration_str(secs, left, sizeof(left));
 	} else if (rate > 0 && p->total > done) {

@@ -26,11 +26,14 @@ struct dd_progress {
 	int64_t t0, drawn; /* monotonic ms: the start, the last redraw */
 	const char *unit;
 	int decimals;
+	double scale; /* done and total are divided by it before drawing */
 	double total;
 };
 
 void dd_progress_begin(struct dd_progress *p, bool want, const char *unit, int decimals,
 		       double total);
+/* The same for bytes: drawn in kB below 10 MB, else in MB; done in bytes. */
+void dd_progress_begin_bytes(struct dd_progress *p, bool want, uint64_t total);
 void dd_progress_show(struct dd_progress *p, const char *label, double done);
 /* Draw the last state and end the line. */
 void dd_progress_end(struct dd_progress *p, const char *label, double done);
