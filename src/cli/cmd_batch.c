@@ -172,14 +172,9 @@ int cmd_batch(int argc, char **argv)
 			      "only jobs whose name or file name matches GLOB"),
 		DD_OPT_CONF_INT('w', "wait", &o.wait_seconds, "SECONDS", 0, 7 * 86400,
 				"wait this long for another batch on OUT (default 0)"),
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 's',
-		  .long_name = "sign",
-		  .value = &o.sign_key,
-		  .argh = "KEY",
-		  .env = "DRYDOCK_SIGN_KEY",
-		  .flags = DD_OPT_CONFIG,
-		  .help = "sign the provenance (as drydock build; default $DRYDOCK_SIGN_KEY)" },
+		DD_OPT_SIGN_KEY(
+			&o.sign_key,
+			"sign the provenance (as drydock build; default $DRYDOCK_SIGN_KEY)"),
 		DD_OPT_GNUPG_HOME(0, &o.gnupg_home, "the GnuPG home holding an OpenPGP key"),
 		DD_OPT_CONF_INT(0, "keep", &o.keep, "N", 1, 1000000,
 				"keep N good runs per job (and the latest), prune the rest and "

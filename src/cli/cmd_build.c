@@ -76,16 +76,11 @@ int cmd_build(int argc, char **argv)
 				"same whatever N is"),
 		DD_OPT_BOOL(0, "no-cache", &o.no_cache,
 			    "neither use nor fill the mirror's layer cache"),
-		{ .kind = DD_OPTK_STRING,
-		  .short_name = 's',
-		  .long_name = "sign",
-		  .value = &o.sign_key,
-		  .argh = "KEY",
-		  .env = "DRYDOCK_SIGN_KEY",
-		  .flags = DD_OPT_CONFIG,
-		  .help = "sign the provenance: a PEM private key file (ECDSA P-256 or Ed25519) "
-			  "or an OpenPGP key id (default $DRYDOCK_SIGN_KEY; without one the "
-			  "provenance is unsigned)" },
+		DD_OPT_SIGN_KEY(
+			&o.sign_key,
+			"sign the provenance: a PEM private key file (ECDSA P-256 or Ed25519) "
+			"or an OpenPGP key id (default $DRYDOCK_SIGN_KEY; without one the "
+			"provenance is unsigned)"),
 		DD_OPT_GNUPG_HOME(0, &o.gnupg_home,
 				  "the GnuPG home holding the OpenPGP key "
 				  "(default $GNUPGHOME, else ~/.gnupg)"),

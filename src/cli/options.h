@@ -180,6 +180,12 @@ struct dd_option {
 		.kind = DD_OPTK_STRING, .short_name = 'o', .long_name = "out", .value = (v), \
 		.argh = "OUT", .env = "DRYDOCK_OUT", .flags = (fl) | DD_OPT_CONFIG, .help = (h) \
 	}
+/* -s KEY, the provenance's signing key: $DRYDOCK_SIGN_KEY, drydock.conf's sign. */
+#define DD_OPT_SIGN_KEY(v, h) \
+	{ \
+		.kind = DD_OPTK_STRING, .short_name = 's', .long_name = "sign", .value = (v), \
+		.argh = "KEY", .env = "DRYDOCK_SIGN_KEY", .flags = DD_OPT_CONFIG, .help = (h) \
+	}
 #define DD_OPT_GNUPG_HOME(s, v, h) \
 	{ \
 		.kind = DD_OPTK_STRING, .short_name = (s), .long_name = "gnupg-home", \
