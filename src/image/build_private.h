@@ -118,6 +118,8 @@ void build_cache_put(struct build *b, const char *key, const struct dd_blob_desc
 void build_add_dependency(struct build *b, const struct dd_apk_pkg *pkg,
 			  const struct dd_catalog_pkg *info, const char *arch);
 json_t *build_subject(const char *name, const char *digest);
+/* A subject for each of files[0..n) in dir, by its sha256, appended. */
+int build_file_subjects(json_t *subjects, const char *dir, const char *const *files, size_t n);
 int build_write_provenance(struct build *b, const struct dd_blob_desc *top,
 			   const struct dd_blob_desc *manifests, const char *archive_sha);
 

@@ -180,18 +180,8 @@ static int write_record(struct build *b, const char *dir)
 {
 	static const char *const files[] = { "build.log", "result.json", DD_PROVENANCE_FILE };
 	json_t *subjects = json_array(), *st;
-	struct dd_buf path = DD_BUF_INIT;
-	int rc = 0;
+	int rc = build_file_subjects(subjects, dir, files, 3);
 
-	for (size_t i = 0; i < 3 && !rc; i++) {
-		char hex[65];
-
-		dd_buf_reset(&path);
-		dd_buf_addf(&path, "%s/%s", dir, files[i]);
-		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
-			json_array_append_new(subjects, build_subject(files[i], hex));
-	}
-	dd_buf_release(&path);
 	if (rc) {
 		json_decref(subjects);
 		return rc;

@@ -50,6 +50,23 @@ json_t *build_subject(const char *name, const char *digest)
 			 digest + (strncmp(digest, "sha256:", 7) ? 0 : 7));
 }
 
+int build_file_subjects(json_t *subjects, const char *dir, const char *const *files, size_t n)
+{
+	struct dd_buf path = DD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		char hex[65];
+
+		dd_buf_reset(&path);
+		dd_buf_addf(&path, "%s/%s", dir, files[i]);
+		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
+			json_array_append_new(subjects, build_subject(files[i], hex));
+	}
+	dd_buf_release(&path);
+	return rc;
+}
+
 /* The statement's externalParameters: the job, as written, with the
  * files it includes, and SOURCE_DATE_EPOCH when it was set. */
 static json_t *external_parameters(const struct build *b)
@@ -184,16 +201,8 @@ int build_write_provenance(struct build *b, const struct dd_blob_desc *top,
 		}
 	}
 	json_array_append_new(subjects, build_subject("image.oci.tar", archive_sha));
-	for (size_t i = 0; i < n_files && !rc; i++) {
-		char hex[65];
-
-		dd_buf_reset(&path);
-		dd_buf_addf(&path, "%s/%s", b->dir, files[i]);
-		if (!(rc = dd_file_sha256(path.ptr, hex, NULL)))
-			json_array_append_new(subjects, build_subject(files[i], hex));
-	}
 	dd_buf_release(&path);
-	if (rc) {
+	if ((rc = build_file_subjects(subjects, b->dir, files, n_files))) {
 		json_decref(subjects);
 		return rc;
 	}
