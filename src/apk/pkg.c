@@ -496,14 +496,8 @@ int dd_apk_pkg_cmp(const struct dd_apk_pkg *a, const struct dd_apk_pkg *b)
 
 	if (c)
 		return c;
-	switch (dd_version_compare(dd_blob_str(a->version), dd_blob_str(b->version))) {
-	case DD_VER_LESS:
-		return -1;
-	case DD_VER_GREATER:
-		return 1;
-	default:
-		return 0;
-	}
+	return dd_version_sign(
+		dd_version_compare(dd_blob_str(a->version), dd_blob_str(b->version)));
 }
 
 bool dd_apk_pkg_satisfies(const struct dd_apk_pkg *p, const struct dd_dep *d)

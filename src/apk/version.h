@@ -27,6 +27,11 @@ bool dd_version_valid(struct dd_blob v);
 
 /* DD_VER_LESS, DD_VER_EQUAL or DD_VER_GREATER: a compared with b. */
 int dd_version_compare(struct dd_blob a, struct dd_blob b);
+/* A comparison's result as qsort wants it: -1 (LESS), 1 (GREATER), else 0. */
+static inline int dd_version_sign(int cmp)
+{
+	return cmp == DD_VER_LESS ? -1 : cmp == DD_VER_GREATER ? 1 : 0;
+}
 
 /*
  * Does version a satisfy "op b"?  op is a mask of the bits above, as

@@ -964,14 +964,7 @@ static void discover(struct solver *S, uint32_t n)
 
 static int cmp_versions(const char *a, const char *b)
 {
-	switch (ver_cmp(a, b)) {
-	case DD_VER_LESS:
-		return -1;
-	case DD_VER_GREATER:
-		return 1;
-	default:
-		return 0;
-	}
+	return dd_version_sign(ver_cmp(a, b));
 }
 
 /* > 0 when provider a is the better choice. */
